@@ -1,0 +1,46 @@
+// JSON-lines logging (pino) with secrets removed at the source: payment codes, keys and signatures
+// never reach a log line in full, whatever a caller passes.
+import { pino, type Logger, type DestinationStream } from 'pino';
+import { maskAuthCode } from './umpay/authcode.js';
+
+export type { Logger };
+
+const SECRET_KEYS = new Set(['authCode', 'authcode', 'code', 'privateKey', 'signature', 'payCode']);
+
+/** Masks secrets anywhere in a value headed for a log line (shallow copy; cycles cut). */
+export function scrub(value: unknown, depth = 0): unknown {
+  if (depth > 6 || value === null || typeof value !== 'object') return value;
+  if (value instanceof Error) return { type: value.name, message: value.message, code: (value as NodeJS.ErrnoException).code };
+  if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (SECRET_KEYS.has(k) && v != null) {
+      out[k] = k === 'signature' && typeof v === 'string' ? `${v.slice(0, 8)}…` : k === 'privateKey' ? '[redacted]' : maskAuthCode(String(v));
+    } else {
+      out[k] = scrub(v, depth + 1);
+    }
+  }
+  return out;
+}
+
+export interface LogOptions {
+  level?: string;
+  name?: string;
+  destination?: DestinationStream | NodeJS.WritableStream;
+}
+
+export function createLogger(options: LogOptions = {}): Logger {
+  return pino(
+    {
+      name: options.name ?? 'kiosk',
+      level: options.level ?? process.env.KIOSK_LOG_LEVEL ?? 'info',
+      base: { pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { log: (obj) => scrub(obj) as Record<string, unknown> },
+    },
+    (options.destination as DestinationStream | undefined) ?? pino.destination({ dest: 1, sync: true }),
+  );
+}
+
+/** A logger that drops everything: for tests and library callers that pass none. */
+export const silentLogger: Logger = pino({ level: 'silent' });

@@ -1,0 +1,117 @@
+// Reading the merchant private key and the platform public key in every form the platform hands out.
+// PROTOCOL.md, "Keys as the platform hands them out". Each key is parsed once into a KeyObject.
+import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+
+export class KeyError extends Error {
+  readonly code = 'E_KEY';
+  constructor(readonly file: string, message: string) {
+    super(`${file}: ${message}`);
+    this.name = 'KeyError';
+  }
+}
+
+const PRIVATE_EXPECTED = 'expected an RSA private key: PKCS#8 DER (.p8), PKCS#8 or PKCS#1 PEM, or a bare base64 body';
+const PUBLIC_EXPECTED = 'expected an X.509 certificate (DER or PEM) or an RSA public key (SPKI PEM/DER, PKCS#1 PEM)';
+
+const BARE_BASE64 = /^[A-Za-z0-9+/=\s]+$/;
+
+function assertRsa(key: KeyObject, file: string, expected: string): KeyObject {
+  if (key.asymmetricKeyType !== 'rsa') throw new KeyError(file, `not an RSA key (${key.asymmetricKeyType}); ${expected}`);
+  return key;
+}
+
+/** Parses a merchant private key from bytes. `label` names the source in errors. */
+export function parsePrivateKey(data: Buffer, label = '<key>'): KeyObject {
+  const text = data.toString('latin1');
+  if (text.includes('-----BEGIN')) {
+    if (text.includes('ENCRYPTED')) throw new KeyError(label, `the key is encrypted with a passphrase; ${PRIVATE_EXPECTED}, unencrypted`);
+    try {
+      return assertRsa(createPrivateKey({ key: text, format: 'pem' }), label, PRIVATE_EXPECTED);
+    } catch (err) {
+      if (err instanceof KeyError) throw err;
+      throw new KeyError(label, `PEM armour found but the key inside could not be read (${(err as Error).message}); ${PRIVATE_EXPECTED}`);
+    }
+  }
+  const candidates: Buffer[] = [data];
+  const trimmed = text.trim();
+  if (trimmed.length > 0 && BARE_BASE64.test(trimmed)) candidates.unshift(Buffer.from(trimmed.replace(/\s+/g, ''), 'base64'));
+  for (const der of candidates) {
+    for (const type of ['pkcs8', 'pkcs1'] as const) {
+      try {
+        return assertRsa(createPrivateKey({ key: der, format: 'der', type }), label, PRIVATE_EXPECTED);
+      } catch (err) {
+        if (err instanceof KeyError) throw err;
+      }
+    }
+  }
+  throw new KeyError(label, `not a readable private key; ${PRIVATE_EXPECTED}`);
+}
+
+/** Parses the platform public key from a certificate or a bare public key. Certificate dates are ignored on purpose. */
+export function parsePublicKey(data: Buffer, label = '<certificate>'): KeyObject {
+  const text = data.toString('latin1');
+  if (text.includes('-----BEGIN CERTIFICATE-----')) {
+    try {
+      return assertRsa(new X509Certificate(text).publicKey, label, PUBLIC_EXPECTED);
+    } catch (err) {
+      if (err instanceof KeyError) throw err;
+      throw new KeyError(label, `PEM certificate could not be read (${(err as Error).message}); ${PUBLIC_EXPECTED}`);
+    }
+  }
+  if (text.includes('-----BEGIN')) {
+    try {
+      return assertRsa(createPublicKey({ key: text, format: 'pem' }), label, PUBLIC_EXPECTED);
+    } catch (err) {
+      if (err instanceof KeyError) throw err;
+      throw new KeyError(label, `PEM armour found but the key inside could not be read (${(err as Error).message}); ${PUBLIC_EXPECTED}`);
+    }
+  }
+  const candidates: Buffer[] = [data];
+  const trimmed = text.trim();
+  if (trimmed.length > 0 && BARE_BASE64.test(trimmed)) candidates.unshift(Buffer.from(trimmed.replace(/\s+/g, ''), 'base64'));
+  for (const der of candidates) {
+    try {
+      return assertRsa(new X509Certificate(der).publicKey, label, PUBLIC_EXPECTED);
+    } catch (err) {
+      if (err instanceof KeyError) throw err;
+    }
+    for (const type of ['spki', 'pkcs1'] as const) {
+      try {
+        return assertRsa(createPublicKey({ key: der, format: 'der', type }), label, PUBLIC_EXPECTED);
+      } catch (err) {
+        if (err instanceof KeyError) throw err;
+      }
+    }
+  }
+  throw new KeyError(label, `not a readable certificate or public key; ${PUBLIC_EXPECTED}`);
+}
+
+export interface LoadKeyOptions {
+  /** Refuse a private key file that group or others can read (the daemon sets this; test tools need not). */
+  requirePrivateMode?: boolean;
+}
+
+function readKeyFile(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new KeyError(file, e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied (is the daemon running as the kiosk user?)' : e.message);
+  }
+}
+
+export function loadPrivateKey(file: string, options: LoadKeyOptions = {}): KeyObject {
+  const data = readKeyFile(file);
+  if (options.requirePrivateMode) {
+    const mode = statSync(file).mode & 0o777;
+    if (mode & 0o077) {
+      throw new KeyError(file, `private key is readable by group or others (mode ${mode.toString(8).padStart(4, '0')}); run: chmod 600 ${file}`);
+    }
+  }
+  return parsePrivateKey(data, file);
+}
+
+export function loadPublicKey(file: string): KeyObject {
+  return parsePublicKey(readKeyFile(file), file);
+}
