@@ -1,0 +1,237 @@
+// The HTTP gateway to the platform (node-fetch, keep-alive). It never throws for a bad answer or a transport
+// error: it returns UNKNOWN with the cause, and says whether the request can have reached the platform.
+import http from 'node:http';
+import https from 'node:https';
+import type { Socket } from 'node:net';
+import type { KeyObject } from 'node:crypto';
+import fetch from 'node-fetch';
+import type { Logger } from '../log.js';
+import type { WireValue } from './canonical.js';
+import { signRequest, verifyResponse } from './signature.js';
+import { buildRequest, PATHS, type FieldsByCall } from './messages.js';
+import { classify, type Exchange } from './outcome.js';
+import type { CallName, CallResult, Delivery, Gateway, Merchant, MicropayFields, QueryOrderFields, CancelOrderFields, CloseOrderFields, RefundFields, RefundQueryFields } from './types.js';
+
+export interface HttpGatewayOptions {
+  /** e.g. http://111.205.18.100:8011/entry-provider-plat-client (no trailing slash needed). */
+  baseUrl: string;
+  merchant: Merchant;
+  privateKey: KeyObject;
+  platformKey: KeyObject;
+  /** Until the TCP (and TLS) connection is up. Past it the request provably never left. */
+  connectTimeoutMs: number;
+  /** The whole call, connect to last byte of the answer. */
+  timeoutMs: number;
+  maxAnswerBytes?: number;
+  log?: Logger;
+}
+
+/** One signed POST and what came back, before classification. */
+export interface PostedCall {
+  request: Record<string, string>;
+  plaintext: string;
+  signature: string;
+  delivery: Delivery;
+  exchange: Exchange;
+  httpStatus?: number;
+  raw?: string;
+  /** Transport or size problem, when there is one. */
+  cause?: string;
+  elapsedMs: number;
+}
+
+// Errors that can only happen before a single byte of the request was written.
+const NEVER_LEFT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNECTTIMEOUT', 'EAI_NONAME']);
+
+class AnswerTooLarge extends Error {}
+
+interface Track {
+  connected: boolean;
+  connectTimedOut: boolean;
+}
+
+export class HttpGateway implements Gateway {
+  private readonly base: string;
+  private readonly agent: http.Agent;
+  private readonly maxAnswerBytes: number;
+
+  constructor(private readonly options: HttpGatewayOptions) {
+    const url = new URL(options.baseUrl);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`baseUrl ${options.baseUrl}: must be http:// or https://`);
+    this.base = options.baseUrl.replace(/\/+$/, '');
+    const agentOptions = { keepAlive: true, keepAliveMsecs: 1000, maxSockets: 4, maxFreeSockets: 1, scheduling: 'lifo' as const };
+    this.agent = url.protocol === 'https:' ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+    this.maxAnswerBytes = options.maxAnswerBytes ?? 65536;
+  }
+
+  /** Closes kept-alive sockets (on shutdown). */
+  close(): void {
+    this.agent.destroy();
+  }
+
+  micropay(fields: MicropayFields): Promise<CallResult<'micropay'>> {
+    return this.call('micropay', fields);
+  }
+  queryOrder(fields: QueryOrderFields): Promise<CallResult<'queryOrder'>> {
+    return this.call('queryOrder', fields);
+  }
+  cancelOrder(fields: CancelOrderFields): Promise<CallResult<'cancelOrder'>> {
+    return this.call('cancelOrder', fields);
+  }
+  closeOrder(fields: CloseOrderFields): Promise<CallResult<'closeOrder'>> {
+    return this.call('closeOrder', fields);
+  }
+  refund(fields: RefundFields): Promise<CallResult<'refund'>> {
+    return this.call('refund', fields);
+  }
+  refundQuery(fields: RefundQueryFields): Promise<CallResult<'refundQuery'>> {
+    return this.call('refundQuery', fields);
+  }
+
+  /**
+   * Validates (throws FieldError before anything is sent), signs, posts and classifies one call.
+   * Never throws for the network or the answer.
+   */
+  async call<C extends CallName>(call: C, fields: FieldsByCall[C]): Promise<CallResult<C>> {
+    const wire = buildRequest(call, this.options.merchant, fields);
+    const posted = await this.postSigned(PATHS[call], wire);
+    const expect = call === 'micropay' ? { orderNo: wire.orderNo, txnAmt: wire.txnAmt } : call === 'queryOrder' ? { orderNo: wire.orderNo } : undefined;
+    const c = classify(call, posted.exchange, (a) => verifyResponse(a, this.options.platformKey), expect);
+    const result: CallResult<C> = {
+      call,
+      outcome: c.outcome,
+      request: posted.request,
+      plaintext: posted.plaintext,
+      delivery: posted.delivery,
+      elapsedMs: posted.elapsedMs,
+    };
+    if (posted.httpStatus !== undefined) result.httpStatus = posted.httpStatus;
+    if (posted.raw !== undefined) result.raw = posted.raw;
+    if (c.answer) result.answer = c.answer;
+    if (c.signatureValid !== undefined) result.signatureValid = c.signatureValid;
+    if (c.answerPlaintext !== undefined) result.answerPlaintext = c.answerPlaintext;
+    const cause = posted.cause ?? c.cause;
+    if (cause) result.cause = cause;
+    this.options.log?.info(
+      { call, orderNo: wire.orderNo, delivery: result.delivery, outcome: c.outcome.kind, httpStatus: result.httpStatus, respCode: c.answer?.respCode, cause, elapsedMs: result.elapsedMs },
+      'umpay call',
+    );
+    return result;
+  }
+
+  /** Signs `fields` as they are (no validation) and POSTs them to `path`. For the joint-debugging CLI. */
+  async postSigned(path: string, fields: Readonly<Record<string, string>>): Promise<PostedCall> {
+    const started = performance.now();
+    const { plaintext, signature } = signRequest(fields, this.options.privateKey);
+    const request: Record<string, string> = {};
+    for (const [k, v] of Object.entries(fields)) if (v !== '' && v != null && k !== 'signature') request[k] = v;
+    request.signature = signature;
+    const body = JSON.stringify(request);
+    const track: Track = { connected: false, connectTimedOut: false };
+    const controller = new AbortController();
+    const totalTimer = setTimeout(() => controller.abort(), this.options.timeoutMs);
+    const done = (rest: Omit<PostedCall, 'request' | 'plaintext' | 'signature' | 'elapsedMs'>): PostedCall => ({
+      request,
+      plaintext,
+      signature,
+      ...rest,
+      elapsedMs: Math.round(performance.now() - started),
+    });
+    let status: number | undefined;
+    try {
+      const res = await fetch(this.base + path, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json; charset=utf-8', Accept: 'application/json' },
+        body,
+        agent: this.trackingAgent(track),
+        signal: controller.signal,
+        compress: false, // no decompression: the size cap counts the bytes that arrive
+        redirect: 'manual', // a redirect is an HTTP status like any other: UNKNOWN
+      });
+      status = res.status;
+      const raw = await this.readCapped(res.body as NodeJS.ReadableStream | null, Number(res.headers.get('content-length') ?? NaN));
+      return done({ delivery: 'answered', exchange: { httpStatus: status, body: raw }, httpStatus: status, raw });
+    } catch (err) {
+      const { delivery, cause } = this.describeFailure(err, track, status, controller.signal.aborted);
+      const rest: Omit<PostedCall, 'request' | 'plaintext' | 'signature' | 'elapsedMs'> = { delivery, exchange: { transportError: cause }, cause };
+      if (status !== undefined) rest.httpStatus = status;
+      return done(rest);
+    } finally {
+      clearTimeout(totalTimer);
+    }
+  }
+
+  private describeFailure(err: unknown, track: Track, status: number | undefined, aborted: boolean): { delivery: Delivery; cause: string } {
+    const e = err as NodeJS.ErrnoException & { type?: string; erroredSysCall?: string };
+    if (err instanceof AnswerTooLarge) return { delivery: 'maybe-sent', cause: err.message };
+    if (track.connectTimedOut) return { delivery: 'not-sent', cause: `connect timeout after ${this.options.connectTimeoutMs} ms` };
+    const code = e?.code ?? (aborted ? 'ETIMEDOUT' : 'ERR');
+    const msg = aborted ? `no complete answer within ${this.options.timeoutMs} ms` : (e?.message ?? String(err));
+    const where = status !== undefined ? ` (after HTTP ${status})` : '';
+    // Not connected means not one byte was written: provably not sent. Otherwise the platform may have it.
+    const neverLeft = status === undefined && (!track.connected || NEVER_LEFT.has(code));
+    return { delivery: neverLeft ? 'not-sent' : 'maybe-sent', cause: `${code}: ${msg}${where}` };
+  }
+
+  // The agent is shared (keep-alive); per call, a thin view on it watches the socket this request gets, so that
+  // the connect timeout is separate from the total one and we know whether the socket was ever connected.
+  private trackingAgent(track: Track): http.Agent {
+    const shared = this.agent;
+    const connectTimeoutMs = this.options.connectTimeoutMs;
+    const secure = shared instanceof https.Agent;
+    const view = Object.create(shared) as http.Agent & { addRequest(req: http.ClientRequest, opts: unknown): void };
+    view.addRequest = (req: http.ClientRequest, opts: unknown) => {
+      req.once('socket', (socket: Socket) => {
+        const tls = socket as Socket & { encrypted?: boolean; _secureEstablished?: boolean };
+        const ready = secure ? tls._secureEstablished === true : !socket.connecting;
+        if (ready) {
+          track.connected = true; // a kept-alive socket
+          return;
+        }
+        const timer = setTimeout(() => {
+          track.connectTimedOut = true;
+          socket.destroy(Object.assign(new Error(`connect timeout after ${connectTimeoutMs} ms`), { code: 'ECONNECTTIMEOUT' }));
+        }, connectTimeoutMs);
+        const onUp = () => {
+          clearTimeout(timer);
+          track.connected = true;
+        };
+        socket.once(secure ? 'secureConnect' : 'connect', onUp);
+        socket.once('close', () => clearTimeout(timer));
+      });
+      (shared as unknown as { addRequest(req: http.ClientRequest, opts: unknown): void }).addRequest(req, opts);
+    };
+    return view;
+  }
+
+  private async readCapped(body: NodeJS.ReadableStream | null, declared: number): Promise<string> {
+    if (!body) return '';
+    const cap = this.maxAnswerBytes;
+    if (Number.isFinite(declared) && declared > cap) {
+      (body as unknown as { destroy?: () => void }).destroy?.();
+      throw new AnswerTooLarge(`answer larger than ${cap} bytes (Content-Length ${declared})`);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > cap) {
+        (body as unknown as { destroy?: () => void }).destroy?.();
+        throw new AnswerTooLarge(`answer larger than ${cap} bytes`);
+      }
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  }
+}
+
+/** The answer object of a PostedCall, parsed when it is JSON (for display; classification does its own). */
+export function answerOf(posted: PostedCall): Record<string, WireValue> | undefined {
+  if (!('body' in posted.exchange)) return undefined;
+  try {
+    const v = JSON.parse(posted.exchange.body) as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, WireValue>) : undefined;
+  } catch {
+    return undefined;
+  }
+}

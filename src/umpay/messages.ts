@@ -1,0 +1,209 @@
+// Typed builders for the six calls: every field checked against PROTOCOL.md before anything is signed.
+// The output holds only the interface's own fields (an extra field breaks the platform's signature check).
+import { classifyAuthCode, maskAuthCode } from './authcode.js';
+import type {
+  CallName,
+  CancelOrderFields,
+  CloseOrderFields,
+  Merchant,
+  MicropayFields,
+  QueryOrderFields,
+  RefundFields,
+  RefundQueryFields,
+} from './types.js';
+
+export class FieldError extends Error {
+  readonly code = 'E_FIELD';
+  constructor(
+    readonly call: CallName,
+    readonly field: string,
+    /** As given, except a payment code, which is masked. */
+    readonly value: string,
+    message: string,
+  ) {
+    super(`${call}: field ${field}${value ? ` (${value})` : ''}: ${message}`);
+    this.name = 'FieldError';
+  }
+}
+
+/** Path of each call under the base URL. */
+export const PATHS: Readonly<Record<CallName, string>> = Object.freeze({
+  micropay: '/pay/micropay',
+  queryOrder: '/pay/queryOrder',
+  cancelOrder: '/pay/cancelOrder',
+  closeOrder: '/pay/closeOrder',
+  refund: '/pay/refund',
+  refundQuery: '/pay/refundQuery',
+});
+
+export interface FieldsByCall {
+  micropay: MicropayFields;
+  queryOrder: QueryOrderFields;
+  cancelOrder: CancelOrderFields;
+  closeOrder: CloseOrderFields;
+  refund: RefundFields;
+  refundQuery: RefundQueryFields;
+}
+
+type Check = (value: string, fail: (message: string) => never) => void;
+interface FieldSpec {
+  max: number; // as the platform documents it; counted in UTF-8 bytes (conservative for Chinese text)
+  required: boolean;
+  check?: Check;
+}
+
+const ORDER_TIME: Check = (v, fail) => {
+  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(v);
+  if (!m) return fail('must be yyyyMMddHHmmss (14 digits)');
+  const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+  const t = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
+  const real = t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d && h < 24 && mi < 60 && s < 60;
+  if (!real || y < 2000) fail('is not a real date and time (yyyyMMddHHmmss)');
+};
+const FEN: Check = (v, fail) => {
+  if (!/^[1-9][0-9]*$/.test(v)) fail('must be a whole number of fen > 0, digits only, no leading zero');
+};
+// Merchant order numbers are ours: keep them to characters that cannot confuse the `k=v&` plaintext.
+const ORDER_NO: Check = (v, fail) => {
+  if (!/^[A-Za-z0-9_-]+$/.test(v)) fail('only letters, digits, "_" and "-" are allowed');
+};
+const FLAG: Check = (v, fail) => {
+  if (v !== '0' && v !== '1') fail('must be "1" (or "0")');
+};
+// PROTOCOL.md: starts with http://, only letters, digits and / & % ? =. A host name or a port also needs
+// "." "-" ":", so those are allowed too; nothing else (no spaces, no "#", no non-ASCII).
+const BACK_URL: Check = (v, fail) => {
+  if (!v.startsWith('http://')) fail('must start with http://');
+  if (!/^[A-Za-z0-9/&%?=.:-]+$/.test(v.slice('http://'.length))) fail('only letters, digits, / & % ? = (and . - : in the host) are allowed');
+};
+const ORDER_TYPE: Check = (v, fail) => {
+  if (v !== 'wechat' && v !== 'alipay' && v !== 'unionpay') fail('must be wechat, alipay or unionpay');
+};
+const AUTH_CODE: Check = (v, fail) => {
+  const c = classifyAuthCode(v);
+  if (!c.ok) fail(`not a payment code: ${c.reason}`);
+};
+const ACQ_SP_ID: Check = (v, fail) => {
+  if (!/^Y[A-Za-z0-9]{9}$/.test(v)) fail('must be 10 letters/digits starting with Y');
+};
+const ACQ_MER_ID: Check = (v, fail) => {
+  if (!/^[A-Za-z0-9]{8}$/.test(v)) fail('must be 8 letters/digits');
+};
+
+const MERCHANT_SPEC: Record<keyof Merchant, FieldSpec> = {
+  acqSpId: { max: 10, required: true, check: ACQ_SP_ID },
+  acqMerId: { max: 8, required: true, check: ACQ_MER_ID },
+};
+
+/** Each call's own fields besides acqSpId/acqMerId/signature, in the spec's order. */
+const CALL_SPEC: { [C in CallName]: Record<keyof FieldsByCall[C], FieldSpec> } = {
+  micropay: {
+    orderTime: { max: 16, required: true, check: ORDER_TIME },
+    orderNo: { max: 64, required: true, check: ORDER_NO },
+    txnAmt: { max: 13, required: true, check: FEN },
+    orderType: { max: 12, required: true, check: ORDER_TYPE },
+    authCode: { max: 32, required: true, check: AUTH_CODE },
+    goodsId: { max: 16, required: true },
+    goodsInfo: { max: 128, required: true },
+    backUrl: { max: 256, required: false, check: BACK_URL },
+    merPriv: { max: 128, required: false },
+    faceFlag: { max: 2, required: false, check: FLAG },
+    ledgerAccountFlag: { max: 2, required: false, check: FLAG },
+  },
+  queryOrder: {
+    orderNo: { max: 64, required: true, check: ORDER_NO },
+    transactionId: { max: 32, required: false, check: ORDER_NO },
+  },
+  cancelOrder: { orderNo: { max: 64, required: true, check: ORDER_NO } },
+  closeOrder: { orderNo: { max: 64, required: true, check: ORDER_NO } },
+  refund: {
+    orderTime: { max: 16, required: true, check: ORDER_TIME },
+    origOrderNo: { max: 64, required: true, check: ORDER_NO },
+    origTxnAmt: { max: 13, required: true, check: FEN },
+    orderNo: { max: 64, required: true, check: ORDER_NO },
+    txnAmt: { max: 13, required: true, check: FEN },
+  },
+  refundQuery: { orderNo: { max: 64, required: true, check: ORDER_NO } },
+};
+
+/** The wire field names each call sends (signature excluded), for callers that map flags or columns. */
+export const CALL_FIELDS: Readonly<{ [C in CallName]: readonly string[] }> = Object.freeze(
+  Object.fromEntries(
+    (Object.keys(CALL_SPEC) as CallName[]).map((c) => [c, ['acqSpId', 'acqMerId', ...Object.keys(CALL_SPEC[c])]]),
+  ) as unknown as { [C in CallName]: readonly string[] },
+);
+
+/** Fields each call must have (the rest are optional). */
+export const REQUIRED_FIELDS: Readonly<{ [C in CallName]: readonly string[] }> = Object.freeze(
+  Object.fromEntries(
+    (Object.keys(CALL_SPEC) as CallName[]).map((c) => [
+      c,
+      ['acqSpId', 'acqMerId', ...Object.entries(CALL_SPEC[c] as Record<string, FieldSpec>).filter(([, s]) => s.required).map(([k]) => k)],
+    ]),
+  ) as unknown as { [C in CallName]: readonly string[] },
+);
+
+function shown(field: string, value: unknown): string {
+  if (value === undefined || value === null) return '';
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  if (field === 'authCode') return maskAuthCode(text);
+  return text.length > 80 ? `${JSON.stringify(text.slice(0, 80))}…` : JSON.stringify(text);
+}
+
+function checkField(call: CallName, field: string, value: unknown, spec: FieldSpec, out: Record<string, string>): void {
+  const fail = (message: string): never => {
+    throw new FieldError(call, field, shown(field, value), message);
+  };
+  if (value === undefined || value === null || value === '') {
+    if (spec.required) fail('is missing');
+    return; // empty optional fields are neither signed nor sent
+  }
+  if (typeof value !== 'string') fail(`must be a string, got ${typeof value}`);
+  const text = value as string;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(text)) fail('contains a control character');
+  if (text !== text.trim()) fail('has leading or trailing spaces');
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > spec.max) fail(`too long: ${bytes} bytes, at most ${spec.max}`);
+  spec.check?.(text, fail);
+  out[field] = text;
+}
+
+/** Validates a call's fields and returns exactly the wire fields to sign and send (empty ones dropped). */
+export function buildRequest<C extends CallName>(call: C, merchant: Merchant, fields: FieldsByCall[C]): Record<string, string> {
+  const spec = CALL_SPEC[call] as Record<string, FieldSpec>;
+  const given = (fields ?? {}) as unknown as Record<string, unknown>;
+  for (const key of Object.keys(given)) {
+    if (!(key in spec)) {
+      const hint = key === 'acqSpId' || key === 'acqMerId' ? ' (it comes from the merchant configuration)' : key === 'signature' ? ' (added when signing)' : '';
+      throw new FieldError(call, key, shown(key, given[key]), `is not a field of ${call}${hint}; allowed: ${Object.keys(spec).join(', ')}`);
+    }
+  }
+  const out: Record<string, string> = {};
+  const m = (merchant ?? {}) as unknown as Record<string, unknown>;
+  for (const [key, s] of Object.entries(MERCHANT_SPEC)) checkField(call, key, m[key], s, out);
+  for (const [key, s] of Object.entries(spec)) checkField(call, key, given[key], s, out);
+  if (call === 'micropay') {
+    const c = classifyAuthCode(out.authCode!);
+    if (c.ok && c.orderType !== out.orderType) {
+      throw new FieldError(call, 'orderType', JSON.stringify(out.orderType), `does not match the payment code, which is a ${c.orderType} code (${maskAuthCode(out.authCode)})`);
+    }
+  }
+  if (call === 'refund' && BigInt(out.txnAmt!) > BigInt(out.origTxnAmt!)) {
+    throw new FieldError(call, 'txnAmt', JSON.stringify(out.txnAmt), `refund amount exceeds the original amount origTxnAmt=${out.origTxnAmt}`);
+  }
+  return out;
+}
+
+export const buildMicropay = (merchant: Merchant, fields: MicropayFields) => buildRequest('micropay', merchant, fields);
+export const buildQueryOrder = (merchant: Merchant, fields: QueryOrderFields) => buildRequest('queryOrder', merchant, fields);
+export const buildCancelOrder = (merchant: Merchant, fields: CancelOrderFields) => buildRequest('cancelOrder', merchant, fields);
+export const buildCloseOrder = (merchant: Merchant, fields: CloseOrderFields) => buildRequest('closeOrder', merchant, fields);
+export const buildRefund = (merchant: Merchant, fields: RefundFields) => buildRequest('refund', merchant, fields);
+export const buildRefundQuery = (merchant: Merchant, fields: RefundQueryFields) => buildRequest('refundQuery', merchant, fields);
+
+/** `yyyyMMddHHmmss` in local time (the platform's clock is Beijing time; the kiosk runs in that zone). */
+export function formatOrderTime(date: Date): string {
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${p(date.getFullYear(), 4)}${p(date.getMonth() + 1)}${p(date.getDate())}${p(date.getHours())}${p(date.getMinutes())}${p(date.getSeconds())}`;
+}
