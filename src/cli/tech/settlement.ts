@@ -1,0 +1,236 @@
+// The platform's daily settlement file (PROTOCOL.md, "Settlement file"): CSV, one row per pay or refund,
+// columns in a fixed order. Parsing is forgiving about the envelope (BOM, CRLF, quotes, a header row,
+// GBK merchant names, Excel's ="…" text guard) and strict about the fields that carry money:
+// a row that cannot be read is reported with its line number and never guessed at.
+
+/** Column order as PROTOCOL.md lists it. Only the first 13 are needed to compare with the journal. */
+export const SETTLEMENT_COLUMNS = [
+  'orderNo', // merchant order no
+  'payTime', // YYYYMMDDHHMMSS
+  'merchantId',
+  'terminalId',
+  'storeId',
+  'operatorId',
+  'merchantName',
+  'transactionId', // platform order no
+  'cardType', // 01 debit, 02 credit
+  'state', // SUCCESS | REFUND | FAILED
+  'orderAmount', // fen, 0 on refund rows
+  'refundAmount', // fen, 0 on pay rows
+  'orderType', // alipay | wechat | unionpay | mobilepos | bankcard
+  'scene',
+  'fee',
+  'feeRate',
+  'settlementMode',
+  'settlementAmount',
+  'extraRate',
+  'extraFee',
+  'platformSerial',
+  'thirdPartySerial',
+  'orderKind',
+  'splitOrderNo',
+  'splitSerial',
+  'splitMerchant',
+  'splitRefundAccountType',
+  'referenceNo',
+] as const;
+
+const REQUIRED_COLUMNS = 13;
+
+export type SettlementState = 'SUCCESS' | 'REFUND' | 'FAILED';
+
+export interface SettlementRow {
+  /** 1-based line in the file where the record starts. */
+  line: number;
+  orderNo: string;
+  payTime: string;
+  merchantId: string;
+  transactionId: string;
+  state: SettlementState;
+  orderAmountFen: number;
+  refundAmountFen: number;
+  orderType: string;
+  /** Every column by its name, as read (trimmed). */
+  fields: Record<string, string>;
+}
+
+export interface SettlementProblem {
+  line: number;
+  message: string;
+}
+
+export interface ParsedSettlement {
+  rows: SettlementRow[];
+  problems: SettlementProblem[];
+  /** Whether the first record was a header row (skipped). */
+  header: boolean;
+  /** The settlement date from the file name `<acqSpId>_<yyyyMMdd>.csv`, when it has that form. */
+  nameDate?: string;
+  nameSpId?: string;
+}
+
+/** Decodes the file: UTF-8 (BOM dropped) or, when that fails, GBK (the platform's Chinese merchant names). */
+export function decodeSettlement(data: Buffer): string {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(data);
+  } catch {
+    try {
+      text = new TextDecoder('gbk').decode(data);
+    } catch {
+      text = data.toString('latin1');
+    }
+  }
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/** RFC 4180 records with the line each starts on. Quoted fields may hold commas, quotes ("") and newlines. */
+export function csvRecords(text: string): { line: number; fields: string[]; error?: string }[] {
+  const out: { line: number; fields: string[]; error?: string }[] = [];
+  let line = 1;
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    const start = line;
+    const fields: string[] = [];
+    let field = '';
+    let error: string | undefined;
+    let atFieldStart = true;
+    let endOfRecord = false;
+    while (i < n && !endOfRecord) {
+      const ch = text[i]!;
+      if (atFieldStart && ch === '"') {
+        // Quoted field: runs to the closing quote, "" is a literal quote.
+        i++;
+        let closed = false;
+        while (i < n) {
+          const c = text[i]!;
+          if (c === '"') {
+            if (text[i + 1] === '"') {
+              field += '"';
+              i += 2;
+              continue;
+            }
+            i++;
+            closed = true;
+            break;
+          }
+          if (c === '\n') line++;
+          field += c;
+          i++;
+        }
+        if (!closed) error = 'a quoted field is not closed before the end of the file';
+        // Anything between the closing quote and the next separator is kept (lenient), but noted.
+        while (i < n && text[i] !== ',' && text[i] !== '\n' && text[i] !== '\r') {
+          if (!/\s/.test(text[i]!)) error ??= 'text after a closing quote';
+          field += text[i];
+          i++;
+        }
+        atFieldStart = false;
+        continue;
+      }
+      if (ch === ',') {
+        fields.push(field);
+        field = '';
+        atFieldStart = true;
+        i++;
+        continue;
+      }
+      if (ch === '\r' || ch === '\n') {
+        if (ch === '\r' && text[i + 1] === '\n') i++;
+        i++;
+        line++;
+        endOfRecord = true;
+        continue;
+      }
+      field += ch;
+      atFieldStart = false;
+      i++;
+    }
+    fields.push(field);
+    // Blank lines separate nothing; skip them.
+    if (!(fields.length === 1 && fields[0]!.trim() === '' && !error)) out.push({ line: start, fields, error });
+  }
+  return out;
+}
+
+/** Excel's text guards: ="0123", a leading tab or apostrophe; and surrounding blanks. */
+function clean(v: string): string {
+  let s = v.trim();
+  const m = /^="(.*)"$/.exec(s);
+  if (m) s = m[1]!;
+  if (s.startsWith("'") || s.startsWith('\t')) s = s.slice(1);
+  return s.trim();
+}
+
+const STATES = new Set<SettlementState>(['SUCCESS', 'REFUND', 'FAILED']);
+const FEN = /^[0-9]{1,13}$/;
+
+function looksLikeHeader(fields: readonly string[]): boolean {
+  const state = clean(fields[9] ?? '').toUpperCase();
+  const amount = clean(fields[10] ?? '');
+  return !STATES.has(state as SettlementState) && !FEN.test(amount);
+}
+
+/** Parses the text of a settlement file. `fileName` (basename) gives the date when named as the platform names it. */
+export function parseSettlement(text: string, fileName?: string): ParsedSettlement {
+  const rows: SettlementRow[] = [];
+  const problems: SettlementProblem[] = [];
+  const records = csvRecords(text);
+  let header = false;
+  records.forEach((rec, idx) => {
+    if (idx === 0 && !rec.error && looksLikeHeader(rec.fields)) {
+      header = true;
+      return;
+    }
+    if (rec.error) {
+      problems.push({ line: rec.line, message: rec.error });
+      return;
+    }
+    const f = rec.fields.map(clean);
+    if (f.length < REQUIRED_COLUMNS) {
+      problems.push({ line: rec.line, message: `${f.length} columns, expected at least ${REQUIRED_COLUMNS} (order no … order type) of the ${SETTLEMENT_COLUMNS.length} in PROTOCOL.md` });
+      return;
+    }
+    const fields: Record<string, string> = {};
+    SETTLEMENT_COLUMNS.forEach((name, i) => {
+      if (i < f.length) fields[name] = f[i]!;
+    });
+    const bad: string[] = [];
+    const orderNo = f[0]!;
+    if (orderNo === '') bad.push('merchant order no (column 1) is empty');
+    const payTime = f[1]!;
+    if (!/^[0-9]{14}$/.test(payTime)) bad.push(`pay time (column 2) ${JSON.stringify(payTime)} is not YYYYMMDDHHMMSS`);
+    const state = f[9]!.toUpperCase();
+    if (!STATES.has(state as SettlementState)) bad.push(`state (column 10) ${JSON.stringify(f[9])} is not SUCCESS, REFUND or FAILED`);
+    const orderAmount = f[10]!;
+    if (!FEN.test(orderAmount)) bad.push(`order amount (column 11) ${JSON.stringify(orderAmount)} is not a whole number of fen`);
+    const refundAmount = f[11]!;
+    if (!FEN.test(refundAmount)) bad.push(`refund amount (column 12) ${JSON.stringify(refundAmount)} is not a whole number of fen`);
+    if (bad.length === 0 && state === 'REFUND' && Number(refundAmount) === 0) bad.push('a REFUND row with refund amount 0');
+    if (bad.length === 0 && state === 'SUCCESS' && Number(orderAmount) === 0) bad.push('a SUCCESS row with order amount 0');
+    if (bad.length > 0) {
+      problems.push({ line: rec.line, message: bad.join('; ') });
+      return;
+    }
+    rows.push({
+      line: rec.line,
+      orderNo,
+      payTime,
+      merchantId: f[2]!,
+      transactionId: f[7]!,
+      state: state as SettlementState,
+      orderAmountFen: Number(orderAmount),
+      refundAmountFen: Number(refundAmount),
+      orderType: f[12]!,
+      fields,
+    });
+  });
+  const parsed: ParsedSettlement = { rows, problems, header };
+  const m = fileName ? /^([A-Za-z0-9]+)_([0-9]{8})\.csv$/i.exec(fileName) : null;
+  if (m) {
+    parsed.nameSpId = m[1]!;
+    parsed.nameDate = m[2]!;
+  }
+  return parsed;
+}
