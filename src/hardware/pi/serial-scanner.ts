@@ -1,0 +1,147 @@
+// Serial scanner on serialport@13 (/dev/serial0, /dev/ttyUSB0, /dev/ttyACM0 or a udev symlink).
+// The device may vanish (USB unplug, EIO): report 'fault', retry with exponential backoff, 'connected' on return.
+// Nothing here throws out of the driver: the daemon never exits for a scanner.
+import { EventEmitter } from 'node:events';
+import { SerialPort } from 'serialport';
+import type { Logger } from '../../log.js';
+import { silentLogger } from '../../log.js';
+import { ScanParser, type Scanner, type ScannerParseOptions } from '../scanner.js';
+import { realTimers, type Timers, type TimerHandle } from '../timers.js';
+
+/** config `scanner` with driver 'serial'. */
+export interface SerialScannerOptions extends ScannerParseOptions {
+  path: string;
+  /** Default 9600. */
+  baudRate?: number;
+  /** First retry after a fault, ms. Default 500. */
+  reopenMinMs?: number;
+  /** Retry interval cap, ms. Default 10000. */
+  reopenMaxMs?: number;
+  /** serialport binding (tests: MockBinding from @serialport/binding-mock). Default: the native binding. */
+  binding?: unknown;
+  timers?: Timers;
+  log?: Logger;
+}
+
+export class SerialScanner extends EventEmitter implements Scanner {
+  readonly parser: ScanParser;
+  private sp: SerialPort | null = null;
+  private retry: TimerHandle | null = null;
+  private attempt = 0;
+  private stopped = true;
+  private faulted = false;
+  private isConnected = false;
+  private readonly timers: Timers;
+  private readonly log: Logger;
+
+  constructor(private readonly options: SerialScannerOptions) {
+    super();
+    this.timers = options.timers ?? realTimers;
+    this.log = options.log ?? silentLogger;
+    this.parser = new ScanParser(options, (code) => this.emit('code', code), (bad) => this.emit('bad', bad));
+  }
+
+  /** The open port, if any (tests reach the mock binding through it). */
+  get serialPort(): SerialPort | null {
+    return this.sp;
+  }
+
+  get connected(): boolean {
+    return this.isConnected;
+  }
+
+  /** Resolves after the first attempt, whether the device is there or not (then it keeps retrying). */
+  open(): Promise<void> {
+    this.stopped = false;
+    return new Promise((resolve) => this.tryOpen(resolve));
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true;
+    if (this.retry !== null) this.timers.clearTimeout(this.retry);
+    this.retry = null;
+    const port = this.sp;
+    this.sp = null;
+    this.isConnected = false;
+    this.parser.reset();
+    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+    port?.removeAllListeners();
+  }
+
+  private tryOpen(done?: () => void): void {
+    this.retry = null;
+    if (this.stopped) return done?.();
+    let port: SerialPort;
+    try {
+      port = new SerialPort({
+        path: this.options.path,
+        baudRate: this.options.baudRate ?? 9600,
+        autoOpen: false,
+        ...(this.options.binding ? { binding: this.options.binding } : {}),
+      } as ConstructorParameters<typeof SerialPort>[0]);
+    } catch (err) {
+      this.fail(err);
+      return done?.();
+    }
+    this.sp = port;
+    // Attached before open: a port error must never become an unhandled 'error' event.
+    port.on('error', (err) => this.lost(port, err));
+    port.on('close', (err?: Error) => this.lost(port, err ?? new Error('port closed')));
+    port.on('data', (chunk: Buffer) => this.parser.push(chunk));
+    port.open((err) => {
+      if (err) {
+        port.removeAllListeners();
+        port.on('error', () => {});
+        if (this.sp === port) this.sp = null;
+        this.fail(err);
+      } else if (this.stopped) {
+        port.close(() => {});
+      } else {
+        this.attempt = 0;
+        this.faulted = false;
+        this.isConnected = true;
+        this.log.info({ scanner: 'connected', path: this.options.path }, 'scanner connected');
+        this.emit('connected', { path: this.options.path });
+      }
+      done?.();
+    });
+  }
+
+  private lost(port: SerialPort, err: Error): void {
+    if (this.sp !== port || this.stopped) return;
+    this.sp = null;
+    this.isConnected = false;
+    port.removeAllListeners();
+    port.on('error', () => {});
+    if (port.isOpen) port.close(() => {});
+    this.fail(err);
+  }
+
+  private fail(err: unknown): void {
+    this.isConnected = false;
+    this.parser.reset();
+    const reason = describe(err);
+    if (!this.faulted) {
+      // One 'fault' per outage; the retries in between are only debug lines.
+      this.faulted = true;
+      this.log.warn({ scanner: 'fault', path: this.options.path, reason }, 'scanner lost');
+      this.emit('fault', { reason, path: this.options.path });
+    } else {
+      this.log.debug({ scanner: 'retry', path: this.options.path, reason }, 'scanner still missing');
+    }
+    if (this.stopped) return;
+    const min = this.options.reopenMinMs ?? 500;
+    const max = this.options.reopenMaxMs ?? 10_000;
+    const delay = Math.min(max, min * 2 ** Math.min(this.attempt, 30));
+    this.attempt++;
+    this.retry = this.timers.setTimeout(() => this.tryOpen(), delay);
+  }
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code && !err.message.includes(code) ? `${err.message} (${code})` : err.message;
+  }
+  return String(err);
+}
