@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import type { WireValue } from '../../src/umpay/canonical.js';
+import { signResponse, verifyResponse } from '../../src/umpay/signature.js';
+import { classify, DEFINITE_FAILURES, KNOWN_8_CHAR_REFUSALS, REQUEST_REFUSALS, RESP_CODE_MEANING, type Exchange } from '../../src/umpay/outcome.js';
+import { parsePublicKey } from '../../src/umpay/keys.js';
+import type { CallName } from '../../src/umpay/types.js';
+import { vectors } from './helpers.js';
+
+const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+const verify = (a: Record<string, WireValue>) => verifyResponse(a, publicKey);
+const signed = (answer: Record<string, WireValue>): Exchange => ({ httpStatus: 200, body: JSON.stringify(signResponse(answer, privateKey)) });
+const kindOf = (call: CallName, ex: Exchange) => classify(call, ex, verify, { orderNo: 'K1', txnAmt: '100' }).outcome;
+
+// Every documented two-character code plus the 8-character ones we know of.
+const DOCUMENTED = Object.keys(RESP_CODE_MEANING);
+const ALL_CALLS: CallName[] = ['micropay', 'queryOrder', 'cancelOrder', 'closeOrder', 'refund', 'refundQuery'];
+
+describe('umpay outcome: micropay', () => {
+  const expected = (code: string): string => {
+    if (code === '00') return 'PAID';
+    if (DEFINITE_FAILURES.includes(code) || KNOWN_8_CHAR_REFUSALS.includes(code)) return 'NOT_PAID';
+    return 'UNKNOWN';
+  };
+  for (const code of DOCUMENTED) {
+    it(`respCode ${code} → ${expected(code)}`, () => {
+      const o = kindOf('micropay', signed({ respCode: code, respMsg: 'm', orderNo: 'K1', txnAmt: '100', transactionId: 'T1' }));
+      assert.equal(o.kind, expected(code));
+      if (o.kind === 'NOT_PAID') assert.equal(o.code, code);
+      if (o.kind === 'PAID') assert.equal(o.transactionId, 'T1');
+    });
+  }
+  it('the documented definite failures are exactly the list PROTOCOL.md gives', () => {
+    assert.deepEqual([...DEFINITE_FAILURES].sort(), ['08', '10', '11', '13', '15', '20', '21', '23', '31', '32', '33', '38', '39', '43']);
+    assert.deepEqual([...KNOWN_8_CHAR_REFUSALS], ['001100WN']);
+  });
+  for (const code of ['01', '02', '04', '05', '06', '12', '16', '99', '03', '09', '14', '17', '35', '36']) {
+    it(`respCode ${code} is not final for micropay → UNKNOWN (query)`, () => assert.equal(kindOf('micropay', signed({ respCode: code })).kind, 'UNKNOWN'));
+  }
+  for (const code of ['001100WN', '00000000', '0000', '000', '00 ', ' 00', '0', '01000000', '00110000', '00AB12CD', 'ZZZZZZZZ', '77']) {
+    const want = code === '001100WN' ? 'NOT_PAID' : 'UNKNOWN';
+    it(`respCode ${JSON.stringify(code)} → ${want}, never PAID`, () => assert.equal(kindOf('micropay', signed({ respCode: code })).kind, want));
+  }
+  it('the real 001100WN answer from the vectors, verified with the test certificate, is NOT_PAID', () => {
+    const v = vectors.responseSignatures[1]!;
+    const cert = parsePublicKey(Buffer.from(vectors.platformCertificateDerBase64));
+    const c = classify('micropay', { httpStatus: 200, body: JSON.stringify(v.response) }, (a) => verifyResponse(a, cert));
+    assert.equal(c.signatureValid, true);
+    assert.deepEqual(c.outcome, { kind: 'NOT_PAID', code: '001100WN', reason: 'payment code already used (each code can be used once): 101 每个二维码仅限使用一次，请刷新再试' });
+  });
+  it('the tampered vector (respCode 00) is UNKNOWN, not PAID', () => {
+    const v = vectors.responseSignatures[2]!;
+    const cert = parsePublicKey(Buffer.from(vectors.platformCertificateDerBase64));
+    const c = classify('micropay', { httpStatus: 200, body: JSON.stringify(v.response) }, (a) => verifyResponse(a, cert));
+    assert.equal(c.outcome.kind, 'UNKNOWN');
+    assert.equal(c.signatureValid, false);
+  });
+  it('respCode as the number 0 is not "00"', () => assert.equal(kindOf('micropay', signed({ respCode: 0 })).kind, 'UNKNOWN'));
+  it('a signed 00 about another order or amount is UNKNOWN', () => {
+    assert.equal(kindOf('micropay', signed({ respCode: '00', orderNo: 'OTHER' })).kind, 'UNKNOWN');
+    assert.equal(kindOf('micropay', signed({ respCode: '00', txnAmt: 1 })).kind, 'UNKNOWN');
+    assert.equal(kindOf('micropay', signed({ respCode: '00', txnAmt: 100 })).kind, 'PAID');
+  });
+});
+
+describe('umpay outcome: answers that are not trustworthy, every call', () => {
+  const good = { respCode: '00', origRespCode: '00', respMsg: 'ok' };
+  const cases: [string, Exchange][] = [
+    ['unsigned 00', { httpStatus: 200, body: JSON.stringify(good) }],
+    ['tampered 00', { httpStatus: 200, body: JSON.stringify({ ...signResponse({ ...good, txnAmt: '1' }, privateKey), txnAmt: '2' }) }],
+    ['signed with another key', { httpStatus: 200, body: JSON.stringify(signResponse(good, generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey)) }],
+    ['non-JSON body', { httpStatus: 200, body: 'respCode=00' }],
+    ['truncated JSON', { httpStatus: 200, body: JSON.stringify(signResponse(good, privateKey)).slice(0, 30) }],
+    ['JSON array', { httpStatus: 200, body: '[]' }],
+    ['empty body', { httpStatus: 200, body: '' }],
+    ['HTTP 500 with HTML', { httpStatus: 500, body: '<html><body><h1>500 Internal Server Error</h1></body></html>' }],
+    ['HTTP 502 with a signed 00 body', { httpStatus: 502, body: JSON.stringify(signResponse(good, privateKey)) }],
+    ['transport error', { transportError: 'ECONNRESET: socket hang up' }],
+    ['signed 37 rate limit', signed({ respCode: '37', respMsg: 'too frequent' })],
+  ];
+  for (const call of ALL_CALLS) {
+    for (const [name, ex] of cases) {
+      it(`${call}: ${name} → UNKNOWN with the cause`, () => {
+        const c = classify(call, ex, verify);
+        assert.equal(c.outcome.kind, 'UNKNOWN');
+        assert.ok(c.cause && c.cause.length > 0);
+        const o = c.outcome as { cause: string; rateLimited?: boolean };
+        assert.equal(o.rateLimited === true, name.includes('37'));
+      });
+    }
+  }
+});
+
+describe('umpay outcome: queryOrder', () => {
+  const table: [string, string][] = [['00', 'PAID'], ['01', 'NOT_PAID:refunded'], ['02', 'PENDING'], ['03', 'NOT_PAID:closed'], ['04', 'NOT_PAID:cancelled'], ['06', 'NOT_PAID:failed'], ['05', 'UNKNOWN'], ['99', 'UNKNOWN'], ['00000000', 'UNKNOWN'], ['', 'UNKNOWN']];
+  for (const [orig, want] of table) {
+    it(`respCode 00, origRespCode ${JSON.stringify(orig)} → ${want}`, () => {
+      const o = kindOf('queryOrder', signed({ respCode: '00', origRespCode: orig, origRespDescMsg: 'x', transactionId: 'T9' }));
+      assert.equal(o.kind + ('state' in o ? `:${o.state}` : ''), want);
+    });
+  }
+  it('respCode 17 (no such trade) → NOT_PAID no-such-order', () => {
+    assert.deepEqual(kindOf('queryOrder', signed({ respCode: '17', respMsg: 'none' })), { kind: 'NOT_PAID', state: 'no-such-order', code: '17', reason: 'no such trade: none' });
+  });
+  for (const code of DOCUMENTED.filter((c) => c !== '00' && c !== '17')) {
+    it(`respCode ${code} → UNKNOWN even with origRespCode 00`, () => assert.equal(kindOf('queryOrder', signed({ respCode: code, origRespCode: '00' })).kind, 'UNKNOWN'));
+  }
+  it('paid but about another order → UNKNOWN', () => assert.equal(kindOf('queryOrder', signed({ respCode: '00', origRespCode: '00', orderNo: 'X' })).kind, 'UNKNOWN'));
+  it('unsigned origRespCode 00 → UNKNOWN', () => assert.equal(kindOf('queryOrder', { httpStatus: 200, body: JSON.stringify({ respCode: '00', origRespCode: '00' }) }).kind, 'UNKNOWN'));
+});
+
+describe('umpay outcome: cancelOrder, closeOrder, refund', () => {
+  for (const call of ['cancelOrder', 'closeOrder', 'refund'] as const) {
+    const ok = call === 'refund' ? 'ACCEPTED' : 'DONE';
+    for (const code of [...DOCUMENTED, '00000000', '01000000']) {
+      const want = code === '00' ? ok : REQUEST_REFUSALS.includes(code) ? 'REFUSED' : 'UNKNOWN';
+      it(`${call} respCode ${code} → ${want}`, () => {
+        const o = kindOf(call, signed({ respCode: code, respMsg: 'm' }));
+        assert.equal(o.kind, want);
+        if (o.kind === 'REFUSED') assert.equal(o.code, code);
+      });
+    }
+  }
+  it('the refusal list holds the documented final codes: 03 09 14 17 35 36 and the failures', () => {
+    for (const c of ['03', '09', '14', '17', '35', '36', ...DEFINITE_FAILURES]) assert.ok(REQUEST_REFUSALS.includes(c), c);
+    for (const c of ['00', '01', '02', '04', '05', '06', '12', '16', '37', '99']) assert.ok(!REQUEST_REFUSALS.includes(c), c);
+  });
+});
+
+describe('umpay outcome: refundQuery', () => {
+  const table: [string, string, string][] = [['00', '00', 'REFUNDED'], ['00', '01', 'FAILED'], ['00', '02', 'PENDING'], ['00', '03', 'UNKNOWN'], ['00', '', 'UNKNOWN'], ['17', '00', 'UNKNOWN'], ['001100WN', '00', 'UNKNOWN']];
+  for (const [code, orig, want] of table) {
+    it(`respCode ${code} origRespCode ${JSON.stringify(orig)} → ${want}`, () => assert.equal(kindOf('refundQuery', signed({ respCode: code, origRespCode: orig })).kind, want));
+  }
+  for (const code of DOCUMENTED.filter((c) => c !== '00')) {
+    it(`respCode ${code} → UNKNOWN`, () => assert.equal(kindOf('refundQuery', signed({ respCode: code, origRespCode: '00' })).kind, 'UNKNOWN'));
+  }
+});
