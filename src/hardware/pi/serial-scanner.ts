@@ -2,6 +2,7 @@
 // The device may vanish (USB unplug, EIO): report 'fault', retry with exponential backoff, 'connected' on return.
 // Nothing here throws out of the driver: the daemon never exits for a scanner.
 import { EventEmitter } from 'node:events';
+import { stat } from 'node:fs';
 import { SerialPort } from 'serialport';
 import type { Logger } from '../../log.js';
 import { silentLogger } from '../../log.js';
@@ -17,6 +18,12 @@ export interface SerialScannerOptions extends ScannerParseOptions {
   reopenMinMs?: number;
   /** Retry interval cap, ms. Default 10000. */
   reopenMaxMs?: number;
+  /**
+   * While connected, check every this many ms that the device node still exists and is the same device.
+   * serialport on Linux does not always see a hangup (a pty whose master closed, some USB adapters), so
+   * this is how an unplug is noticed. 0 turns it off. Default 1000 (0 when a custom binding is given).
+   */
+  presenceCheckMs?: number;
   /** serialport binding (tests: MockBinding from @serialport/binding-mock). Default: the native binding. */
   binding?: unknown;
   timers?: Timers;
@@ -27,6 +34,7 @@ export class SerialScanner extends EventEmitter implements Scanner {
   readonly parser: ScanParser;
   private sp: SerialPort | null = null;
   private retry: TimerHandle | null = null;
+  private presence: TimerHandle | null = null;
   private attempt = 0;
   private stopped = true;
   private faulted = false;
@@ -60,6 +68,7 @@ export class SerialScanner extends EventEmitter implements Scanner {
     this.stopped = true;
     if (this.retry !== null) this.timers.clearTimeout(this.retry);
     this.retry = null;
+    this.stopPresenceCheck();
     const port = this.sp;
     this.sp = null;
     this.isConnected = false;
@@ -102,13 +111,39 @@ export class SerialScanner extends EventEmitter implements Scanner {
         this.isConnected = true;
         this.log.info({ scanner: 'connected', path: this.options.path }, 'scanner connected');
         this.emit('connected', { path: this.options.path });
+        this.startPresenceCheck(port);
       }
       done?.();
     });
   }
 
+  private startPresenceCheck(port: SerialPort): void {
+    const every = this.options.presenceCheckMs ?? (this.options.binding ? 0 : 1000);
+    if (every <= 0) return;
+    let device: number | null = null;
+    let busy = false;
+    this.presence = this.timers.setInterval(() => {
+      if (busy) return;
+      busy = true;
+      stat(this.options.path, (err, st) => {
+        busy = false;
+        if (this.sp !== port) return;
+        if (err) return this.lost(port, err);
+        device ??= st.rdev;
+        // A replugged adapter or a new pty behind the same symlink: the open fd is stale.
+        if (st.rdev !== device) this.lost(port, new Error(`device behind ${this.options.path} was replaced`));
+      });
+    }, every);
+  }
+
+  private stopPresenceCheck(): void {
+    if (this.presence !== null) this.timers.clearInterval(this.presence);
+    this.presence = null;
+  }
+
   private lost(port: SerialPort, err: Error): void {
     if (this.sp !== port || this.stopped) return;
+    this.stopPresenceCheck();
     this.sp = null;
     this.isConnected = false;
     port.removeAllListeners();

@@ -1,0 +1,42 @@
+// A real pseudo-terminal pair from socat, for scanner tests through the native serialport binding.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export class PtyPair {
+  readonly dir = mkdtempSync(join(tmpdir(), 'kiosk-pty-'));
+  /** The end the scanner driver opens. */
+  readonly device = join(this.dir, 'scanner');
+  /** The end a test writes "scanned" bytes to. */
+  readonly feeder = join(this.dir, 'feeder');
+  private proc: ChildProcess | null = null;
+
+  /** Starts socat and waits (bounded) for both links to appear. */
+  async start(): Promise<void> {
+    const proc = spawn('socat', [`pty,raw,echo=0,link=${this.device}`, `pty,raw,echo=0,link=${this.feeder}`], { stdio: 'ignore' });
+    this.proc = proc;
+    const exited = new Promise<never>((_, reject) => proc.once('exit', (code) => reject(new Error(`socat exited (${code})`))));
+    exited.catch(() => {});
+    for (let i = 0; i < 500; i++) {
+      if (existsSync(this.device) && existsSync(this.feeder)) return;
+      await Promise.race([new Promise((r) => setTimeout(r, 5)), exited]);
+    }
+    throw new Error(`socat links did not appear in ${this.dir}`);
+  }
+
+  /** Kills socat (the "unplug"): both ptys vanish. Resolves once it has exited. */
+  async stop(): Promise<void> {
+    const proc = this.proc;
+    this.proc = null;
+    if (!proc || proc.exitCode !== null) return;
+    const gone = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGTERM');
+    await gone;
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
