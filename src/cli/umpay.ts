@@ -1,0 +1,159 @@
+// `kiosk umpay ...`: what a technician needs when the platform's support asks "what exactly did you sign?".
+// Exit codes: 0 verified answer (verify: valid), 1 verify: not valid, 2 bad input, 3 no trustworthy answer.
+import { randomInt } from 'node:crypto';
+import { parseArgs, requireFlag, intFlag, stringFlag, UsageError, type ParsedArgs } from './args.js';
+import type { WireValue } from '../umpay/canonical.js';
+import { KeyError, loadPrivateKey, loadPublicKey } from '../umpay/keys.js';
+import { signRequest, verifyResponse } from '../umpay/signature.js';
+import { classifyAuthCode, maskAuthCode } from '../umpay/authcode.js';
+import { CALL_FIELDS, FieldError, formatOrderTime, PATHS, type FieldsByCall } from '../umpay/messages.js';
+import { HttpGateway } from '../umpay/client.js';
+import type { CallName } from '../umpay/types.js';
+
+const CALLS: Record<string, CallName> = {
+  micropay: 'micropay',
+  query: 'queryOrder',
+  cancel: 'cancelOrder',
+  close: 'closeOrder',
+  refund: 'refund',
+  'refund-query': 'refundQuery',
+};
+const CONNECTION_FLAGS = ['base', 'key', 'cert', 'sp', 'mer', 'timeout', 'connect-timeout', 'reveal'];
+
+const USAGE = `usage:
+  kiosk umpay sign --key FILE            < request.json   prints {"plaintext","signature"}
+  kiosk umpay verify --cert FILE         < answer.json    prints {"plaintext","valid"}; exit 0 valid, 1 not
+  kiosk umpay <call> --base URL --key FILE --cert FILE --sp ACQSPID --mer ACQMERID [--FIELD VALUE ...]
+      [--timeout MS (10000)] [--connect-timeout MS (3000)] [--reveal (print the payment code in full)]
+    calls: ${Object.entries(CALLS).map(([k, v]) => `${k} (${PATHS[v]})`).join(', ')}
+    fields are flags named as on the wire, e.g. micropay --txnAmt 1 --authCode 134... --goodsId 1 --goodsInfo cola
+  exit: 0 verified answer, 2 bad input, 3 no trustworthy answer`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (!command || command === '--help' || command === 'help') {
+      process.stdout.write(USAGE + '\n');
+      return command ? 0 : 2;
+    }
+    if (command === 'sign') return await sign(parseArgs(rest));
+    if (command === 'verify') return await verify(parseArgs(rest));
+    const call = CALLS[command];
+    if (!call) throw new UsageError(`unknown umpay command ${JSON.stringify(command)} (sign, verify, ${Object.keys(CALLS).join(', ')})`);
+    return await send(call, parseArgs(rest, ['reveal']));
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof KeyError || err instanceof FieldError) {
+      process.stderr.write(`kiosk umpay: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+function onlyFlags(args: ParsedArgs, allowed: readonly string[]): void {
+  if (args.positional.length) throw new UsageError(`unexpected argument ${JSON.stringify(args.positional[0])}`);
+  for (const name of Object.keys(args.flags)) if (!allowed.includes(name)) throw new UsageError(`unknown flag --${name} (allowed: ${allowed.map((a) => `--${a}`).join(' ')})`);
+}
+
+async function readStdinObject(): Promise<Record<string, WireValue>> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (!text.trim()) throw new UsageError('stdin is empty: expected one JSON object');
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`stdin is not valid JSON: ${(err as Error).message}`);
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new UsageError('stdin must hold one JSON object');
+  return v as Record<string, WireValue>;
+}
+
+function print(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+async function sign(args: ParsedArgs): Promise<number> {
+  onlyFlags(args, ['key']);
+  const key = loadPrivateKey(requireFlag(args, 'key'));
+  const fields = await readStdinObject();
+  print(signRequest(fields, key));
+  return 0;
+}
+
+async function verify(args: ParsedArgs): Promise<number> {
+  onlyFlags(args, ['cert']);
+  const key = loadPublicKey(requireFlag(args, 'cert'));
+  const answer = await readStdinObject();
+  const r = verifyResponse(answer, key);
+  print({ plaintext: r.plaintext, valid: r.valid });
+  return r.valid ? 0 : 1;
+}
+
+/** An order number that sorts by time and is unique enough for one technician's terminal. */
+function newOrderNo(now: Date): string {
+  return `JD${formatOrderTime(now)}${String(randomInt(0, 1_000_000)).padStart(6, '0')}`;
+}
+
+async function send(call: CallName, args: ParsedArgs): Promise<number> {
+  const own = CALL_FIELDS[call].filter((f) => f !== 'acqSpId' && f !== 'acqMerId');
+  onlyFlags(args, [...CONNECTION_FLAGS, ...own]);
+  const base = requireFlag(args, 'base');
+  try {
+    const u = new URL(base);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
+  } catch {
+    throw new UsageError(`--base ${JSON.stringify(base)} is not an http:// or https:// URL`);
+  }
+  const keyFile = requireFlag(args, 'key');
+  const certFile = requireFlag(args, 'cert');
+  const merchant = { acqSpId: requireFlag(args, 'sp'), acqMerId: requireFlag(args, 'mer') };
+  const timeoutMs = intFlag(args, 'timeout', 10000)!;
+  const connectTimeoutMs = intFlag(args, 'connect-timeout', 3000)!;
+  if (timeoutMs <= 0 || connectTimeoutMs <= 0) throw new UsageError('--timeout and --connect-timeout must be > 0');
+  const fields: Record<string, string> = {};
+  for (const f of own) {
+    const v = stringFlag(args, f);
+    if (v !== undefined) fields[f] = v;
+  }
+  const now = new Date();
+  if (call === 'micropay' || call === 'refund') {
+    fields.orderNo ??= newOrderNo(now);
+    fields.orderTime ??= formatOrderTime(now);
+  }
+  if (call === 'micropay' && !fields.orderType && fields.authCode) {
+    const c = classifyAuthCode(fields.authCode);
+    if (!c.ok) throw new FieldError('micropay', 'authCode', maskAuthCode(fields.authCode), `not a payment code: ${c.reason}`);
+    fields.orderType = c.orderType;
+  }
+  const privateKey = loadPrivateKey(keyFile);
+  const platformKey = loadPublicKey(certFile);
+  const gw = new HttpGateway({ baseUrl: base, merchant, privateKey, platformKey, connectTimeoutMs, timeoutMs });
+  try {
+    const r = await gw.call(call, fields as unknown as FieldsByCall[typeof call]);
+    // The payment code is a bearer token: masked unless the technician asks for it (--reveal).
+    const code = r.request.authCode;
+    const hide = (s: string) => (code && !args.flags.reveal ? s.split(code).join(maskAuthCode(code)) : s);
+    print({
+      call,
+      url: base.replace(/\/+$/, '') + PATHS[call],
+      plaintext: hide(r.plaintext),
+      signature: r.request.signature,
+      request: JSON.parse(hide(JSON.stringify(r.request))) as unknown,
+      delivery: r.delivery,
+      httpStatus: r.httpStatus,
+      raw: r.raw,
+      answerPlaintext: r.answerPlaintext,
+      signatureValid: r.signatureValid,
+      outcome: r.outcome.kind,
+      detail: r.outcome,
+      cause: r.cause,
+      elapsedMs: r.elapsedMs,
+    });
+    const verified = r.signatureValid === true && r.httpStatus !== undefined && r.httpStatus >= 200 && r.httpStatus < 300;
+    return verified ? 0 : 3;
+  } finally {
+    gw.close();
+  }
+}
