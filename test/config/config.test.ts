@@ -1,0 +1,303 @@
+import assert from 'node:assert/strict';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  ConfigError,
+  DEFAULT_CONFIG_PATH,
+  formatProblem,
+  loadConfig,
+  parseJson,
+  readConfig,
+  resolveConfigPath,
+  validateConfig,
+  type ConfigProblem,
+} from '../../src/config/index.js';
+
+// dist/test/config/ → the checkout's sibling ../shared
+const SHARED = fileURLToPath(new URL('../../../../shared/umpay/', import.meta.url));
+
+let dir: string;
+
+function minimal(): Record<string, any> {
+  return {
+    deviceId: 'KIOSK-01',
+    merchant: { acqSpId: 'Y471790403', acqMerId: '41509208', privateKey: 'keys/merchant.key.p8', goodsId: 'VEND', goodsInfo: 'Vending' },
+    gateway: { baseUrl: 'http://127.0.0.1:8011/entry-provider-plat-client', platformCert: 'keys/platform.cert.crt' },
+    journal: { path: 'data/journal.sqlite' },
+    scanner: { driver: 'sim' },
+    pricing: { mode: 'fixed', amountFen: 300 },
+  };
+}
+
+function full(): Record<string, any> {
+  return {
+    deviceId: 'KIOSK-02',
+    merchant: { acqSpId: 'Y471790403', acqMerId: '41509208', privateKey: join(dir, 'keys/merchant.key.p8'), goodsId: 'DRINKS', goodsInfo: '饮料 Drinks' },
+    gateway: { baseUrl: 'https://provider.example/entry-provider-plat-client/', platformCert: 'keys/platform.cert.crt', connectTimeoutMs: 2000, timeoutMs: 8000 },
+    payment: { customerWindowMs: 50000, queryIntervalMs: 2000, codeValidityMs: 40000, recoveryConcurrency: 2, maxAmountFen: 5000 },
+    journal: { path: 'data/journal.sqlite' },
+    scanner: { driver: 'serial', path: '/dev/kiosk-scanner', baudRate: 115200, terminator: 'CRLF', prefix: ']Q', suffix: '!', maxLineLength: 48, reopenMinMs: 200, reopenMaxMs: 10000 },
+    keypad: { driver: 'gpio', layout: 'matrix', rows: [5, 6, 13, 19], cols: [12, 16, 20], keys: '123456789*0#', debounceMs: 25, activeLow: true, gpioChipBase: 512 },
+    indicator: { driver: 'johnny-five', io: 'gpio', pins: { green: 17, red: 27, amber: 22, buzzer: 18 }, buzzer: 'piezo' },
+    approve: { driver: 'gpio', pin: 23, pulseMs: 700, activeLow: true },
+    pricing: { mode: 'menu', items: { '1': { amountFen: 300, goodsInfo: 'Water' }, '12': { amountFen: 450, goodsId: 'COLA' } }, entryTimeoutMs: 15000 },
+    daemon: { graceMs: 4000, controlSocket: 'run/kiosk.sock', lockFile: 'run/kiosk.lock' },
+    log: { level: 'debug' },
+  };
+}
+
+function validate(raw: unknown, checkFiles = true) {
+  return validateConfig(raw, { file: 'config.json', baseDir: dir, checkFiles });
+}
+
+function fields(problems: ConfigProblem[]): string[] {
+  return problems.map((p) => p.field).sort();
+}
+
+function find(problems: ConfigProblem[], field: string): ConfigProblem {
+  const p = problems.find((q) => q.field === field);
+  assert.ok(p, `expected a problem for ${field}; got ${problems.map(formatProblem).join(' | ')}`);
+  return p;
+}
+
+describe('config', () => {
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'kiosk-config-'));
+    mkdirSync(join(dir, 'keys'));
+    mkdirSync(join(dir, 'data'));
+    mkdirSync(join(dir, 'run'));
+    copyFileSync(join(SHARED, 'test-merchant.key.p8'), join(dir, 'keys/merchant.key.p8'));
+    chmodSync(join(dir, 'keys/merchant.key.p8'), 0o600);
+    copyFileSync(join(SHARED, 'test-platform.cert.crt'), join(dir, 'keys/platform.cert.crt'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('accepts a minimal config, fills defaults and resolves relative paths against the config folder', () => {
+    const { config, problems } = validate(minimal());
+    assert.deepEqual(problems, []);
+    assert.equal(config.merchant.privateKey, join(dir, 'keys/merchant.key.p8'));
+    assert.equal(config.gateway.platformCert, join(dir, 'keys/platform.cert.crt'));
+    assert.equal(config.journal.path, join(dir, 'data/journal.sqlite'));
+    assert.equal(config.daemon.controlSocket, join(dir, 'data/kiosk.sock'));
+    assert.equal(config.daemon.lockFile, join(dir, 'data/kiosk.lock'));
+    assert.deepEqual(config.gateway, { baseUrl: 'http://127.0.0.1:8011/entry-provider-plat-client', platformCert: join(dir, 'keys/platform.cert.crt'), connectTimeoutMs: 3000, timeoutMs: 10000 });
+    assert.deepEqual(config.payment, { customerWindowMs: 60000, queryIntervalMs: 3000, codeValidityMs: 45000, recoveryConcurrency: 4, maxAmountFen: 100000 });
+    assert.equal(config.scanner.terminator, 'CR');
+    assert.equal(config.scanner.maxLineLength, 64);
+    assert.equal(config.keypad.driver, 'none');
+    assert.equal(config.indicator.driver, 'log');
+    assert.equal(config.approve.driver, 'none');
+    assert.equal(config.pricing.amountFen, 300);
+    assert.equal(config.pricing.maxAmountFen, 100000);
+    assert.equal(config.pricing.entryTimeoutMs, 20000);
+    assert.equal(config.daemon.graceMs, 5000);
+    assert.equal(config.log.level, 'info');
+    assert.equal(config.keypad.gpioChipBase, undefined);
+  });
+
+  it('accepts a full config and keeps every value', () => {
+    const { config, problems } = validate(full());
+    assert.deepEqual(problems, []);
+    assert.equal(config.gateway.baseUrl, 'https://provider.example/entry-provider-plat-client', 'trailing slash dropped');
+    assert.equal(config.merchant.privateKey, join(dir, 'keys/merchant.key.p8'));
+    assert.deepEqual(config.scanner, { driver: 'serial', path: '/dev/kiosk-scanner', baudRate: 115200, terminator: 'CRLF', prefix: ']Q', suffix: '!', maxLineLength: 48, reopenMinMs: 200, reopenMaxMs: 10000 });
+    assert.equal(config.keypad.gpioChipBase, 512);
+    assert.equal(config.keypad.debounceMs, 25);
+    assert.equal(config.indicator.buzzer, 'piezo');
+    assert.deepEqual(config.approve, { driver: 'gpio', pin: 23, pulseMs: 700, activeLow: true });
+    assert.deepEqual(config.pricing.items, { '1': { amountFen: 300, goodsInfo: 'Water' }, '12': { amountFen: 450, goodsId: 'COLA' } });
+    assert.equal(config.pricing.maxAmountFen, 5000, 'defaults to payment.maxAmountFen');
+    assert.deepEqual(config.daemon, { graceMs: 4000, controlSocket: join(dir, 'run/kiosk.sock'), lockFile: join(dir, 'run/kiosk.lock') });
+    assert.equal(config.log.level, 'debug');
+  });
+
+  it('lists every kind of problem at once, each with field and value', () => {
+    const raw = minimal();
+    raw.deviceid = 'x'; // unknown key (typo)
+    raw.merchant.acqSpId = 'Y47'; // wrong shape
+    delete raw.merchant.goodsInfo; // missing required
+    raw.merchant.privateKey = 'keys/absent.key.p8'; // missing file
+    raw.gateway.timeoutMs = '10000'; // wrong type
+    raw.gateway.connectTimeoutMs = 5; // out of range
+    raw.scanner.driver = 'usb'; // not one of
+    raw.scanner.baudRatee = 9600; // unknown nested key
+    raw.payment = { maxAmountFen: 1.5 }; // fraction
+    raw.log = 'debug'; // section of wrong type
+    const { problems } = validate(raw);
+    assert.deepEqual(fields(problems), [
+      'deviceid',
+      'gateway.connectTimeoutMs',
+      'gateway.timeoutMs',
+      'log',
+      'merchant.acqSpId',
+      'merchant.goodsInfo',
+      'merchant.privateKey',
+      'payment.maxAmountFen',
+      'scanner.baudRatee',
+      'scanner.driver',
+    ]);
+    assert.match(find(problems, 'deviceid').problem, /unknown key; did you mean "deviceId"\?/);
+    assert.match(find(problems, 'scanner.baudRatee').problem, /did you mean "baudRate"/);
+    assert.match(find(problems, 'merchant.acqSpId').problem, /10 letters or digits/);
+    assert.equal(find(problems, 'merchant.acqSpId').value, 'Y47');
+    assert.match(find(problems, 'merchant.goodsInfo').problem, /missing/);
+    assert.equal(find(problems, 'merchant.privateKey').value, join(dir, 'keys/absent.key.p8'));
+    assert.match(find(problems, 'merchant.privateKey').problem, /no such file/);
+    assert.match(find(problems, 'gateway.timeoutMs').problem, /whole number.*got a string/);
+    assert.match(find(problems, 'gateway.connectTimeoutMs').problem, /between 100 and 60000 ms/);
+    assert.match(find(problems, 'scanner.driver').problem, /one of "serial", "sim"/);
+    assert.match(find(problems, 'payment.maxAmountFen').problem, /got a fraction/);
+    assert.match(find(problems, 'log').problem, /must be an object/);
+    for (const p of problems) assert.equal(p.file, 'config.json');
+  });
+
+  it('reports missing required sections and a non-object config', () => {
+    assert.deepEqual(fields(validate({}).problems), ['deviceId', 'gateway', 'journal', 'merchant', 'pricing', 'scanner']);
+    const [p] = validate([1, 2]).problems;
+    assert.equal(p!.field, '');
+    assert.match(p!.problem, /must be a JSON object, got an array/);
+  });
+
+  it('refuses a private key readable by group or others, with the chmod to run', () => {
+    const key = join(dir, 'keys/merchant.key.p8');
+    chmodSync(key, 0o640);
+    const p = find(validate(minimal()).problems, 'merchant.privateKey');
+    assert.match(p.problem, /readable by group or others \(mode 0640\)/);
+    assert.ok(p.problem.includes(`chmod 600 ${key}`), p.problem);
+    chmodSync(key, 0o604);
+    assert.equal(validate(minimal()).problems.length, 1);
+    chmodSync(key, 0o400);
+    assert.deepEqual(validate(minimal()).problems, []);
+  });
+
+  it('reports a key or certificate that cannot be parsed, with the key loader’s reason', () => {
+    writeFileSync(join(dir, 'keys/merchant.key.p8'), 'not a key at all!', { mode: 0o600 });
+    writeFileSync(join(dir, 'keys/platform.cert.crt'), '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n');
+    const { problems } = validate(minimal());
+    assert.deepEqual(fields(problems), ['gateway.platformCert', 'merchant.privateKey']);
+    assert.match(find(problems, 'merchant.privateKey').problem, /^not a readable private key; expected an RSA private key/);
+    assert.match(find(problems, 'gateway.platformCert').problem, /PEM certificate could not be read/);
+  });
+
+  it('checks the journal folder exists, and skips file checks when asked', () => {
+    const raw = minimal();
+    raw.journal.path = 'nowhere/journal.sqlite';
+    raw.merchant.privateKey = 'keys/absent.key.p8';
+    assert.match(find(validate(raw).problems, 'journal.path').problem, /folder .*nowhere does not exist/);
+    assert.deepEqual(validate(raw, false).problems, []);
+    raw.journal.path = 'data';
+    assert.match(find(validate(raw, true).problems, 'journal.path').problem, /is a folder/);
+  });
+
+  it('cross-checks pricing, keypad, scanner and GPIO pins', () => {
+    const fixedNoAmount = minimal();
+    delete fixedNoAmount.pricing.amountFen;
+    assert.match(find(validate(fixedNoAmount).problems, 'pricing.amountFen').problem, /missing/);
+
+    const menuNoItems = minimal();
+    menuNoItems.pricing = { mode: 'menu' };
+    assert.deepEqual(fields(validate(menuNoItems).problems), ['keypad.driver', 'pricing.items']);
+    assert.match(find(validate(menuNoItems).problems, 'keypad.driver').problem, /needs a keypad/);
+
+    const overMax = minimal();
+    overMax.payment = { maxAmountFen: 200 };
+    assert.match(find(validate(overMax).problems, 'pricing.amountFen').problem, /between 1 and 200 fen/);
+
+    const badItems = full();
+    badItems.pricing.items = { '1': { amountFen: 0 }, x: { amountFen: 100, price: 3 }, '2': 5 };
+    assert.deepEqual(fields(validate(badItems).problems), ['pricing.items.1.amountFen', 'pricing.items.2', 'pricing.items.x', 'pricing.items.x.price']);
+
+    const matrix = full();
+    matrix.keypad.cols = [12, 16, 20, 21];
+    matrix.keypad.keys = '123456789*0A';
+    const mp = validate(matrix).problems;
+    assert.deepEqual(fields(mp), ['keypad.keys', 'keypad.keys']);
+    assert.ok(mp.some((p) => /4 × 4 = 16 labels/.test(p.problem)));
+    assert.ok(mp.some((p) => /"A"/.test(p.problem)));
+
+    const direct = full();
+    direct.keypad = { driver: 'gpio', layout: 'direct' };
+    assert.match(find(validate(direct).problems, 'keypad.pins').problem, /one pin per key/);
+    direct.keypad.pins = { '1': 5, A: 6 };
+    assert.match(find(validate(direct).problems, 'keypad.pins.A').problem, /not a key/);
+
+    const serial = minimal();
+    serial.scanner = { driver: 'serial', baudRate: 9601 };
+    assert.deepEqual(fields(validate(serial).problems), ['scanner.baudRate', 'scanner.path']);
+    serial.scanner = { driver: 'serial', path: 'ttyUSB0', reopenMinMs: 5000, reopenMaxMs: 1000 };
+    assert.deepEqual(fields(validate(serial).problems), ['scanner.path', 'scanner.reopenMinMs']);
+
+    const pins = full();
+    pins.approve.pin = 17; // green LED's line
+    pins.keypad.rows = [5, 6, 13, 28];
+    pins.indicator.pins.red = 14; // UART TX while the scanner is on serial0
+    pins.scanner.path = '/dev/serial0';
+    const pp = validate(pins).problems;
+    assert.deepEqual(fields(pp), ['approve.pin', 'indicator.pins.red', 'keypad.rows[3]']);
+    assert.match(find(pp, 'approve.pin').problem, /BCM 17 is already used by indicator.pins.green/);
+    assert.match(find(pp, 'keypad.rows[3]').problem, /between 0 and 27/);
+    assert.match(find(pp, 'indicator.pins.red').problem, /UART \(TX\)/);
+
+    const firmata = full();
+    firmata.indicator = { driver: 'johnny-five', io: 'firmata', pins: { green: 40 } };
+    assert.deepEqual(fields(validate(firmata).problems), ['indicator.firmataPort'], 'board pins are not BCM and need a port');
+
+    const socket = minimal();
+    socket.daemon = { controlSocket: '/' + 'x'.repeat(120) };
+    assert.match(find(validate(socket).problems, 'daemon.controlSocket').problem, /107 bytes/);
+  });
+
+  it('loadConfig throws one ConfigError listing every problem, one line each', () => {
+    const file = join(dir, 'config.json');
+    const raw = minimal();
+    raw.scanner.driver = 'usb';
+    raw.pricing.amountFen = -1;
+    writeFileSync(file, JSON.stringify(raw));
+    assert.throws(
+      () => loadConfig(file),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.equal(err.code, 'E_CONFIG');
+        assert.equal(err.problems.length, 2);
+        const lines = err.message.split('\n');
+        assert.equal(lines[0], `${file}: 2 problems in the config:`);
+        assert.equal(lines[1], `  ${file}: scanner.driver: must be one of "serial", "sim" (got "usb")`);
+        assert.equal(lines[2], `  ${file}: pricing.amountFen: must be between 1 and 100000 fen (got -1)`);
+        return true;
+      },
+    );
+    writeFileSync(file, JSON.stringify(minimal()));
+    assert.equal(loadConfig(file).journal.path, join(dir, 'data/journal.sqlite'));
+  });
+
+  it('reports invalid JSON with line and column, and a missing file', () => {
+    const cases: Array<[string, RegExp]> = [
+      ['{\n  "a": 1,\n}', /line 3, column 1: expected another key \(a trailing comma/],
+      ['{\n  "a": 1\n  "b": 2\n}', /line 3, column 3: expected "," or "}"/],
+      ['{\n  "a": tru\n}', /line 2, column 8: expected a value/],
+      ['{\n  // comment\n}', /line 2, column 3: expected a double-quoted key/],
+      ['{"a": "x\ny"}', /line 1, column 9: a line break or control character/],
+      ['{"a": [1, 2', /line 1, column 12: expected "," or "]", found the end of the file/],
+      ['', /line 1, column 1: expected a value/],
+    ];
+    for (const [text, re] of cases) {
+      const r = parseJson(text);
+      assert.equal(r.ok, false, text);
+      if (!r.ok) assert.match(r.problem, re, text);
+    }
+    assert.deepEqual(parseJson('\ufeff{"a":1}'), { ok: true, value: { a: 1 } });
+    const file = join(dir, 'bad.json');
+    writeFileSync(file, '{\n  "deviceId": "K1",,\n}');
+    assert.throws(() => loadConfig(file), /bad\.json: 1 problem in the config:\n  .*bad\.json: invalid JSON at line 2, column 20/);
+    assert.match(readConfig(join(dir, 'absent.json')).problems[0]!.problem, /no such file/);
+  });
+
+  it('resolves the config path from the flag, then KIOSK_CONFIG, then the default', () => {
+    assert.equal(resolveConfigPath('/a/b.json', { KIOSK_CONFIG: '/c.json' }), '/a/b.json');
+    assert.equal(resolveConfigPath(undefined, { KIOSK_CONFIG: '/c.json' }), '/c.json');
+    assert.equal(resolveConfigPath(undefined, {}), DEFAULT_CONFIG_PATH);
+    assert.equal(DEFAULT_CONFIG_PATH, '/etc/kiosk/config.json');
+  });
+});
