@@ -1,0 +1,122 @@
+// `kiosk sandbox`: the local UMPay gateway for the demo, tests, benchmarks and fault drills.
+// `kiosk sandbox settle-file --state DIR --date yyyy-mm-dd`: the settlement CSV of a persisted sandbox ledger.
+// `kiosk sandbox codes`: one fresh test code per behaviour and wallet.
+import { readFileSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { createLogger } from '../log.js';
+import { FAULT_KINDS, parseFaultFlag, type Fault } from '../sandbox/faults.js';
+import type { LedgerSnapshot } from '../sandbox/ledger.js';
+import { isLoopbackHost, startSandbox } from '../sandbox/server.js';
+import { settlementCsv } from '../sandbox/settlement.js';
+import { testCodeExamples } from '../sandbox/codes.js';
+import { intFlag, parseArgs, stringFlag, UsageError } from './args.js';
+
+const USAGE = `usage:
+  kiosk sandbox [--port N] [--host 127.0.0.1] [--state DIR] [--merchant-key-pub FILE[,FILE]] [--platform-key FILE]
+                [--latency MS] [--fault NAME[:COUNT][,NAME[:COUNT]...]] [--rate-limit PER_SEC] [--burst N]
+                [--seed N] [--refund-queries N] [--allow-remote]
+  kiosk sandbox settle-file [--state DIR] --date yyyy-mm-dd [--sp ACQSPID] [--header]
+  kiosk sandbox codes
+faults: ${FAULT_KINDS.filter((k) => k !== 'latency').join(', ')} (COUNT: a number or *), latency:MS`;
+
+function defaultStateDir(): string {
+  return join(tmpdir(), `kiosk-sandbox-${userInfo().username}`);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'settle-file') return settleFile(argv.slice(1));
+  if (argv[0] === 'codes') {
+    process.stdout.write(JSON.stringify(testCodeExamples(), null, 1) + '\n');
+    return 0;
+  }
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  const args = parseArgs(argv, ['allow-remote']);
+  if (args.positional.length) throw new UsageError(`unexpected argument ${JSON.stringify(args.positional[0])}\n${USAGE}`);
+  const host = stringFlag(args, 'host') ?? '127.0.0.1';
+  if (!isLoopbackHost(host) && args.flags['allow-remote'] !== true) throw new UsageError(`--host ${host} is not a loopback address; the sandbox serves 127.0.0.1 only unless --allow-remote`);
+  const port = intFlag(args, 'port', 0)!;
+  if (port < 0 || port > 65535) throw new UsageError(`--port must be 0–65535, got ${port}`);
+  const stateDir = stringFlag(args, 'state') ?? defaultStateDir();
+  const faults: Fault[] = [];
+  const latency = intFlag(args, 'latency');
+  if (latency !== undefined) {
+    if (latency < 0) throw new UsageError('--latency must be ≥ 0 ms');
+    faults.push({ kind: 'latency', ms: latency, count: Infinity });
+  }
+  for (const spec of (stringFlag(args, 'fault') ?? '').split(',').filter(Boolean)) {
+    try {
+      faults.push(parseFaultFlag(spec));
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
+  const perSecond = stringFlag(args, 'rate-limit');
+  let rateLimit: { perSecond: number; burst?: number } | undefined;
+  if (perSecond !== undefined) {
+    const n = Number(perSecond);
+    if (!(n > 0)) throw new UsageError(`--rate-limit must be a number of requests per second > 0, got ${JSON.stringify(perSecond)}`);
+    rateLimit = { perSecond: n, burst: intFlag(args, 'burst') };
+  }
+  const merchantKeys = stringFlag(args, 'merchant-key-pub')?.split(',').filter(Boolean);
+  const log = createLogger({ name: 'sandbox', destination: pino.destination({ dest: 2, sync: true }) });
+
+  let sandbox;
+  try {
+    sandbox = await startSandbox({
+      port,
+      host,
+      stateDir,
+      ledgerFile: join(stateDir, 'ledger.json'),
+      merchantPublicKey: merchantKeys,
+      platformPrivateKey: stringFlag(args, 'platform-key'),
+      rateLimit,
+      seed: intFlag(args, 'seed'),
+      refundQueriesUntilDone: intFlag(args, 'refund-queries'),
+      faults,
+      log,
+    });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    process.stderr.write(`kiosk sandbox: ${e.code === 'EADDRINUSE' ? `port ${port} on ${host} is already in use` : e.message}\n`);
+    return e.code === 'EADDRINUSE' ? 1 : 2;
+  }
+  process.stdout.write(
+    JSON.stringify({ baseUrl: sandbox.baseUrl, platformCert: sandbox.platformCertPath, merchantKey: sandbox.merchantKeyPath ?? null, stateDir, ledger: join(stateDir, 'ledger.json') }) + '\n',
+  );
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, 'sandbox stopping');
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  await sandbox.close();
+  return 0;
+}
+
+function settleFile(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, ['header']);
+  const stateDir = stringFlag(args, 'state') ?? defaultStateDir();
+  const date = stringFlag(args, 'date');
+  if (!date) throw new UsageError(`missing --date yyyy-mm-dd\n${USAGE}`);
+  const file = join(stateDir, 'ledger.json');
+  let ledger: LedgerSnapshot;
+  try {
+    ledger = JSON.parse(readFileSync(file, 'utf8')) as LedgerSnapshot;
+  } catch (err) {
+    process.stderr.write(`kiosk sandbox settle-file: ${file}: ${(err as Error).message}\n`);
+    return Promise.resolve(2);
+  }
+  try {
+    process.stdout.write(settlementCsv({ orders: ledger.orders ?? [], refunds: ledger.refunds ?? [] }, date, { acqSpId: stringFlag(args, 'sp'), header: args.flags.header === true }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  return Promise.resolve(0);
+}

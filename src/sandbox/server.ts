@@ -1,0 +1,482 @@
+// The local UMPay gateway: node:http on loopback, the platform's six calls and the settlement file, every answer
+// signed with the sandbox's platform key. Fault controls and the ledger are under /__sandbox/.
+import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { silentLogger, scrub } from '../log.js';
+import type { WireValue } from '../umpay/canonical.js';
+import { loadPrivateKey, loadPublicKey, parsePrivateKey } from '../umpay/keys.js';
+import { signResponse, verifyRequest } from '../umpay/signature.js';
+import type { CallName } from '../umpay/types.js';
+import { certificatePem, selfSignedCertificate } from './cert.js';
+import { formatProblem, structuralProblem } from './fields.js';
+import { FaultPlan, TokenBucket, type Fault, type FaultHit } from './faults.js';
+import { Ledger, ymd, type Answer, type LedgerSnapshot } from './ledger.js';
+import { normaliseStlDate, settlementCsv, settlementFileName } from './settlement.js';
+
+export type KeySource = KeyObject | string;
+
+export interface SandboxOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Keys, certificate and (with `persist`) the ledger live here; a temporary folder (removed on close) when absent. */
+  stateDir?: string;
+  /** Keys (or files: public key, certificate, or a private key whose public half is used) whose signatures are accepted. */
+  merchantPublicKey?: KeySource | KeySource[];
+  /** The platform key that signs answers (KeyObject or file); generated (or reused) under stateDir when absent. */
+  platformPrivateKey?: KeySource;
+  /** Persist the ledger to this JSON file (atomic writes) and load it on start. */
+  ledgerFile?: string;
+  rateLimit?: { perSecond: number; burst?: number };
+  /** Clock for dates in answers and the ledger. */
+  now?: () => Date;
+  log?: Logger;
+  /** refundQuery calls until an accepted refund is done (default 1). */
+  refundQueriesUntilDone?: number;
+  /** Seed of the generator that decides probabilistic faults. */
+  seed?: number;
+  faults?: Fault[];
+}
+
+export interface SandboxStats {
+  requests: Record<string, number>;
+  total: number;
+  inFlight: number;
+  maxInFlight: number;
+  rateLimited: number;
+  faultsApplied: Record<string, number>;
+}
+
+/** Emitted as 'request' (on arrival) and 'response' (after the answer was written or the connection dropped). */
+export interface SandboxEvent {
+  path: string;
+  /** Request fields, authCode masked and signature shortened. */
+  fields: Record<string, unknown>;
+  orderNo?: string;
+  respCode?: string;
+  httpStatus?: number;
+  fault?: string;
+  dropped?: boolean;
+}
+
+const CALLS: Record<string, CallName> = {
+  '/pay/micropay': 'micropay',
+  '/pay/queryOrder': 'queryOrder',
+  '/pay/cancelOrder': 'cancelOrder',
+  '/pay/closeOrder': 'closeOrder',
+  '/pay/refund': 'refund',
+  '/pay/refundQuery': 'refundQuery',
+};
+
+const MAX_BODY = 64 * 1024;
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK.has(host) || /^127\.[0-9]+\.[0-9]+\.[0-9]+$/.test(host);
+}
+
+function toPublic(source: KeySource): KeyObject {
+  if (typeof source !== 'string') return source.type === 'private' ? createPublicKey(source) : source;
+  try {
+    return loadPublicKey(source);
+  } catch (publicError) {
+    try {
+      return createPublicKey(loadPrivateKey(source));
+    } catch {
+      throw publicError;
+    }
+  }
+}
+
+function generatedKey(file: string): KeyObject {
+  if (existsSync(file)) return loadPrivateKey(file);
+  // RSA-1024 like the platform's own keys; also fast to generate for tests that start many sandboxes.
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+  writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return parsePrivateKey(Buffer.from(privateKey.export({ type: 'pkcs8', format: 'pem' })), file);
+}
+
+export class Sandbox extends EventEmitter {
+  readonly baseUrl: string;
+  /** DER certificate of the platform key (like the platform's `*.cert.crt`); PEM beside it as platform.cert.pem. */
+  readonly platformCertPath: string;
+  readonly platformPublicKey: KeyObject;
+  /** The generated merchant private key (PKCS#8 PEM, mode 0600) when no merchantPublicKey was given. */
+  readonly merchantKeyPath?: string;
+  readonly stateDir: string;
+
+  constructor(
+    private readonly server: ReturnType<typeof createServer>,
+    private readonly internals: {
+      baseUrl: string;
+      stateDir: string;
+      removeStateDir: boolean;
+      platformCertPath: string;
+      platformPrivateKey: KeyObject;
+      merchantKeys: KeyObject[];
+      merchantKeyPath?: string;
+      ledger: Ledger;
+      faults: FaultPlan;
+      bucket?: TokenBucket;
+      log: Logger;
+      now: () => Date;
+    },
+  ) {
+    super();
+    this.baseUrl = internals.baseUrl;
+    this.platformCertPath = internals.platformCertPath;
+    this.platformPublicKey = createPublicKey(internals.platformPrivateKey);
+    this.merchantKeyPath = internals.merchantKeyPath;
+    this.stateDir = internals.stateDir;
+    server.on('request', (req, res) => void this.handle(req, res));
+  }
+
+  private readonly counters: SandboxStats = { requests: {}, total: 0, inFlight: 0, maxInFlight: 0, rateLimited: 0, faultsApplied: {} };
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private closed = false;
+
+  ledger(): LedgerSnapshot {
+    return this.internals.ledger.snapshot();
+  }
+
+  /** Replaces the pending faults (and reseeds the generator when `seed` is given). */
+  setFaults(faults: Fault[], seed?: number): void {
+    this.internals.faults.set(faults, seed);
+  }
+
+  addFault(fault: Fault): void {
+    this.internals.faults.add(fault);
+  }
+
+  pendingFaults(): Fault[] {
+    return this.internals.faults.pending();
+  }
+
+  stats(): SandboxStats {
+    return { ...this.counters, requests: { ...this.counters.requests }, faultsApplied: { ...this.counters.faultsApplied } };
+  }
+
+  /** Empties the ledger, the used codes, the faults and the counters. */
+  reset(): void {
+    this.internals.ledger.reset();
+    this.internals.faults.set([]);
+    Object.assign(this.counters, { requests: {}, total: 0, maxInFlight: this.counters.inFlight, rateLimited: 0, faultsApplied: {} });
+  }
+
+  /** Resolves with the next 'response' event that satisfies `match`. */
+  waitFor(match: (e: SandboxEvent) => boolean = () => true): Promise<SandboxEvent> {
+    return new Promise((resolve) => {
+      const listener = (e: SandboxEvent) => {
+        if (!match(e)) return;
+        this.off('response', listener);
+        resolve(e);
+      };
+      this.on('response', listener);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+    if (this.internals.removeStateDir) rmSync(this.internals.stateDir, { recursive: true, force: true });
+  }
+
+  private delay(ms: number): Promise<void> {
+    if (ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        resolve();
+      }, ms);
+      this.timers.add(t);
+    });
+  }
+
+  private sign(fields: Record<string, WireValue>): Record<string, WireValue> {
+    return signResponse(fields, this.internals.platformPrivateKey);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const url = new URL(req.url ?? '/', 'http://sandbox');
+    const path = url.pathname;
+    const c = this.counters;
+    c.requests[path] = (c.requests[path] ?? 0) + 1;
+    c.total++;
+    c.inFlight++;
+    c.maxInFlight = Math.max(c.maxInFlight, c.inFlight);
+    const event: SandboxEvent = { path, fields: {} };
+    try {
+      const body = await readBody(req);
+      if (path.startsWith('/__sandbox/')) return this.control(path, req.method ?? 'GET', body, res, event);
+      const call = CALLS[path];
+      if (path === '/pay/downloadSettleFile' && req.method === 'GET') return this.settleFile(url, res, event);
+      if (!call || req.method !== 'POST') {
+        event.httpStatus = 404;
+        res.writeHead(404, { 'content-type': 'text/plain' }).end(`no such path: ${req.method} ${path}\n`);
+        return;
+      }
+      await this.platformCall(call, path, body, req, res, event);
+    } catch (err) {
+      this.internals.log.error({ path, err }, 'sandbox request failed');
+      if (!res.headersSent) {
+        event.httpStatus = 500;
+        res.writeHead(500, { 'content-type': 'text/plain' }).end('sandbox internal error\n');
+      }
+    } finally {
+      c.inFlight--;
+      this.internals.log.info({ path, orderNo: event.orderNo, respCode: event.respCode, fault: event.fault, dropped: event.dropped, ms: Math.round(performance.now() - started) }, 'sandbox answer');
+      this.emit('response', event);
+    }
+  }
+
+  private async platformCall(call: CallName, path: string, body: Buffer | null, req: IncomingMessage, res: ServerResponse, event: SandboxEvent): Promise<void> {
+    const answer = (fields: Record<string, WireValue>): void => {
+      event.respCode = String(fields.respCode);
+      event.httpStatus = 200;
+      res.writeHead(200, { 'content-type': 'application/json;charset=UTF-8' }).end(JSON.stringify(this.sign(fields)));
+    };
+    const platDate = ymd(this.internals.now());
+    if (body === null) return answer({ respCode: '10', respMsg: `格式错误: body larger than ${MAX_BODY} bytes`, platDate });
+    let fields: Record<string, WireValue>;
+    try {
+      const parsed: unknown = JSON.parse(body.toString('utf8'));
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
+      fields = parsed as Record<string, WireValue>;
+    } catch {
+      this.emit('request', event);
+      return answer({ respCode: '10', respMsg: '格式错误: body is not a JSON object', platDate });
+    }
+    event.fields = scrub(fields) as Record<string, unknown>;
+    event.orderNo = typeof fields.orderNo === 'string' ? fields.orderNo : undefined;
+    this.emit('request', event);
+
+    if (this.internals.bucket && !this.internals.bucket.tryTake()) {
+      this.counters.rateLimited++;
+      return answer({ respCode: '37', respMsg: '查询过于频繁，请稍后再试', platDate, orderNo: event.orderNo });
+    }
+    const hit = this.internals.faults.take(path);
+    const fault = hit.fault;
+    if (fault) {
+      event.fault = fault.kind;
+      this.counters.faultsApplied[fault.kind] = (this.counters.faultsApplied[fault.kind] ?? 0) + 1;
+    }
+    if (hit.latencyBeforeMs || hit.latencyAfterMs) this.counters.faultsApplied.latency = (this.counters.faultsApplied.latency ?? 0) + 1;
+    // A request that arrived is processed even if the client gave up meanwhile: the real platform does too.
+    await this.delay(hit.latencyBeforeMs);
+    switch (fault?.kind) {
+      case 'drop-before-charge':
+        return this.drop(req, event);
+      case 'rate-limit':
+        return answer({ respCode: '37', respMsg: '查询过于频繁，请稍后再试', platDate, orderNo: event.orderNo });
+      case 'http-500':
+      case 'html':
+        if (!fault.charge) return this.httpError(fault.kind, res, event);
+    }
+
+    const result = this.process(call, fields);
+    await this.delay(hit.latencyAfterMs);
+    if (result.loseAnswer || fault?.kind === 'drop-after-charge') {
+      if (call === 'micropay' && !result.loseAnswer) this.internals.ledger.answerLost(String(fields.orderNo));
+      event.respCode = String(result.fields.respCode);
+      return this.drop(req, event);
+    }
+    switch (fault?.kind) {
+      case 'http-500':
+      case 'html':
+        event.respCode = String(result.fields.respCode);
+        return this.httpError(fault.kind, res, event);
+      case 'truncated-json': {
+        const text = JSON.stringify(this.sign(result.fields));
+        event.respCode = String(result.fields.respCode);
+        event.httpStatus = 200;
+        res.writeHead(200, { 'content-type': 'application/json;charset=UTF-8' }).end(text.slice(0, Math.floor(text.length / 2)));
+        return;
+      }
+      case 'bad-signature': {
+        const signed = this.sign(result.fields);
+        const sig = Buffer.from(String(signed.signature), 'base64');
+        sig[sig.length >> 1] ^= 0x01; // one bit: still well-formed base64 of the right length, but not the platform's
+        event.respCode = String(result.fields.respCode);
+        event.httpStatus = 200;
+        res.writeHead(200, { 'content-type': 'application/json;charset=UTF-8' }).end(JSON.stringify({ ...signed, signature: sig.toString('base64') }));
+        return;
+      }
+    }
+    answer(result.fields);
+  }
+
+  /** Field checks, the signature check, then the ledger. */
+  private process(call: CallName, fields: Record<string, WireValue>): Answer {
+    const platDate = ymd(this.internals.now());
+    const echo = { orderNo: typeof fields.orderNo === 'string' ? fields.orderNo : undefined, txnAmt: typeof fields.txnAmt === 'string' ? fields.txnAmt : undefined };
+    const structural = structuralProblem(call, fields);
+    if (structural) return { fields: { ...structural, platDate, ...echo } };
+    if (!this.internals.merchantKeys.some((k) => verifyRequest(fields, k).valid)) return { fields: { respCode: '11', respMsg: '验签失败', platDate, ...echo } };
+    const format = formatProblem(call, fields);
+    if (format) return { fields: { ...format, platDate, ...echo } };
+    return this.internals.ledger[call](fields);
+  }
+
+  private drop(req: IncomingMessage, event: SandboxEvent): void {
+    event.dropped = true;
+    (req.socket as Socket).destroy();
+  }
+
+  private httpError(kind: 'http-500' | 'html', res: ServerResponse, event: SandboxEvent): void {
+    if (kind === 'http-500') {
+      event.httpStatus = 500;
+      res.writeHead(500, { 'content-type': 'text/plain' }).end('Internal Server Error\n');
+    } else {
+      event.httpStatus = 502;
+      res.writeHead(502, { 'content-type': 'text/html' }).end('<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>\n');
+    }
+  }
+
+  private settleFile(url: URL, res: ServerResponse, event: SandboxEvent): void {
+    const fields: Record<string, WireValue> = { acqSpId: url.searchParams.get('acqSpId') ?? '', stlDate: url.searchParams.get('stlDate') ?? '', signature: url.searchParams.get('signature') ?? '' };
+    event.fields = scrub(fields) as Record<string, unknown>;
+    this.emit('request', event);
+    const platDate = ymd(this.internals.now());
+    const refuse = (respCode: string, respMsg: string) => {
+      event.respCode = respCode;
+      event.httpStatus = 200;
+      res.writeHead(200, { 'content-type': 'application/json;charset=UTF-8' }).end(JSON.stringify(this.sign({ respCode, respMsg, platDate })));
+    };
+    const missing = Object.keys(fields).filter((k) => !fields[k]);
+    if (missing.length) return refuse('13', `必填字段为空: ${missing.join(',')}`);
+    if (!this.internals.merchantKeys.some((k) => verifyRequest(fields, k).valid)) return refuse('11', '验签失败');
+    let day: string;
+    try {
+      day = normaliseStlDate(String(fields.stlDate));
+    } catch {
+      return refuse('10', '格式错误: stlDate must be yyyyMMdd');
+    }
+    const csv = settlementCsv(this.ledger(), day, { acqSpId: String(fields.acqSpId) });
+    event.httpStatus = 200;
+    res
+      .writeHead(200, { 'content-type': 'text/csv;charset=UTF-8', 'content-disposition': `attachment; filename="${settlementFileName(String(fields.acqSpId), day)}"` })
+      .end(csv);
+  }
+
+  private control(path: string, method: string, body: Buffer | null, res: ServerResponse, event: SandboxEvent): void {
+    const json = (status: number, value: unknown) => {
+      event.httpStatus = status;
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value, (_k, v) => (v === Infinity ? -1 : v)) + '\n');
+    };
+    this.emit('request', event);
+    if (path === '/__sandbox/orders' && method === 'GET') return json(200, this.ledger());
+    if (path === '/__sandbox/stats' && method === 'GET') return json(200, this.stats());
+    if (path === '/__sandbox/faults' && method === 'GET') return json(200, { faults: this.pendingFaults() });
+    if (path === '/__sandbox/reset' && method === 'POST') {
+      this.reset();
+      return json(200, { ok: true });
+    }
+    if (path === '/__sandbox/faults' && method === 'POST') {
+      try {
+        const parsed: unknown = JSON.parse(body?.toString('utf8') || '[]');
+        const obj = parsed as { faults?: Fault[]; seed?: number; kind?: string };
+        const list = Array.isArray(parsed) ? parsed : obj && typeof obj === 'object' && 'kind' in obj ? [parsed] : (obj?.faults ?? []);
+        if (obj && !Array.isArray(parsed) && obj.seed !== undefined && typeof obj.seed !== 'number') throw new Error('seed: expected a number');
+        this.setFaults(list as Fault[], Array.isArray(parsed) ? undefined : obj?.seed);
+        return json(200, { faults: this.pendingFaults() });
+      } catch (err) {
+        return json(400, { error: (err as Error).message });
+      }
+    }
+    json(404, { error: `no such control: ${method} ${path}` });
+  }
+}
+
+/** Reads the body; null when over the cap (the rest is discarded). */
+function readBody(req: IncomingMessage): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY) over = true;
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(over ? null : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const host = options.host ?? '127.0.0.1';
+  const log = options.log ?? silentLogger;
+  const now = options.now ?? (() => new Date());
+  const removeStateDir = !options.stateDir;
+  const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'umpay-sandbox-'));
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+
+  const platformPrivateKey =
+    options.platformPrivateKey === undefined
+      ? generatedKey(join(stateDir, 'platform.key.pem'))
+      : typeof options.platformPrivateKey === 'string'
+        ? loadPrivateKey(options.platformPrivateKey)
+        : options.platformPrivateKey;
+  const der = selfSignedCertificate(createPublicKey(platformPrivateKey), platformPrivateKey);
+  const platformCertPath = join(stateDir, 'platform.cert.crt');
+  writeFileSync(platformCertPath, der);
+  writeFileSync(join(stateDir, 'platform.cert.pem'), certificatePem(der));
+
+  let merchantKeys: KeyObject[];
+  let merchantKeyPath: string | undefined;
+  if (options.merchantPublicKey === undefined) {
+    merchantKeyPath = join(stateDir, 'merchant.key.pem');
+    const key = generatedKey(merchantKeyPath);
+    merchantKeys = [createPublicKey(key)];
+    writeFileSync(join(stateDir, 'merchant.pub.pem'), merchantKeys[0]!.export({ type: 'spki', format: 'pem' }));
+  } else {
+    const list = Array.isArray(options.merchantPublicKey) ? options.merchantPublicKey : [options.merchantPublicKey];
+    merchantKeys = list.map(toPublic);
+  }
+
+  const ledger = new Ledger({ now, file: options.ledgerFile, refundQueriesUntilDone: options.refundQueriesUntilDone });
+  const faults = new FaultPlan(options.seed ?? 1);
+  if (options.faults) faults.set(options.faults);
+  const bucket = options.rateLimit ? new TokenBucket(options.rateLimit.perSecond, options.rateLimit.burst) : undefined;
+
+  const server = createServer({ keepAlive: true });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const sandbox = new Sandbox(server, {
+    baseUrl: `http://${urlHost}:${address.port}`,
+    stateDir,
+    removeStateDir,
+    platformCertPath,
+    platformPrivateKey,
+    merchantKeys,
+    merchantKeyPath,
+    ledger,
+    faults,
+    bucket,
+    log,
+    now,
+  });
+  log.info({ baseUrl: sandbox.baseUrl, stateDir, platformCertPath, merchantKeyPath }, 'sandbox listening');
+  return sandbox;
+}
