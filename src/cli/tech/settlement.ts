@@ -3,37 +3,11 @@
 // GBK merchant names, Excel's ="…" text guard) and strict about the fields that carry money:
 // a row that cannot be read is reported with its line number and never guessed at.
 
-/** Column order as PROTOCOL.md lists it. Only the first 13 are needed to compare with the journal. */
-export const SETTLEMENT_COLUMNS = [
-  'orderNo', // merchant order no
-  'payTime', // YYYYMMDDHHMMSS
-  'merchantId',
-  'terminalId',
-  'storeId',
-  'operatorId',
-  'merchantName',
-  'transactionId', // platform order no
-  'cardType', // 01 debit, 02 credit
-  'state', // SUCCESS | REFUND | FAILED
-  'orderAmount', // fen, 0 on refund rows
-  'refundAmount', // fen, 0 on pay rows
-  'orderType', // alipay | wechat | unionpay | mobilepos | bankcard
-  'scene',
-  'fee',
-  'feeRate',
-  'settlementMode',
-  'settlementAmount',
-  'extraRate',
-  'extraFee',
-  'platformSerial',
-  'thirdPartySerial',
-  'orderKind',
-  'splitOrderNo',
-  'splitSerial',
-  'splitMerchant',
-  'splitRefundAccountType',
-  'referenceNo',
-] as const;
+// One list of the columns, shared with the sandbox that writes the file (PROTOCOL.md order). Only the first 13
+// (merchant order no … order type) are needed to compare with the journal.
+import { SETTLEMENT_COLUMNS } from '../../sandbox/settlement.js';
+
+export { SETTLEMENT_COLUMNS };
 
 const REQUIRED_COLUMNS = 13;
 

@@ -1,0 +1,138 @@
+// `kiosk settle FILE.csv…`: the platform's daily settlement file against the journal.
+// Exit 0 all matched, 1 anything does not match, 2 bad input (unreadable file, malformed rows, bad config).
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { UsageError } from './args.js';
+import { commandArgs, CommandExit, readJournal, runCommand, techConfig } from './tech/context.js';
+import { EXIT, json, processIo, table, yuan, type Io } from './tech/format.js';
+import { decodeSettlement, parseSettlement, type SettlementProblem, type SettlementRow } from './tech/settlement.js';
+import { ADVICE, compareSettlement, localDay, OK_KINDS, type Finding } from './tech/settle-compare.js';
+import { localDayRange, ordersSince } from './tech/queries.js';
+
+const USAGE = 'usage: kiosk settle FILE.csv [FILE.csv…] [--date yyyy-mm-dd] [--all] [--json] [--config FILE]';
+
+export async function main(argv: string[]): Promise<number> {
+  return run(argv, processIo);
+}
+
+export async function run(argv: readonly string[], io: Io): Promise<number> {
+  return runCommand(io, () => settle(argv, io));
+}
+
+function settle(argv: readonly string[], io: Io): number {
+  const args = commandArgs(argv, { booleans: ['all'], values: ['date'] });
+  if (args.flags.help) {
+    io.out(USAGE + '\n');
+    return EXIT.OK;
+  }
+  if (args.positional.length === 0) throw new UsageError(`no settlement file given\n${USAGE}`);
+  const dateFlag = typeof args.flags.date === 'string' ? args.flags.date : undefined;
+  const flagDay = dateFlag === undefined ? undefined : localDayRange(dateFlag);
+  if (dateFlag !== undefined && !flagDay) throw new UsageError(`--date ${JSON.stringify(dateFlag)} is not a date (yyyy-mm-dd)`);
+
+  // Read every file first: a bad file is bad input, whatever the journal says.
+  const rows: SettlementRow[] = [];
+  const problems: (SettlementProblem & { file: string })[] = [];
+  const days = new Set<string>();
+  const files: { file: string; rows: number; header: boolean; day?: string }[] = [];
+  for (const file of args.positional) {
+    let data: Buffer;
+    try {
+      data = readFileSync(file);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw new CommandExit(EXIT.USAGE, `${file}: ${e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'is a folder' : e.message}`);
+    }
+    const parsed = parseSettlement(decodeSettlement(data), basename(file));
+    for (const p of parsed.problems) problems.push({ ...p, file });
+    // The day: --date, else the file name, else the days the rows' pay times fall on.
+    const day = flagDay?.ymd ?? parsed.nameDate;
+    if (day) days.add(day);
+    else for (const r of parsed.rows) if (r.state === 'SUCCESS') days.add(r.payTime.slice(0, 8));
+    rows.push(...parsed.rows.map((r) => ({ ...r, fields: { ...r.fields, file } })));
+    files.push({ file, rows: parsed.rows.length, header: parsed.header, day });
+  }
+
+  const { config } = techConfig(args, io);
+  const journal = readJournal(config.journal.path);
+  let cmp;
+  try {
+    const first = [...days].sort()[0];
+    // Everything from the day before the earliest day: an order placed before midnight may settle the next day.
+    const from = first ? localDayRange(first)! : undefined;
+    const dayBefore = from ? new Date(new Date(from.fromIso).getTime() - 86_400_000) : undefined;
+    const ordersOnDays = from && dayBefore ? ordersSince(journal, localDay(dayBefore.toISOString()) + '000000', dayBefore.toISOString()) : [];
+    cmp = compareSettlement({
+      rows,
+      lookup: (no) => journal.getPublic(no),
+      ordersOnDays,
+      days,
+      deviceId: config.deviceId,
+      acqMerId: config.merchant.acqMerId,
+    });
+  } finally {
+    journal.close();
+  }
+
+  const badInput = problems.length > 0;
+  const code = badInput ? EXIT.USAGE : cmp.ok ? EXIT.OK : EXIT.PROBLEM;
+  const shown = args.flags.all ? cmp.findings : cmp.findings.filter((f) => !OK_KINDS.has(f.kind));
+
+  if (args.flags.json) {
+    io.out(
+      json({
+        ok: cmp.ok && !badInput,
+        exitCode: code,
+        files,
+        days: [...days].sort(),
+        counts: cmp.counts,
+        otherTerminals: cmp.otherTerminals,
+        failedConsistent: cmp.failedConsistent,
+        totals: cmp.totals,
+        findings: shown.map((f) => ({ ...f, advice: ADVICE[f.kind] || undefined })),
+        malformed: problems,
+      }),
+    );
+    return code;
+  }
+
+  for (const f of files) {
+    io.out(`${f.file}: ${f.rows} row${f.rows === 1 ? '' : 's'}${f.header ? ' (header skipped)' : ''}${f.day ? `, day ${fmtDay(f.day)}` : ''}\n`);
+  }
+  if (days.size === 0) io.out('day unknown (no date in the file name, no payments, no --date): "delivered here, absent there" not checked\n');
+  io.out(
+    `this kiosk: paid there ${yuan(cmp.totals.paidThereFen)}, refunded there ${yuan(cmp.totals.refundedThereFen)}, delivered here ${yuan(cmp.totals.deliveredHereFen)}` +
+      `; other terminals' rows: ${cmp.otherTerminals}; failed and not delivered: ${cmp.failedConsistent}\n\n`,
+  );
+  const countRows = Object.entries(cmp.counts)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => [k, n, OK_KINDS.has(k as Finding['kind']) ? 'ok' : 'CHECK']);
+  io.out(table(['result', 'orders', ''], countRows));
+  if (shown.length > 0) {
+    io.out('\n');
+    io.out(
+      table(
+        ['result', 'orderNo', 'line', 'here', 'here ¥', 'there', 'there ¥', 'note'],
+        shown.map((f) => [f.kind, f.orderNo, f.line, f.hereState, f.hereAmountFen === undefined ? undefined : yuan(f.hereAmountFen), f.thereState, f.thereAmountFen === undefined ? undefined : yuan(f.thereAmountFen), f.note]),
+      ),
+    );
+    const kinds = [...new Set(shown.map((f) => f.kind))].filter((k) => ADVICE[k]);
+    if (kinds.length) {
+      io.out('\nwhat to do:\n');
+      for (const k of kinds) io.out(`  ${k}: ${ADVICE[k]}\n`);
+    }
+  }
+  if (badInput) {
+    io.out(`\n${problems.length} malformed row${problems.length === 1 ? '' : 's'} (not compared):\n`);
+    for (const p of problems) io.out(`  ${p.file}:${p.line}: ${p.message}\n`);
+  }
+  const mismatches = cmp.findings.filter((f) => !OK_KINDS.has(f.kind)).length;
+  io.out(
+    `\n${badInput ? 'BAD INPUT: fix or re-download the file' : mismatches === 0 ? 'all matched' : `${mismatches} order${mismatches === 1 ? '' : 's'} do not match`} (exit ${code})\n`,
+  );
+  return code;
+}
+
+function fmtDay(ymd: string): string {
+  return `${ymd.slice(0, 4)}-${ymd.slice(4, 6)}-${ymd.slice(6, 8)}`;
+}

@@ -1,0 +1,132 @@
+// A kiosk on disk for the technician command tests: a temp folder with a config, keys and a journal.
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openJournal, type Journal, type OrderRow, type OrderState } from '../../src/journal/journal.js';
+import { captureIo } from '../../src/cli/tech/format.js';
+
+// dist/test/cli/ → the checkout's sibling ../shared
+export const SHARED = fileURLToPath(new URL('../../../../shared/umpay/', import.meta.url));
+
+export interface TempKiosk {
+  dir: string;
+  configFile: string;
+  journalPath: string;
+  raw: Record<string, any>;
+  env: NodeJS.ProcessEnv;
+  io(): ReturnType<typeof captureIo>;
+  journal(): Journal;
+  /** Rewrites the config with changes applied to the raw object. */
+  rewrite(change: (raw: Record<string, any>) => void): void;
+  cleanup(): void;
+}
+
+export interface KioskOptions {
+  deviceId?: string;
+  baseUrl?: string;
+  privateKey?: string;
+  platformCert?: string;
+  extra?: (raw: Record<string, any>) => void;
+}
+
+export function tempKiosk(options: KioskOptions = {}): TempKiosk {
+  const dir = mkdtempSync(join(tmpdir(), 'kiosk-cli-'));
+  mkdirSync(join(dir, 'keys'), { mode: 0o700 });
+  mkdirSync(join(dir, 'data'), { mode: 0o700 });
+  const key = join(dir, 'keys/merchant.key.p8');
+  const cert = join(dir, 'keys/platform.cert.crt');
+  copyFileSync(options.privateKey ?? join(SHARED, 'test-merchant.key.p8'), key);
+  chmodSync(key, 0o600);
+  copyFileSync(options.platformCert ?? join(SHARED, 'test-platform.cert.crt'), cert);
+  const journalPath = join(dir, 'data/journal.sqlite');
+  const raw: Record<string, any> = {
+    deviceId: options.deviceId ?? 'K1',
+    merchant: { acqSpId: 'Y471790403', acqMerId: '41509208', privateKey: 'keys/merchant.key.p8', goodsId: 'VEND', goodsInfo: 'Vending' },
+    gateway: { baseUrl: options.baseUrl ?? 'http://127.0.0.1:9/entry-provider-plat-client', platformCert: 'keys/platform.cert.crt', connectTimeoutMs: 500, timeoutMs: 2000 },
+    journal: { path: 'data/journal.sqlite' },
+    scanner: { driver: 'sim' },
+    pricing: { mode: 'fixed', amountFen: 150 },
+  };
+  options.extra?.(raw);
+  const configFile = join(dir, 'config.json');
+  const write = () => writeFileSync(configFile, JSON.stringify(raw, null, 2));
+  write();
+  // Create the journal (schema) once, as the daemon would.
+  openJournal(journalPath).close();
+  const env = { KIOSK_CONFIG: configFile };
+  return {
+    dir,
+    configFile,
+    journalPath,
+    raw,
+    env,
+    io: () => captureIo(env),
+    journal: () => openJournal(journalPath),
+    rewrite(change) {
+      change(raw);
+      write();
+    },
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+export function wire(d: Date): string {
+  return `${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}${pad(d.getHours())}${pad(d.getMinutes())}${pad(d.getSeconds())}`;
+}
+
+/** The path each final or waiting state is reached by (the journal checks only that `from` is current). */
+const PATHS: Record<OrderState, OrderState[]> = {
+  created: [],
+  unknown: ['unknown'],
+  paid: ['paid'],
+  delivering: ['paid', 'delivering'],
+  delivered: ['paid', 'delivering', 'delivered'],
+  failed: ['failed'],
+  'failed-not-sent': ['failed-not-sent'],
+  reversing: ['unknown', 'reversing'],
+  reversed: ['unknown', 'reversing', 'reversed'],
+  refunding: ['paid', 'refunding'],
+  refunded: ['paid', 'refunding', 'refunded'],
+  attention: ['unknown', 'attention'],
+};
+
+/** Writes one order reaching `state` at `at`, with a payment code, like the engine would. */
+export function seedOrder(
+  journal: Journal,
+  o: { state: OrderState; amountFen?: number; orderType?: 'wechat' | 'alipay' | 'unionpay'; at?: Date; authCode?: string; refundFen?: number; transactionId?: string; deviceId?: string; reason?: string },
+): OrderRow {
+  const at = o.at ?? new Date();
+  const iso = at.toISOString();
+  const authCode = o.authCode ?? '134567890123456789';
+  let row = journal.createOrder({
+    deviceId: o.deviceId ?? 'K1',
+    date: wire(at).slice(0, 8),
+    orderTime: wire(at),
+    txnAmt: String(o.amountFen ?? 150),
+    orderType: o.orderType ?? 'wechat',
+    authCode,
+    authMask: `wechat…${authCode.slice(-4)}`,
+    goodsId: 'VEND',
+    goodsInfo: 'Vending',
+    acqSpId: 'Y471790403',
+    acqMerId: '41509208',
+    scannedAt: at.getTime(),
+    at: iso,
+  });
+  let from: OrderState = 'created';
+  for (const to of PATHS[o.state]) {
+    const patch: Record<string, unknown> = {};
+    if (to === 'paid') patch.transactionId = o.transactionId ?? `T${row.orderNo}`;
+    if (to === 'refunding') {
+      patch.refundNo = `${row.orderNo}R1`;
+      patch.refundAmt = String(o.refundFen ?? o.amountFen ?? 150);
+      patch.refundTime = wire(at);
+    }
+    if (to === 'attention') patch.reason = o.reason ?? 'reversal refused';
+    row = journal.transition(row.orderNo, [{ from, to, event: { cause: 'test' }, patch }], iso);
+    from = to;
+  }
+  return row;
+}
