@@ -70,6 +70,11 @@ export interface PaymentRecord {
   pattern: Pattern;
 }
 
+/** The order a result is about, when one was journaled. */
+export function orderNoOf(result: PaymentRecord['result']): string | undefined {
+  return 'orderNo' in result ? result.orderNo : undefined;
+}
+
 /** The pattern each engine answer shows, and whether the chosen amount is kept for another try. */
 export function patternFor(result: CustomerResult): { pattern: Pattern; long: boolean } {
   switch (result.kind) {
@@ -96,7 +101,8 @@ export function patternFor(result: CustomerResult): { pattern: Pattern; long: bo
 
 /**
  * Events: 'state' (InteractionState) on every change, 'payment' (PaymentRecord) when a sent scan
- * finishes, 'signal' (pattern) for short signals.
+ * finishes, 'signal' (pattern) for short signals, 'pattern' (pattern, orderNo?) whenever the
+ * indicator is told something new, 'approve' (orderNo) when the product is released.
  */
 export class Interaction extends EventEmitter {
   private readonly pricing: Pricing;
@@ -262,6 +268,7 @@ export class Interaction extends EventEmitter {
         {
           deliver: (orderNo) => {
             this.log.info({ event: 'approve', orderNo, ms: this.timing.approvePulseMs }, 'releasing product');
+            this.emit('approve', orderNo);
             return this.approve.pulse(this.timing.approvePulseMs);
           },
           progress: (state) => this.log.debug({ event: 'progress', state }, 'payment progress'),
@@ -271,7 +278,7 @@ export class Interaction extends EventEmitter {
       record = { code: masked, amountFen: choice.amountFen, result, pattern };
       this.log.info({ event: 'customer-result', ...result, amountFen: choice.amountFen }, `customer result: ${result.kind}`);
       if (this.st.name === 'stopped') return;
-      const orderNo = 'orderNo' in result ? result.orderNo : undefined;
+      const orderNo = orderNoOf(result);
       // After success the amount is used up; after anything else the customer may try another code.
       const next: InteractionState = result.kind === 'approved' ? this.restState() : { name: 'ready', choice };
       if (long) this.go({ name: 'result', pattern, orderNo, next });
@@ -340,6 +347,7 @@ export class Interaction extends EventEmitter {
     if (key === this.shown) return;
     this.shown = key;
     this.indicator.show(pattern, orderNo ? { orderNo } : {});
+    this.emit('pattern', pattern, orderNo);
   }
 
   private clear(which: 'entryTimer' | 'resultTimer' | 'signalTimer'): void {

@@ -1,0 +1,73 @@
+// `kiosk run --config FILE`: the daemon. Exit codes (docs/kiosk.md):
+//   0  stopped on SIGTERM/SIGINT
+//   2  usage (unknown flag)
+//   75 another daemon holds the journal lock (EX_TEMPFAIL: pm2/systemd may retry later)
+//   78 the config is invalid: every problem listed on stderr (EX_CONFIG)
+//   70 could not start for another reason (journal, keys, devices), the reason on stderr and in the log
+import { ConfigError, formatProblem, loadConfig, resolveConfigPath, type Config } from '../config/index.js';
+import { createLogger } from '../log.js';
+import { Daemon } from '../kiosk/daemon.js';
+import { LockHeldError } from '../kiosk/lock.js';
+import { parseArgs, stringFlag, UsageError } from './args.js';
+
+export const EXIT_RUN = { OK: 0, USAGE: 2, SOFTWARE: 70, LOCKED: 75, CONFIG: 78 } as const;
+
+export async function main(argv: string[]): Promise<number> {
+  const args = parseArgs(argv);
+  for (const name of Object.keys(args.flags)) if (name !== 'config') throw new UsageError(`run: unknown option --${name} (usage: kiosk run --config FILE)`);
+  if (args.positional.length > 0) throw new UsageError(`run: unexpected argument ${JSON.stringify(args.positional[0])} (usage: kiosk run --config FILE)`);
+  const file = resolveConfigPath(stringFlag(args, 'config'));
+
+  let config: Config;
+  try {
+    config = loadConfig(file);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    // Operators read stderr; log collectors read the JSON line.
+    process.stderr.write(`kiosk: refusing to start: ${err.problems.length} problem${err.problems.length === 1 ? '' : 's'} in ${file}\n`);
+    for (const p of err.problems) process.stderr.write(`  ${formatProblem(p)}\n`);
+    createLogger().error({ event: 'config-invalid', code: err.code, file, problems: err.problems.map((p) => ({ field: p.field, problem: p.problem })) }, 'config invalid');
+    return EXIT_RUN.CONFIG;
+  }
+
+  const log = createLogger({ level: config.log.level });
+  let daemon: Daemon;
+  try {
+    daemon = await Daemon.start(config, { log, readyFile: process.env.KIOSK_READY_FILE || undefined });
+  } catch (err) {
+    if (err instanceof LockHeldError) {
+      process.stderr.write(`kiosk: refusing to start: ${err.message}\n`);
+      log.error({ event: 'lock-held', code: err.code, lockFile: err.lockFile, pid: err.pid }, err.message);
+      return EXIT_RUN.LOCKED;
+    }
+    const e = err as Error & { code?: string };
+    process.stderr.write(`kiosk: could not start: ${e.message}\n`);
+    log.error({ event: 'start-failed', code: e.code ?? 'E_START', err: e }, 'could not start');
+    return EXIT_RUN.SOFTWARE;
+  }
+
+  const code = await new Promise<number>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      // A second signal while stopping is ignored: the grace time bounds the stop anyway.
+      process.on('SIGTERM', () => undefined);
+      process.on('SIGINT', () => undefined);
+      daemon.stop(signal).then(
+        () => resolve(EXIT_RUN.OK),
+        (err) => {
+          log.error({ event: 'stop-failed', err }, 'error while stopping');
+          resolve(EXIT_RUN.OK);
+        },
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    // pm2 on Windows-less hosts still sends 'shutdown' over IPC when asked for a graceful stop.
+    process.on('message', (msg) => {
+      if (msg === 'shutdown') onSignal('SIGTERM');
+    });
+  });
+  // Serial ports, keep-alive sockets and timers must not hold the process past the grace time.
+  process.exit(code);
+}

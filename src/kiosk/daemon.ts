@@ -1,0 +1,168 @@
+// The daemon wiring: one validated config in, a running kiosk out. Order matters:
+// lock (one daemon per journal) → journal → gateway → engine (recovery starts) → hardware →
+// interaction → ready. Shutdown is the reverse, bounded by daemon.graceMs.
+import { writeFileSync } from 'node:fs';
+import type { Config } from '../config/index.js';
+import type { Logger } from '../log.js';
+import { openJournal, type Journal } from '../journal/journal.js';
+import { loadPrivateKey, loadPublicKey } from '../umpay/keys.js';
+import { HttpGateway } from '../umpay/client.js';
+import { PaymentEngine } from '../payment/engine.js';
+import { createHardware, type Hardware } from '../hardware/index.js';
+import { Interaction, type InteractionTiming, type Pricing } from './interaction.js';
+import { acquireLock, type InstanceLock } from './lock.js';
+import type { Pattern } from './ports.js';
+
+export interface DaemonOptions {
+  log: Logger;
+  /** Interaction timing overrides (the demo's auto mode uses short ones). */
+  timing?: Partial<InteractionTiming>;
+  /** Written with the pid once ready ($KIOSK_READY_FILE): lets scripts and tests wait without parsing logs. */
+  readyFile?: string;
+}
+
+/** The config's pricing section as the interaction takes it. */
+export function pricingOf(config: Config): Pricing {
+  const p = config.pricing;
+  if (p.mode === 'fixed') return { mode: 'fixed', amountFen: p.amountFen ?? 0 };
+  if (p.mode === 'menu') return { mode: 'menu', items: p.items };
+  return { mode: 'keyed', maxAmountFen: Math.min(p.maxAmountFen, config.payment.maxAmountFen) };
+}
+
+export class Daemon {
+  private stopping: Promise<void> | undefined;
+  private constructor(
+    readonly config: Config,
+    readonly log: Logger,
+    private readonly lock: InstanceLock,
+    readonly journal: Journal,
+    private readonly gateway: HttpGateway,
+    readonly engine: PaymentEngine,
+    readonly hardware: Hardware,
+    readonly interaction: Interaction,
+  ) {}
+
+  /**
+   * Starts everything. Throws LockHeldError when another daemon holds the journal; other errors
+   * (journal unreadable, device setup) are thrown after what was opened is closed again.
+   */
+  static async start(config: Config, options: DaemonOptions): Promise<Daemon> {
+    const log = options.log;
+    const lock = acquireLock(config.daemon.lockFile);
+    const undo: Array<() => unknown> = [() => lock.release()];
+    const unwind = async () => {
+      for (const f of undo.reverse()) {
+        try {
+          await f();
+        } catch (err) {
+          log.warn({ err }, 'cleanup after a failed start');
+        }
+      }
+    };
+    try {
+      const journal = openJournal(config.journal.path);
+      undo.push(() => journal.close());
+      const gateway = new HttpGateway({
+        baseUrl: config.gateway.baseUrl,
+        merchant: { acqSpId: config.merchant.acqSpId, acqMerId: config.merchant.acqMerId },
+        privateKey: loadPrivateKey(config.merchant.privateKey),
+        platformKey: loadPublicKey(config.gateway.platformCert),
+        connectTimeoutMs: config.gateway.connectTimeoutMs,
+        timeoutMs: config.gateway.timeoutMs,
+        log,
+      });
+      undo.push(() => gateway.close());
+      const engine = new PaymentEngine({
+        journal,
+        gateway,
+        merchant: { acqSpId: config.merchant.acqSpId, acqMerId: config.merchant.acqMerId },
+        deviceId: config.deviceId,
+        goods: { goodsId: config.merchant.goodsId, goodsInfo: config.merchant.goodsInfo },
+        timing: {
+          customerWindowMs: config.payment.customerWindowMs,
+          queryIntervalMs: config.payment.queryIntervalMs,
+          codeValidityMs: config.payment.codeValidityMs,
+          concurrency: config.payment.recoveryConcurrency,
+        },
+        log,
+      });
+      undo.push(() => engine.stop(0));
+      engine.on('attention', (a: { orderNo: string; reason: string }) => log.warn({ event: 'attention', ...a }, 'order needs attention'));
+      const hardware = await createHardware(config, { log });
+      undo.push(() => hardware.close());
+      const interaction = new Interaction({
+        pricing: pricingOf(config),
+        engine,
+        indicator: { show: (pattern: Pattern, info?: { orderNo?: string }) => hardware.indicator.show(pattern, info ?? {}) },
+        approve: hardware.approve,
+        timing: { approvePulseMs: config.approve.pulseMs, entryTimeoutMs: config.pricing.entryTimeoutMs, ...options.timing },
+        log,
+      });
+      const d = new Daemon(config, log, lock, journal, gateway, engine, hardware, interaction);
+      d.wire();
+      await engine.start();
+      log.info({ event: 'ready', deviceId: config.deviceId, pricing: config.pricing.mode, journal: config.journal.path, scanner: config.scanner.driver }, 'ready');
+      if (options.readyFile) writeFileSync(options.readyFile, `${process.pid}\n`);
+      process.send?.('ready');
+      return d;
+    } catch (err) {
+      await unwind();
+      throw err;
+    }
+  }
+
+  private wire(): void {
+    const { scanner, keypad } = this.hardware;
+    const kiosk = this.interaction;
+    scanner.on('code', (code: string) => kiosk.code(code));
+    scanner.on('bad', (bad: { reason: string }) => kiosk.bad(bad.reason));
+    // Unplugged → fault pattern and the driver reopens with backoff; the daemon never exits for it.
+    scanner.on('fault', (f: { reason: string; path: string }) => {
+      this.log.warn({ event: 'scanner-fault', ...f }, 'scanner fault');
+      kiosk.scannerConnected(false);
+    });
+    scanner.on('connected', (c: { path: string }) => {
+      this.log.info({ event: 'scanner-connected', ...c }, 'scanner connected');
+      kiosk.scannerConnected(true);
+    });
+    if (!scanner.connected) kiosk.scannerConnected(false);
+    keypad?.on('key', (key: string) => kiosk.key(key));
+  }
+
+  /**
+   * Stops taking scans, lets the in-flight step write its journal entry, closes ports.
+   * Bounded by daemon.graceMs: past it, what is left is recovered at the next start.
+   */
+  stop(reason = 'stop'): Promise<void> {
+    this.stopping ??= this.doStop(reason);
+    return this.stopping;
+  }
+
+  private async doStop(reason: string): Promise<void> {
+    const graceMs = this.config.daemon.graceMs;
+    const started = Date.now();
+    this.log.info({ event: 'stopping', reason, graceMs }, 'stopping');
+    this.interaction.stop();
+    let timer: NodeJS.Timeout | undefined;
+    const overtime = new Promise<'overtime'>((r) => {
+      timer = setTimeout(() => r('overtime'), Math.max(0, graceMs - 200));
+      timer.unref();
+    });
+    const step = async (name: string, f: () => unknown) => {
+      try {
+        await f();
+      } catch (err) {
+        this.log.warn({ event: 'stop-error', step: name, err }, `error while stopping: ${name}`);
+      }
+    };
+    // Leave a little of the grace time for closing ports and the journal.
+    const finished = await Promise.race([step('engine', () => this.engine.stop(Math.max(0, graceMs - 500))).then(() => 'done' as const), overtime]);
+    if (finished === 'overtime') this.log.warn({ event: 'stop-overtime', graceMs }, 'engine did not stop within the grace time; recovery will finish its work at the next start');
+    clearTimeout(timer);
+    await step('hardware', () => this.hardware.close());
+    await step('gateway', () => this.gateway.close());
+    if (finished === 'done') await step('journal', () => this.journal.close());
+    this.lock.release();
+    this.log.info({ event: 'stopped', ms: Date.now() - started }, 'stopped');
+  }
+}

@@ -1,0 +1,283 @@
+// The demo's terminal panel: the kiosk's face drawn with plain ANSI escape codes (no packages):
+// three LEDs, the buzzer, the keypad entry, the scanner, and the last payments with their journal
+// states. It only reads the daemon's events and feeds the sim scanner/keypad; it decides nothing.
+import { testCode, TEST_CODES, type Behaviour } from '../sandbox/codes.js';
+import { maskAuthCode } from '../umpay/authcode.js';
+import type { OrderType } from '../umpay/types.js';
+import type { Demo } from './demo.js';
+import { orderNoOf, type PaymentRecord } from './interaction.js';
+import type { Pattern } from './ports.js';
+
+type Led = 'on' | 'blink' | 'off';
+interface Look {
+  green: Led;
+  amber: Led;
+  red: Led;
+  buzzer: string;
+  meaning: string;
+}
+
+/** How the panel draws each pattern (the Pi indicator's own table is in docs/hardware.md). */
+export const LOOKS: Record<Pattern, Look> = {
+  idle: { green: 'off', amber: 'on', red: 'off', buzzer: '', meaning: 'choose an item / amount' },
+  ready: { green: 'on', amber: 'off', red: 'off', buzzer: '', meaning: 'scan your payment code' },
+  processing: { green: 'off', amber: 'blink', red: 'off', buzzer: '', meaning: 'paying…' },
+  success: { green: 'blink', amber: 'off', red: 'off', buzzer: 'beep', meaning: 'paid: take your product' },
+  failure: { green: 'off', amber: 'off', red: 'on', buzzer: 'beeeep', meaning: 'not paid' },
+  'bad-code': { green: 'off', amber: 'off', red: 'blink', buzzer: 'beep beep', meaning: 'that is not a usable payment code' },
+  'not-now': { green: 'off', amber: 'blink', red: 'off', buzzer: 'bip', meaning: 'not now' },
+  offline: { green: 'off', amber: 'blink', red: 'blink', buzzer: '', meaning: 'offline: no payments' },
+  fault: { green: 'off', amber: 'on', red: 'on', buzzer: '', meaning: 'out of order (scanner)' },
+  'clock-fault': { green: 'blink', amber: 'off', red: 'blink', buzzer: '', meaning: 'clock not set: no payments' },
+};
+
+const ESC = '\x1b[';
+const COLOURS = { green: '32', amber: '33', red: '31' } as const;
+const WALLET_KEYS: Record<string, OrderType> = { w: 'wechat', a: 'alipay', u: 'unionpay' };
+const WALLETS: OrderType[] = ['wechat', 'alipay', 'unionpay'];
+
+interface Row {
+  at: string;
+  code: string;
+  amountFen: number;
+  result: string;
+  orderNo: string;
+  state: string;
+}
+
+export interface PanelIo {
+  input: NodeJS.ReadStream;
+  output: NodeJS.WriteStream;
+}
+
+/** Runs the panel until the user quits; resolves then (the caller closes the demo). */
+export function runPanel(demo: Demo, io: PanelIo): Promise<void> {
+  const { interaction, engine, journal, hardware } = demo.daemon;
+  const tty = Boolean(io.input.isTTY);
+  const fixed = demo.config.pricing.mode === 'fixed';
+  let pattern: Pattern = 'idle';
+  let orderNo: string | undefined;
+  let buzz = '';
+  let vend = '';
+  let scanLine: string | undefined; // while typing a scanner line
+  let behaviourPrefix = false;
+  let lastCode: string | undefined;
+  let message = '';
+  let blinkOn = true;
+  let scannerUp = hardware.scanner.connected;
+  const rows: Row[] = [];
+  const timers = new Set<NodeJS.Timeout>();
+  const later = (ms: number, f: () => void) => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      f();
+    }, ms);
+    timers.add(t);
+  };
+
+  const led = (name: keyof typeof COLOURS, state: Led) => {
+    const lit = state === 'on' || (state === 'blink' && blinkOn);
+    return lit ? `${ESC}1;${COLOURS[name]}m●${ESC}0m` : `${ESC}2m○${ESC}0m`;
+  };
+
+  const draw = () => {
+    if (!tty) return;
+    const look = LOOKS[pattern];
+    const st = interaction.state;
+    const entry = st.name === 'entering' ? st.digits || '_' : st.name === 'ready' && !fixed ? `¥${(st.choice.amountFen / 100).toFixed(2)}${st.choice.item ? ` (item ${st.choice.item})` : ''}` : '';
+    const lines = [
+      `${ESC}1mUMPay kiosk demo${ESC}0m  sandbox ${demo.sandbox.baseUrl}  pricing ${demo.config.pricing.mode}${fixed ? ` ¥${((demo.config.pricing.amountFen ?? 0) / 100).toFixed(2)}` : ''}`,
+      '',
+      `  green ${led('green', look.green)}   amber ${led('amber', look.amber)}   red ${led('red', look.red)}     buzzer ${buzz ? `${ESC}1m♪ ${buzz}${ESC}0m` : '-'}     vend relay ${vend ? `${ESC}1;32m${vend}${ESC}0m` : '-'}`,
+      `  pattern ${ESC}1m${pattern}${ESC}0m${orderNo ? ` (${orderNo})` : ''}: ${look.meaning}`,
+      `  keypad  ${fixed ? '(none in fixed mode)' : entry || '-'}`,
+      `  scanner ${scannerUp ? 'connected' : `${ESC}31munplugged${ESC}0m`}${scanLine !== undefined ? `   typing a line: ${scanLine}_  (Enter scans, Esc cancels)` : ''}`,
+      '',
+      `${ESC}1mKeys${ESC}0m  ${fixed ? '' : '0-9 * # keypad   '}w/a/u paid code (WeChat/Alipay/UnionPay)   ${fixed ? '1-7' : 'c then 1-7'} a test code per outcome:`,
+      `      ${TEST_CODES.map((t, i) => `${i + 1} ${t.behaviour}`).join('  ')}`,
+      `      r rescan the last code   n noise line   s type a scanner line   o unplug/replug scanner   q quit`,
+      '',
+      `${ESC}1mLast payments${ESC}0m`,
+      ...(rows.length === 0
+        ? ['  (none yet)']
+        : ['  ' + ['time', 'code', 'amount', 'result', 'orderNo', 'journal'].map((h, i) => h.padEnd([8, 16, 8, 12, 26, 12][i]!)).join(' '), ...rows.map((r) => '  ' + [r.at, r.code, `¥${(r.amountFen / 100).toFixed(2)}`, r.result, r.orderNo, r.state].map((c, i) => c.padEnd([8, 16, 8, 12, 26, 12][i]!)).join(' '))]),
+      '',
+      message,
+    ];
+    io.output.write(`${ESC}H${ESC}2J` + lines.join('\n') + '\n');
+  };
+
+  const say = (text: string) => {
+    message = text;
+    if (!tty) io.output.write(text + '\n');
+    draw();
+  };
+
+  const onPattern = (p: Pattern, o?: string) => {
+    pattern = p;
+    orderNo = o;
+    const b = LOOKS[p].buzzer;
+    if (b) {
+      buzz = b;
+      later(600, () => {
+        buzz = '';
+        draw();
+      });
+    }
+    if (!tty) io.output.write(`indicator: ${p}${o ? ` ${o}` : ''}\n`);
+    draw();
+  };
+  const onApprove = (o: string) => {
+    vend = `released (${o})`;
+    later(800, () => {
+      vend = '';
+      draw();
+    });
+    draw();
+  };
+  const onPayment = (rec: PaymentRecord) => {
+    const o = orderNoOf(rec.result) ?? '-';
+    rows.unshift({
+      at: new Date().toTimeString().slice(0, 8),
+      code: rec.code,
+      amountFen: rec.amountFen,
+      result: rec.result.kind === 'refused' ? `refused:${rec.result.reason}` : rec.result.kind,
+      orderNo: o,
+      state: o !== '-' ? (journal.getPublic(o)?.state ?? '?') : '-',
+    });
+    rows.length = Math.min(rows.length, 8);
+    if (!tty) io.output.write(`payment: ${rec.code} ${rec.result.kind} ${o}\n`);
+    draw();
+  };
+  const onTransition = (t: { orderNo: string; to: string }) => {
+    const row = rows.find((r) => r.orderNo === t.orderNo);
+    if (row) {
+      row.state = t.to;
+      draw();
+    }
+  };
+  const onFault = () => {
+    scannerUp = false;
+    draw();
+  };
+  const onConnected = () => {
+    scannerUp = true;
+    draw();
+  };
+
+  interaction.on('pattern', onPattern);
+  interaction.on('approve', onApprove);
+  interaction.on('payment', onPayment);
+  interaction.on('state', draw);
+  engine.on('transition', onTransition);
+  hardware.scanner.on('fault', onFault);
+  hardware.scanner.on('connected', onConnected);
+  const blink = setInterval(() => {
+    blinkOn = !blinkOn;
+    draw();
+  }, 400);
+
+  const scan = (code: string, label: string) => {
+    lastCode = code;
+    say(`scanned ${label}: ${maskAuthCode(code)}`);
+    demo.scan(code);
+  };
+  const showBehaviour = (n: number) => {
+    const info = TEST_CODES[n - 1];
+    if (!info) return say(`no test code ${n}`);
+    const wallet = WALLETS[Math.floor(Math.random() * WALLETS.length)]!;
+    scan(testCode(info.behaviour as Behaviour, wallet), `${info.behaviour} (${info.description})`);
+  };
+  const toggleScanner = async () => {
+    const s = hardware.scanner as typeof hardware.scanner & { unplug?: () => void; replug?: () => void };
+    if (scannerUp) {
+      if (s.unplug) s.unplug();
+      else {
+        await s.close();
+        s.emit('fault', { reason: 'unplugged (demo)', path: 'sim' });
+      }
+    } else if (s.replug) s.replug();
+    else await s.open();
+  };
+
+  return new Promise<void>((done) => {
+    const finish = () => {
+      clearInterval(blink);
+      for (const t of timers) clearTimeout(t);
+      interaction.off('pattern', onPattern);
+      interaction.off('approve', onApprove);
+      interaction.off('payment', onPayment);
+      interaction.off('state', draw);
+      engine.off('transition', onTransition);
+      hardware.scanner.off('fault', onFault);
+      hardware.scanner.off('connected', onConnected);
+      io.input.off('data', onData);
+      if (tty) {
+        io.input.setRawMode?.(false);
+        io.output.write('\n');
+      }
+      io.input.pause();
+      done();
+    };
+    const key = (k: string) => {
+      if (scanLine !== undefined) {
+        if (k === '\r' || k === '\n') {
+          const line = scanLine;
+          scanLine = undefined;
+          lastCode = line;
+          say(`scanned a typed line (${line.length} characters)`);
+          demo.scan(line);
+        } else if (k === '\x1b') {
+          scanLine = undefined;
+          say('scanner line cancelled');
+        } else if (k === '\x7f') scanLine = scanLine.slice(0, -1);
+        else if (k >= ' ' && scanLine.length < 200) scanLine += k;
+        return draw();
+      }
+      if (k === '\x03' || k === 'q') return finish();
+      if (behaviourPrefix) {
+        behaviourPrefix = false;
+        if (k >= '1' && k <= '9') return showBehaviour(Number(k));
+      }
+      if (fixed && k >= '1' && k <= '9') return showBehaviour(Number(k));
+      if (/^[0-9*#]$/.test(k)) return demo.press(k);
+      const wallet = WALLET_KEYS[k];
+      if (wallet) return scan(testCode('paid', wallet), `a paid ${wallet} code`);
+      if (k === 'c') return void (behaviourPrefix = true);
+      if (k === 'r') return lastCode ? scan(lastCode, 'the last code again') : say('nothing scanned yet');
+      if (k === 'n') return demo.scan('\x00\x13noise' + Math.random().toString(36).slice(2));
+      if (k === 's') {
+        scanLine = '';
+        return draw();
+      }
+      if (k === 'o') return void toggleScanner();
+    };
+    // Without a terminal (piped input), each line is a command: a key name or a scanner line.
+    let pending = '';
+    const onData = (chunk: Buffer | string) => {
+      const text = chunk.toString();
+      if (tty) {
+        for (const k of text) key(k);
+        return;
+      }
+      pending += text;
+      let nl: number;
+      while ((nl = pending.indexOf('\n')) >= 0) {
+        const line = pending.slice(0, nl).trim();
+        pending = pending.slice(nl + 1);
+        if (line === '') continue;
+        if (line.length === 1) key(line);
+        else {
+          lastCode = line;
+          demo.scan(line);
+        }
+      }
+    };
+    if (tty) io.input.setRawMode?.(true);
+    io.input.on('data', onData);
+    io.input.once('end', finish);
+    io.input.resume();
+    draw();
+    if (!tty) io.output.write('kiosk demo: no terminal; one command per line (w/a/u, 1-7, r, n, q, or a line to scan)\n');
+  });
+}
