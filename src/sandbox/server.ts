@@ -14,6 +14,7 @@ import { loadPrivateKey, loadPublicKey, parsePrivateKey } from '../umpay/keys.js
 import { signResponse, verifyRequest } from '../umpay/signature.js';
 import type { CallName } from '../umpay/types.js';
 import { certificatePem, selfSignedCertificate } from './cert.js';
+import { testCodeExamples } from './codes.js';
 import { formatProblem, structuralProblem } from './fields.js';
 import { FaultPlan, TokenBucket, type Fault, type FaultHit } from './faults.js';
 import { Ledger, ymd, type Answer, type LedgerSnapshot } from './ledger.js';
@@ -191,6 +192,7 @@ export class Sandbox extends EventEmitter {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
     });
+    this.internals.ledger.flush();
     if (this.internals.removeStateDir) rmSync(this.internals.stateDir, { recursive: true, force: true });
   }
 
@@ -380,6 +382,7 @@ export class Sandbox extends EventEmitter {
     this.emit('request', event);
     if (path === '/__sandbox/orders' && method === 'GET') return json(200, this.ledger());
     if (path === '/__sandbox/stats' && method === 'GET') return json(200, this.stats());
+    if (path === '/__sandbox/codes' && method === 'GET') return json(200, testCodeExamples());
     if (path === '/__sandbox/faults' && method === 'GET') return json(200, { faults: this.pendingFaults() });
     if (path === '/__sandbox/reset' && method === 'POST') {
       this.reset();

@@ -382,6 +382,9 @@ describe('sandbox gateway', function () {
         ['orderNo', 'txnAmt', 'orderType', 'state', 'charged'].map((k) => ledger.orders[0]![k]),
         [f.orderNo, 100, 'wechat', 'paid', 1],
       );
+      const codes = (await (await fetch(`${sb.baseUrl}/__sandbox/codes`)).json()) as Array<{ behaviour: string; codes: Record<string, string> }>;
+      assert.equal(codes.length, TEST_CODES.length);
+      assert.equal(behaviourOf(codes.find((c) => c.behaviour === 'expired')!.codes.unionpay!).behaviour, 'expired');
       await fetch(`${sb.baseUrl}/__sandbox/reset`, { method: 'POST' });
       assert.equal(sb.ledger().orders.length, 0);
     });
