@@ -7,8 +7,9 @@ import type { OrderType } from '../umpay/types.js';
 import type { Demo } from './demo.js';
 import { orderNoOf, type PaymentRecord } from './interaction.js';
 import type { Pattern } from './ports.js';
+import { PATTERNS, type LampState } from '../hardware/indicator.js';
 
-type Led = 'on' | 'blink' | 'off';
+type Led = LampState['mode'];
 interface Look {
   green: Led;
   amber: Led;
@@ -17,19 +18,19 @@ interface Look {
   meaning: string;
 }
 
-/** How the panel draws each pattern (the Pi indicator's own table is in docs/hardware.md). */
-export const LOOKS: Record<Pattern, Look> = {
-  idle: { green: 'off', amber: 'on', red: 'off', buzzer: '', meaning: 'choose an item / amount' },
-  ready: { green: 'on', amber: 'off', red: 'off', buzzer: '', meaning: 'scan your payment code' },
-  processing: { green: 'off', amber: 'blink', red: 'off', buzzer: '', meaning: 'paying…' },
-  success: { green: 'blink', amber: 'off', red: 'off', buzzer: 'beep', meaning: 'paid: take your product' },
-  failure: { green: 'off', amber: 'off', red: 'on', buzzer: 'beeeep', meaning: 'not paid' },
-  'bad-code': { green: 'off', amber: 'off', red: 'blink', buzzer: 'beep beep', meaning: 'that is not a usable payment code' },
-  'not-now': { green: 'off', amber: 'blink', red: 'off', buzzer: 'bip', meaning: 'not now' },
-  offline: { green: 'off', amber: 'blink', red: 'blink', buzzer: '', meaning: 'offline: no payments' },
-  fault: { green: 'off', amber: 'on', red: 'on', buzzer: '', meaning: 'out of order (scanner)' },
-  'clock-fault': { green: 'blink', amber: 'off', red: 'blink', buzzer: '', meaning: 'clock not set: no payments' },
-};
+/** How the panel draws a pattern: the indicator's own table (src/hardware/indicator.ts), so the panel shows what the lamps would. */
+export function lookOf(pattern: Pattern): Look {
+  const spec = PATTERNS[pattern];
+  const n = spec.beeps.length;
+  const long = spec.beeps.some((b) => b.ms >= 300);
+  return {
+    green: spec.lamps.green.mode,
+    amber: spec.lamps.amber.mode,
+    red: spec.lamps.red.mode,
+    buzzer: n === 0 ? '' : Array.from({ length: n }, () => (long ? 'beeeep' : 'beep')).join(' '),
+    meaning: spec.meaning,
+  };
+}
 
 const ESC = '\x1b[';
 const COLOURS = { green: '32', amber: '33', red: '31' } as const;
@@ -82,7 +83,7 @@ export function runPanel(demo: Demo, io: PanelIo): Promise<void> {
 
   const draw = () => {
     if (!tty) return;
-    const look = LOOKS[pattern];
+    const look = lookOf(pattern);
     const st = interaction.state;
     const entry = st.name === 'entering' ? st.digits || '_' : st.name === 'ready' && !fixed ? `¥${(st.choice.amountFen / 100).toFixed(2)}${st.choice.item ? ` (item ${st.choice.item})` : ''}` : '';
     const lines = [
@@ -116,7 +117,7 @@ export function runPanel(demo: Demo, io: PanelIo): Promise<void> {
   const onPattern = (p: Pattern, o?: string) => {
     pattern = p;
     orderNo = o;
-    const b = LOOKS[p].buzzer;
+    const b = lookOf(p).buzzer;
     if (b) {
       buzz = b;
       later(600, () => {

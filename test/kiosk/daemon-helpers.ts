@@ -1,0 +1,117 @@
+// Running the real daemon (`node dist/src/cli/kiosk.js run`) as a child process, against a sandbox
+// started in the test process, reading its JSON log lines as they come.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
+
+export const KIOSK_JS = fileURLToPath(new URL('../../src/cli/kiosk.js', import.meta.url));
+
+export type LogLine = Record<string, unknown> & { msg?: string; event?: string; indicator?: string; orderNo?: string };
+
+export class DaemonProcess {
+  readonly lines: LogLine[] = [];
+  readonly stderr: string[] = [];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private waiters: Array<{ match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }> = [];
+  private from = 0;
+
+  constructor(readonly proc: ChildProcess) {
+    createInterface({ input: proc.stdout! }).on('line', (text) => {
+      let line: LogLine;
+      try {
+        line = JSON.parse(text) as LogLine;
+      } catch {
+        line = { msg: text, raw: true };
+      }
+      this.lines.push(line);
+      this.waiters = this.waiters.filter((w) => {
+        if (!w.match(line)) return true;
+        w.resolve(line);
+        return false;
+      });
+    });
+    createInterface({ input: proc.stderr! }).on('line', (t) => this.stderr.push(t));
+    this.exited = new Promise((r) => proc.once('exit', (code, signal) => r({ code, signal })));
+  }
+
+  /** The next log line (after the previous wait's match) for which `match` holds. */
+  waitFor(match: (l: LogLine) => boolean, what: string, timeoutMs = 10_000): Promise<LogLine> {
+    const seen = this.lines.slice(this.from).findIndex(match);
+    if (seen >= 0) {
+      const line = this.lines[this.from + seen]!;
+      this.from += seen + 1;
+      return Promise.resolve(line);
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no log line "${what}" within ${timeoutMs} ms; stderr: ${this.stderr.join('\n')}; last lines: ${JSON.stringify(this.lines.slice(-5))}`)), timeoutMs);
+      const onExit = this.exited.then(({ code }) => reject(new Error(`daemon exited (${code}) before "${what}"; stderr: ${this.stderr.join('\n')}`)));
+      void onExit;
+      this.waiters.push({
+        match,
+        resolve: (l) => {
+          clearTimeout(timer);
+          this.from = this.lines.length;
+          resolve(l);
+        },
+      });
+    });
+  }
+
+  indicator(pattern: string, timeoutMs?: number): Promise<LogLine> {
+    return this.waitFor((l) => l.indicator === pattern, `indicator ${pattern}`, timeoutMs);
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill(signal);
+    return this.exited;
+  }
+}
+
+export function spawnDaemon(configFile: string, env: NodeJS.ProcessEnv = {}): DaemonProcess {
+  const proc = spawn(process.execPath, [KIOSK_JS, 'run', '--config', configFile], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, KIOSK_LOG_LEVEL: 'info', ...env },
+  });
+  return new DaemonProcess(proc);
+}
+
+/** A sandbox and a temp folder holding a daemon config for it. */
+export class DaemonFixture {
+  readonly dir = mkdtempSync(join(tmpdir(), 'kiosk-daemon-'));
+  sandbox!: Sandbox;
+  configFile = join(this.dir, 'config.json');
+  journalPath = join(this.dir, 'journal.sqlite');
+
+  async start(): Promise<this> {
+    this.sandbox = await startSandbox({ port: 0, host: '127.0.0.1', stateDir: join(this.dir, 'sandbox') });
+    return this;
+  }
+
+  writeConfig(overrides: { scanner?: Record<string, unknown>; [k: string]: unknown } = {}): string {
+    const config = {
+      deviceId: 'TEST01',
+      merchant: { acqSpId: 'Y471790403', acqMerId: '41509208', privateKey: this.sandbox.merchantKeyPath, goodsId: 'G1', goodsInfo: 'test snack' },
+      gateway: { baseUrl: this.sandbox.baseUrl, platformCert: this.sandbox.platformCertPath, connectTimeoutMs: 1000, timeoutMs: 3000 },
+      payment: { customerWindowMs: 5000, queryIntervalMs: 500 },
+      journal: { path: this.journalPath },
+      scanner: { driver: 'sim' },
+      keypad: { driver: 'none' },
+      indicator: { driver: 'log' },
+      approve: { driver: 'none', pulseMs: 50 },
+      pricing: { mode: 'fixed', amountFen: 100 },
+      daemon: { graceMs: 3000 },
+      ...overrides,
+    };
+    writeFileSync(this.configFile, JSON.stringify(config, null, 2));
+    return this.configFile;
+  }
+
+  async dispose(): Promise<void> {
+    await this.sandbox?.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
