@@ -107,7 +107,7 @@ function settle(argv: readonly string[], io: Io): number {
   const countRows = Object.entries(cmp.counts)
     .filter(([, n]) => n > 0)
     .map(([k, n]) => [k, n, OK_KINDS.has(k as Finding['kind']) ? 'ok' : 'CHECK']);
-  io.out(table(['result', 'orders', ''], countRows));
+  io.out(table(['result', 'orders', 'status'], countRows));
   if (shown.length > 0) {
     io.out('\n');
     io.out(
