@@ -349,7 +349,8 @@ export class Sandbox extends EventEmitter {
   }
 
   private settleFile(url: URL, res: ServerResponse, event: SandboxEvent): void {
-    const fields: Record<string, WireValue> = { acqSpId: url.searchParams.get('acqSpId') ?? '', stlDate: url.searchParams.get('stlDate') ?? '', signature: url.searchParams.get('signature') ?? '' };
+    const fields: Record<string, WireValue> = { acqSpId: url.searchParams.get('acqSpId') ?? '', stlDate: url.searchParams.get('stlDate') ?? '', signature: (url.searchParams.get('signature') ?? '').replace(/ /g, '+') };
+    // ↑ a signature sent without URL-encoding has its '+' turned into spaces by the query parser
     event.fields = scrub(fields) as Record<string, unknown>;
     this.emit('request', event);
     const platDate = ymd(this.internals.now());

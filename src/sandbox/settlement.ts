@@ -80,7 +80,7 @@ export function settlementRows(ledger: LedgerSnapshot, stlDate: string, acqSpId?
       const fee = Math.round((o.txnAmt * SANDBOX_FEE_RATE) / 100);
       rows.push({ ...base, payTime: o.payTime, state: 'SUCCESS', orderAmount: String(o.txnAmt), refundAmount: '0', fee: String(fee), settlementAmount: String(o.txnAmt - fee), platformSerial: o.paySeq ?? '', thirdPartySerial: `D${o.paySeq ?? ''}`, orderKind: 'pay' });
     }
-    if (o.state === 'failed' && ymd(new Date(o.createdAt)) === day) {
+    if (o.failCode && ymd(new Date(o.createdAt)) === day) {
       rows.push({ ...base, payTime: ymdhms(new Date(o.createdAt)), state: 'FAILED', orderAmount: String(o.txnAmt), refundAmount: '0', fee: '0', settlementAmount: '0', orderKind: 'pay' });
     }
     if (o.reversedFen > 0 && ymd(new Date(o.updatedAt)) === day) {

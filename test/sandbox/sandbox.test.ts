@@ -407,6 +407,9 @@ describe('sandbox gateway', function () {
       const rNo = orderNo();
       await call(sb, 'refund', { orderTime: '20260101120500', origOrderNo: f.orderNo, origTxnAmt: '500', orderNo: rNo, txnAmt: '200' });
       await call(sb, 'refundQuery', { orderNo: rNo });
+      const x = micropayFields(testCode('expired', 'wechat'), 'wechat');
+      await call(sb, 'micropay', x);
+      await call(sb, 'closeOrder', { orderNo: x.orderNo });
       const day = ymd(new Date());
       const csv = settlementCsv(sb.ledger(), day);
       const rows = csv.trimEnd().split('\n').map((l) => l.split(','));
@@ -419,6 +422,7 @@ describe('sandbox gateway', function () {
       const refund = rows.find((r) => r[0] === f.orderNo && r[col('state')] === 'REFUND')!;
       assert.deepEqual([refund[col('orderAmount')], refund[col('refundAmount')], refund[col('referenceNo')]], ['0', '200', rNo]);
       assert.ok(rows.some((r) => r[0] === c.orderNo && r[col('state')] === 'REFUND' && r[col('refundAmount')] === '100'));
+      assert.ok(rows.some((r) => r[0] === x.orderNo && r[col('state')] === 'FAILED' && r[col('settlementAmount')] === '0'), 'a refused (then closed) order is a FAILED row');
       assert.equal(settlementCsv(sb.ledger(), '2001-01-01'), '');
 
       const key = merchantKey(sb);
