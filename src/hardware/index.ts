@@ -1,0 +1,129 @@
+// Builds the kiosk's hardware from config: one driver per device, chosen by `<device>.driver`.
+// Driver options are the config sub-objects as they are (plain data); docs/hardware.md documents each field.
+import type { Logger } from '../log.js';
+import { silentLogger } from '../log.js';
+import { NoApprove, type ApproveOutput } from './approve.js';
+import type { Indicator } from './indicator.js';
+import type { Keypad } from './keypad.js';
+import { LogIndicator } from './log-indicator.js';
+import { GpioApprove, type GpioApproveOptions } from './pi/gpio-approve.js';
+import { GpioKeypad, type GpioKeypadOptions } from './pi/gpio-keypad.js';
+import { J5Indicator, type J5IndicatorOptions } from './pi/j5-indicator.js';
+import { SerialScanner, type SerialScannerOptions } from './pi/serial-scanner.js';
+import type { Scanner } from './scanner.js';
+import { SimApprove } from './sim/sim-approve.js';
+import { SimIndicator } from './sim/sim-indicator.js';
+import { SimKeypad } from './sim/sim-keypad.js';
+import { SimScanner } from './sim/sim-scanner.js';
+import type { Timers } from './timers.js';
+
+export type { Scanner, BadScan, ScannerFault, Terminator } from './scanner.js';
+export type { Keypad, Key } from './keypad.js';
+export type { Indicator, Pattern, Lamp, LampState, ShowInfo } from './indicator.js';
+export { PATTERNS, PATTERN_NAMES } from './indicator.js';
+export type { ApproveOutput } from './approve.js';
+export { SimScanner, SimKeypad, SimIndicator, SimApprove, LogIndicator };
+export { gpioChipBase, GpioError } from './gpio.js';
+
+export interface ScannerConfig extends Omit<SerialScannerOptions, 'path' | 'timers' | 'log' | 'binding'> {
+  driver: 'serial' | 'sim';
+  path?: string;
+}
+export interface KeypadConfig extends Omit<GpioKeypadOptions, 'timers' | 'log' | 'gpioClass'> {
+  driver: 'gpio' | 'sim' | 'none';
+}
+export interface IndicatorConfig extends Omit<J5IndicatorOptions, 'timers' | 'log' | 'ioInstance' | 'gpioClass'> {
+  driver: 'johnny-five' | 'sim' | 'log';
+}
+export interface ApproveConfig extends Omit<GpioApproveOptions, 'timers' | 'gpioClass'> {
+  driver: 'gpio' | 'sim' | 'none';
+}
+
+export interface HardwareConfig {
+  scanner: ScannerConfig;
+  keypad: KeypadConfig;
+  indicator: IndicatorConfig;
+  approve: ApproveConfig;
+}
+
+/** Test and embedding hooks; the daemon passes only log. */
+export interface HardwareDeps {
+  log?: Logger;
+  timers?: Timers;
+  /** Fake or real onoff Gpio class for every GPIO driver. */
+  gpioClass?: GpioKeypadOptions['gpioClass'];
+  /** serialport binding for the scanner (tests: MockBinding). */
+  binding?: unknown;
+}
+
+export interface Hardware {
+  scanner: Scanner;
+  /** null when keypad.driver is 'none'. */
+  keypad: Keypad | null;
+  indicator: Indicator;
+  approve: ApproveOutput;
+  /** Closes every device; never rejects (each failure is logged). */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates and opens every device. A missing scanner does not fail this (the scanner reports 'fault' and keeps
+ * retrying); a GPIO or indicator board that cannot be opened does, with what and where in the message, after
+ * closing whatever was already opened.
+ */
+export async function createHardware(config: HardwareConfig, deps: HardwareDeps = {}): Promise<Hardware> {
+  const log = deps.log ?? silentLogger;
+  const { timers, gpioClass } = deps;
+  const opened: { name: string; close(): Promise<void> }[] = [];
+  const closeAll = async () => {
+    for (const d of opened.splice(0).reverse()) {
+      try {
+        await d.close();
+      } catch (err) {
+        log.warn({ hardware: d.name, err }, `closing ${d.name} failed`);
+      }
+    }
+  };
+  const open = async <T extends { open(): Promise<void>; close(): Promise<void> }>(name: string, device: T): Promise<T> => {
+    try {
+      await device.open();
+    } catch (err) {
+      await closeAll();
+      const e = err as Error & { code?: string };
+      throw Object.assign(new Error(`${name}: ${e.message}`), { code: e.code ?? 'HARDWARE_OPEN_FAILED', cause: err });
+    }
+    opened.push({ name, close: () => device.close() });
+    return device;
+  };
+  const clean = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== '' && v !== undefined)) as T;
+
+  const ind = clean(config.indicator);
+  const indicator = await open(
+    'indicator',
+    ind.driver === 'johnny-five' ? new J5Indicator({ ...ind, timers, log, gpioClass }) : ind.driver === 'sim' ? new SimIndicator({ timers }) : new LogIndicator({ log }),
+  );
+  indicator.on('warning', (err: unknown) => log.warn({ hardware: 'indicator', err }, 'indicator output failed'));
+
+  const ap = config.approve;
+  const approve = await open('approve', ap.driver === 'gpio' ? new GpioApprove({ ...ap, timers, gpioClass }) : ap.driver === 'sim' ? new SimApprove({ pulseMs: ap.pulseMs, timers }) : new NoApprove());
+
+  const kp = config.keypad;
+  let keypad: Keypad | null = null;
+  if (kp.driver === 'gpio') keypad = await open('keypad', new GpioKeypad({ ...kp, timers, log, gpioClass }));
+  else if (kp.driver === 'sim') keypad = await open('keypad', new SimKeypad());
+
+  const sc = clean(config.scanner);
+  let scanner: Scanner;
+  if (sc.driver === 'serial') {
+    if (!sc.path) {
+      await closeAll();
+      throw Object.assign(new Error('scanner.path is required when scanner.driver is "serial"'), { code: 'HARDWARE_CONFIG' });
+    }
+    scanner = new SerialScanner({ ...sc, path: sc.path, timers, log, binding: deps.binding });
+  } else {
+    scanner = new SimScanner(sc);
+  }
+  await open('scanner', scanner);
+
+  return { scanner, keypad, indicator, approve, close: closeAll };
+}
