@@ -122,6 +122,8 @@ export class Interaction extends EventEmitter {
   private shown: string | undefined;
   private inflight: Promise<void> | undefined;
   private readonly maxItemDigits: number;
+  private lastBadLog = -Infinity;
+  private badSuppressed = 0;
 
   constructor(opts: InteractionOptions) {
     super();
@@ -194,7 +196,13 @@ export class Interaction extends EventEmitter {
   /** The scanner dropped a line (noise, overlong, not digits). */
   bad(reason: string): void {
     if (this.st.name === 'stopped') return;
-    this.log.info({ event: 'scan-bad', reason }, 'bad code');
+    // A noisy or misconfigured scanner can send thousands of lines a second: log at most one per second.
+    const now = this.clock.now();
+    if (now - this.lastBadLog >= 1000) {
+      this.log.info({ event: 'scan-bad', reason, suppressed: this.badSuppressed }, 'bad code');
+      this.lastBadLog = now;
+      this.badSuppressed = 0;
+    } else this.badSuppressed++;
     this.flash('bad-code');
   }
 
