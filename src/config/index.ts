@@ -10,6 +10,12 @@ export { validateConfig, type ValidateOptions, type ValidateResult };
 
 export const DEFAULT_CONFIG_PATH = '/etc/kiosk/config.json';
 
+/**
+ * Exit code for "the config is invalid" (sysexits EX_CONFIG). pm2 (stop_exit_codes) and systemd
+ * (RestartPreventExitStatus) do not restart on it: a restart cannot fix a config.
+ */
+export const EXIT_CONFIG = 78;
+
 /** The config file to use: the --config flag, else $KIOSK_CONFIG, else /etc/kiosk/config.json. */
 export function resolveConfigPath(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
   if (flag) return resolve(flag);

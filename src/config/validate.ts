@@ -377,18 +377,18 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Validate
     activeLow: r.bool(a, 'activeLow', 'approve', AD.activeLow),
   };
 
+  // amountFen, items and maxAmountFen may all be present whatever the mode (each is checked), so that an
+  // operator can switch modes by changing one word.
   const pr = r.section(root, 'pricing', '', ['mode', 'amountFen', 'items', 'maxAmountFen', 'entryTimeoutMs'], true);
   const mode = r.str(pr, 'mode', 'pricing', { required: true, oneOf: PRICING_MODES }) as Config['pricing']['mode'] | undefined;
   const fen = (max: number): IntRule => ({ min: 1, max, unit: 'fen' });
   const amountFen = r.int(pr, 'amountFen', 'pricing', { ...fen(payment.maxAmountFen), required: mode === 'fixed' });
-  if (amountFen !== undefined && mode !== undefined && mode !== 'fixed') r.add('pricing.amountFen', amountFen, `is only used with mode "fixed" (mode is "${mode}"): remove it`);
   const items: Record<string, MenuItem> = {};
   if (pr.items === undefined) {
     if (mode === 'menu') r.add('pricing.items', undefined, 'missing: mode "menu" needs items, e.g. {"1": {"amountFen": 300, "goodsInfo": "Water"}}');
   } else if (!isObj(pr.items)) {
     r.add('pricing.items', pr.items, `must be an object of item number → {amountFen, goodsInfo?, goodsId?}, got ${typeName(pr.items)}`);
   } else {
-    if (mode !== undefined && mode !== 'menu') r.add('pricing.items', pr.items, `is only used with mode "menu" (mode is "${mode}"): remove it`);
     if (mode === 'menu' && Object.keys(pr.items).length === 0) r.add('pricing.items', pr.items, 'must list at least one item');
     for (const [num, item] of Object.entries(pr.items)) {
       const path = `pricing.items.${num}`;
