@@ -1,0 +1,428 @@
+// The write-ahead payment journal (better-sqlite3: synchronous on purpose, so a transition is on disk
+// before the next line of engine code runs). One SQLite transaction per transition, updating the order
+// row and appending its event together; synchronous=FULL so a commit survives a power cut.
+import Database from 'better-sqlite3';
+import type { Database as Db, Statement } from 'better-sqlite3';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { JournalError, migrate, SCHEMA_VERSION } from './schema.js';
+
+export { JournalError, SCHEMA_VERSION };
+
+/** Every state an order can be in. See docs/payment.md for the diagram. */
+export const ORDER_STATES = [
+  'created', // row committed before the micropay request; the request may be on the wire
+  'unknown', // micropay answer unclear: query until final, then reverse
+  'paid', // verified 00, product not yet released
+  'delivering', // about to pulse the vend relay (journaled before the pulse)
+  'delivered', // final: paid and product released
+  'failed', // final: the platform said not paid
+  'failed-not-sent', // final: every send provably never left; nothing to reverse
+  'reversing', // cancelOrder / closeOrder in progress
+  'reversed', // final: cancelled or closed (not charged)
+  'refunding', // refund sent / being confirmed with refundQuery
+  'refunded', // final: money returned
+  'attention', // could not be finished after a bounded effort; retried slowly, never dropped
+] as const;
+export type OrderState = (typeof ORDER_STATES)[number];
+export const FINAL_STATES: ReadonlySet<OrderState> = new Set(['delivered', 'failed', 'failed-not-sent', 'reversed', 'refunded']);
+export const isFinal = (s: string): boolean => FINAL_STATES.has(s as OrderState);
+
+export interface OrderRow {
+  orderNo: string;
+  seq: number;
+  state: OrderState;
+  final: boolean;
+  orderTime: string;
+  txnAmt: string;
+  orderType: string;
+  /** The payment code: present only while the order is not final. Never log it. */
+  authCode: string | null;
+  authMask: string;
+  goodsId: string;
+  goodsInfo: string;
+  acqSpId: string;
+  acqMerId: string;
+  transactionId: string | null;
+  /** micropay sends started (each counted before it starts) and how many of them provably never left. */
+  sendAttempts: number;
+  notSent: number;
+  respCode: string | null;
+  respMsg: string | null;
+  reversal: 'cancelOrder' | 'closeOrder' | null;
+  refundNo: string | null;
+  refundTime: string | null;
+  refundAmt: string | null;
+  refundAccepted: boolean;
+  resumeState: OrderState | null;
+  reason: string | null;
+  flag: string | null;
+  scannedAt: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** An order as shown outside the engine (CLI, reports): no payment code. */
+export type PublicOrder = Omit<OrderRow, 'authCode'>;
+
+export interface EventRow {
+  id: number;
+  orderNo: string;
+  at: string;
+  from: string | null;
+  to: string;
+  cause: string;
+  call: string | null;
+  respCode: string | null;
+  respMsg: string | null;
+  delivery: string | null;
+  detail: string | null;
+}
+
+export interface EventInput {
+  cause: string;
+  call?: string;
+  respCode?: string;
+  respMsg?: string;
+  delivery?: string;
+  detail?: string;
+}
+
+/** Order fields a transition may change. */
+export type OrderPatch = Partial<
+  Pick<
+    OrderRow,
+    | 'transactionId'
+    | 'sendAttempts'
+    | 'notSent'
+    | 'respCode'
+    | 'respMsg'
+    | 'reversal'
+    | 'refundNo'
+    | 'refundTime'
+    | 'refundAmt'
+    | 'refundAccepted'
+    | 'resumeState'
+    | 'reason'
+    | 'flag'
+  >
+>;
+
+export interface NewOrder {
+  deviceId: string;
+  /** yyyyMMdd, for readability of the order number only (uniqueness comes from the sequence). */
+  date: string;
+  orderTime: string;
+  txnAmt: string;
+  orderType: string;
+  authCode: string;
+  authMask: string;
+  goodsId: string;
+  goodsInfo: string;
+  acqSpId: string;
+  acqMerId: string;
+  scannedAt: number;
+  at: string;
+}
+
+export interface OpenOptions {
+  readonly?: boolean;
+  /** Milliseconds a statement waits for another connection's lock. */
+  busyTimeoutMs?: number;
+}
+
+const COLUMNS: Record<keyof OrderRow, string> = {
+  orderNo: 'order_no',
+  seq: 'seq',
+  state: 'state',
+  final: 'final',
+  orderTime: 'order_time',
+  txnAmt: 'txn_amt',
+  orderType: 'order_type',
+  authCode: 'auth_code',
+  authMask: 'auth_mask',
+  goodsId: 'goods_id',
+  goodsInfo: 'goods_info',
+  acqSpId: 'acq_sp_id',
+  acqMerId: 'acq_mer_id',
+  transactionId: 'transaction_id',
+  sendAttempts: 'send_attempts',
+  notSent: 'not_sent',
+  respCode: 'resp_code',
+  respMsg: 'resp_msg',
+  reversal: 'reversal',
+  refundNo: 'refund_no',
+  refundTime: 'refund_time',
+  refundAmt: 'refund_amt',
+  refundAccepted: 'refund_accepted',
+  resumeState: 'resume_state',
+  reason: 'reason',
+  flag: 'flag',
+  scannedAt: 'scanned_at',
+  createdAt: 'created_at',
+  updatedAt: 'updated_at',
+};
+const BOOLEAN_FIELDS = new Set(['final', 'refundAccepted']);
+const PUBLIC_SELECT = (Object.keys(COLUMNS) as (keyof OrderRow)[])
+  .filter((k) => k !== 'authCode')
+  .map((k) => `${COLUMNS[k]} AS ${k}`)
+  .join(', ');
+const FULL_SELECT = (Object.keys(COLUMNS) as (keyof OrderRow)[]).map((k) => `${COLUMNS[k]} AS ${k}`).join(', ');
+const FINAL_LIST = [...FINAL_STATES].map((s) => `'${s}'`).join(',');
+
+function toRow<T>(raw: Record<string, unknown> | undefined): T | undefined {
+  if (!raw) return undefined;
+  for (const k of BOOLEAN_FIELDS) if (k in raw) raw[k] = raw[k] === 1;
+  return raw as T;
+}
+
+/** Only letters and digits, at most 32: the device part of every order number. */
+export function orderNoPrefix(deviceId: string): string {
+  const clean = deviceId.replace(/[^A-Za-z0-9]/g, '').slice(0, 32);
+  if (!clean) throw new JournalError('BAD_DEVICE_ID', `deviceId ${JSON.stringify(deviceId)} has no letters or digits to build order numbers from`);
+  return clean;
+}
+
+export class Journal {
+  private readonly stmt: Record<string, Statement>;
+
+  constructor(
+    readonly db: Db,
+    readonly file: string,
+    readonly readonly: boolean,
+  ) {
+    this.stmt = {
+      get: db.prepare(`SELECT ${FULL_SELECT} FROM orders WHERE order_no = ?`),
+      events: db.prepare(`SELECT id, order_no AS orderNo, at, from_state AS "from", to_state AS "to", cause, call, resp_code AS respCode, resp_msg AS respMsg, delivery, detail FROM events WHERE order_no = ? ORDER BY id`),
+      activeCode: db.prepare(`SELECT order_no AS orderNo FROM orders WHERE auth_code = ? AND final = 0 LIMIT 1`),
+      unfinished: db.prepare(`SELECT ${FULL_SELECT} FROM orders WHERE final = 0 ORDER BY seq`),
+      counts: db.prepare(`SELECT state, count(*) AS n FROM orders GROUP BY state`),
+      last: db.prepare(`SELECT ${PUBLIC_SELECT} FROM orders ORDER BY seq DESC LIMIT 1`),
+      ...(readonly
+        ? {}
+        : {
+            seqGet: db.prepare(`SELECT value FROM meta WHERE key = 'seq'`),
+            seqSet: db.prepare(`INSERT INTO meta(key, value) VALUES ('seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`),
+            insert: db.prepare(`INSERT INTO orders (order_no, seq, state, order_time, txn_amt, order_type, auth_code, auth_mask, goods_id, goods_info, acq_sp_id, acq_mer_id, scanned_at, created_at, updated_at)
+              VALUES (@orderNo, @seq, 'created', @orderTime, @txnAmt, @orderType, @authCode, @authMask, @goodsId, @goodsInfo, @acqSpId, @acqMerId, @scannedAt, @at, @at)`),
+            event: db.prepare(`INSERT INTO events (order_no, at, from_state, to_state, cause, call, resp_code, resp_msg, delivery, detail)
+              VALUES (@orderNo, @at, @from, @to, @cause, @call, @respCode, @respMsg, @delivery, @detail)`),
+            stateOf: db.prepare(`SELECT state FROM orders WHERE order_no = ?`),
+          }),
+    };
+  }
+
+  /**
+   * Allocates the next order number (device + date + persistent sequence) and commits the order in
+   * state `created` with its first event, in one transaction. Nothing may be sent before this returns.
+   */
+  createOrder(o: NewOrder): OrderRow {
+    this.writable();
+    const prefix = orderNoPrefix(o.deviceId);
+    return this.db
+      .transaction(() => {
+        const seq = Number((this.stmt.seqGet!.get() as { value: string } | undefined)?.value ?? '0') + 1;
+        this.stmt.seqSet!.run(String(seq));
+        const orderNo = `${prefix}${o.date}${String(seq).padStart(6, '0')}`;
+        this.stmt.insert!.run({ ...o, orderNo, seq });
+        this.stmt.event!.run({ orderNo, at: o.at, from: null, to: 'created', cause: 'scanned', call: null, respCode: null, respMsg: null, delivery: null, detail: o.authMask });
+        return this.get(orderNo)!;
+      })
+      .immediate();
+  }
+
+  /**
+   * Moves an order along one or more steps in ONE transaction (e.g. paid → delivering when the customer
+   * is still there). Each step must start from the state the order is in; otherwise nothing is written
+   * and a JournalError('STALE_STATE') is thrown. Reaching a final state erases the payment code.
+   */
+  transition(orderNo: string, steps: ReadonlyArray<{ from: OrderState; to: OrderState; event: EventInput; patch?: OrderPatch }>, at: string): OrderRow {
+    this.writable();
+    return this.db
+      .transaction(() => {
+        for (const step of steps) this.applyStep(orderNo, step.from, step.to, step.event, step.patch ?? {}, at);
+        return this.get(orderNo)!;
+      })
+      .immediate();
+  }
+
+  /** An event that changes no state (a send attempt, a pending query...), with an optional patch. */
+  note(orderNo: string, event: EventInput, at: string, patch: OrderPatch = {}): OrderRow {
+    this.writable();
+    return this.db
+      .transaction(() => {
+        const cur = this.stateOf(orderNo);
+        this.applyStep(orderNo, cur, cur, event, patch, at);
+        return this.get(orderNo)!;
+      })
+      .immediate();
+  }
+
+  private stateOf(orderNo: string): OrderState {
+    const row = this.stmt.stateOf!.get(orderNo) as { state: OrderState } | undefined;
+    if (!row) throw new JournalError('NO_SUCH_ORDER', `${this.file}: no order ${orderNo}`);
+    return row.state;
+  }
+
+  private applyStep(orderNo: string, from: OrderState, to: OrderState, event: EventInput, patch: OrderPatch, at: string): void {
+    const cur = this.stateOf(orderNo);
+    if (cur !== from) throw new JournalError('STALE_STATE', `order ${orderNo} is ${cur}, not ${from} (wanted ${from} → ${to})`);
+    const sets = ['state = @to', 'updated_at = @at'];
+    const params: Record<string, unknown> = { orderNo, to, at };
+    for (const [k, v] of Object.entries(patch)) {
+      const col = COLUMNS[k as keyof OrderRow];
+      if (!col || v === undefined) continue;
+      sets.push(`${col} = @p_${k}`);
+      params[`p_${k}`] = typeof v === 'boolean' ? (v ? 1 : 0) : v;
+    }
+    if (isFinal(to)) sets.push('final = 1', 'auth_code = NULL');
+    // Dynamic SET list: prepared per call, cheap next to the fsync of the commit.
+    this.db.prepare(`UPDATE orders SET ${sets.join(', ')} WHERE order_no = @orderNo`).run(params);
+    this.stmt.event!.run({
+      orderNo,
+      at,
+      from,
+      to,
+      cause: event.cause,
+      call: event.call ?? null,
+      respCode: event.respCode ?? null,
+      respMsg: event.respMsg ?? null,
+      delivery: event.delivery ?? null,
+      detail: event.detail ?? null,
+    });
+  }
+
+  private writable(): void {
+    if (this.readonly) throw new JournalError('READ_ONLY', `${this.file}: opened read-only`);
+  }
+
+  get(orderNo: string): OrderRow | undefined {
+    return toRow<OrderRow>(this.stmt.get!.get(orderNo) as Record<string, unknown> | undefined);
+  }
+
+  /** The order without its payment code (for people and reports). */
+  getPublic(orderNo: string): PublicOrder | undefined {
+    const row = this.get(orderNo);
+    if (!row) return undefined;
+    const { authCode: _secret, ...pub } = row;
+    return pub;
+  }
+
+  events(orderNo: string): EventRow[] {
+    return this.stmt.events!.all(orderNo) as EventRow[];
+  }
+
+  /** The active (non-final) order holding this payment code, if any: a scanner double-read. */
+  activeByAuthCode(authCode: string): string | undefined {
+    return (this.stmt.activeCode!.get(authCode) as { orderNo: string } | undefined)?.orderNo;
+  }
+
+  /** Every order not yet final, oldest first (recovery). */
+  unfinished(): OrderRow[] {
+    return (this.stmt.unfinished!.all() as Record<string, unknown>[]).map((r) => toRow<OrderRow>(r)!);
+  }
+
+  /** Orders, newest first, optionally by state and created at or after `since` (ISO). */
+  list(filter: { state?: string; since?: string; limit?: number } = {}): PublicOrder[] {
+    const where: string[] = [];
+    const params: Record<string, unknown> = {};
+    if (filter.state) {
+      where.push('state = @state');
+      params.state = filter.state;
+    }
+    if (filter.since) {
+      where.push('created_at >= @since');
+      params.since = filter.since;
+    }
+    const sql = `SELECT ${PUBLIC_SELECT} FROM orders ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC ${filter.limit ? 'LIMIT ' + Math.floor(filter.limit) : ''}`;
+    return (this.db.prepare(sql).all(params) as Record<string, unknown>[]).map((r) => toRow<PublicOrder>(r)!);
+  }
+
+  countsByState(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const r of this.stmt.counts!.all() as { state: string; n: number }[]) out[r.state] = r.n;
+    return out;
+  }
+
+  lastPayment(): PublicOrder | undefined {
+    return toRow<PublicOrder>(this.stmt.last!.get() as Record<string, unknown> | undefined);
+  }
+
+  /** Unfinished orders without codes, and since when the oldest waits. */
+  unfinishedSummary(): { count: number; oldestCreatedAt: string | null; byState: Record<string, number> } {
+    const rows = this.db.prepare(`SELECT state, count(*) AS n, min(created_at) AS oldest FROM orders WHERE final = 0 GROUP BY state`).all() as { state: string; n: number; oldest: string }[];
+    const byState: Record<string, number> = {};
+    let count = 0;
+    let oldest: string | null = null;
+    for (const r of rows) {
+      byState[r.state] = r.n;
+      count += r.n;
+      if (oldest === null || r.oldest < oldest) oldest = r.oldest;
+    }
+    return { count, oldestCreatedAt: oldest, byState };
+  }
+
+  /**
+   * Takings of orders created in [fromIso, toIso): per payment type and state, count and amount in fen.
+   * Dates compare as ISO text, as written by the engine.
+   */
+  dayReport(fromIso: string, toIso: string): Array<{ orderType: string; state: string; count: number; amountFen: number }> {
+    return this.db
+      .prepare(
+        `SELECT order_type AS orderType, state, count(*) AS count, sum(CAST(txn_amt AS INTEGER)) AS amountFen
+         FROM orders WHERE created_at >= ? AND created_at < ? GROUP BY order_type, state ORDER BY order_type, state`,
+      )
+      .all(fromIso, toIso) as Array<{ orderType: string; state: string; count: number; amountFen: number }>;
+  }
+
+  integrityCheck(): string {
+    return (this.db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check).join('; ');
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+/**
+ * Opens (creating and migrating when writable) the journal at `path`. The file is 0600; a folder this
+ * creates is 0700 (an existing folder is left as it is: it may be shared, like /tmp).
+ * A read-only connection is safe while the daemon writes (WAL readers do not block the writer).
+ */
+export function openJournal(path: string, opts: OpenOptions = {}): Journal {
+  const file = resolve(path);
+  const busy = opts.busyTimeoutMs ?? 5000;
+  if (opts.readonly) {
+    if (!existsSync(file)) throw new JournalError('NO_JOURNAL', `${file}: no journal here (check journal.path in the config, or --db)`);
+    const db = new Database(file, { readonly: true, fileMustExist: true });
+    db.pragma(`busy_timeout = ${busy}`);
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version !== SCHEMA_VERSION) {
+      db.close();
+      throw new JournalError(
+        'JOURNAL_VERSION',
+        `${file}: journal schema version ${version}, this program reads version ${SCHEMA_VERSION} (start the daemon once to migrate it, or use the matching kiosk version)`,
+      );
+    }
+    return new Journal(db, file, true);
+  }
+  const dir = dirname(file);
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // Create the file ourselves so it is 0600 from its first byte; SQLite gives -wal/-shm the same mode.
+  closeSync(openSync(file, 'a', 0o600));
+  chmodSync(file, 0o600);
+  const db = new Database(file);
+  db.pragma(`busy_timeout = ${busy}`);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  // Freed pages (an erased payment code) are overwritten with zeros, not left in the file.
+  db.pragma('secure_delete = ON');
+  db.pragma('foreign_keys = ON');
+  try {
+    migrate(db, file);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return new Journal(db, file, false);
+}

@@ -1,0 +1,97 @@
+// Journal schema and forward migrations, versioned with PRAGMA user_version.
+// MIGRATIONS[i] takes a database from version i to i+1; a database is never migrated backwards.
+import type { Database } from 'better-sqlite3';
+
+export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
+  // v0 -> v1: orders (current state + every wire field needed to query, cancel, close or refund) and events.
+  (db) => {
+    db.exec(`
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE orders (
+        order_no      TEXT PRIMARY KEY,
+        seq           INTEGER NOT NULL UNIQUE,
+        state         TEXT NOT NULL,
+        final         INTEGER NOT NULL DEFAULT 0,
+        order_time    TEXT NOT NULL,
+        txn_amt       TEXT NOT NULL,
+        order_type    TEXT NOT NULL,
+        auth_code     TEXT,
+        auth_mask     TEXT NOT NULL,
+        goods_id      TEXT NOT NULL,
+        goods_info    TEXT NOT NULL,
+        acq_sp_id     TEXT NOT NULL,
+        acq_mer_id    TEXT NOT NULL,
+        transaction_id TEXT,
+        send_attempts INTEGER NOT NULL DEFAULT 1,
+        not_sent      INTEGER NOT NULL DEFAULT 0,
+        resp_code     TEXT,
+        resp_msg      TEXT,
+        reversal      TEXT,
+        refund_no     TEXT,
+        refund_time   TEXT,
+        refund_amt    TEXT,
+        refund_accepted INTEGER NOT NULL DEFAULT 0,
+        resume_state  TEXT,
+        reason        TEXT,
+        scanned_at    INTEGER NOT NULL,
+        created_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL
+      );
+      CREATE INDEX orders_state ON orders(state);
+      CREATE INDEX orders_created ON orders(created_at);
+      CREATE TABLE events (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        order_no   TEXT NOT NULL,
+        at         TEXT NOT NULL,
+        from_state TEXT,
+        to_state   TEXT NOT NULL,
+        cause      TEXT NOT NULL,
+        call       TEXT,
+        resp_code  TEXT,
+        resp_msg   TEXT,
+        delivery   TEXT,
+        detail     TEXT
+      );
+      CREATE INDEX events_order ON events(order_no, id);
+    `);
+  },
+  // v1 -> v2: events are append-only (enforced, not just promised); a delivery flag for the operator;
+  // a partial index for the duplicate-scan check (only active orders still hold a code).
+  (db) => {
+    db.exec(`
+      ALTER TABLE orders ADD COLUMN flag TEXT;
+      CREATE INDEX orders_active_code ON orders(auth_code) WHERE auth_code IS NOT NULL;
+      CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+      CREATE TRIGGER events_no_delete BEFORE DELETE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+    `);
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export class JournalError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'JournalError';
+  }
+}
+
+/** Brings `db` to `target` (default: the newest), each step in its own transaction. */
+export function migrate(db: Database, file: string, target = SCHEMA_VERSION): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new JournalError(
+      'JOURNAL_TOO_NEW',
+      `${file}: journal schema version ${current} is newer than this program knows (${SCHEMA_VERSION}); install the newer kiosk version or restore a matching backup`,
+    );
+  }
+  for (let v = current; v < target; v++) {
+    db.transaction(() => {
+      MIGRATIONS[v]!(db);
+      db.pragma(`user_version = ${v + 1}`);
+    }).immediate();
+  }
+}

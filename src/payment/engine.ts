@@ -1,0 +1,678 @@
+// The payment state machine: every scanned code ends paid-and-delivered, failed (the platform said so),
+// never sent, reversed or refunded. Journal first, network second: each transition is committed before
+// the action it announces, so recovery after any crash knows what may have happened.
+import { EventEmitter, setMaxListeners } from 'node:events';
+import type { Logger } from '../log.js';
+import { silentLogger } from '../log.js';
+import { classifyAuthCode, maskAuthCode } from '../umpay/authcode.js';
+import type { CallResult, Gateway, Merchant, MicropayFields, QueryOutcome } from '../umpay/types.js';
+import { isFinal, JournalError, type EventInput, type Journal, type OrderPatch, type OrderRow, type OrderState } from '../journal/journal.js';
+import { defaultClockCheck, Halted, systemClock, wireTime, type Clock } from './clock.js';
+import { crashPoint } from './crash.js';
+
+export interface PaymentRequest {
+  authCode: string;
+  amountFen: number;
+  goodsId?: string;
+  goodsInfo?: string;
+}
+
+export type RefusalReason = 'bad-code' | 'duplicate' | 'busy' | 'clock' | 'offline' | 'stopping';
+
+export type CustomerResult =
+  | { kind: 'approved'; orderNo: string } // verified paid, product released, order delivered
+  | { kind: 'declined'; orderNo: string; code: string; reason: string } // the platform said not paid
+  | { kind: 'not-charged'; orderNo: string; reason: string } // unclear within the window: being reversed
+  // Never sent. `orderNo` only when an order was journaled (offline: every send provably never left).
+  | { kind: 'refused'; reason: RefusalReason; detail: string; orderNo?: string };
+
+export interface PayHooks {
+  /** Releases the product (pulses the vend relay); the order is marked delivered only after it resolves. */
+  deliver(orderNo: string): Promise<void>;
+  /** 'sending' | 'waiting' (querying while the customer waits) | 'offline' (retrying an unsent request). */
+  progress?(state: string): void;
+}
+
+export interface Timing {
+  /** How long the customer is expected to wait for a verdict, from the scan. */
+  customerWindowMs: number;
+  /** Between queries while the customer waits. */
+  queryIntervalMs: number;
+  /** How long after the scan a payment code may still be sent (an unsent request is retried until then). */
+  codeValidityMs: number;
+  /** First delay before re-sending a request that provably never left (doubles, capped at 5 s). */
+  notSentRetryMs: number;
+  /** Background retries (reversal, refund, recovery): exponential from base to max, with jitter. */
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** Background attempts per order before it is put in `attention`. */
+  effortAttempts: number;
+  /** Pace of retries for orders in `attention`. */
+  attentionRetryMs: number;
+  /** Background requests in flight at once (recovery never floods the gateway). */
+  concurrency: number;
+  /** At least this long between the starts of two background requests. */
+  minRequestIntervalMs: number;
+}
+
+export const DEFAULT_TIMING: Timing = {
+  customerWindowMs: 60_000,
+  queryIntervalMs: 3_000,
+  codeValidityMs: 45_000,
+  notSentRetryMs: 1_000,
+  backoffBaseMs: 1_000,
+  backoffMaxMs: 60_000,
+  effortAttempts: 8,
+  attentionRetryMs: 300_000,
+  concurrency: 4,
+  minRequestIntervalMs: 50,
+};
+
+export interface EngineOptions {
+  journal: Journal;
+  gateway: Gateway;
+  merchant: Merchant;
+  deviceId: string;
+  goods: { goodsId: string; goodsInfo: string };
+  timing?: Partial<Timing>;
+  clock?: Clock;
+  log?: Logger;
+  /** Why the clock cannot be trusted now, or null. Default: build-date floor + systemd-timesyncd flag. */
+  clockCheck?: (now: number) => string | null;
+  /** For jitter; injectable for deterministic tests. */
+  random?: () => number;
+}
+
+export interface TransitionEvent {
+  orderNo: string;
+  from: OrderState | null;
+  to: OrderState;
+  cause: string;
+}
+
+export interface EngineStats {
+  requests: number;
+  inFlight: number;
+  maxInFlight: number;
+  rateLimited: number;
+}
+
+type StepResult = { kind: 'moved' } | { kind: 'wait'; rateLimited?: boolean; why: string };
+
+// Codes by which the platform says a request with this serial already exists (the refund was received).
+const ALREADY_EXISTS = new Set(['12', '16']);
+
+/** A FIFO counting semaphore; waiting is abortable. */
+class Gate {
+  private active = 0;
+  private readonly waiters: Array<() => void> = [];
+  constructor(private readonly size: number) {}
+  async acquire(signal: AbortSignal): Promise<void> {
+    if (this.active < this.size) {
+      this.active++;
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        const i = this.waiters.indexOf(go);
+        if (i >= 0) this.waiters.splice(i, 1);
+        reject(new Halted());
+      };
+      const go = (): void => {
+        signal.removeEventListener('abort', onAbort);
+        this.active++;
+        resolve();
+      };
+      if (signal.aborted) return reject(new Halted());
+      this.waiters.push(go);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+  release(): void {
+    this.active--;
+    this.waiters.shift()?.();
+  }
+}
+
+export class PaymentEngine extends EventEmitter {
+  readonly timing: Timing;
+  readonly stats: EngineStats = { requests: 0, inFlight: 0, maxInFlight: 0, rateLimited: 0 };
+  private readonly journal: Journal;
+  private readonly gateway: Gateway;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly random: () => number;
+  private readonly clockCheck: (now: number) => string | null;
+  private readonly halt = new AbortController();
+  private readonly gate: Gate;
+  private readonly drives = new Map<string, Promise<void>>();
+  private customer: Promise<CustomerResult> | null = null;
+  private stopping = false;
+  private pausedUntil = 0;
+  private penaltyMs = 0;
+  private lastBackgroundStart = 0;
+
+  constructor(private readonly opts: EngineOptions) {
+    super();
+    this.journal = opts.journal;
+    this.gateway = opts.gateway;
+    this.clock = opts.clock ?? systemClock;
+    this.log = opts.log ?? silentLogger;
+    this.random = opts.random ?? Math.random;
+    this.clockCheck = opts.clockCheck ?? ((now) => defaultClockCheck(now));
+    this.timing = { ...DEFAULT_TIMING, ...opts.timing };
+    this.gate = new Gate(Math.max(1, this.timing.concurrency));
+    // Every waiting order listens for the stop signal (recovery may hold a thousand).
+    setMaxListeners(0, this.halt.signal);
+  }
+
+  private get halted(): boolean {
+    return this.halt.signal.aborted;
+  }
+
+  /** Resolves at once: every unfinished order is driven to a final state in the background. */
+  async start(): Promise<void> {
+    const open = this.journal.unfinished();
+    if (open.length) this.log.info({ event: 'recovery', unfinished: open.length }, `recovering ${open.length} unfinished order(s)`);
+    for (const o of open) this.background(o.orderNo);
+    if (!open.length) this.maybeIdle();
+  }
+
+  /** Orders being driven in the background right now. */
+  get pending(): number {
+    return this.drives.size;
+  }
+
+  /**
+   * Refuses new payments, lets a customer payment in progress finish within `graceMs`, then stops all
+   * background work. Whatever is not final stays in the journal and is resumed by the next start().
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
+    if (this.customer) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.customer.catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, graceMs)))]);
+      clearTimeout(timer);
+    }
+    this.halt.abort();
+    // Sleeps reject at once; a gateway call in flight returns later and writes nothing (halted).
+    await Promise.race([Promise.allSettled([...this.drives.values()]), new Promise((r) => setTimeout(r, Math.max(0, Math.min(graceMs, 200))))]);
+  }
+
+  /** Once idle: no customer payment and no background work. Resolves at once when already idle. */
+  whenIdle(): Promise<void> {
+    if (!this.customer && this.drives.size === 0) return Promise.resolve();
+    return new Promise((r) => this.once('idle', () => r()));
+  }
+
+  async pay(req: PaymentRequest, hooks: PayHooks): Promise<CustomerResult> {
+    if (this.stopping) return { kind: 'refused', reason: 'stopping', detail: 'the kiosk is shutting down' };
+    if (this.customer) return { kind: 'refused', reason: 'busy', detail: 'another payment is in progress' };
+    const code = classifyAuthCode(req.authCode);
+    if (!code.ok) return { kind: 'refused', reason: 'bad-code', detail: `${maskAuthCode(req.authCode)}: ${code.reason}` };
+    if (!Number.isSafeInteger(req.amountFen) || req.amountFen <= 0 || String(req.amountFen).length > 13) {
+      // A pricing bug upstream, not a customer error: said clearly, never sent.
+      const err = new RangeError(`amountFen must be a whole number of fen from 1 to 13 digits, got ${JSON.stringify(req.amountFen)}`);
+      (err as RangeError & { code: string }).code = 'BAD_AMOUNT';
+      throw err;
+    }
+    const now = this.clock.now();
+    const clockProblem = this.clockCheck(now);
+    if (clockProblem) return { kind: 'refused', reason: 'clock', detail: clockProblem };
+    const dup = this.journal.activeByAuthCode(req.authCode);
+    if (dup) return { kind: 'refused', reason: 'duplicate', detail: `${maskAuthCode(req.authCode)} is already being paid in order ${dup}` };
+    const run = this.customerFlow(req, code.orderType, now, hooks);
+    this.customer = run;
+    try {
+      return await run;
+    } finally {
+      this.customer = null;
+      this.maybeIdle();
+    }
+  }
+
+  // ---------------------------------------------------------------- customer path
+
+  private async customerFlow(req: PaymentRequest, orderType: MicropayFields['orderType'], scannedAt: number, hooks: PayHooks): Promise<CustomerResult> {
+    const goodsId = req.goodsId ?? this.opts.goods.goodsId;
+    const goodsInfo = req.goodsInfo ?? this.opts.goods.goodsInfo;
+    const orderTime = wireTime(scannedAt);
+    const order = this.journal.createOrder({
+      deviceId: this.opts.deviceId,
+      date: orderTime.slice(0, 8),
+      orderTime,
+      txnAmt: String(req.amountFen),
+      orderType,
+      authCode: req.authCode,
+      authMask: maskAuthCode(req.authCode),
+      goodsId,
+      goodsInfo,
+      acqSpId: this.opts.merchant.acqSpId,
+      acqMerId: this.opts.merchant.acqMerId,
+      scannedAt,
+      at: this.iso(),
+    });
+    const orderNo = order.orderNo;
+    this.emitTransition({ orderNo, from: null, to: 'created', cause: 'scanned' });
+    this.log.info({ event: 'order', orderNo, authCode: req.authCode, txnAmt: order.txnAmt, orderType }, 'order journaled');
+    crashPoint('after-journal-before-send');
+    // The very fields journaled: a re-send is the same order (same orderNo, orderTime, signature inputs).
+    const fields: MicropayFields = { orderTime, orderNo, txnAmt: order.txnAmt, orderType, authCode: req.authCode, goodsId, goodsInfo };
+    hooks.progress?.('sending');
+    try {
+      let retryMs = this.timing.notSentRetryMs;
+      let sends = 1;
+      let notSent = 0;
+      for (;;) {
+        const res = await this.call(() => this.gateway.micropay(fields));
+        crashPoint('after-send-before-answer-recorded');
+        this.checkHalted();
+        const out = res.outcome;
+        if (out.kind === 'UNKNOWN' && res.delivery === 'not-sent') {
+          notSent++;
+          const detail = `never left: ${res.cause ?? out.cause}`;
+          if (this.clock.now() + retryMs - scannedAt < this.timing.codeValidityMs && !this.stopping) {
+            this.journal.note(orderNo, { cause: 'not-sent', call: 'micropay', delivery: 'not-sent', detail }, this.iso(), { notSent });
+            hooks.progress?.('offline');
+            await this.clock.sleep(retryMs, this.halt.signal);
+            retryMs = Math.min(retryMs * 2, 5_000);
+            // Write-ahead again: counted before it starts, so a crash mid-send reads as "maybe sent".
+            sends++;
+            this.journal.note(orderNo, { cause: 'resend', call: 'micropay', detail: `attempt ${sends}` }, this.iso(), { sendAttempts: sends });
+            continue;
+          }
+          const reason = `not sent: gateway unreachable for ${Math.round((this.clock.now() - scannedAt) / 1000)} s after the scan (${detail})`;
+          this.move(order, 'failed-not-sent', { cause: 'not-sent', call: 'micropay', delivery: 'not-sent', detail }, { notSent, reason });
+          return { kind: 'refused', reason: 'offline', detail: reason, orderNo };
+        }
+        const ev = this.eventOf(res);
+        if (out.kind === 'PAID') return await this.deliverNow(orderNo, 'created', ev, out.transactionId, scannedAt, hooks);
+        if (out.kind === 'NOT_PAID') {
+          this.move(order, 'failed', ev, { respCode: out.code, respMsg: out.reason, reason: `declined: ${out.code} ${out.reason}` });
+          return { kind: 'declined', orderNo, code: out.code, reason: out.reason };
+        }
+        this.move(order, 'unknown', ev, { reason: `micropay unclear: ${out.cause}` });
+        break;
+      }
+      return await this.waitForVerdict(orderNo, scannedAt, hooks);
+    } catch (err) {
+      if (err instanceof Halted) return { kind: 'not-charged', orderNo, reason: 'the kiosk stopped; the order is finished at the next start' };
+      throw err;
+    }
+  }
+
+  /** Queries while the customer waits; paid → deliver, failed → declined, window over → reverse. */
+  private async waitForVerdict(orderNo: string, scannedAt: number, hooks: PayHooks): Promise<CustomerResult> {
+    const deadline = scannedAt + this.timing.customerWindowMs;
+    let interval = this.timing.queryIntervalMs;
+    let rateLimits = 0;
+    let reversal: 'cancelOrder' | 'closeOrder' | undefined;
+    while (this.clock.now() + interval < deadline) {
+      hooks.progress?.('waiting');
+      await this.clock.sleep(interval, this.halt.signal);
+      const o = this.journal.get(orderNo)!;
+      const res = await this.call(() => this.gateway.queryOrder({ orderNo, transactionId: o.transactionId ?? undefined }));
+      this.checkHalted();
+      const q = res.outcome;
+      interval = this.timing.queryIntervalMs;
+      if (q.kind === 'PAID') {
+        if (this.clock.now() < deadline) return await this.deliverNow(orderNo, 'unknown', this.eventOf(res), q.transactionId, scannedAt, hooks);
+        // Paid, but the customer is no longer expected: refunded in the background.
+        this.move(o, 'paid', this.eventOf(res), { transactionId: q.transactionId, respCode: '00' });
+        break;
+      }
+      if (q.kind === 'NOT_PAID') {
+        if (q.state === 'no-such-order') {
+          // Close it first (so it can never be paid later), then it is final.
+          reversal = 'closeOrder';
+          this.journal.note(orderNo, this.eventOf(res), this.iso());
+          break;
+        }
+        const final = this.finalForNotPaid(q, false);
+        this.move(o, final, this.eventOf(res), { respCode: q.code, respMsg: q.reason, reason: `platform: ${q.state} (${q.code} ${q.reason})` });
+        return { kind: 'declined', orderNo, code: q.code, reason: q.reason };
+      }
+      if (q.kind === 'UNKNOWN' && q.rateLimited) {
+        rateLimits++;
+        interval = this.backoff(rateLimits, this.timing.queryIntervalMs, this.timing.customerWindowMs);
+      }
+    }
+    const o = this.journal.get(orderNo)!;
+    if (o.state === 'unknown') {
+      this.move(o, 'reversing', { cause: 'customer window over' }, { reversal: reversal ?? this.reversalFor(o), reason: 'no verdict within the customer window' });
+    }
+    this.background(orderNo);
+    return { kind: 'not-charged', orderNo, reason: 'no answer from the payment platform in time; the payment is being reversed' };
+  }
+
+  /** Paid while the customer is there: journal `delivering` (same commit as `paid`), pulse, `delivered`. */
+  private async deliverNow(orderNo: string, from: OrderState, ev: EventInput, transactionId: string | undefined, scannedAt: number, hooks: PayHooks): Promise<CustomerResult> {
+    const o = this.journal.transition(
+      orderNo,
+      [
+        { from, to: 'paid', event: ev, patch: { transactionId: transactionId ?? undefined, respCode: ev.respCode ?? '00' } },
+        { from: 'paid', to: 'delivering', event: { cause: 'releasing product' } },
+      ],
+      this.iso(),
+    );
+    this.emitTransition({ orderNo, from, to: 'paid', cause: ev.cause });
+    this.emitTransition({ orderNo, from: 'paid', to: 'delivering', cause: 'releasing product' });
+    crashPoint('between-answer-and-approve');
+    try {
+      await hooks.deliver(orderNo);
+    } catch (err) {
+      // The relay reported a failure: assume no product came out (the customer must not lose out).
+      const detail = `vend relay failed: ${(err as Error)?.message ?? String(err)}`;
+      this.log.error({ event: 'deliver-failed', orderNo, err }, detail);
+      this.startRefund(o, 'delivery failed', { flag: 'delivery-failed', reason: detail });
+      this.emit('attention', { orderNo, reason: detail });
+      this.background(orderNo);
+      return { kind: 'not-charged', orderNo, reason: 'the product could not be released; the payment is being refunded' };
+    }
+    crashPoint('after-approve-before-delivered');
+    // Written even when stopping: the product is out, and saying so spares the customer's money a refund.
+    this.move(o, 'delivered', { cause: 'product released' }, { reason: `paid and delivered ${Math.round((this.clock.now() - scannedAt) / 100) / 10} s after the scan` });
+    return { kind: 'approved', orderNo };
+  }
+
+  // ---------------------------------------------------------------- background path
+
+  /** Drives an order to a final state in the background (once per order at a time). */
+  private background(orderNo: string): void {
+    if (this.drives.has(orderNo) || this.halted) return;
+    const run = this.drive(orderNo)
+      .catch((err: unknown) => {
+        if (err instanceof Halted) return;
+        // A bug or a journal failure: the order stays in the journal and is resumed by the next start.
+        this.log.error({ event: 'drive-error', orderNo, err }, `background work on ${orderNo} failed: ${(err as Error)?.message}`);
+        this.emit('attention', { orderNo, reason: `internal error: ${(err as Error)?.message}` });
+      })
+      .finally(() => {
+        this.drives.delete(orderNo);
+        this.maybeIdle();
+      });
+    this.drives.set(orderNo, run);
+  }
+
+  private async drive(orderNo: string): Promise<void> {
+    let effort = 0;
+    for (;;) {
+      this.checkHalted();
+      const o = this.journal.get(orderNo);
+      if (!o || o.final) return;
+      const r = await this.step(o);
+      this.checkHalted();
+      if (r.kind === 'moved') {
+        effort = 0;
+        continue;
+      }
+      effort++;
+      const now = this.journal.get(orderNo)!;
+      if (now.final) return;
+      if (now.state !== 'attention' && effort >= this.timing.effortAttempts) {
+        const reason = `not finished after ${effort} attempts: ${r.why}`;
+        this.move(now, 'attention', { cause: 'bounded effort spent', detail: r.why }, { resumeState: now.state, reason });
+        this.log.error({ event: 'attention', orderNo, state: now.state, reason }, `order ${orderNo} needs attention: ${reason}`);
+        this.emit('attention', { orderNo, reason });
+      }
+      const delay = now.state === 'attention' ? this.jitter(this.timing.attentionRetryMs) : this.backoff(effort, this.timing.backoffBaseMs, this.timing.backoffMaxMs);
+      await this.clock.sleep(delay, this.halt.signal);
+    }
+  }
+
+  /** One exchange with the gateway for the order's phase, recorded in the journal. */
+  private async step(o: OrderRow): Promise<StepResult> {
+    const phase: OrderState = o.state === 'attention' ? (o.resumeState ?? 'reversing') : o.state;
+    switch (phase) {
+      case 'created':
+        if (o.sendAttempts === o.notSent) {
+          // Every send provably never left (the process died while retrying): nothing to reverse.
+          this.move(o, 'failed-not-sent', { cause: 'recovery', detail: 'every send provably never left' }, { reason: 'not sent: gateway unreachable; found at recovery' });
+          return { kind: 'moved' };
+        }
+        this.move(o, 'reversing', { cause: 'recovery', detail: 'micropay may have been sent; the customer is gone' }, { reversal: this.reversalFor(o), reason: 'interrupted before the answer was recorded' });
+        return { kind: 'moved' };
+      case 'unknown':
+        this.move(o, 'reversing', { cause: 'recovery', detail: 'no verdict; the customer is gone' }, { reversal: this.reversalFor(o), reason: 'no verdict before the customer left' });
+        return { kind: 'moved' };
+      case 'paid':
+        this.startRefund(o, 'paid after the customer left', { reason: 'paid, product never released' });
+        return { kind: 'moved' };
+      case 'delivering': {
+        // Ambiguous: the relay may or may not have pulsed. Customer-safe rule: give the money back and
+        // tell the operator the product may have been released too.
+        const reason = 'interrupted while releasing the product: refunded; the product may have been released';
+        this.startRefund(o, 'recovery: delivery uncertain', { flag: 'delivery-uncertain', reason });
+        this.log.error({ event: 'delivery-uncertain', orderNo: o.orderNo }, reason);
+        this.emit('attention', { orderNo: o.orderNo, reason });
+        return { kind: 'moved' };
+      }
+      case 'reversing':
+        return this.reverseStep(o);
+      case 'refunding':
+        return this.refundStep(o);
+      default:
+        return { kind: 'wait', why: `nothing to do for state ${phase}` };
+    }
+  }
+
+  private async reverseStep(o: OrderRow): Promise<StepResult> {
+    const call = o.reversal ?? this.reversalFor(o);
+    const res: CallResult<'cancelOrder' | 'closeOrder'> = await this.backgroundCall<CallResult<'cancelOrder' | 'closeOrder'>>(() =>
+      call === 'cancelOrder' ? this.gateway.cancelOrder({ orderNo: o.orderNo }) : this.gateway.closeOrder({ orderNo: o.orderNo }),
+    );
+    crashPoint('mid-reversal');
+    this.checkHalted();
+    const out = res.outcome;
+    if (out.kind === 'DONE') {
+      this.move(o, 'reversed', this.eventOf(res), { reason: call === 'cancelOrder' ? 'cancelled (reversed) at the platform' : 'closed at the platform: can no longer be paid' });
+      return { kind: 'moved' };
+    }
+    if (out.kind === 'UNKNOWN') return { kind: 'wait', rateLimited: out.rateLimited, why: `${call}: ${out.cause}` };
+    // Refused: the order's state at the platform decides what comes next.
+    this.journal.note(o.orderNo, this.eventOf(res), this.iso());
+    const qr = await this.backgroundCall(() => this.gateway.queryOrder({ orderNo: o.orderNo, transactionId: o.transactionId ?? undefined }));
+    this.checkHalted();
+    const q = qr.outcome;
+    if (q.kind === 'PAID') {
+      this.startRefund(this.journal.get(o.orderNo)!, `${call} refused (${out.code}), order paid`, { transactionId: q.transactionId }, false);
+      return { kind: 'moved' };
+    }
+    if (q.kind === 'NOT_PAID') {
+      if (q.state === 'no-such-order') {
+        if (call === 'cancelOrder') {
+          this.journal.note(o.orderNo, { ...this.eventOf(qr), cause: 'no such order: close it instead' }, this.iso(), { reversal: 'closeOrder' });
+          return { kind: 'moved' };
+        }
+        // Close refused and the platform has never seen it: once the code's validity is over, a late
+        // copy of the request could not charge anyone.
+        if (this.clock.now() > o.scannedAt + this.timing.codeValidityMs) {
+          this.move(this.journal.get(o.orderNo)!, 'reversed', this.eventOf(qr), { reason: `platform has no such order (${q.code}) and the code's validity is over: not charged` });
+          return { kind: 'moved' };
+        }
+        return { kind: 'wait', why: 'no such order yet; waiting until the code has expired' };
+      }
+      this.move(this.journal.get(o.orderNo)!, this.finalForNotPaid(q, true), this.eventOf(qr), { respCode: q.code, respMsg: q.reason, reason: `platform: ${q.state} (${q.code} ${q.reason})` });
+      return { kind: 'moved' };
+    }
+    if (q.kind === 'PENDING' && call === 'cancelOrder') {
+      this.journal.note(o.orderNo, { ...this.eventOf(qr), cause: `cancel refused (${out.code}) while paying: close instead` }, this.iso(), { reversal: 'closeOrder' });
+      return { kind: 'wait', why: `cancel refused ${out.code}; order still paying` };
+    }
+    return { kind: 'wait', rateLimited: q.kind === 'UNKNOWN' && q.rateLimited, why: `${call} refused ${out.code} ${out.reason}; query: ${q.kind}` };
+  }
+
+  private async refundStep(o: OrderRow): Promise<StepResult> {
+    if (!o.refundAccepted) {
+      const res = await this.backgroundCall(() =>
+        this.gateway.refund({ orderTime: o.refundTime!, origOrderNo: o.orderNo, origTxnAmt: o.txnAmt, orderNo: o.refundNo!, txnAmt: o.refundAmt! }),
+      );
+      crashPoint('mid-refund');
+      this.checkHalted();
+      const out = res.outcome;
+      if (out.kind === 'ACCEPTED' || (out.kind === 'REFUSED' && ALREADY_EXISTS.has(out.code))) {
+        this.journal.note(o.orderNo, this.eventOf(res), this.iso(), { refundAccepted: true });
+        return { kind: 'moved' };
+      }
+      if (out.kind === 'REFUSED') {
+        this.journal.note(o.orderNo, this.eventOf(res), this.iso());
+        const qr = await this.backgroundCall(() => this.gateway.queryOrder({ orderNo: o.orderNo, transactionId: o.transactionId ?? undefined }));
+        this.checkHalted();
+        const q = qr.outcome;
+        if (q.kind === 'NOT_PAID') {
+          // Already refunded, cancelled or closed: no money with the merchant any more.
+          this.move(this.journal.get(o.orderNo)!, q.state === 'refunded' ? 'refunded' : 'reversed', this.eventOf(qr), { reason: `platform: ${q.state} (${q.code} ${q.reason})` });
+          return { kind: 'moved' };
+        }
+        return { kind: 'wait', rateLimited: q.kind === 'UNKNOWN' && q.rateLimited, why: `refund refused ${out.code} ${out.reason}` };
+      }
+      // Unclear whether the refund arrived: ask, then re-send the same serial if it did not.
+      const rq = await this.backgroundCall(() => this.gateway.refundQuery({ orderNo: o.refundNo! }));
+      this.checkHalted();
+      if (rq.outcome.kind === 'REFUNDED') {
+        this.move(this.journal.get(o.orderNo)!, 'refunded', this.eventOf(rq), { reason: 'refunded' });
+        return { kind: 'moved' };
+      }
+      if (rq.outcome.kind === 'PENDING') {
+        this.journal.note(o.orderNo, this.eventOf(rq), this.iso(), { refundAccepted: true });
+        return { kind: 'moved' };
+      }
+      return { kind: 'wait', rateLimited: out.rateLimited || (rq.outcome.kind === 'UNKNOWN' && rq.outcome.rateLimited), why: `refund: ${out.cause}` };
+    }
+    const rq = await this.backgroundCall(() => this.gateway.refundQuery({ orderNo: o.refundNo! }));
+    crashPoint('mid-refund-query');
+    this.checkHalted();
+    const out = rq.outcome;
+    if (out.kind === 'REFUNDED') {
+      this.move(o, 'refunded', this.eventOf(rq), { reason: 'refunded' });
+      return { kind: 'moved' };
+    }
+    if (out.kind === 'FAILED') {
+      // The platform says this refund failed: a new serial (the platform caps refunds at the paid amount).
+      const n = Number(/R(\d+)$/.exec(o.refundNo ?? '')?.[1] ?? '1') + 1;
+      this.journal.note(o.orderNo, { ...this.eventOf(rq), cause: 'refund failed: new refund serial' }, this.iso(), {
+        refundNo: `${o.orderNo}R${n}`,
+        refundTime: wireTime(this.clock.now()),
+        refundAccepted: false,
+      });
+      return { kind: 'wait', why: `refund ${o.refundNo} failed: ${out.code} ${out.reason}` };
+    }
+    return { kind: 'wait', rateLimited: out.kind === 'UNKNOWN' && out.rateLimited, why: out.kind === 'PENDING' ? 'refund in progress' : `refundQuery: ${out.cause}` };
+  }
+
+  /** paid/delivering → refunding (or → reversing by cancelOrder when same-day WeChat/Alipay). */
+  private startRefund(o: OrderRow, cause: string, patch: OrderPatch, allowCancel = true): void {
+    const fresh = this.journal.get(o.orderNo)!;
+    if (allowCancel && this.reversalFor(fresh) === 'cancelOrder') {
+      this.move(fresh, 'reversing', { cause }, { ...patch, reversal: 'cancelOrder' });
+      return;
+    }
+    this.move(fresh, 'refunding', { cause }, { ...patch, refundNo: fresh.refundNo ?? `${fresh.orderNo}R1`, refundTime: fresh.refundTime ?? wireTime(this.clock.now()), refundAmt: fresh.txnAmt, refundAccepted: false });
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  /** cancelOrder reverses WeChat/Alipay the same day (paid or not); otherwise closeOrder (refund if paid). */
+  private reversalFor(o: OrderRow): 'cancelOrder' | 'closeOrder' {
+    const sameDay = o.orderTime.slice(0, 8) === wireTime(this.clock.now()).slice(0, 8);
+    return sameDay && (o.orderType === 'wechat' || o.orderType === 'alipay') ? 'cancelOrder' : 'closeOrder';
+  }
+
+  private finalForNotPaid(q: Extract<QueryOutcome, { kind: 'NOT_PAID' }>, reversalAsked: boolean): OrderState {
+    if (q.state === 'refunded') return 'refunded';
+    if (q.state === 'failed') return 'failed';
+    return reversalAsked ? 'reversed' : 'failed';
+  }
+
+  private move(o: OrderRow, to: OrderState, event: EventInput, patch: OrderPatch = {}): OrderRow {
+    if (to !== 'delivered') this.checkHalted();
+    const from = this.journal.get(o.orderNo)!.state;
+    const row = this.journal.transition(o.orderNo, [{ from, to, event, patch }], this.iso());
+    this.emitTransition({ orderNo: o.orderNo, from, to, cause: event.cause });
+    return row;
+  }
+
+  private emitTransition(t: TransitionEvent): void {
+    const level = isFinal(t.to) || t.to === 'attention' ? 'info' : 'debug';
+    this.log[level]({ event: 'transition', ...t }, `${t.orderNo}: ${t.from ?? '-'} → ${t.to} (${t.cause})`);
+    this.emit('transition', t);
+  }
+
+  private eventOf(res: CallResult): EventInput {
+    const a = res.answer as Record<string, unknown> | undefined;
+    const out = res.outcome as { kind: string; code?: string; reason?: string; cause?: string };
+    return {
+      cause: `${res.call}: ${out.kind}`,
+      call: res.call,
+      respCode: typeof a?.respCode === 'string' ? a.respCode : out.code,
+      respMsg: typeof a?.respMsg === 'string' ? a.respMsg.slice(0, 200) : out.reason,
+      delivery: res.delivery,
+      detail: out.cause ?? res.cause ?? (typeof a?.origRespCode === 'string' ? `origRespCode ${a.origRespCode}` : undefined),
+    };
+  }
+
+  /** Customer-path call: not gated (the customer must not wait behind recovery), but counted. */
+  private async call<T extends CallResult>(fn: () => Promise<T>): Promise<T> {
+    this.stats.requests++;
+    this.stats.inFlight++;
+    this.stats.maxInFlight = Math.max(this.stats.maxInFlight, this.stats.inFlight);
+    try {
+      const res = await fn();
+      this.noteRateLimit(res);
+      return res;
+    } finally {
+      this.stats.inFlight--;
+    }
+  }
+
+  /** Background call: bounded concurrency, paced, and paused for everyone after a `37`. */
+  private async backgroundCall<T extends CallResult>(fn: () => Promise<T>): Promise<T> {
+    await this.gate.acquire(this.halt.signal);
+    try {
+      for (;;) {
+        const at = Math.max(this.pausedUntil, this.lastBackgroundStart + this.timing.minRequestIntervalMs);
+        const now = this.clock.now();
+        if (at <= now) break;
+        await this.clock.sleep(at - now, this.halt.signal);
+      }
+      this.lastBackgroundStart = this.clock.now();
+      return await this.call(fn);
+    } finally {
+      this.gate.release();
+    }
+  }
+
+  private noteRateLimit(res: CallResult): void {
+    const out = res.outcome as { kind: string; rateLimited?: boolean };
+    if (out.kind === 'UNKNOWN' && out.rateLimited) {
+      this.stats.rateLimited++;
+      this.penaltyMs = Math.min(Math.max(this.penaltyMs * 2, this.timing.backoffBaseMs), this.timing.backoffMaxMs);
+      this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + this.jitter(this.penaltyMs));
+    } else if (res.delivery === 'answered') {
+      this.penaltyMs = Math.floor(this.penaltyMs / 2);
+    }
+  }
+
+  /** base · 2^(n-1), capped, with ±50 % jitter so that kiosks (and orders) do not retry in step. */
+  private backoff(n: number, base: number, max: number): number {
+    return this.jitter(Math.min(base * 2 ** Math.min(n - 1, 30), max));
+  }
+
+  private jitter(ms: number): number {
+    return Math.round(ms * (0.5 + this.random()));
+  }
+
+  private checkHalted(): void {
+    if (this.halted) throw new Halted();
+  }
+
+  private iso(): string {
+    return new Date(this.clock.now()).toISOString();
+  }
+
+  private maybeIdle(): void {
+    if (!this.customer && this.drives.size === 0) this.emit('idle');
+  }
+}
+
+export { JournalError };

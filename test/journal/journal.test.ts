@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { openJournal, orderNoPrefix, SCHEMA_VERSION, type Journal, type NewOrder } from '../../src/journal/journal.js';
+import { migrate, MIGRATIONS } from '../../src/journal/schema.js';
+
+const CODE = '134567890123456789';
+
+function order(over: Partial<NewOrder> = {}): NewOrder {
+  return {
+    deviceId: 'kiosk-07', date: '20260601', orderTime: '20260601100000', txnAmt: '150', orderType: 'wechat', authCode: CODE, authMask: 'wechat…6789',
+    goodsId: 'G1', goodsInfo: 'drink', acqSpId: 'Y471790403', acqMerId: '41509208', scannedAt: 1, at: '2026-06-01T10:00:00.000Z', ...over,
+  };
+}
+
+describe('journal', () => {
+  let dir: string;
+  let j: Journal;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'journal-'));
+    j = openJournal(join(dir, 'state', 'journal.db'));
+  });
+  afterEach(() => {
+    j.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('creates the file 0600 in a 0700 folder, WAL, synchronous=FULL, newest schema', () => {
+    assert.equal(statSync(join(dir, 'state')).mode & 0o777, 0o700);
+    assert.equal(statSync(join(dir, 'state', 'journal.db')).mode & 0o777, 0o600);
+    assert.equal(j.db.pragma('journal_mode', { simple: true }), 'wal');
+    assert.equal(j.db.pragma('synchronous', { simple: true }), 2);
+    assert.equal(j.db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+  });
+
+  it('order numbers: device + date + persistent sequence, alphanumeric, ≤ 64, unique across reopen', () => {
+    const a = j.createOrder(order());
+    const b = j.createOrder(order({ authCode: '134567890123456780' }));
+    assert.equal(a.orderNo, 'kiosk0720260601000001');
+    assert.equal(b.orderNo, 'kiosk0720260601000002');
+    j.close();
+    j = openJournal(join(dir, 'state', 'journal.db'));
+    // Same date again (a clock set back): still unique thanks to the sequence.
+    const c = j.createOrder(order({ date: '20250101' }));
+    assert.equal(c.orderNo, 'kiosk0720250101000003');
+    const long = j.createOrder(order({ deviceId: 'x'.repeat(100) }));
+    assert.ok(long.orderNo.length <= 64 && /^[A-Za-z0-9]+$/.test(long.orderNo));
+    assert.throws(() => orderNoPrefix('--'), /no letters or digits/);
+  });
+
+  it('a transition from the wrong state writes nothing', () => {
+    const o = j.createOrder(order());
+    assert.throws(
+      () => j.transition(o.orderNo, [{ from: 'created', to: 'paid', event: { cause: 'a' } }, { from: 'unknown', to: 'delivering', event: { cause: 'b' } }], 'now'),
+      /STALE|is paid, not unknown/,
+    );
+    assert.equal(j.get(o.orderNo)!.state, 'created');
+    assert.equal(j.events(o.orderNo).length, 1);
+  });
+
+  it('the payment code lives only until the order is final; duplicates are found while active', () => {
+    const o = j.createOrder(order());
+    assert.equal(j.activeByAuthCode(CODE), o.orderNo);
+    j.transition(o.orderNo, [{ from: 'created', to: 'paid', event: { cause: 'x', respCode: '00' }, patch: { transactionId: 'T' } }], 'now');
+    assert.equal(j.get(o.orderNo)!.authCode, CODE);
+    j.transition(o.orderNo, [{ from: 'paid', to: 'delivering', event: { cause: 'x' } }, { from: 'delivering', to: 'delivered', event: { cause: 'y' } }], 'now');
+    const row = j.get(o.orderNo)!;
+    assert.equal(row.authCode, null);
+    assert.equal(row.final, true);
+    assert.equal(j.activeByAuthCode(CODE), undefined);
+    assert.ok(!JSON.stringify(j.list()).includes(CODE));
+    assert.ok(!('authCode' in j.getPublic(o.orderNo)!));
+    assert.deepEqual(j.events(o.orderNo).map((e) => e.to), ['created', 'paid', 'delivering', 'delivered']);
+  });
+
+  it('events are append-only', () => {
+    const o = j.createOrder(order());
+    assert.throws(() => j.db.prepare('UPDATE events SET cause = ? WHERE order_no = ?').run('x', o.orderNo), /append-only/);
+    assert.throws(() => j.db.prepare('DELETE FROM events').run(), /append-only/);
+  });
+
+  it('read-only queries: list by state/since, counts, last, unfinished, day report; read-only connection beside the writer', () => {
+    const a = j.createOrder(order({ at: '2026-06-01T09:00:00.000Z' }));
+    const b = j.createOrder(order({ authCode: '134567890123456780', txnAmt: '200', at: '2026-06-01T11:00:00.000Z' }));
+    j.transition(a.orderNo, [{ from: 'created', to: 'failed', event: { cause: 'x' } }], '2026-06-01T09:00:01.000Z');
+    const ro = openJournal(join(dir, 'state', 'journal.db'), { readonly: true });
+    try {
+      assert.deepEqual(ro.list().map((o) => o.orderNo), [b.orderNo, a.orderNo]);
+      assert.deepEqual(ro.list({ state: 'failed' }).map((o) => o.orderNo), [a.orderNo]);
+      assert.deepEqual(ro.list({ since: '2026-06-01T10:00:00.000Z' }).map((o) => o.orderNo), [b.orderNo]);
+      assert.deepEqual(ro.countsByState(), { failed: 1, created: 1 });
+      assert.equal(ro.lastPayment()!.orderNo, b.orderNo);
+      assert.deepEqual(ro.unfinishedSummary(), { count: 1, oldestCreatedAt: '2026-06-01T11:00:00.000Z', byState: { created: 1 } });
+      assert.deepEqual(ro.dayReport('2026-06-01', '2026-06-02'), [
+        { orderType: 'wechat', state: 'created', count: 1, amountFen: 200 },
+        { orderType: 'wechat', state: 'failed', count: 1, amountFen: 150 },
+      ]);
+      assert.throws(() => ro.createOrder(order()), /read-only/);
+      // The writer keeps writing while a reader is open.
+      j.createOrder(order({ authCode: '134567890123456781' }));
+      assert.equal(ro.list().length, 3);
+      assert.equal(ro.integrityCheck(), 'ok');
+    } finally {
+      ro.close();
+    }
+  });
+
+  it('read-only open of a missing journal says where it looked', () => {
+    assert.throws(() => openJournal(join(dir, 'nope.db'), { readonly: true }), /nope\.db: no journal here/);
+  });
+
+  describe('migrations', () => {
+    it('from an empty (v0) file', () => {
+      const file = join(dir, 'v0.db');
+      new Database(file).close();
+      const m = openJournal(file);
+      assert.equal(m.db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+      assert.equal(m.integrityCheck(), 'ok');
+      m.close();
+    });
+
+    for (let v = 1; v < MIGRATIONS.length; v++) {
+      it(`from version ${v}, keeping its orders`, () => {
+        const file = join(dir, `v${v}.db`);
+        const old = new Database(file);
+        migrate(old, file, v);
+        old.prepare(`INSERT INTO orders (order_no, seq, state, order_time, txn_amt, order_type, auth_code, auth_mask, goods_id, goods_info, acq_sp_id, acq_mer_id, scanned_at, created_at, updated_at)
+          VALUES ('K1', 1, 'unknown', '20260601100000', '100', 'wechat', ?, 'm', 'G', 'g', 'Y471790403', '41509208', 1, 'a', 'a')`).run(CODE);
+        old.prepare(`INSERT INTO meta (key, value) VALUES ('seq', '1')`).run();
+        old.close();
+        const m = openJournal(file);
+        assert.equal(m.db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+        assert.equal(m.unfinished()[0]!.orderNo, 'K1');
+        assert.equal(m.activeByAuthCode(CODE), 'K1');
+        assert.equal(m.createOrder(order()).seq, 2);
+        m.close();
+      });
+    }
+
+    it('refuses a journal from a newer version, naming the file', () => {
+      const file = join(dir, 'new.db');
+      const db = new Database(file);
+      db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+      db.close();
+      assert.throws(() => openJournal(file), (e: Error & { code?: string }) => e.code === 'JOURNAL_TOO_NEW' && e.message.includes('new.db'));
+    });
+  });
+});
