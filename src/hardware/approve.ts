@@ -8,10 +8,15 @@ export interface ApproveOutput {
 
 /** Serializes pulses: a second pulse starts only after the first has ended. */
 export class PulseQueue {
-  private tail: Promise<void> = Promise.resolve();
+  private tail: Promise<void> | null = null;
   run(fn: () => Promise<void>): Promise<void> {
-    const next = this.tail.then(fn);
-    this.tail = next.catch(() => {});
+    // When idle the pulse starts synchronously: the relay timing does not wait for a microtask.
+    const next = this.tail ? this.tail.then(fn) : fn();
+    const settled = next.catch(() => {});
+    this.tail = settled;
+    void settled.then(() => {
+      if (this.tail === settled) this.tail = null;
+    });
     return next;
   }
 }
