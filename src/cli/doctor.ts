@@ -1,0 +1,209 @@
+// `kiosk doctor [--json] [--no-gateway]`: every precondition of the daemon, each with ✓/✗ and the fix.
+// Reports rather than refuses: a broken config is one ✗ among the others. Exit 0 all good, 1 otherwise.
+import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { dirname } from 'node:path';
+import { formatProblem, readConfig, type Config } from '../config/index.js';
+import { openJournal } from '../journal/journal.js';
+import { gpioChipBase } from '../hardware/gpio.js';
+import { loadPrivateKey, loadPublicKey } from '../umpay/keys.js';
+import { commandArgs, configPath, runCommand } from './tech/context.js';
+import { checkLines, EXIT, json, processIo, type Check, type Io } from './tech/format.js';
+import { clockState, daemonState, probeGateway, probeOrderNo, rooted, SYSTEM_ROOTS, type Roots } from './tech/probe.js';
+
+const USAGE = 'usage: kiosk doctor [--json] [--no-gateway] [--config FILE]';
+
+export interface DoctorOptions {
+  roots?: Roots;
+  now?: () => number;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  return run(argv, processIo);
+}
+
+export async function run(argv: readonly string[], io: Io, options: DoctorOptions = {}): Promise<number> {
+  return runCommand(io, () => doctor(argv, io, options));
+}
+
+async function doctor(argv: readonly string[], io: Io, options: DoctorOptions): Promise<number> {
+  const args = commandArgs(argv, { booleans: ['no-gateway'] });
+  if (args.flags.help) {
+    io.out(USAGE + '\n');
+    return EXIT.OK;
+  }
+  const roots = options.roots ?? SYSTEM_ROOTS;
+  const file = configPath(args, io);
+  const checks: Check[] = [];
+  const { config, problems } = readConfig(file, { checkFiles: false });
+  checks.push(
+    problems.length === 0
+      ? { name: 'config', ok: true, detail: `${file} valid` }
+      : { name: 'config', ok: false, detail: problems.map(formatProblem).join('\n    '), fix: `edit ${file} (device/CONFIG.md explains every field)` },
+  );
+  if (!config) {
+    const skipped = ['merchant key', 'certificate', 'journal', 'scanner', 'gpio', 'clock', 'gateway'];
+    for (const name of skipped) checks.push({ name, ok: false, skipped: true, detail: 'not checked: the config could not be read' });
+  } else {
+    checks.push(keyCheck(config), certCheck(config), journalCheck(config), scannerCheck(config, roots), gpioCheck(config, roots));
+    const clock = clockState(roots, (options.now ?? Date.now)());
+    checks.push({ name: 'clock', ok: clock.ok, detail: clock.detail, fix: 'enable time sync: sudo timedatectl set-ntp true; check the network; wait for systemd-timesyncd' });
+    if (args.flags['no-gateway']) checks.push({ name: 'gateway', ok: true, detail: 'not checked (--no-gateway)' });
+    else {
+      const g = await probeGateway(config, probeOrderNo(config));
+      checks.push({ name: 'gateway', ok: g.ok, detail: g.detail, fix: g.fix });
+    }
+    const d = daemonState(config);
+    checks.push({ name: 'daemon', ok: true, detail: d.running ? `running, pid ${d.pid}` : d.stale ? `not running (stale lock from pid ${d.pid ?? '?'}; taken over at the next start)` : 'not running' });
+  }
+  const failed = checks.filter((c) => !c.ok);
+  const code = failed.length === 0 ? EXIT.OK : EXIT.PROBLEM;
+  if (args.flags.json) {
+    io.out(json({ ok: failed.length === 0, config: file, checks }));
+    return code;
+  }
+  io.out(checkLines(checks));
+  io.out(failed.length === 0 ? '\nall checks passed\n' : `\n${failed.length} problem${failed.length === 1 ? '' : 's'}\n`);
+  return code;
+}
+
+function mode(path: string): number {
+  return statSync(path).mode & 0o777;
+}
+
+function keyCheck(config: Config): Check {
+  const file = config.merchant.privateKey;
+  const name = 'merchant key';
+  if (!existsSync(file)) return { name, ok: false, detail: `${file}: no such file`, fix: 'copy the merchant key (*.key.p8) there, then chmod 600 and chown kiosk' };
+  try {
+    const m = mode(file);
+    const key = loadPrivateKey(file);
+    const bits = key.asymmetricKeyDetails?.modulusLength;
+    if (m & 0o077) return { name, ok: false, detail: `${file}: RSA ${bits}-bit, but mode ${m.toString(8).padStart(4, '0')} lets group/others read it`, fix: `chmod 600 ${file} && chown kiosk ${file}` };
+    return { name, ok: true, detail: `${file}: RSA ${bits}-bit, mode ${m.toString(8).padStart(4, '0')}` };
+  } catch (err) {
+    return { name, ok: false, detail: (err as Error).message, fix: 'use the key the platform issued (PKCS#8 DER .p8, or PEM); run as the kiosk user if permission was denied' };
+  }
+}
+
+function certCheck(config: Config): Check {
+  const file = config.gateway.platformCert;
+  const name = 'certificate';
+  try {
+    const key = loadPublicKey(file);
+    let about = `RSA ${key.asymmetricKeyDetails?.modulusLength}-bit public key`;
+    try {
+      const x = new X509Certificate(readFileSync(file));
+      // The test certificate expired in 2006 and still signs: dates are shown, never held against it.
+      about = `certificate ${x.subject.replace(/\n/g, ', ')}, valid to ${x.validTo} (dates are not enforced)`;
+    } catch {
+      /* a bare public key or PEM certificate text: the key line is enough */
+    }
+    return { name, ok: true, detail: `${file}: ${about}` };
+  } catch (err) {
+    return { name, ok: false, detail: (err as Error).message, fix: 'use the platform certificate for this environment (*.cert.crt, DER or PEM)' };
+  }
+}
+
+function journalCheck(config: Config): Check {
+  const file = config.journal.path;
+  const name = 'journal';
+  const dir = dirname(file);
+  const writable = (p: string) => {
+    try {
+      accessSync(p, constants.W_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!existsSync(dir)) return { name, ok: false, detail: `folder ${dir} does not exist`, fix: `sudo install -d -m 0700 -o kiosk ${dir}` };
+  // SQLite writes -wal and -shm files beside the journal: the folder must be writable too.
+  if (!writable(dir)) return { name, ok: false, detail: `folder ${dir} is not writable by this user`, fix: `run as the kiosk user (sudo -u kiosk kiosk doctor), or sudo chown kiosk ${dir}` };
+  if (!existsSync(file)) return { name, ok: true, detail: `${file} not created yet (the daemon creates it at its first start); folder writable` };
+  if (!writable(file)) return { name, ok: false, detail: `${file} is not writable by this user`, fix: `run as the kiosk user, or sudo chown kiosk ${file}; chmod 600 ${file}` };
+  try {
+    const j = openJournal(file, { readonly: true });
+    try {
+      const result = j.integrityCheck();
+      if (result !== 'ok') return { name, ok: false, detail: `${file}: integrity_check: ${result}`, fix: 'stop the daemon, keep a copy of the file, restore the last backup; ask for help before deleting anything (it holds unfinished payments)' };
+      const counts = j.countsByState();
+      const total = Object.values(counts).reduce((a, b) => a + b, 0);
+      return { name, ok: true, detail: `${file}: integrity ok, ${total} order${total === 1 ? '' : 's'}, writable, mode ${mode(file).toString(8).padStart(4, '0')}` };
+    } finally {
+      j.close();
+    }
+  } catch (err) {
+    return { name, ok: false, detail: `${file}: ${(err as Error).message}`, fix: 'check journal.path; a file that is not a journal must not be there' };
+  }
+}
+
+/** Group name of a gid from <etc>/group. */
+function groupName(roots: Roots, gid: number): string {
+  try {
+    for (const line of readFileSync(rooted(roots, '/etc/group'), 'utf8').split('\n')) {
+      const [name, , id] = line.split(':');
+      if (id !== undefined && Number(id) === gid) return name!;
+    }
+  } catch {
+    /* no group file: show the number */
+  }
+  return `gid ${gid}`;
+}
+
+function scannerCheck(config: Config, roots: Roots): Check {
+  const name = 'scanner';
+  if (config.scanner.driver !== 'serial') return { name, ok: true, detail: `driver ${config.scanner.driver} (no device)` };
+  const path = config.scanner.path;
+  const real = rooted(roots, path);
+  let st;
+  try {
+    st = statSync(real);
+  } catch {
+    return { name, ok: false, detail: `${path} missing`, fix: 'plug the scanner in; install device/udev rules (the /dev/kiosk-scanner symlink); for the UART enable it in /boot/firmware/config.txt' };
+  }
+  if (!st.isCharacterDevice()) return { name, ok: false, detail: `${path} is not a character device`, fix: 'scanner.path must name the serial device (e.g. /dev/kiosk-scanner, /dev/serial0, /dev/ttyACM0)' };
+  const group = groupName(roots, st.gid);
+  const m = st.mode & 0o777;
+  if (group !== 'dialout' || (m & 0o060) !== 0o060) {
+    return { name, ok: false, detail: `${path} present, group ${group}, mode ${m.toString(8).padStart(4, '0')}`, fix: 'install the udev rule (GROUP="dialout", MODE="0660") and add the kiosk user to dialout: sudo usermod -aG dialout kiosk' };
+  }
+  return { name, ok: true, detail: `${path} present, group dialout, mode ${m.toString(8).padStart(4, '0')}` };
+}
+
+function gpioCheck(config: Config, roots: Roots): Check {
+  const name = 'gpio';
+  const users = [
+    config.keypad.driver === 'gpio' ? 'keypad' : '',
+    config.approve.driver === 'gpio' ? 'approve' : '',
+    config.indicator.driver === 'johnny-five' && config.indicator.io === 'gpio' ? 'indicator' : '',
+  ].filter(Boolean);
+  if (users.length === 0) return { name, ok: true, detail: 'not used by this config' };
+  let sysfs: string;
+  try {
+    const base = gpioChipBase({ gpioChipBase: config.keypad.gpioChipBase, sysfsRoot: roots.sys });
+    sysfs = `sysfs base ${base}`;
+  } catch (err) {
+    sysfs = '';
+    const chardev = listGpiochips(roots);
+    return {
+      name,
+      ok: false,
+      detail: `${(err as Error).message}${chardev.length ? `; /dev has ${chardev.join(', ')} but the drivers use sysfs numbering` : ''}`,
+      fix: 'on a Raspberry Pi: enable sysfs GPIO (kernel with CONFIG_GPIO_SYSFS), or set keypad.gpioChipBase; add the kiosk user to group gpio',
+    };
+  }
+  const chardev = listGpiochips(roots);
+  return { name, ok: true, detail: `for ${users.join(', ')}: ${sysfs}${chardev.length ? `, ${chardev.join(' ')}` : ''}` };
+}
+
+function listGpiochips(roots: Roots): string[] {
+  try {
+    return readdirSync(roots.dev)
+      .filter((e) => /^gpiochip[0-9]+$/.test(e))
+      .sort()
+      .map((e) => `/dev/${e}`);
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,178 @@
+// kiosk status and kiosk doctor against a temp kiosk, the sandbox on 127.0.0.1 and a fake /dev, /sys, /run, /etc.
+import assert from 'node:assert/strict';
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { run as status } from '../../src/cli/status.js';
+import { run as doctor } from '../../src/cli/doctor.js';
+import { startControlServer } from '../../src/cli/tech/control.js';
+import type { Roots } from '../../src/cli/tech/probe.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { seedOrder, SHARED, tempKiosk, type TempKiosk } from './fixtures.js';
+
+/** A fake system tree: a scanner node (a symlink to /dev/null, a real character device), a Pi GPIO chip, timesyncd's flag. */
+function fakeRoots(base: string, opts: { synced?: boolean; gpio?: boolean; scannerGroup?: string } = {}): Roots {
+  const roots = { dev: join(base, 'dev'), sys: join(base, 'sys'), run: join(base, 'run'), etc: join(base, 'etc') };
+  mkdirSync(roots.dev, { recursive: true });
+  mkdirSync(join(roots.run, 'systemd/timesync'), { recursive: true });
+  mkdirSync(roots.etc, { recursive: true });
+  symlinkSync('/dev/null', join(roots.dev, 'kiosk-scanner'));
+  // /dev/null is gid 0, mode 0666: name gid 0 as the group the test wants.
+  writeFileSync(join(roots.etc, 'group'), `${opts.scannerGroup ?? 'dialout'}:x:0:\nusers:x:100:\n`);
+  if (opts.synced !== false) writeFileSync(join(roots.run, 'systemd/timesync/synchronized'), '');
+  if (opts.gpio !== false) {
+    const chip = join(roots.sys, 'class/gpio/gpiochip512');
+    mkdirSync(chip, { recursive: true });
+    writeFileSync(join(chip, 'label'), 'pinctrl-bcm2711\n');
+    writeFileSync(join(chip, 'base'), '512\n');
+    writeFileSync(join(roots.dev, 'gpiochip0'), '');
+  }
+  return roots;
+}
+
+const serialAndGpio = (raw: Record<string, any>) => {
+  raw.scanner = { driver: 'serial', path: '/dev/kiosk-scanner' };
+  raw.approve = { driver: 'gpio', pin: 23 };
+};
+
+describe('kiosk doctor', function () {
+  this.timeout(10000);
+  let sandbox: Sandbox;
+  let k: TempKiosk;
+  before(async () => {
+    sandbox = await startSandbox();
+    k = tempKiosk({ baseUrl: sandbox.baseUrl, privateKey: sandbox.merchantKeyPath!, platformCert: sandbox.platformCertPath, extra: serialAndGpio });
+  });
+  after(async () => {
+    k.cleanup();
+    await sandbox.close();
+  });
+
+  it('passes every check on a healthy kiosk: ✓ lines, exit 0', async () => {
+    const io = k.io();
+    const code = await doctor([], io, { roots: fakeRoots(join(k.dir, 'ok')) });
+    const out = io.stdout();
+    assert.equal(code, 0, out);
+    for (const name of ['config', 'merchant key', 'certificate', 'journal', 'scanner', 'gpio', 'clock', 'gateway']) assert.match(out, new RegExp(`^✓ ${name}`, 'm'));
+    assert.match(out, /✓ journal\s+.*integrity ok, 0 orders/);
+    assert.match(out, /✓ scanner\s+\/dev\/kiosk-scanner present, group dialout/);
+    assert.match(out, /✓ gpio\s+for approve: sysfs base 512, \/dev\/gpiochip0/);
+    assert.match(out, /✓ gateway\s+signed round trip .*queryOrder K1PROBE: 17/);
+    assert.match(out, /all checks passed/);
+  });
+
+  it('says what is wrong and how to fix it: key mode, device group, no GPIO, clock, gateway; exit 1', async () => {
+    const key = join(k.dir, 'keys/merchant.key.p8');
+    chmodSync(key, 0o644);
+    const port = new URL(sandbox.baseUrl).port;
+    k.rewrite((raw) => (raw.gateway.baseUrl = 'http://127.0.0.1:9/entry-provider-plat-client'));
+    try {
+      const io = k.io();
+      const code = await doctor(['--json'], io, { roots: fakeRoots(join(k.dir, 'bad'), { synced: false, gpio: false, scannerGroup: 'root' }) });
+      assert.equal(code, 1);
+      const r = JSON.parse(io.stdout());
+      const by = Object.fromEntries(r.checks.map((c: { name: string }) => [c.name, c]));
+      assert.equal(by.config.ok, true);
+      assert.match(by['merchant key'].detail, /mode 0644 lets group\/others read it/);
+      assert.match(by['merchant key'].fix, /chmod 600/);
+      assert.equal(by.certificate.ok, true);
+      assert.match(by.scanner.detail, /group root/);
+      assert.match(by.scanner.fix, /dialout/);
+      assert.match(by.gpio.detail, /no gpiochip|cannot read/);
+      assert.match(by.clock.detail, /not yet synchronised/);
+      assert.equal(by.gateway.ok, false);
+      assert.match(by.gateway.detail, /unreachable/);
+      assert.ok(port);
+    } finally {
+      chmodSync(key, 0o600);
+      k.rewrite((raw) => (raw.gateway.baseUrl = sandbox.baseUrl));
+    }
+  });
+
+  it('catches a key the platform does not know (11) and a certificate that does not verify its answers', async () => {
+    const gatewayCheck = async (opts: { privateKey?: string; platformCert?: string }) => {
+      const other = tempKiosk({ baseUrl: sandbox.baseUrl, ...opts }); // the shared test key / certificate are not this sandbox's
+      try {
+        const io = other.io();
+        assert.equal(await doctor(['--json'], io, { roots: fakeRoots(join(other.dir, 'r')) }), 1);
+        return JSON.parse(io.stdout()).checks.find((c: { name: string }) => c.name === 'gateway');
+      } finally {
+        other.cleanup();
+      }
+    };
+    const wrongKey = await gatewayCheck({ platformCert: sandbox.platformCertPath });
+    assert.match(wrongKey.detail, /the platform rejected our signature \(11 /);
+    assert.match(wrongKey.fix, /merchant.privateKey does not match/);
+    const wrongCert = await gatewayCheck({ privateKey: sandbox.merchantKeyPath! });
+    assert.match(wrongCert.detail, /signature does not verify/);
+  });
+
+  it('reports a broken config as one ✗ with every problem and skips the rest', async () => {
+    const bad = join(k.dir, 'broken.json');
+    writeFileSync(bad, '{"deviceId": "K1",}');
+    const io = k.io();
+    assert.equal(await doctor(['--config', bad], io, { roots: fakeRoots(join(k.dir, 'c')) }), 1);
+    assert.match(io.stdout(), /✗ config\s+.*broken\.json: invalid JSON at line 1/);
+    assert.match(io.stdout(), /✗ gateway\s+not checked: the config could not be read/);
+  });
+});
+
+describe('kiosk status', function () {
+  this.timeout(10000);
+  let sandbox: Sandbox;
+  let k: TempKiosk;
+  before(async () => {
+    sandbox = await startSandbox();
+    k = tempKiosk({ baseUrl: sandbox.baseUrl, privateKey: sandbox.merchantKeyPath!, platformCert: sandbox.platformCertPath });
+    const j = k.journal();
+    seedOrder(j, { state: 'delivered', amountFen: 150 });
+    seedOrder(j, { state: 'unknown', amountFen: 300, at: new Date(Date.now() - 90_000) });
+    j.close();
+  });
+  after(async () => {
+    k.cleanup();
+    await sandbox.close();
+  });
+
+  it('without a daemon: says so, shows counts, unfinished, gateway round trip, versions; exit 1', async () => {
+    const io = k.io();
+    const code = await status([], io, { roots: fakeRoots(join(k.dir, 's1')) });
+    const out = io.stdout();
+    assert.equal(code, 1, out);
+    assert.match(out, /^daemon:\s+NOT running$/m);
+    assert.match(out, /^last payment:\s+K1\d+000002 unknown 3\.00 wechat/m);
+    assert.match(out, /^unfinished:\s+1 \(unknown 1\), oldest since .* \(1m3\ds\)/m);
+    assert.match(out, /^link:\s+online; 1 order\(s\) waiting since/m);
+    assert.match(out, /^gateway:\s+ok: signed round trip .*queryOrder K1\d+000002: 17 /m);
+    assert.match(out, /^versions:\s+node v\d+.*better-sqlite3 \d+\.\d+\.\d+, sqlite 3\./m);
+    assert.match(out, /delivered\s+1\n/);
+    assert.ok(!out.includes('134567890123456789'));
+  });
+
+  it('with a daemon: pid from the lock file, scanner and link from the control socket; --json; exit 0', async () => {
+    writeFileSync(join(k.dir, 'data/kiosk.lock'), `${process.pid}\n`);
+    const server = await startControlServer(join(k.dir, 'data/kiosk.sock'), {
+      status: () => ({ pid: process.pid, scanner: { connected: true, device: '/dev/kiosk-scanner' }, link: { state: 'online', since: '2026-11-26T10:00:00.000Z' }, waiting: { count: 0, since: null } }),
+      reconcile: () => ({ started: 0, remaining: 0 }),
+    });
+    try {
+      const io = k.io();
+      const code = await status(['--json'], io, { roots: fakeRoots(join(k.dir, 's2')) });
+      const r = JSON.parse(io.stdout());
+      assert.equal(code, 0, io.stdout());
+      assert.equal(r.daemon.running, true);
+      assert.equal(r.daemon.pid, process.pid);
+      assert.equal(r.scanner.connected, true);
+      assert.deepEqual(r.waitingForLink, { count: 0, since: null, link: 'online', linkSince: '2026-11-26T10:00:00.000Z' });
+      assert.equal(r.counts.delivered, 1);
+      assert.equal(r.gateway.ok, true);
+    } finally {
+      await server.close();
+    }
+    // The daemon is gone but its lock stayed: a stale lock (the daemon was killed).
+    writeFileSync(join(k.dir, 'data/kiosk.lock'), '999999\n');
+    const io = k.io();
+    assert.equal(await status(['--no-gateway'], io, { roots: fakeRoots(join(k.dir, 's3')) }), 1);
+    assert.match(io.stdout(), /NOT running \(stale lock from pid 999999/);
+    assert.ok(SHARED);
+  });
+});
