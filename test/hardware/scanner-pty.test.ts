@@ -33,7 +33,6 @@ describe('hardware/scanner (real pty, native binding)', function () {
 
   it('reads a code, shows a fault on unplug, and reads again after replug', async () => {
     scanner = new SerialScanner({ path: pty.device, baudRate: 9600, terminator: 'CRLF', reopenMinMs: 20, reopenMaxMs: 100, presenceCheckMs: 20 });
-    for (const e of ['connected', 'fault', 'code', 'bad']) scanner.on(e, (x) => process.env.PTY_DEBUG && console.log(Date.now() % 100000, e, x));
     let connected = once(scanner, 'connected');
     await scanner.open();
     await connected;
