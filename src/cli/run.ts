@@ -31,43 +31,51 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   const log = createLogger({ level: config.log.level });
+  // Signals are caught from here on, before anything is opened: a SIGTERM during start-up (pm2 restarting
+  // a slow start) must not kill the process between "ready" and the handlers, it stops it cleanly.
+  let stopSignal: NodeJS.Signals | undefined;
+  let wake: () => void = () => undefined;
+  const stopRequested = new Promise<void>((r) => (wake = r));
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopSignal) return; // a second signal while stopping is ignored: the grace time bounds the stop
+    stopSignal = signal;
+    wake();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  // pm2 sends 'shutdown' over IPC (instead of a signal) when configured to.
+  process.on('message', (msg) => {
+    if (msg === 'shutdown') onSignal('SIGTERM');
+  });
+  // Signal handlers do not hold the event loop: with the scanner unplugged and no payment running there
+  // may be no other handle, and node would exit. The daemon lives until it is told to stop.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+
   let daemon: Daemon;
   try {
     daemon = await Daemon.start(config, { log, readyFile: process.env.KIOSK_READY_FILE || undefined });
   } catch (err) {
+    clearInterval(keepAlive);
     if (err instanceof LockHeldError) {
       process.stderr.write(`kiosk: refusing to start: ${err.message}\n`);
       log.error({ event: 'lock-held', code: err.code, lockFile: err.lockFile, pid: err.pid }, err.message);
-      return EXIT_RUN.LOCKED;
+      process.exit(EXIT_RUN.LOCKED); // an IPC channel (pm2) would otherwise keep the process alive
     }
     const e = err as Error & { code?: string };
     process.stderr.write(`kiosk: could not start: ${e.message}\n`);
     log.error({ event: 'start-failed', code: e.code ?? 'E_START', err: e }, 'could not start');
-    return EXIT_RUN.SOFTWARE;
+    process.exit(EXIT_RUN.SOFTWARE);
   }
 
-  const code = await new Promise<number>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-      // A second signal while stopping is ignored: the grace time bounds the stop anyway.
-      process.on('SIGTERM', () => undefined);
-      process.on('SIGINT', () => undefined);
-      daemon.stop(signal).then(
-        () => resolve(EXIT_RUN.OK),
-        (err) => {
-          log.error({ event: 'stop-failed', err }, 'error while stopping');
-          resolve(EXIT_RUN.OK);
-        },
-      );
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-    // pm2 on Windows-less hosts still sends 'shutdown' over IPC when asked for a graceful stop.
-    process.on('message', (msg) => {
-      if (msg === 'shutdown') onSignal('SIGTERM');
-    });
-  });
+  await stopRequested;
+  let code: number = EXIT_RUN.OK;
+  try {
+    await daemon.stop(stopSignal);
+  } catch (err) {
+    log.error({ event: 'stop-failed', err }, 'error while stopping');
+    code = EXIT_RUN.SOFTWARE;
+  }
+  clearInterval(keepAlive);
   // Serial ports, keep-alive sockets and timers must not hold the process past the grace time.
   process.exit(code);
 }

@@ -1,0 +1,170 @@
+// The daemon end to end: `node dist/src/cli/kiosk.js run` as a child process, the scanner on a real
+// pseudo-terminal (socat) opened with the real serialport binding, the sandbox gateway over HTTP in
+// this process, the `log` indicator read from the child's stdout.
+import assert from 'node:assert/strict';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { openJournal } from '../../src/journal/journal.js';
+import { testCode } from '../../src/sandbox/codes.js';
+import { classifyAuthCode } from '../../src/umpay/authcode.js';
+import { PtyPair } from '../hardware/pty.js';
+import { DaemonFixture, spawnDaemon, type DaemonProcess } from './daemon-helpers.js';
+
+function write(stream: WriteStream, data: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (stream.write(data)) return resolve();
+    const done = (err?: Error) => {
+      stream.off('drain', done);
+      stream.off('error', done);
+      if (err) reject(err);
+      else resolve();
+    };
+    stream.on('drain', done);
+    stream.on('error', done);
+  });
+}
+
+function rssKb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : NaN;
+}
+
+/** Deterministic generator (mulberry32) so a failing fuzz run can be replayed. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** One line that must never become a payment: noise, overlong, partial or valid-looking-but-wrong. No CR/LF inside. */
+function fuzzLine(r: () => number): string {
+  const digits = (n: number) => Array.from({ length: n }, () => String(Math.floor(r() * 10))).join('');
+  for (;;) {
+    let line: string;
+    const kind = Math.floor(r() * 5);
+    if (kind === 0) line = Array.from({ length: 1 + Math.floor(r() * 40) }, () => String.fromCharCode(Math.floor(r() * 256))).join('');
+    else if (kind === 1) line = digits(65 + Math.floor(r() * 200)); // overlong
+    else if (kind === 2) line = '13' + digits(Math.floor(r() * 15)); // partial WeChat code
+    else if (kind === 3) line = ['99', '00', '20', '63'][Math.floor(r() * 4)]! + digits(16); // valid length, unknown prefix
+    else line = '1345' + digits(6) + 'A' + digits(7); // a letter inside
+    line = line.replace(/[\r\n]/g, '');
+    if (line.length > 0 && !classifyAuthCode(line).ok) return line;
+  }
+}
+
+describe('kiosk daemon end to end (real pty, sandbox over HTTP)', function () {
+  this.timeout(30_000);
+  const fx = new DaemonFixture();
+  const pty = new PtyPair();
+  let daemon: DaemonProcess;
+  let feeder: WriteStream;
+  const openFeeder = () => {
+    feeder = createWriteStream(pty.feeder, { flags: 'w' });
+    feeder.on('error', () => {}); // the pty vanishes on unplug
+  };
+
+  before(async () => {
+    await fx.start();
+    await pty.start();
+    fx.writeConfig({ scanner: { driver: 'serial', path: pty.device, baudRate: 9600, terminator: 'CR', reopenMinMs: 50, reopenMaxMs: 200 } });
+    daemon = spawnDaemon(fx.configFile);
+    await daemon.waitFor((l) => l.event === 'ready', 'ready');
+    openFeeder();
+  });
+
+  after(async () => {
+    feeder?.destroy();
+    await daemon?.stop('SIGKILL');
+    await pty.dispose();
+    await fx.dispose();
+  });
+
+  it('shows ready, then pays a code written to the pty once and marks it delivered', async () => {
+    assert.ok(daemon.lines.some((l) => l.indicator === 'ready'), 'ready shown before the ready line');
+    const code = testCode('paid', 'wechat');
+    await write(feeder, code + '\r');
+    const success = await daemon.indicator('success');
+    const orderNo = String(success.orderNo);
+    assert.match(orderNo, /^TEST01/);
+    const orders = fx.sandbox.ledger().orders.filter((o) => o.orderNo === orderNo);
+    assert.equal(orders.length, 1);
+    assert.equal(orders[0]!.state, 'paid');
+    assert.equal(orders[0]!.charged, 1);
+    const journal = openJournal(fx.journalPath, { readonly: true });
+    try {
+      assert.equal(journal.get(orderNo)?.state, 'delivered');
+    } finally {
+      journal.close();
+    }
+    assert.ok(!daemon.lines.some((l) => JSON.stringify(l).includes(code)), 'the payment code never appears in the log');
+  });
+
+  it('refuses a second daemon on the same journal with a clear message (exit 75)', async () => {
+    const second = spawnDaemon(fx.configFile);
+    const { code } = await second.exited;
+    assert.equal(code, 75);
+    assert.match(second.stderr.join('\n'), /another kiosk daemon \(pid \d+\) holds the journal lock .*kiosk\.lock/);
+    assert.equal(daemon.proc.exitCode, null, 'the first daemon keeps running');
+  });
+
+  it('scanner unplugged (pty gone) → fault; plugged back → ready and paying again', async () => {
+    feeder.destroy();
+    await pty.stop();
+    await daemon.indicator('fault');
+    await pty.start();
+    await daemon.indicator('ready');
+    openFeeder();
+    await write(feeder, testCode('paid', 'alipay') + '\r');
+    await daemon.indicator('success');
+  });
+
+  it('fuzz: random lines into the pty are never sent, the daemon stays up, memory stays bounded', async function () {
+    const total = Number(process.env.KIOSK_FUZZ_LINES ?? 100_000);
+    // After the previous customer's result display: noise flashes bad-code but leaves the kiosk ready.
+    await daemon.indicator('ready');
+    const before = fx.sandbox.stats().total;
+    const sent: string[] = [];
+    const onRequest = (e: { path: string; fields: Record<string, unknown> }) => sent.push(`${e.path} ${String(e.fields.authCode ?? '')}`);
+    fx.sandbox.on('request', onRequest);
+    const r = rng(20261126);
+    const rss: number[] = [rssKb(daemon.proc.pid!)];
+    const chunkLines = 500;
+    for (let i = 0; i < total; i += chunkLines) {
+      let chunk = '';
+      for (let j = 0; j < chunkLines && i + j < total; j++) chunk += fuzzLine(r) + '\r';
+      await write(feeder, chunk);
+      if (i % 25_000 === 0) rss.push(rssKb(daemon.proc.pid!));
+    }
+    // A valid code after the noise: when it is paid, every line before it has been read.
+    await write(feeder, testCode('paid', 'unionpay') + '\r');
+    await daemon.indicator('success', 20_000);
+    rss.push(rssKb(daemon.proc.pid!));
+    fx.sandbox.off("request", onRequest);
+    assert.equal(daemon.proc.exitCode, null, 'daemon still running');
+    assert.equal(fx.sandbox.stats().total - before, 1, `only the final valid code reached the gateway: ${sent.join(', ')}`);
+    assert.match(sent[0]!, /micropay unionpay…/);
+    const peak = Math.max(...rss);
+    // Bounded: the parser keeps at most one line; the whole run must not add more than 40 MB of RSS.
+    assert.ok(peak - rss[0]! < 40 * 1024, `RSS grew from ${rss[0]} kB to ${peak} kB (${rss.join(', ')})`);
+    const badLogs = daemon.lines.filter((l) => l.event === 'scan-bad').length;
+    assert.ok(badLogs < 100, `bad scans are logged at most once a second, got ${badLogs} lines`);
+  });
+
+  it('SIGTERM → stops within the grace time with exit 0 and releases the lock', async () => {
+    const t0 = Date.now();
+    const { code, signal } = await daemon.stop('SIGTERM');
+    assert.equal(signal, null);
+    assert.equal(code, 0);
+    assert.ok(Date.now() - t0 < 3000, `stopped in ${Date.now() - t0} ms (grace 3000)`);
+    assert.ok(daemon.lines.some((l) => l.event === 'stopped'));
+    // The lock is free: a new daemon starts.
+    const next = spawnDaemon(fx.configFile);
+    await next.waitFor((l) => l.event === 'ready', 'ready');
+    assert.equal((await next.stop('SIGINT')).code, 0);
+  });
+});
