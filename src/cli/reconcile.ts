@@ -1,0 +1,144 @@
+// `kiosk reconcile [--timeout S] [--json]`: resume every unfinished order now.
+// With a daemon running: asked over its control socket (only the kiosk user can use it).
+// Without one: the engine's recovery in the foreground (progress bar on a terminal), holding the same
+// single-instance lock the daemon takes, so the two can never work the journal at once.
+// Exit 0 nothing left unfinished, 1 orders remain (waiting for the platform, the link or a person),
+// 2 bad input, 3 refused (a daemon holds the journal but does not answer).
+import { UsageError } from './args.js';
+import { commandArgs, CommandExit, runCommand, techConfig } from './tech/context.js';
+import { EXIT, json, processIo, progressBar, table, yuan, type Io } from './tech/format.js';
+import { ControlError, controlRequest, type ReconcileSummary } from './tech/control.js';
+import { daemonState } from './tech/probe.js';
+import { acquireLock, LockHeldError } from '../kiosk/lock.js';
+import { openJournal, type PublicOrder } from '../journal/journal.js';
+import { PaymentEngine } from '../payment/engine.js';
+import { HttpGateway } from '../umpay/client.js';
+import { loadPrivateKey, loadPublicKey } from '../umpay/keys.js';
+import { createLogger } from '../log.js';
+import type { Config } from '../config/index.js';
+
+const USAGE = 'usage: kiosk reconcile [--timeout SECONDS] [--json] [--config FILE]';
+
+export async function main(argv: string[]): Promise<number> {
+  return run(argv, processIo);
+}
+
+export async function run(argv: readonly string[], io: Io): Promise<number> {
+  return runCommand(io, () => reconcile(argv, io));
+}
+
+async function reconcile(argv: readonly string[], io: Io): Promise<number> {
+  const args = commandArgs(argv, { values: ['timeout'] });
+  if (args.flags.help) {
+    io.out(USAGE + '\n');
+    return EXIT.OK;
+  }
+  const timeoutText = typeof args.flags.timeout === 'string' ? args.flags.timeout : '120';
+  if (!/^[0-9]+$/.test(timeoutText) || Number(timeoutText) < 1) throw new UsageError(`--timeout must be a whole number of seconds ≥ 1, got ${JSON.stringify(timeoutText)}`);
+  const timeoutMs = Number(timeoutText) * 1000;
+  const { config } = techConfig(args, io, true);
+
+  const daemon = daemonState(config);
+  if (daemon.running) return viaDaemon(config, daemon.pid!, timeoutMs, args.flags.json === true, io);
+  return foreground(config, timeoutMs, args.flags.json === true, io);
+}
+
+async function viaDaemon(config: Config, pid: number, timeoutMs: number, asJson: boolean, io: Io): Promise<number> {
+  let summary: ReconcileSummary;
+  try {
+    summary = await controlRequest<ReconcileSummary>(config.daemon.controlSocket, 'reconcile', timeoutMs);
+  } catch (err) {
+    if (err instanceof ControlError && err.code !== 'E_CONTROL_TIMEOUT') {
+      throw new CommandExit(
+        EXIT.REFUSED,
+        `the daemon (pid ${pid}) holds the journal but ${err.message}. Not working the journal beside it. Recovery also runs at every start: pm2 restart kiosk (or systemctl restart kiosk)`,
+      );
+    }
+    throw new CommandExit(EXIT.PROBLEM, `${(err as Error).message}; the daemon keeps working on the orders in the background (kiosk status shows them)`);
+  }
+  const code = summary.remaining === 0 ? EXIT.OK : EXIT.PROBLEM;
+  if (asJson) io.out(json({ via: 'daemon', pid, ...summary }));
+  else io.out(`asked the daemon (pid ${pid}): ${summary.started} unfinished order(s) resumed, ${summary.remaining} still unfinished${summary.remaining ? ' (kiosk status / kiosk report show them)' : ''}\n`);
+  return code;
+}
+
+async function foreground(config: Config, timeoutMs: number, asJson: boolean, io: Io): Promise<number> {
+  let lock;
+  try {
+    lock = acquireLock(config.daemon.lockFile);
+  } catch (err) {
+    if (err instanceof LockHeldError) throw new CommandExit(EXIT.REFUSED, `${err.message}; or ask it: kiosk reconcile (once its control socket answers)`);
+    throw new CommandExit(EXIT.USAGE, `cannot take the lock ${config.daemon.lockFile}: ${(err as Error).message}`);
+  }
+  const journal = openJournal(config.journal.path);
+  // The engine logs as it does in the daemon (masked); to stderr so --json stays clean.
+  const log = createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level, destination: process.stderr });
+  const gateway = new HttpGateway({
+    baseUrl: config.gateway.baseUrl,
+    merchant: { acqSpId: config.merchant.acqSpId, acqMerId: config.merchant.acqMerId },
+    privateKey: loadPrivateKey(config.merchant.privateKey),
+    platformKey: loadPublicKey(config.gateway.platformCert),
+    connectTimeoutMs: config.gateway.connectTimeoutMs,
+    timeoutMs: config.gateway.timeoutMs,
+    log,
+  });
+  const engine = new PaymentEngine({
+    journal,
+    gateway,
+    merchant: { acqSpId: config.merchant.acqSpId, acqMerId: config.merchant.acqMerId },
+    deviceId: config.deviceId,
+    goods: { goodsId: config.merchant.goodsId, goodsInfo: config.merchant.goodsInfo },
+    timing: { customerWindowMs: config.payment.customerWindowMs, queryIntervalMs: config.payment.queryIntervalMs, codeValidityMs: config.payment.codeValidityMs, concurrency: config.payment.recoveryConcurrency },
+    log,
+  });
+  let remaining: PublicOrder[] = [];
+  const startedWith = journal.unfinished().length;
+  let finished = 0;
+  try {
+    if (startedWith > 0) {
+      const bar = progressBar(io, startedWith, 'reconciling');
+      engine.on('transition', (t: { to: string }) => {
+        if (['delivered', 'failed', 'failed-not-sent', 'reversed', 'refunded'].includes(t.to)) bar.tick(++finished);
+        else bar.tick(finished, t.to);
+      });
+      await engine.start();
+      // Done when idle, when only orders needing a person are left (they are retried slowly, for hours), or at the timeout.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        const check = () => {
+          const open = journal.unfinished();
+          if (open.every((o) => o.state === 'attention')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+        engine.on('attention', check);
+        engine.on('transition', check);
+        engine.whenIdle().then(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        check();
+      });
+      bar.end();
+      await engine.stop(config.daemon.graceMs);
+    }
+    remaining = journal.unfinished().map(({ authCode: _secret, ...pub }) => pub);
+  } finally {
+    gateway.close();
+    journal.close();
+    lock.release();
+  }
+  const code = remaining.length === 0 ? EXIT.OK : EXIT.PROBLEM;
+  if (asJson) {
+    io.out(json({ via: 'foreground', started: startedWith, finished: startedWith - remaining.length, remaining: remaining.map((o) => ({ orderNo: o.orderNo, state: o.state, txnAmt: o.txnAmt, reason: o.reason })) }));
+    return code;
+  }
+  if (startedWith === 0) {
+    io.out('no unfinished orders: nothing to do\n');
+    return code;
+  }
+  io.out(`${startedWith} unfinished order(s): ${startedWith - remaining.length} finished, ${remaining.length} still unfinished\n`);
+  if (remaining.length) io.out(table(['orderNo', 'state', 'amount ¥', 'reason'], remaining.map((o) => [o.orderNo, o.state, yuan(Number(o.txnAmt)), o.reason])));
+  return code;
+}
