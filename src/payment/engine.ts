@@ -6,7 +6,8 @@ import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { classifyAuthCode, maskAuthCode } from '../umpay/authcode.js';
 import type { CallResult, Gateway, Merchant, MicropayFields, QueryOutcome } from '../umpay/types.js';
-import { isFinal, JournalError, type EventInput, type Journal, type OrderPatch, type OrderRow, type OrderState } from '../journal/journal.js';
+import { buildRequest } from '../umpay/messages.js';
+import { isFinal, JournalError, orderNoPrefix, type EventInput, type Journal, type OrderPatch, type OrderRow, type OrderState } from '../journal/journal.js';
 import { defaultClockCheck, Halted, systemClock, wireTime, type Clock } from './clock.js';
 import { crashPoint } from './crash.js';
 
@@ -237,6 +238,10 @@ export class PaymentEngine extends EventEmitter {
     const goodsId = req.goodsId ?? this.opts.goods.goodsId;
     const goodsInfo = req.goodsInfo ?? this.opts.goods.goodsInfo;
     const orderTime = wireTime(scannedAt);
+    // Field problems (goodsInfo too long...) are found before anything is journaled or sent.
+    buildRequest('micropay', this.opts.merchant, {
+      orderTime, orderNo: `${orderNoPrefix(this.opts.deviceId)}${orderTime.slice(0, 8)}000000`, txnAmt: String(req.amountFen), orderType, authCode: req.authCode, goodsId, goodsInfo,
+    });
     const order = this.journal.createOrder({
       deviceId: this.opts.deviceId,
       date: orderTime.slice(0, 8),
@@ -611,13 +616,23 @@ export class PaymentEngine extends EventEmitter {
     };
   }
 
-  /** Customer-path call: not gated (the customer must not wait behind recovery), but counted. */
+  /**
+   * Customer-path call: not gated (the customer must not wait behind recovery), but counted. A gateway
+   * that throws (a bug) is read as "may have been sent": the money-safe reading.
+   */
   private async call<T extends CallResult>(fn: () => Promise<T>): Promise<T> {
     this.stats.requests++;
     this.stats.inFlight++;
     this.stats.maxInFlight = Math.max(this.stats.maxInFlight, this.stats.inFlight);
     try {
-      const res = await fn();
+      let res: T;
+      try {
+        res = await fn();
+      } catch (err) {
+        const cause = `gateway threw: ${(err as Error)?.message ?? String(err)}`;
+        this.log.error({ event: 'gateway-threw', err }, cause);
+        res = { call: 'queryOrder', outcome: { kind: 'UNKNOWN', cause }, request: {}, plaintext: '', delivery: 'maybe-sent', cause, elapsedMs: 0 } as unknown as T;
+      }
       this.noteRateLimit(res);
       return res;
     } finally {

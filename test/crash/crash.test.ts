@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { startSandbox, testCode, type Behaviour, type Sandbox } from '../../src/sandbox/index.js';
+import type { OrderType } from '../../src/umpay/types.js';
+import { randomCode } from './codes.js';
+import { checkInvariants, randomRun, recoverFully, runDriver } from './harness.js';
+
+interface Scenario {
+  steps: string[];
+  behaviour: Behaviour;
+  wallet: OrderType;
+  /** Final journal state expected for the order. */
+  expect: string[];
+  deliverFails?: boolean;
+}
+
+const SCENARIOS: Scenario[] = [
+  { steps: ['after-journal-before-send'], behaviour: 'paid', wallet: 'wechat', expect: ['reversed'] },
+  { steps: ['after-send-before-answer-recorded'], behaviour: 'paid', wallet: 'wechat', expect: ['reversed'] },
+  { steps: ['after-send-before-answer-recorded'], behaviour: 'paid', wallet: 'unionpay', expect: ['refunded'] },
+  { steps: ['after-send-before-answer-recorded'], behaviour: 'pending-forever', wallet: 'alipay', expect: ['reversed'] },
+  { steps: ['between-answer-and-approve'], behaviour: 'paid', wallet: 'alipay', expect: ['reversed'] },
+  { steps: ['between-answer-and-approve'], behaviour: 'paid', wallet: 'unionpay', expect: ['refunded'] },
+  { steps: ['after-approve-before-delivered'], behaviour: 'paid', wallet: 'unionpay', expect: ['refunded'] },
+  { steps: ['mid-reversal'], behaviour: 'pending-forever', wallet: 'wechat', expect: ['reversed'] },
+  { steps: ['mid-reversal'], behaviour: 'pending-forever', wallet: 'unionpay', expect: ['reversed'] },
+  { steps: ['between-answer-and-approve', 'mid-refund'], behaviour: 'paid', wallet: 'unionpay', expect: ['refunded'] },
+  { steps: ['between-answer-and-approve', 'mid-refund-query'], behaviour: 'paid', wallet: 'unionpay', expect: ['refunded'] },
+  { steps: ['mid-refund'], behaviour: 'paid', wallet: 'unionpay', expect: ['refunded'], deliverFails: true },
+  { steps: ['mid-reversal', 'mid-reversal:1'], behaviour: 'paid', wallet: 'wechat', expect: ['reversed'], deliverFails: true },
+];
+
+describe('crash harness (engine in a child process, SIGKILL, restart, sandbox ledger)', function () {
+  this.timeout(60_000);
+  let sandbox: Sandbox;
+  let dir: string;
+  before(async () => {
+    sandbox = await startSandbox();
+    dir = mkdtempSync(join(tmpdir(), 'crash-'));
+  });
+  after(async () => {
+    await sandbox.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  SCENARIOS.forEach((s, i) => {
+    it(`killed at ${s.steps.join(' then ')} (${s.behaviour}, ${s.wallet}${s.deliverFails ? ', relay fails' : ''}) → ${s.expect.join('|')}`, async () => {
+      const device = `S${i}x`;
+      const db = join(dir, `${device}.db`);
+      const code = testCode(s.behaviour, s.wallet, 7000 + i);
+      for (const [n, step] of s.steps.entries()) {
+        const run = await runDriver(sandbox, sandbox.merchantKeyPath!, { db, device, codes: n === 0 ? [code] : [], crashAt: step, deliverFails: s.deliverFails });
+        assert.equal(run.signal, 'SIGKILL', `the crash at ${step} happened (exit ${run.code}): ${run.stderr}`);
+      }
+      await recoverFully(sandbox, sandbox.merchantKeyPath!, db, device);
+      const v = checkInvariants(db, sandbox.ledger(), device);
+      assert.deepEqual(v.problems, []);
+      assert.equal(v.orders, 1);
+      const j = new Database(db, { readonly: true });
+      const state = (j.prepare('SELECT state FROM orders').get() as { state: string }).state;
+      j.close();
+      assert.ok(s.expect.includes(state), `final state ${state}`);
+    });
+  });
+
+  it('the invariant check catches a charged order left without delivery or reversal', async () => {
+    const device = 'Fail1x';
+    const db = join(dir, `${device}.db`);
+    const run = await runDriver(sandbox, sandbox.merchantKeyPath!, { db, device, codes: [testCode('paid', 'unionpay', 9901)], crashAt: 'between-answer-and-approve' });
+    assert.equal(run.signal, 'SIGKILL');
+    const v = checkInvariants(db, sandbox.ledger(), device); // no recovery
+    assert.ok(v.problems.some((p) => /left delivering/.test(p)));
+    assert.ok(v.problems.some((p) => /charged, journal says delivering/.test(p)));
+  });
+
+  it(`random kill instants: ${Number(process.env.CRASH_KILLS ?? 100)} kills, then full recovery, invariants hold`, async () => {
+    const kills = Number(process.env.CRASH_KILLS ?? 100);
+    const res = await randomRun(sandbox, sandbox.merchantKeyPath!, { kills, seed: Number(process.env.CRASH_SEED ?? 1), dir, lanes: 2 }, randomCode);
+    assert.equal(res.kills, kills);
+    for (const v of res.verdicts) assert.deepEqual(v.problems, []);
+    assert.ok(res.killedMidWork > kills / 2, `${res.killedMidWork} of ${kills} children were killed before finishing`);
+  });
+});
