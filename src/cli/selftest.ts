@@ -1,0 +1,130 @@
+// `kiosk selftest [--approve] [--no-scan] [--hold MS] [--scan-timeout S]`: each lamp, the buzzer, the
+// approve output (only with --approve: it releases a product), then "scan any code" and show what the
+// scanner read, masked. Nothing is paid. Refuses while the daemon runs: both would drive the same pins
+// and serial port.
+// Exit 0 every step done (and a scan read), 1 a device failed or no scan came, 2 bad input, 3 refused.
+import { UsageError } from './args.js';
+import { commandArgs, CommandExit, runCommand, techConfig } from './tech/context.js';
+import { EXIT, processIo, type Io } from './tech/format.js';
+import { daemonState } from './tech/probe.js';
+import { createHardware, type Hardware } from '../hardware/index.js';
+import type { Pattern } from '../hardware/indicator.js';
+import { classifyAuthCode, maskAuthCode } from '../umpay/authcode.js';
+import { createLogger } from '../log.js';
+import type { Config } from '../config/index.js';
+
+const USAGE = 'usage: kiosk selftest [--approve] [--no-scan] [--hold MS] [--scan-timeout SECONDS] [--config FILE]';
+
+export interface SelftestOptions {
+  /** Opens the devices (tests pass sim hardware they can drive). Default: createHardware(config). */
+  hardware?: (config: Config) => Promise<Hardware>;
+}
+
+/** What each step shows, as the technician should see it. */
+const STEPS: ReadonlyArray<{ pattern: Pattern; what: string }> = [
+  { pattern: 'ready', what: 'green lamp on' },
+  { pattern: 'offline', what: 'amber lamp on' },
+  { pattern: 'failure', what: 'red lamp on, one long beep' },
+  { pattern: 'success', what: 'buzzer: two short beeps (green on)' },
+];
+
+export async function main(argv: string[]): Promise<number> {
+  return run(argv, processIo);
+}
+
+export async function run(argv: readonly string[], io: Io, options: SelftestOptions = {}): Promise<number> {
+  return runCommand(io, () => selftest(argv, io, options));
+}
+
+function wholeFlag(value: string | true | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !/^[0-9]+$/.test(value)) throw new UsageError(`--${name} must be a whole number, got ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+async function selftest(argv: readonly string[], io: Io, options: SelftestOptions): Promise<number> {
+  const args = commandArgs(argv, { booleans: ['approve', 'no-scan'], values: ['hold', 'scan-timeout'] });
+  if (args.flags.help) {
+    io.out(USAGE + '\n');
+    return EXIT.OK;
+  }
+  const holdMs = wholeFlag(args.flags.hold, 'hold', 1500);
+  const scanTimeoutMs = wholeFlag(args.flags['scan-timeout'], 'scan-timeout', 30) * 1000;
+  const { config } = techConfig(args, io);
+  const daemon = daemonState(config);
+  if (daemon.running) {
+    throw new CommandExit(EXIT.REFUSED, `the daemon (pid ${daemon.pid}) is running and holds the lamps, relay and scanner; stop it first (pm2 stop kiosk / systemctl stop kiosk), then run selftest again`);
+  }
+  const log = createLogger({ level: 'warn', destination: process.stderr });
+  let hw: Hardware;
+  try {
+    hw = options.hardware ? await options.hardware(config) : await createHardware(config, { log });
+  } catch (err) {
+    throw new CommandExit(EXIT.PROBLEM, `cannot open the devices: ${(err as Error).message} (kiosk doctor checks them)`);
+  }
+  let failures = 0;
+  const hold = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+  try {
+    const warnings: string[] = [];
+    hw.indicator.on('warning', (e: Error) => warnings.push(e.message));
+    for (const step of STEPS) {
+      warnings.length = 0;
+      hw.indicator.show(step.pattern);
+      // A person watches the lamps: each step stays on for --hold.
+      await hold(holdMs);
+      const ok = warnings.length === 0 && hw.indicator.pattern === step.pattern;
+      if (!ok) failures++;
+      io.out(`${ok ? '✓' : '✗'} ${step.what}${ok ? '' : `: ${warnings.join('; ') || 'pattern not shown'}`}\n`);
+    }
+    hw.indicator.show('idle');
+    if (args.flags.approve) {
+      try {
+        await hw.approve.pulse(config.approve.pulseMs);
+        io.out(`✓ approve output pulsed for ${config.approve.pulseMs} ms (driver ${config.approve.driver}, BCM ${config.approve.pin})\n`);
+      } catch (err) {
+        failures++;
+        io.out(`✗ approve output: ${(err as Error).message}\n`);
+      }
+    } else {
+      io.out('- approve output not pulsed (it releases a product): add --approve\n');
+    }
+    if (!args.flags['no-scan']) {
+      const scan = await waitForScan(hw, scanTimeoutMs, io);
+      if (!scan) failures++;
+    }
+  } finally {
+    hw.indicator.show('idle');
+    await hw.close();
+  }
+  io.out(failures === 0 ? 'selftest passed\n' : `selftest: ${failures} step(s) failed\n`);
+  return failures === 0 ? EXIT.OK : EXIT.PROBLEM;
+}
+
+/** Waits for one scan; prints it masked (a code is a bearer token even here). */
+function waitForScan(hw: Hardware, timeoutMs: number, io: Io): Promise<boolean> {
+  return new Promise((resolve) => {
+    const scanner = hw.scanner;
+    const finish = (ok: boolean) => {
+      clearTimeout(timer);
+      scanner.off('code', onCode);
+      scanner.off('bad', onBad);
+      resolve(ok);
+    };
+    const onCode = (code: string) => {
+      const c = classifyAuthCode(code);
+      io.out(`✓ scanner read ${maskAuthCode(code)} (${code.length} digits): ${c.ok ? `a ${c.orderType} payment code` : `not a payment code: ${c.reason}`}; nothing was paid\n`);
+      finish(true);
+    };
+    const onBad = (bad: { reason: string; sample?: string }) => {
+      io.out(`✓ scanner read something that is not a code: ${bad.reason}${bad.sample ? ` (${bad.sample})` : ''}; the scanner works\n`);
+      finish(true);
+    };
+    const timer = setTimeout(() => {
+      io.out(`✗ no scan within ${Math.round(timeoutMs / 1000)} s${scanner.connected ? '' : ' (scanner not connected: kiosk doctor)'}\n`);
+      finish(false);
+    }, timeoutMs);
+    scanner.on('code', onCode);
+    scanner.on('bad', onBad);
+    io.out(`scan any code (${Math.round(timeoutMs / 1000)} s)…\n`);
+  });
+}

@@ -1,0 +1,100 @@
+// kiosk selftest with the sim drivers: lamps, buzzer, approve only with --approve, a masked scan.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { run as selftest } from '../../src/cli/selftest.js';
+import { captureIo, type Io } from '../../src/cli/tech/format.js';
+import { createHardware, SimScanner, type Hardware, SimApprove, SimIndicator } from '../../src/hardware/index.js';
+import { testCode } from '../../src/sandbox/index.js';
+import { tempKiosk, type TempKiosk } from './fixtures.js';
+
+describe('kiosk selftest', () => {
+  let k: TempKiosk;
+  before(() => {
+    k = tempKiosk({
+      extra: (raw) => {
+        raw.indicator = { driver: 'sim' };
+        raw.approve = { driver: 'sim', pulseMs: 20 };
+      },
+    });
+  });
+  after(() => k.cleanup());
+
+  /** An Io that scans `line` on the sim scanner as soon as the prompt appears (the technician's part). */
+  function scanningIo(line: string | null): { io: Io & { stdout(): string }; opened: Promise<Hardware>; hardware: (c: any) => Promise<Hardware> } {
+    const base = captureIo(k.env);
+    let hw!: Hardware;
+    let resolveOpened!: (h: Hardware) => void;
+    const opened = new Promise<Hardware>((r) => (resolveOpened = r));
+    const io = {
+      ...base,
+      out(t: string) {
+        base.out(t);
+        if (line !== null && t.startsWith('scan any code')) (hw.scanner as SimScanner).push(line);
+      },
+    };
+    return {
+      io,
+      opened,
+      hardware: async (config) => {
+        hw = await createHardware(config);
+        resolveOpened(hw);
+        return hw;
+      },
+    };
+  }
+
+  it('shows every lamp and the buzzer, skips approve without --approve, shows the scan masked; exit 0', async () => {
+    const code = testCode('paid', 'wechat');
+    const t = scanningIo(code);
+    const patterns: string[] = [];
+    void t.opened.then((hw) => hw.indicator.on('pattern', (p: { pattern: string }) => patterns.push(p.pattern)));
+    const exit = await selftest(['--hold', '0'], t.io, { hardware: t.hardware });
+    const out = t.io.stdout();
+    assert.equal(exit, 0, out);
+    assert.match(out, /✓ green lamp on\n✓ amber lamp on\n✓ red lamp on, one long beep\n✓ buzzer: two short beeps/);
+    assert.match(out, /- approve output not pulsed/);
+    assert.match(out, new RegExp(`✓ scanner read wechat…${code.slice(-4)} \\(18 digits\\): a wechat payment code; nothing was paid`));
+    assert.ok(!out.includes(code.slice(0, 8)) && !out.includes(code), 'never the code itself');
+    const hw = await t.opened;
+    assert.equal((hw.approve as SimApprove).pulses.length, 0);
+    assert.ok(hw.indicator instanceof SimIndicator);
+    assert.deepEqual(patterns.slice(0, 4), ['ready', 'offline', 'failure', 'success']);
+  });
+
+  it('pulses the approve output with --approve', async () => {
+    const t = scanningIo(null);
+    assert.equal(await selftest(['--hold', '0', '--approve', '--no-scan'], t.io, { hardware: t.hardware }), 0);
+    const hw = await t.opened;
+    assert.equal((hw.approve as SimApprove).pulses.length, 1);
+    assert.match(t.io.stdout(), /✓ approve output pulsed for 20 ms/);
+  });
+
+  it('a non-code scan still proves the scanner; no scan within the timeout fails with exit 1', async () => {
+    const t = scanningIo('hello');
+    assert.equal(await selftest(['--hold', '0'], t.io, { hardware: t.hardware }), 0);
+    assert.match(t.io.stdout(), /✓ scanner read something that is not a code/);
+    const silent = scanningIo(null);
+    assert.equal(await selftest(['--hold', '0', '--scan-timeout', '0'], silent.io, { hardware: silent.hardware }), 1);
+    assert.match(silent.io.stdout(), /✗ no scan within 0 s/);
+  });
+
+  it('refuses while the daemon runs (exit 3) without opening any device', async () => {
+    writeFileSync(join(k.dir, 'data/kiosk.lock'), `${process.pid}\n`);
+    try {
+      const io = captureIo(k.env);
+      let opened = false;
+      const exit = await selftest(['--hold', '0'], io, {
+        hardware: async () => {
+          opened = true;
+          throw new Error('must not open');
+        },
+      });
+      assert.equal(exit, 3);
+      assert.match(io.stderr(), /daemon \(pid \d+\) is running and holds the lamps/);
+      assert.equal(opened, false);
+    } finally {
+      writeFileSync(join(k.dir, 'data/kiosk.lock'), '999999\n');
+    }
+  });
+});
