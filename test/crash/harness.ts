@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Sandbox } from '../../src/sandbox/index.js';
+import { seededRandom, type Sandbox } from '../../src/sandbox/index.js';
 import type { LedgerSnapshot } from '../../src/sandbox/ledger.js';
 
 const DRIVER = join(dirname(fileURLToPath(import.meta.url)), 'driver.js');
@@ -142,17 +142,8 @@ export function checkInvariants(dbFile: string, ledger: LedgerSnapshot, device: 
   }
 }
 
-/** A deterministic generator (mulberry32) so a failing random run can be replayed with its seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic, so a failing random run can be replayed with its seed. */
+export const rng = seededRandom;
 
 export interface RandomRunOptions {
   kills: number;
