@@ -62,7 +62,7 @@ export function table(head: readonly string[], rows: readonly (readonly Cell[])[
       .map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
       .join('  ')
       .trimEnd();
-  const out = [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...text.map(line)];
+  const out = [head.map((h, i) => (numeric[i] ? h.padStart(widths[i]!) : h.padEnd(widths[i]!))).join('  ').trimEnd(), widths.map((w) => '-'.repeat(w)).join('  '), ...text.map(line)];
   if (rows.length === 0) out.push('(none)');
   return out.join('\n') + '\n';
 }
