@@ -8,7 +8,7 @@ import { openJournal, type Journal } from '../journal/journal.js';
 import { loadPrivateKey, loadPublicKey } from '../umpay/keys.js';
 import { HttpGateway } from '../umpay/client.js';
 import { PaymentEngine } from '../payment/engine.js';
-import { createHardware, type Hardware } from '../hardware/index.js';
+import { createHardware, type Hardware, type HardwareDeps } from '../hardware/index.js';
 import { Interaction, type InteractionTiming, type Pricing } from './interaction.js';
 import { acquireLock, type InstanceLock } from './lock.js';
 import type { Pattern } from './ports.js';
@@ -19,6 +19,39 @@ export interface DaemonOptions {
   timing?: Partial<InteractionTiming>;
   /** Written with the pid once ready ($KIOSK_READY_FILE): lets scripts and tests wait without parsing logs. */
   readyFile?: string;
+  /** Test and bench hooks for the hardware (e.g. a serialport binding). */
+  hardwareDeps?: Omit<HardwareDeps, 'log'>;
+}
+
+/** The gateway client as the config describes it (also for tools that talk to the platform). */
+export function gatewayFromConfig(config: Config, log: Logger): HttpGateway {
+  return new HttpGateway({
+    baseUrl: config.gateway.baseUrl,
+    merchant: { acqSpId: config.merchant.acqSpId, acqMerId: config.merchant.acqMerId },
+    privateKey: loadPrivateKey(config.merchant.privateKey),
+    platformKey: loadPublicKey(config.gateway.platformCert),
+    connectTimeoutMs: config.gateway.connectTimeoutMs,
+    timeoutMs: config.gateway.timeoutMs,
+    log,
+  });
+}
+
+/** The payment engine as the config describes it. */
+export function engineFromConfig(config: Config, journal: Journal, gateway: HttpGateway, log: Logger): PaymentEngine {
+  return new PaymentEngine({
+    journal,
+    gateway,
+    merchant: { acqSpId: config.merchant.acqSpId, acqMerId: config.merchant.acqMerId },
+    deviceId: config.deviceId,
+    goods: { goodsId: config.merchant.goodsId, goodsInfo: config.merchant.goodsInfo },
+    timing: {
+      customerWindowMs: config.payment.customerWindowMs,
+      queryIntervalMs: config.payment.queryIntervalMs,
+      codeValidityMs: config.payment.codeValidityMs,
+      concurrency: config.payment.recoveryConcurrency,
+    },
+    log,
+  });
 }
 
 /** The config's pricing section as the interaction takes it. */
@@ -62,33 +95,12 @@ export class Daemon {
     try {
       const journal = openJournal(config.journal.path);
       undo.push(() => journal.close());
-      const gateway = new HttpGateway({
-        baseUrl: config.gateway.baseUrl,
-        merchant: { acqSpId: config.merchant.acqSpId, acqMerId: config.merchant.acqMerId },
-        privateKey: loadPrivateKey(config.merchant.privateKey),
-        platformKey: loadPublicKey(config.gateway.platformCert),
-        connectTimeoutMs: config.gateway.connectTimeoutMs,
-        timeoutMs: config.gateway.timeoutMs,
-        log,
-      });
+      const gateway = gatewayFromConfig(config, log);
       undo.push(() => gateway.close());
-      const engine = new PaymentEngine({
-        journal,
-        gateway,
-        merchant: { acqSpId: config.merchant.acqSpId, acqMerId: config.merchant.acqMerId },
-        deviceId: config.deviceId,
-        goods: { goodsId: config.merchant.goodsId, goodsInfo: config.merchant.goodsInfo },
-        timing: {
-          customerWindowMs: config.payment.customerWindowMs,
-          queryIntervalMs: config.payment.queryIntervalMs,
-          codeValidityMs: config.payment.codeValidityMs,
-          concurrency: config.payment.recoveryConcurrency,
-        },
-        log,
-      });
+      const engine = engineFromConfig(config, journal, gateway, log);
       undo.push(() => engine.stop(0));
       engine.on('attention', (a: { orderNo: string; reason: string }) => log.warn({ event: 'attention', ...a }, 'order needs attention'));
-      const hardware = await createHardware(config, { log });
+      const hardware = await createHardware(config, { log, ...options.hardwareDeps });
       undo.push(() => hardware.close());
       const interaction = new Interaction({
         pricing: pricingOf(config),
