@@ -11,7 +11,11 @@ import { PaymentEngine } from '../payment/engine.js';
 import { createHardware, type Hardware, type HardwareDeps } from '../hardware/index.js';
 import { Interaction, type InteractionTiming, type Pricing } from './interaction.js';
 import { acquireLock, type InstanceLock } from './lock.js';
+import { startControlServer, type ControlServer, type DaemonStatus, type ReconcileSummary } from '../cli/tech/control.js';
 import type { Pattern } from './ports.js';
+
+/** How long `kiosk reconcile` waits for the orders before answering with what is left. */
+const RECONCILE_WAIT_MS = 60_000;
 
 export interface DaemonOptions {
   log: Logger;
@@ -64,6 +68,8 @@ export function pricingOf(config: Config): Pricing {
 
 export class Daemon {
   private stopping: Promise<void> | undefined;
+  private control: ControlServer | undefined;
+  readonly startedAt = new Date().toISOString();
   private constructor(
     readonly config: Config,
     readonly log: Logger,
@@ -113,6 +119,12 @@ export class Daemon {
       const d = new Daemon(config, log, lock, journal, gateway, engine, hardware, interaction);
       d.wire();
       await engine.start();
+      // `kiosk status` and `kiosk reconcile` talk to this; without it they still work from the journal.
+      const control = await startControlServer(config.daemon.controlSocket, { status: () => d.status(), reconcile: () => d.reconcile() }, (err) =>
+        log.warn({ event: 'control-error', err }, 'control socket error'),
+      );
+      d.control = control;
+      undo.push(() => control.close());
       log.info({ event: 'ready', deviceId: config.deviceId, pricing: config.pricing.mode, journal: config.journal.path, scanner: config.scanner.driver }, 'ready');
       if (options.readyFile) writeFileSync(options.readyFile, `${process.pid}\n`);
       process.send?.('ready');
@@ -139,6 +151,42 @@ export class Daemon {
     });
     if (!scanner.connected) kiosk.scannerConnected(false);
     keypad?.on('key', (key: string) => kiosk.key(key));
+  }
+
+  /** What only the running process knows, for `kiosk status`. */
+  status(): DaemonStatus {
+    const s = this.hardware.scanner;
+    return {
+      pid: process.pid,
+      startedAt: this.startedAt,
+      scanner: { connected: s.connected, device: this.config.scanner.driver === 'serial' ? this.config.scanner.path : this.config.scanner.driver },
+      interaction: this.interaction.state.name,
+      background: this.engine.pending,
+    };
+  }
+
+  /**
+   * `kiosk reconcile`: every unfinished order not already being worked on is picked up now; answers when
+   * the engine is idle, only orders needing a person are left, or after RECONCILE_WAIT_MS.
+   */
+  async reconcile(): Promise<ReconcileSummary> {
+    const started = this.journal.unfinished().length;
+    await this.engine.start();
+    const settled = () => this.journal.unfinished().every((o) => o.state === 'attention');
+    if (!settled()) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.engine.off('transition', check);
+          resolve();
+        };
+        const check = () => settled() && done();
+        const timer = setTimeout(done, RECONCILE_WAIT_MS);
+        timer.unref();
+        this.engine.on('transition', check);
+      });
+    }
+    return { started, remaining: this.journal.unfinished().length };
   }
 
   /**
@@ -171,6 +219,7 @@ export class Daemon {
     const finished = await Promise.race([step('engine', () => this.engine.stop(Math.max(0, graceMs - 500))).then(() => 'done' as const), overtime]);
     if (finished === 'overtime') this.log.warn({ event: 'stop-overtime', graceMs }, 'engine did not stop within the grace time; recovery will finish its work at the next start');
     clearTimeout(timer);
+    if (this.control) await step('control', () => this.control!.close());
     await step('hardware', () => this.hardware.close());
     await step('gateway', () => this.gateway.close());
     if (finished === 'done') await step('journal', () => this.journal.close());

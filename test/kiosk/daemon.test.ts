@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { openJournal } from '../../src/journal/journal.js';
 import { testCode } from '../../src/sandbox/codes.js';
 import { classifyAuthCode } from '../../src/umpay/authcode.js';
+import { join } from 'node:path';
+import { controlRequest, type DaemonStatus, type ReconcileSummary } from '../../src/cli/tech/control.js';
 import { PtyPair } from '../hardware/pty.js';
 import { DaemonFixture, spawnDaemon, type DaemonProcess } from './daemon-helpers.js';
 
@@ -102,6 +104,15 @@ describe('kiosk daemon end to end (real pty, sandbox over HTTP)', function () {
       journal.close();
     }
     assert.ok(!daemon.lines.some((l) => JSON.stringify(l).includes(code)), 'the payment code never appears in the log');
+  });
+
+  it('answers kiosk status and kiosk reconcile on its control socket', async () => {
+    const socket = join(fx.dir, 'kiosk.sock');
+    const status = await controlRequest<DaemonStatus>(socket, 'status');
+    assert.equal(status.pid, daemon.proc.pid);
+    assert.deepEqual(status.scanner, { connected: true, device: pty.device });
+    const summary = await controlRequest<ReconcileSummary>(socket, 'reconcile');
+    assert.deepEqual(summary, { started: 0, remaining: 0 });
   });
 
   it('refuses a second daemon on the same journal with a clear message (exit 75)', async () => {
