@@ -56,7 +56,7 @@ export function runPanel(demo: Demo, io: PanelIo): Promise<void> {
   const { interaction, engine, journal, hardware } = demo.daemon;
   const tty = Boolean(io.input.isTTY);
   const fixed = demo.config.pricing.mode === 'fixed';
-  let pattern: Pattern = 'idle';
+  let pattern: Pattern = hardware.indicator.pattern ?? 'idle';
   let orderNo: string | undefined;
   let buzz = '';
   let vend = '';
@@ -105,7 +105,8 @@ export function runPanel(demo: Demo, io: PanelIo): Promise<void> {
       '',
       message,
     ];
-    io.output.write(`${ESC}H${ESC}2J` + lines.join('\n') + '\n');
+    // Home, overwrite each line and clear its rest, clear below: no full-screen clear, no flicker.
+    io.output.write(`${ESC}H` + lines.map((l) => `${l}${ESC}K`).join('\n') + `\n${ESC}J`);
   };
 
   const say = (text: string) => {
@@ -274,7 +275,10 @@ export function runPanel(demo: Demo, io: PanelIo): Promise<void> {
         }
       }
     };
-    if (tty) io.input.setRawMode?.(true);
+    if (tty) {
+      io.input.setRawMode?.(true);
+      io.output.write(`${ESC}2J`);
+    }
     io.input.on('data', onData);
     io.input.once('end', finish);
     io.input.resume();
