@@ -17,11 +17,9 @@ const merchant = { acqSpId: 'Y471790403', acqMerId: '41509208' };
 const TIMING = { ...CRASH_TIMING, customerWindowMs: 150, queryIntervalMs: 25 };
 const CASES: Array<[Behaviour, OrderType]> = [
   ['paid', 'wechat'],
-  ['paid', 'unionpay'],
   ['pending-then-paid', 'unionpay'],
   ['pending-forever', 'alipay'],
   ['answer-lost', 'unionpay'],
-  ['answer-lost', 'wechat'],
   ['insufficient-balance', 'wechat'],
 ];
 
