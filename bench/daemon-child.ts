@@ -1,0 +1,47 @@
+// The real daemon (Daemon.start, the same wiring as `kiosk run`) in a child process, for the memory
+// benchmark and the soak: the parent measures this process alone (RSS) and can SIGKILL it.
+// Differences from `kiosk run`, all in memory: with BENCH_FAST=1 the customer window, query interval and
+// result displays are shortened (below what an operator may configure) so thousands of customers fit in
+// minutes; results are reported over IPC so the parent need not parse log lines.
+// IPC in:  {type:'scan', line} (sim scanner only), {type:'mem'} → {type:'mem', rss, heapUsed} after a GC.
+// IPC out: 'ready' (from Daemon.start), {type:'payment', kind, orderNo}, {type:'state', name}.
+import { createLogger } from '../src/log.js';
+import { loadConfig } from '../src/config/index.js';
+import { Daemon } from '../src/kiosk/daemon.js';
+
+const file = process.argv[2];
+if (!file || !process.send) {
+  process.stderr.write('usage: node --expose-gc dist/bench/daemon-child.js CONFIG (forked, with an IPC channel)\n');
+  process.exit(2);
+}
+const send = (m: unknown) => process.connected && process.send!(m);
+const config = loadConfig(file);
+const fast = process.env.BENCH_FAST === '1';
+if (fast) {
+  config.payment.customerWindowMs = Number(process.env.BENCH_WINDOW_MS ?? 400);
+  config.payment.queryIntervalMs = Number(process.env.BENCH_QUERY_MS ?? 40);
+}
+const log = createLogger({ level: config.log.level });
+const keepAlive = setInterval(() => undefined, 1 << 30);
+const daemon = await Daemon.start(config, { log, timing: fast ? { signalMs: 5, resultMs: 1 } : {} });
+daemon.interaction.on('payment', (r: { result: { kind: string; orderNo?: string } }) => send({ type: 'payment', kind: r.result.kind, orderNo: r.result.orderNo }));
+daemon.interaction.on('state', (s: { name: string }) => send({ type: 'state', name: s.name }));
+process.on('message', (m: { type: string; line?: string }) => {
+  if (m.type === 'scan') (daemon.hardware.scanner as unknown as { push(l: string): void }).push(m.line!);
+  else if (m.type === 'mem') {
+    (globalThis as { gc?: () => void }).gc?.();
+    const u = process.memoryUsage();
+    send({ type: 'mem', rss: u.rss, heapUsed: u.heapUsed });
+  }
+});
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  await daemon.stop('signal');
+  clearInterval(keepAlive);
+  process.exit(0);
+};
+process.on('SIGTERM', () => void stop());
+process.on('SIGINT', () => void stop());
+process.on('disconnect', () => void stop());
