@@ -1,0 +1,464 @@
+// Is the payment platform reachable? The link monitor keeps a cheap, signed liveness check of the gateway
+// (a queryOrder: any answer whose signature verifies, even "no such order", proves the whole path works)
+// and folds in the results of real calls, so it only probes when nothing else has said anything lately.
+// States with hysteresis: one failure makes `online` → `degraded`, a few in a row → `offline`; coming back
+// takes a few successes in a row. Each change is emitted (and logged) once, never once per probe.
+//
+// LinkGateway puts the monitor in front of the engine's gateway: every result is evidence, and while the
+// link is offline the background calls (reversals, refunds, refund queries) wait in a queue instead of
+// burning their retry budget; they resume by themselves when the link is back, oldest order first.
+import { EventEmitter } from 'node:events';
+import type { Logger } from '../log.js';
+import { silentLogger } from '../log.js';
+import type { CallName, CallResult, CancelOrderFields, CloseOrderFields, Gateway, MicropayFields, QueryOrderFields, RefundFields, RefundQueryFields } from '../umpay/types.js';
+import { Halted, systemClock, type Clock } from './clock.js';
+
+export type LinkState = 'online' | 'degraded' | 'offline';
+export const LINK_STATES: readonly LinkState[] = ['online', 'degraded', 'offline'];
+
+export interface LinkChange {
+  from: LinkState;
+  to: LinkState;
+  /** ms since the epoch (the monitor's clock). */
+  at: number;
+  /** The evidence that tipped it (e.g. "probe: ECONNREFUSED", "cancelOrder answered"). */
+  cause: string;
+}
+
+export interface LinkTiming {
+  /** Probe pace while online and nothing else proved the link (real calls postpone the probe). */
+  onlineProbeMs: number;
+  /** Probe pace while degraded (deciding quickly which way it goes). */
+  degradedProbeMs: number;
+  /** Probe pace while offline. */
+  offlineProbeMs: number;
+  /** Consecutive failures (burst-coalesced) that make the link offline. */
+  failuresToOffline: number;
+  /** Consecutive successes (burst-coalesced) that make it online again. */
+  successesToOnline: number;
+  /** Evidence of the same kind within this time of the last counted one is one observation (a burst of
+   *  four refused reversals is one fact, not four). */
+  coalesceMs: number;
+}
+
+export const DEFAULT_LINK_TIMING: LinkTiming = {
+  onlineProbeMs: 30_000,
+  degradedProbeMs: 5_000,
+  offlineProbeMs: 5_000,
+  failuresToOffline: 3,
+  successesToOnline: 2,
+  coalesceMs: 1_000,
+};
+
+export interface LinkMonitorOptions {
+  /** The liveness check: one cheap signed call (the daemon: queryOrder of the last known order). */
+  probe: () => Promise<CallResult>;
+  clock?: Clock;
+  log?: Logger;
+  timing?: Partial<LinkTiming>;
+  /** Assumed until the first evidence. Default 'online' (the kiosk is usable at once; the first probe runs at start). */
+  initial?: LinkState;
+}
+
+export interface LinkSnapshot {
+  state: LinkState;
+  /** ISO time of the last change (or of start). */
+  since: string;
+  lastOkAt: string | null;
+  lastFailureAt: string | null;
+  lastFailure: string | null;
+  probes: number;
+  changes: number;
+}
+
+/**
+ * Whether a call result proves the link. Proven: an answer whose signature verified (whatever it says,
+ * a rate-limit `37` included). Against: no connection, no answer, an HTTP error page, a body that does
+ * not parse or verify. A gateway that does not report signatures (a test double) counts an answered,
+ * classified outcome as proof.
+ */
+export function linkEvidence(res: CallResult): { ok: boolean; cause: string } {
+  const out = res.outcome as { kind: string; rateLimited?: boolean; cause?: string; code?: string };
+  if (res.delivery === 'answered' && res.signatureValid === true) return { ok: true, cause: `${res.call} answered (signed)` };
+  if (res.delivery === 'answered' && res.signatureValid === undefined && (out.kind !== 'UNKNOWN' || out.rateLimited)) return { ok: true, cause: `${res.call} answered` };
+  const why = res.cause ?? out.cause ?? (res.httpStatus !== undefined ? `HTTP ${res.httpStatus}` : 'no verified answer');
+  return { ok: false, cause: `${res.call}: ${res.signatureValid === false ? 'signature does not verify' : why} (${res.delivery})` };
+}
+
+/**
+ * Events: 'change' (LinkChange) once per state change; 'evidence' ({ok, cause, source}) for every
+ * observation (tests, the demo panel).
+ */
+export class LinkMonitor extends EventEmitter {
+  readonly timing: LinkTiming;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly probeFn: () => Promise<CallResult>;
+  private st: LinkState;
+  private sinceMs: number;
+  private failures = 0;
+  private successes = 0;
+  private lastCountedFail = -Infinity;
+  private lastCountedOk = -Infinity;
+  private lastEvidenceAt = -Infinity;
+  private lastOkAt: number | null = null;
+  private lastFailureAt: number | null = null;
+  private lastFailure: string | null = null;
+  private probes = 0;
+  private changes = 0;
+  private running = false;
+  private probing: Promise<void> | null = null;
+  private nap: AbortController | null = null;
+  private loopDone: Promise<void> | null = null;
+
+  constructor(opts: LinkMonitorOptions) {
+    super();
+    this.timing = { ...DEFAULT_LINK_TIMING, ...opts.timing };
+    this.clock = opts.clock ?? systemClock;
+    this.log = opts.log ?? silentLogger;
+    this.probeFn = opts.probe;
+    this.st = opts.initial ?? 'online';
+    this.sinceMs = this.clock.now();
+  }
+
+  get state(): LinkState {
+    return this.st;
+  }
+
+  get offline(): boolean {
+    return this.st === 'offline';
+  }
+
+  /** ms since the epoch of the last change. */
+  get since(): number {
+    return this.sinceMs;
+  }
+
+  snapshot(): LinkSnapshot {
+    const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+    return {
+      state: this.st,
+      since: new Date(this.sinceMs).toISOString(),
+      lastOkAt: iso(this.lastOkAt),
+      lastFailureAt: iso(this.lastFailureAt),
+      lastFailure: this.lastFailure,
+      probes: this.probes,
+      changes: this.changes,
+    };
+  }
+
+  /** Starts probing: the first probe at once, then at the pace of the state. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loopDone = this.loop();
+  }
+
+  /** Stops probing; a probe in flight finishes (its result is still recorded). */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.nap?.abort();
+    await this.loopDone;
+  }
+
+  /** Passive evidence from a real call (LinkGateway feeds every result here). */
+  record(res: CallResult, source = 'call'): void {
+    const e = linkEvidence(res);
+    this.observe(e.ok, e.cause, source);
+  }
+
+  /** One observation: the link worked (`ok`) or did not, and why. */
+  observe(ok: boolean, cause: string, source = 'call'): void {
+    const now = this.clock.now();
+    this.lastEvidenceAt = now;
+    if (ok) {
+      this.lastOkAt = now;
+      this.failures = 0;
+      this.lastCountedFail = -Infinity;
+      if (this.successes === 0 || now - this.lastCountedOk >= this.timing.coalesceMs) {
+        this.successes++;
+        this.lastCountedOk = now;
+      }
+    } else {
+      this.lastFailureAt = now;
+      this.lastFailure = cause;
+      this.successes = 0;
+      this.lastCountedOk = -Infinity;
+      if (this.failures === 0 || now - this.lastCountedFail >= this.timing.coalesceMs) {
+        this.failures++;
+        this.lastCountedFail = now;
+      }
+    }
+    this.emit('evidence', { ok, cause, source });
+    const next = this.decide(ok);
+    if (next !== this.st) this.change(next, `${source}: ${cause}`);
+    else if (this.st !== 'online') this.replan(); // the pace may differ now (or the probe is no longer needed yet)
+  }
+
+  /** Probes now (unless one is in flight) and resolves when its result is recorded. */
+  probeNow(): Promise<void> {
+    if (this.probing) return this.probing;
+    this.probes++;
+    this.probing = (async () => {
+      try {
+        const res = await this.probeFn();
+        this.record(res, 'probe');
+      } catch (err) {
+        this.observe(false, `probe threw: ${(err as Error)?.message ?? String(err)}`, 'probe');
+      } finally {
+        this.probing = null;
+      }
+    })();
+    return this.probing;
+  }
+
+  /** Resolves once the link is online (at once if it is); rejects with Halted when `signal` aborts. */
+  whenOnline(signal?: AbortSignal): Promise<void> {
+    if (this.st === 'online') return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(new Halted());
+      const onChange = (c: LinkChange): void => {
+        if (c.to !== 'online') return;
+        cleanup();
+        resolve();
+      };
+      const onAbort = (): void => {
+        cleanup();
+        reject(new Halted());
+      };
+      const cleanup = (): void => {
+        this.off('change', onChange);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      this.on('change', onChange);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  private decide(ok: boolean): LinkState {
+    const t = this.timing;
+    switch (this.st) {
+      case 'online':
+        if (ok) return 'online';
+        return this.failures >= t.failuresToOffline ? 'offline' : 'degraded';
+      case 'degraded':
+        if (ok) return this.successes >= t.successesToOnline ? 'online' : 'degraded';
+        return this.failures >= t.failuresToOffline ? 'offline' : 'degraded';
+      case 'offline':
+        if (!ok) return 'offline';
+        return this.successes >= t.successesToOnline ? 'online' : 'degraded';
+    }
+  }
+
+  private change(to: LinkState, cause: string): void {
+    const from = this.st;
+    const at = this.clock.now();
+    const heldMs = at - this.sinceMs;
+    this.st = to;
+    this.sinceMs = at;
+    this.changes++;
+    const line = { event: 'link', from, to, cause, afterMs: heldMs };
+    const msg = `payment platform link ${from} → ${to} (${cause})`;
+    if (to === 'offline') this.log.warn(line, msg);
+    else this.log.info(line, msg);
+    this.emit('change', { from, to, at, cause } satisfies LinkChange);
+    this.replan();
+  }
+
+  private intervalMs(): number {
+    return this.st === 'online' ? this.timing.onlineProbeMs : this.st === 'degraded' ? this.timing.degradedProbeMs : this.timing.offlineProbeMs;
+  }
+
+  /** Wakes the loop so that it computes the next probe time again. */
+  private replan(): void {
+    this.nap?.abort();
+  }
+
+  private async loop(): Promise<void> {
+    let first = true;
+    while (this.running) {
+      // The first probe at once; then one interval after the last evidence of any kind.
+      const due = first ? this.clock.now() : this.lastEvidenceAt + this.intervalMs();
+      const wait = due - this.clock.now();
+      if (wait > 0) {
+        const nap = new AbortController();
+        this.nap = nap;
+        try {
+          await this.clock.sleep(wait, nap.signal);
+        } catch (err) {
+          if (!(err instanceof Halted)) throw err;
+        } finally {
+          if (this.nap === nap) this.nap = null;
+        }
+        continue;
+      }
+      first = false;
+      await this.probeNow();
+    }
+  }
+}
+
+/** The calls that only background work makes: they wait while the link is offline. */
+const HELD_CALLS: ReadonlySet<CallName> = new Set(['cancelOrder', 'closeOrder', 'refund', 'refundQuery']);
+
+interface Waiter {
+  orderNo: string;
+  rank: number | string;
+  arrived: number;
+  n: number;
+  call: CallName;
+  release: (go: boolean) => void;
+}
+
+export interface LinkGatewayOptions {
+  /** Sort key of an order, oldest first (the daemon: the journal sequence). Default: the order number. */
+  rank?: (orderNo: string) => number | string | undefined;
+  /** Spacing between held calls when they resume (they were paced before they were held). */
+  resumeSpacingMs?: number;
+  clock?: Clock;
+  log?: Logger;
+}
+
+/** The order a background call is about: refunds name the original order; a refund serial is orderNo+R<n>. */
+function orderOf(call: CallName, fields: Record<string, unknown>): string {
+  if (call === 'refund') return String(fields.origOrderNo ?? '');
+  const no = String(fields.orderNo ?? '');
+  return call === 'refundQuery' ? no.replace(/R\d+$/, '') : no;
+}
+
+function compareRank(a: Waiter, b: Waiter): number {
+  if (typeof a.rank === 'number' && typeof b.rank === 'number') return a.rank - b.rank || a.n - b.n;
+  const x = String(a.rank);
+  const y = String(b.rank);
+  // Order numbers end in a zero-padded sequence: shorter first, then text order.
+  return x.length - y.length || (x < y ? -1 : x > y ? 1 : 0) || a.n - b.n;
+}
+
+/**
+ * The engine's gateway, watched by a LinkMonitor. micropay and queryOrder always go through (the customer
+ * path must try for real; an unsent micropay is retried by the engine while the code is valid). cancelOrder,
+ * closeOrder, refund and refundQuery wait while the link is offline: the order stays as the journal has it,
+ * and when the link is online again the waiting calls go out one at a time, oldest order first.
+ */
+export class LinkGateway implements Gateway {
+  private readonly queue: Waiter[] = [];
+  private arrivals = 0;
+  private draining = false;
+  private closed = false;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly spacingMs: number;
+  private readonly onChange = (c: LinkChange): void => {
+    if (c.to === 'online') void this.drain();
+  };
+
+  constructor(
+    readonly inner: Gateway,
+    readonly link: LinkMonitor,
+    private readonly opts: LinkGatewayOptions = {},
+  ) {
+    this.clock = opts.clock ?? systemClock;
+    this.log = opts.log ?? silentLogger;
+    this.spacingMs = opts.resumeSpacingMs ?? 200;
+    link.on('change', this.onChange);
+  }
+
+  /** Background calls waiting for the link, and since when the oldest waits (ms since the epoch). */
+  get waiting(): { count: number; oldestSince: number | null; orders: string[] } {
+    const orders = [...new Set(this.queue.map((w) => w.orderNo))];
+    return { count: orders.length, oldestSince: this.queue.length ? Math.min(...this.queue.map((w) => w.arrived)) : null, orders };
+  }
+
+  /** Releases every waiting call as "not sent" (the engine is stopping: the journal keeps the work). */
+  close(): void {
+    this.closed = true;
+    this.link.off('change', this.onChange);
+    for (const w of this.queue.splice(0)) w.release(false);
+  }
+
+  micropay(fields: MicropayFields): Promise<CallResult<'micropay'>> {
+    return this.run('micropay', fields, () => this.inner.micropay(fields));
+  }
+  queryOrder(fields: QueryOrderFields): Promise<CallResult<'queryOrder'>> {
+    return this.run('queryOrder', fields, () => this.inner.queryOrder(fields));
+  }
+  cancelOrder(fields: CancelOrderFields): Promise<CallResult<'cancelOrder'>> {
+    return this.run('cancelOrder', fields, () => this.inner.cancelOrder(fields));
+  }
+  closeOrder(fields: CloseOrderFields): Promise<CallResult<'closeOrder'>> {
+    return this.run('closeOrder', fields, () => this.inner.closeOrder(fields));
+  }
+  refund(fields: RefundFields): Promise<CallResult<'refund'>> {
+    return this.run('refund', fields, () => this.inner.refund(fields));
+  }
+  refundQuery(fields: RefundQueryFields): Promise<CallResult<'refundQuery'>> {
+    return this.run('refundQuery', fields, () => this.inner.refundQuery(fields));
+  }
+
+  private async run<C extends CallName>(call: C, fields: object, send: () => Promise<CallResult<C>>): Promise<CallResult<C>> {
+    if (HELD_CALLS.has(call) && this.link.offline && !this.closed) {
+      const go = await this.hold(call, orderOf(call, fields as Record<string, unknown>));
+      if (!go) {
+        const cause = 'link offline; not sent (kiosk stopping)';
+        return { call, outcome: { kind: 'UNKNOWN', cause }, request: {}, plaintext: '', delivery: 'not-sent', cause, elapsedMs: 0 } as unknown as CallResult<C>;
+      }
+    }
+    let res: CallResult<C>;
+    try {
+      res = await send();
+    } catch (err) {
+      this.link.observe(false, `${call} threw: ${(err as Error)?.message ?? String(err)}`);
+      throw err;
+    }
+    this.link.record(res, call);
+    return res;
+  }
+
+  private hold(call: CallName, orderNo: string): Promise<boolean> {
+    return new Promise((release) => {
+      const rank = this.opts.rank?.(orderNo) ?? orderNo;
+      this.queue.push({ orderNo, rank, arrived: this.clock.now(), n: this.arrivals++, call, release });
+      this.log.info({ event: 'link-wait', call, orderNo, waiting: this.queue.length }, `${call} ${orderNo} waits for the link`);
+    });
+  }
+
+  /** Lets the waiting calls go, oldest order first, one per spacing, while the link stays online. */
+  private async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      if (this.queue.length) this.log.info({ event: 'link-resume', waiting: this.queue.length }, `link back: resuming ${this.queue.length} waiting call(s), oldest first`);
+      while (this.queue.length && !this.closed && this.link.state === 'online') {
+        this.queue.sort(compareRank);
+        this.queue.shift()!.release(true);
+        if (this.queue.length && this.spacingMs > 0) await this.clock.sleep(this.spacingMs);
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+}
+
+/** What `kiosk status` shows about the link and the work waiting for it (the daemon's control answer). */
+export interface LinkStatus {
+  link: { state: LinkState; since: string; lastOkAt: string | null; lastFailure: string | null };
+  /** Unfinished orders (waiting for the link or the platform), and the oldest one's creation time. */
+  waiting: { count: number; since: string | null; heldCalls: number };
+}
+
+export function linkStatus(link: LinkMonitor, journal: { unfinishedSummary(): { count: number; oldestCreatedAt: string | null } }, gateway?: LinkGateway): LinkStatus {
+  const s = link.snapshot();
+  const u = journal.unfinishedSummary();
+  return {
+    link: { state: s.state, since: s.since, lastOkAt: s.lastOkAt, lastFailure: s.lastFailure },
+    waiting: { count: u.count, since: u.oldestCreatedAt, heldCalls: gateway?.waiting.count ?? 0 },
+  };
+}
+
+/** The indicator side: the kiosk's resting pattern is 'offline' exactly while the link is offline. */
+export function bindIndicator(link: LinkMonitor, kiosk: { linkOnline(online: boolean): void }): () => void {
+  const onChange = (c: LinkChange): void => kiosk.linkOnline(c.to !== 'offline');
+  kiosk.linkOnline(!link.offline);
+  link.on('change', onChange);
+  return () => link.off('change', onChange);
+}
