@@ -4,7 +4,9 @@
 import { writeFileSync } from 'node:fs';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../log.js';
-import { openJournal, type Journal } from '../journal/journal.js';
+import { openJournal, orderNoPrefix, type Journal } from '../journal/journal.js';
+import { bindIndicator, LinkGateway, LinkMonitor, linkStatus } from '../payment/link.js';
+import type { Gateway } from '../umpay/types.js';
 import { loadPrivateKey, loadPublicKey } from '../umpay/keys.js';
 import { HttpGateway } from '../umpay/client.js';
 import { PaymentEngine } from '../payment/engine.js';
@@ -41,7 +43,7 @@ export function gatewayFromConfig(config: Config, log: Logger): HttpGateway {
 }
 
 /** The payment engine as the config describes it. */
-export function engineFromConfig(config: Config, journal: Journal, gateway: HttpGateway, log: Logger): PaymentEngine {
+export function engineFromConfig(config: Config, journal: Journal, gateway: Gateway, log: Logger): PaymentEngine {
   return new PaymentEngine({
     journal,
     gateway,
@@ -75,10 +77,12 @@ export class Daemon {
     readonly log: Logger,
     private readonly lock: InstanceLock,
     readonly journal: Journal,
-    private readonly gateway: HttpGateway,
+    private readonly http: HttpGateway,
     readonly engine: PaymentEngine,
     readonly hardware: Hardware,
     readonly interaction: Interaction,
+    readonly link: LinkMonitor,
+    private readonly gateway: LinkGateway,
   ) {}
 
   /**
@@ -101,8 +105,18 @@ export class Daemon {
     try {
       const journal = openJournal(config.journal.path);
       undo.push(() => journal.close());
-      const gateway = gatewayFromConfig(config, log);
+      const http = gatewayFromConfig(config, log);
+      undo.push(() => http.close());
+      // The link monitor watches every call and probes when nothing else has spoken lately (a signed
+      // queryOrder of the last order: any verified answer proves the whole path). Background calls wait
+      // behind it while offline instead of burning their retries.
+      const link = new LinkMonitor({
+        probe: () => http.queryOrder({ orderNo: journal.lastPayment()?.orderNo ?? `${orderNoPrefix(config.deviceId)}PROBE` }),
+        log,
+      });
+      const gateway = new LinkGateway(http, link, { rank: (orderNo) => journal.getPublic(orderNo)?.seq, log });
       undo.push(() => gateway.close());
+      undo.push(() => link.stop());
       const engine = engineFromConfig(config, journal, gateway, log);
       undo.push(() => engine.stop(0));
       engine.on('attention', (a: { orderNo: string; reason: string }) => log.warn({ event: 'attention', ...a }, 'order needs attention'));
@@ -116,8 +130,10 @@ export class Daemon {
         timing: { approvePulseMs: config.approve.pulseMs, entryTimeoutMs: config.pricing.entryTimeoutMs, ...options.timing },
         log,
       });
-      const d = new Daemon(config, log, lock, journal, gateway, engine, hardware, interaction);
+      const d = new Daemon(config, log, lock, journal, http, engine, hardware, interaction, link, gateway);
       d.wire();
+      bindIndicator(link, interaction);
+      link.start();
       await engine.start();
       // `kiosk status` and `kiosk reconcile` talk to this; without it they still work from the journal.
       const control = await startControlServer(config.daemon.controlSocket, { status: () => d.status(), reconcile: () => d.reconcile() }, (err) =>
@@ -162,6 +178,7 @@ export class Daemon {
       scanner: { connected: s.connected, device: this.config.scanner.driver === 'serial' ? this.config.scanner.path : this.config.scanner.driver },
       interaction: this.interaction.state.name,
       background: this.engine.pending,
+      ...linkStatus(this.link, this.journal, this.gateway),
     };
   }
 
@@ -220,8 +237,12 @@ export class Daemon {
     if (finished === 'overtime') this.log.warn({ event: 'stop-overtime', graceMs }, 'engine did not stop within the grace time; recovery will finish its work at the next start');
     clearTimeout(timer);
     if (this.control) await step('control', () => this.control!.close());
+    await step('link', () => this.link.stop());
     await step('hardware', () => this.hardware.close());
-    await step('gateway', () => this.gateway.close());
+    await step('gateway', () => {
+      this.gateway.close();
+      this.http.close();
+    });
     if (finished === 'done') await step('journal', () => this.journal.close());
     this.lock.release();
     this.log.info({ event: 'stopped', ms: Date.now() - started }, 'stopped');
