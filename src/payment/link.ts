@@ -396,7 +396,8 @@ export class LinkGateway implements Gateway {
   }
 
   private async run<C extends CallName>(call: C, fields: object, send: () => Promise<CallResult<C>>): Promise<CallResult<C>> {
-    if (HELD_CALLS.has(call) && this.link.offline && !this.closed) {
+    // While earlier calls are still resuming, later ones queue behind them: oldest order first.
+    if (HELD_CALLS.has(call) && !this.closed && (this.link.offline || this.queue.length > 0 || this.draining)) {
       const go = await this.hold(call, orderOf(call, fields as Record<string, unknown>));
       if (!go) {
         const cause = 'link offline; not sent (kiosk stopping)';
@@ -431,7 +432,8 @@ export class LinkGateway implements Gateway {
       while (this.queue.length && !this.closed && this.link.state === 'online') {
         this.queue.sort(compareRank);
         this.queue.shift()!.release(true);
-        if (this.queue.length && this.spacingMs > 0) await this.clock.sleep(this.spacingMs);
+        // Spacing also lets a released call finish and free its slot for the next order (which joins the queue).
+        await this.clock.sleep(this.spacingMs);
       }
     } finally {
       this.draining = false;
