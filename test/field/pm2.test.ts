@@ -1,0 +1,221 @@
+// The real pm2 (devDependency, a private PM2_HOME) runs the real daemon from ecosystem.config.cjs against
+// a sandbox in this process, the scanner on a pty (socat). It proves what the field relies on:
+//  - wait_ready: pm2 calls the app online only once the daemon said ready;
+//  - a daemon killed with SIGKILL in the middle of a payment is restarted by pm2 (new pid, restart +1)
+//    and its recovery finishes the unfinished order: the customer charged at most once, and not out of pocket.
+// The ready file ($KIOSK_READY_FILE, written just before process.send('ready')) is a FIFO: the daemon
+// blocks on it until the test reads it, so "ready logged but not yet signalled" is a state the test can
+// hold and look at, not a race.
+import assert from 'node:assert/strict';
+import { execFile, execFileSync } from 'node:child_process';
+import { closeSync, constants, createWriteStream, existsSync, mkdtempSync, openSync, readFileSync, rmSync, type WriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openJournal, type OrderRow } from '../../src/journal/journal.js';
+import { testCode } from '../../src/sandbox/codes.js';
+import { PtyPair } from '../hardware/pty.js';
+import { DaemonFixture } from '../kiosk/daemon-helpers.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const ECOSYSTEM = join(ROOT, 'ecosystem.config.cjs');
+const PM2_BIN = createRequire(import.meta.url).resolve('pm2/bin/pm2');
+
+interface Pm2Proc {
+  name: string;
+  pid: number;
+  pm2_env: { status: string; restart_time: number; unstable_restarts: number; pm_out_log_path: string; exec_mode: string };
+}
+
+/** Polls `check` every `everyMs` until it returns a value (not undefined), or fails after `deadlineMs`. */
+async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, deadlineMs = 20_000, everyMs = 50): Promise<T> {
+  const end = Date.now() + deadlineMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** A zombie (state Z: exited, not yet reaped by a container's init) counts as gone. */
+function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+describe('field/pm2: the real pm2 on ecosystem.config.cjs', function () {
+  this.timeout(40_000);
+  const fx = new DaemonFixture();
+  const pty = new PtyPair();
+  const pm2Home = mkdtempSync(join(tmpdir(), 'kiosk-pm2-'));
+  const readyFifo = join(fx.dir, 'ready.fifo');
+  let env: NodeJS.ProcessEnv;
+  let feeder: WriteStream | undefined;
+  let firstPid = 0;
+  // Each test builds on the one before: after a failure the rest are skipped, not left to time out.
+  let broken = false;
+  beforeEach(function () {
+    if (broken) this.skip();
+  });
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed') broken = true;
+  });
+
+  const pm2 = (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
+    new Promise((resolve) => {
+      execFile(process.execPath, [PM2_BIN, ...args], { env, timeout: 30_000 }, (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+      );
+    });
+
+  const kiosk = async (): Promise<Pm2Proc | undefined> => {
+    const { code, stdout, stderr } = await pm2('jlist');
+    assert.equal(code, 0, `pm2 jlist: ${stderr}`);
+    // Only the JSON line: pm2 may print notices around it.
+    const json = stdout.split('\n').find((l) => l.startsWith('['));
+    assert.ok(json, `pm2 jlist printed no JSON: ${stdout}`);
+    return (JSON.parse(json) as Pm2Proc[]).find((p) => p.name === 'kiosk');
+  };
+
+  /** The pid a daemon writes to the ready FIFO once ready; bounded, so a daemon that never comes fails the test. */
+  const readyPid = async (deadlineMs = 20_000): Promise<number> => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no daemon said ready within ${deadlineMs} ms`)), deadlineMs)));
+    try {
+      return Number(await Promise.race([readFile(readyFifo, 'utf8'), late]));
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  const withJournal = <T>(fn: (j: ReturnType<typeof openJournal>) => T): T => {
+    const j = openJournal(fx.journalPath, { readonly: true });
+    try {
+      return fn(j);
+    } finally {
+      j.close();
+    }
+  };
+
+  before(async () => {
+    await fx.start();
+    await pty.start();
+    fx.writeConfig({
+      scanner: { driver: 'serial', path: pty.device, baudRate: 9600, terminator: 'CR', reopenMinMs: 50, reopenMaxMs: 200 },
+      payment: { customerWindowMs: 5000, queryIntervalMs: 500 },
+    });
+    execFileSync('mkfifo', ['-m', '0600', readyFifo]);
+    env = { ...process.env, PM2_HOME: pm2Home, KIOSK_CONFIG: fx.configFile, KIOSK_READY_FILE: readyFifo };
+  });
+
+  after(async () => {
+    feeder?.destroy();
+    // After a failed test: a daemon blocked writing the ready FIFO, or this process blocked reading it, is
+    // released (EOF), so pm2's SIGTERM stops the daemon at once and mocha can exit.
+    for (const flags of [constants.O_RDONLY, constants.O_WRONLY]) {
+      try {
+        closeSync(openSync(readyFifo, flags | constants.O_NONBLOCK));
+      } catch {
+        /* nobody on the other end */
+      }
+    }
+    // Always: no pm2 daemon may outlive the test run. (`pm2 kill` without one would first spawn one.)
+    const godFile = join(pm2Home, 'pm2.pid');
+    if (existsSync(godFile) && alive(Number(readFileSync(godFile, 'utf8')))) await pm2('kill');
+    await pty.dispose();
+    await fx.dispose();
+    rmSync(pm2Home, { recursive: true, force: true });
+  });
+
+  it('pm2 start: the app is "launching" while the daemon has logged ready but not signalled it, online after', async () => {
+    // pm2's own daemon first: two CLIs finding none at once would each spawn one on the same PM2_HOME.
+    assert.equal((await pm2('ping')).code, 0);
+    let startFailed = '';
+    const started = pm2('start', ECOSYSTEM, '--env', 'production').then((r) => {
+      if (r.code !== 0) startFailed = `pm2 start ${ECOSYSTEM} exited ${r.code}: ${r.stderr}${r.stdout}`;
+      return r;
+    });
+    const launching = await until('kiosk in pm2 jlist', async () => {
+      assert.equal(startFailed, '');
+      const p = await kiosk();
+      return p?.pm2_env.pm_out_log_path ? p : undefined;
+    });
+    const outLog = launching.pm2_env.pm_out_log_path;
+    assert.equal(launching.pm2_env.exec_mode, 'fork_mode');
+    // The daemon logged "ready" and is now blocked writing the ready FIFO, just before process.send('ready').
+    await until('the ready log line', () => (existsSync(outLog) && readFileSync(outLog, 'utf8').includes('"event":"ready"') ? true : undefined));
+    const held = await kiosk();
+    assert.equal(held?.pm2_env.status, 'launching', 'without wait_ready pm2 would already say online');
+
+    firstPid = await readyPid();
+    const online = await until('kiosk online', async () => {
+      const p = await kiosk();
+      return p?.pm2_env.status === 'online' ? p : undefined;
+    });
+    assert.equal(online.pid, firstPid, 'the process pm2 runs is the one that said ready');
+    assert.equal(online.pm2_env.restart_time, 0);
+    const cli = await started;
+    assert.equal(cli.code, 0, `pm2 start: ${cli.stderr}`);
+  });
+
+  it('SIGKILL in the middle of a payment: pm2 restarts the daemon, recovery reverses the order, charged once and returned', async () => {
+    const code = testCode('answer-lost', 'wechat');
+    const charged = fx.sandbox.waitFor((e) => e.path === '/pay/micropay');
+    feeder = createWriteStream(pty.feeder, { flags: 'w' });
+    feeder.on('error', () => {});
+    feeder.write(code + '\r');
+    // The sandbox has taken the money and dropped the connection: the daemon has no answer yet.
+    const { orderNo } = await charged;
+    assert.ok(orderNo);
+    const before = await kiosk();
+    assert.equal(before?.pid, firstPid);
+    process.kill(firstPid, 'SIGKILL');
+
+    const stranded = withJournal((j) => j.get(orderNo));
+    assert.ok(stranded && !stranded.final, `the killed daemon left the order unfinished (${stranded?.state})`);
+    assert.equal(fx.sandbox.ledger().orders.find((o) => o.orderNo === orderNo)?.charged, 1);
+
+    // The restarted daemon signals ready through the FIFO like the first one.
+    const newPid = await readyPid();
+    assert.notEqual(newPid, firstPid);
+    const restarted = await until('kiosk online again', async () => {
+      const p = await kiosk();
+      return p?.pm2_env.status === 'online' && p.pid === newPid ? p : undefined;
+    });
+    assert.equal(restarted.pm2_env.restart_time, 1);
+
+    const final = await until('the order final in the journal', () => {
+      const o: OrderRow | undefined = withJournal((j) => j.get(orderNo));
+      return o?.final ? o : undefined;
+    }, 20_000, 100);
+    assert.equal(final.state, 'reversed', `recovered to ${final.state}`);
+    assert.equal(withJournal((j) => j.unfinished()).length, 0);
+
+    const ledger = fx.sandbox.ledger().orders.filter((o) => o.orderNo === orderNo);
+    assert.equal(ledger.length, 1);
+    assert.equal(ledger[0]!.charged, 1, 'never charged twice');
+    assert.equal(ledger[0]!.state, 'cancelled');
+    assert.equal(ledger[0]!.netFen, 0, 'the customer is not out of pocket');
+    assert.equal(fx.sandbox.stats().requests['/pay/micropay'], 1, 'recovery never re-sends the micropay');
+
+    const after = await kiosk();
+    assert.equal(after?.pid, newPid, 'still the same process: no further restarts');
+    assert.equal(after?.pm2_env.restart_time, 1);
+  });
+
+  it('pm2 kill stops the daemon and pm2 itself', async () => {
+    const pid = (await kiosk())!.pid;
+    const god = Number(readFileSync(join(pm2Home, 'pm2.pid'), 'utf8'));
+    assert.equal((await pm2('kill')).code, 0);
+    await until('the kiosk daemon gone', () => (alive(pid) ? undefined : true), 5000);
+    await until('the pm2 daemon gone', () => (alive(god) ? undefined : true), 5000);
+    // SIGTERM from pm2: the daemon stopped cleanly and released its lock.
+    assert.ok(readFileSync(join(pm2Home, 'logs', 'kiosk-out.log'), 'utf8').includes('"event":"stopped"'));
+  });
+});
