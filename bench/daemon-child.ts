@@ -31,7 +31,7 @@ process.on('message', (m: { type: string; line?: string }) => {
   else if (m.type === 'mem') {
     (globalThis as { gc?: () => void }).gc?.();
     const u = process.memoryUsage();
-    send({ type: 'mem', rss: u.rss, heapUsed: u.heapUsed });
+    send({ type: 'mem', rss: u.rss, heapUsed: u.heapUsed, heapTotal: u.heapTotal, external: u.external, arrayBuffers: u.arrayBuffers });
   }
 });
 let stopping = false;
