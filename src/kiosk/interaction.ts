@@ -119,6 +119,8 @@ export class Interaction extends EventEmitter {
   private signal: Pattern | undefined;
   private scannerFault = false;
   private linkOffline = false;
+  /** The engine is retrying a send that provably never left (progress 'offline'): shown as 'offline'. */
+  private sendingOffline = false;
   private shown: string | undefined;
   private inflight: Promise<void> | undefined;
   private readonly maxItemDigits: number;
@@ -279,7 +281,11 @@ export class Interaction extends EventEmitter {
             this.emit('approve', orderNo);
             return this.approve.pulse(this.timing.approvePulseMs);
           },
-          progress: (state) => this.log.debug({ event: 'progress', state }, 'payment progress'),
+          progress: (state) => {
+            this.log.debug({ event: 'progress', state }, 'payment progress');
+            this.sendingOffline = state === 'offline';
+            this.render();
+          },
         },
       );
       const { pattern, long } = patternFor(result);
@@ -306,6 +312,7 @@ export class Interaction extends EventEmitter {
 
   private go(next: InteractionState): void {
     this.st = next;
+    if (next.name !== 'processing') this.sendingOffline = false;
     this.clear('entryTimer');
     this.clear('resultTimer');
     if (next.name === 'entering' || (next.name === 'ready' && this.pricing.mode !== 'fixed')) {
@@ -344,7 +351,7 @@ export class Interaction extends EventEmitter {
     let pattern: Pattern;
     let orderNo: string | undefined;
     if (this.signal) pattern = this.signal;
-    else if (st.name === 'processing') pattern = 'processing';
+    else if (st.name === 'processing') pattern = this.sendingOffline ? 'offline' : 'processing';
     else if (st.name === 'result') {
       pattern = st.pattern;
       orderNo = st.orderNo;

@@ -154,11 +154,14 @@ export class LinkMonitor extends EventEmitter {
     this.loopDone = this.loop();
   }
 
-  /** Stops probing; a probe in flight finishes (its result is still recorded). */
+  /**
+   * Stops probing. Does not wait for a probe in flight (it can take the gateway's whole timeout when the
+   * link is a black hole, and shutdown has a grace time); its result is still recorded when it comes.
+   */
   async stop(): Promise<void> {
     this.running = false;
     this.nap?.abort();
-    await this.loopDone;
+    if (!this.probing) await this.loopDone;
   }
 
   /** Passive evidence from a real call (LinkGateway feeds every result here). */

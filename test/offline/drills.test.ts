@@ -69,8 +69,14 @@ describe('offline drills (sandbox behind a switchable proxy, fake time)', functi
       w.http.close();
       void w.clock.sleep(12_000).then(() => w.clock.track(w.setLink('pass')));
     });
+    const from = w.shown.length;
     const rec = await w.scan(code('paid', 'alipay'));
     assert.equal(rec.result.kind, 'approved');
+    // The customer sees 'offline' while the unsent request is retried, then success.
+    assert.deepEqual(
+      w.shown.slice(from).map((s) => s.pattern),
+      ['processing', 'offline', 'success', 'ready'],
+    );
     const o = w.journal.list()[0]!;
     assert.equal(o.state, 'delivered');
     assert.ok(o.notSent >= 2 && o.sendAttempts === o.notSent + 1, `${o.sendAttempts} sends, ${o.notSent} not sent`);
