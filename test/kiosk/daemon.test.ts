@@ -171,16 +171,36 @@ describe('kiosk daemon end to end (real pty, sandbox over HTTP)', function () {
     assert.ok(badLogs < 100, `bad scans are logged at most once a second, got ${badLogs} lines`);
   });
 
-  it('SIGTERM → stops within the grace time with exit 0 and releases the lock', async () => {
+  it('SIGTERM during a payment → exit 0 within the grace time; the next start recovers the order (reversed)', async () => {
+    await daemon.indicator('ready');
+    await write(feeder, testCode('pending-forever', 'wechat') + '\r');
+    await daemon.indicator('processing');
+    const order = await daemon.waitFor((l) => l.event === 'order', 'order journaled');
+    const orderNo = String(order.orderNo);
     const t0 = Date.now();
     const { code, signal } = await daemon.stop('SIGTERM');
+    const ms = Date.now() - t0;
     assert.equal(signal, null);
     assert.equal(code, 0);
-    assert.ok(Date.now() - t0 < 3000, `stopped in ${Date.now() - t0} ms (grace 3000)`);
+    assert.ok(ms < 3000, `stopped in ${ms} ms (grace 3000)`);
     assert.ok(daemon.lines.some((l) => l.event === 'stopped'));
-    // The lock is free: a new daemon starts.
+    const journal = openJournal(fx.journalPath, { readonly: true });
+    try {
+      const row = journal.get(orderNo);
+      assert.ok(row && !row.final, `the unfinished order stays in the journal for recovery (${row?.state})`);
+    } finally {
+      journal.close();
+    }
+    // The lock is free: a new daemon starts, and its recovery finishes the order.
     const next = spawnDaemon(fx.configFile);
-    await next.waitFor((l) => l.event === 'ready', 'ready');
-    assert.equal((await next.stop('SIGINT')).code, 0);
+    try {
+      await next.waitFor((l) => l.event === 'ready', 'ready');
+      await next.waitFor((l) => l.orderNo === orderNo && /→ reversed/.test(String(l.msg)), `${orderNo} reversed`, 20_000);
+      const ledger = fx.sandbox.ledger().orders.find((o) => o.orderNo === orderNo);
+      assert.equal(ledger?.netFen, 0, 'the customer is not out of pocket');
+      assert.equal((await next.stop('SIGINT')).code, 0);
+    } finally {
+      await next.stop('SIGKILL');
+    }
   });
 });
