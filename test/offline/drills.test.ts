@@ -151,6 +151,22 @@ describe('offline drills (sandbox behind a switchable proxy, fake time)', functi
     assertClean(w);
   });
 
+  it('a black hole swallows the request (timeout after it was written): maybe sent, so queried and reversed, never failed-not-sent, though the platform never saw it', async () => {
+    w = await World.create({ device: 'DRILLH' });
+    await w.clock.advance(0);
+    await w.setLink('blackhole');
+    // Back as soon as the micropay has timed out (fake time stands still while it is on the wire).
+    void w.clock.sleep(1).then(() => w.clock.track(w.setLink('pass')));
+    const rec = await w.scan(code('paid', 'wechat'));
+    const o = w.journal.list()[0]!;
+    assert.equal(w.sent.find((s) => s.call === 'micropay')!.delivery, 'maybe-sent');
+    assert.notEqual(rec.result.kind, 'approved');
+    await w.settle();
+    assert.equal(w.journal.get(o.orderNo)!.state, 'reversed');
+    assert.equal(w.sandbox.ledger().orders.filter((l) => l.charged > 0).length, 0);
+    assertClean(w);
+  });
+
   it('flapping every 3 s for a minute while customers pay: every order ends safe, the link state changes far less often than the link', async () => {
     w = await World.create({ device: 'DRILLF' });
     await w.clock.advance(0);
