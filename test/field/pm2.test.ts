@@ -8,7 +8,7 @@
 // hold and look at, not a race.
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { closeSync, constants, createWriteStream, existsSync, mkdtempSync, openSync, readFileSync, rmSync, type WriteStream } from 'node:fs';
+import { closeSync, constants, createWriteStream, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -26,7 +26,7 @@ const PM2_BIN = createRequire(import.meta.url).resolve('pm2/bin/pm2');
 interface Pm2Proc {
   name: string;
   pid: number;
-  pm2_env: { status: string; restart_time: number; unstable_restarts: number; pm_out_log_path: string; exec_mode: string };
+  pm2_env: { status: string; restart_time: number; unstable_restarts: number; exit_code?: number; pm_out_log_path: string; pm_err_log_path: string; exec_mode: string };
 }
 
 /** Polls `check` every `everyMs` until it returns a value (not undefined), or fails after `deadlineMs`. */
@@ -58,6 +58,8 @@ describe('field/pm2: the real pm2 on ecosystem.config.cjs', function () {
   let env: NodeJS.ProcessEnv;
   let feeder: WriteStream | undefined;
   let firstPid = 0;
+  let newPid = 0;
+  let logs: string[] = [];
   const code = testCode('answer-lost', 'wechat');
   // Each test builds on the one before: after a failure the rest are skipped, not left to time out.
   let broken = false;
@@ -68,15 +70,15 @@ describe('field/pm2: the real pm2 on ecosystem.config.cjs', function () {
     if (this.currentTest?.state === 'failed') broken = true;
   });
 
-  const pm2 = (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
+  const pm2 = (args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> =>
     new Promise((resolve) => {
-      execFile(process.execPath, [PM2_BIN, ...args], { env, timeout: 30_000 }, (err, stdout, stderr) =>
+      execFile(process.execPath, [PM2_BIN, ...args], { env: { ...env, ...extraEnv }, timeout: 30_000 }, (err, stdout, stderr) =>
         resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
       );
     });
 
   const kiosk = async (): Promise<Pm2Proc | undefined> => {
-    const { code, stdout, stderr } = await pm2('jlist');
+    const { code, stdout, stderr } = await pm2(['jlist']);
     assert.equal(code, 0, `pm2 jlist: ${stderr}`);
     // Only the JSON line: pm2 may print notices around it.
     const json = stdout.split('\n').find((l) => l.startsWith('['));
@@ -128,7 +130,7 @@ describe('field/pm2: the real pm2 on ecosystem.config.cjs', function () {
     }
     // Always: no pm2 daemon may outlive the test run. (`pm2 kill` without one would first spawn one.)
     const godFile = join(pm2Home, 'pm2.pid');
-    if (existsSync(godFile) && alive(Number(readFileSync(godFile, 'utf8')))) await pm2('kill');
+    if (existsSync(godFile) && alive(Number(readFileSync(godFile, 'utf8')))) await pm2(['kill']);
     await pty.dispose();
     await fx.dispose();
     rmSync(pm2Home, { recursive: true, force: true });
@@ -136,9 +138,9 @@ describe('field/pm2: the real pm2 on ecosystem.config.cjs', function () {
 
   it('pm2 start: the app is "launching" while the daemon has logged ready but not signalled it, online after', async () => {
     // pm2's own daemon first: two CLIs finding none at once would each spawn one on the same PM2_HOME.
-    assert.equal((await pm2('ping')).code, 0);
+    assert.equal((await pm2(['ping'])).code, 0);
     let startFailed = '';
-    const started = pm2('start', ECOSYSTEM, '--env', 'production').then((r) => {
+    const started = pm2(['start', ECOSYSTEM, '--env', 'production']).then((r) => {
       if (r.code !== 0) startFailed = `pm2 start ${ECOSYSTEM} exited ${r.code}: ${r.stderr}${r.stdout}`;
       return r;
     });
@@ -148,6 +150,7 @@ describe('field/pm2: the real pm2 on ecosystem.config.cjs', function () {
       return p?.pm2_env.pm_out_log_path ? p : undefined;
     });
     const outLog = launching.pm2_env.pm_out_log_path;
+    logs = [outLog, launching.pm2_env.pm_err_log_path];
     assert.equal(launching.pm2_env.exec_mode, 'fork_mode');
     // The daemon logged "ready" and is now blocked writing the ready FIFO, just before process.send('ready').
     await until('the ready log line', () => (existsSync(outLog) && readFileSync(outLog, 'utf8').includes('"event":"ready"') ? true : undefined));
@@ -183,7 +186,7 @@ describe('field/pm2: the real pm2 on ecosystem.config.cjs', function () {
     assert.equal(fx.sandbox.ledger().orders.find((o) => o.orderNo === orderNo)?.charged, 1);
 
     // The restarted daemon signals ready through the FIFO like the first one.
-    const newPid = await readyPid();
+    newPid = await readyPid();
     assert.notEqual(newPid, firstPid);
     const restarted = await until('kiosk online again', async () => {
       const p = await kiosk();
@@ -210,19 +213,36 @@ describe('field/pm2: the real pm2 on ecosystem.config.cjs', function () {
     assert.equal(after?.pm2_env.restart_time, 1);
   });
 
-  it('pm2 kill stops the daemon and pm2 itself', async () => {
-    const pid = (await kiosk())!.pid;
+  it('an invalid config: exit 78, the problems in pm2\'s error log, and no restart', async () => {
+    // `pm2 delete` stops the running daemon with SIGTERM (checked in the log below).
+    assert.equal((await pm2(['delete', 'kiosk'])).code, 0);
+    const badConfig = join(fx.dir, 'bad.json');
+    writeFileSync(badConfig, JSON.stringify({ deviceId: 5 }));
+    await pm2(['start', ECOSYSTEM, '--env', 'production'], { KIOSK_CONFIG: badConfig });
+    const exited = await until('kiosk exited 78', async () => {
+      const p = await kiosk();
+      return p?.pm2_env.exit_code === 78 ? p : undefined;
+    });
+    assert.equal(exited.pid, 0);
+    assert.match(readFileSync(exited.pm2_env.pm_err_log_path, 'utf8'), /refusing to start: \d+ problems in .*bad\.json[\s\S]*deviceId: must be a string/);
+    // A restart would come after exp_backoff_restart_delay (200 ms): five times that without one is enough.
+    const end = Date.now() + 1000;
+    while (Date.now() < end) {
+      const p = await kiosk();
+      assert.equal(p?.pm2_env.restart_time, 0, 'pm2 restarted a daemon with an invalid config');
+      assert.equal(p?.pid, 0);
+    }
+  });
+
+  it('pm2 kill stops pm2 itself; the logs held the whole story, never the payment code', async () => {
     const god = Number(readFileSync(join(pm2Home, 'pm2.pid'), 'utf8'));
-    assert.equal((await pm2('kill')).code, 0);
-    await until('the kiosk daemon gone', () => (alive(pid) ? undefined : true), 5000);
+    assert.equal((await pm2(['kill'])).code, 0);
     await until('the pm2 daemon gone', () => (alive(god) ? undefined : true), 5000);
-    // SIGTERM from pm2: the daemon stopped cleanly.
-    const log = (name: string) => (existsSync(join(pm2Home, 'logs', name)) ? readFileSync(join(pm2Home, 'logs', name), 'utf8') : '');
-    const out = log('kiosk-out.log');
-    const err = log('kiosk-err.log'); // pm2 creates it at the first line on stderr
-    assert.ok(out.includes('"event":"stopped"'));
-    // pm2's log files, what `pm2 logs kiosk` shows: the payment code never in full, crash and recovery included.
-    assert.ok(out.includes('"event":"recovery"'), 'the restarted daemon logged its recovery');
-    assert.ok(!out.includes(code) && !err.includes(code), 'payment code in the pm2 logs');
+    for (const pid of [firstPid, newPid]) assert.equal(alive(pid), false, `daemon ${pid} still running`);
+    // pm2 creates a log file at the first line written to it.
+    const [out, err] = logs.map((f) => (existsSync(f) ? readFileSync(f, 'utf8') : ''));
+    assert.ok(out!.includes('"event":"recovery"'), 'the restarted daemon logged its recovery');
+    assert.ok(out!.includes('"event":"stopped"'), 'pm2 delete stopped it cleanly (SIGTERM)');
+    assert.ok(!out!.includes(code) && !err!.includes(code), 'payment code in the pm2 logs');
   });
 });
