@@ -422,7 +422,8 @@ export class LinkGateway implements Gateway {
     return new Promise((release) => {
       const rank = this.opts.rank?.(orderNo) ?? orderNo;
       this.queue.push({ orderNo, rank, arrived: this.clock.now(), n: this.arrivals++, call, release });
-      this.log.info({ event: 'link-wait', call, orderNo, waiting: this.queue.length }, `${call} ${orderNo} waits for the link`);
+      // Logged while the link is down; queueing behind the resuming calls is routine and not logged.
+      if (this.link.offline) this.log.info({ event: 'link-wait', call, orderNo, waiting: this.queue.length }, `${call} ${orderNo} waits for the link`);
     });
   }
 
