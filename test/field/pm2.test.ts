@@ -51,10 +51,11 @@ function alive(pid: number): boolean {
 
 describe('field/pm2: the real pm2 on ecosystem.config.cjs', function () {
   this.timeout(40_000);
-  const fx = new DaemonFixture();
-  const pty = new PtyPair();
-  const pm2Home = mkdtempSync(join(tmpdir(), 'kiosk-pm2-'));
-  const readyFifo = join(fx.dir, 'ready.fifo');
+  // Temp folders are made in before(), not here: a run that loads this file but skips it (--grep) leaves none.
+  let fx: DaemonFixture;
+  let pty: PtyPair;
+  let pm2Home: string;
+  let readyFifo: string;
   let env: NodeJS.ProcessEnv;
   let feeder: WriteStream | undefined;
   let firstPid = 0;
@@ -107,6 +108,10 @@ describe('field/pm2: the real pm2 on ecosystem.config.cjs', function () {
   };
 
   before(async () => {
+    fx = new DaemonFixture();
+    pty = new PtyPair();
+    pm2Home = mkdtempSync(join(tmpdir(), 'kiosk-pm2-'));
+    readyFifo = join(fx.dir, 'ready.fifo');
     await fx.start();
     await pty.start();
     fx.writeConfig({
@@ -121,7 +126,7 @@ describe('field/pm2: the real pm2 on ecosystem.config.cjs', function () {
     feeder?.destroy();
     // After a failed test: a daemon blocked writing the ready FIFO, or this process blocked reading it, is
     // released (EOF), so pm2's SIGTERM stops the daemon at once and mocha can exit.
-    for (const flags of [constants.O_RDONLY, constants.O_WRONLY]) {
+    for (const flags of readyFifo ? [constants.O_RDONLY, constants.O_WRONLY] : []) {
       try {
         closeSync(openSync(readyFifo, flags | constants.O_NONBLOCK));
       } catch {
@@ -129,11 +134,11 @@ describe('field/pm2: the real pm2 on ecosystem.config.cjs', function () {
       }
     }
     // Always: no pm2 daemon may outlive the test run. (`pm2 kill` without one would first spawn one.)
-    const godFile = join(pm2Home, 'pm2.pid');
-    if (existsSync(godFile) && alive(Number(readFileSync(godFile, 'utf8')))) await pm2(['kill']);
-    await pty.dispose();
-    await fx.dispose();
-    rmSync(pm2Home, { recursive: true, force: true });
+    const godFile = pm2Home && join(pm2Home, 'pm2.pid');
+    if (godFile && existsSync(godFile) && alive(Number(readFileSync(godFile, 'utf8')))) await pm2(['kill']);
+    await pty?.dispose();
+    await fx?.dispose();
+    if (pm2Home) rmSync(pm2Home, { recursive: true, force: true });
   });
 
   it('pm2 start: the app is "launching" while the daemon has logged ready but not signalled it, online after', async () => {
