@@ -119,6 +119,8 @@ export interface SentCall {
   orderNo: string;
   at: number;
   probe: boolean;
+  /** micropay and refund: the orderTime sent (a re-send must be the same order). */
+  orderTime?: string;
   delivery?: string;
   outcome?: string;
 }
@@ -135,6 +137,7 @@ class Recorder implements Gateway {
   }
   private go(call: CallName, fields: Record<string, unknown>, probe = false): Promise<CallResult> {
     const rec: SentCall = { call, orderNo: String(fields.orderNo ?? fields.origOrderNo), at: this.clock.now(), probe };
+    if (typeof fields.orderTime === 'string') rec.orderTime = fields.orderTime;
     this.sent.push(rec);
     const p = (this.inner[call] as (f: unknown) => Promise<CallResult>).call(this.inner, fields).then((r) => {
       rec.delivery = r.delivery;
