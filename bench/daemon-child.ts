@@ -20,6 +20,9 @@ const fast = process.env.BENCH_FAST === '1';
 if (fast) {
   config.payment.customerWindowMs = Number(process.env.BENCH_WINDOW_MS ?? 400);
   config.payment.queryIntervalMs = Number(process.env.BENCH_QUERY_MS ?? 40);
+  // How long a scanned code may still be used by a request that is late: recovery waits this out before it
+  // settles an order whose send is unclear (the crash harness uses 250 ms).
+  config.payment.codeValidityMs = Number(process.env.BENCH_CODE_VALIDITY_MS ?? 500);
 }
 const log = createLogger({ level: config.log.level });
 const keepAlive = setInterval(() => undefined, 1 << 30);
