@@ -1,14 +1,22 @@
 // JSON-lines logging (pino) with secrets removed at the source: payment codes, keys and signatures
 // never reach a log line in full, whatever a caller passes.
 import { pino, type Logger, type DestinationStream } from 'pino';
-import { maskAuthCode } from './umpay/authcode.js';
+import { classifyAuthCode, maskAuthCode } from './umpay/authcode.js';
 
 export type { Logger };
 
-const SECRET_KEYS = new Set(['authCode', 'authcode', 'code', 'privateKey', 'signature', 'payCode']);
+// Fields that hold a secret by name. `code` is not one of them: it carries stable error codes (E_CONFIG...);
+// a payment code under any name is still caught by maskText below.
+const SECRET_KEYS = new Set(['authCode', 'authcode', 'privateKey', 'signature', 'payCode']);
+
+/** Digit runs that are payment codes (classifyAuthCode accepts them), masked wherever they appear in text. */
+export function maskText(text: string): string {
+  return text.replace(/[0-9]{16,24}/g, (run) => (classifyAuthCode(run).ok ? maskAuthCode(run) : run));
+}
 
 /** Masks secrets anywhere in a value headed for a log line (shallow copy; cycles cut). */
 export function scrub(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return maskText(value);
   if (depth > 6 || value === null || typeof value !== 'object') return value;
   if (value instanceof Error) return { type: value.name, message: value.message, code: (value as NodeJS.ErrnoException).code };
   if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
@@ -37,6 +45,12 @@ export function createLogger(options: LogOptions = {}): Logger {
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { log: (obj) => scrub(obj) as Record<string, unknown> },
+      // The message text is not part of the object the formatter sees: mask it too.
+      hooks: {
+        logMethod(args, method) {
+          method.apply(this, args.map((a) => (typeof a === 'string' ? maskText(a) : a)) as Parameters<typeof method>);
+        },
+      },
     },
     (options.destination as DestinationStream | undefined) ?? pino.destination({ dest: 1, sync: true }),
   );

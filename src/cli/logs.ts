@@ -8,8 +8,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { prettyFactory } from 'pino-pretty';
-import { scrub } from '../log.js';
-import { classifyAuthCode, maskAuthCode } from '../umpay/authcode.js';
+import { maskText, scrub } from '../log.js';
 import { UsageError } from './args.js';
 import { commandArgs, CommandExit, runCommand } from './tech/context.js';
 import { EXIT, processIo, type Io } from './tech/format.js';
@@ -31,10 +30,6 @@ export async function run(argv: readonly string[], io: Io, options: LogsOptions 
   return runCommand(io, () => logs(argv, io, options));
 }
 
-/** Digit runs that are payment codes (classifyAuthCode accepts them), masked wherever they appear in text. */
-export function maskText(text: string): string {
-  return text.replace(/[0-9]{16,24}/g, (run) => (classifyAuthCode(run).ok ? maskAuthCode(run) : run));
-}
 
 function maskDeep(value: unknown): unknown {
   if (typeof value === 'string') return maskText(value);

@@ -27,7 +27,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`kiosk: refusing to start: ${err.problems.length} problem${err.problems.length === 1 ? '' : 's'} in ${file}\n`);
     for (const p of err.problems) process.stderr.write(`  ${formatProblem(p)}\n`);
     createLogger().error({ event: 'config-invalid', code: err.code, file, problems: err.problems.map((p) => ({ field: p.field, problem: p.problem })) }, 'config invalid');
-    return EXIT_RUN.CONFIG;
+    process.exit(EXIT_RUN.CONFIG); // an IPC channel (pm2) would otherwise keep the process alive
   }
 
   const log = createLogger({ level: config.log.level });

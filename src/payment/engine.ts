@@ -280,11 +280,14 @@ export class PaymentEngine extends EventEmitter {
             this.journal.note(orderNo, { cause: 'not-sent', call: 'micropay', delivery: 'not-sent', detail }, this.iso(), { notSent });
             hooks.progress?.('offline');
             await this.clock.sleep(retryMs, this.halt.signal);
-            retryMs = Math.min(retryMs * 2, 5_000);
-            // Write-ahead again: counted before it starts, so a crash mid-send reads as "maybe sent".
-            sends++;
-            this.journal.note(orderNo, { cause: 'resend', call: 'micropay', detail: `attempt ${sends}` }, this.iso(), { sendAttempts: sends });
-            continue;
+            // Checked again after the sleep: a late timer must not send a code past its validity.
+            if (this.clock.now() - scannedAt < this.timing.codeValidityMs && !this.stopping) {
+              retryMs = Math.min(retryMs * 2, 5_000);
+              // Write-ahead again: counted before it starts, so a crash mid-send reads as "maybe sent".
+              sends++;
+              this.journal.note(orderNo, { cause: 'resend', call: 'micropay', detail: `attempt ${sends}` }, this.iso(), { sendAttempts: sends });
+              continue;
+            }
           }
           const reason = `not sent: gateway unreachable for ${Math.round((this.clock.now() - scannedAt) / 1000)} s after the scan (${detail})`;
           this.move(order, 'failed-not-sent', { cause: 'not-sent', call: 'micropay', delivery: 'not-sent', detail }, { notSent, reason });

@@ -132,6 +132,19 @@ describe('payment engine (fake clock, fake gateway)', () => {
     assert.ok(clock.now() - o.scannedAt < 45_000);
   });
 
+  it('a late timer never sends a code past its validity window', async () => {
+    // Timers on a loaded Pi fire late: the validity is checked again after each retry sleep.
+    const late = Object.assign(Object.create(clock) as FakeClock, { sleep: (ms: number, signal?: AbortSignal) => clock.sleep(ms + 10, signal) });
+    const sentAt: number[] = [];
+    gw.on('micropay', () => (sentAt.push(clock.now()), { outcome: { kind: 'UNKNOWN', cause: 'ECONNREFUSED' }, delivery: 'not-sent' }));
+    const e = new PaymentEngine({ journal, gateway: gw, merchant, deviceId: 'K-01', goods: { goodsId: 'G1', goodsInfo: 'drink' }, clock: late, timing: { codeValidityMs: 7_025, notSentRetryMs: 1_000 }, random: () => 0.5, clockCheck: () => null });
+    const r = await pay(e);
+    assert.equal(r.kind === 'refused' && r.reason, 'offline');
+    const o = journal.get(only())!;
+    assert.equal(o.state, 'failed-not-sent');
+    assert.deepEqual(sentAt.map((t) => t - o.scannedAt), [0, 1_010, 3_020], 'the send due at 7,030 ms (after 7,025) was not made');
+  });
+
   it('never left, then left: paid on the retry', async () => {
     gw.on('micropay', (_f, n) => (n === 1 ? { outcome: { kind: 'UNKNOWN', cause: 'ECONNREFUSED' }, delivery: 'not-sent' } : { kind: 'PAID' }));
     assert.equal((await pay(engine())).kind, 'approved');
