@@ -11,9 +11,7 @@ import { ControlError, controlRequest, type ReconcileSummary } from './tech/cont
 import { daemonState } from './tech/probe.js';
 import { acquireLock, LockHeldError } from '../kiosk/lock.js';
 import { openJournal, type PublicOrder } from '../journal/journal.js';
-import { PaymentEngine } from '../payment/engine.js';
-import { HttpGateway } from '../umpay/client.js';
-import { loadPrivateKey, loadPublicKey } from '../umpay/keys.js';
+import { engineFromConfig, gatewayFromConfig } from '../kiosk/wiring.js';
 import { createLogger } from '../log.js';
 import type { Config } from '../config/index.js';
 
@@ -73,24 +71,8 @@ async function foreground(config: Config, timeoutMs: number, asJson: boolean, io
   const journal = openJournal(config.journal.path);
   // The engine logs as it does in the daemon (masked); to stderr so --json stays clean.
   const log = createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level, destination: process.stderr });
-  const gateway = new HttpGateway({
-    baseUrl: config.gateway.baseUrl,
-    merchant: { acqSpId: config.merchant.acqSpId, acqMerId: config.merchant.acqMerId },
-    privateKey: loadPrivateKey(config.merchant.privateKey),
-    platformKey: loadPublicKey(config.gateway.platformCert),
-    connectTimeoutMs: config.gateway.connectTimeoutMs,
-    timeoutMs: config.gateway.timeoutMs,
-    log,
-  });
-  const engine = new PaymentEngine({
-    journal,
-    gateway,
-    merchant: { acqSpId: config.merchant.acqSpId, acqMerId: config.merchant.acqMerId },
-    deviceId: config.deviceId,
-    goods: { goodsId: config.merchant.goodsId, goodsInfo: config.merchant.goodsInfo },
-    timing: { customerWindowMs: config.payment.customerWindowMs, queryIntervalMs: config.payment.queryIntervalMs, codeValidityMs: config.payment.codeValidityMs, concurrency: config.payment.recoveryConcurrency },
-    log,
-  });
+  const gateway = gatewayFromConfig(config, log);
+  const engine = engineFromConfig(config, journal, gateway, log);
   let remaining: PublicOrder[] = [];
   const startedWith = journal.unfinished().length;
   let finished = 0;

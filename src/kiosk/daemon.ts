@@ -6,10 +6,9 @@ import type { Config } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { openJournal, orderNoPrefix, type Journal } from '../journal/journal.js';
 import { bindIndicator, LinkGateway, LinkMonitor, linkStatus } from '../payment/link.js';
-import type { Gateway } from '../umpay/types.js';
-import { loadPrivateKey, loadPublicKey } from '../umpay/keys.js';
-import { HttpGateway } from '../umpay/client.js';
-import { PaymentEngine } from '../payment/engine.js';
+import type { HttpGateway } from '../umpay/client.js';
+import type { PaymentEngine } from '../payment/engine.js';
+import { engineFromConfig, gatewayFromConfig } from './wiring.js';
 import { createHardware, type Hardware, type HardwareDeps } from '../hardware/index.js';
 import { Interaction, type InteractionTiming, type Pricing } from './interaction.js';
 import { acquireLock, type InstanceLock } from './lock.js';
@@ -27,37 +26,6 @@ export interface DaemonOptions {
   readyFile?: string;
   /** Test and bench hooks for the hardware (e.g. a serialport binding). */
   hardwareDeps?: Omit<HardwareDeps, 'log'>;
-}
-
-/** The gateway client as the config describes it (also for tools that talk to the platform). */
-export function gatewayFromConfig(config: Config, log: Logger): HttpGateway {
-  return new HttpGateway({
-    baseUrl: config.gateway.baseUrl,
-    merchant: { acqSpId: config.merchant.acqSpId, acqMerId: config.merchant.acqMerId },
-    privateKey: loadPrivateKey(config.merchant.privateKey),
-    platformKey: loadPublicKey(config.gateway.platformCert),
-    connectTimeoutMs: config.gateway.connectTimeoutMs,
-    timeoutMs: config.gateway.timeoutMs,
-    log,
-  });
-}
-
-/** The payment engine as the config describes it. */
-export function engineFromConfig(config: Config, journal: Journal, gateway: Gateway, log: Logger): PaymentEngine {
-  return new PaymentEngine({
-    journal,
-    gateway,
-    merchant: { acqSpId: config.merchant.acqSpId, acqMerId: config.merchant.acqMerId },
-    deviceId: config.deviceId,
-    goods: { goodsId: config.merchant.goodsId, goodsInfo: config.merchant.goodsInfo },
-    timing: {
-      customerWindowMs: config.payment.customerWindowMs,
-      queryIntervalMs: config.payment.queryIntervalMs,
-      codeValidityMs: config.payment.codeValidityMs,
-      concurrency: config.payment.recoveryConcurrency,
-    },
-    log,
-  });
 }
 
 /** The config's pricing section as the interaction takes it. */
