@@ -9,7 +9,7 @@ import { testCode } from '../src/sandbox/index.js';
 import { BenchFixture, ChildDaemon, type Mem } from './fixture.js';
 import { runStandalone, type BenchRow } from './lib.js';
 
-const PAYMENTS = Number(process.env.BENCH_PAYMENTS ?? 10_000);
+const PAYMENTS = Number(process.env.BENCH_MEM_PAYMENTS ?? 10_000);
 const READY_BUDGET_MB = 70;
 const GROWTH_BUDGET = 0.1;
 
