@@ -20,7 +20,7 @@ const BUDGET_MS = 5;
 let nonce = Date.now() % 1_000_000;
 
 /** One customer: feed the line, time until the micropay arrives, then wait until the kiosk is ready again. */
-async function customer(w: Wiring, fx: BenchFixture, feed: (bytes: Buffer) => void): Promise<{ ms: number; bodyBytes: number }> {
+async function customer(w: Wiring, fx: BenchFixture, feed: (bytes: Buffer) => void): Promise<number> {
   const code = testCode('paid', 'wechat', nonce++);
   let start = 0n;
   const arrived = nextEvent<SandboxEvent>(fx.sandbox, 'request', (e) => e.path === '/pay/micropay').then(() => msSince(start));
@@ -30,7 +30,7 @@ async function customer(w: Wiring, fx: BenchFixture, feed: (bytes: Buffer) => vo
   const ms = await arrived;
   await done;
   if (w.interaction.state.name !== 'ready') await nextEvent<{ name: string }>(w.interaction, 'state', (s) => s.name === 'ready');
-  return { ms, bodyBytes: 0 };
+  return ms;
 }
 
 async function variant(kind: 'mock' | 'pty'): Promise<number[]> {
@@ -62,8 +62,8 @@ async function variant(kind: 'mock' | 'pty'): Promise<number[]> {
     }
     const samples: number[] = [];
     for (let i = 0; i < WARMUP + SAMPLES; i++) {
-      const r = await customer(wiring, fx, feed);
-      if (i >= WARMUP) samples.push(r.ms);
+      const ms = await customer(wiring, fx, feed);
+      if (i >= WARMUP) samples.push(ms);
     }
     return samples;
   } finally {
