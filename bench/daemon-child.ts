@@ -4,7 +4,7 @@
 // result displays are shortened (below what an operator may configure) so thousands of customers fit in
 // minutes; results are reported over IPC so the parent need not parse log lines.
 // IPC in:  {type:'scan', line} (sim scanner only), {type:'mem'} → {type:'mem', rss, heapUsed} after a GC.
-// IPC out: 'ready' (from Daemon.start), {type:'payment', kind, orderNo}, {type:'state', name}.
+// IPC out: 'ready' (from Daemon.start), {type:'payment', kind, orderNo, state}, {type:'state', name}.
 import { createLogger } from '../src/log.js';
 import { loadConfig } from '../src/config/index.js';
 import { Daemon } from '../src/kiosk/daemon.js';
@@ -27,7 +27,8 @@ if (fast) {
 const log = createLogger({ level: config.log.level });
 const keepAlive = setInterval(() => undefined, 1 << 30);
 const daemon = await Daemon.start(config, { log, timing: fast ? { signalMs: 5, resultMs: 1 } : {} });
-daemon.interaction.on('payment', (r: { result: { kind: string; orderNo?: string } }) => send({ type: 'payment', kind: r.result.kind, orderNo: r.result.orderNo }));
+// With the state at that moment: after a short refusal (a flash) the kiosk stays 'ready' and no state event follows.
+daemon.interaction.on('payment', (r: { result: { kind: string; orderNo?: string } }) => send({ type: 'payment', kind: r.result.kind, orderNo: r.result.orderNo, state: daemon.interaction.state.name }));
 daemon.interaction.on('state', (s: { name: string }) => send({ type: 'state', name: s.name }));
 process.on('message', (m: { type: string; line?: string }) => {
   if (m.type === 'scan') (daemon.hardware.scanner as unknown as { push(l: string): void }).push(m.line!);

@@ -114,7 +114,7 @@ export function nextEvent<T>(emitter: NodeJS.EventEmitter, event: string, match:
   });
 }
 
-export type Msg = { type: string; kind?: string; name?: string; orderNo?: string };
+export type Msg = { type: string; kind?: string; name?: string; orderNo?: string; state?: string };
 export interface Mem { rss: number; heapUsed: number; heapTotal: number; external: number }
 
 /** The daemon (bench/daemon-child.ts) in a forked child, with helpers to wait for its IPC messages. */
@@ -163,7 +163,7 @@ export class ChildDaemon {
   expectCustomer(timeoutMs = 30_000): { paid: Promise<Msg>; readyAgain: Promise<Msg> } {
     let seenPayment = false;
     const paid = this.next((m) => m.type === 'payment' && (seenPayment = true), 'payment result', timeoutMs);
-    const readyAgain = this.next((m) => seenPayment && m.type === 'state' && m.name === 'ready', 'ready again', timeoutMs);
+    const readyAgain = this.next((m) => (m.type === 'payment' && m.state === 'ready') || (seenPayment && m.type === 'state' && m.name === 'ready'), 'ready again', timeoutMs);
     return { paid, readyAgain };
   }
 
