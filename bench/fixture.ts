@@ -1,18 +1,15 @@
-// What several benchmarks share: a sandbox in a temp folder, a valid kiosk config for it, and the daemon's
-// wiring built in-process (for a scanner binding the daemon cannot take: MockBinding).
+// What several benchmarks share: a sandbox in a temp folder, a valid kiosk config for it, and the daemon
+// started in-process (so a scanner binding such as MockBinding can be passed).
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, type Config } from '../src/config/index.js';
-import { createHardware, type Hardware } from '../src/hardware/index.js';
-import { openJournal, type Journal } from '../src/journal/journal.js';
-import { Interaction, type InteractionTiming } from '../src/kiosk/interaction.js';
-import { pricingOf } from '../src/kiosk/daemon.js';
-import type { Pattern } from '../src/kiosk/ports.js';
+import type { Hardware } from '../src/hardware/index.js';
+import type { Journal } from '../src/journal/journal.js';
+import type { Interaction, InteractionTiming } from '../src/kiosk/interaction.js';
+import { Daemon } from '../src/kiosk/daemon.js';
 import { silentLogger, type Logger } from '../src/log.js';
-import { PaymentEngine } from '../src/payment/engine.js';
+import type { PaymentEngine } from '../src/payment/engine.js';
 import { DaemonFixture } from '../test/kiosk/daemon-helpers.js';
-import { HttpGateway } from '../src/umpay/client.js';
-import { loadPrivateKey, loadPublicKey } from '../src/umpay/keys.js';
 
 export const KIOSK_JS = fileURLToPath(new URL('../src/cli/kiosk.js', import.meta.url));
 export const DAEMON_CHILD_JS = fileURLToPath(new URL('./daemon-child.js', import.meta.url));
@@ -27,74 +24,17 @@ export class BenchFixture extends DaemonFixture {
 export interface Wiring {
   config: Config;
   journal: Journal;
-  gateway: HttpGateway;
   engine: PaymentEngine;
   hardware: Hardware;
   interaction: Interaction;
   close(): Promise<void>;
 }
 
-/**
- * The daemon's wiring (src/kiosk/daemon.ts Daemon.start: journal → gateway → engine → hardware →
- * interaction), minus the lock, with a serialport binding passed to the scanner. Daemon.start takes no
- * binding, so this repeats its steps; keep it in step with the daemon.
- */
+/** The real daemon in-process (Daemon.start), with a serialport binding for the scanner (MockBinding). */
 export async function startWiring(configFile: string, o: { binding?: unknown; timing?: Partial<InteractionTiming>; log?: Logger } = {}): Promise<Wiring> {
   const config = loadConfig(configFile);
-  const log = o.log ?? silentLogger;
-  const journal = openJournal(config.journal.path);
-  const gateway = new HttpGateway({
-    baseUrl: config.gateway.baseUrl,
-    merchant: { acqSpId: config.merchant.acqSpId, acqMerId: config.merchant.acqMerId },
-    privateKey: loadPrivateKey(config.merchant.privateKey),
-    platformKey: loadPublicKey(config.gateway.platformCert),
-    connectTimeoutMs: config.gateway.connectTimeoutMs,
-    timeoutMs: config.gateway.timeoutMs,
-    log,
-  });
-  const engine = new PaymentEngine({
-    journal,
-    gateway,
-    merchant: { acqSpId: config.merchant.acqSpId, acqMerId: config.merchant.acqMerId },
-    deviceId: config.deviceId,
-    goods: { goodsId: config.merchant.goodsId, goodsInfo: config.merchant.goodsInfo },
-    timing: {
-      customerWindowMs: config.payment.customerWindowMs,
-      queryIntervalMs: config.payment.queryIntervalMs,
-      codeValidityMs: config.payment.codeValidityMs,
-      concurrency: config.payment.recoveryConcurrency,
-    },
-    log,
-  });
-  const hardware = await createHardware(config, { log, binding: o.binding });
-  const interaction = new Interaction({
-    pricing: pricingOf(config),
-    engine,
-    indicator: { show: (pattern: Pattern, info?: { orderNo?: string }) => hardware.indicator.show(pattern, info ?? {}) },
-    approve: hardware.approve,
-    timing: { approvePulseMs: config.approve.pulseMs, entryTimeoutMs: config.pricing.entryTimeoutMs, ...o.timing },
-    log,
-  });
-  hardware.scanner.on('code', (code: string) => interaction.code(code));
-  hardware.scanner.on('bad', (bad: { reason: string }) => interaction.bad(bad.reason));
-  hardware.scanner.on('fault', () => interaction.scannerConnected(false));
-  hardware.scanner.on('connected', () => interaction.scannerConnected(true));
-  await engine.start();
-  return {
-    config,
-    journal,
-    gateway,
-    engine,
-    hardware,
-    interaction,
-    close: async () => {
-      interaction.stop();
-      await engine.stop(1000);
-      await hardware.close();
-      await gateway.close();
-      journal.close();
-    },
-  };
+  const daemon = await Daemon.start(config, { log: o.log ?? silentLogger, timing: o.timing, hardwareDeps: o.binding ? { binding: o.binding } : undefined });
+  return { config, journal: daemon.journal, engine: daemon.engine, hardware: daemon.hardware, interaction: daemon.interaction, close: () => daemon.stop('bench done') };
 }
 
 /** Resolves on the first `event` of `emitter` for which `match` holds. */
