@@ -185,6 +185,8 @@ export function orderNoPrefix(deviceId: string): string {
 
 export class Journal {
   private readonly stmt: Record<string, Statement>;
+  /** UPDATE statements by their SQL text (see applyStep). */
+  private readonly updates = new Map<string, Statement>();
 
   constructor(
     readonly db: Db,
@@ -276,8 +278,11 @@ export class Journal {
       params[`p_${k}`] = typeof v === 'boolean' ? (v ? 1 : 0) : v;
     }
     if (isFinal(to)) sets.push('final = 1', 'auth_code = NULL');
-    // Dynamic SET list: prepared per call, cheap next to the fsync of the commit.
-    this.db.prepare(`UPDATE orders SET ${sets.join(', ')} WHERE order_no = @orderNo`).run(params);
+    // The SET list depends on which fields a transition patches: a handful of shapes, each prepared once.
+    const sql = `UPDATE orders SET ${sets.join(', ')} WHERE order_no = @orderNo`;
+    let update = this.updates.get(sql);
+    if (!update) this.updates.set(sql, (update = this.db.prepare(sql)));
+    update.run(params);
     this.stmt.event!.run({
       orderNo,
       at,
