@@ -3,6 +3,7 @@
 // over IPC; the sandbox and this driver live in the parent, so the RSS is the kiosk's alone. Each
 // reading follows a full GC in the child. Payments are paid test codes (the common path); the customer
 // window and result display are shortened in memory (BENCH_FAST) so 10,000 customers take a minute or two.
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { testCode } from '../src/sandbox/index.js';
@@ -13,10 +14,14 @@ const PAYMENTS = Number(process.env.BENCH_MEM_PAYMENTS ?? 10_000);
 const READY_BUDGET_MB = 70;
 const GROWTH_BUDGET = 0.1;
 
+// The node flags production runs the daemon with (pm2's node_args; systemd/kiosk.service says the same).
+const PRODUCTION_FLAGS: string[] = (createRequire(import.meta.url)('../../ecosystem.config.cjs') as { apps: { node_args?: string[] }[] }).apps[0]!.node_args ?? [];
+
 export async function run(): Promise<BenchRow[]> {
   const fx = await new BenchFixture().start();
-  // BENCH_NODE_FLAGS: node flags for the daemon, e.g. "--max-semi-space-size=1" (see docs/performance.md).
-  const d = new ChildDaemon(fx.writeConfig(), {}, 'ignore', (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean));
+  // BENCH_NODE_FLAGS overrides them ("" for node's defaults); see README, Performance.
+  const nodeFlags = process.env.BENCH_NODE_FLAGS !== undefined ? process.env.BENCH_NODE_FLAGS.split(' ').filter(Boolean) : PRODUCTION_FLAGS;
+  const d = new ChildDaemon(fx.writeConfig(), {}, 'ignore', nodeFlags);
   try {
     await d.ready;
     const atReady = await d.memory();
@@ -33,7 +38,7 @@ export async function run(): Promise<BenchRow[]> {
     const end = await d.memory();
     const mb = (b: number) => b / 1048576;
     const heap = (m: Mem) => `heap ${mb(m.heapUsed).toFixed(1)} used of ${mb(m.heapTotal).toFixed(1)} MB`;
-    const flags = process.env.BENCH_NODE_FLAGS ? ` (node ${process.env.BENCH_NODE_FLAGS})` : '';
+    const flags = nodeFlags.length ? ` (node ${nodeFlags.join(' ')})` : ' (node defaults)';
     return [
       { name: `memory: RSS at ready${flags}`, unit: 'MB', median: mb(atReady.rss), budget: `<= ${READY_BUDGET_MB} MB`, ok: mb(atReady.rss) <= READY_BUDGET_MB, note: `after a full GC; ${heap(atReady)}` },
       {

@@ -16,7 +16,7 @@ import { median, msSince, p99, runStandalone, type BenchRow } from './lib.js';
 const SAMPLES = Number(process.env.BENCH_PAYMENTS ?? 300);
 const WARMUP = 30;
 const merchant = { acqSpId: 'Y471790403', acqMerId: '41509208' };
-// The platform's test merchant key (2048-bit, as in production) when the shared folder is there.
+// The platform's published test merchant key (RSA-1024) when the shared folder is there.
 const TEST_KEY = fileURLToPath(new URL('../../../shared/umpay/test-merchant.key.p8', import.meta.url));
 
 export async function run(): Promise<BenchRow[]> {
@@ -65,7 +65,7 @@ export async function run(): Promise<BenchRow[]> {
   const ratio = median(durable) / median(bare);
   return [
     { name: 'journal: one fsync\'d transition (synchronous=FULL)', unit: 'ms', median: median(commits), p99: p99(commits) },
-    { name: 'payment: bare sign → POST → verify', unit: 'ms', median: median(bare), p99: p99(bare), note: useTestKey ? 'RSA-2048 test key' : 'RSA-1024 sandbox key' },
+    { name: 'payment: bare sign → POST → verify', unit: 'ms', median: median(bare), p99: p99(bare), note: useTestKey ? 'RSA-1024 published test key' : 'RSA-1024 sandbox key' },
     {
       name: 'payment: durable path (3 fsync commits + sign + POST + verify)',
       unit: 'ms',
