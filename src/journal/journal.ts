@@ -402,6 +402,11 @@ export function openJournal(path: string, opts: OpenOptions = {}): Journal {
     const db = new Database(file, { readonly: true, fileMustExist: true });
     db.pragma(`busy_timeout = ${busy}`);
     const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > SCHEMA_VERSION) {
+      // A newer kiosk wrote it: starting this daemon would not help (it refuses too).
+      db.close();
+      throw new JournalError('JOURNAL_TOO_NEW', `${file}: journal schema version ${version} is newer than this program knows (${SCHEMA_VERSION}); use the newer kiosk version`);
+    }
     if (version !== SCHEMA_VERSION) {
       db.close();
       throw new JournalError(

@@ -48,9 +48,21 @@ export function parsePrivateKey(data: Buffer, label = '<key>'): KeyObject {
   throw new KeyError(label, `not a readable private key; ${PRIVATE_EXPECTED}`);
 }
 
+function isPrivateKey(data: Buffer): boolean {
+  try {
+    parsePrivateKey(data);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Parses the platform public key from a certificate or a bare public key. Certificate dates are ignored on purpose. */
 export function parsePublicKey(data: Buffer, label = '<certificate>'): KeyObject {
   const text = data.toString('latin1');
+  // Node derives the public half of a private key without a word: a swapped file would then "verify"
+  // with the merchant's own key and reject every platform answer (and a private key would sit unguarded).
+  if (isPrivateKey(data)) throw new KeyError(label, `this is a private key, not the platform's certificate; ${PUBLIC_EXPECTED}`);
   if (text.includes('-----BEGIN CERTIFICATE-----')) {
     try {
       return assertRsa(new X509Certificate(text).publicKey, label, PUBLIC_EXPECTED);

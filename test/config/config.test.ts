@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createPrivateKey } from 'node:crypto';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -179,6 +180,14 @@ describe('config', () => {
     assert.deepEqual(fields(problems), ['gateway.platformCert', 'merchant.privateKey']);
     assert.match(find(problems, 'merchant.privateKey').problem, /^not a readable private key; expected an RSA private key/);
     assert.match(find(problems, 'gateway.platformCert').problem, /PEM certificate could not be read/);
+  });
+
+  it('refuses a private key given as the platform certificate (DER and PEM): it would verify nothing', () => {
+    const cert = join(dir, 'keys/platform.cert.crt');
+    copyFileSync(join(SHARED, 'test-merchant.key.p8'), cert);
+    assert.match(find(validate(minimal()).problems, 'gateway.platformCert').problem, /is a private key, not the platform's certificate/);
+    writeFileSync(cert, createPrivateKey({ key: readFileSync(join(SHARED, 'test-merchant.key.p8')), format: 'der', type: 'pkcs8' }).export({ format: 'pem', type: 'pkcs8' }));
+    assert.match(find(validate(minimal()).problems, 'gateway.platformCert').problem, /is a private key, not the platform's certificate/);
   });
 
   it('checks the journal folder exists, and skips file checks when asked', () => {

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openJournal, type Journal } from '../../src/journal/journal.js';
+import Database from 'better-sqlite3';
+import { openJournal, SCHEMA_VERSION, type Journal } from '../../src/journal/journal.js';
 import { run } from '../../src/cli/journal.js';
 import { captureIo } from '../../src/cli/tech/format.js';
 
@@ -61,6 +62,16 @@ describe('kiosk journal', () => {
   });
 
   it('bad input gets a clear answer', async () => {
+    // Another program's SQLite file that happens to carry our user_version, and a journal from a newer kiosk.
+    const foreign = join(dir, 'foreign.db');
+    const f = new Database(foreign);
+    f.exec('CREATE TABLE x (a)');
+    f.pragma(`user_version = ${SCHEMA_VERSION}`);
+    f.close();
+    const newer = join(dir, 'newer.db');
+    const n = new Database(newer);
+    n.pragma('user_version = 99');
+    n.close();
     const cases: Array<[string[], RegExp, number]> = [
       [['list', '--db', db, '--state', 'nope'], /--state "nope": not a state/, 2],
       [['list', '--db', db, '--since', 'yesterday'], /--since "yesterday": not a date/, 2],
@@ -68,6 +79,9 @@ describe('kiosk journal', () => {
       [['list', '--db', join(dir, 'missing.db')], /missing\.db: no journal here/, 2],
       [['list', '--config', join(dir, 'nope.json')], /nope\.json: cannot read the config/, 2],
       [['frobnicate', '--db', db], /unknown subcommand/, 2],
+      [['list', '--db', dir], /not a readable journal/, 2],
+      [['list', '--db', foreign], /foreign\.db: not a readable journal \(no such table: orders\)/, 2],
+      [['list', '--db', newer], /newer\.db: journal schema version 99 is newer than this program knows/, 2],
     ];
     for (const [argv, msg, code] of cases) {
       const io = captureIo();

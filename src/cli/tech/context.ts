@@ -60,7 +60,8 @@ export function readJournal(path: string): Journal {
     if (e.code === 'SQLITE_CANTOPEN' || e.code === 'EACCES' || /permission|unable to open/i.test(e.message)) {
       throw new CommandExit(EXIT.USAGE, `${path}: cannot open the journal (${e.message}); run as the kiosk user: sudo -u kiosk kiosk …`);
     }
-    if (e.code === 'SQLITE_NOTADB' || e.code === 'SQLITE_CORRUPT') throw new CommandExit(EXIT.USAGE, `${path}: not a readable journal (${e.message}); run kiosk doctor`);
+    // Any other SQLite error (a folder, another program's database, a damaged file) is about the file, not a bug.
+    if (typeof e.code === 'string' && e.code.startsWith('SQLITE_')) throw new CommandExit(EXIT.USAGE, `${path}: not a readable journal (${e.message}); run kiosk doctor`);
     throw err;
   }
 }
