@@ -148,6 +148,8 @@ export class PaymentEngine extends EventEmitter {
   private readonly gate: Gate;
   private readonly drives = new Map<string, Promise<void>>();
   private customer: Promise<CustomerResult> | null = null;
+  /** The order the customer path is driving: recovery (start(), kiosk reconcile) must leave it alone. */
+  private customerOrderNo: string | null = null;
   private stopping = false;
   private pausedUntil = 0;
   private penaltyMs = 0;
@@ -175,7 +177,7 @@ export class PaymentEngine extends EventEmitter {
   async start(): Promise<void> {
     const open = this.journal.unfinished();
     if (open.length) this.log.info({ event: 'recovery', unfinished: open.length }, `recovering ${open.length} unfinished order(s)`);
-    for (const o of open) this.background(o.orderNo);
+    for (const o of open) if (o.orderNo !== this.customerOrderNo) this.background(o.orderNo);
     if (!open.length) this.maybeIdle();
   }
 
@@ -228,6 +230,7 @@ export class PaymentEngine extends EventEmitter {
       return await run;
     } finally {
       this.customer = null;
+      this.customerOrderNo = null;
       this.maybeIdle();
     }
   }
@@ -258,6 +261,7 @@ export class PaymentEngine extends EventEmitter {
       at: this.iso(),
     });
     const orderNo = order.orderNo;
+    this.customerOrderNo = orderNo;
     this.emitTransition({ orderNo, from: null, to: 'created', cause: 'scanned' });
     this.log.info({ event: 'order', orderNo, authCode: req.authCode, txnAmt: order.txnAmt, orderType }, 'order journaled');
     crashPoint('after-journal-before-send');

@@ -153,6 +153,21 @@ describe('payment engine (fake clock, fake gateway)', () => {
     assert.equal(o.notSent, 1);
   });
 
+  it('start() (kiosk reconcile) during a customer payment leaves that order to the customer path', async () => {
+    // Recovery must not judge the order the customer path is still sending: marking it failed-not-sent while
+    // the retry goes out (and is paid) would charge the customer with no product and nothing to reverse.
+    gw.on('micropay', (_f, n) => (n === 1 ? { outcome: { kind: 'UNKNOWN', cause: 'ECONNREFUSED' }, delivery: 'not-sent' } : { kind: 'PAID' }));
+    const e = engine();
+    const paying = e.pay({ authCode: WECHAT, amountFen: 150 }, hooks);
+    await clock.advance(10); // first send refused; the retry sleeps
+    await e.start();
+    const r = await clock.run(paying);
+    await clock.run(e.whenIdle());
+    assert.equal(r.kind, 'approved');
+    assert.equal(journal.get(only())!.state, 'delivered');
+    assert.deepEqual(delivered, [only()]);
+  });
+
   it('never left, then maybe sent: unknown → query → reverse (not failed-not-sent)', async () => {
     gw.on('micropay', (_f, n) => (n === 1 ? { outcome: { kind: 'UNKNOWN', cause: 'ECONNREFUSED' }, delivery: 'not-sent' } : { outcome: { kind: 'UNKNOWN', cause: 'timeout' }, delivery: 'maybe-sent' }))
       .on('queryOrder', { kind: 'UNKNOWN', cause: 'timeout' })
