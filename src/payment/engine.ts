@@ -469,7 +469,8 @@ export class PaymentEngine extends EventEmitter {
   }
 
   private async reverseStep(o: OrderRow): Promise<StepResult> {
-    const call = o.reversal ?? this.reversalFor(o);
+    // cancelOrder only works the order's own day: chosen before midnight, it is closeOrder after (then refund if paid).
+    const call = o.reversal === 'cancelOrder' ? this.reversalFor(o) : (o.reversal ?? this.reversalFor(o));
     const res: CallResult<'cancelOrder' | 'closeOrder'> = await this.backgroundCall<CallResult<'cancelOrder' | 'closeOrder'>>(() =>
       call === 'cancelOrder' ? this.gateway.cancelOrder({ orderNo: o.orderNo }) : this.gateway.closeOrder({ orderNo: o.orderNo }),
     );

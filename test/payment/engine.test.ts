@@ -235,6 +235,25 @@ describe('payment engine (fake clock, fake gateway)', () => {
     assert.equal(attention.length, 1);
   });
 
+  it('a cancelOrder chosen before midnight becomes closeOrder → refund once the day is over', async () => {
+    // cancelOrder only reverses same-day orders: retried after midnight it can never succeed.
+    clock = new FakeClock(new Date(2026, 5, 1, 23, 59, 58).getTime());
+    const cancelDays: string[] = [];
+    gw.on('micropay', { kind: 'PAID' })
+      .on('cancelOrder', () => (cancelDays.push(wireTime(clock.now()).slice(0, 8)), { kind: 'UNKNOWN', cause: 'respCode 99 (other) is not final' }))
+      .on('closeOrder', { kind: 'REFUSED', code: '35', reason: 'paid' })
+      .on('queryOrder', { kind: 'PAID' })
+      .on('refund', { kind: 'ACCEPTED' })
+      .on('refundQuery', { kind: 'REFUNDED' });
+    const e = engine();
+    const r = await clock.run(e.pay({ authCode: WECHAT, amountFen: 100 }, { deliver: async () => Promise.reject(new Error('gpio write failed')) }));
+    assert.equal(r.kind, 'not-charged');
+    await clock.run(e.whenIdle(), 3_600_000);
+    assert.equal(journal.get(only())!.state, 'refunded');
+    assert.ok(cancelDays.length > 0);
+    assert.deepEqual([...new Set(cancelDays)], ['20260601'], 'no cancelOrder after the order\'s day');
+  });
+
   it('rate limits (37) back off; the reversal finishes', async () => {
     gw.on('micropay', { kind: 'UNKNOWN', cause: '02' })
       .on('queryOrder', { kind: 'UNKNOWN', cause: '37', rateLimited: true })
