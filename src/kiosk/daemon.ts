@@ -122,19 +122,36 @@ export class Daemon {
   private wire(): void {
     const { scanner, keypad } = this.hardware;
     const kiosk = this.interaction;
-    scanner.on('code', (code: string) => kiosk.code(code));
-    scanner.on('bad', (bad: { reason: string }) => kiosk.bad(bad.reason));
+    // Handlers run inside the drivers' data callbacks: an error thrown there would be uncaught and end the
+    // daemon (and every background reversal with it). Log it and keep serving.
+    const guard =
+      <A extends unknown[]>(source: string, f: (...a: A) => void) =>
+      (...a: A) => {
+        try {
+          f(...a);
+        } catch (err) {
+          this.log.error({ event: 'handler-error', source, err }, `error in the ${source} handler`);
+        }
+      };
+    scanner.on('code', guard('scanner code', (code: string) => kiosk.code(code)));
+    scanner.on('bad', guard('scanner bad', (bad: { reason: string }) => kiosk.bad(bad.reason)));
     // Unplugged → fault pattern and the driver reopens with backoff; the daemon never exits for it.
-    scanner.on('fault', (f: { reason: string; path: string }) => {
-      this.log.warn({ event: 'scanner-fault', ...f }, 'scanner fault');
-      kiosk.scannerConnected(false);
-    });
-    scanner.on('connected', (c: { path: string }) => {
-      this.log.info({ event: 'scanner-connected', ...c }, 'scanner connected');
-      kiosk.scannerConnected(true);
-    });
+    scanner.on(
+      'fault',
+      guard('scanner fault', (f: { reason: string; path: string }) => {
+        this.log.warn({ event: 'scanner-fault', ...f }, 'scanner fault');
+        kiosk.scannerConnected(false);
+      }),
+    );
+    scanner.on(
+      'connected',
+      guard('scanner connected', (c: { path: string }) => {
+        this.log.info({ event: 'scanner-connected', ...c }, 'scanner connected');
+        kiosk.scannerConnected(true);
+      }),
+    );
     if (!scanner.connected) kiosk.scannerConnected(false);
-    keypad?.on('key', (key: string) => kiosk.key(key));
+    keypad?.on('key', guard('keypad key', (key: string) => kiosk.key(key)));
   }
 
   /** What only the running process knows, for `kiosk status`. */

@@ -190,9 +190,12 @@ export class Interaction extends EventEmitter {
     }
     const choice = st.choice;
     this.go({ name: 'processing', choice });
-    this.inflight = this.pay(authCode, choice).finally(() => {
-      this.inflight = undefined;
-    });
+    this.inflight = this.pay(authCode, choice)
+      // pay() handles the engine's errors; this catches a throwing 'payment' listener (else: unhandled rejection, exit).
+      .catch((err: unknown) => this.log.error({ event: 'payment-listener-error', err }, 'error after the payment'))
+      .finally(() => {
+        this.inflight = undefined;
+      });
   }
 
   /** The scanner dropped a line (noise, overlong, not digits). */
@@ -361,7 +364,12 @@ export class Interaction extends EventEmitter {
     const key = `${pattern}|${orderNo ?? ''}`;
     if (key === this.shown) return;
     this.shown = key;
-    this.indicator.show(pattern, orderNo ? { orderNo } : {});
+    try {
+      this.indicator.show(pattern, orderNo ? { orderNo } : {});
+    } catch (err) {
+      // A dead lamp must not stop a payment half-way (the state has already moved on): log it, go on.
+      this.log.error({ event: 'indicator-error', pattern, err }, 'indicator failed');
+    }
     this.emit('pattern', pattern, orderNo);
   }
 

@@ -153,6 +153,28 @@ describe('kiosk interaction', () => {
       assert.equal(t.indicator.last, 'ready');
     });
 
+    it('a throwing payment listener is logged, not an unhandled rejection; the kiosk takes the next scan', async () => {
+      const t = setup(fixed);
+      const unhandled: unknown[] = [];
+      const onUnhandled = (r: unknown) => unhandled.push(r);
+      process.on('unhandledRejection', onUnhandled);
+      try {
+        t.kiosk.once('payment', () => {
+          throw new Error('listener broke');
+        });
+        t.kiosk.code(WECHAT);
+        await t.engine.approve();
+        await t.kiosk.settled();
+        await new Promise((r) => setImmediate(r)); // unhandledRejection is reported after the microtasks
+        assert.deepEqual(unhandled, []);
+        t.clock.advance(3_000); // the success pattern's time is over
+        t.kiosk.code(WECHAT);
+        assert.equal(t.engine.calls.length, 2);
+      } finally {
+        process.off('unhandledRejection', onUnhandled);
+      }
+    });
+
     it('after stop(), scans and keys are ignored and an in-flight payment still completes', async () => {
       const t = setup(fixed);
       t.kiosk.code(WECHAT);

@@ -1,0 +1,62 @@
+// A thrown error anywhere in the interaction path (a lamp driver, a listener) must not escape into the
+// scanner driver's data handler: there it would be an uncaught exception and kill the daemon.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { loadConfig } from '../../src/config/index.js';
+import { Daemon } from '../../src/kiosk/daemon.js';
+import type { PaymentRecord } from '../../src/kiosk/interaction.js';
+import { createLogger } from '../../src/log.js';
+import { DaemonFixture, type LogLine } from './daemon-helpers.js';
+
+const CODE = '134567890123456789';
+
+describe('kiosk daemon: errors in the interaction path', function () {
+  let fx: DaemonFixture;
+  let daemon: Daemon | undefined;
+  let lines: LogLine[];
+  beforeEach(async () => {
+    fx = await new DaemonFixture().start();
+    lines = [];
+    const dest = new Writable({
+      write(chunk, _enc, cb) {
+        for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l) as LogLine);
+        cb();
+      },
+    });
+    const config = loadConfig(fx.writeConfig({ daemon: { graceMs: 1000, controlSocket: join(fx.dir, 'k.sock'), lockFile: join(fx.dir, 'k.lock') } }));
+    daemon = await Daemon.start(config, { log: createLogger({ destination: dest, level: 'info' }) });
+  });
+  afterEach(async () => {
+    await daemon?.stop();
+    await fx.dispose();
+  });
+
+  const paid = (d: Daemon) => new Promise<PaymentRecord>((resolve) => d.interaction.once('payment', resolve));
+
+  it('a lamp driver that throws is logged; the scan is still paid and delivered', async () => {
+    const d = daemon!;
+    d.hardware.indicator.show = () => {
+      throw new Error('lamp driver died');
+    };
+    const payment = paid(d);
+    assert.doesNotThrow(() => d.hardware.scanner.emit('code', CODE));
+    const record = await payment;
+    assert.equal(record.result.kind, 'approved');
+    assert.ok(lines.some((l) => l.event === 'indicator-error'), 'the failing lamp is logged');
+  });
+
+  it('a throwing code handler is logged, not thrown into the scanner driver; the next scan pays', async () => {
+    const d = daemon!;
+    const code = d.interaction.code.bind(d.interaction);
+    d.interaction.code = () => {
+      throw new Error('boom');
+    };
+    assert.doesNotThrow(() => d.hardware.scanner.emit('code', CODE));
+    assert.ok(lines.some((l) => l.event === 'handler-error' && l.source === 'scanner code'), JSON.stringify(lines.slice(-3)));
+    d.interaction.code = code;
+    const payment = paid(d);
+    d.hardware.scanner.emit('code', CODE);
+    assert.equal((await payment).result.kind, 'approved');
+  });
+});
