@@ -325,7 +325,7 @@ export class PaymentEngine extends EventEmitter {
       const o = this.journal.get(orderNo)!;
       const res = await this.call(() => this.gateway.queryOrder({ orderNo, transactionId: o.transactionId ?? undefined }));
       this.checkHalted();
-      const q = res.outcome;
+      const q = this.aboutOurs(res, o);
       interval = this.timing.queryIntervalMs;
       if (q.kind === 'PAID') {
         if (this.clock.now() < deadline) return await this.deliverNow(orderNo, 'unknown', this.eventOf(res), q.transactionId, scannedAt, hooks);
@@ -486,7 +486,7 @@ export class PaymentEngine extends EventEmitter {
     this.journal.note(o.orderNo, this.eventOf(res), this.iso());
     const qr = await this.backgroundCall(() => this.gateway.queryOrder({ orderNo: o.orderNo, transactionId: o.transactionId ?? undefined }));
     this.checkHalted();
-    const q = qr.outcome;
+    const q = this.aboutOurs(qr, o);
     if (q.kind === 'PAID') {
       this.startRefund(this.journal.get(o.orderNo)!, `${call} refused (${out.code}), order paid`, { transactionId: q.transactionId }, false);
       return { kind: 'moved' };
@@ -589,6 +589,15 @@ export class PaymentEngine extends EventEmitter {
   private reversalFor(o: OrderRow): 'cancelOrder' | 'closeOrder' {
     const sameDay = o.orderTime.slice(0, 8) === wireTime(this.clock.now()).slice(0, 8);
     return sameDay && (o.orderType === 'wechat' || o.orderType === 'alipay') ? 'cancelOrder' : 'closeOrder';
+  }
+
+  /** A query answer (it carries no orderNo) saying paid for another amount than ours is not about our order. */
+  private aboutOurs(res: CallResult<'queryOrder'>, o: OrderRow): QueryOutcome {
+    const amt = (res.answer as Record<string, unknown> | undefined)?.txnAmt;
+    if (res.outcome.kind === 'PAID' && (typeof amt === 'string' || typeof amt === 'number') && amt !== '' && String(amt) !== o.txnAmt) {
+      return { kind: 'UNKNOWN', cause: `query says paid txnAmt ${String(amt)}, the order is ${o.txnAmt}` };
+    }
+    return res.outcome;
   }
 
   private finalForNotPaid(q: Extract<QueryOutcome, { kind: 'NOT_PAID' }>, reversalAsked: boolean): OrderState {

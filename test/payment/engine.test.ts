@@ -190,6 +190,23 @@ describe('payment engine (fake clock, fake gateway)', () => {
     assert.equal(gw.count('cancelOrder'), 0);
   });
 
+  it('a query that says paid for another amount is not about our order: no product, reversed', async () => {
+    gw.on('micropay', { kind: 'UNKNOWN', cause: '02 paying' })
+      .on('queryOrder', { kind: 'PAID', transactionId: 'T-OTHER' })
+      .on('cancelOrder', { kind: 'DONE' });
+    const query = gw.queryOrder.bind(gw);
+    gw.queryOrder = async (f: object) => {
+      const res = await query(f);
+      return { ...res, answer: { ...res.answer, txnAmt: '1' } };
+    };
+    const e = engine({ customerWindowMs: 10_000 });
+    const r = await pay(e, WECHAT, 150);
+    assert.equal(r.kind, 'not-charged');
+    assert.equal(delivered.length, 0);
+    await clock.run(e.whenIdle());
+    assert.equal(journal.get(only())!.state, 'reversed');
+  });
+
   it('query says failed: declined with the platform code', async () => {
     gw.on('micropay', { kind: 'UNKNOWN', cause: '02' }).on('queryOrder', { kind: 'NOT_PAID', state: 'failed', code: '06', reason: 'failed' });
     const r = await pay(engine());
