@@ -421,21 +421,35 @@ export function openJournal(path: string, opts: OpenOptions = {}): Journal {
   // Create the file ourselves so it is 0600 from its first byte; SQLite gives -wal/-shm the same mode.
   closeSync(openSync(file, 'a', 0o600));
   chmodSync(file, 0o600);
-  const db = new Database(file);
-  db.pragma(`busy_timeout = ${busy}`);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  // better-sqlite3 builds with a 16 MB page cache; the daemon reads by key and recent orders, so SQLite's own
-  // 2 MB is plenty, and the bigger cache fills as the journal grows (RSS +1 KB per payment; README.md, "Performance").
-  db.pragma('cache_size = -2000');
-  // Freed pages (an erased payment code) are overwritten with zeros, not left in the file.
-  db.pragma('secure_delete = ON');
-  db.pragma('foreign_keys = ON');
   try {
+    return openWritable(file, busy);
+  } catch (err) {
+    // SQLite's own message does not say which file (the daemon prints it as the reason it cannot start).
+    const e = err as Error & { code?: unknown };
+    if (e.code === 'SQLITE_NOTADB' || e.code === 'SQLITE_CORRUPT' || e.code === 'SQLITE_ERROR') {
+      throw new JournalError('NOT_A_JOURNAL', `${file}: not a journal (${e.message}); check journal.path`);
+    }
+    if (typeof e.code === 'string' && e.code.startsWith('SQLITE_')) throw new JournalError(e.code, `${file}: ${e.message}`);
+    throw err;
+  }
+}
+
+function openWritable(file: string, busy: number): Journal {
+  const db = new Database(file);
+  try {
+    db.pragma(`busy_timeout = ${busy}`);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    // better-sqlite3 builds with a 16 MB page cache; the daemon reads by key and recent orders, so SQLite's own
+    // 2 MB is plenty, and the bigger cache fills as the journal grows (RSS +1 KB per payment; README.md, "Performance").
+    db.pragma('cache_size = -2000');
+    // Freed pages (an erased payment code) are overwritten with zeros, not left in the file.
+    db.pragma('secure_delete = ON');
+    db.pragma('foreign_keys = ON');
     migrate(db, file);
+    return new Journal(db, file, false);
   } catch (err) {
     db.close();
     throw err;
   }
-  return new Journal(db, file, false);
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -33,6 +33,34 @@ describe('journal', () => {
     assert.equal(j.db.pragma('journal_mode', { simple: true }), 'wal');
     assert.equal(j.db.pragma('synchronous', { simple: true }), 2);
     assert.equal(j.db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+  });
+
+  it('under umask 022 the -wal and -shm side files are 0600 too; secure_delete is on and an erased code leaves no bytes', () => {
+    const old = process.umask(0o022);
+    const file = join(dir, 'u', 'journal.db');
+    try {
+      const k = openJournal(file);
+      const o = k.createOrder(order());
+      for (const side of ['-wal', '-shm']) assert.equal(statSync(file + side).mode & 0o777, 0o600, side);
+      assert.equal(k.db.pragma('secure_delete', { simple: true }), 1);
+      k.transition(o.orderNo, [{ from: 'created', to: 'failed', event: { cause: 'declined' } }], 'now');
+      k.close(); // checkpoints the WAL into the file
+    } finally {
+      process.umask(old);
+    }
+    assert.ok(!readFileSync(file).includes(CODE), 'the erased payment code is still in the file');
+  });
+
+  it('a file that is not a journal is refused with its name (the daemon prints this and exits)', () => {
+    const garbage = join(dir, 'garbage.db');
+    writeFileSync(garbage, Buffer.alloc(4096, 7), { mode: 0o600 });
+    assert.throws(() => openJournal(garbage), (e: Error & { code?: string }) => e.code === 'NOT_A_JOURNAL' && e.message.startsWith(`${garbage}: not a journal (file is not a database)`));
+    const foreign = join(dir, 'foreign.db');
+    const f = new Database(foreign);
+    f.exec('CREATE TABLE x (a)');
+    f.pragma(`user_version = ${SCHEMA_VERSION}`);
+    f.close();
+    assert.throws(() => openJournal(foreign), (e: Error) => e.message.startsWith(`${foreign}: not a journal (no such table: orders)`));
   });
 
   it('order numbers: device + date + persistent sequence, alphanumeric, ≤ 64, unique across reopen', () => {
