@@ -18,7 +18,7 @@ export function maskText(text: string): string {
 export function scrub(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return maskText(value);
   if (depth > 6 || value === null || typeof value !== 'object') return value;
-  if (value instanceof Error) return { type: value.name, message: value.message, code: (value as NodeJS.ErrnoException).code };
+  if (value instanceof Error) return { type: value.name, message: maskText(value.message), code: (value as NodeJS.ErrnoException).code };
   if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {

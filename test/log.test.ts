@@ -30,6 +30,14 @@ describe('log: secrets never reach a line', () => {
     assert.ok(!JSON.stringify(line).includes(WECHAT.slice(0, 12)));
   });
 
+  it('masks a payment code inside a logged error’s message', () => {
+    const { stream, lines } = capture();
+    createLogger({ destination: stream }).error({ event: 'engine-error', err: new Error(`cannot pay ${WECHAT}`) }, 'payment engine threw');
+    const [line] = lines();
+    assert.equal((line!.err as { message: string }).message, 'cannot pay wechat…2164');
+    assert.ok(!JSON.stringify(line).includes(WECHAT.slice(0, 12)));
+  });
+
   it('leaves digit runs that are not payment codes alone (order numbers, amounts)', () => {
     assert.equal(scrub('order K0120260601000001 amount 150'), 'order K0120260601000001 amount 150');
   });
