@@ -546,7 +546,8 @@ export class PaymentEngine extends EventEmitter {
         this.move(this.journal.get(o.orderNo)!, 'refunded', this.eventOf(rq), { reason: 'refunded' });
         return { kind: 'moved' };
       }
-      if (rq.outcome.kind === 'PENDING') {
+      // Known to the platform (in progress, or failed: then the next step issues a new serial, never this one again).
+      if (rq.outcome.kind === 'PENDING' || rq.outcome.kind === 'FAILED') {
         this.journal.note(o.orderNo, this.eventOf(rq), this.iso(), { refundAccepted: true });
         return { kind: 'moved' };
       }

@@ -271,6 +271,21 @@ describe('payment engine (fake clock, fake gateway)', () => {
     assert.deepEqual([...new Set(cancelDays)], ['20260601'], 'no cancelOrder after the order\'s day');
   });
 
+  it('refund answer lost, refundQuery says that refund failed: a new serial (not the failed one forever)', async () => {
+    gw.on('micropay', { kind: 'PAID' })
+      .on('refund', (f, n) => (n === 1 ? { outcome: { kind: 'UNKNOWN', cause: 'timeout' }, delivery: 'maybe-sent' } : f.orderNo!.endsWith('R1') ? { kind: 'UNKNOWN', cause: 'respCode 12 (duplicate trade) is not final' } : { kind: 'ACCEPTED' }))
+      .on('refundQuery', (f) => (f.orderNo!.endsWith('R1') ? { kind: 'FAILED', code: '01', reason: 'refund failed' } : { kind: 'REFUNDED' }));
+    const e = engine();
+    const r = await clock.run(e.pay({ authCode: UNIONPAY, amountFen: 100 }, { deliver: async () => Promise.reject(new Error('gpio write failed')) }));
+    assert.equal(r.kind, 'not-charged');
+    await clock.run(e.whenIdle(), 3_600_000);
+    const o = journal.get(only())!;
+    assert.equal(o.state, 'refunded');
+    assert.equal(o.refundNo, `${o.orderNo}R2`);
+    // R1 once (the platform said it failed: never re-sent), then R2; each for the paid amount only.
+    assert.deepEqual(gw.sent.filter((s) => s.call === 'refund').map((s) => [s.fields.orderNo!.slice(o.orderNo.length), s.fields.txnAmt]), [['R1', '100'], ['R2', '100']]);
+  });
+
   it('rate limits (37) back off; the reversal finishes', async () => {
     gw.on('micropay', { kind: 'UNKNOWN', cause: '02' })
       .on('queryOrder', { kind: 'UNKNOWN', cause: '37', rateLimited: true })
