@@ -67,7 +67,16 @@ async function readStdinObject(): Promise<Record<string, WireValue>> {
     throw new UsageError(`stdin is not valid JSON: ${(err as Error).message}`);
   }
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new UsageError('stdin must hold one JSON object');
+  inexactNumber(v, '');
   return v as Record<string, WireValue>;
+}
+
+/** JSON.parse silently rounds integers past 2^53 (an unquoted payment code): signing that would sign another value. */
+function inexactNumber(v: unknown, path: string): void {
+  if (typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v)) {
+    throw new UsageError(`stdin field ${path}: a number too large to be exact; quote it as a string`);
+  }
+  if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) inexactNumber(x, path ? `${path}.${k}` : k);
 }
 
 function print(value: unknown): void {
