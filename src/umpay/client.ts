@@ -40,9 +40,6 @@ export interface PostedCall {
   elapsedMs: number;
 }
 
-// Errors that can only happen before a single byte of the request was written.
-const NEVER_LEFT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNECTTIMEOUT', 'EAI_NONAME']);
-
 class AnswerTooLarge extends Error {}
 
 interface Track {
@@ -168,8 +165,10 @@ export class HttpGateway implements Gateway {
     const code = e?.code ?? (aborted ? 'ETIMEDOUT' : 'ERR');
     const msg = aborted ? `no complete answer within ${this.options.timeoutMs} ms` : (e?.message ?? String(err));
     const where = status !== undefined ? ` (after HTTP ${status})` : '';
-    // Not connected means not one byte was written: provably not sent. Otherwise the platform may have it.
-    const neverLeft = status === undefined && (!track.connected || NEVER_LEFT.has(code));
+    // Not connected means not one byte was written: provably not sent (refused, DNS, no route, connect timeout).
+    // Once connected the platform may have it, whatever the code: EHOSTUNREACH/ENETUNREACH also end established
+    // connections.
+    const neverLeft = status === undefined && !track.connected;
     return { delivery: neverLeft ? 'not-sent' : 'maybe-sent', cause: `${code}: ${msg}${where}` };
   }
 

@@ -120,6 +120,21 @@ describe('umpay HttpGateway (local servers on 127.0.0.1)', () => {
     assert.equal(r.outcome.kind, 'UNKNOWN');
   });
 
+  it('an unreachable-route error after the request was written (connected socket) → maybe-sent, not not-sent', async () => {
+    // On Linux an established connection can fail with EHOSTUNREACH/ENETUNREACH (ICMP during retransmission):
+    // the platform may have the request by then.
+    let gwRef: HttpGateway | undefined;
+    const { gw } = await use(() => {
+      const agent = (gwRef as unknown as { agent: http.Agent }).agent;
+      for (const list of Object.values(agent.sockets)) for (const s of list ?? []) s.destroy(Object.assign(new Error('connect EHOSTUNREACH'), { code: 'EHOSTUNREACH' }));
+    });
+    gwRef = gw;
+    const r = await gw.micropay(pay);
+    assert.match(r.cause!, /EHOSTUNREACH/);
+    assert.equal(r.delivery, 'maybe-sent');
+    assert.equal(r.outcome.kind, 'UNKNOWN');
+  });
+
   it('a body cut short of its Content-Length → maybe-sent', async () => {
     const { gw } = await use((_req, _body, res) => {
       res.writeHead(200, { 'content-length': '200', 'content-type': 'application/json' });
