@@ -418,9 +418,11 @@ export function openJournal(path: string, opts: OpenOptions = {}): Journal {
   }
   const dir = dirname(file);
   if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
-  // Create the file ourselves so it is 0600 from its first byte; SQLite gives -wal/-shm the same mode.
+  // Create the file ourselves so it is 0600 from its first byte; SQLite gives new -wal/-shm the same mode.
   closeSync(openSync(file, 'a', 0o600));
   chmodSync(file, 0o600);
+  // SQLite keeps the mode of side files that already exist (a restored backup): the -wal holds recent commits.
+  for (const side of ['-wal', '-shm']) if (existsSync(file + side)) chmodSync(file + side, 0o600);
   try {
     return openWritable(file, busy);
   } catch (err) {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -49,6 +49,22 @@ describe('journal', () => {
       process.umask(old);
     }
     assert.ok(!readFileSync(file).includes(CODE), 'the erased payment code is still in the file');
+  });
+
+  it('side files restored with a loose mode (a backup copied under umask 022) are made 0600 at open', () => {
+    // A copy of a live journal: the -wal holds the latest commits (and the codes of open orders).
+    const live = openJournal(join(dir, 'live.db'));
+    live.createOrder(order());
+    const file = join(dir, 'restored.db');
+    for (const side of ['', '-wal', '-shm']) {
+      copyFileSync(join(dir, 'live.db') + side, file + side);
+      chmodSync(file + side, 0o644);
+    }
+    live.close();
+    const k = openJournal(file);
+    k.createOrder(order());
+    for (const f of [file, file + '-wal', file + '-shm']) assert.equal(statSync(f).mode & 0o777, 0o600, f);
+    k.close();
   });
 
   it('a file that is not a journal is refused with its name (the daemon prints this and exits)', () => {
