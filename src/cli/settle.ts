@@ -1,6 +1,6 @@
 // `kiosk settle FILE.csv…`: the platform's daily settlement file against the journal.
 // Exit 0 all matched, 1 anything does not match, 2 bad input (unreadable file, malformed rows, bad config).
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { UsageError } from './args.js';
 import { commandArgs, CommandExit, readJournal, runCommand, techConfig } from './tech/context.js';
@@ -10,6 +10,8 @@ import { ADVICE, compareSettlement, localDay, OK_KINDS, type Finding } from './t
 import { localDayRange, ordersSince } from './tech/queries.js';
 
 const USAGE = 'usage: kiosk settle FILE.csv [FILE.csv…] [--date yyyy-mm-dd] [--all] [--json] [--config FILE]';
+// One day's file for a whole service provider (acqSpId), ~250 bytes a row: 64 MiB is ~250,000 rows.
+const MAX_SETTLEMENT_BYTES = 64 * 1024 * 1024;
 
 export async function main(argv: string[]): Promise<number> {
   return run(argv, processIo);
@@ -38,8 +40,15 @@ function settle(argv: readonly string[], io: Io): number {
   for (const file of args.positional) {
     let data: Buffer;
     try {
+      // A device (/dev/zero) never ends and a huge wrong file fills memory: on the kiosk the OOM killer may pick the daemon.
+      const st = statSync(file);
+      if (!st.isFile() && !st.isDirectory()) throw new CommandExit(EXIT.USAGE, `${file}: not a regular file`);
+      if (st.size > MAX_SETTLEMENT_BYTES) {
+        throw new CommandExit(EXIT.USAGE, `${file}: ${(st.size / 1048576).toFixed(1)} MiB, larger than a settlement file can be (${MAX_SETTLEMENT_BYTES / 1048576} MiB): the wrong file?`);
+      }
       data = readFileSync(file);
     } catch (err) {
+      if (err instanceof CommandExit) throw err;
       const e = err as NodeJS.ErrnoException;
       throw new CommandExit(EXIT.USAGE, `${file}: ${e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'is a folder' : e.message}`);
     }

@@ -1,6 +1,6 @@
 // kiosk settle: files the sandbox produces for its ledger after real payments through it, and broken ones.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run as settle } from '../../src/cli/settle.js';
 import { signRequest } from '../../src/umpay/signature.js';
@@ -120,6 +120,18 @@ describe('kiosk settle', function () {
     assert.match(io.stderr(), /no settlement file given/);
     io = flow.kiosk.io();
     assert.equal(await settle([file, '--date', '26/11/2026'], io), 2);
+  });
+
+  it('exit 2, reading nothing, for a device (endless) or a file far larger than a settlement file', async () => {
+    let io = flow.kiosk.io();
+    assert.equal(await settle(['/dev/zero'], io), 2);
+    assert.match(io.stderr(), /\/dev\/zero: not a regular file/);
+    const huge = join(flow.kiosk.dir, 'huge.csv');
+    writeFileSync(huge, '');
+    truncateSync(huge, 65 * 1024 * 1024); // sparse: instant, no disk used
+    io = flow.kiosk.io();
+    assert.equal(await settle([huge], io), 2);
+    assert.match(io.stderr(), /huge\.csv: 65\.0 MiB, larger than a settlement file can be/);
   });
 });
 
