@@ -3,7 +3,7 @@
 // pm2 log) or stdin (--file -). Every line is masked before printing with src/log.ts scrub (authCode,
 // code, signature, privateKey fields) and, as a safety net, any payment-code-shaped digit run in text.
 // Exit 0, 2 on bad input (no such file, pm2 missing).
-import { createReadStream, existsSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, openSync, statSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
@@ -67,6 +67,15 @@ async function logs(argv: readonly string[], io: Io, options: LogsOptions): Prom
   if (file === '-') input = options.stdin ?? process.stdin;
   else if (file !== undefined) {
     if (!existsSync(file)) throw new CommandExit(EXIT.USAGE, `${file}: no such file`);
+    // A device never ends a line (readline would fill memory and crash); pipes come in through --file -.
+    const st = statSync(file);
+    if (st.isDirectory()) throw new CommandExit(EXIT.USAGE, `${file}: is a folder`);
+    if (!st.isFile()) throw new CommandExit(EXIT.USAGE, `${file}: not a regular file (a pipe: --file -)`);
+    try {
+      closeSync(openSync(file, 'r')); // a permission problem as a clear answer, before streaming
+    } catch (err) {
+      throw new CommandExit(EXIT.USAGE, `${file}: ${(err as Error).message}`);
+    }
     input = createReadStream(file);
   } else {
     const pm2Args = ['logs', 'kiosk', '--raw', '--lines', lines, ...(args.flags.follow ? [] : ['--nostream'])];

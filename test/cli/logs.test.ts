@@ -43,4 +43,13 @@ describe('kiosk logs', () => {
     assert.equal(await logs([], io, { pm2: join(dir, 'no-pm2') }), 2);
     assert.match(io.stderr(), /no-pm2 not found: is pm2 installed/);
   });
+
+  it('exit 2 for a folder or a device (endless: one line filling memory), reading nothing', async () => {
+    let io = captureIo();
+    assert.equal(await logs(['--file', dir], io), 2);
+    assert.match(io.stderr(), /kiosk-logs-\w+: is a folder/);
+    io = captureIo();
+    assert.equal(await logs(['--file', '/dev/zero'], io), 2);
+    assert.match(io.stderr(), /\/dev\/zero: not a regular file \(a pipe: --file -\)/);
+  });
 });
