@@ -1,6 +1,6 @@
 // Loading the kiosk config: read, parse (syntax errors with line and column), validate, and refuse with
 // every problem listed at once. The daemon and every `kiosk` command go through loadConfig.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { ConfigProblem } from './types.js';
 import { validateConfig, type ValidateOptions, type ValidateResult } from './validate.js';
@@ -70,6 +70,9 @@ export function readConfig(file: string, options: LoadOptions = {}): { config?: 
   const abs = resolve(file);
   let text: string;
   try {
+    // A device (/dev/zero) would be read until memory runs out.
+    const st = statSync(abs);
+    if (!st.isFile() && !st.isDirectory()) return { problems: [{ file, field: '', value: undefined, problem: 'not a regular file' }] };
     text = readFileSync(abs, 'utf8');
   } catch (err) {
     const e = err as NodeJS.ErrnoException;

@@ -106,8 +106,12 @@ export interface LoadKeyOptions {
 
 function readKeyFile(file: string): Buffer {
   try {
+    // A device (/dev/zero) would be read until memory runs out.
+    const st = statSync(file);
+    if (!st.isFile() && !st.isDirectory()) throw new KeyError(file, 'not a regular file');
     return readFileSync(file);
   } catch (err) {
+    if (err instanceof KeyError) throw err;
     const e = err as NodeJS.ErrnoException;
     throw new KeyError(file, e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied (is the daemon running as the kiosk user?)' : e.message);
   }

@@ -303,6 +303,16 @@ describe('config', () => {
     assert.match(readConfig(join(dir, 'absent.json')).problems[0]!.problem, /no such file/);
   });
 
+  it('a device as the config, key or certificate is refused unread (/dev/zero never ends: it filled memory)', () => {
+    assert.match(readConfig('/dev/zero').problems[0]!.problem, /^not a regular file/);
+    const raw = minimal();
+    raw.merchant.privateKey = '/dev/zero';
+    raw.gateway.platformCert = '/dev/zero';
+    const { problems } = validate(raw);
+    assert.match(find(problems, 'merchant.privateKey').problem, /not a regular file/);
+    assert.match(find(problems, 'gateway.platformCert').problem, /not a regular file/);
+  });
+
   it('resolves the config path from the flag, then KIOSK_CONFIG, then the default', () => {
     assert.equal(resolveConfigPath('/a/b.json', { KIOSK_CONFIG: '/c.json' }), '/a/b.json');
     assert.equal(resolveConfigPath(undefined, { KIOSK_CONFIG: '/c.json' }), '/c.json');
