@@ -489,7 +489,9 @@ function checkJournalFolder(r: Reader, journalPath: string): void {
     r.add('journal.path', journalPath, code === 'ENOENT' ? `folder ${dir} does not exist (device/install.sh creates /var/lib/kiosk)` : `folder ${dir}: ${(err as Error).message}`);
   }
   try {
-    if (statSync(journalPath).isDirectory()) r.add('journal.path', journalPath, 'is a folder: give the journal file name, e.g. /var/lib/kiosk/journal.sqlite');
+    const st = statSync(journalPath);
+    if (st.isDirectory()) r.add('journal.path', journalPath, 'is a folder: give the journal file name, e.g. /var/lib/kiosk/journal.sqlite');
+    else if (!st.isFile()) r.add('journal.path', journalPath, 'not a regular file');
   } catch {
     // A missing journal file is fine: the daemon creates it.
   }

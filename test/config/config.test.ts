@@ -313,6 +313,12 @@ describe('config', () => {
     assert.match(find(problems, 'gateway.platformCert').problem, /not a regular file/);
   });
 
+  it('a device as journal.path is refused (opening it would chmod /dev/null to 0600 as root)', () => {
+    const raw = minimal();
+    raw.journal = { path: '/dev/null' };
+    assert.match(find(validate(raw).problems, 'journal.path').problem, /not a regular file/);
+  });
+
   it('resolves the config path from the flag, then KIOSK_CONFIG, then the default', () => {
     assert.equal(resolveConfigPath('/a/b.json', { KIOSK_CONFIG: '/c.json' }), '/a/b.json');
     assert.equal(resolveConfigPath(undefined, { KIOSK_CONFIG: '/c.json' }), '/c.json');
