@@ -380,6 +380,17 @@ export class Journal {
       .all(fromIso, toIso) as Array<{ orderType: string; state: string; count: number; amountFen: number }>;
   }
 
+  /**
+   * Copies the WAL into the database and truncates it. secure_delete overwrites an erased payment code in
+   * the database file, but the WAL keeps older page images (with the code) until it is reused; the daemon
+   * calls this when no payment is in progress, so the extra sync never delays a customer.
+   * Returns false when a reader kept part of the WAL (it is tried again next time).
+   */
+  purgeWal(): boolean {
+    const [r] = this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
+    return !!r && r.busy === 0;
+  }
+
   integrityCheck(): string {
     return (this.db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check).join('; ');
   }

@@ -88,6 +88,14 @@ export class Daemon {
       const engine = engineFromConfig(config, journal, gateway, log);
       undo.push(() => engine.stop(0));
       engine.on('attention', (a: { orderNo: string; reason: string }) => log.warn({ event: 'attention', ...a }, 'order needs attention'));
+      // Idle: nothing in flight. Erased payment codes still sit in old WAL pages until the WAL is truncated.
+      engine.on('idle', () => {
+        try {
+          journal.purgeWal();
+        } catch (err) {
+          log.warn({ event: 'wal-purge-failed', err }, 'could not truncate the journal WAL (retried at the next idle)');
+        }
+      });
       const hardware = await createHardware(config, { log, ...options.hardwareDeps });
       undo.push(() => hardware.close());
       const interaction = new Interaction({

@@ -51,6 +51,17 @@ describe('journal', () => {
     assert.ok(!readFileSync(file).includes(CODE), 'the erased payment code is still in the file');
   });
 
+  it('purgeWal: an erased code leaves no bytes in the WAL of a journal that stays open', () => {
+    const file = join(dir, 'open.db');
+    const k = openJournal(file);
+    const o = k.createOrder(order());
+    k.transition(o.orderNo, [{ from: 'created', to: 'failed', event: { cause: 'declined' } }], 'now');
+    assert.ok(readFileSync(file + '-wal').includes(CODE), 'precondition: the WAL holds the code before the purge');
+    assert.equal(k.purgeWal(), true);
+    for (const f of [file, file + '-wal']) assert.ok(!readFileSync(f).includes(CODE), `the erased payment code is still in ${f}`);
+    k.close();
+  });
+
   it('side files restored with a loose mode (a backup copied under umask 022) are made 0600 at open', () => {
     // A copy of a live journal: the -wal holds the latest commits (and the codes of open orders).
     const live = openJournal(join(dir, 'live.db'));
