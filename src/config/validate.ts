@@ -275,6 +275,10 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Validate
     recoveryConcurrency: r.int(p, 'recoveryConcurrency', 'payment', { min: 1, max: 32, def: D.recoveryConcurrency })!,
     maxAmountFen: r.int(p, 'maxAmountFen', 'payment', { min: 1, max: MAX_FEN, def: D.maxAmountFen, unit: 'fen' })!,
   };
+  if (gateway.timeoutMs >= payment.customerWindowMs) {
+    // A micropay answer may take the whole timeout: the customer must still be there to get the product.
+    r.add('gateway.timeoutMs', gateway.timeoutMs, `must be shorter than payment.customerWindowMs (${payment.customerWindowMs}): a paid answer arriving after the customer left would release the product to nobody`);
+  }
   if (payment.queryIntervalMs >= payment.customerWindowMs) {
     r.add('payment.queryIntervalMs', payment.queryIntervalMs, `must be shorter than payment.customerWindowMs (${payment.customerWindowMs}) so an unclear payment is queried at least once`);
   }

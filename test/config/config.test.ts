@@ -210,6 +210,12 @@ describe('config', () => {
     assert.deepEqual(fields(validate(menuNoItems).problems), ['keypad.driver', 'pricing.items']);
     assert.match(find(validate(menuNoItems).problems, 'keypad.driver').problem, /needs a keypad/);
 
+    const slowGateway = minimal();
+    slowGateway.gateway = { ...slowGateway.gateway, timeoutMs: 60000 };
+    slowGateway.payment = { customerWindowMs: 60000 };
+    assert.deepEqual(fields(validate(slowGateway).problems), ['gateway.timeoutMs']);
+    assert.match(find(validate(slowGateway).problems, 'gateway.timeoutMs').problem, /shorter than payment.customerWindowMs \(60000\)/);
+
     const overMax = minimal();
     overMax.payment = { maxAmountFen: 200 };
     assert.match(find(validate(overMax).problems, 'pricing.amountFen').problem, /between 1 and 200 fen/);
