@@ -298,7 +298,13 @@ export class PaymentEngine extends EventEmitter {
           return { kind: 'refused', reason: 'offline', detail: reason, orderNo };
         }
         const ev = this.eventOf(res);
-        if (out.kind === 'PAID') return await this.deliverNow(orderNo, 'created', ev, out.transactionId, scannedAt, hooks);
+        if (out.kind === 'PAID') {
+          if (this.clock.now() < scannedAt + this.timing.customerWindowMs) return await this.deliverNow(orderNo, 'created', ev, out.transactionId, scannedAt, hooks);
+          // The answer came after the customer window: nobody may be there to take the product. Give it back.
+          this.move(order, 'paid', ev, { transactionId: out.transactionId, respCode: '00', reason: 'paid after the customer window' });
+          this.background(orderNo);
+          return { kind: 'not-charged', orderNo, reason: 'the payment platform answered too late; the payment is being given back' };
+        }
         if (out.kind === 'NOT_PAID') {
           this.move(order, 'failed', ev, { respCode: out.code, respMsg: out.reason, reason: `declined: ${out.code} ${out.reason}` });
           return { kind: 'declined', orderNo, code: out.code, reason: out.reason };

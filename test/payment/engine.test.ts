@@ -145,6 +145,18 @@ describe('payment engine (fake clock, fake gateway)', () => {
     assert.deepEqual(sentAt.map((t) => t - o.scannedAt), [0, 1_010, 3_020], 'the send due at 7,030 ms (after 7,025) was not made');
   });
 
+  it('a paid micropay answer that arrives after the customer window releases nothing and is given back', async () => {
+    const slow = new FakeGateway({ clock, ms: 12_000 });
+    slow.on('micropay', { kind: 'PAID', transactionId: 'T9' }).on('cancelOrder', { kind: 'DONE' });
+    const e = new PaymentEngine({ journal, gateway: slow, merchant, deviceId: 'K-01', goods: { goodsId: 'G1', goodsInfo: 'drink' }, clock, timing: { customerWindowMs: 10_000, queryIntervalMs: 2_000 }, random: () => 0.5, clockCheck: () => null });
+    const r = await pay(e);
+    assert.equal(r.kind, 'not-charged');
+    await clock.run(e.whenIdle());
+    assert.deepEqual(delivered, [], 'no product released to an empty kiosk');
+    assert.equal(journal.get(only())!.state, 'reversed');
+    assert.deepEqual(states(only()), ['created', 'paid', 'reversing', 'reversed']);
+  });
+
   it('never left, then left: paid on the retry', async () => {
     gw.on('micropay', (_f, n) => (n === 1 ? { outcome: { kind: 'UNKNOWN', cause: 'ECONNREFUSED' }, delivery: 'not-sent' } : { kind: 'PAID' }));
     assert.equal((await pay(engine())).kind, 'approved');
