@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openJournal, type Journal } from '../../src/journal/journal.js';
 import { PaymentEngine, type Timing } from '../../src/payment/engine.js';
-import { Halted, type Clock } from '../../src/payment/clock.js';
 import { bindIndicator, LinkGateway, LinkMonitor, linkStatus, type LinkChange, type LinkState, type LinkTiming } from '../../src/payment/link.js';
 import { HttpGateway } from '../../src/umpay/client.js';
 import { loadPrivateKey } from '../../src/umpay/keys.js';
@@ -15,38 +14,13 @@ import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { Interaction, type PaymentRecord } from '../../src/kiosk/interaction.js';
 import type { Clock as KioskClock, Pattern } from '../../src/kiosk/ports.js';
 import { LinkProxy, type ProxyMode } from './proxy.js';
-
-const flush = async (): Promise<void> => {
-  for (let i = 0; i < 4; i++) await new Promise((r) => setImmediate(r));
-};
+import { FakeClock } from '../payment/fakes.js';
 
 /** Fake time that waits for real I/O: a timer fires only when no tracked request is in flight. */
-export class DrillClock implements Clock {
-  private timers: { at: number; seq: number; fire: () => void }[] = [];
-  private seq = 0;
+export class DrillClock extends FakeClock {
   private readonly io = new Set<Promise<unknown>>();
-  constructor(public t = Date.now()) {}
-  now(): number {
-    return this.t;
-  }
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (signal?.aborted) return reject(new Halted());
-      const onAbort = (): void => {
-        this.timers = this.timers.filter((x) => x !== timer);
-        reject(new Halted());
-      };
-      const timer = {
-        at: this.t + Math.max(0, ms),
-        seq: this.seq++,
-        fire: () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        },
-      };
-      this.timers.push(timer);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+  constructor(t = Date.now()) {
+    super(t);
   }
   /** Real work the fake clock must wait for before it jumps. */
   track<T>(p: Promise<T>): Promise<T> {
@@ -55,49 +29,16 @@ export class DrillClock implements Clock {
     p.then(done, done);
     return p;
   }
-  private async quiesce(): Promise<void> {
+  protected override async settle(): Promise<void> {
     for (;;) {
-      await flush();
+      await super.settle();
       if (!this.io.size) return;
       await Promise.allSettled([...this.io]);
     }
   }
-  private next(): { at: number; seq: number; fire: () => void } | undefined {
-    this.timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
-    return this.timers[0];
-  }
-  /** Moves time forward by `ms`, firing what falls due, each time once real I/O has settled. */
-  async advance(ms: number): Promise<void> {
-    const end = this.t + ms;
-    for (;;) {
-      await this.quiesce();
-      const n = this.next();
-      if (!n || n.at > end) break;
-      this.timers.shift();
-      this.t = Math.max(this.t, n.at);
-      n.fire();
-    }
-    this.t = end;
-    await this.quiesce();
-  }
-  /** Runs timers until `p` settles (fails past `limitMs` of fake time). */
-  async run<T>(p: Promise<T>, limitMs = 3 * 3600_000): Promise<T> {
-    let settled = false;
-    p.then(
-      () => (settled = true),
-      () => (settled = true),
-    );
-    const end = this.t + limitMs;
-    for (;;) {
-      await this.quiesce();
-      if (settled) return p;
-      const n = this.next();
-      if (!n) throw new Error('drill clock: still pending and no timer left');
-      if (n.at > end) throw new Error(`drill clock: not settled within ${limitMs} ms of fake time`);
-      this.timers.shift();
-      this.t = Math.max(this.t, n.at);
-      n.fire();
-    }
+  /** Runs timers until `p` settles (fails past `limitMs` of fake time: three hours unless told). */
+  override run<T>(p: Promise<T>, limitMs = 3 * 3600_000): Promise<T> {
+    return super.run(p, limitMs);
   }
   /** The interaction's timer port on this clock. */
   kioskClock(): KioskClock {
