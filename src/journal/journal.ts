@@ -387,6 +387,7 @@ export class Journal {
    * Returns false when a reader kept part of the WAL (it is tried again next time).
    */
   purgeWal(): boolean {
+    if (!this.db.open) return false;
     const [r] = this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
     return !!r && r.busy === 0;
   }

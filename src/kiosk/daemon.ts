@@ -15,6 +15,9 @@ import { acquireLock, type InstanceLock } from './lock.js';
 import { startControlServer, type ControlServer, type DaemonStatus, type ReconcileSummary } from '../cli/tech/control.js';
 import type { Pattern } from './ports.js';
 
+/** Idle time after which the journal's WAL is truncated (erased payment codes leave old WAL pages). */
+const WAL_PURGE_IDLE_MS = 3_000;
+
 /** How long `kiosk reconcile` waits for the orders before answering with what is left. */
 const RECONCILE_WAIT_MS = 60_000;
 
@@ -24,6 +27,8 @@ export interface DaemonOptions {
   timing?: Partial<InteractionTiming>;
   /** Written with the pid once ready ($KIOSK_READY_FILE): lets scripts and tests wait without parsing logs. */
   readyFile?: string;
+  /** Idle time before the journal's WAL is truncated (default 3 s; tests use less). */
+  walPurgeIdleMs?: number;
   /** Test and bench hooks for the hardware (e.g. a serialport binding). */
   hardwareDeps?: Omit<HardwareDeps, 'log'>;
 }
@@ -88,14 +93,23 @@ export class Daemon {
       const engine = engineFromConfig(config, journal, gateway, log);
       undo.push(() => engine.stop(0));
       engine.on('attention', (a: { orderNo: string; reason: string }) => log.warn({ event: 'attention', ...a }, 'order needs attention'));
-      // Idle: nothing in flight. Erased payment codes still sit in old WAL pages until the WAL is truncated.
-      engine.on('idle', () => {
-        try {
-          journal.purgeWal();
-        } catch (err) {
-          log.warn({ event: 'wal-purge-failed', err }, 'could not truncate the journal WAL (retried at the next idle)');
-        }
-      });
+      // Erased payment codes still sit in old WAL pages until the WAL is truncated. Truncate once the engine
+      // has been idle for a few seconds: between customers, never in a burst (a truncated WAL makes the
+      // next commit grow the file, which costs the next payment a little).
+      let purge: NodeJS.Timeout | undefined;
+      const purgeSoon = (): void => {
+        clearTimeout(purge);
+        purge = setTimeout(() => {
+          try {
+            journal.purgeWal();
+          } catch (err) {
+            log.warn({ event: 'wal-purge-failed', err }, 'could not truncate the journal WAL (retried at the next idle)');
+          }
+        }, options.walPurgeIdleMs ?? WAL_PURGE_IDLE_MS).unref();
+      };
+      engine.on('idle', purgeSoon);
+      engine.on('transition', () => clearTimeout(purge));
+      undo.push(() => clearTimeout(purge));
       const hardware = await createHardware(config, { log, ...options.hardwareDeps });
       undo.push(() => hardware.close());
       const interaction = new Interaction({

@@ -1,6 +1,7 @@
 // A thrown error anywhere in the interaction path (a lamp driver, a listener) must not escape into the
 // scanner driver's data handler: there it would be an uncaught exception and kill the daemon.
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config/index.js';
@@ -25,7 +26,7 @@ describe('kiosk daemon: errors in the interaction path', function () {
       },
     });
     const config = loadConfig(fx.writeConfig({ daemon: { graceMs: 1000, controlSocket: join(fx.dir, 'k.sock'), lockFile: join(fx.dir, 'k.lock') } }));
-    daemon = await Daemon.start(config, { log: createLogger({ destination: dest, level: 'info' }) });
+    daemon = await Daemon.start(config, { log: createLogger({ destination: dest, level: 'info' }), walPurgeIdleMs: 20 });
   });
   afterEach(async () => {
     await daemon?.stop();
@@ -58,5 +59,18 @@ describe('kiosk daemon: errors in the interaction path', function () {
     const payment = paid(d);
     d.hardware.scanner.emit('code', CODE);
     assert.equal((await payment).result.kind, 'approved');
+  });
+
+  it('once idle, the journal WAL is truncated: the erased payment code is in neither file', async () => {
+    const d = daemon!;
+    const payment = paid(d);
+    d.hardware.scanner.emit('code', CODE);
+    assert.equal((await payment).result.kind, 'approved');
+    const file = daemon!.config.journal.path;
+    const holds = (): boolean => [file, `${file}-wal`].some((f) => existsSync(f) && readFileSync(f).includes(CODE));
+    // Bounded wait for the idle timer (20 ms here); the WAL held the code right after the payment.
+    const deadline = Date.now() + 3000;
+    while (holds() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(holds(), false, 'the payment code is still in the journal or its WAL');
   });
 });
