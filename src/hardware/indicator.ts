@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import { realTimers, type Timers, type TimerHandle } from './timers.js';
 
-export const PATTERN_NAMES = ['idle', 'ready', 'processing', 'success', 'failure', 'bad-code', 'not-now', 'offline', 'fault', 'clock-fault'] as const;
+export const PATTERN_NAMES = ['idle', 'ready', 'processing', 'success', 'failure', 'not-charged', 'bad-code', 'not-now', 'offline', 'fault', 'clock-fault'] as const;
 export type Pattern = (typeof PATTERN_NAMES)[number];
 export type Lamp = 'green' | 'red' | 'amber';
 export const LAMPS: readonly Lamp[] = ['green', 'red', 'amber'];
@@ -29,7 +29,9 @@ export const PATTERNS: Record<Pattern, PatternSpec> = {
   ready: { lamps: { green: ON, red: OFF, amber: OFF }, beeps: [], meaning: 'amount chosen: scan your payment code' },
   processing: { lamps: { green: OFF, red: OFF, amber: blink(250) }, beeps: beeps(1, 60), meaning: 'code read, payment in progress' },
   success: { lamps: { green: ON, red: OFF, amber: OFF }, beeps: beeps(2, 100), meaning: 'paid: take your product' },
-  failure: { lamps: { green: OFF, red: ON, amber: OFF }, beeps: beeps(1, 700), meaning: 'not paid (the platform said so, or it was reversed)' },
+  failure: { lamps: { green: OFF, red: ON, amber: OFF }, beeps: beeps(1, 700), meaning: 'not paid: the platform said so' },
+  // Not "failure": the platform said nothing final in time. The payment is being reversed (or refunded).
+  'not-charged': { lamps: { green: OFF, red: ON, amber: ON }, beeps: beeps(2, 300), meaning: 'no answer in time: payment cancelled, any charge is given back' },
   'bad-code': { lamps: { green: OFF, red: blink(150), amber: OFF }, beeps: beeps(3, 80), meaning: 'that was not a payment code: nothing was sent' },
   'not-now': { lamps: { green: OFF, red: OFF, amber: blink(150) }, beeps: beeps(1, 80), meaning: 'scan ignored: choose an amount first, or wait' },
   offline: { lamps: { green: OFF, red: OFF, amber: ON }, beeps: [], meaning: 'payment platform unreachable: no payments' },

@@ -81,8 +81,10 @@ export function patternFor(result: CustomerResult): { pattern: Pattern; long: bo
     case 'approved':
       return { pattern: 'success', long: true };
     case 'declined':
-    case 'not-charged':
       return { pattern: 'failure', long: true };
+    case 'not-charged':
+      // Never "failure": the platform said nothing final; the engine is reversing or refunding it.
+      return { pattern: 'not-charged', long: true };
     case 'refused':
       switch (result.reason) {
         case 'bad-code':

@@ -9,6 +9,7 @@ export type Pattern =
   | 'processing'
   | 'success'
   | 'failure'
+  | 'not-charged'
   | 'bad-code'
   | 'not-now'
   | 'offline'
