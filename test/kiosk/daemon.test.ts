@@ -6,6 +6,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { readFileSync } from 'node:fs';
 import { openJournal } from '../../src/journal/journal.js';
 import { testCode } from '../../src/sandbox/codes.js';
+import { seededRandom } from '../../src/sandbox/faults.js';
 import { classifyAuthCode } from '../../src/umpay/authcode.js';
 import { join } from 'node:path';
 import { controlRequest, type DaemonStatus, type ReconcileSummary } from '../../src/cli/tech/control.js';
@@ -29,18 +30,6 @@ function write(stream: WriteStream, data: string): Promise<void> {
 function rssKb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) : NaN;
-}
-
-/** Deterministic generator (mulberry32) so a failing fuzz run can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** One line that must never become a payment: noise, overlong, partial or valid-looking-but-wrong. No CR/LF inside. */
@@ -143,7 +132,7 @@ describe('kiosk daemon end to end (real pty, sandbox over HTTP)', function () {
     const sent: string[] = [];
     const onRequest = (e: { path: string; fields: Record<string, unknown> }) => sent.push(`${e.path} ${String(e.fields.authCode ?? '')}`);
     fx.sandbox.on('request', onRequest);
-    const r = rng(20261126);
+    const r = seededRandom(20261126); // deterministic, so a failing fuzz run can be replayed
     const rss: number[] = [rssKb(daemon.proc.pid!)];
     const chunkLines = 500;
     for (let i = 0; i < total; i += chunkLines) {
