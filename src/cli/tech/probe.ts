@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import type { Config } from '../../config/index.js';
 import { pidAlive } from '../../kiosk/lock.js';
 import { defaultClockCheck } from '../../payment/clock.js';
-import { HttpGateway } from '../../umpay/client.js';
-import { KeyError, loadPrivateKey, loadPublicKey } from '../../umpay/keys.js';
+import { gatewayFromConfig } from '../../kiosk/wiring.js';
+import { KeyError } from '../../umpay/keys.js';
 import { silentLogger, type Logger } from '../../log.js';
 
 /** Filesystem roots, injectable so tests run the checks against a fake tree on any machine. */
@@ -75,23 +75,13 @@ export interface GatewayProbe {
  * Nothing is paid, changed or cancelled by it.
  */
 export async function probeGateway(config: Config, orderNo: string, log: Logger = silentLogger): Promise<GatewayProbe> {
-  let privateKey, platformKey;
+  let gateway;
   try {
-    privateKey = loadPrivateKey(config.merchant.privateKey);
-    platformKey = loadPublicKey(config.gateway.platformCert);
+    gateway = gatewayFromConfig(config, log);
   } catch (err) {
     if (err instanceof KeyError) return { ok: false, reachable: false, signed: false, orderNo, detail: `not tried: ${err.message}`, fix: 'see the key checks of kiosk doctor' };
     throw err;
   }
-  const gateway = new HttpGateway({
-    baseUrl: config.gateway.baseUrl,
-    merchant: { acqSpId: config.merchant.acqSpId, acqMerId: config.merchant.acqMerId },
-    privateKey,
-    platformKey,
-    connectTimeoutMs: config.gateway.connectTimeoutMs,
-    timeoutMs: config.gateway.timeoutMs,
-    log,
-  });
   try {
     const res = await gateway.queryOrder({ orderNo });
     const base = { orderNo, elapsedMs: Math.round(res.elapsedMs) };
