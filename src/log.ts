@@ -14,10 +14,12 @@ export function maskText(text: string): string {
   return text.replace(/[0-9]{16,24}/g, (run) => (classifyAuthCode(run).ok ? maskAuthCode(run) : run));
 }
 
-/** Masks secrets anywhere in a value headed for a log line (shallow copy; cycles cut). */
+/** Masks secrets anywhere in a value headed for a log line (a copy; cycles and deep nesting cut). */
 export function scrub(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return maskText(value);
-  if (depth > 6 || value === null || typeof value !== 'object') return value;
+  if (value === null || typeof value !== 'object') return value;
+  // Deeper than any line we write: cut rather than pass through unmasked (cycles end here too).
+  if (depth > 6) return '[nested too deep]';
   if (value instanceof Error) return { type: value.name, message: maskText(value.message), code: (value as NodeJS.ErrnoException).code };
   if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
   const out: Record<string, unknown> = {};

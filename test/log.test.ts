@@ -38,6 +38,12 @@ describe('log: secrets never reach a line', () => {
     assert.ok(!JSON.stringify(line).includes(WECHAT.slice(0, 12)));
   });
 
+  it('cuts nesting deeper than any real line instead of passing it through unmasked', () => {
+    let deep: unknown = { authCode: WECHAT };
+    for (let i = 0; i < 10; i++) deep = { next: deep };
+    assert.ok(!JSON.stringify(scrub(deep)).includes(WECHAT.slice(0, 12)));
+  });
+
   it('leaves digit runs that are not payment codes alone (order numbers, amounts)', () => {
     assert.equal(scrub('order K0120260601000001 amount 150'), 'order K0120260601000001 amount 150');
   });

@@ -31,19 +31,12 @@ export async function run(argv: readonly string[], io: Io, options: LogsOptions 
 }
 
 
-function maskDeep(value: unknown): unknown {
-  if (typeof value === 'string') return maskText(value);
-  if (Array.isArray(value)) return value.map(maskDeep);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskDeep(v)]));
-  return value;
-}
-
-/** One log line made safe: a JSON object goes through scrub and the text net; other lines through the net. */
+/** One log line made safe: a JSON object through scrub (fields by name, code-shaped text anywhere); other lines through the text net. */
 export function maskLine(line: string): { json?: Record<string, unknown>; text: string } {
   const trimmed = line.trim();
   if (trimmed.startsWith('{')) {
     try {
-      const obj = maskDeep(scrub(JSON.parse(trimmed))) as Record<string, unknown>;
+      const obj = scrub(JSON.parse(trimmed)) as Record<string, unknown>;
       return { json: obj, text: JSON.stringify(obj) };
     } catch {
       /* not JSON after all: treated as text */
