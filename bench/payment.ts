@@ -16,8 +16,8 @@ import { median, msSince, p99, runStandalone, type BenchRow } from './lib.js';
 const SAMPLES = Number(process.env.BENCH_PAYMENTS ?? 300);
 const WARMUP = 30;
 const merchant = { acqSpId: 'Y471790403', acqMerId: '41509208' };
-// The platform's published test merchant key (RSA-1024) when the shared folder is there.
-const TEST_KEY = fileURLToPath(new URL('../../../shared/umpay/test-merchant.key.p8', import.meta.url));
+// The platform's published test merchant key (RSA-1024), kept in the repo.
+const TEST_KEY = fileURLToPath(new URL('../../test/fixtures/umpay/test-merchant.key.p8', import.meta.url));
 
 export async function run(): Promise<BenchRow[]> {
   const useTestKey = existsSync(TEST_KEY);

@@ -7,7 +7,7 @@ import { openJournal, type Journal, type OrderRow, type OrderState } from '../..
 import { captureIo } from '../../src/cli/tech/format.js';
 
 // dist/test/cli/ → the checkout's sibling ../shared
-export const SHARED = fileURLToPath(new URL('../../../../shared/umpay/', import.meta.url));
+export const SHARED = fileURLToPath(new URL('../../../test/fixtures/umpay/', import.meta.url));
 
 export interface TempKiosk {
   dir: string;

@@ -16,8 +16,8 @@ import {
   type ConfigProblem,
 } from '../../src/config/index.js';
 
-// dist/test/config/ → the checkout's sibling ../shared
-const SHARED = fileURLToPath(new URL('../../../../shared/umpay/', import.meta.url));
+// dist/test/config/ → test/fixtures/umpay/
+const SHARED = fileURLToPath(new URL('../../../test/fixtures/umpay/', import.meta.url));
 
 let dir: string;
 

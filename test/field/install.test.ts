@@ -21,7 +21,7 @@ describe('field/install.sh', () => {
   for (const mode of ['systemd', 'pm2'] as const) {
     it(`--dry-run --mode ${mode} prints every step and changes nothing`, () => {
       const optBefore = existsSync('/opt/kiosk');
-      const r = install('--dry-run', '--mode', mode, '--key', join(ROOT, '../shared/umpay/test-merchant.key.p8'));
+      const r = install('--dry-run', '--mode', mode, '--key', join(ROOT, 'test/fixtures/umpay/test-merchant.key.p8'));
       assert.equal(r.status, 0, r.stderr);
       const out = r.stdout;
       assert.match(out, /^# dry run: nothing is changed$/m);

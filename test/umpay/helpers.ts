@@ -1,9 +1,11 @@
-// Shared test material: the platform's published vectors and key files under ../shared/umpay.
+// The platform's published test vectors and key files, kept in the repo under test/fixtures/umpay.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { WireValue } from '../../src/umpay/canonical.js';
 
-export const SHARED = path.resolve(process.cwd(), '..', 'shared', 'umpay');
+// dist/test/umpay/ → test/fixtures/umpay/
+export const SHARED = fileURLToPath(new URL('../../../test/fixtures/umpay/', import.meta.url));
 export const KEY_FILE = path.join(SHARED, 'test-merchant.key.p8');
 export const CERT_FILE = path.join(SHARED, 'test-platform.cert.crt');
 

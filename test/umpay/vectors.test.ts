@@ -29,7 +29,7 @@ const publicForms: [string, () => KeyObject][] = [
   ['PKCS#1 public PEM', () => parsePublicKey(Buffer.from(parsePublicKey(certDer).export({ format: 'pem', type: 'pkcs1' }) as string), 'p1pub.pem')],
 ];
 
-describe('umpay vectors (../shared/umpay/vectors.json)', () => {
+describe('umpay vectors (test/fixtures/umpay/vectors.json)', () => {
   for (const [form, load] of privateForms) {
     describe(`merchant key as ${form}`, () => {
       const key = load();
