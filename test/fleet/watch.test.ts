@@ -3,11 +3,12 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCustomers, startDemo, type Demo } from '../../src/kiosk/demo.js';
 import { createLogger } from '../../src/log.js';
 import { run as fleetCli } from '../../src/cli/fleet.js';
+import { run as doctor } from '../../src/cli/doctor.js';
 import { captureIo } from '../../src/cli/tech/format.js';
 import { COMMAND_NAMES, TOPICS } from '../../src/fleet/protocol.js';
 import { startBroker, type Broker } from './helpers.js';
@@ -101,6 +102,28 @@ describe('kiosk fleet watch / cmd / keygen (three demo kiosks, in-process broker
       assert.equal(await fleetCli(argv, io), 2, argv.join(' '));
       assert.match(io.stderr(), why);
     }
+  });
+
+  it('kiosk doctor checks the fleet broker: connected, or what is wrong', async () => {
+    const config = JSON.parse(readFileSync(demos[0]!.configFile, 'utf8')) as { fleet: Record<string, unknown> };
+    const io = captureIo();
+    await doctor(['--json', '--no-gateway', '--config', demos[0]!.configFile], io);
+    const ok = (JSON.parse(io.stdout()) as { checks: Array<{ name: string; ok: boolean; detail: string }> }).checks.find((c) => c.name === 'fleet broker')!;
+    assert.equal(ok.ok, true, ok.detail);
+    assert.match(ok.detail, /connected in \d+ ms \(MQTT 3\.1\.1\), 1 operator key/);
+    const dead = join(dir, 'dead.json');
+    writeFileSync(dead, JSON.stringify({ ...config, fleet: { ...config.fleet, url: 'mqtt://127.0.0.1:1' } }));
+    // Relative paths in the copied config resolve against its folder: point them back at the demo's.
+    const copy = JSON.parse(readFileSync(dead, 'utf8')) as Record<string, Record<string, string>>;
+    copy.merchant!.privateKey = join(dirname(demos[0]!.configFile), copy.merchant!.privateKey!);
+    copy.gateway!.platformCert = join(dirname(demos[0]!.configFile), copy.gateway!.platformCert!);
+    copy.journal!.path = join(dirname(demos[0]!.configFile), copy.journal!.path!);
+    writeFileSync(dead, JSON.stringify(copy));
+    const io2 = captureIo();
+    await doctor(['--json', '--no-gateway', '--config', dead], io2);
+    const bad = (JSON.parse(io2.stdout()) as { checks: Array<{ name: string; ok: boolean; detail: string }> }).checks.find((c) => c.name === 'fleet broker')!;
+    assert.equal(bad.ok, false);
+    assert.match(bad.detail, /ECONNREFUSED/);
   });
 
   it('docs/fleet.md names every topic and command the code has', () => {
