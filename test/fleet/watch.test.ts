@@ -11,7 +11,7 @@ import { run as fleetCli } from '../../src/cli/fleet.js';
 import { run as doctor } from '../../src/cli/doctor.js';
 import { captureIo } from '../../src/cli/tech/format.js';
 import { COMMAND_NAMES, TOPICS } from '../../src/fleet/protocol.js';
-import { startBroker, type Broker } from './helpers.js';
+import { startBroker, Watcher, type Broker } from './helpers.js';
 
 const DOC = fileURLToPath(new URL('../../../docs/fleet.md', import.meta.url));
 
@@ -124,6 +124,28 @@ describe('kiosk fleet watch / cmd / keygen (three demo kiosks, in-process broker
     const bad = (JSON.parse(io2.stdout()) as { checks: Array<{ name: string; ok: boolean; detail: string }> }).checks.find((c) => c.name === 'fleet broker')!;
     assert.equal(bad.ok, false);
     assert.match(bad.detail, /ECONNREFUSED/);
+  });
+
+  it('daemon events reach the fleet: scanner fault and back, a reconciliation summary (daemon.fleetEvent)', async () => {
+    const w = await Watcher.start(broker.url, 'kiosk/K-0001/events');
+    try {
+      const scanner = demos[0]!.daemon.hardware.scanner;
+      scanner.emit('fault', { reason: 'EIO (test)', path: 'sim' });
+      scanner.emit('fault', { reason: 'EIO again', path: 'sim' }); // one event per change, not per retry
+      scanner.emit('connected', { path: 'sim' });
+      demos[0]!.daemon.fleetEvent('reconciliation', { day: '2026-11-30', matched: 41, mismatched: 0 });
+      await w.waitFor(() => w.events().some((e) => e.type === 'reconciliation'), 'reconciliation event');
+      assert.deepEqual(
+        w.events().map((e) => [e.type, (e.data as { state?: string; day?: string }).state ?? (e.data as { day?: string }).day]),
+        [
+          ['fault', 'fault'],
+          ['fault', 'connected'],
+          ['reconciliation', '2026-11-30'],
+        ],
+      );
+    } finally {
+      await w.close();
+    }
   });
 
   it('docs/fleet.md names every topic and command the code has', () => {
