@@ -62,6 +62,8 @@ export class FleetClient {
   private metricsTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private kickPending = false;
+  private lastRefusalLog = -Infinity;
+  private refusalsSuppressed = 0;
   private stopped = false;
   private readonly startedAt = new Date().toISOString();
 
@@ -234,7 +236,13 @@ export class FleetClient {
     let replyTo = responseTopic;
     const refuse = (reason: string): void => {
       this.counters.refusedCommands++;
-      this.o.log.warn({ event: 'fleet-command-refused', name: name.slice(0, 40), reason }, `remote command refused: ${reason}`);
+      // Anyone who may publish to the broker can send garbage: at most one log line a second (the rest counted).
+      const t = performance.now();
+      if (t - this.lastRefusalLog >= 1000) {
+        this.o.log.warn({ event: 'fleet-command-refused', name: name.slice(0, 40), reason, suppressed: this.refusalsSuppressed }, `remote command refused: ${reason}`);
+        this.lastRefusalLog = t;
+        this.refusalsSuppressed = 0;
+      } else this.refusalsSuppressed++;
       this.reply(replyTo, correlationData, { v: PAYLOAD_VERSION, device: this.o.deviceId, name, nonce, at: new Date(this.now()).toISOString(), ok: false, error: `refused: ${reason}` });
     };
     if (!checked.ok) return refuse(checked.reason);
