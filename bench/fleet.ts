@@ -4,7 +4,7 @@
 // when Mosquitto is not installed: noted, and the broker's own work then counts against "on").
 // Budget: on ≤ 1.05 × off (medians).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,7 +37,7 @@ async function startBroker(dir: string): Promise<{ url: string; kind: string; cl
   const port = await freePort();
   const conf = join(dir, 'mosquitto.conf');
   writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nuser root\nlog_dest none\n`);
-  const proc: ChildProcess = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
+  const proc: ChildProcess = spawn(existsSync('/usr/sbin/mosquitto') ? '/usr/sbin/mosquitto' : 'mosquitto', ['-c', conf], { stdio: 'ignore' });
   const failed = new Promise<boolean>((r) => proc.once('error', () => r(true)));
   for (let i = 0; i < 300; i++) {
     const ok = await Promise.race([

@@ -2,9 +2,12 @@
 // port, persistence in a temp folder (so a persistent watcher session survives a broker restart), never
 // the system service. stop() and start() again reuse the port.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
+
+/** Debian puts it in /usr/sbin, which is not on every user's PATH. */
+export const MOSQUITTO = existsSync('/usr/sbin/mosquitto') ? '/usr/sbin/mosquitto' : 'mosquitto';
 
 export async function freePort(): Promise<number> {
   const s = createServer();
@@ -48,14 +51,14 @@ export class Mosquitto {
 
   static available(): Promise<boolean> {
     return new Promise((resolve) => {
-      const p = spawn('mosquitto', ['-h'], { stdio: 'ignore' });
+      const p = spawn(MOSQUITTO, ['-h'], { stdio: 'ignore' });
       p.once('error', () => resolve(false));
       p.once('exit', () => resolve(true));
     });
   }
 
   async start(): Promise<void> {
-    const proc = spawn('mosquitto', ['-c', this.conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn(MOSQUITTO, ['-c', this.conf], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.proc = proc;
     proc.stderr!.on('data', (d: Buffer) => this.stderr.push(d.toString()));
     for (let i = 0; i < 400; i++) {
