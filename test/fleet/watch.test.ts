@@ -59,8 +59,10 @@ describe('kiosk fleet watch / cmd / keygen (three demo kiosks, in-process broker
   });
 
   it('watch --once: one row per kiosk from the retained status: online, link, attention, today, last payment', async () => {
-    // The retained statuses settle within a second of the last change.
-    await new Promise((r) => setTimeout(r, 1200));
+    // The retained status follows a payment within a second (debounced): wait for it, not for a time.
+    const w = await Watcher.start(broker.url, 'kiosk/K-0001/status');
+    await w.waitFor((m) => (m.json.today as { count?: number } | undefined)?.count === 2, 'K-0001 status after its payments');
+    await w.close();
     const io = captureIo();
     assert.equal(await fleetCli(['watch', '--broker', broker.url, '--protocol', '4', '--once', '0.5'], io), 0, io.stderr());
     const out = io.stdout();
