@@ -7,7 +7,7 @@ import type { FleetConfig } from '../config/fleet.js';
 import type { Logger } from '../log.js';
 import type { Journal } from '../journal/journal.js';
 import { isFinal } from '../journal/journal.js';
-import type { Outbox } from '../journal/outbox.js';
+import { Outbox as OutboxClass, type Outbox } from '../journal/outbox.js';
 import type { PaymentEngine, TransitionEvent } from '../payment/engine.js';
 import type { LinkChange, LinkMonitor } from '../payment/link.js';
 import type { Hardware } from '../hardware/index.js';
@@ -204,4 +204,15 @@ export function startFleet(p: FleetParts): FleetClient {
     statusSoon();
   });
   return client;
+}
+
+/**
+ * For a process other than the daemon (e.g. the daily reconciliation run): adds an event to the journal's
+ * outbox, which the daemon publishes in order with the others (it reads the outbox every few seconds).
+ * Does nothing and returns false when the config has no `fleet` section (nobody would ever send it).
+ */
+export function recordFleetEvent(config: Pick<Config, 'fleet'>, journal: Journal, type: string, data: Record<string, unknown>): boolean {
+  if (!config.fleet) return false;
+  new OutboxClass(journal).append(type, data);
+  return true;
 }

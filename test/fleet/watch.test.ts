@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCustomers, startDemo, type Demo } from '../../src/kiosk/demo.js';
+import { recordFleetEvent } from '../../src/kiosk/fleet.js';
+import { openJournal } from '../../src/journal/journal.js';
 import { createLogger } from '../../src/log.js';
 import { run as fleetCli } from '../../src/cli/fleet.js';
 import { run as doctor } from '../../src/cli/doctor.js';
@@ -137,12 +139,23 @@ describe('kiosk fleet watch / cmd / keygen (three demo kiosks, in-process broker
       scanner.emit('connected', { path: 'sim' });
       demos[0]!.daemon.fleetEvent('reconciliation', { day: '2026-11-30', matched: 41, mismatched: 0 });
       await w.waitFor(() => w.events().some((e) => e.type === 'reconciliation'), 'reconciliation event');
+      // From another process (a second connection to the journal); off without a fleet section.
+      const other = openJournal(demos[0]!.daemon.config.journal.path);
+      try {
+        assert.equal(recordFleetEvent({}, other, 'reconciliation', { day: 'never' }), false);
+        assert.equal(recordFleetEvent(demos[0]!.daemon.config, other, 'reconciliation', { day: '2026-11-29' }), true);
+      } finally {
+        other.close();
+      }
+      demos[0]!.daemon.fleet!.kick(); // what the daemon's 5 s poll does
+      await w.waitFor(() => w.events().filter((e) => e.type === 'reconciliation').length === 2, 'second reconciliation event');
       assert.deepEqual(
         w.events().map((e) => [e.type, (e.data as { state?: string; day?: string }).state ?? (e.data as { day?: string }).day]),
         [
           ['fault', 'fault'],
           ['fault', 'connected'],
           ['reconciliation', '2026-11-30'],
+          ['reconciliation', '2026-11-29'],
         ],
       );
     } finally {
