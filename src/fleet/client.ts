@@ -86,6 +86,8 @@ export class FleetClient {
       reconnectPeriod: f.reconnectMs,
       connectTimeout: 10_000,
       will: { topic: topic(f.prefix, o.deviceId, 'status'), payload: Buffer.from(will), qos: 1, retain: true },
+      // MQTT 5: the broker sends nothing bigger (a command is a few hundred bytes; 3.1.1 has no such limit).
+      ...(f.protocolVersion === 5 ? { properties: { maximumPacketSize: 64 * 1024 } } : {}),
       ...(f.username ? { username: f.username } : {}),
       ...(files.password ? { password: files.password } : {}),
       ...(files.ca ? { ca: files.ca } : {}),
