@@ -6,8 +6,9 @@ import type { Database as Db, Statement } from 'better-sqlite3';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { JournalError, migrate, SCHEMA_VERSION } from './schema.js';
+import { formatOrderNo, newRunId, orderNoPrefix } from './orderno.js';
 
-export { JournalError, SCHEMA_VERSION };
+export { JournalError, SCHEMA_VERSION, orderNoPrefix };
 
 /** Every state an order can be in. The diagram is in docs/payments.md, "States". */
 export const ORDER_STATES = [
@@ -110,7 +111,7 @@ export type OrderPatch = Partial<
 
 export interface NewOrder {
   deviceId: string;
-  /** yyyyMMdd, for readability of the order number only (uniqueness comes from the sequence). */
+  /** yyyyMMdd, for people and the settlement file (uniqueness comes from the run id and the sequence). */
   date: string;
   orderTime: string;
   txnAmt: string;
@@ -176,13 +177,6 @@ function toRow<T>(raw: Record<string, unknown> | undefined): T | undefined {
   return raw as T;
 }
 
-/** Only letters and digits, at most 32: the device part of every order number. */
-export function orderNoPrefix(deviceId: string): string {
-  const clean = deviceId.replace(/[^A-Za-z0-9]/g, '').slice(0, 32);
-  if (!clean) throw new JournalError('BAD_DEVICE_ID', `deviceId ${JSON.stringify(deviceId)} has no letters or digits to build order numbers from`);
-  return clean;
-}
-
 export class Journal {
   private readonly stmt: Record<string, Statement>;
   /** UPDATE statements by their SQL text (see applyStep). */
@@ -192,6 +186,8 @@ export class Journal {
     readonly db: Db,
     readonly file: string,
     readonly readonly: boolean,
+    /** This open's random run id (writable journals only): part of every order number it makes. */
+    readonly runId: string | null = null,
   ) {
     this.stmt = {
       get: db.prepare(`SELECT ${FULL_SELECT} FROM orders WHERE order_no = ?`),
@@ -220,12 +216,12 @@ export class Journal {
    */
   createOrder(o: NewOrder): OrderRow {
     this.writable();
-    const prefix = orderNoPrefix(o.deviceId);
+    orderNoPrefix(o.deviceId);
     return this.db
       .transaction(() => {
         const seq = Number((this.stmt.seqGet!.get() as { value: string } | undefined)?.value ?? '0') + 1;
         this.stmt.seqSet!.run(String(seq));
-        const orderNo = `${prefix}${o.date}${String(seq).padStart(6, '0')}`;
+        const orderNo = formatOrderNo(o.deviceId, o.date, seq, this.runId!);
         this.stmt.insert!.run({ ...o, orderNo, seq });
         this.stmt.event!.run({ orderNo, at: o.at, from: null, to: 'created', cause: 'scanned', call: null, respCode: null, respMsg: null, delivery: null, detail: o.authMask });
         return this.get(orderNo)!;
@@ -392,6 +388,13 @@ export class Journal {
     return !!r && r.busy === 0;
   }
 
+  /** Who this journal is: a random id made with it, when it was made, and every writable open (run). */
+  identity(): { journalId: string | null; createdAt: string | null; runs: Array<{ runId: string; openedAt: string; firstSeq: number; pid: number | null }> } {
+    const meta = (k: string) => (this.db.prepare(`SELECT value FROM meta WHERE key = ?`).get(k) as { value: string } | undefined)?.value ?? null;
+    const runs = this.db.prepare(`SELECT run_id AS runId, opened_at AS openedAt, first_seq AS firstSeq, pid FROM runs ORDER BY first_seq, opened_at`).all() as Array<{ runId: string; openedAt: string; firstSeq: number; pid: number | null }>;
+    return { journalId: meta('journalId'), createdAt: meta('createdAt'), runs };
+  }
+
   integrityCheck(): string {
     return (this.db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check).join('; ');
   }
@@ -461,7 +464,14 @@ function openWritable(file: string, busy: number): Journal {
     db.pragma('secure_delete = ON');
     db.pragma('foreign_keys = ON');
     migrate(db, file);
-    return new Journal(db, file, false);
+    // A new run id at every open: a restored or cloned copy of this file never repeats a number (orderno.ts).
+    const journal = new Journal(db, file, false, newRunId());
+    db.prepare(`INSERT INTO runs (run_id, opened_at, first_seq, pid) VALUES (?, ?, (SELECT coalesce(max(CAST(value AS INTEGER)), 0) + 1 FROM meta WHERE key = 'seq'), ?)`).run(
+      journal.runId,
+      new Date().toISOString(),
+      process.pid,
+    );
+    return journal;
   } catch (err) {
     db.close();
     throw err;

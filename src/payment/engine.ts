@@ -7,8 +7,9 @@ import { silentLogger } from '../log.js';
 import { classifyAuthCode, maskAuthCode } from '../umpay/authcode.js';
 import type { CallResult, Gateway, Merchant, MicropayFields, QueryOutcome, RefundQueryOutcome } from '../umpay/types.js';
 import { notAboutOrder } from '../umpay/outcome.js';
+import { formatOrderNo } from '../journal/orderno.js';
 import { buildRequest } from '../umpay/messages.js';
-import { isFinal, JournalError, orderNoPrefix, type EventInput, type Journal, type OrderPatch, type OrderRow, type OrderState } from '../journal/journal.js';
+import { isFinal, JournalError, type EventInput, type Journal, type OrderPatch, type OrderRow, type OrderState } from '../journal/journal.js';
 import { defaultClockCheck, Halted, systemClock, wireTime, type Clock } from './clock.js';
 import { crashPoint } from './crash.js';
 
@@ -245,7 +246,7 @@ export class PaymentEngine extends EventEmitter {
     const orderTime = wireTime(scannedAt);
     // Field problems (goodsInfo too long...) are found before anything is journaled or sent.
     buildRequest('micropay', this.opts.merchant, {
-      orderTime, orderNo: `${orderNoPrefix(this.opts.deviceId)}${orderTime.slice(0, 8)}000000`, txnAmt: String(req.amountFen), orderType, authCode: req.authCode, goodsId, goodsInfo,
+      orderTime, orderNo: formatOrderNo(this.opts.deviceId, orderTime.slice(0, 8), 0, 'x'.repeat(10)), txnAmt: String(req.amountFen), orderType, authCode: req.authCode, goodsId, goodsInfo,
     });
     const order = this.journal.createOrder({
       deviceId: this.opts.deviceId,

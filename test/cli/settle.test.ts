@@ -92,7 +92,7 @@ describe('kiosk settle', function () {
     assert.match(out, /amount-mismatch\s+1\s+CHECK/);
     assert.match(out, /paid-not-delivered\s+1\s+CHECK/);
     assert.match(out, /delivered-absent-there\s+1\s+CHECK/);
-    assert.match(out, /paid-not-delivered\s+K1\d+\s+\d+\s+failed\s+1\.50\s+SUCCESS\s+1\.50\s+final here as failed/);
+    assert.match(out, /paid-not-delivered\s+K1\d+_[0-9a-z]{10}\s+\d+\s+failed\s+1\.50\s+SUCCESS\s+1\.50\s+final here as failed/);
     assert.match(out, /other terminals' rows: 1/);
     assert.match(out, /what to do:\n\s+amount-mismatch: /);
     assert.match(out, /3 orders do not match \(exit 1\)/);

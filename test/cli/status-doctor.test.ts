@@ -142,10 +142,10 @@ describe('kiosk status', function () {
     const out = io.stdout();
     assert.equal(code, 1, out);
     assert.match(out, /^daemon:\s+NOT running$/m);
-    assert.match(out, /^last payment:\s+K1\d+000002 unknown 3\.00 wechat/m);
+    assert.match(out, /^last payment:\s+K1\d+000002_[0-9a-z]{10} unknown 3\.00 wechat/m);
     assert.match(out, /^unfinished:\s+1 \(unknown 1\), oldest since .* \(1m3\ds\)/m);
     assert.match(out, /^link:\s+online; 1 order\(s\) waiting since/m);
-    assert.match(out, /^gateway:\s+ok: signed round trip .*queryOrder K1\d+000002: 17 /m);
+    assert.match(out, /^gateway:\s+ok: signed round trip .*queryOrder K1\d+000002_[0-9a-z]{10}: 17 /m);
     assert.match(out, /^versions:\s+node v\d+.*better-sqlite3 \d+\.\d+\.\d+, sqlite 3\./m);
     assert.match(out, /delivered\s+1\n/);
     assert.ok(!out.includes('134567890123456789'));

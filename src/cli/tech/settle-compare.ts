@@ -2,7 +2,7 @@
 // The file covers every terminal of the service provider, so rows for other kiosks are counted and set
 // aside (an order number starts with this kiosk's device id; see journal orderNoPrefix).
 import type { PublicOrder } from '../../journal/journal.js';
-import { orderNoPrefix } from '../../journal/journal.js';
+import { parseOrderNo } from '../../journal/orderno.js';
 import type { SettlementRow } from './settlement.js';
 
 export type FindingKind =
@@ -89,17 +89,9 @@ export const localDay = (iso: string): string => {
   return `${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}`;
 };
 
-/** Whether an order number has this kiosk's form: prefix + yyyyMMdd + sequence (6+ digits). */
+/** Whether an order number has this kiosk's form: prefix + yyyyMMdd + sequence (6+ digits) [+ _run id]. */
 export function isOurOrderNo(orderNo: string, deviceId: string): boolean {
-  let prefix: string;
-  try {
-    prefix = orderNoPrefix(deviceId);
-  } catch {
-    return false;
-  }
-  if (!orderNo.startsWith(prefix)) return false;
-  const m = /^([0-9]{4})([0-9]{2})([0-9]{2})[0-9]{6,}$/.exec(orderNo.slice(prefix.length));
-  return !!m && Number(m[2]) >= 1 && Number(m[2]) <= 12 && Number(m[3]) >= 1 && Number(m[3]) <= 31;
+  return parseOrderNo(orderNo, deviceId) !== undefined;
 }
 
 export function compareSettlement(input: CompareInput): Comparison {
