@@ -103,9 +103,9 @@ async function status(argv: readonly string[], io: Io, options: StatusOptions): 
     [
       'daemon',
       daemon.running
-        ? `running, pid ${daemon.pid}${live ? '' : liveError ? ` — control socket: ${liveError}` : ''}`
-        : daemon.stale
-          ? `NOT running (stale lock from pid ${daemon.pid ?? '?'}: crashed or killed)`
+        ? `running, pid ${daemon.pid ?? '?'}${live ? '' : liveError ? ` — control socket: ${liveError}` : ''}`
+        : daemon.problem
+          ? `NOT running (${daemon.problem})`
           : 'NOT running',
     ],
     ['last payment', last ? `${last.orderNo} ${last.state} ${yuan(Number(last.txnAmt))} ${last.orderType} at ${last.createdAt} (${ago(now() - Date.parse(last.createdAt))} ago)` : 'none yet'],

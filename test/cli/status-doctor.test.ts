@@ -1,6 +1,7 @@
 // kiosk status and kiosk doctor against a temp kiosk, the sandbox on 127.0.0.1 and a fake /dev, /sys, /run, /etc.
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { acquireLock } from '../../src/kiosk/lock.js';
 import { join } from 'node:path';
 import { run as status } from '../../src/cli/status.js';
 import { run as doctor } from '../../src/cli/doctor.js';
@@ -152,7 +153,7 @@ describe('kiosk status', function () {
   });
 
   it('with a daemon: pid from the lock file, scanner and link from the control socket; --json; exit 0', async () => {
-    writeFileSync(join(k.dir, 'data/kiosk.lock'), `${process.pid}\n`);
+    const lock = acquireLock(join(k.dir, 'data/kiosk.lock'));
     const server = await startControlServer(join(k.dir, 'data/kiosk.sock'), {
       status: () => ({ pid: process.pid, scanner: { connected: true, device: '/dev/kiosk-scanner' }, link: { state: 'online', since: '2026-11-26T10:00:00.000Z' }, waiting: { count: 0, since: null } }),
       reconcile: () => ({ started: 0, remaining: 0 }),
@@ -170,12 +171,13 @@ describe('kiosk status', function () {
       assert.equal(r.gateway.ok, true);
     } finally {
       await server.close();
+      lock.release();
     }
-    // The daemon is gone but its lock stayed: a stale lock (the daemon was killed).
-    writeFileSync(join(k.dir, 'data/kiosk.lock'), '999999\n');
+    // The daemon is gone (killed: the kernel dropped its lock); the file still names its pid: not running.
+    writeFileSync(join(k.dir, 'data/kiosk.lock'), `${process.pid}\n`);
     const io = k.io();
     assert.equal(await status(['--no-gateway'], io, { roots: fakeRoots(join(k.dir, 's3')) }), 1);
-    assert.match(io.stdout(), /NOT running \(stale lock from pid 999999/);
+    assert.match(io.stdout(), /^daemon:\s+NOT running$/m);
     assert.ok(SHARED);
   });
 });
