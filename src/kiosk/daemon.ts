@@ -18,6 +18,9 @@ import type { Pattern } from './ports.js';
 /** Idle time after which the journal's WAL is truncated (erased payment codes leave old WAL pages). */
 const WAL_PURGE_IDLE_MS = 3_000;
 
+/** How often the daemon checks that journal.path still names the journal it has open. */
+const JOURNAL_WATCH_MS = 5_000;
+
 /** How long `kiosk reconcile` waits for the orders before answering with what is left. */
 const RECONCILE_WAIT_MS = 60_000;
 
@@ -122,6 +125,8 @@ export class Daemon {
       });
       const d = new Daemon(config, log, lock, journal, http, engine, hardware, interaction, link, gateway);
       d.wire();
+      d.watchJournal();
+      undo.push(() => clearInterval(d.journalWatch));
       bindIndicator(link, interaction);
       link.start();
       await engine.start();
@@ -139,6 +144,24 @@ export class Daemon {
       await unwind();
       throw err;
     }
+  }
+
+  /** Set while journal.path no longer names the journal this daemon writes. */
+  private journalProblem: string | null = null;
+  private journalWatch: NodeJS.Timeout | undefined;
+
+  /**
+   * The journal deleted, replaced or moved under the running daemon is said at once, not only at the next scan
+   * (which the journal refuses: journal first, and nobody would find an order in a file that is gone).
+   */
+  private watchJournal(): void {
+    this.journalWatch = setInterval(() => {
+      const problem = this.journal.whereabouts();
+      if (problem && problem !== this.journalProblem) {
+        this.log.error({ event: 'journal-gone', journal: this.config.journal.path, unfinished: this.journal.unfinished().length }, problem);
+      } else if (!problem && this.journalProblem) this.log.info({ event: 'journal-back', journal: this.config.journal.path }, `${this.config.journal.path} names the open journal again`);
+      this.journalProblem = problem;
+    }, JOURNAL_WATCH_MS).unref();
   }
 
   private wire(): void {
@@ -186,6 +209,7 @@ export class Daemon {
       interaction: this.interaction.state.name,
       background: this.engine.pending,
       ...linkStatus(this.link, this.journal, this.gateway),
+      journal: { path: this.config.journal.path, problem: this.journal.whereabouts(), unfinished: this.journal.unfinished().length },
     };
   }
 
@@ -227,6 +251,9 @@ export class Daemon {
     const started = Date.now();
     this.log.info({ event: 'stopping', reason, graceMs }, 'stopping');
     this.interaction.stop();
+    clearInterval(this.journalWatch);
+    const gone = this.journal.whereabouts();
+    if (gone) this.log.error({ event: 'journal-gone', journal: this.config.journal.path, unfinished: this.journal.unfinished().length }, `stopping with a journal that is no longer at its path: ${gone}`);
     let timer: NodeJS.Timeout | undefined;
     const overtime = new Promise<'overtime'>((r) => {
       timer = setTimeout(() => r('overtime'), Math.max(0, graceMs - 200));

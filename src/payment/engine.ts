@@ -248,7 +248,7 @@ export class PaymentEngine extends EventEmitter {
     buildRequest('micropay', this.opts.merchant, {
       orderTime, orderNo: formatOrderNo(this.opts.deviceId, orderTime.slice(0, 8), 0, 'x'.repeat(10)), txnAmt: String(req.amountFen), orderType, authCode: req.authCode, goodsId, goodsInfo,
     });
-    const order = this.journal.createOrder({
+    const order = this.createOrJournalFault({
       deviceId: this.opts.deviceId,
       date: orderTime.slice(0, 8),
       orderTime,
@@ -336,6 +336,20 @@ export class PaymentEngine extends EventEmitter {
       return await this.waitForVerdict(orderNo, scannedAt, hooks);
     } catch (err) {
       if (err instanceof Halted) return { kind: 'not-charged', orderNo, reason: 'the kiosk stopped; the order is finished at the next start' };
+      throw err;
+    }
+  }
+
+  /**
+   * Journal first: an order that cannot be journaled is never sent. A journal that is gone (deleted, replaced),
+   * full or read-only throws here; pay() rejects and the kiosk shows `fault` (nothing was charged).
+   */
+  private createOrJournalFault(o: Parameters<Journal['createOrder']>[0]): OrderRow {
+    try {
+      return this.journal.createOrder(o);
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      this.log.error({ event: 'journal-unusable', code: e.code, err: e }, `payment refused, nothing sent: the journal cannot take a new order: ${e.message}`);
       throw err;
     }
   }

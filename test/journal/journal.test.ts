@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -162,6 +162,29 @@ describe('journal', () => {
     assert.match(id.journalId!, /^[0-9a-f]{16}$/);
     assert.ok(id.createdAt);
     assert.deepEqual(id.runs.map((r) => r.firstSeq), [1, 3, 6]);
+  });
+
+  it('issue 10 §6: a journal path (or its -wal) that is a symlink, or a file of another user, is refused before any chmod or write', () => {
+    const target = join(dir, 'passwd');
+    writeFileSync(target, 'root:x:0:0::/root:/bin/sh\n', { mode: 0o644 });
+    chmodSync(target, 0o644);
+    const link = join(dir, 'link.db');
+    symlinkSync(target, link);
+    assert.throws(() => openJournal(link), (e: Error & { code?: string }) => e.code === 'JOURNAL_SYMLINK' && e.message.includes(link));
+    assert.equal(statSync(target).mode & 0o777, 0o644, 'the target was not made 0600');
+    assert.equal(readFileSync(target, 'utf8'), 'root:x:0:0::/root:/bin/sh\n');
+    const file = join(dir, 'side.db');
+    symlinkSync(target, `${file}-wal`);
+    assert.throws(() => openJournal(file), (e: Error & { code?: string }) => e.code === 'JOURNAL_SYMLINK' && e.message.includes('-wal'));
+    assert.equal(statSync(target).mode & 0o777, 0o644);
+    if (process.getuid?.() === 0) {
+      const theirs = join(dir, 'theirs.db');
+      writeFileSync(theirs, '', { mode: 0o644 });
+      chmodSync(theirs, 0o644);
+      chownSync(theirs, 4321, 4321);
+      assert.throws(() => openJournal(theirs), (e: Error & { code?: string }) => e.code === 'JOURNAL_NOT_OURS' && /uid 4321/.test(e.message));
+      assert.equal(statSync(theirs).mode & 0o777, 0o644);
+    }
   });
 
   it('a transition from the wrong state writes nothing', () => {
