@@ -385,12 +385,15 @@ export class Journal {
   /**
    * Copies the WAL into the database and truncates it. secure_delete overwrites an erased payment code in
    * the database file, but the WAL keeps older page images (with the code) until it is reused; the daemon
-   * calls this when no payment is in progress, so the extra sync never delays a customer.
+   * calls this when no payment is in progress. A truncated WAL makes the next commit write and sync a fresh
+   * WAL header (a third fsync on the customer's path), so a one-page commit right after the truncation pays
+   * that sync here, while idle: the customer's two commits then append to a WAL that is already started.
    * Returns false when a reader kept part of the WAL (it is tried again next time).
    */
   purgeWal(): boolean {
     if (!this.db.open) return false;
     const [r] = this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
+    if (!this.readonly) this.db.prepare(`INSERT INTO meta(key, value) VALUES ('walStartedAt', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(new Date().toISOString());
     return !!r && r.busy === 0;
   }
 
