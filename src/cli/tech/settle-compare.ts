@@ -25,7 +25,9 @@ export type FindingKind =
   /** the platform says failed but the product was delivered */
   | 'delivered-but-failed-there'
   /** two SUCCESS rows for one order */
-  | 'paid-twice';
+  | 'paid-twice'
+  /** an order of this deviceId made by another journal (its run id is not one of this journal's): two kiosks share the deviceId, or a copy of the journal runs elsewhere */
+  | 'other-journal';
 
 export const OK_KINDS: ReadonlySet<FindingKind> = new Set(['matched', 'refund-matched', 'returned-later']);
 
@@ -41,6 +43,7 @@ export const ADVICE: Record<FindingKind, string> = {
   'refund-absent-there': 'check the next day\'s file; else query the refund with refundQuery',
   'delivered-but-failed-there': 'query the order at the platform; the product went out unpaid',
   'paid-twice': 'raise it with UMPay support: one order settled twice',
+  'other-journal': 'another journal makes order numbers with this deviceId (a second kiosk with the same deviceId, or a copy of this journal in use): give every kiosk its own deviceId; that journal accounts for these orders',
 };
 
 export interface Finding {
@@ -79,6 +82,8 @@ export interface CompareInput {
   days: ReadonlySet<string>;
   deviceId: string;
   acqMerId: string;
+  /** This journal's run ids (journal runs table): an order number of this deviceId with another run id is another journal's. */
+  runIds?: ReadonlySet<string>;
   /** Local yyyyMMdd of an ISO timestamp (injectable for tests across time zones). */
   dayOf?: (iso: string) => string;
 }
@@ -109,6 +114,11 @@ export function compareSettlement(input: CompareInput): Comparison {
     const ours = order !== undefined || isOurOrderNo(row.orderNo, input.deviceId);
     if (!ours || (input.acqMerId && row.merchantId && row.merchantId !== input.acqMerId && !order)) {
       otherTerminals++;
+      continue;
+    }
+    const runId = order ? undefined : parseOrderNo(row.orderNo, input.deviceId)?.runId;
+    if (runId && input.runIds && !input.runIds.has(runId)) {
+      add({ kind: 'other-journal', orderNo: row.orderNo, line: row.line, hereState: 'absent', thereState: row.state, thereAmountFen: row.state === 'REFUND' ? row.refundAmountFen : row.orderAmountFen, note: `run ${runId} is not this journal's` });
       continue;
     }
     const here = order ? { hereState: order.state, hereAmountFen: Number(order.txnAmt) } : { hereState: 'absent' };
