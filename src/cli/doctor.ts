@@ -156,7 +156,7 @@ function journalCheck(config: Config): Check {
 }
 
 const GONE_FIX =
-  'let the daemon finish its unfinished orders (kiosk status), then restart it; orders it finished only in the lost file are in its log (kiosk logs) and at the platform (kiosk settle)';
+  'let the daemon finish its unfinished orders (kiosk status), stop it, move the newest <journal.path>.rescued-* copy (the daemon saves the journal it holds) to journal.path, start it';
 
 /**
  * Whether another journal makes (or made) order numbers with this deviceId: a lost, restored or cloned journal,

@@ -434,6 +434,15 @@ export class Journal {
     return { journalId: meta('journalId'), createdAt: meta('createdAt'), runs };
   }
 
+  /**
+   * A consistent copy of this journal in a new file `dest` (created here 0600, never over an existing file):
+   * the rescue of a journal deleted or replaced under the daemon.
+   */
+  saveCopy(dest: string): void {
+    closeSync(openSync(dest, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600));
+    this.db.prepare('VACUUM INTO ?').run(dest);
+  }
+
   integrityCheck(): string {
     return (this.db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check).join('; ');
   }

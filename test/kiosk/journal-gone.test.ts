@@ -1,7 +1,9 @@
 // Issue 10 §4: the journal deleted, replaced or moved under a running daemon. SQLite keeps writing to the open
 // file, so nothing fails by itself; after a restart those writes would be gone (a charge nobody gives back).
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, renameSync, rmSync } from 'node:fs';
+import { EventEmitter } from 'node:events';
+import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
+import { openJournal } from '../../src/journal/journal.js';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config/index.js';
@@ -23,18 +25,27 @@ describe('kiosk daemon: the journal deleted or replaced while it runs (issue 10 
     lines = [];
     const dest = new Writable({
       write(chunk, _enc, cb) {
-        for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l) as LogLine);
+        for (const l of String(chunk).split('\n')) if (l) logged.emit('line', lines[lines.push(JSON.parse(l) as LogLine) - 1]);
         cb();
       },
     });
     const config = loadConfig(fx.writeConfig());
-    daemon = await Daemon.start(config, { log: createLogger({ destination: dest, level: 'info' }), walPurgeIdleMs: 60_000, timing: { resultMs: 100 } });
+    daemon = await Daemon.start(config, { log: createLogger({ destination: dest, level: 'info' }), walPurgeIdleMs: 60_000, journalWatchMs: 50, timing: { resultMs: 100 } });
   });
   afterEach(async () => {
     await daemon?.stop();
     await fx.dispose();
   });
 
+  const logged = new EventEmitter();
+  /** The first log line (so far or to come) that matches. */
+  const waitForLine = (match: (l: LogLine) => boolean): Promise<LogLine> =>
+    new Promise((resolve) => {
+      const seen = lines.find(match);
+      if (seen) return resolve(seen);
+      const on = (l: LogLine) => match(l) && (logged.off('line', on), resolve(l));
+      logged.on('line', on);
+    });
   const next = (d: Daemon) => new Promise<PaymentRecord>((resolve) => d.interaction.once('payment', resolve));
   const deleteJournal = () => {
     for (const side of ['', '-wal', '-shm']) rmSync(fx.journalPath + side, { force: true });
@@ -60,6 +71,16 @@ describe('kiosk daemon: the journal deleted or replaced while it runs (issue 10 
     const line = lines.find((l) => l.event === 'journal-unusable');
     assert.ok(line && /was deleted/.test(String(line.msg)), JSON.stringify(lines.slice(-3)));
     assert.equal(fx.sandbox.ledger().orders.length, 1, 'the refused scan sent nothing');
+
+    // The daemon noticed on its own and saved what the open journal holds beside the path (a crash now loses nothing).
+    const rescued = await waitForLine((l) => l.event === 'journal-rescued');
+    const copy = openJournal(String(rescued.copy), { readonly: true });
+    try {
+      assert.ok(copy.get(orderNo), 'the rescued copy holds the order in flight');
+    } finally {
+      copy.close();
+    }
+    assert.equal(statSync(String(rescued.copy)).mode & 0o777, 0o600);
 
     // Unfinished work goes on in the open file: the first order is reversed at the platform.
     await d.engine.whenIdle();
