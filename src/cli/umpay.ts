@@ -4,7 +4,8 @@ import { randomInt } from 'node:crypto';
 import { parseArgs, requireFlag, intFlag, stringFlag, UsageError, type ParsedArgs } from './args.js';
 import type { WireValue } from '../umpay/canonical.js';
 import { KeyError, loadPrivateKey, loadPublicKey } from '../umpay/keys.js';
-import { signRequest, verifyResponse } from '../umpay/signature.js';
+import { answerRule, signRequest } from '../umpay/signature.js';
+import { parseWireJson } from '../umpay/json.js';
 import { classifyAuthCode, maskAuthCode } from '../umpay/authcode.js';
 import { CALL_FIELDS, FieldError, formatOrderTime, PATHS, type FieldsByCall } from '../umpay/messages.js';
 import { HttpGateway } from '../umpay/client.js';
@@ -55,19 +56,23 @@ function onlyFlags(args: ParsedArgs, allowed: readonly string[]): void {
   for (const name of Object.keys(args.flags)) if (!allowed.includes(name)) throw new UsageError(`unknown flag --${name} (allowed: ${allowed.map((a) => `--${a}`).join(' ')})`);
 }
 
-async function readStdinObject(): Promise<Record<string, WireValue>> {
+/**
+ * One JSON object from stdin. A request (`sign`) must quote every value: an unquoted long number is refused. An
+ * answer (`verify`) is taken as sent: numbers keep their exact text (parseWireJson), as the platform signed it.
+ */
+async function readStdinObject(kind: 'request' | 'answer' = 'request'): Promise<Record<string, WireValue>> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
   const text = Buffer.concat(chunks).toString('utf8');
   if (!text.trim()) throw new UsageError('stdin is empty: expected one JSON object');
   let v: unknown;
   try {
-    v = JSON.parse(text);
+    v = kind === 'answer' ? parseWireJson(text) : JSON.parse(text);
   } catch (err) {
     throw new UsageError(`stdin is not valid JSON: ${(err as Error).message}`);
   }
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new UsageError('stdin must hold one JSON object');
-  inexactNumber(v, '');
+  if (kind === 'request') inexactNumber(v, '');
   return v as Record<string, WireValue>;
 }
 
@@ -94,10 +99,11 @@ async function sign(args: ParsedArgs): Promise<number> {
 async function verify(args: ParsedArgs): Promise<number> {
   onlyFlags(args, ['cert']);
   const key = loadPublicKey(requireFlag(args, 'cert'));
-  const answer = await readStdinObject();
-  const r = verifyResponse(answer, key);
-  print({ plaintext: r.plaintext, valid: r.valid });
-  return r.valid ? 0 : 1;
+  const answer = await readStdinObject('answer');
+  const r = answerRule(answer, key);
+  // valid: what the kiosk acts on (the exact text); rule: which of the vendor's plaintext rules verified.
+  print({ plaintext: r.plaintext, valid: r.rule === 'exact', rule: r.rule });
+  return r.rule === 'exact' ? 0 : 1;
 }
 
 /** An order number that sorts by time and is unique enough for one technician's terminal. */

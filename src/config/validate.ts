@@ -3,6 +3,7 @@
 // Plain TypeScript on purpose: no schema library, the rules read top to bottom like device/CONFIG.md.
 import { statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { signingHazard } from '../umpay/canonical.js';
 import { KeyError, loadPrivateKey, loadPublicKey } from '../umpay/keys.js';
 import {
   APPROVE_DRIVERS,
@@ -80,6 +81,8 @@ interface StrRule {
   pattern?: RegExp;
   patternText?: string;
   oneOf?: readonly string[];
+  /** Extra check: returns what is wrong, or undefined. */
+  check?: (v: string) => string | undefined;
 }
 
 interface IntRule {
@@ -159,6 +162,11 @@ class Reader {
       this.add(field, v, `must be ${rule.patternText ?? `like ${rule.pattern}`}`);
       return rule.def;
     }
+    const wrong = rule.check?.(v);
+    if (wrong) {
+      this.add(field, v, wrong);
+      return rule.def;
+    }
     return v;
   }
 
@@ -220,8 +228,9 @@ class Reader {
 const BCM: IntRule = { min: 0, max: 27, unit: '(BCM GPIO number)' };
 const FIRMATA_PIN: IntRule = { min: 0, max: 127, unit: '(board pin number)' };
 const ms = (min: number, max: number, def?: number, required = false): IntRule => ({ min, max, def, required, unit: 'ms' });
-const GOODS_ID: StrRule = { max: 16, pattern: /^[\x21-\x7e]+$/, patternText: 'printable ASCII without spaces' };
-const GOODS_INFO: StrRule = { max: 128 };
+// Free text that is signed: it must give the same plaintext under both of the vendor's signing rules.
+const GOODS_ID: StrRule = { max: 16, pattern: /^[\x21-\x7e]+$/, patternText: 'printable ASCII without spaces', check: signingHazard };
+const GOODS_INFO: StrRule = { max: 128, check: signingHazard };
 
 /** Validates a parsed config. Never throws for bad input: everything wrong comes back in `problems`. */
 export function validateConfig(raw: unknown, options: ValidateOptions): ValidateResult {
@@ -242,8 +251,9 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Validate
     acqSpId: r.str(m, 'acqSpId', 'merchant', { required: true, pattern: /^[A-Za-z0-9]{10}$/, patternText: '10 letters or digits (the service provider id, e.g. Y471790403)' }) ?? '',
     acqMerId: r.str(m, 'acqMerId', 'merchant', { required: true, pattern: /^[A-Za-z0-9]{8}$/, patternText: '8 letters or digits (the merchant id, e.g. 41509208)' }) ?? '',
     privateKey: r.path(m, 'privateKey', 'merchant', base, { required: true }),
-    goodsId: r.str(m, 'goodsId', 'merchant', { ...GOODS_ID, required: true }) ?? '',
-    goodsInfo: r.str(m, 'goodsInfo', 'merchant', { ...GOODS_INFO, required: true }) ?? '',
+    // Optional in the platform's current docs: sent when configured, left out when absent or "".
+    goodsId: r.str(m, 'goodsId', 'merchant', GOODS_ID) ?? '',
+    goodsInfo: r.str(m, 'goodsInfo', 'merchant', GOODS_INFO) ?? '',
   };
 
   const g = r.section(root, 'gateway', '', ['baseUrl', 'platformCert', 'connectTimeoutMs', 'timeoutMs'], true);

@@ -7,6 +7,7 @@ import type { KeyObject } from 'node:crypto';
 import fetch from 'node-fetch';
 import type { Logger } from '../log.js';
 import type { WireValue } from './canonical.js';
+import { parseWireJson } from './json.js';
 import { signRequest, verifyResponse } from './signature.js';
 import { buildRequest, PATHS, type FieldsByCall } from './messages.js';
 import { classify, type Exchange } from './outcome.js';
@@ -228,7 +229,7 @@ export class HttpGateway implements Gateway {
 export function answerOf(posted: PostedCall): Record<string, WireValue> | undefined {
   if (!('body' in posted.exchange)) return undefined;
   try {
-    const v = JSON.parse(posted.exchange.body) as unknown;
+    const v = parseWireJson(posted.exchange.body);
     return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, WireValue>) : undefined;
   } catch {
     return undefined;

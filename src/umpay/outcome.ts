@@ -1,6 +1,7 @@
 // What an answer means for money, per call: PROTOCOL.md "Answer codes (respCode), and what they mean for money".
 // Pure: no I/O. Anything not provably final is UNKNOWN (the engine then queries); PAID only on a signed "00".
 import type { WireValue } from './canonical.js';
+import { parseWireJson } from './json.js';
 import type { CallName, MicropayOutcome, OutcomeByCall, QueryOutcome, RefundOutcome, RefundQueryOutcome, ReversalOutcome } from './types.js';
 
 /** Documented meanings of respCode, for reasons shown to the operator. */
@@ -102,7 +103,7 @@ export function parseAnswer(httpStatus: number, body: string): { ok: true; answe
   if (httpStatus < 200 || httpStatus > 299) return { ok: false, cause: `HTTP ${httpStatus}${sample ? `: ${sample}` : ''}` };
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body);
+    parsed = parseWireJson(body); // numbers keep their text: the signature is over it
   } catch {
     return { ok: false, cause: `answer is not JSON (${body.length} chars${sample ? `: ${sample}` : ''})` };
   }

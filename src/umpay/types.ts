@@ -16,12 +16,18 @@ export interface MicropayFields {
   txnAmt: string; // integer fen, > 0
   orderType: OrderType;
   authCode: string;
-  goodsId: string;
-  goodsInfo: string;
+  /** Optional in the current docs; sent when configured. */
+  goodsId?: string;
+  goodsInfo?: string;
   backUrl?: string;
   merPriv?: string;
+  /** Only "1" is defined. */
   faceFlag?: string;
   ledgerAccountFlag?: string;
+  goodsTag?: string;
+  subAppId?: string;
+  longitude?: string;
+  latitude?: string;
 }
 export interface QueryOrderFields { orderNo: string; transactionId?: string }
 export interface CancelOrderFields { orderNo: string }

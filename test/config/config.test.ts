@@ -118,7 +118,7 @@ describe('config', () => {
     const raw = minimal();
     raw.deviceid = 'x'; // unknown key (typo)
     raw.merchant.acqSpId = 'Y47'; // wrong shape
-    delete raw.merchant.goodsInfo; // missing required
+    raw.merchant.goodsInfo = '可乐, 冰 {大}'; // signs differently under the vendor's two rules
     raw.merchant.privateKey = 'keys/absent.key.p8'; // missing file
     raw.gateway.timeoutMs = '10000'; // wrong type
     raw.gateway.connectTimeoutMs = 5; // out of range
@@ -143,7 +143,7 @@ describe('config', () => {
     assert.match(find(problems, 'scanner.baudRatee').problem, /did you mean "baudRate"/);
     assert.match(find(problems, 'merchant.acqSpId').problem, /10 letters or digits/);
     assert.equal(find(problems, 'merchant.acqSpId').value, 'Y47');
-    assert.match(find(problems, 'merchant.goodsInfo').problem, /missing/);
+    assert.match(find(problems, 'merchant.goodsInfo').problem, /contains ", ".*Java demo/);
     assert.equal(find(problems, 'merchant.privateKey').value, join(dir, 'keys/absent.key.p8'));
     assert.match(find(problems, 'merchant.privateKey').problem, /no such file/);
     assert.match(find(problems, 'gateway.timeoutMs').problem, /whole number.*got a string/);
@@ -152,6 +152,19 @@ describe('config', () => {
     assert.match(find(problems, 'payment.maxAmountFen').problem, /got a fraction/);
     assert.match(find(problems, 'log').problem, /must be an object/);
     for (const p of problems) assert.equal(p.file, 'config.json');
+  });
+
+  it('goodsId/goodsInfo are optional, and text the vendor\'s two signing rules would sign differently is refused', () => {
+    const raw = minimal();
+    delete raw.merchant.goodsId;
+    delete raw.merchant.goodsInfo;
+    assert.deepEqual(validate(raw).problems, []);
+    raw.merchant.goodsId = 'A{1}';
+    raw.pricing = { mode: 'menu', items: { '1': { amountFen: 300, goodsInfo: 'Water, cold' }, '2': { amountFen: 300, goodsInfo: 'Water,cold' } } };
+    const { problems } = validate(raw);
+    const named = fields(problems).filter((f) => f.startsWith('merchant.') || f.startsWith('pricing.'));
+    assert.deepEqual(named, ['merchant.goodsId', 'pricing.items.1.goodsInfo']);
+    assert.match(find(problems, 'merchant.goodsId').problem, /contains "\{"/);
   });
 
   it('reports missing required sections and a non-object config', () => {

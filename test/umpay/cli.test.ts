@@ -73,7 +73,7 @@ describe('kiosk umpay (spawned CLI)', function () {
   it('verify: a real answer is valid (exit 0), the tampered one is not (exit 1)', async () => {
     const good = await run(['verify', '--cert', CERT_FILE], JSON.stringify(vectors.responseSignatures[1]!.response));
     assert.equal(good.code, 0, good.stderr);
-    assert.deepEqual(JSON.parse(good.stdout), { plaintext: vectors.responseSignatures[1]!.plaintext, valid: true });
+    assert.deepEqual(JSON.parse(good.stdout), { plaintext: vectors.responseSignatures[1]!.plaintext, valid: true, rule: 'exact' });
     const bad = await run(['verify', '--cert', CERT_FILE], JSON.stringify(vectors.responseSignatures[2]!.response));
     assert.equal(bad.code, 1);
     assert.equal(JSON.parse(bad.stdout).valid, false);
@@ -84,7 +84,6 @@ describe('kiosk umpay (spawned CLI)', function () {
     ['an array on stdin', ['verify', '--cert', CERT_FILE], '[1]', /one JSON object/],
     // Unquoted, a payment code loses its last digits in JSON.parse: the signature would cover another code.
     ['a payment code as a JSON number', ['sign', '--key', KEY_FILE], '{"txnAmt":"1","authCode":134567890123456789}', /^(?!.*1345678901).*authCode: a number too large to be exact; quote it as a string/],
-    ['a too-large number in an answer', ['verify', '--cert', CERT_FILE], '{"data":{"amt":12345678901234567890}}', /data\.amt: a number too large to be exact/],
     ['a missing --key', ['sign'], '{}', /missing --key/],
     ['a certificate as the key', ['sign', '--key', CERT_FILE], '{}', /test-platform\.cert\.crt: .*expected an RSA private key/],
     ['an unknown command', ['pay'], '', /unknown umpay command/],
