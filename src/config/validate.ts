@@ -433,11 +433,13 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Validate
     r.add('keypad.driver', keypadDriver, `pricing.mode "${mode}" needs a keypad: set keypad.driver to "gpio" (or "sim")`);
   }
 
-  const d = r.section(root, 'daemon', '', ['graceMs', 'controlSocket', 'lockFile']);
+  const d = r.section(root, 'daemon', '', ['graceMs', 'controlSocket', 'lockFile', 'settleAt', 'settleDir']);
   const daemon = {
     graceMs: r.int(d, 'graceMs', 'daemon', ms(100, 60000, DEFAULTS.daemon.graceMs))!,
     controlSocket: r.path(d, 'controlSocket', 'daemon', base) || join(journalDir, DEFAULTS.daemon.controlSocketName),
     lockFile: r.path(d, 'lockFile', 'daemon', base) || join(journalDir, DEFAULTS.daemon.lockFileName),
+    settleAt: r.str(d, 'settleAt', 'daemon', { def: DEFAULTS.daemon.settleAt, pattern: /^(off|([01][0-9]|2[0-3]):[0-5][0-9])$/, patternText: '"HH:MM" (24 h, local time) or "off"' }) ?? DEFAULTS.daemon.settleAt,
+    settleDir: r.path(d, 'settleDir', 'daemon', base) || join(journalDir, DEFAULTS.daemon.settleDirName),
   };
   if (Buffer.byteLength(daemon.controlSocket) > MAX_SOCKET_PATH) {
     r.add('daemon.controlSocket', daemon.controlSocket, `is longer than ${MAX_SOCKET_PATH} bytes, the limit for a Unix socket path: choose a shorter path`);

@@ -57,6 +57,8 @@ export interface OrderRow {
   resumeState: OrderState | null;
   reason: string | null;
   flag: string | null;
+  /** yyyyMMdd the platform settles the order on (its paid answer's stlDate), when it said. */
+  stlDate: string | null;
   scannedAt: number;
   createdAt: string;
   updatedAt: string;
@@ -105,6 +107,7 @@ export type OrderPatch = Partial<
     | 'resumeState'
     | 'reason'
     | 'flag'
+    | 'stlDate'
   >
 >;
 
@@ -158,6 +161,7 @@ const COLUMNS: Record<keyof OrderRow, string> = {
   resumeState: 'resume_state',
   reason: 'reason',
   flag: 'flag',
+  stlDate: 'stl_date',
   scannedAt: 'scanned_at',
   createdAt: 'created_at',
   updatedAt: 'updated_at',
@@ -399,6 +403,66 @@ export class Journal {
     if (!this.db.open) return false;
     const [r] = this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
     return !!r && r.busy === 0;
+  }
+
+  /**
+   * Stores one day's reconciliation with the platform's settlement file and its mismatches, in one transaction:
+   * each mismatch is a `settle_findings` row, and an order the journal has also gets `flag` (so it is on the
+   * attention list) and an event saying why. Recording the same day again replaces the summary; a finding
+   * already recorded is not repeated.
+   */
+  recordReconciliation(r: { stlDate: string; at: string; ok: boolean; summary: Record<string, unknown>; findings: ReadonlyArray<{ orderNo: string; kind: string; reason: string }> }): { newFindings: number } {
+    this.writable();
+    return this.db
+      .transaction(() => {
+        this.db
+          .prepare(`INSERT INTO reconciliations (stl_date, at, ok, summary) VALUES (?, ?, ?, ?) ON CONFLICT(stl_date) DO UPDATE SET at = excluded.at, ok = excluded.ok, summary = excluded.summary`)
+          .run(r.stlDate, r.at, r.ok ? 1 : 0, JSON.stringify(r.summary));
+        const insert = this.db.prepare(`INSERT OR IGNORE INTO settle_findings (stl_date, order_no, kind, reason, at) VALUES (?, ?, ?, ?, ?)`);
+        let newFindings = 0;
+        for (const f of r.findings) {
+          if (insert.run(r.stlDate, f.orderNo, f.kind, f.reason, r.at).changes === 0) continue;
+          newFindings++;
+          const cur = this.stmt.stateOf!.get(f.orderNo) as { state: OrderState } | undefined;
+          if (!cur) continue;
+          const flag = `settlement ${r.stlDate}: ${f.reason}`;
+          const prev = this.get(f.orderNo)?.flag;
+          this.applyStep(f.orderNo, cur.state, cur.state, { cause: 'settlement mismatch', detail: flag }, { flag: prev ? `${prev}; ${flag}` : flag }, r.at);
+        }
+        return { newFindings };
+      })
+      .immediate();
+  }
+
+  /** The newest reconciliation (by settlement day), with its findings. */
+  lastReconciliation(): { stlDate: string; at: string; ok: boolean; summary: Record<string, unknown>; findings: { orderNo: string; kind: string; reason: string }[] } | undefined {
+    const row = this.db.prepare(`SELECT stl_date AS stlDate, at, ok, summary FROM reconciliations ORDER BY stl_date DESC LIMIT 1`).get() as
+      | { stlDate: string; at: string; ok: number; summary: string }
+      | undefined;
+    if (!row) return undefined;
+    return { stlDate: row.stlDate, at: row.at, ok: row.ok === 1, summary: JSON.parse(row.summary) as Record<string, unknown>, findings: this.settleFindings(row.stlDate) };
+  }
+
+  /**
+   * Orders a settlement file of days from `fromDay` (yyyyMMdd) on can mention: ordered, settled or changed on or
+   * after it (`fromIso` is the local start of that day), oldest first, without payment codes.
+   */
+  ordersForSettlement(fromDay: string, fromIso: string): PublicOrder[] {
+    const rows = this.db
+      .prepare(`SELECT order_no AS orderNo FROM orders WHERE order_time >= ? OR stl_date >= ? OR updated_at >= ? ORDER BY seq`)
+      .all(`${fromDay}000000`, fromDay, fromIso) as { orderNo: string }[];
+    return rows.map((r) => this.getPublic(r.orderNo)).filter((o): o is PublicOrder => o !== undefined);
+  }
+
+  /** Whether `stlDate` (yyyyMMdd) has been reconciled. */
+  reconciled(stlDate: string): boolean {
+    return this.db.prepare(`SELECT 1 FROM reconciliations WHERE stl_date = ?`).get(stlDate) !== undefined;
+  }
+
+  /** Settlement mismatches, of one day or of every day. */
+  settleFindings(stlDate?: string): { stlDate: string; orderNo: string; kind: string; reason: string; at: string }[] {
+    const sql = `SELECT stl_date AS stlDate, order_no AS orderNo, kind, reason, at FROM settle_findings ${stlDate ? 'WHERE stl_date = ?' : ''} ORDER BY id`;
+    return this.db.prepare(sql).all(...(stlDate ? [stlDate] : [])) as { stlDate: string; orderNo: string; kind: string; reason: string; at: string }[];
   }
 
   integrityCheck(): string {

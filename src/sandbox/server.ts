@@ -384,11 +384,27 @@ export class Sandbox extends EventEmitter {
     } catch {
       return refuse('10', '格式错误: stlDate must be yyyyMMdd');
     }
-    const csv = settlementCsv(this.ledger(), day, { acqSpId: String(fields.acqSpId) });
+    const csv = Buffer.from(settlementCsv(this.ledger(), day, { acqSpId: String(fields.acqSpId) }), 'utf8');
+    const hit = this.internals.faults.take('/pay/downloadSettleFile');
+    const fault = hit.fault?.kind === 'settle-drop' || hit.fault?.kind === 'settle-corrupt' ? hit.fault : undefined;
+    const headers = { 'content-type': 'text/csv;charset=UTF-8', 'content-disposition': `attachment; filename="${settlementFileName(String(fields.acqSpId), day)}"`, 'content-length': String(csv.length) };
     event.httpStatus = 200;
-    res
-      .writeHead(200, { 'content-type': 'text/csv;charset=UTF-8', 'content-disposition': `attachment; filename="${settlementFileName(String(fields.acqSpId), day)}"` })
-      .end(csv);
+    if (fault) {
+      event.fault = fault.kind;
+      this.counters.faultsApplied[fault.kind] = (this.counters.faultsApplied[fault.kind] ?? 0) + 1;
+    }
+    const half = csv.length >> 1;
+    if (fault?.kind === 'settle-drop') {
+      event.dropped = true;
+      res.writeHead(200, headers);
+      res.write(csv.subarray(0, half), () => res.destroy());
+      return;
+    }
+    if (fault?.kind === 'settle-corrupt') {
+      res.writeHead(200, headers).end(Buffer.concat([csv.subarray(0, half), Buffer.alloc(csv.length - half, 0xff)]));
+      return;
+    }
+    res.writeHead(200, headers).end(csv);
   }
 
   private control(path: string, method: string, body: Buffer | null, res: ServerResponse, event: SandboxEvent): void {

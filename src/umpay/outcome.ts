@@ -125,14 +125,23 @@ function mismatch(answer: Record<string, WireValue>, expect: Expectation | undef
   return undefined;
 }
 
+/** PAID with the platform's order id and settlement day (yyyyMMdd) when the answer carries them. */
+function paid(answer: Record<string, WireValue>): { kind: 'PAID'; transactionId?: string; stlDate?: string } {
+  const out: { kind: 'PAID'; transactionId?: string; stlDate?: string } = { kind: 'PAID' };
+  const transactionId = str(answer.transactionId);
+  if (transactionId) out.transactionId = transactionId;
+  const stlDate = str(answer.stlDate);
+  if (stlDate && /^[0-9]{8}$/.test(stlDate)) out.stlDate = stlDate;
+  return out;
+}
+
 type Decide<C extends CallName> = (code: string, answer: Record<string, WireValue>, expect?: Expectation) => OutcomeByCall[C];
 
 function decideMicropay(code: string, answer: Record<string, WireValue>, expect?: Expectation): MicropayOutcome {
   if (code === '00') {
     const off = mismatch(answer, expect);
     if (off) return unknown(off);
-    const transactionId = str(answer.transactionId);
-    return transactionId ? { kind: 'PAID', transactionId } : { kind: 'PAID' };
+    return paid(answer);
   }
   if (DEFINITE_FAILURES.includes(code) || KNOWN_8_CHAR_REFUSALS.includes(code)) return { kind: 'NOT_PAID', code, reason: reasonOf(code, answer) };
   return unknown(`respCode ${code} (${reasonOf(code, answer)}) is not final`);
@@ -155,8 +164,7 @@ function decideQuery(code: string, answer: Record<string, WireValue>, expect?: E
   if (orig === '00') {
     const off = mismatch(answer, expect);
     if (off) return unknown(off);
-    const transactionId = str(answer.transactionId);
-    return transactionId ? { kind: 'PAID', transactionId } : { kind: 'PAID' };
+    return paid(answer);
   }
   if (orig === '02') return { kind: 'PENDING', code: orig, reason: origReason(orig, answer) };
   const state = QUERY_STATES[orig];

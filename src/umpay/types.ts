@@ -43,13 +43,13 @@ export type Delivery = 'not-sent' | 'maybe-sent' | 'answered';
 
 /** micropay: success only on a verified `00`. */
 export type MicropayOutcome =
-  | { kind: 'PAID'; transactionId?: string }
+  | { kind: 'PAID'; transactionId?: string; stlDate?: string }
   | { kind: 'NOT_PAID'; code: string; reason: string }
   | { kind: 'UNKNOWN'; cause: string; rateLimited?: boolean };
 
 /** queryOrder: the order's state at the platform, when the query itself worked and was signed. */
 export type QueryOutcome =
-  | { kind: 'PAID'; transactionId?: string }
+  | { kind: 'PAID'; transactionId?: string; stlDate?: string }
   | { kind: 'NOT_PAID'; state: 'failed' | 'closed' | 'cancelled' | 'refunded' | 'no-such-order'; code: string; reason: string }
   | { kind: 'PENDING'; code: string; reason: string }
   | { kind: 'UNKNOWN'; cause: string; rateLimited?: boolean };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createPrivateKey } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   ConfigError,
@@ -44,7 +44,7 @@ function full(): Record<string, any> {
     indicator: { driver: 'johnny-five', io: 'gpio', pins: { green: 17, red: 27, amber: 22, buzzer: 18 }, buzzer: 'piezo' },
     approve: { driver: 'gpio', pin: 23, pulseMs: 700, activeLow: true },
     pricing: { mode: 'menu', items: { '1': { amountFen: 300, goodsInfo: 'Water' }, '12': { amountFen: 450, goodsId: 'COLA' } }, entryTimeoutMs: 15000 },
-    daemon: { graceMs: 4000, controlSocket: 'run/kiosk.sock', lockFile: 'run/kiosk.lock' },
+    daemon: { graceMs: 4000, controlSocket: 'run/kiosk.sock', lockFile: 'run/kiosk.lock', settleAt: '08:45', settleDir: 'settle' },
     log: { level: 'debug' },
   };
 }
@@ -94,6 +94,8 @@ describe('config', () => {
     assert.equal(config.pricing.maxAmountFen, 100000);
     assert.equal(config.pricing.entryTimeoutMs, 20000);
     assert.equal(config.daemon.graceMs, 5000);
+    assert.equal(config.daemon.settleAt, '09:30');
+    assert.equal(config.daemon.settleDir, join(dirname(config.journal.path), 'settlement'));
     assert.equal(config.log.level, 'info');
     assert.equal(config.keypad.gpioChipBase, undefined);
   });
@@ -110,7 +112,7 @@ describe('config', () => {
     assert.deepEqual(config.approve, { driver: 'gpio', pin: 23, pulseMs: 700, activeLow: true });
     assert.deepEqual(config.pricing.items, { '1': { amountFen: 300, goodsInfo: 'Water' }, '12': { amountFen: 450, goodsId: 'COLA' } });
     assert.equal(config.pricing.maxAmountFen, 5000, 'defaults to payment.maxAmountFen');
-    assert.deepEqual(config.daemon, { graceMs: 4000, controlSocket: join(dir, 'run/kiosk.sock'), lockFile: join(dir, 'run/kiosk.lock') });
+    assert.deepEqual(config.daemon, { graceMs: 4000, controlSocket: join(dir, 'run/kiosk.sock'), lockFile: join(dir, 'run/kiosk.lock'), settleAt: '08:45', settleDir: join(dir, 'settle') });
     assert.equal(config.log.level, 'debug');
   });
 
