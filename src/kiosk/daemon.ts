@@ -95,11 +95,13 @@ export class Daemon {
       undo.push(() => journal.close());
       const http = gatewayFromConfig(config, log);
       undo.push(() => http.close());
-      // The link monitor watches every call and probes when nothing else has spoken lately (a signed
-      // queryOrder of the last order: any verified answer proves the whole path). Background calls wait
-      // behind it while offline instead of burning their retries.
+      // The link monitor watches every call and probes when nothing else has spoken lately. Background calls
+      // wait behind it while offline instead of burning their retries.
+      // Routine probes only connect to the gateway (no trade call); a signed query hourly and after a real
+      // call failed (LinkMonitor, docs/payments.md).
       const link = new LinkMonitor({
         probe: () => http.queryOrder({ orderNo: journal.lastPayment()?.orderNo ?? `${orderNoPrefix(config.deviceId)}PROBE` }),
+        reach: () => http.reach(),
         log,
       });
       const gateway = new LinkGateway(http, link, { rank: (orderNo) => journal.getPublic(orderNo)?.seq, log });

@@ -2,7 +2,7 @@
 // error: it returns UNKNOWN with the cause, and says whether the request can have reached the platform.
 import http from 'node:http';
 import https from 'node:https';
-import type { Socket } from 'node:net';
+import { connect as netConnect, type Socket } from 'node:net';
 import { randomBytes, type KeyObject } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -210,6 +210,31 @@ export class HttpGateway implements Gateway {
       agent.destroy();
       if (part) rmSync(part, { force: true }); // ours: created above with 'wx'
     }
+  }
+
+  /**
+   * Whether the gateway's host and port take a TCP connection (within the connect timeout), closed at once: the
+   * link monitor's routine probe. It sends nothing, so the platform sees no trade call and nothing to rate-limit.
+   */
+  reach(): Promise<{ ok: boolean; cause: string; elapsedMs: number }> {
+    const url = new URL(this.base);
+    const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const started = performance.now();
+    return new Promise((resolve) => {
+      const socket = netConnect({ host, port });
+      let done = false;
+      const finish = (ok: boolean, cause: string) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        socket.destroy();
+        resolve({ ok, cause, elapsedMs: Math.round(performance.now() - started) });
+      };
+      const timer = setTimeout(() => finish(false, `connect to ${host}:${port}: no answer within ${this.options.connectTimeoutMs} ms`), this.options.connectTimeoutMs);
+      socket.once('connect', () => finish(true, `${host}:${port} takes connections`));
+      socket.once('error', (err: NodeJS.ErrnoException) => finish(false, `connect to ${host}:${port}: ${err.code ?? err.message}`));
+    });
   }
 
   /** Signs `fields` as they are (no validation) and POSTs them to `path`. For the joint-debugging CLI. */

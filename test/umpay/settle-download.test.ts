@@ -101,6 +101,20 @@ describe('umpay: settlement file download and daily reconciliation', () => {
     assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.part') || f.endsWith('.csv')), []);
   });
 
+  it('reach(): a TCP connect to the gateway that sends nothing (the sandbox sees no request); a closed port fails', async () => {
+    const before = sb.stats().total;
+    const up = await gw.reach();
+    assert.equal(up.ok, true, up.cause);
+    assert.equal(sb.stats().total, before, 'no HTTP request reached the platform');
+    const port = new URL(sb.baseUrl).port;
+    const closed = new HttpGateway({ baseUrl: 'http://127.0.0.1:9/x', merchant: SP, privateKey: loadPrivateKey(sb.merchantKeyPath!), platformKey: sb.platformPublicKey, connectTimeoutMs: 1000, timeoutMs: 3000 });
+    const down = await closed.reach();
+    closed.close();
+    assert.equal(down.ok, false);
+    assert.match(down.cause, /127\.0\.0\.1:9: ECONNREFUSED/);
+    assert.ok(port);
+  });
+
   it('charset by evidence: UTF-8, GBK, ASCII, neither', () => {
     assert.deepEqual(decodeSettlementFile(Buffer.from('A1,可乐\n', 'utf8')), { text: 'A1,可乐\n', charset: 'utf-8' });
     assert.deepEqual(decodeSettlementFile(Buffer.from([0x41, 0x2c, 0xbf, 0xc9, 0xc0, 0xd6, 0x0a])), { text: 'A,可乐\n', charset: 'gbk' });
