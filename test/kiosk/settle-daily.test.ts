@@ -65,6 +65,8 @@ describe('kiosk daemon: daily settlement', function () {
       d.hardware.scanner.emit('code', testCode('paid', i % 2 ? 'alipay' : 'wechat'));
       assert.equal((await p).result.kind, 'approved');
     }
+    // Each paid order keeps the settlement day the platform's answer gave (micropay stlDate).
+    assert.deepEqual(d.journal.list({ state: 'delivered' }).map((o) => o.stlDate), Array(4).fill(ymd(new Date())));
     // The injected mismatch: a charge at the platform under this kiosk's order-number form that the journal never saw.
     const day = ymd(clock);
     const stray = `TEST01${day}777777`;
