@@ -81,7 +81,8 @@ export function compareDay(journal: Journal, rows: readonly SettlementRow[], stl
   // From the day before: an order placed before midnight may settle on the file's day.
   const before = new Date(y, m - 1, d - 1);
   const ordersOnDays: PublicOrder[] = journal.ordersForSettlement(localYmd(before), before.toISOString());
-  return compareSettlement({ rows, lookup: (no) => journal.getPublic(no), ordersOnDays, days: new Set([stlDate]), deviceId, acqMerId });
+  const runIds = new Set(journal.identity().runs.map((r) => r.runId));
+  return compareSettlement({ rows, lookup: (no) => journal.getPublic(no), ordersOnDays, days: new Set([stlDate]), deviceId, acqMerId, runIds });
 }
 
 /** Downloads, parses, compares and records one day. Never throws for the network or the file. */

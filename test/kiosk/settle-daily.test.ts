@@ -73,8 +73,10 @@ describe('kiosk daemon: daily settlement', function () {
     const r = await call(fx.sandbox, 'micropay', micropayFields(testCode('paid', 'wechat'), 'wechat', { orderNo: stray, txnAmt: '100' }));
     assert.equal(r.json!.respCode, '00');
     clock = new Date(clock.getFullYear(), clock.getMonth(), clock.getDate() + 1, 0, 30); // the next morning
+    await ready(); // while the last customer's result shows, the run waits (busy)
     await d.settlement!.kick();
     const last = settleLines().at(-1)!;
+    assert.ok(last, JSON.stringify(lines.filter((l) => Number(l.level) >= 40 || String(l.event ?? '').includes('settle')).slice(-5)));
     assert.deepEqual([last.event, last.stlDate, last.ok, last.mismatches, last.rows], ['settlement', day, false, 1, 5]);
     assert.deepEqual(lines.filter((l) => l.event === 'attention').map((l) => l.orderNo), [stray]);
     // kiosk report lists it (exit 1: something needs a person) and shows the reconciliation.
