@@ -55,7 +55,7 @@ function report(argv: readonly string[], io: Io, now: () => Date): number {
       why: o.state === 'attention' ? (o.reason ?? 'needs attention') : o.flag ? `flag: ${o.flag}` : `unfinished since ${o.createdAt}`,
     }));
     // Settlement mismatches about an order the journal does not have (a platform charge unknown here).
-    for (const f of journal.settleFindings()) {
+    for (const f of journal.settleFindings(undefined, { open: true })) {
       if (journal.getPublic(f.orderNo)) continue;
       attention.push({ orderNo: f.orderNo, state: 'absent', orderType: '', amountFen: NaN, createdAt: f.at, why: `settlement ${f.stlDate}: ${f.reason}` });
     }

@@ -16,7 +16,9 @@ import { gatewayFromConfig } from '../kiosk/wiring.js';
 const USAGE = `usage: kiosk settle FILE.csv [FILE.csv…] [--date yyyy-mm-dd] [--all] [--json] [--config FILE]
        kiosk settle --fetch [--date yyyy-mm-dd (default: yesterday)] [--json] [--config FILE]
          downloads the day's file from the platform (signed GET /pay/downloadSettleFile) into daemon.settleDir,
-         reconciles it and stores the result in the journal (mismatches go on the attention list: kiosk report)`;
+         reconciles it and stores the result in the journal (mismatches go on the attention list: kiosk report)
+       kiosk settle --ack ORDERNO --note TEXT [--config FILE]
+         a person dealt with that order's settlement mismatches: off the attention list (kept in the journal)`;
 // One day's file for a whole service provider (acqSpId), ~250 bytes a row: 64 MiB is ~250,000 rows.
 const MAX_SETTLEMENT_BYTES = 64 * 1024 * 1024;
 
@@ -25,7 +27,34 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 export async function run(argv: readonly string[], io: Io): Promise<number> {
-  return runCommand(io, () => (argv.includes('--fetch') ? settleFetch(argv, io) : settle(argv, io)));
+  return runCommand(io, () => (argv.includes('--fetch') ? settleFetch(argv, io) : argv.includes('--ack') ? settleAck(argv, io) : settle(argv, io)));
+}
+
+/** `--ack ORDERNO --note TEXT`: the mismatch was dealt with (refunded by hand, explained by support…). */
+function settleAck(argv: readonly string[], io: Io): number {
+  const args = commandArgs(argv, { values: ['ack', 'note'] });
+  const orderNo = typeof args.flags.ack === 'string' ? args.flags.ack : '';
+  const note = typeof args.flags.note === 'string' ? args.flags.note.trim() : '';
+  if (!orderNo) throw new UsageError(`--ack needs the order number\n${USAGE}`);
+  if (!note) throw new UsageError('--note TEXT is required: say what was done (it is kept in the journal)');
+  const { config } = techConfig(args, io);
+  let journal;
+  try {
+    journal = openJournal(config.journal.path);
+  } catch (err) {
+    throw new CommandExit(EXIT.USAGE, `${config.journal.path}: ${(err as Error).message}`);
+  }
+  try {
+    const n = journal.ackSettleFindings(orderNo, note, new Date().toISOString());
+    if (n === 0) {
+      io.err(`kiosk: ${orderNo}: no open settlement mismatch\n`);
+      return EXIT.PROBLEM;
+    }
+    io.out(`${orderNo}: ${n} settlement mismatch${n === 1 ? '' : 'es'} acknowledged\n`);
+    return EXIT.OK;
+  } finally {
+    journal.close();
+  }
 }
 
 /** `--fetch`: the platform's file for the day, reconciled and recorded as the daemon does it once a day. */

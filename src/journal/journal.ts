@@ -464,10 +464,32 @@ export class Journal {
     return this.db.prepare(`SELECT 1 FROM reconciliations WHERE stl_date = ?`).get(stlDate) !== undefined;
   }
 
-  /** Settlement mismatches, of one day or of every day. */
-  settleFindings(stlDate?: string): { stlDate: string; orderNo: string; kind: string; reason: string; at: string }[] {
-    const sql = `SELECT stl_date AS stlDate, order_no AS orderNo, kind, reason, at FROM settle_findings ${stlDate ? 'WHERE stl_date = ?' : ''} ORDER BY id`;
-    return this.db.prepare(sql).all(...(stlDate ? [stlDate] : [])) as { stlDate: string; orderNo: string; kind: string; reason: string; at: string }[];
+  /** Settlement mismatches, of one day or of every day; `open` only those nobody acknowledged. */
+  settleFindings(stlDate?: string, opts: { open?: boolean } = {}): { stlDate: string; orderNo: string; kind: string; reason: string; at: string; ackedAt: string | null }[] {
+    const where = [stlDate ? 'stl_date = ?' : '', opts.open ? 'acked_at IS NULL' : ''].filter(Boolean);
+    const sql = `SELECT stl_date AS stlDate, order_no AS orderNo, kind, reason, at, acked_at AS ackedAt FROM settle_findings ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`;
+    return this.db.prepare(sql).all(...(stlDate ? [stlDate] : [])) as { stlDate: string; orderNo: string; kind: string; reason: string; at: string; ackedAt: string | null }[];
+  }
+
+  /**
+   * A person dealt with an order's settlement mismatches: they are marked acknowledged (kept, with the note) and
+   * the settlement part of the order's flag is removed (other flags stay), with an event; one transaction.
+   * Returns how many findings were open.
+   */
+  ackSettleFindings(orderNo: string, note: string, at: string): number {
+    this.writable();
+    return this.db
+      .transaction(() => {
+        const n = this.db.prepare(`UPDATE settle_findings SET acked_at = ?, ack_note = ? WHERE order_no = ? AND acked_at IS NULL`).run(at, note, orderNo).changes;
+        const cur = this.stmt.stateOf!.get(orderNo) as { state: OrderState } | undefined;
+        if (n > 0 && cur) {
+          const rest = (this.get(orderNo)?.flag ?? '').split('; ').filter((part) => part && !part.startsWith('settlement '));
+          const flag = rest.length ? rest.join('; ') : null;
+          this.applyStep(orderNo, cur.state, cur.state, { cause: 'settlement mismatch acknowledged', detail: note }, { flag }, at);
+        }
+        return n;
+      })
+      .immediate();
   }
 
   /**

@@ -110,6 +110,8 @@ export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
         kind      TEXT NOT NULL,
         reason    TEXT NOT NULL,
         at        TEXT NOT NULL,
+        acked_at  TEXT,
+        ack_note  TEXT,
         UNIQUE (stl_date, order_no, kind)
       );
     `);

@@ -14,6 +14,7 @@ import type { SettleDayResult } from '../../src/payment/settle-day.js';
 import { testCode } from '../../src/sandbox/index.js';
 import { ymd } from '../../src/sandbox/ledger.js';
 import { run as report } from '../../src/cli/report.js';
+import { run as settleCli } from '../../src/cli/settle.js';
 import { call, micropayFields } from '../sandbox/helpers.js';
 import { DaemonFixture, type LogLine } from './daemon-helpers.js';
 
@@ -87,6 +88,12 @@ describe('kiosk daemon: daily settlement', function () {
     assert.deepEqual(rep.attention.map((a) => a.orderNo), [stray]);
     assert.match(rep.attention[0]!.why, /^settlement \d{8}: platform charged ¥1\.00 for an order the journal does not know$/);
     assert.deepEqual([rep.lastSettlement.stlDate, rep.lastSettlement.ok], [day, false]);
+    // Dealt with: acknowledged with a note, it leaves the attention list (and stays in the journal).
+    const io = { out: () => undefined, err: () => undefined, env: {}, errIsTTY: false, outIsTTY: false };
+    assert.equal(await settleCli(['--ack', stray, '--config', fx.configFile], io), 2, 'a note is required');
+    assert.equal(await settleCli(['--ack', stray, '--note', 'refunded by hand, ticket 42', '--config', fx.configFile], io), 0);
+    assert.equal(await report(['--json', '--config', fx.configFile], io), 0);
+    assert.equal(d.journal.settleFindings()[0]!.ackedAt !== null, true);
   });
 });
 
