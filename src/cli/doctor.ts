@@ -9,7 +9,7 @@ import { gpioChipBase } from '../hardware/gpio.js';
 import { loadPrivateKey, loadPublicKey } from '../umpay/keys.js';
 import { commandArgs, configPath, runCommand } from './tech/context.js';
 import { checkLines, EXIT, json, processIo, type Check, type Io } from './tech/format.js';
-import { clockState, daemonState, probeGateway, probeOrderNo, rooted, SYSTEM_ROOTS, type Roots } from './tech/probe.js';
+import { clockState, daemonState, PERMISSION_DENIED, probeGateway, probeOrderNo, rooted, SYSTEM_ROOTS, type Roots } from './tech/probe.js';
 
 const USAGE = 'usage: kiosk doctor [--json] [--no-gateway] [--config FILE]';
 
@@ -54,7 +54,8 @@ async function doctor(argv: readonly string[], io: Io, options: DoctorOptions): 
       checks.push({ name: 'gateway', ok: g.ok, detail: g.detail, fix: g.fix });
     }
     const d = daemonState(config);
-    checks.push({ name: 'daemon', ok: true, detail: d.running ? `running, pid ${d.pid}` : d.stale ? `not running (stale lock from pid ${d.pid ?? '?'}; taken over at the next start)` : 'not running' });
+    if (d.denied) checks.push({ name: 'daemon', ok: false, detail: `${d.lockFile}: ${PERMISSION_DENIED}`, fix: 'sudo kiosk doctor' });
+    else checks.push({ name: 'daemon', ok: true, detail: d.running ? `running, pid ${d.pid}` : d.stale ? `not running (stale lock from pid ${d.pid ?? '?'}; taken over at the next start)` : 'not running' });
   }
   const failed = checks.filter((c) => !c.ok);
   const code = failed.length === 0 ? EXIT.OK : EXIT.PROBLEM;

@@ -3,9 +3,9 @@
 // Exit 0 when the daemon runs, the gateway answers signed, the clock is trusted and the scanner is
 // connected; 1 otherwise; 2 on bad input (config).
 import { existsSync } from 'node:fs';
-import { commandArgs, readJournal, runCommand, techConfig } from './tech/context.js';
+import { CommandExit, commandArgs, readJournal, runCommand, techConfig } from './tech/context.js';
 import { ago, EXIT, json, keyValues, processIo, table, yuan, type Io } from './tech/format.js';
-import { clockState, daemonState, probeGateway, probeOrderNo, rooted, SYSTEM_ROOTS, versions, type GatewayProbe, type Roots } from './tech/probe.js';
+import { clockState, daemonState, PERMISSION_DENIED, probeGateway, probeOrderNo, rooted, SYSTEM_ROOTS, versions, type GatewayProbe, type Roots } from './tech/probe.js';
 import { controlRequest, type DaemonStatus } from './tech/control.js';
 
 const USAGE = 'usage: kiosk status [--json] [--no-gateway] [--config FILE]';
@@ -34,6 +34,7 @@ async function status(argv: readonly string[], io: Io, options: StatusOptions): 
   const { file, config } = techConfig(args, io);
 
   const daemon = daemonState(config);
+  if (daemon.denied) throw new CommandExit(EXIT.USAGE, `${daemon.lockFile}: ${PERMISSION_DENIED}`);
   let live: DaemonStatus | undefined;
   let liveError: string | undefined;
   if (daemon.running) {

@@ -14,6 +14,9 @@ import { Interaction, type InteractionTiming, type Pricing } from './interaction
 import { acquireLock, type InstanceLock } from './lock.js';
 import { startControlServer, type ControlServer, type DaemonStatus, type ReconcileSummary } from '../cli/tech/control.js';
 import type { Pattern } from './ports.js';
+import { releaseInfo } from '../release.js';
+
+const RELEASE = releaseInfo();
 
 /** Idle time after which the journal's WAL is truncated (erased payment codes leave old WAL pages). */
 const WAL_PURGE_IDLE_MS = 3_000;
@@ -182,6 +185,8 @@ export class Daemon {
     return {
       pid: process.pid,
       startedAt: this.startedAt,
+      // Which release answers: device/install.sh waits for the new one before it keeps an update.
+      release: { id: RELEASE.id, root: RELEASE.root },
       scanner: { connected: s.connected, device: this.config.scanner.driver === 'serial' ? this.config.scanner.path : this.config.scanner.driver },
       interaction: this.interaction.state.name,
       background: this.engine.pending,

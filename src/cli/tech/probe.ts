@@ -39,7 +39,12 @@ export interface DaemonState {
   pid?: number;
   /** A lock file whose process is gone (crash or SIGKILL); the next start takes it over. */
   stale?: boolean;
+  /** The lock file could not be read (an admin user outside the kiosk user's folder): running is unknown. */
+  denied?: boolean;
 }
+
+/** What to tell a user who cannot see the daemon's files (never "not running" or "no journal"). */
+export const PERMISSION_DENIED = 'permission denied: use sudo (the journal, lock and control socket belong to the kiosk user)';
 
 /** Whether a daemon holds the journal, from the single-instance lock file (src/kiosk/lock.ts). */
 export function daemonState(config: Config): DaemonState {
@@ -47,7 +52,9 @@ export function daemonState(config: Config): DaemonState {
   let text: string;
   try {
     text = readFileSync(lockFile, 'utf8');
-  } catch {
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') return { lockFile, running: false, denied: true };
     return { lockFile, running: false };
   }
   const pid = Number(text.trim());
