@@ -55,7 +55,8 @@ async function doctor(argv: readonly string[], io: Io, options: DoctorOptions): 
     }
     const d = daemonState(config);
     if (d.denied) checks.push({ name: 'daemon', ok: false, detail: `${d.lockFile}: ${PERMISSION_DENIED}`, fix: 'sudo kiosk doctor' });
-    else checks.push({ name: 'daemon', ok: true, detail: d.running ? `running, pid ${d.pid}` : d.stale ? `not running (stale lock from pid ${d.pid ?? '?'}; taken over at the next start)` : 'not running' });
+    // Not running is a fact for the technician (they may have stopped it), not a passed check.
+    else checks.push({ name: 'daemon', ok: true, info: !d.running, detail: d.running ? `running, pid ${d.pid}` : d.stale ? `not running (stale lock from pid ${d.pid ?? '?'}; taken over at the next start)` : 'not running' });
   }
   const failed = checks.filter((c) => !c.ok);
   const code = failed.length === 0 ? EXIT.OK : EXIT.PROBLEM;
