@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { run as version } from '../../src/cli/version.js';
 import { startControlServer } from '../../src/cli/tech/control.js';
+import { acquireLock } from '../../src/kiosk/lock.js';
 import { installedReleases, packageRoot, releaseInfo } from '../../src/release.js';
 import { SCHEMA_VERSION } from '../../src/journal/schema.js';
 import { tempKiosk, type TempKiosk } from './fixtures.js';
@@ -56,7 +57,7 @@ describe('kiosk version', function () {
   });
 
   it('--wait-ready: exit 0 once a daemon of THIS release answers, 1 when another release answers', async () => {
-    writeFileSync(join(k.dir, 'data/kiosk.lock'), `${process.pid}\n`); // this node process stands in for the daemon
+    const lock = acquireLock(join(k.dir, 'data/kiosk.lock')); // this node process stands in for the daemon
     let release = { id: 'other', root: '/opt/kiosk/releases/other' };
     const server = await startControlServer(join(k.dir, 'data/kiosk.sock'), { status: () => ({ pid: process.pid, release }), reconcile: () => ({ started: 0, remaining: 0 }) });
     try {
@@ -69,6 +70,7 @@ describe('kiosk version', function () {
       assert.match(io2.stdout(), /^ready: /);
     } finally {
       await server.close();
+      lock.release();
     }
   });
 
@@ -98,22 +100,26 @@ describe('kiosk version', function () {
     // The config readable by all; data/ (journal, lock, socket) stays 0700 as /var/lib/kiosk is.
     chmodSync(k.dir, 0o755);
     chmodSync(k.configFile, 0o644);
-    writeFileSync(join(k.dir, 'data/kiosk.lock'), `${process.pid}\n`);
-    const asNobody = (...args: string[]) => spawnSync(process.execPath, [KIOSK, ...args, '--config', k.configFile], { encoding: 'utf8', timeout: 10000, uid: 65534, gid: 65534, cwd: '/' });
-    const v = asNobody('version');
-    assert.equal(v.status, 0, v.stderr);
-    assert.match(v.stdout, /^daemon:\s+permission denied: use sudo/m);
-    assert.match(v.stdout, /^journal:\s+.*permission denied: use sudo/m);
-    for (const cmd of ['status', 'reconcile']) {
-      const r = asNobody(cmd, ...(cmd === 'status' ? ['--no-gateway'] : []));
-      assert.equal(r.status, 2, `${cmd}: ${r.stdout}${r.stderr}`);
-      assert.match(r.stderr, /permission denied: use sudo/, `${cmd}: ${r.stderr}`);
-      assert.doesNotMatch(r.stdout + r.stderr, /not running|no journal/, cmd);
+    const lock = acquireLock(join(k.dir, 'data/kiosk.lock'));
+    try {
+      const asNobody = (...args: string[]) => spawnSync(process.execPath, [KIOSK, ...args, '--config', k.configFile], { encoding: 'utf8', timeout: 10000, uid: 65534, gid: 65534, cwd: '/' });
+      const v = asNobody('version');
+      assert.equal(v.status, 0, v.stderr);
+      assert.match(v.stdout, /^daemon:\s+permission denied: use sudo/m);
+      assert.match(v.stdout, /^journal:\s+.*permission denied: use sudo/m);
+      for (const cmd of ['status', 'reconcile']) {
+        const r = asNobody(cmd, ...(cmd === 'status' ? ['--no-gateway'] : []));
+        assert.equal(r.status, 2, `${cmd}: ${r.stdout}${r.stderr}`);
+        assert.match(r.stderr, /permission denied: use sudo/, `${cmd}: ${r.stderr}`);
+        assert.doesNotMatch(r.stdout + r.stderr, /not running|no journal/, cmd);
+      }
+      const j = asNobody('journal', 'list');
+      assert.match(j.stderr, /permission denied: use sudo/);
+      const d = asNobody('doctor', '--no-gateway');
+      assert.match(d.stdout, /^✗ daemon\s+.*permission denied: use sudo/m);
+    } finally {
+      lock.release();
     }
-    const j = asNobody('journal', 'list');
-    assert.match(j.stderr, /permission denied: use sudo/);
-    const d = asNobody('doctor', '--no-gateway');
-    assert.match(d.stdout, /^✗ daemon\s+.*permission denied: use sudo/m);
   });
 });
 

@@ -1,10 +1,10 @@
 // Facts `kiosk status` and `kiosk doctor` both need: is the daemon running, does the gateway answer
 // with a signature that verifies, is the clock trustworthy, which versions run.
-import { existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Config } from '../../config/index.js';
-import { pidAlive } from '../../kiosk/lock.js';
+import { lockState } from '../../kiosk/lock.js';
 import { defaultClockCheck } from '../../payment/clock.js';
 import { gatewayFromConfig } from '../../kiosk/wiring.js';
 import { KeyError } from '../../umpay/keys.js';
@@ -36,9 +36,10 @@ export function rooted(roots: Roots, path: string): string {
 export interface DaemonState {
   lockFile: string;
   running: boolean;
+  /** The pid written in the lock file (the holder's when running). */
   pid?: number;
-  /** A lock file whose process is gone (crash or SIGKILL); the next start takes it over. */
-  stale?: boolean;
+  /** The lock file is there but cannot be a lock file (refused by the daemon too). */
+  problem?: string;
   /** The lock file could not be read (an admin user outside the kiosk user's folder): running is unknown. */
   denied?: boolean;
 }
@@ -46,20 +47,28 @@ export interface DaemonState {
 /** What to tell a user who cannot see the daemon's files (never "not running" or "no journal"). */
 export const PERMISSION_DENIED = 'permission denied: use sudo (the journal, lock and control socket belong to the kiosk user)';
 
-/** Whether a daemon holds the journal, from the single-instance lock file (src/kiosk/lock.ts). */
-export function daemonState(config: Config): DaemonState {
-  const lockFile = config.daemon.lockFile;
-  let text: string;
+/** False only when this user may not look: a missing file is readable enough (nothing there). */
+function readable(file: string): boolean {
   try {
-    text = readFileSync(lockFile, 'utf8');
+    statSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM') return { lockFile, running: false, denied: true };
-    return { lockFile, running: false };
+    return code !== 'EACCES' && code !== 'EPERM';
   }
-  const pid = Number(text.trim());
-  if (!Number.isInteger(pid) || pid <= 0) return { lockFile, running: false, stale: true };
-  return pidAlive(pid) ? { lockFile, running: true, pid } : { lockFile, running: false, pid, stale: true };
+  try {
+    accessSync(file, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether a daemon holds the journal: its kernel lock on daemon.lockFile (src/kiosk/lock.ts), never a pid guess. */
+export function daemonState(config: Config): DaemonState {
+  const lockFile = config.daemon.lockFile;
+  if (!readable(lockFile)) return { lockFile, running: false, denied: true };
+  const s = lockState(lockFile);
+  return { lockFile, running: s.held, ...(s.pid ? { pid: s.pid } : {}), ...(s.problem ? { problem: s.problem } : {}) };
 }
 
 export interface GatewayProbe {
