@@ -1,7 +1,7 @@
 // The daemon wiring: one validated config in, a running kiosk out. Order matters:
 // lock (one daemon per journal) → journal → gateway → engine (recovery starts) → hardware →
 // interaction → ready. Shutdown is the reverse, bounded by daemon.graceMs.
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { openJournal, orderNoPrefix, type Journal } from '../journal/journal.js';
@@ -20,6 +20,17 @@ import { startFleet } from './fleet.js';
 
 /** Idle time after which the journal's WAL is truncated (erased payment codes leave old WAL pages). */
 const WAL_PURGE_IDLE_MS = 3_000;
+
+/** A WAL this big is truncated at the next commit outside a customer payment (SQLite checkpoints at ~4 MB). */
+const WAL_PURGE_BYTES = 2 * 1024 * 1024;
+
+function walBytes(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
 
 /** How often the daemon checks that journal.path still names the journal it has open. */
 const JOURNAL_WATCH_MS = 5_000;
@@ -110,22 +121,32 @@ export class Daemon {
       const outbox = config.fleet ? new Outbox(journal) : undefined;
       outbox?.captureOrderEvents();
       engine.on('attention', (a: { orderNo: string; reason: string }) => log.warn({ event: 'attention', ...a }, 'order needs attention'));
-      // Erased payment codes still sit in old WAL pages until the WAL is truncated. Truncate once the engine
-      // has been idle for a few seconds: between customers, never in a burst (a truncated WAL makes the
-      // next commit grow the file, which costs the next payment a little).
+      // Erased payment codes still sit in old WAL pages until the WAL is truncated. Truncate a few seconds after
+      // the last commit, whenever no customer payment is in progress: between customers, never in a burst, and
+      // also while background work goes on for hours (an order in attention never lets the engine be idle).
+      // A WAL that grows past WAL_PURGE_BYTES under steady background work is truncated at once, so SQLite's own
+      // checkpoint (every 1000 pages) never lands in a customer's commit. purgeWal restarts the WAL itself, so
+      // the next customer's commits do not sync a fresh WAL header either (two fsyncs, test/kiosk/fsync.test.ts).
       let purge: NodeJS.Timeout | undefined;
+      const purgeNow = (): void => {
+        try {
+          journal.purgeWal();
+        } catch (err) {
+          log.warn({ event: 'wal-purge-failed', err }, 'could not truncate the journal WAL (retried after the next commit)');
+        }
+      };
       const purgeSoon = (): void => {
         clearTimeout(purge);
-        purge = setTimeout(() => {
-          try {
-            journal.purgeWal();
-          } catch (err) {
-            log.warn({ event: 'wal-purge-failed', err }, 'could not truncate the journal WAL (retried at the next idle)');
-          }
-        }, options.walPurgeIdleMs ?? WAL_PURGE_IDLE_MS).unref();
+        purge = setTimeout(() => (engine.customerInProgress ? purgeSoon() : purgeNow()), options.walPurgeIdleMs ?? WAL_PURGE_IDLE_MS).unref();
       };
+      const walFile = `${config.journal.path}-wal`;
       engine.on('idle', purgeSoon);
-      engine.on('transition', () => clearTimeout(purge));
+      engine.on('transition', () => {
+        if (!engine.customerInProgress && walBytes(walFile) > WAL_PURGE_BYTES) {
+          clearTimeout(purge);
+          purgeNow();
+        } else purgeSoon();
+      });
       undo.push(() => clearTimeout(purge));
       const hardware = await createHardware(config, { log, ...options.hardwareDeps });
       undo.push(() => hardware.close());
