@@ -12,6 +12,7 @@ import { engineFromConfig, gatewayFromConfig } from './wiring.js';
 import { createHardware, type Hardware, type HardwareDeps } from '../hardware/index.js';
 import { Interaction, type InteractionTiming, type Pricing } from './interaction.js';
 import { acquireLock, type InstanceLock } from './lock.js';
+import { WalKeeper } from './wal-keeper.js';
 import { startControlServer, type ControlServer, type DaemonStatus, type ReconcileSummary } from '../cli/tech/control.js';
 import type { Pattern } from './ports.js';
 import { Outbox } from '../journal/outbox.js';
@@ -121,33 +122,24 @@ export class Daemon {
       const outbox = config.fleet ? new Outbox(journal) : undefined;
       outbox?.captureOrderEvents();
       engine.on('attention', (a: { orderNo: string; reason: string }) => log.warn({ event: 'attention', ...a }, 'order needs attention'));
-      // Erased payment codes still sit in old WAL pages until the WAL is truncated. Truncate a few seconds after
-      // the last commit, whenever no customer payment is in progress: between customers, never in a burst, and
-      // also while background work goes on for hours (an order in attention never lets the engine be idle).
-      // A WAL that grows past WAL_PURGE_BYTES under steady background work is truncated at once, so SQLite's own
-      // checkpoint (every 1000 pages) never lands in a customer's commit. purgeWal restarts the WAL itself, so
-      // the next customer's commits do not sync a fresh WAL header either (two fsyncs, test/kiosk/fsync.test.ts).
-      let purge: NodeJS.Timeout | undefined;
-      const purgeNow = (): void => {
-        try {
-          journal.purgeWal();
-        } catch (err) {
-          log.warn({ event: 'wal-purge-failed', err }, 'could not truncate the journal WAL (retried after the next commit)');
-        }
-      };
-      const purgeSoon = (): void => {
-        clearTimeout(purge);
-        purge = setTimeout(() => (engine.customerInProgress ? purgeSoon() : purgeNow()), options.walPurgeIdleMs ?? WAL_PURGE_IDLE_MS).unref();
-      };
+      // Erased payment codes sit in old WAL pages until the WAL is truncated; when that happens: wal-keeper.ts.
       const walFile = `${config.journal.path}-wal`;
-      engine.on('idle', purgeSoon);
-      engine.on('transition', () => {
-        if (!engine.customerInProgress && walBytes(walFile) > WAL_PURGE_BYTES) {
-          clearTimeout(purge);
-          purgeNow();
-        } else purgeSoon();
+      const wal = new WalKeeper({
+        purge: () => {
+          try {
+            journal.purgeWal();
+          } catch (err) {
+            log.warn({ event: 'wal-purge-failed', err }, 'could not truncate the journal WAL (retried after the next commit)');
+          }
+        },
+        walBytes: () => walBytes(walFile),
+        customerInProgress: () => engine.customerInProgress,
+        delayMs: options.walPurgeIdleMs ?? WAL_PURGE_IDLE_MS,
+        maxBytes: WAL_PURGE_BYTES,
       });
-      undo.push(() => clearTimeout(purge));
+      engine.on('idle', () => wal.idle());
+      engine.on('transition', () => wal.committed());
+      undo.push(() => wal.stop());
       const hardware = await createHardware(config, { log, ...options.hardwareDeps });
       undo.push(() => hardware.close());
       const interaction = new Interaction({
