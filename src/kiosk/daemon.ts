@@ -20,6 +20,9 @@ import type { FleetClient } from '../fleet/client.js';
 import { startFleet } from './fleet.js';
 import { fetchAndReconcile } from '../payment/settle-day.js';
 import { DailySettlement, type DailySettleTiming } from './settle-daily.js';
+import { releaseInfo } from '../release.js';
+
+const RELEASE = releaseInfo();
 
 /** Idle time after which the journal's WAL is truncated (erased payment codes leave old WAL pages). */
 const WAL_PURGE_IDLE_MS = 3_000;
@@ -294,6 +297,8 @@ export class Daemon {
     return {
       pid: process.pid,
       startedAt: this.startedAt,
+      // Which release answers: device/install.sh waits for the new one before it keeps an update.
+      release: { id: RELEASE.id, root: RELEASE.root },
       scanner: { connected: s.connected, device: this.config.scanner.driver === 'serial' ? this.config.scanner.path : this.config.scanner.driver },
       interaction: this.interaction.state.name,
       background: this.engine.pending,
