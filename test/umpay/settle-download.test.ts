@@ -91,6 +91,7 @@ describe('umpay: settlement file download and daily reconciliation', () => {
     assert.equal(day.kind, 'failed');
     assert.match(day.kind === 'failed' ? day.cause : '', /damaged file/);
     assert.equal(journal.reconciled(today()), false);
+    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.csv')), [], 'the damaged download is not kept (retries would pile up copies)');
   });
 
   it('a file over the size cap is refused and removed', async () => {
