@@ -7,7 +7,7 @@ import type { Journal, PublicOrder } from '../journal/journal.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import type { SettleDownload } from '../umpay/client.js';
-import { decodeSettlementFile, parseSettlement, type SettlementRow } from '../umpay/settlement.js';
+import { decodeSettlementFile, parseSettlementPaced, type SettlementRow } from '../umpay/settlement.js';
 import { compareSettlement, OK_KINDS, type Comparison, type Finding } from './settle-compare.js';
 
 export interface SettleDayDeps {
@@ -104,7 +104,8 @@ export async function fetchAndReconcile(deps: SettleDayDeps, stlDate: string): P
     return { kind: 'failed', stlDate, cause: `${got.path}: ${(err as Error).message}`, file: got.path };
   }
   const { text, charset } = decodeSettlementFile(data);
-  const parsed = parseSettlement(text, got.path.split('/').pop());
+  // Paced: a whole provider's file takes seconds to parse on a Pi; a customer's scan must not wait behind it.
+  const parsed = await parseSettlementPaced(text, got.path.split('/').pop());
   // A damaged file is not compared: a row read wrongly would accuse a good order, or hide a bad one.
   if (charset === 'unknown' || parsed.problems.length > 0) {
     const first = parsed.problems[0];
