@@ -117,7 +117,9 @@ export class Daemon {
         engine,
         indicator: { show: (pattern: Pattern, info?: { orderNo?: string }) => hardware.indicator.show(pattern, info ?? {}) },
         approve: hardware.approve,
-        timing: { approvePulseMs: config.approve.pulseMs, entryTimeoutMs: config.pricing.entryTimeoutMs, ...options.timing },
+        display: hardware.display,
+        texts: config.display.texts,
+        timing: { approvePulseMs: config.approve.pulseMs, entryTimeoutMs: config.pricing.entryTimeoutMs, customerWindowMs: config.payment.customerWindowMs, ...options.timing },
         log,
       });
       const d = new Daemon(config, log, lock, journal, http, engine, hardware, interaction, link, gateway);
@@ -243,6 +245,8 @@ export class Daemon {
     const finished = await Promise.race([step('engine', () => this.engine.stop(Math.max(0, graceMs - 500))).then(() => 'done' as const), overtime]);
     if (finished === 'overtime') this.log.warn({ event: 'stop-overtime', graceMs }, 'engine did not stop within the grace time; recovery will finish its work at the next start');
     clearTimeout(timer);
+    // The customer in front of a stopping kiosk reads "Closed" rather than a screen frozen mid-payment.
+    this.interaction.showClosed();
     if (this.control) await step('control', () => this.control!.close());
     await step('link', () => this.link.stop());
     await step('hardware', () => this.hardware.close());

@@ -46,6 +46,13 @@ interface Row {
   state: string;
 }
 
+/** The display as the customer sees it: green-on-black glass in a frame. */
+function screenBox(lines: readonly string[], cols: number): string[] {
+  if (lines.length === 0) return [];
+  const edge = `  display +${'-'.repeat(cols)}+`;
+  return [edge, ...lines.map((l) => `          |${ESC}1;32;40m${l.padEnd(cols)}${ESC}0m|`), edge];
+}
+
 export interface PanelIo {
   input: NodeJS.ReadStream;
   output: NodeJS.WriteStream;
@@ -66,6 +73,7 @@ export function runPanel(demo: Demo, io: PanelIo): Promise<void> {
   let message = '';
   let blinkOn = true;
   let scannerUp = hardware.scanner.connected;
+  let screen: readonly string[] = hardware.display.lines;
   const rows: Row[] = [];
   const timers = new Set<NodeJS.Timeout>();
   const later = (ms: number, f: () => void) => {
@@ -91,6 +99,7 @@ export function runPanel(demo: Demo, io: PanelIo): Promise<void> {
       '',
       `  green ${led('green', look.green)}   amber ${led('amber', look.amber)}   red ${led('red', look.red)}     buzzer ${buzz ? `${ESC}1m♪ ${buzz}${ESC}0m` : '-'}     vend relay ${vend ? `${ESC}1;32m${vend}${ESC}0m` : '-'}`,
       `  pattern ${ESC}1m${pattern}${ESC}0m${orderNo ? ` (${orderNo})` : ''}: ${look.meaning}`,
+      ...screenBox(screen, hardware.display.geometry.cols),
       `  keypad  ${fixed ? '(none in fixed mode)' : entry || '-'}`,
       `  scanner ${scannerUp ? 'connected' : `${ESC}31munplugged${ESC}0m`}${scanLine !== undefined ? `   typing a line: ${scanLine}_  (Enter scans, Esc cancels)` : ''}`,
       '',
@@ -158,6 +167,11 @@ export function runPanel(demo: Demo, io: PanelIo): Promise<void> {
       draw();
     }
   };
+  const onScreen = (lines: readonly string[]) => {
+    screen = lines;
+    if (!tty) io.output.write(`display: ${lines.map((l) => l.trimEnd()).join(' / ')}\n`);
+    draw();
+  };
   const onFault = () => {
     scannerUp = false;
     draw();
@@ -171,6 +185,7 @@ export function runPanel(demo: Demo, io: PanelIo): Promise<void> {
   interaction.on('approve', onApprove);
   interaction.on('payment', onPayment);
   interaction.on('state', draw);
+  hardware.display.on('screen', onScreen);
   engine.on('transition', onTransition);
   hardware.scanner.on('fault', onFault);
   hardware.scanner.on('connected', onConnected);
@@ -210,6 +225,7 @@ export function runPanel(demo: Demo, io: PanelIo): Promise<void> {
       interaction.off('approve', onApprove);
       interaction.off('payment', onPayment);
       interaction.off('state', draw);
+      hardware.display.off('screen', onScreen);
       engine.off('transition', onTransition);
       hardware.scanner.off('fault', onFault);
       hardware.scanner.off('connected', onConnected);

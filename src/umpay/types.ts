@@ -39,7 +39,8 @@ export type Delivery = 'not-sent' | 'maybe-sent' | 'answered';
 export type MicropayOutcome =
   | { kind: 'PAID'; transactionId?: string }
   | { kind: 'NOT_PAID'; code: string; reason: string }
-  | { kind: 'UNKNOWN'; cause: string; rateLimited?: boolean };
+  // code: the verified respCode when the platform answered something not final (02: the customer is paying).
+  | { kind: 'UNKNOWN'; cause: string; rateLimited?: boolean; code?: string };
 
 /** queryOrder: the order's state at the platform, when the query itself worked and was signed. */
 export type QueryOutcome =
