@@ -113,7 +113,8 @@ export function patternFor(result: CustomerResult): { pattern: Pattern; screen: 
 }
 
 /**
- * Events: 'state' (InteractionState) on every change, 'payment' (PaymentRecord) when a sent scan
+ * Events: 'state' (InteractionState) on every change, 'progress' (the engine's word while paying:
+ * 'paying', 'offline', …), 'payment' (PaymentRecord) when a sent scan
  * finishes, 'signal' (pattern) for short signals, 'pattern' (pattern, orderNo?) whenever the
  * indicator is told something new, 'screen' (lines) whenever the display is, 'approve' (orderNo) when the
  * product is released.
@@ -324,6 +325,7 @@ export class Interaction extends EventEmitter {
             // Once the platform said the customer is paying, they are until the verdict (a later query may fail).
             if (state === 'paying') this.paying = true;
             this.render();
+            this.emit('progress', state);
           },
         },
       );
