@@ -181,7 +181,8 @@ export class Daemon {
       );
       d.control = control;
       undo.push(() => control.close());
-      const busy = new Set(['processing', 'entering', 'result']);
+      // A customer is there: typing, paying, seeing the result, or (menu/keyed) an amount chosen and the scan awaited.
+      const busy = new Set(['processing', 'entering', 'result', ...(config.pricing.mode === 'fixed' ? [] : ['ready'])]);
       d.settlement = new DailySettlement({
         at: config.daemon.settleAt,
         run: (day) =>
