@@ -171,3 +171,22 @@ describe('umpay outcome: is a query answer about our order (notAboutOrder)', () 
     assert.match(notAboutOrder({ payTime: '1230235900' }, { ...ours, orderTime: '20270101000100' })!, /before the order was made/);
   });
 });
+
+describe('umpay/outcome parseAnswer: the cause never carries a payment code', () => {
+  it('a non-JSON or error body that echoes the request keeps no digit run of 8 or more', async () => {
+    const { parseAnswer } = await import('../../src/umpay/outcome.js');
+    const code = '134579761426152164';
+    for (const [status, body] of [
+      [200, `authCode=${code}&txnAmt=1`],
+      [502, `<html>bad gateway ${code}</html>`],
+      [200, `x${code.slice(0, 12)}`], // a piece cut at the sample's end
+    ] as const) {
+      const r = parseAnswer(status, body);
+      assert.equal(r.ok, false);
+      if (!r.ok) {
+        assert.doesNotMatch(r.cause, /[0-9]{8,}/, r.cause);
+        assert.match(r.cause, /…\d{4}/);
+      }
+    }
+  });
+});
