@@ -16,6 +16,8 @@ import { SimIndicator } from './sim/sim-indicator.js';
 import { SimKeypad } from './sim/sim-keypad.js';
 import { SimScanner } from './sim/sim-scanner.js';
 import type { Timers } from './timers.js';
+import type { ModuleStateStore } from './modules/state.js';
+import type { ModuleSim } from './sim/module-sim.js';
 
 export type { Scanner, BadScan, ScannerFault, Terminator } from './scanner.js';
 export type { Keypad, Key } from './keypad.js';
@@ -23,10 +25,12 @@ export type { Indicator, Pattern, Lamp, LampState, ShowInfo } from './indicator.
 export { PATTERNS, PATTERN_NAMES } from './indicator.js';
 export type { ApproveOutput } from './approve.js';
 export { SimScanner, SimKeypad, SimIndicator, SimApprove, LogIndicator };
+export { FileStateStore, MemoryStateStore, type ModuleStateStore } from './modules/state.js';
+export type { ModuleStatus } from './modules/session.js';
 export { gpioChipBase, GpioError } from './gpio.js';
 
-export interface ScannerConfig extends Omit<SerialScannerOptions, 'path' | 'timers' | 'log' | 'binding'> {
-  driver: 'serial' | 'sim';
+export interface ScannerConfig extends Omit<SerialScannerOptions, 'path' | 'timers' | 'log' | 'binding' | 'moduleState'> {
+  driver: 'serial' | 'sim' | 'hid';
   path?: string;
 }
 export interface KeypadConfig extends Omit<GpioKeypadOptions, 'timers' | 'log' | 'gpioClass'> {
@@ -54,6 +58,10 @@ export interface HardwareDeps {
   gpioClass?: GpioKeypadOptions['gpioClass'];
   /** serialport binding for the scanner (tests: MockBinding). */
   binding?: unknown;
+  /** Where a scanner module's flash-save count is kept (the daemon: a file next to the journal). */
+  moduleState?: ModuleStateStore;
+  /** The simulated module behind a sim scanner (scanner.driver "sim" with scanner.module set): demo and tests. */
+  simModule?: ModuleSim;
 }
 
 export interface Hardware {
@@ -119,9 +127,12 @@ export async function createHardware(config: HardwareConfig, deps: HardwareDeps 
       await closeAll();
       throw Object.assign(new Error('scanner.path is required when scanner.driver is "serial"'), { code: 'HARDWARE_CONFIG' });
     }
-    scanner = new SerialScanner({ ...sc, path: sc.path, timers, log, binding: deps.binding });
+    scanner = new SerialScanner({ ...sc, path: sc.path, timers, log, binding: deps.binding, moduleState: deps.moduleState });
+  } else if (sc.driver === 'hid') {
+    await closeAll();
+    throw Object.assign(new Error('scanner.driver "hid" is not built into this version'), { code: 'HARDWARE_CONFIG' });
   } else {
-    scanner = new SimScanner(sc);
+    scanner = new SimScanner({ ...sc, timers, log, moduleState: deps.moduleState, module: deps.simModule ? sc.module : 'plain', sim: deps.simModule });
   }
   await open('scanner', scanner);
 

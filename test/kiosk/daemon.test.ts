@@ -11,6 +11,7 @@ import { classifyAuthCode } from '../../src/umpay/authcode.js';
 import { join } from 'node:path';
 import { controlRequest, type DaemonStatus, type ReconcileSummary } from '../../src/cli/tech/control.js';
 import { PtyPair } from '../hardware/pty.js';
+import { GmSim } from '../../src/hardware/sim/gm-sim.js';
 import { DaemonFixture, spawnDaemon, type DaemonProcess } from './daemon-helpers.js';
 
 function write(stream: WriteStream, data: string): Promise<void> {
@@ -191,5 +192,78 @@ describe('kiosk daemon end to end (real pty, sandbox over HTTP)', function () {
     } finally {
       await next.stop('SIGKILL');
     }
+  });
+});
+
+describe('kiosk daemon end to end with a GM module in command-trigger mode (real pty)', function () {
+  this.timeout(30_000);
+  const fx = new DaemonFixture();
+  const pty = new PtyPair();
+  // Starts in manual mode with a TAB tail: the kiosk must find it, set it up and save it once.
+  const sim = new GmSim({ model: 'GM65', zone: { 0x0060: 0x40 } });
+  let detach: () => void = () => {};
+  let daemon: DaemonProcess;
+
+  before(async () => {
+    await fx.start();
+    await pty.start();
+    detach = pty.attach(sim);
+    fx.writeConfig({ scanner: { driver: 'serial', path: pty.device, baudRate: 9600, terminator: 'CR', module: 'gm', model: 'GM65', trigger: 'command', readWindowMs: 1000, reopenMinMs: 50, reopenMaxMs: 200 } });
+    daemon = spawnDaemon(fx.configFile);
+    await daemon.waitFor((l) => l.event === 'ready', 'ready');
+  });
+
+  after(async () => {
+    detach();
+    await daemon?.stop('SIGKILL');
+    await pty.dispose();
+    await fx.dispose();
+  });
+
+  it('finds the module, sets it up and saves once; triggers only while ready; a payment goes through it', async () => {
+    const setup = daemon.lines.find((l) => l.scanner === 'setup');
+    assert.ok(setup, 'a setup line');
+    assert.deepEqual([...(setup.written as string[])].sort(), ['beep', 'mode', 'reReadDelayMs', 'readWindowMs', 'tail']);
+    assert.equal(sim.counters.saves, 1);
+    assert.equal(sim.mode, 'command');
+    // Fixed price: the kiosk is ready at rest, so the module has been triggered.
+    if (sim.counters.triggers === 0) await new Promise((r) => sim.once('window', r));
+
+    const windows: { open: boolean; at: number }[] = [];
+    sim.on('window', (open: boolean) => windows.push({ open, at: Date.now() }));
+    sim.present(testCode('paid', 'wechat'));
+    const processing = await daemon.indicator('processing');
+    void processing;
+    const triggersAtProcessing = sim.counters.triggers;
+    const tProcessing = Date.now();
+    const success = await daemon.indicator('success');
+    assert.match(String(success.orderNo), /^TEST01/);
+    await daemon.indicator('ready');
+    const tReady = Date.now();
+    assert.ok(
+      !windows.some((w) => w.open && w.at > tProcessing + 50 && w.at < tReady - 50),
+      `no read window opened while processing or showing the result: ${JSON.stringify(windows)}`,
+    );
+    assert.ok(sim.counters.triggers >= triggersAtProcessing);
+    // Ready again: the next customer's code is read.
+    sim.present(testCode('paid', 'alipay'));
+    await daemon.indicator('success');
+  });
+
+  it('a second start writes nothing to the module', async () => {
+    await daemon.stop('SIGTERM');
+    sim.powerCycle();
+    const writes = sim.counters.writes - sim.counters.triggers;
+    daemon = spawnDaemon(fx.configFile);
+    await daemon.waitFor((l) => l.event === 'ready', 'ready');
+    const setup = daemon.lines.find((l) => l.scanner === 'setup');
+    assert.deepEqual(setup?.written, []);
+    assert.equal(sim.counters.saves, 1, 'flash written once in all');
+    assert.equal(sim.counters.writes - sim.counters.triggers, writes, 'no setting written');
+    const status = await controlRequest<DaemonStatus>(join(fx.dir, 'kiosk.sock'), 'status');
+    const mod = (status.scanner as { module?: { profileMatch?: boolean; saves?: number; identity?: { model?: string } } }).module;
+    assert.equal(mod?.profileMatch, true);
+    assert.equal(mod?.saves, 1);
+    assert.equal(mod?.identity?.model, 'GM65');
   });
 });

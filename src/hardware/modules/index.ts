@@ -1,0 +1,11 @@
+// The module drivers by family.
+import { gmDriver } from './gm.js';
+import type { ModuleDriver, ModuleFamily } from './types.js';
+
+export const MODULE_DRIVERS: Partial<Record<Exclude<ModuleFamily, 'plain'>, ModuleDriver>> = {
+  gm: gmDriver,
+};
+
+export * from './types.js';
+export { runSetup, describeDifference, type SetupResult, type Difference } from './setup.js';
+export { ModuleLink } from './link.js';
