@@ -10,6 +10,7 @@ import { GpioApprove, type GpioApproveOptions } from './pi/gpio-approve.js';
 import { GpioKeypad, type GpioKeypadOptions } from './pi/gpio-keypad.js';
 import { J5Indicator, type J5IndicatorOptions } from './pi/j5-indicator.js';
 import { SerialScanner, type SerialScannerOptions } from './pi/serial-scanner.js';
+import { HidScanner } from './pi/hid-scanner.js';
 import type { Scanner } from './scanner.js';
 import { SimApprove } from './sim/sim-approve.js';
 import { SimIndicator } from './sim/sim-indicator.js';
@@ -129,8 +130,11 @@ export async function createHardware(config: HardwareConfig, deps: HardwareDeps 
     }
     scanner = new SerialScanner({ ...sc, path: sc.path, timers, log, binding: deps.binding, moduleState: deps.moduleState });
   } else if (sc.driver === 'hid') {
-    await closeAll();
-    throw Object.assign(new Error('scanner.driver "hid" is not built into this version'), { code: 'HARDWARE_CONFIG' });
+    if (!sc.path) {
+      await closeAll();
+      throw Object.assign(new Error('scanner.path is required when scanner.driver is "hid"'), { code: 'HARDWARE_CONFIG' });
+    }
+    scanner = new HidScanner({ path: sc.path, maxLineLength: sc.maxLineLength, reopenMinMs: sc.reopenMinMs, reopenMaxMs: sc.reopenMaxMs, timers, log });
   } else {
     scanner = new SimScanner({ ...sc, timers, log, moduleState: deps.moduleState, module: deps.simModule ? sc.module : 'plain', sim: deps.simModule });
   }

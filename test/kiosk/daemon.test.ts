@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { controlRequest, type DaemonStatus, type ReconcileSummary } from '../../src/cli/tech/control.js';
 import { PtyPair } from '../hardware/pty.js';
 import { GmSim } from '../../src/hardware/sim/gm-sim.js';
+import { HoneywellSim, NewlandSim } from '../../src/hardware/sim/tag-sim.js';
+import type { ModuleSim } from '../../src/hardware/sim/module-sim.js';
 import { DaemonFixture, spawnDaemon, type DaemonProcess } from './daemon-helpers.js';
 
 function write(stream: WriteStream, data: string): Promise<void> {
@@ -195,12 +197,19 @@ describe('kiosk daemon end to end (real pty, sandbox over HTTP)', function () {
   });
 });
 
-describe('kiosk daemon end to end with a GM module in command-trigger mode (real pty)', function () {
+const MODULES: { module: string; model?: string; make(): ModuleSim }[] = [
+  // Each starts in the wrong mode with the wrong tail (GM: manual mode, TAB; Newland: continuous, no tail; Honeywell:
+  // presentation mode, CRLF): the kiosk must find it, set it up and save it once.
+  { module: 'gm', model: 'GM65', make: () => new GmSim({ model: 'GM65', zone: { 0x0060: 0x40 } }) },
+  { module: 'newland', make: () => new NewlandSim() },
+  { module: 'honeywell', make: () => new HoneywellSim() },
+];
+
+for (const m of MODULES) describe(`kiosk daemon end to end with a ${m.module} module in command-trigger mode (real pty)`, function () {
   this.timeout(30_000);
   const fx = new DaemonFixture();
   const pty = new PtyPair();
-  // Starts in manual mode with a TAB tail: the kiosk must find it, set it up and save it once.
-  const sim = new GmSim({ model: 'GM65', zone: { 0x0060: 0x40 } });
+  const sim = m.make();
   let detach: () => void = () => {};
   let daemon: DaemonProcess;
 
@@ -208,7 +217,7 @@ describe('kiosk daemon end to end with a GM module in command-trigger mode (real
     await fx.start();
     await pty.start();
     detach = pty.attach(sim);
-    fx.writeConfig({ scanner: { driver: 'serial', path: pty.device, baudRate: 9600, terminator: 'CR', module: 'gm', model: 'GM65', trigger: 'command', readWindowMs: 1000, reopenMinMs: 50, reopenMaxMs: 200 } });
+    fx.writeConfig({ scanner: { driver: 'serial', path: pty.device, baudRate: 9600, terminator: 'CR', module: m.module, ...(m.model ? { model: m.model } : {}), trigger: 'command', readWindowMs: 1000, reopenMinMs: 50, reopenMaxMs: 200 } });
     daemon = spawnDaemon(fx.configFile);
     await daemon.waitFor((l) => l.event === 'ready', 'ready');
   });
@@ -223,8 +232,9 @@ describe('kiosk daemon end to end with a GM module in command-trigger mode (real
   it('finds the module, sets it up and saves once; triggers only while ready; a payment goes through it', async () => {
     const setup = daemon.lines.find((l) => l.scanner === 'setup');
     assert.ok(setup, 'a setup line');
-    assert.deepEqual([...(setup.written as string[])].sort(), ['beep', 'mode', 'reReadDelayMs', 'readWindowMs', 'tail']);
-    assert.equal(sim.counters.saves, 1);
+    assert.ok(['mode', 'tail'].every((k) => (setup.written as string[]).includes(k)), JSON.stringify(setup.written));
+    assert.equal(setup.saved, true);
+    assert.ok(sim.counters.saves >= 1);
     assert.equal(sim.mode, 'command');
     // Fixed price: the kiosk is ready at rest, so the module has been triggered.
     if (sim.counters.triggers === 0) await new Promise((r) => sim.once('window', r));
@@ -253,17 +263,18 @@ describe('kiosk daemon end to end with a GM module in command-trigger mode (real
   it('a second start writes nothing to the module', async () => {
     await daemon.stop('SIGTERM');
     sim.powerCycle();
-    const writes = sim.counters.writes - sim.counters.triggers;
+    const saves = sim.counters.saves;
+    const writes = sim.counters.writes - (m.module === 'gm' ? sim.counters.triggers : 0);
     daemon = spawnDaemon(fx.configFile);
     await daemon.waitFor((l) => l.event === 'ready', 'ready');
     const setup = daemon.lines.find((l) => l.scanner === 'setup');
     assert.deepEqual(setup?.written, []);
-    assert.equal(sim.counters.saves, 1, 'flash written once in all');
-    assert.equal(sim.counters.writes - sim.counters.triggers, writes, 'no setting written');
+    assert.equal(sim.counters.saves, saves, 'flash written at the first start only');
+    assert.equal(sim.counters.writes - (m.module === 'gm' ? sim.counters.triggers : 0), writes, 'no setting written');
     const status = await controlRequest<DaemonStatus>(join(fx.dir, 'kiosk.sock'), 'status');
     const mod = (status.scanner as { module?: { profileMatch?: boolean; saves?: number; identity?: { model?: string } } }).module;
     assert.equal(mod?.profileMatch, true);
     assert.equal(mod?.saves, 1);
-    assert.equal(mod?.identity?.model, 'GM65');
+    assert.ok(mod?.identity?.model);
   });
 });
