@@ -3,6 +3,7 @@
 // Plain TypeScript on purpose: no schema library, the rules read top to bottom like device/CONFIG.md.
 import { statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { signingHazard } from '../umpay/canonical.js';
 import { KeyError, loadPrivateKey, loadPublicKey } from '../umpay/keys.js';
 import { FLEET_PATHS, parseFleet } from './fleet.js';
 import { checkFleetFiles } from '../fleet/files.js';
@@ -32,6 +33,8 @@ export interface ValidateOptions {
   file: string;
   /** Folder relative paths resolve against (the config file's folder). */
   baseDir: string;
+  /** The config file's full path (to refuse a lockFile/controlSocket that is the config); default baseDir/file. */
+  configPath?: string;
   /** Check that the key, certificate and journal folder exist and are usable (default true). */
   checkFiles?: boolean;
 }
@@ -85,6 +88,8 @@ interface StrRule {
   pattern?: RegExp;
   patternText?: string;
   oneOf?: readonly string[];
+  /** Extra check: returns what is wrong, or undefined. */
+  check?: (v: string) => string | undefined;
 }
 
 interface IntRule {
@@ -164,6 +169,11 @@ class Reader {
       this.add(field, v, `must be ${rule.patternText ?? `like ${rule.pattern}`}`);
       return rule.def;
     }
+    const wrong = rule.check?.(v);
+    if (wrong) {
+      this.add(field, v, wrong);
+      return rule.def;
+    }
     return v;
   }
 
@@ -225,8 +235,9 @@ class Reader {
 const BCM: IntRule = { min: 0, max: 27, unit: '(BCM GPIO number)' };
 const FIRMATA_PIN: IntRule = { min: 0, max: 127, unit: '(board pin number)' };
 const ms = (min: number, max: number, def?: number, required = false): IntRule => ({ min, max, def, required, unit: 'ms' });
-const GOODS_ID: StrRule = { max: 16, pattern: /^[\x21-\x7e]+$/, patternText: 'printable ASCII without spaces' };
-const GOODS_INFO: StrRule = { max: 128 };
+// Free text that is signed: it must give the same plaintext under both of the vendor's signing rules.
+const GOODS_ID: StrRule = { max: 16, pattern: /^[\x21-\x7e]+$/, patternText: 'printable ASCII without spaces', check: signingHazard };
+const GOODS_INFO: StrRule = { max: 128, check: signingHazard };
 
 /** Validates a parsed config. Never throws for bad input: everything wrong comes back in `problems`. */
 export function validateConfig(raw: unknown, options: ValidateOptions): ValidateResult {
@@ -247,8 +258,9 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Validate
     acqSpId: r.str(m, 'acqSpId', 'merchant', { required: true, pattern: /^[A-Za-z0-9]{10}$/, patternText: '10 letters or digits (the service provider id, e.g. Y471790403)' }) ?? '',
     acqMerId: r.str(m, 'acqMerId', 'merchant', { required: true, pattern: /^[A-Za-z0-9]{8}$/, patternText: '8 letters or digits (the merchant id, e.g. 41509208)' }) ?? '',
     privateKey: r.path(m, 'privateKey', 'merchant', base, { required: true }),
-    goodsId: r.str(m, 'goodsId', 'merchant', { ...GOODS_ID, required: true }) ?? '',
-    goodsInfo: r.str(m, 'goodsInfo', 'merchant', { ...GOODS_INFO, required: true }) ?? '',
+    // Optional in the platform's current docs: sent when configured, left out when absent or "".
+    goodsId: r.str(m, 'goodsId', 'merchant', GOODS_ID) ?? '',
+    goodsInfo: r.str(m, 'goodsInfo', 'merchant', GOODS_INFO) ?? '',
   };
 
   const g = r.section(root, 'gateway', '', ['baseUrl', 'platformCert', 'connectTimeoutMs', 'timeoutMs'], true);
@@ -436,12 +448,15 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Validate
     r.add('keypad.driver', keypadDriver, `pricing.mode "${mode}" needs a keypad: set keypad.driver to "gpio" (or "sim")`);
   }
 
-  const d = r.section(root, 'daemon', '', ['graceMs', 'controlSocket', 'lockFile']);
+  const d = r.section(root, 'daemon', '', ['graceMs', 'controlSocket', 'lockFile', 'settleAt', 'settleDir']);
   const daemon = {
     graceMs: r.int(d, 'graceMs', 'daemon', ms(100, 60000, DEFAULTS.daemon.graceMs))!,
     controlSocket: r.path(d, 'controlSocket', 'daemon', base) || join(journalDir, DEFAULTS.daemon.controlSocketName),
     lockFile: r.path(d, 'lockFile', 'daemon', base) || join(journalDir, DEFAULTS.daemon.lockFileName),
+    settleAt: r.str(d, 'settleAt', 'daemon', { def: DEFAULTS.daemon.settleAt, pattern: /^(off|([01][0-9]|2[0-3]):[0-5][0-9])$/, patternText: '"HH:MM" (24 h, local time) or "off"' }) ?? DEFAULTS.daemon.settleAt,
+    settleDir: r.path(d, 'settleDir', 'daemon', base) || join(journalDir, DEFAULTS.daemon.settleDirName),
   };
+  checkDaemonPaths(r, daemon, { config: options.configPath ?? join(options.baseDir, options.file), journal: journal.path, privateKey: merchant.privateKey, platformCert: gateway.platformCert }, options.checkFiles !== false);
   if (Buffer.byteLength(daemon.controlSocket) > MAX_SOCKET_PATH) {
     r.add('daemon.controlSocket', daemon.controlSocket, `is longer than ${MAX_SOCKET_PATH} bytes, the limit for a Unix socket path: choose a shorter path`);
   }
@@ -472,6 +487,50 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Validate
   const config: Config = { deviceId, merchant, gateway, payment, journal, scanner, keypad, indicator, approve, pricing, daemon, log };
   if (fleet) config.fleet = fleet;
   return { config, problems: r.problems };
+}
+
+/**
+ * daemon.lockFile and daemon.controlSocket are files the daemon writes (a pid; a socket it replaces): never the
+ * journal or its -wal/-shm, the config, the key or the certificate, and only in a folder the daemon's user owns
+ * (in /tmp anyone could plant a link or a file there first).
+ */
+function checkDaemonPaths(r: Reader, daemon: { lockFile: string; controlSocket: string }, others: Record<string, string>, checkFiles: boolean): void {
+  const taken: Array<[string, string]> = [];
+  if (others.journal) taken.push(['journal.path', others.journal], ['journal.path (its -wal)', others.journal + '-wal'], ['journal.path (its -shm)', others.journal + '-shm']);
+  taken.push(['the config file', others.config!]);
+  if (others.privateKey) taken.push(['merchant.privateKey', others.privateKey]);
+  if (others.platformCert) taken.push(['gateway.platformCert', others.platformCert]);
+  const same = (a: string, b: string): boolean => {
+    if (a === b) return true;
+    try {
+      const x = statSync(a);
+      const y = statSync(b);
+      return x.dev === y.dev && x.ino === y.ino;
+    } catch {
+      return false;
+    }
+  };
+  for (const [field, path] of [['daemon.lockFile', daemon.lockFile], ['daemon.controlSocket', daemon.controlSocket]] as const) {
+    const clash = taken.find(([, other]) => other && same(path, other));
+    if (clash) {
+      r.add(field, path, `is ${clash[0]}: the daemon writes this file (${field === 'daemon.lockFile' ? 'a pid' : 'a socket, replacing what is there'}); give its own name, e.g. ${join(dirname(others.journal || path), field === 'daemon.lockFile' ? DEFAULTS.daemon.lockFileName : DEFAULTS.daemon.controlSocketName)}`);
+      continue;
+    }
+    if (!checkFiles) continue;
+    const dir = dirname(path);
+    try {
+      const st = statSync(dir);
+      if (!st.isDirectory()) r.add(field, path, `${dir} is not a folder`);
+      else if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
+        r.add(field, path, `folder ${dir} belongs to uid ${st.uid}, not to the kiosk user (uid ${process.getuid()}): put it in a folder the daemon owns, e.g. beside the journal`);
+      }
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // The journal's folder is reported once, by journal.path.
+      if (!(others.journal && dir === dirname(others.journal))) r.add(field, path, code === 'ENOENT' ? `folder ${dir} does not exist` : `folder ${dir}: ${(err as Error).message}`);
+    }
+  }
+  if (daemon.lockFile === daemon.controlSocket) r.add('daemon.controlSocket', daemon.controlSocket, 'is the same file as daemon.lockFile: give each its own name');
 }
 
 /** Two devices on one GPIO line would fight each other; the UART lines belong to a UART scanner. */
