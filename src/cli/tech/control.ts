@@ -11,7 +11,8 @@ export type ControlCommand = 'reconcile' | 'status';
 export interface DaemonStatus {
   pid: number;
   startedAt?: string;
-  scanner?: { connected: boolean; device?: string; detail?: string };
+  /** module: the scanner module's identification and setup (src/hardware/modules/session.ts ModuleStatus). */
+  scanner?: { connected: boolean; device?: string; detail?: string; module?: unknown };
   link?: { state: 'online' | 'degraded' | 'offline' | string; since?: string };
   /** The journal the daemon writes: `problem` when journal.path no longer names it (deleted, replaced). */
   journal?: { path: string; problem: string | null; unfinished?: number };

@@ -65,6 +65,8 @@ export class ModuleSession extends EventEmitter {
   private wantArmed = false;
   private rearm: TimerHandle | null = null;
   private triggering = false;
+  /** A trigger was wanted while one was in flight (the kiosk became ready again, a line arrived): fire once it is done. */
+  private fireAgain = false;
   private stopped = false;
 
   constructor(private readonly o: ModuleSessionOptions) {
@@ -195,8 +197,13 @@ export class ModuleSession extends EventEmitter {
 
   private fire(): void {
     const id = this.identity;
-    if (!id || this.triggering || this.st.state === 'starting' || this.st.state === 'no-answer') return;
+    if (!id || this.st.state === 'starting' || this.st.state === 'no-answer') return;
+    if (this.triggering) {
+      this.fireAgain = true;
+      return;
+    }
     this.triggering = true;
+    this.fireAgain = false;
     const t0 = performance.now();
     this.o.driver
       .trigger(this.link, id)
@@ -214,6 +221,7 @@ export class ModuleSession extends EventEmitter {
       .then((r) => {
         this.triggering = false;
         if (r === 'closed' || !this.wantArmed || this.stopped) return;
+        if (this.fireAgain) return this.fire();
         const window = Number(this.o.profile.readWindowMs ?? 5000);
         this.clearRearm();
         this.rearm = this.timers.setTimeout(() => {

@@ -40,7 +40,10 @@ export function compare(want: Settings, is: Settings, names: SettingName[]): Dif
 
 /** Plain words for one difference, e.g. "tail is CRLF, the kiosk needs CR". */
 export function describeDifference(d: Difference): string {
-  return `${d.setting} is ${d.is ?? 'unknown'}, the kiosk needs ${d.want}`;
+  const base = `${d.setting} is ${d.is ?? 'unknown'}, the kiosk needs ${d.want}`;
+  // The most common field failure, in plain words: the module ends codes differently from what the parser waits for.
+  if (d.setting === 'tail') return `${base} (the module ends each code with ${d.is ?? 'an unknown tail'} but scanner.terminator is ${d.want}: codes would be lost)`;
+  return base;
 }
 
 export async function runSetup(
