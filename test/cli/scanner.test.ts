@@ -1,6 +1,10 @@
 // kiosk scanner detect|show|setup|read against a simulated GM module on a real pty (native serialport binding).
 import assert from 'node:assert/strict';
 import { acquireLock } from '../../src/kiosk/lock.js';
+import { startControlServer } from '../../src/cli/tech/control.js';
+import { run as status } from '../../src/cli/status.js';
+import { run as doctor } from '../../src/cli/doctor.js';
+import type { ModuleStatus } from '../../src/hardware/modules/session.js';
 import { run as scanner } from '../../src/cli/scanner.js';
 import { GmSim } from '../../src/hardware/sim/gm-sim.js';
 import { PtyPair } from '../hardware/pty.js';
@@ -88,6 +92,44 @@ describe('kiosk scanner (pty, simulated GM module)', function () {
       assert.match(r.err, /the kiosk daemon \(pid \d+\) owns .*stop it first/);
       assert.equal(sim.counters.commands, 0);
     } finally {
+      lock.release();
+    }
+  });
+
+  it('show, status and doctor ask a running daemon and say a tail mismatch in plain words', async () => {
+    const lock = acquireLock(`${k.dir}/data/kiosk.lock`);
+    const module: ModuleStatus = {
+      module: 'gm',
+      state: 'mismatch',
+      identity: { family: 'gm', model: 'GM65', known: true, firmware: '0x87' },
+      profileMatch: false,
+      differences: ['tail is TAB, the kiosk needs CR (the module ends each code with TAB but scanner.terminator is CR: codes would be lost)'],
+      setup: { mode: 'verify', written: [], saved: false, at: '2026-12-01T10:00:00.000Z' },
+      saves: 2,
+      trigger: 'continuous',
+      armed: false,
+      triggers: 0,
+      error: 'scanner module GM65 does not match the kiosk\'s profile: tail is TAB, the kiosk needs CR',
+    };
+    const server = await startControlServer(`${k.dir}/data/kiosk.sock`, {
+      status: () => ({ pid: process.pid, scanner: { connected: true, device: pty.device, module }, link: { state: 'online' } }),
+      reconcile: () => ({ started: 0, remaining: 0 }),
+    });
+    try {
+      const show = await cli('show');
+      assert.equal(show.code, 1);
+      assert.match(show.out, /gm GM65 \(firmware 0x87\): does NOT match the profile: tail is TAB/);
+      let io = k.io();
+      await status(['--json', '--no-gateway'], io);
+      const st = JSON.parse(io.stdout()) as { scanner: { connected: boolean; detail: string } };
+      assert.equal(st.scanner.connected, false, 'a module that does not match is not a working scanner');
+      assert.match(st.scanner.detail, /tail is TAB, the kiosk needs CR/);
+      io = k.io();
+      await doctor(['--no-gateway'], io);
+      assert.match(io.stdout(), /✗ scanner module.*ends each code with TAB but scanner.terminator is CR/);
+      assert.equal(sim.counters.commands, 0, 'the port was never opened under the daemon');
+    } finally {
+      await server.close();
       lock.release();
     }
   });

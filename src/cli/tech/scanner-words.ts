@@ -8,5 +8,6 @@ export function statusWords(m: ModuleStatus, config: Config): string {
   const match = m.profileMatch === true ? 'matches the profile' : m.profileMatch === false ? `does NOT match the profile: ${(m.differences ?? []).join('; ')}` : m.setup?.skipped ? 'not set up (unknown model)' : 'not checked';
   const last = m.setup ? `; last setup ${m.setup.at}${m.setup.written.length ? `, wrote ${m.setup.written.join(', ')}` : ', nothing written'}` : '';
   const trig = config.scanner.trigger === 'command' ? `; command trigger, ${m.triggers} read window(s) started` : '';
-  return `${who}: ${m.state === 'ready' ? match : m.error ?? m.state}${last}; flash saves ${m.saves}${trig}`;
+  const what = m.state === 'ready' || m.profileMatch === false ? match : (m.error ?? m.state);
+  return `${who}: ${what}${last}; flash saves ${m.saves}${trig}`;
 }
