@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, mkdtempSync, rmSync, writeSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeSync } from 'node:fs';
 import { open as openAsync } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,9 +92,10 @@ describe('hardware/hid scanner on a fake device file', function () {
     s.on('bad', (b: BadScan) => bad.push(b));
     // The "device" appears: the writer's open completes when the driver opens the FIFO (on the thread pool; a
     // blocking open on this thread would stall the driver's retry timer).
-    const writer = () => openAsync(fifo, 'w').then((h) => h.fd);
+    // FileHandles closed through themselves (a raw close would leave the handle to fail at garbage collection).
     const opened = s.open();
-    let w = await writer();
+    let h = await openAsync(fifo, 'w');
+    let w = h.fd;
     await opened;
     assert.equal(s.connected, true);
     assert.equal(grabs.at(-1), 'grab');
@@ -106,17 +107,18 @@ describe('hardware/hid scanner on a fake device file', function () {
     // Unplug: half a code, then the device is gone. The half must not join the next code.
     const fault = once(s, 'fault');
     writeSync(w, encodeRecords(typedEvents('1345', 'none'), 24));
-    closeSync(w);
+    await h.close();
     assert.match(((await fault)[0] as ScannerFault).reason, /end of file/);
     const back = once(s, 'connected');
-    w = await writer();
+    h = await openAsync(fifo, 'w');
+    w = h.fd;
     await back;
     const again = once(s, 'code');
     writeSync(w, encodeRecords(typedEvents(ALIPAY), 24));
     assert.equal((await again)[0], ALIPAY);
     assert.deepEqual(codes, [WECHAT, ALIPAY]);
     await s.close();
-    closeSync(w);
+    await h.close();
   });
 
   it('never reads a device it cannot grab exclusively', async () => {
@@ -129,11 +131,11 @@ describe('hardware/hid scanner on a fake device file', function () {
     });
     const fault = once(s, 'fault');
     const opened = s.open();
-    const w = (await openAsync(fifo, 'w')).fd;
+    const h = await openAsync(fifo, 'w');
     await opened;
     assert.match(((await fault)[0] as ScannerFault).reason, /cannot take the scanner exclusively: .*EBUSY/);
     assert.equal(s.connected, false);
     await s.close();
-    closeSync(w);
+    await h.close();
   });
 });
