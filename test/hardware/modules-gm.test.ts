@@ -136,6 +136,18 @@ describe('hardware/modules gm: setup through the mock binding', function () {
     await m.scanner.close();
   });
 
+  it('a module that does not answer yet (still booting) is tried again while the port stays open', async () => {
+    const sim = new GmSim({ zone: TAB_TAIL, mute: true });
+    const r = await start(sim, { trigger: 'command', reopenMinMs: 100 });
+    assert.equal(r.faults.length, 1);
+    assert.equal(r.scanner.connected, true, 'the port stays open');
+    sim.mute = false; // the module has booted
+    await once(r.scanner, 'connected');
+    assert.equal(r.scanner.moduleStatus?.state, 'ready');
+    assert.equal(sim.counters.saves, 1);
+    await r.scanner.close();
+  });
+
   it('garbage between frames: setup still completes and noise never becomes a scan', async () => {
     const sim = new GmSim({ zone: TAB_TAIL, garbage: true });
     const r = await start(sim);

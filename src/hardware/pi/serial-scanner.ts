@@ -45,6 +45,8 @@ export class SerialScanner extends EventEmitter implements Scanner {
   private readonly log: Logger;
   /** The module's command protocol on this port; null for a plain scanner (scanner.module "plain"). */
   readonly session: ModuleSession | null;
+  private setupRetry: TimerHandle | null = null;
+  private setupAttempt = 0;
 
   constructor(private readonly options: SerialScannerOptions) {
     super();
@@ -107,6 +109,8 @@ export class SerialScanner extends EventEmitter implements Scanner {
     this.stopped = true;
     if (this.retry !== null) this.timers.clearTimeout(this.retry);
     this.retry = null;
+    if (this.setupRetry !== null) this.timers.clearTimeout(this.setupRetry);
+    this.setupRetry = null;
     this.stopPresenceCheck();
     const port = this.sp;
     this.sp = null;
@@ -152,22 +156,39 @@ export class SerialScanner extends EventEmitter implements Scanner {
         if (this.session) {
           // Identify and set up the module before the kiosk is told the scanner is there: a module that does
           // not match the profile (or does not answer when it must be triggered) is a fault, not a silent kiosk.
-          void this.session.start().then((st) => {
-            if (this.sp !== port || this.stopped) return done?.();
-            this.emit('module', st);
-            const usable = st.state === 'ready' || (st.state === 'no-answer' && this.options.trigger !== 'command');
-            if (usable) {
-              if (st.error) this.log.warn({ scanner: 'module', path: this.options.path, reason: st.error }, st.error);
-              this.announce();
-            } else this.report(st.error ?? `scanner module: ${st.state}`);
-            done?.();
-          });
+          this.setupAttempt = 0;
+          void this.moduleSetup(port).then(() => done?.());
           return;
         }
         this.announce();
       }
       done?.();
     });
+  }
+
+  /**
+   * Identify and set up the module on this port. Not usable (no answer in command mode, a mismatch, an error): a
+   * fault, and another try later with backoff while the port stays open (a module still booting when the port
+   * opened, a technician fixing a setting): the kiosk recovers without a replug.
+   */
+  private async moduleSetup(port: SerialPort): Promise<void> {
+    const st = await this.session!.start();
+    if (this.sp !== port || this.stopped) return;
+    this.emit('module', st);
+    const usable = st.state === 'ready' || (st.state === 'no-answer' && this.options.trigger !== 'command');
+    if (usable) {
+      if (st.error) this.log.warn({ scanner: 'module', path: this.options.path, reason: st.error }, st.error);
+      this.announce();
+      return;
+    }
+    this.report(st.error ?? `scanner module: ${st.state}`);
+    const min = this.options.reopenMinMs ?? 500;
+    const max = Math.max(this.options.reopenMaxMs ?? 10_000, 5_000);
+    const delay = Math.min(max, Math.max(100, min) * 2 ** Math.min(this.setupAttempt++, 16));
+    this.setupRetry = this.timers.setTimeout(() => {
+      this.setupRetry = null;
+      if (this.sp === port && !this.stopped) void this.moduleSetup(port);
+    }, delay);
   }
 
   private announce(): void {
@@ -213,6 +234,8 @@ export class SerialScanner extends EventEmitter implements Scanner {
     this.stopPresenceCheck();
     this.sp = null;
     this.isConnected = false;
+    if (this.setupRetry !== null) this.timers.clearTimeout(this.setupRetry);
+    this.setupRetry = null;
     this.session?.lost();
     port.removeAllListeners();
     port.on('error', () => {});

@@ -39,6 +39,11 @@ export abstract class ModuleSim extends EventEmitter {
   /** Back to the saved settings (power cycle). */
   abstract powerCycle(): void;
 
+  /** Answers nothing (true) or answers again (false): a module still booting, a cable with RX only. */
+  set mute(value: boolean) {
+    this.opts.mute = value;
+  }
+
   get windowOpen(): boolean {
     return this.window !== null;
   }
