@@ -125,6 +125,8 @@ export interface ApproveConfig {
   pin: number;
   pulseMs: number;
   activeLow: boolean;
+  /** The vend sensor; absent: delivered when the pulse ends. */
+  confirm?: ApproveConfirmConfig;
 }
 
 export interface MenuItem {
@@ -167,6 +169,7 @@ export interface LogConfig {
 
 export type { DisplayConfig } from './display.js';
 import type { DisplayConfig } from './display.js';
+import type { ApproveConfirmConfig } from './approve-confirm.js';
 
 export interface Config {
   deviceId: string;
