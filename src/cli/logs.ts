@@ -1,11 +1,15 @@
-// `kiosk logs [--file FILE | -] [--lines N] [--follow] [--json]`: the daemon's JSON log lines, readable.
-// Source: `pm2 logs kiosk --raw` (default), a file (--file, e.g. a systemd journal export or a rotated
-// pm2 log) or stdin (--file -). Every line is masked before printing with src/log.ts scrub (authCode,
-// code, signature, privateKey fields) and, as a safety net, any payment-code-shaped digit run in text.
-// Exit 0, 2 on bad input (no such file, pm2 missing).
-import { closeSync, createReadStream, existsSync, openSync, statSync } from 'node:fs';
+// `kiosk logs [--file FILE | -] [--lines N] [--follow] [--json] [--source journald|pm2]`: the daemon's JSON
+// log lines, readable. Source, unless --file says: the install's own mode. A kiosk installed with
+// --mode pm2 (/etc/systemd/system/kiosk-pm2.service) logs into pm2's files ($PM2_HOME/logs/kiosk-out.log
+// and kiosk-error.log, read directly: pm2 need not be on PATH); otherwise journald (`journalctl -u kiosk`).
+// pm2's `time: true` prefix ("2026-12-01T10:00:00: {...}") is taken off before a line is parsed. Every line
+// is masked before printing with src/log.ts scrub (authCode, signature, privateKey fields) and, as a
+// safety net, any payment-code-shaped digit run in text.
+// Exit 0; 2 on bad input (no such file, no log where the mode says, permission denied: use sudo).
+import { accessSync, closeSync, constants, createReadStream, existsSync, openSync, statSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { prettyFactory } from 'pino-pretty';
 import { maskText, scrub } from '../log.js';
@@ -13,14 +17,25 @@ import { UsageError } from './args.js';
 import { commandArgs, CommandExit, runCommand } from './tech/context.js';
 import { EXIT, processIo, type Io } from './tech/format.js';
 
-const USAGE = 'usage: kiosk logs [--file FILE | --file -] [--lines N] [--follow] [--json]';
+const USAGE = 'usage: kiosk logs [--file FILE | --file -] [--lines N] [--follow] [--json] [--source journald|pm2]';
 
 export interface LogsOptions {
   /** stdin for `--file -` (tests pass a stream). */
   stdin?: Readable;
-  /** The pm2 executable (default: `pm2` on PATH). */
-  pm2?: string;
+  /** Where the units are installed (default /etc/systemd/system): kiosk-pm2.service there means pm2 mode. */
+  unitDir?: string;
+  /** journalctl (default /usr/bin/journalctl, else on PATH). */
+  journalctl?: string;
+  /** tail, for pm2's files and --follow (default /usr/bin/tail). */
+  tail?: string;
 }
+
+/** pm2's `time: true` prefix, and `journalctl -o short-iso`'s: a timestamp, a colon, the line. */
+const TIME_PREFIX = /^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?):\s(.*)$/;
+
+const RUNNING = new Set<ReturnType<typeof spawn>>();
+
+const firstExisting = (...paths: string[]) => paths.find((p) => existsSync(p)) ?? paths[paths.length - 1]!;
 
 export async function main(argv: string[]): Promise<number> {
   return run(argv, processIo);
@@ -33,6 +48,8 @@ export async function run(argv: readonly string[], io: Io, options: LogsOptions 
 
 /** One log line made safe: a JSON object through scrub (fields by name, code-shaped text anywhere); other lines through the text net. */
 export function maskLine(line: string): { json?: Record<string, unknown>; text: string } {
+  const stamped = TIME_PREFIX.exec(line);
+  if (stamped && stamped[2]!.trim().startsWith('{')) line = stamped[2]!;
   const trimmed = line.trim();
   if (trimmed.startsWith('{')) {
     try {
@@ -46,7 +63,7 @@ export function maskLine(line: string): { json?: Record<string, unknown>; text: 
 }
 
 async function logs(argv: readonly string[], io: Io, options: LogsOptions): Promise<number> {
-  const args = commandArgs(argv, { booleans: ['follow'], values: ['file', 'lines'] });
+  const args = commandArgs(argv, { booleans: ['follow'], values: ['file', 'lines', 'source'] });
   if (args.flags.help) {
     io.out(USAGE + '\n');
     return EXIT.OK;
@@ -54,44 +71,113 @@ async function logs(argv: readonly string[], io: Io, options: LogsOptions): Prom
   const lines = typeof args.flags.lines === 'string' ? args.flags.lines : '200';
   if (!/^[0-9]+$/.test(lines)) throw new UsageError(`--lines must be a whole number, got ${JSON.stringify(lines)}`);
   const file = typeof args.flags.file === 'string' ? args.flags.file : undefined;
+  const follow = args.flags.follow === true;
+  const unitDir = options.unitDir ?? '/etc/systemd/system';
+  const sourceFlag = typeof args.flags.source === 'string' ? args.flags.source : undefined;
+  if (sourceFlag !== undefined && sourceFlag !== 'journald' && sourceFlag !== 'pm2') throw new UsageError(`--source must be journald or pm2, got ${JSON.stringify(sourceFlag)}`);
+  const tail = options.tail ?? firstExisting('/usr/bin/tail', '/bin/tail');
 
   let input: Readable;
   let child: ReturnType<typeof spawn> | undefined;
+  let childName = '';
+  /** Only the last N lines of a whole file (a ring, so a big rotated log is streamed, not loaded). */
+  let lastOnly: number | undefined;
   if (file === '-') input = options.stdin ?? process.stdin;
   else if (file !== undefined) {
-    if (!existsSync(file)) throw new CommandExit(EXIT.USAGE, `${file}: no such file`);
-    // A device never ends a line (readline would fill memory and crash); pipes come in through --file -.
-    const st = statSync(file);
-    if (st.isDirectory()) throw new CommandExit(EXIT.USAGE, `${file}: is a folder`);
-    if (!st.isFile()) throw new CommandExit(EXIT.USAGE, `${file}: not a regular file (a pipe: --file -)`);
-    try {
-      closeSync(openSync(file, 'r')); // a permission problem as a clear answer, before streaming
-    } catch (err) {
-      throw new CommandExit(EXIT.USAGE, `${file}: ${(err as Error).message}`);
+    checkFile(file);
+    if (follow) {
+      child = spawn(tail, ['-n', lines, '-F', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+      childName = tail;
+      input = child.stdout!;
+    } else {
+      input = createReadStream(file);
+      lastOnly = Number(lines);
     }
-    input = createReadStream(file);
-  } else {
-    const pm2Args = ['logs', 'kiosk', '--raw', '--lines', lines, ...(args.flags.follow ? [] : ['--nostream'])];
-    child = spawn(options.pm2 ?? 'pm2', pm2Args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  } else if ((sourceFlag ?? (existsSync(join(unitDir, 'kiosk-pm2.service')) ? 'pm2' : 'journald')) === 'pm2') {
+    // pm2's own files, read directly: pm2 is rarely on PATH, and `pm2 logs` cuts and reformats lines.
+    const home = io.env.PM2_HOME || '/var/lib/kiosk/.pm2';
+    const files = ['kiosk-out.log', 'kiosk-error.log'].map((f) => join(home, 'logs', f));
+    const present = files.filter((f) => canRead(f, home));
+    if (present.length === 0) throw new CommandExit(EXIT.USAGE, `no pm2 log of the kiosk in ${join(home, 'logs')} (PM2_HOME=${home}): has pm2 started it? Or read a file: kiosk logs --file FILE`);
+    child = spawn(tail, ['-q', '-n', lines, ...(follow ? ['-F'] : []), ...present], { stdio: ['ignore', 'pipe', 'pipe'] });
+    childName = tail;
     input = child.stdout!;
-    // pm2 writes error lines to stderr in raw mode: they carry log text too, so they are masked the same way.
-    createInterface({ input: child.stderr! }).on('line', (l) => io.err(maskLine(l).text + '\n'));
+  } else {
+    const journalctl = options.journalctl ?? firstExisting('/usr/bin/journalctl', '/bin/journalctl');
+    child = spawn(journalctl, ['-u', 'kiosk', '-o', 'cat', '--no-pager', '-n', lines, ...(follow ? ['-f'] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+    childName = journalctl;
+    input = child.stdout!;
+  }
+  if (child) {
+    // The reader went away (kiosk logs --follow | head exits 141): stop the child too.
+    if (RUNNING.size === 0) process.once('exit', () => RUNNING.forEach((c) => c.kill()));
+    RUNNING.add(child);
+    child.once('close', () => RUNNING.delete(child!));
+    createInterface({ input: child.stderr! }).on('line', (l) => {
+      // journalctl as a user outside adm/systemd-journal: its hint, as ours.
+      if (/insufficient permissions|Permission denied/i.test(l)) io.err(`kiosk: the kiosk's log: permission denied: use sudo (${maskText(l.trim())})\n`);
+      else io.err(maskLine(l).text + '\n');
+    });
   }
   const pretty = args.flags.json ? undefined : prettyFactory({ colorize: io.outIsTTY, translateTime: 'SYS:standard', ignore: 'hostname' });
-  const rl = createInterface({ input, crlfDelay: Infinity });
-  const spawnFailed = child
-    ? new Promise<string | null>((resolve) => {
-        child!.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ENOENT' ? `${options.pm2 ?? 'pm2'} not found: is pm2 installed (npm i -g pm2)? Or read a file: kiosk logs --file FILE` : err.message));
-        child!.once('close', () => resolve(null));
-      })
-    : Promise.resolve(null);
-  for await (const line of rl) {
-    if (!line.trim()) continue;
+  const print = (line: string) => {
+    if (!line.trim()) return;
     const safe = maskLine(line);
     if (pretty && safe.json) io.out(pretty(safe.json));
     else io.out(safe.text + '\n');
+  };
+  const rl = createInterface({ input, crlfDelay: Infinity });
+  const spawnFailed = child
+    ? new Promise<string | null>((resolve) => {
+        child!.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ENOENT' ? `${childName} not found: read a file instead: kiosk logs --file FILE (or --file - from a pipe)` : err.message));
+        child!.once('close', () => resolve(null));
+      })
+    : Promise.resolve(null);
+  const ring: string[] = [];
+  for await (const line of rl) {
+    if (lastOnly === undefined) print(line);
+    else if (lastOnly > 0 && line.trim()) {
+      ring.push(line);
+      if (ring.length > lastOnly) ring.shift();
+    }
   }
+  for (const line of ring) print(line);
   const failure = await spawnFailed;
   if (failure) throw new CommandExit(EXIT.USAGE, failure);
   return EXIT.OK;
+}
+
+/** A log file to read: a clear answer for a missing file, a folder, a device, no permission. */
+function checkFile(file: string): void {
+  if (!existsSync(file)) {
+    canRead(file, file); // throws "permission denied: use sudo" when the file is there but hidden from us
+    throw new CommandExit(EXIT.USAGE, `${file}: no such file`);
+  }
+  // A device never ends a line (readline would fill memory and crash); pipes come in through --file -.
+  const st = statSync(file);
+  if (st.isDirectory()) throw new CommandExit(EXIT.USAGE, `${file}: is a folder`);
+  if (!st.isFile()) throw new CommandExit(EXIT.USAGE, `${file}: not a regular file (a pipe: --file -)`);
+  try {
+    closeSync(openSync(file, 'r')); // a permission problem as a clear answer, before streaming
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new CommandExit(EXIT.USAGE, code === 'EACCES' ? `${file}: permission denied: use sudo` : `${file}: ${(err as Error).message}`);
+  }
+}
+
+/** Readable, or missing; throws "permission denied: use sudo" when this user may not look (pm2's home is 0700). */
+function canRead(file: string, home: string): boolean {
+  try {
+    statSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') throw new CommandExit(EXIT.USAGE, `${home}: permission denied: use sudo`);
+    return false;
+  }
+  try {
+    accessSync(file, constants.R_OK);
+    return true;
+  } catch {
+    throw new CommandExit(EXIT.USAGE, `${file}: permission denied: use sudo`);
+  }
 }

@@ -5,7 +5,9 @@
 //                   schema (install.sh runs it before switching to a release, and before a rollback)
 //   --wait-ready S  wait up to S seconds for a daemon of THIS release to answer on the control socket
 //                   (install.sh runs it after a restart; no answer in time → it rolls back)
-// Exit 0 ok; 1 --check failed or --wait-ready timed out; 2 bad input.
+//   --wait-idle S   wait up to S seconds until no customer is choosing or paying (install.sh, before a
+//                   restart; the daemon's graceful stop would drain a payment anyway, this spares the choice)
+// Exit 0 ok; 1 --check failed or a wait timed out; 2 bad input.
 import { performance } from 'node:perf_hooks';
 import { UsageError } from './args.js';
 import { CommandExit, commandArgs, runCommand } from './tech/context.js';
@@ -17,7 +19,7 @@ import { ConfigError, loadConfig, resolveConfigPath, type Config } from '../conf
 import { journalSchemaVersion } from '../journal/journal.js';
 import { JournalError, SCHEMA_VERSION } from '../journal/schema.js';
 
-const USAGE = 'usage: kiosk version [--json] [--check] [--wait-ready SECONDS] [--config FILE]';
+const USAGE = 'usage: kiosk version [--json] [--check] [--wait-ready SECONDS] [--wait-idle SECONDS] [--config FILE]';
 
 export async function main(argv: string[]): Promise<number> {
   return run(argv, processIo);
@@ -32,6 +34,8 @@ interface DaemonView {
   detail: string;
   release?: { id: string; root: string };
   pid?: number;
+  /** The customer interaction's state (idle, entering, ready, processing, result). */
+  interaction?: string;
 }
 
 interface JournalView {
@@ -51,7 +55,7 @@ async function askDaemon(config: Config): Promise<DaemonView> {
   if (!d.running) return { state: 'not running', detail: 'not running' };
   try {
     const s = await controlRequest<DaemonStatus>(config.daemon.controlSocket, 'status', 2000);
-    return { state: 'running', pid: s.pid, ...(s.release ? { release: s.release } : {}), detail: `pid ${s.pid}, release ${s.release?.id ?? '(too old to say)'}, up since ${s.startedAt ?? '?'}` };
+    return { state: 'running', pid: s.pid, ...(s.release ? { release: s.release } : {}), ...(typeof s.interaction === 'string' ? { interaction: s.interaction } : {}), detail: `pid ${s.pid}, release ${s.release?.id ?? '(too old to say)'}, up since ${s.startedAt ?? '?'}` };
   } catch (err) {
     if (err instanceof ControlError && err.code === 'E_CONTROL_REFUSED') return { state: 'unknown', pid: d.pid, detail: PERMISSION_DENIED };
     return { state: 'running', pid: d.pid, detail: `pid ${d.pid}; control socket: ${(err as Error).message}` };
@@ -84,16 +88,21 @@ async function nativeCheck(): Promise<string | undefined> {
   }
 }
 
+function seconds(v: string | true | undefined, name: string): string | undefined {
+  if (v !== undefined && (typeof v !== 'string' || !/^[0-9]+$/.test(v))) throw new UsageError(`--${name} must be a whole number of seconds, got ${JSON.stringify(v)}`);
+  return v;
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function version(argv: readonly string[], io: Io): Promise<number> {
-  const args = commandArgs(argv, { booleans: ['check'], values: ['wait-ready'] });
+  const args = commandArgs(argv, { booleans: ['check'], values: ['wait-ready', 'wait-idle'] });
   if (args.flags.help) {
     io.out(USAGE + '\n');
     return EXIT.OK;
   }
-  const waitText = args.flags['wait-ready'];
-  if (waitText !== undefined && (typeof waitText !== 'string' || !/^[0-9]+$/.test(waitText))) throw new UsageError(`--wait-ready must be a whole number of seconds, got ${JSON.stringify(waitText)}`);
+  const waitText = seconds(args.flags['wait-ready'], 'wait-ready');
+  const idleText = seconds(args.flags['wait-idle'], 'wait-idle');
   const self = releaseInfo();
   const rel = installedReleases(self);
 
@@ -106,6 +115,25 @@ async function version(argv: readonly string[], io: Io): Promise<number> {
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     configProblem = err.message.split('\n')[0];
+  }
+
+  if (idleText !== undefined) {
+    if (!config) throw new CommandExit(EXIT.USAGE, `${configProblem} (--wait-idle needs the daemon's control socket from the config)`);
+    // 'ready' rests in fixed pricing; in menu/keyed mode it means a customer chose and is about to scan.
+    const resting = new Set(['idle', 'stopped', ...(config.pricing.mode === 'fixed' ? ['ready'] : [])]);
+    const deadline = performance.now() + Number(idleText) * 1000;
+    let last: DaemonView;
+    for (;;) {
+      last = await askDaemon(config);
+      if (last.state === 'not running' || last.interaction === undefined || resting.has(last.interaction)) {
+        io.out(`idle: ${last.state === 'running' ? `no customer (${last.interaction ?? 'not reported'})` : last.detail}\n`);
+        return EXIT.OK;
+      }
+      if (performance.now() >= deadline) break;
+      await sleep(250);
+    }
+    io.err(`kiosk: a customer is still ${last.interaction} after ${idleText} s\n`);
+    return EXIT.PROBLEM;
   }
 
   if (waitText !== undefined) {

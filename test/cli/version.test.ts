@@ -74,6 +74,24 @@ describe('kiosk version', function () {
     }
   });
 
+  it('--wait-idle: waits while a customer is paying, exit 0 once the kiosk rests; 1 after the bound', async () => {
+    const lock = acquireLock(join(k.dir, 'data/kiosk.lock'));
+    let interaction = 'processing';
+    const server = await startControlServer(join(k.dir, 'data/kiosk.sock'), { status: () => ({ pid: process.pid, interaction }), reconcile: () => ({ started: 0, remaining: 0 }) });
+    try {
+      const io = k.io();
+      assert.equal(await version(['--wait-idle', '0'], io), 1);
+      assert.match(io.stderr(), /a customer is still processing after 0 s/);
+      setTimeout(() => (interaction = 'ready'), 300); // fixed pricing: ready is the resting state
+      const io2 = k.io();
+      assert.equal(await version(['--wait-idle', '5'], io2), 0, io2.stderr());
+      assert.match(io2.stdout(), /^idle: no customer \(ready\)/);
+    } finally {
+      await server.close();
+      lock.release();
+    }
+  });
+
   it('--check fails with a clear message on a journal from a newer schema', async () => {
     const db = new Database(k.journalPath);
     db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);

@@ -73,10 +73,10 @@ describe('field/systemd units', () => {
       assert.ok(stopSec * 1000 > DEFAULTS.daemon.graceMs, `${name} TimeoutStopSec ${stopSec}s`);
     }
     const direct = unit('kiosk.service');
-    assert.deepEqual(setting(direct, 'ExecStart'), ['/usr/bin/node --max-semi-space-size=1 /opt/kiosk/dist/src/cli/kiosk.js run --config /etc/kiosk/config.json']);
+    assert.deepEqual(setting(direct, 'ExecStart'), ['/usr/bin/node --max-semi-space-size=1 /opt/kiosk/current/dist/src/cli/kiosk.js run --config /etc/kiosk/config.json']);
     assert.deepEqual(setting(direct, 'Restart'), ['always']);
     assert.deepEqual(setting(direct, 'KillSignal'), ['SIGTERM']);
-    assert.deepEqual(setting(direct, 'WorkingDirectory'), ['/opt/kiosk']);
-    assert.match(setting(unit('kiosk-pm2.service'), 'ExecStart')[0]!, /pm2 start \/opt\/kiosk\/ecosystem\.config\.cjs --env production$/);
+    assert.deepEqual(setting(direct, 'WorkingDirectory'), ['/opt/kiosk/current']);
+    assert.match(setting(unit('kiosk-pm2.service'), 'ExecStart')[0]!, /pm2 start \/opt\/kiosk\/current\/ecosystem\.config\.cjs --env production$/);
   });
 });
