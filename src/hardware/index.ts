@@ -6,16 +6,17 @@ import { NoApprove, type ApproveOutput } from './approve.js';
 import type { Indicator } from './indicator.js';
 import type { Keypad } from './keypad.js';
 import { LogIndicator } from './log-indicator.js';
-import { GpioApprove, type GpioApproveOptions } from './pi/gpio-approve.js';
+import { GpioApprove } from './pi/gpio-approve.js';
 import { GpioKeypad, type GpioKeypadOptions } from './pi/gpio-keypad.js';
-import { J5Indicator, type J5IndicatorOptions } from './pi/j5-indicator.js';
-import { SerialScanner, type SerialScannerOptions } from './pi/serial-scanner.js';
+import { J5Indicator } from './pi/j5-indicator.js';
+import { SerialScanner } from './pi/serial-scanner.js';
 import type { Scanner } from './scanner.js';
 import { SimApprove } from './sim/sim-approve.js';
 import { SimIndicator } from './sim/sim-indicator.js';
 import { SimKeypad } from './sim/sim-keypad.js';
 import { SimScanner } from './sim/sim-scanner.js';
-import type { Timers } from './timers.js';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config/types.js';
 
 export type { Scanner, BadScan, ScannerFault, Terminator } from './scanner.js';
 export type { Keypad, Key } from './keypad.js';
@@ -25,35 +26,19 @@ export type { ApproveOutput } from './approve.js';
 export { SimScanner, SimKeypad, SimIndicator, SimApprove, LogIndicator };
 export { gpioChipBase, GpioError } from './gpio.js';
 
-export interface ScannerConfig extends Omit<SerialScannerOptions, 'path' | 'timers' | 'log' | 'binding'> {
-  driver: 'serial' | 'sim';
-  path?: string;
-}
-export interface KeypadConfig extends Omit<GpioKeypadOptions, 'timers' | 'log' | 'gpioClass'> {
-  driver: 'gpio' | 'sim' | 'none';
-}
-export interface IndicatorConfig extends Omit<J5IndicatorOptions, 'timers' | 'log' | 'ioInstance' | 'gpioClass'> {
-  driver: 'johnny-five' | 'sim' | 'log';
-}
-export interface ApproveConfig extends Omit<GpioApproveOptions, 'timers' | 'gpioClass'> {
-  driver: 'gpio' | 'sim' | 'none';
-}
-
-export interface HardwareConfig {
-  scanner: ScannerConfig;
-  keypad: KeypadConfig;
-  indicator: IndicatorConfig;
-  approve: ApproveConfig;
-}
+/** The config's device sections (their types and defaults are the config's own). */
+export type HardwareConfig = Pick<Config, 'scanner' | 'keypad' | 'indicator' | 'approve'>;
 
 /** Test and embedding hooks; the daemon passes only log. */
 export interface HardwareDeps {
   log?: Logger;
-  timers?: Timers;
+  timers?: Clock;
   /** Fake or real onoff Gpio class for every GPIO driver. */
   gpioClass?: GpioKeypadOptions['gpioClass'];
   /** serialport binding for the scanner (tests: MockBinding). */
   binding?: unknown;
+  /** Where the GPIO sysfs tree is (tests). Default /sys. */
+  sysfsRoot?: string;
 }
 
 export interface Hardware {
@@ -73,7 +58,7 @@ export interface Hardware {
  */
 export async function createHardware(config: HardwareConfig, deps: HardwareDeps = {}): Promise<Hardware> {
   const log = deps.log ?? silentLogger;
-  const { timers, gpioClass } = deps;
+  const { timers, gpioClass, sysfsRoot } = deps;
   const opened: { name: string; close(): Promise<void> }[] = [];
   const closeAll = async () => {
     for (const d of opened.splice(0).reverse()) {
@@ -100,16 +85,16 @@ export async function createHardware(config: HardwareConfig, deps: HardwareDeps 
   const ind = clean(config.indicator);
   const indicator = await open(
     'indicator',
-    ind.driver === 'johnny-five' ? new J5Indicator({ ...ind, timers, log, gpioClass }) : ind.driver === 'sim' ? new SimIndicator({ timers }) : new LogIndicator({ log }),
+    ind.driver === 'johnny-five' ? new J5Indicator({ ...ind, timers, log, gpioClass, sysfsRoot }) : ind.driver === 'sim' ? new SimIndicator({ timers }) : new LogIndicator({ log }),
   );
   indicator.on('warning', (err: unknown) => log.warn({ hardware: 'indicator', err }, 'indicator output failed'));
 
   const ap = config.approve;
-  const approve = await open('approve', ap.driver === 'gpio' ? new GpioApprove({ ...ap, timers, gpioClass }) : ap.driver === 'sim' ? new SimApprove({ pulseMs: ap.pulseMs, timers }) : new NoApprove());
+  const approve = await open('approve', ap.driver === 'gpio' ? new GpioApprove({ ...ap, timers, gpioClass, sysfsRoot }) : ap.driver === 'sim' ? new SimApprove({ pulseMs: ap.pulseMs, timers }) : new NoApprove());
 
   const kp = config.keypad;
   let keypad: Keypad | null = null;
-  if (kp.driver === 'gpio') keypad = await open('keypad', new GpioKeypad({ ...kp, timers, log, gpioClass }));
+  if (kp.driver === 'gpio') keypad = await open('keypad', new GpioKeypad({ ...kp, timers, log, gpioClass, sysfsRoot }));
   else if (kp.driver === 'sim') keypad = await open('keypad', new SimKeypad());
 
   const sc = clean(config.scanner);

@@ -13,7 +13,8 @@ import { createHardware, type Hardware, type HardwareDeps } from '../hardware/in
 import { Interaction, type InteractionTiming, type Pricing } from './interaction.js';
 import { acquireLock, type InstanceLock } from './lock.js';
 import { startControlServer, type ControlServer, type DaemonStatus, type ReconcileSummary } from '../cli/tech/control.js';
-import type { Pattern } from './ports.js';
+import type { Pattern } from '../hardware/indicator.js';
+import { systemClock, type Clock } from '../clock.js';
 
 /** Idle time after which the journal's WAL is truncated (erased payment codes leave old WAL pages). */
 const WAL_PURGE_IDLE_MS = 3_000;
@@ -31,6 +32,8 @@ export interface DaemonOptions {
   walPurgeIdleMs?: number;
   /** Test and bench hooks for the hardware (e.g. a serialport binding). */
   hardwareDeps?: Omit<HardwareDeps, 'log'>;
+  /** The one clock of every part (engine, link, interaction, drivers). Default: the system's. */
+  clock?: Clock;
 }
 
 /** The config's pricing section as the interaction takes it. */
@@ -64,6 +67,7 @@ export class Daemon {
    */
   static async start(config: Config, options: DaemonOptions): Promise<Daemon> {
     const log = options.log;
+    const clock = options.clock ?? systemClock;
     const lock = acquireLock(config.daemon.lockFile);
     const undo: Array<() => unknown> = [() => lock.release()];
     const unwind = async () => {
@@ -85,12 +89,13 @@ export class Daemon {
       // behind it while offline instead of burning their retries.
       const link = new LinkMonitor({
         probe: () => http.queryOrder({ orderNo: journal.lastPayment()?.orderNo ?? `${orderNoPrefix(config.deviceId)}PROBE` }),
+        clock,
         log,
       });
-      const gateway = new LinkGateway(http, link, { rank: (orderNo) => journal.getPublic(orderNo)?.seq, log });
+      const gateway = new LinkGateway(http, link, { rank: (orderNo) => journal.getPublic(orderNo)?.seq, clock, log });
       undo.push(() => gateway.close());
       undo.push(() => link.stop());
-      const engine = engineFromConfig(config, journal, gateway, log);
+      const engine = engineFromConfig(config, journal, gateway, log, clock);
       undo.push(() => engine.stop(0));
       engine.on('attention', (a: { orderNo: string; reason: string }) => log.warn({ event: 'attention', ...a }, 'order needs attention'));
       // Erased payment codes still sit in old WAL pages until the WAL is truncated. Truncate once the engine
@@ -110,7 +115,7 @@ export class Daemon {
       engine.on('idle', purgeSoon);
       engine.on('transition', () => clearTimeout(purge));
       undo.push(() => clearTimeout(purge));
-      const hardware = await createHardware(config, { log, ...options.hardwareDeps });
+      const hardware = await createHardware(config, { log, timers: clock, ...options.hardwareDeps });
       undo.push(() => hardware.close());
       const interaction = new Interaction({
         pricing: pricingOf(config),
@@ -118,6 +123,7 @@ export class Daemon {
         indicator: { show: (pattern: Pattern, info?: { orderNo?: string }) => hardware.indicator.show(pattern, info ?? {}) },
         approve: hardware.approve,
         timing: { approvePulseMs: config.approve.pulseMs, entryTimeoutMs: config.pricing.entryTimeoutMs, ...options.timing },
+        clock,
         log,
       });
       const d = new Daemon(config, log, lock, journal, http, engine, hardware, interaction, link, gateway);
@@ -224,7 +230,7 @@ export class Daemon {
 
   private async doStop(reason: string): Promise<void> {
     const graceMs = this.config.daemon.graceMs;
-    const started = Date.now();
+    const started = performance.now();
     this.log.info({ event: 'stopping', reason, graceMs }, 'stopping');
     this.interaction.stop();
     let timer: NodeJS.Timeout | undefined;
@@ -252,6 +258,6 @@ export class Daemon {
     });
     if (finished === 'done') await step('journal', () => this.journal.close());
     this.lock.release();
-    this.log.info({ event: 'stopped', ms: Date.now() - started }, 'stopped');
+    this.log.info({ event: 'stopped', ms: Math.round(performance.now() - started) }, 'stopped');
   }
 }

@@ -7,8 +7,9 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { maskAuthCode } from '../umpay/authcode.js';
-import type { ApprovePort, Clock, CustomerResult, EnginePort, IndicatorPort, Pattern, TimerHandle } from './ports.js';
-import { systemClock } from './ports.js';
+import type { ApprovePort, CustomerResult, EnginePort, IndicatorPort, Pattern } from './ports.js';
+import { systemClock, type Clock, type TimerHandle } from '../clock.js';
+import { DEFAULTS } from '../config/types.js';
 
 export interface MenuItem {
   amountFen: number;
@@ -34,7 +35,8 @@ export interface InteractionTiming {
   approvePulseMs: number;
 }
 
-export const DEFAULT_TIMING: InteractionTiming = { entryTimeoutMs: 30_000, signalMs: 1_500, resultMs: 3_000, approvePulseMs: 500 };
+// The configurable ones come from the config's defaults (one definition).
+export const DEFAULT_TIMING: InteractionTiming = { entryTimeoutMs: DEFAULTS.pricing.entryTimeoutMs, signalMs: 1_500, resultMs: 3_000, approvePulseMs: DEFAULTS.approve.pulseMs };
 
 export interface InteractionOptions {
   pricing: Pricing;
@@ -204,7 +206,7 @@ export class Interaction extends EventEmitter {
   bad(reason: string): void {
     if (this.st.name === 'stopped') return;
     // A noisy or misconfigured scanner can send thousands of lines a second: log at most one per second.
-    const now = this.clock.now();
+    const now = this.clock.mono();
     if (now - this.lastBadLog >= 1000) {
       this.log.info({ event: 'scan-bad', reason, suppressed: this.badSuppressed }, 'bad code');
       this.lastBadLog = now;

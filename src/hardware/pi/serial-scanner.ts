@@ -7,16 +7,17 @@ import { SerialPort } from 'serialport';
 import type { Logger } from '../../log.js';
 import { silentLogger } from '../../log.js';
 import { ScanParser, type Scanner, type ScannerParseOptions } from '../scanner.js';
-import { realTimers, type Timers, type TimerHandle } from '../timers.js';
+import { systemClock, type Clock, type TimerHandle } from '../../clock.js';
+import { DEFAULTS } from '../../config/types.js';
 
 /** config `scanner` with driver 'serial'. */
 export interface SerialScannerOptions extends ScannerParseOptions {
   path: string;
-  /** Default 9600. */
+  /** Default: config DEFAULTS.scanner. */
   baudRate?: number;
-  /** First retry after a fault, ms. Default 500. */
+  /** First retry after a fault, ms. */
   reopenMinMs?: number;
-  /** Retry interval cap, ms. Default 10000. */
+  /** Retry interval cap, ms. */
   reopenMaxMs?: number;
   /**
    * While connected, check every this many ms that the device node still exists and is the same device.
@@ -26,7 +27,7 @@ export interface SerialScannerOptions extends ScannerParseOptions {
   presenceCheckMs?: number;
   /** serialport binding (tests: MockBinding from @serialport/binding-mock). Default: the native binding. */
   binding?: unknown;
-  timers?: Timers;
+  timers?: Clock;
   log?: Logger;
 }
 
@@ -39,12 +40,12 @@ export class SerialScanner extends EventEmitter implements Scanner {
   private stopped = true;
   private faulted = false;
   private isConnected = false;
-  private readonly timers: Timers;
+  private readonly timers: Clock;
   private readonly log: Logger;
 
   constructor(private readonly options: SerialScannerOptions) {
     super();
-    this.timers = options.timers ?? realTimers;
+    this.timers = options.timers ?? systemClock;
     this.log = options.log ?? silentLogger;
     this.parser = new ScanParser(options, (code) => this.emit('code', code), (bad) => this.emit('bad', bad));
   }
@@ -84,7 +85,7 @@ export class SerialScanner extends EventEmitter implements Scanner {
     try {
       port = new SerialPort({
         path: this.options.path,
-        baudRate: this.options.baudRate ?? 9600,
+        baudRate: this.options.baudRate ?? DEFAULTS.scanner.baudRate,
         autoOpen: false,
         ...(this.options.binding ? { binding: this.options.binding } : {}),
       } as ConstructorParameters<typeof SerialPort>[0]);
@@ -165,8 +166,8 @@ export class SerialScanner extends EventEmitter implements Scanner {
       this.log.debug({ scanner: 'retry', path: this.options.path, reason }, 'scanner still missing');
     }
     if (this.stopped) return;
-    const min = this.options.reopenMinMs ?? 500;
-    const max = this.options.reopenMaxMs ?? 10_000;
+    const min = this.options.reopenMinMs ?? DEFAULTS.scanner.reopenMinMs;
+    const max = this.options.reopenMaxMs ?? DEFAULTS.scanner.reopenMaxMs;
     const delay = Math.min(max, min * 2 ** Math.min(this.attempt, 30));
     this.attempt++;
     this.retry = this.timers.setTimeout(() => this.tryOpen(), delay);
