@@ -484,13 +484,23 @@ function checkKey(r: Reader, field: string, file: string, load: (file: string) =
   }
 }
 
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 function checkJournalFolder(r: Reader, journalPath: string): void {
   const dir = dirname(journalPath);
   try {
     if (!statSync(dir).isDirectory()) r.add('journal.path', journalPath, `${dir} is not a folder`);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    r.add('journal.path', journalPath, code === 'ENOENT' ? `folder ${dir} does not exist (device/install.sh creates /var/lib/kiosk)` : `folder ${dir}: ${(err as Error).message}`);
+    // The daemon creates a missing journal folder (0700) when the folder above it exists.
+    if (code === 'ENOENT' && isFolder(dirname(dir))) return;
+    r.add('journal.path', journalPath, code === 'ENOENT' ? `folder ${dir} does not exist, nor does ${dirname(dir)} (device/install.sh creates /var/lib/kiosk)` : `folder ${dir}: ${(err as Error).message}`);
   }
   try {
     const st = statSync(journalPath);
