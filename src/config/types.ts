@@ -1,5 +1,8 @@
 // The kiosk's JSON config as the rest of the program sees it: every field present, defaults filled in,
 // file paths absolute. device/CONFIG.md explains each field for operators; keep the two in step.
+import type { FleetConfig } from './fleet.js';
+
+export type { FleetConfig };
 
 export const SCANNER_DRIVERS = ['serial', 'sim'] as const;
 export const TERMINATORS = ['CR', 'LF', 'CRLF'] as const;
@@ -157,6 +160,8 @@ export interface Config {
   pricing: PricingConfig;
   daemon: DaemonConfig;
   log: LogConfig;
+  /** MQTT telemetry and remote commands (docs/fleet.md); absent: off. */
+  fleet?: FleetConfig;
 }
 
 /** One thing wrong with a config, for an operator: where, what was there, what is wrong. */

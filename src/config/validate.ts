@@ -4,6 +4,8 @@
 import { statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { KeyError, loadPrivateKey, loadPublicKey } from '../umpay/keys.js';
+import { FLEET_PATHS, parseFleet } from './fleet.js';
+import { checkFleetFiles } from '../fleet/files.js';
 import {
   APPROVE_DRIVERS,
   BUZZER_KINDS,
@@ -232,7 +234,7 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Validate
     raw = {};
   }
   const root = raw as Obj;
-  r.known(root, '', ['deviceId', 'merchant', 'gateway', 'payment', 'journal', 'scanner', 'keypad', 'indicator', 'approve', 'pricing', 'daemon', 'log']);
+  r.known(root, '', ['deviceId', 'merchant', 'gateway', 'payment', 'journal', 'scanner', 'keypad', 'indicator', 'approve', 'pricing', 'daemon', 'log', 'fleet']);
 
   const deviceId =
     r.str(root, 'deviceId', '', { required: true, max: 16, pattern: /^[A-Za-z0-9_-]+$/, patternText: 'letters, digits, "-" or "_" (it goes into every orderNo)' }) ?? '';
@@ -434,6 +436,18 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Validate
   const l = r.section(root, 'log', '', ['level']);
   const log = { level: (r.str(l, 'level', 'log', { oneOf: LOG_LEVELS, def: DEFAULTS.log.level }) ?? DEFAULTS.log.level) as Config['log']['level'] };
 
+  // Telemetry and remote commands (src/config/fleet.ts): off without the section.
+  let fleet: Config['fleet'];
+  if (root.fleet !== undefined) {
+    const f = parseFleet(root.fleet);
+    for (const issue of f.issues) r.add(issue.field, issue.value, issue.problem);
+    if (f.fleet) {
+      fleet = { ...f.fleet };
+      for (const k of FLEET_PATHS) if (fleet[k] !== undefined) fleet[k] = resolve(base, fleet[k]);
+      if (options.checkFiles !== false) for (const p of checkFleetFiles(fleet)) r.add(p.field, p.value, p.problem);
+    }
+  }
+
   checkPins(r, keypad, indicator, approve, scanner);
 
   if (options.checkFiles !== false) {
@@ -443,6 +457,7 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Validate
   }
 
   const config: Config = { deviceId, merchant, gateway, payment, journal, scanner, keypad, indicator, approve, pricing, daemon, log };
+  if (fleet) config.fleet = fleet;
   return { config, problems: r.problems };
 }
 
