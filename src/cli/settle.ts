@@ -78,6 +78,7 @@ function settle(argv: readonly string[], io: Io): number {
       days,
       deviceId: config.deviceId,
       acqMerId: config.merchant.acqMerId,
+      runIds: new Set(journal.identity().runs.map((r) => r.runId)),
     });
   } finally {
     journal.close();

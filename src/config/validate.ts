@@ -29,6 +29,8 @@ export interface ValidateOptions {
   file: string;
   /** Folder relative paths resolve against (the config file's folder). */
   baseDir: string;
+  /** The config file's full path (to refuse a lockFile/controlSocket that is the config); default baseDir/file. */
+  configPath?: string;
   /** Check that the key, certificate and journal folder exist and are usable (default true). */
   checkFiles?: boolean;
 }
@@ -429,6 +431,7 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Validate
     controlSocket: r.path(d, 'controlSocket', 'daemon', base) || join(journalDir, DEFAULTS.daemon.controlSocketName),
     lockFile: r.path(d, 'lockFile', 'daemon', base) || join(journalDir, DEFAULTS.daemon.lockFileName),
   };
+  checkDaemonPaths(r, daemon, { config: options.configPath ?? join(options.baseDir, options.file), journal: journal.path, privateKey: merchant.privateKey, platformCert: gateway.platformCert }, options.checkFiles !== false);
   if (Buffer.byteLength(daemon.controlSocket) > MAX_SOCKET_PATH) {
     r.add('daemon.controlSocket', daemon.controlSocket, `is longer than ${MAX_SOCKET_PATH} bytes, the limit for a Unix socket path: choose a shorter path`);
   }
@@ -459,6 +462,50 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Validate
   const config: Config = { deviceId, merchant, gateway, payment, journal, scanner, keypad, indicator, approve, pricing, daemon, log };
   if (fleet) config.fleet = fleet;
   return { config, problems: r.problems };
+}
+
+/**
+ * daemon.lockFile and daemon.controlSocket are files the daemon writes (a pid; a socket it replaces): never the
+ * journal or its -wal/-shm, the config, the key or the certificate, and only in a folder the daemon's user owns
+ * (in /tmp anyone could plant a link or a file there first).
+ */
+function checkDaemonPaths(r: Reader, daemon: { lockFile: string; controlSocket: string }, others: Record<string, string>, checkFiles: boolean): void {
+  const taken: Array<[string, string]> = [];
+  if (others.journal) taken.push(['journal.path', others.journal], ['journal.path (its -wal)', others.journal + '-wal'], ['journal.path (its -shm)', others.journal + '-shm']);
+  taken.push(['the config file', others.config!]);
+  if (others.privateKey) taken.push(['merchant.privateKey', others.privateKey]);
+  if (others.platformCert) taken.push(['gateway.platformCert', others.platformCert]);
+  const same = (a: string, b: string): boolean => {
+    if (a === b) return true;
+    try {
+      const x = statSync(a);
+      const y = statSync(b);
+      return x.dev === y.dev && x.ino === y.ino;
+    } catch {
+      return false;
+    }
+  };
+  for (const [field, path] of [['daemon.lockFile', daemon.lockFile], ['daemon.controlSocket', daemon.controlSocket]] as const) {
+    const clash = taken.find(([, other]) => other && same(path, other));
+    if (clash) {
+      r.add(field, path, `is ${clash[0]}: the daemon writes this file (${field === 'daemon.lockFile' ? 'a pid' : 'a socket, replacing what is there'}); give its own name, e.g. ${join(dirname(others.journal || path), field === 'daemon.lockFile' ? DEFAULTS.daemon.lockFileName : DEFAULTS.daemon.controlSocketName)}`);
+      continue;
+    }
+    if (!checkFiles) continue;
+    const dir = dirname(path);
+    try {
+      const st = statSync(dir);
+      if (!st.isDirectory()) r.add(field, path, `${dir} is not a folder`);
+      else if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
+        r.add(field, path, `folder ${dir} belongs to uid ${st.uid}, not to the kiosk user (uid ${process.getuid()}): put it in a folder the daemon owns, e.g. beside the journal`);
+      }
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // The journal's folder is reported once, by journal.path.
+      if (!(others.journal && dir === dirname(others.journal))) r.add(field, path, code === 'ENOENT' ? `folder ${dir} does not exist` : `folder ${dir}: ${(err as Error).message}`);
+    }
+  }
+  if (daemon.lockFile === daemon.controlSocket) r.add('daemon.controlSocket', daemon.controlSocket, 'is the same file as daemon.lockFile: give each its own name');
 }
 
 /** Two devices on one GPIO line would fight each other; the UART lines belong to a UART scanner. */

@@ -1,5 +1,6 @@
 // Journal schema and forward migrations, versioned with PRAGMA user_version.
 // MIGRATIONS[i] takes a database from version i to i+1; a database is never migrated backwards.
+import { randomBytes } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 
 export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
@@ -80,7 +81,17 @@ export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
       CREATE TABLE fleet_nonces (nonce TEXT PRIMARY KEY, ts INTEGER NOT NULL);
     `);
   },
-  // v3 -> v4: the scan's instant on the monotonic clock and which boot that clock belongs to, so that a
+  // v3 -> v4: order numbers carry a random run id drawn at every writable open (journal/orderno.ts); each run is
+  // listed with the sequence it started at. The journal gets an identity and a birth date, so tools can say
+  // when a journal is younger than the kiosk's history (a lost or replaced journal).
+  (db) => {
+    const first = (db.prepare('SELECT min(created_at) AS t FROM orders').get() as { t: string | null }).t;
+    db.exec(`CREATE TABLE runs (run_id TEXT PRIMARY KEY, opened_at TEXT NOT NULL, first_seq INTEGER NOT NULL, pid INTEGER)`);
+    const put = db.prepare(`INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)`);
+    put.run('journalId', randomBytes(8).toString('hex'));
+    put.run('createdAt', first ?? new Date().toISOString());
+  },
+  // v4 -> v5: the scan's instant on the monotonic clock and which boot that clock belongs to, so that a
   // restarted daemon measures a code's validity from the scan without trusting the (steppable) wall clock.
   (db) => {
     db.exec(`

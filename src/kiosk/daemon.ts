@@ -22,6 +22,9 @@ import { startFleet } from './fleet.js';
 /** Idle time after which the journal's WAL is truncated (erased payment codes leave old WAL pages). */
 const WAL_PURGE_IDLE_MS = 3_000;
 
+/** How often the daemon checks that journal.path still names the journal it has open. */
+const JOURNAL_WATCH_MS = 5_000;
+
 /** How long `kiosk reconcile` waits for the orders before answering with what is left. */
 const RECONCILE_WAIT_MS = 60_000;
 
@@ -33,6 +36,8 @@ export interface DaemonOptions {
   readyFile?: string;
   /** Idle time before the journal's WAL is truncated (default 3 s; tests use less). */
   walPurgeIdleMs?: number;
+  /** How often journal.path is checked against the open journal (default 5 s; tests use less). */
+  journalWatchMs?: number;
   /** Test and bench hooks for the hardware (e.g. a serialport binding). */
   hardwareDeps?: Omit<HardwareDeps, 'log'>;
   /** The one clock of every part (engine, link, interaction, drivers). Default: the system's. */
@@ -140,6 +145,8 @@ export class Daemon {
       });
       const d = new Daemon(config, log, lock, journal, http, engine, hardware, interaction, link, gateway);
       d.wire();
+      d.watchJournal(options.journalWatchMs ?? JOURNAL_WATCH_MS);
+      undo.push(() => clearInterval(d.journalWatch));
       if (outbox && config.fleet) {
         d.outbox = outbox;
         const fleetConfig = config as Config & { fleet: NonNullable<Config['fleet']> };
@@ -162,6 +169,40 @@ export class Daemon {
     } catch (err) {
       await unwind();
       throw err;
+    }
+  }
+
+  /** Set while journal.path no longer names the journal this daemon writes. */
+  private journalProblem: string | null = null;
+  private journalWatch: NodeJS.Timeout | undefined;
+
+  /**
+   * The journal deleted, replaced or moved under the running daemon is said at once, not only at the next scan
+   * (which the journal refuses: journal first, and nobody would find an order in a file that is gone).
+   */
+  private watchJournal(everyMs: number): void {
+    this.journalWatch = setInterval(() => {
+      const problem = this.journal.whereabouts();
+      if (problem && problem !== this.journalProblem) {
+        this.log.error({ event: 'journal-gone', journal: this.config.journal.path, unfinished: this.journal.unfinished().length }, problem);
+        this.rescueJournal('detected');
+      } else if (!problem && this.journalProblem) this.log.info({ event: 'journal-back', journal: this.config.journal.path }, `${this.config.journal.path} names the open journal again`);
+      this.journalProblem = problem;
+    }, everyMs).unref();
+  }
+
+  /**
+   * The open journal is the only record of what it holds (orders in flight, their codes, what was paid): a copy
+   * is written beside journal.path, a new file of ours (never over the file now there), so that a crash or a
+   * restart does not lose it. The technician puts it back once the daemon is stopped (docs/payments.md).
+   */
+  private rescueJournal(when: string): void {
+    const dest = `${this.config.journal.path}.rescued-${this.journal.runId}-${when}-${Date.now()}`;
+    try {
+      this.journal.saveCopy(dest);
+      this.log.error({ event: 'journal-rescued', copy: dest }, `the journal this daemon has open was saved as ${dest}: stop the daemon, then move it to ${this.config.journal.path} (kiosk doctor) before the next start`);
+    } catch (err) {
+      this.log.error({ event: 'journal-rescue-failed', copy: dest, err }, `could not save the open journal as ${dest}: ${(err as Error).message}`);
     }
   }
 
@@ -221,6 +262,7 @@ export class Daemon {
       interaction: this.interaction.state.name,
       background: this.engine.pending,
       ...linkStatus(this.link, this.journal, this.gateway),
+      journal: { path: this.config.journal.path, problem: this.journal.whereabouts(), unfinished: this.journal.unfinished().length },
     };
   }
 
@@ -262,6 +304,10 @@ export class Daemon {
     const started = performance.now();
     this.log.info({ event: 'stopping', reason, graceMs }, 'stopping');
     this.interaction.stop();
+    clearInterval(this.journalWatch);
+    const gone = this.journal.whereabouts();
+    if (gone) this.log.error({ event: 'journal-gone', journal: this.config.journal.path, unfinished: this.journal.unfinished().length }, `stopping with a journal that is no longer at its path: ${gone}`);
+    let rescueAtStop = !!gone;
     let timer: NodeJS.Timeout | undefined;
     const overtime = new Promise<'overtime'>((r) => {
       timer = setTimeout(() => r('overtime'), Math.max(0, graceMs - 200));
@@ -287,6 +333,11 @@ export class Daemon {
       this.gateway.close();
       this.http.close();
     });
+    if (rescueAtStop) {
+      // The last state of what the daemon finished in the lost file.
+      rescueAtStop = false;
+      this.rescueJournal('stopped');
+    }
     if (finished === 'done') await step('journal', () => this.journal.close());
     this.lock.release();
     this.log.info({ event: 'stopped', ms: Math.round(performance.now() - started) }, 'stopped');

@@ -7,8 +7,9 @@ import { silentLogger } from '../log.js';
 import { classifyAuthCode, maskAuthCode } from '../umpay/authcode.js';
 import type { CallResult, Gateway, Merchant, MicropayFields, QueryOutcome, RefundQueryOutcome } from '../umpay/types.js';
 import { notAboutOrder } from '../umpay/outcome.js';
+import { formatOrderNo } from '../journal/orderno.js';
 import { buildRequest, formatOrderTime } from '../umpay/messages.js';
-import { isFinal, JournalError, orderNoPrefix, type EventInput, type Journal, type OrderPatch, type OrderRow, type OrderState } from '../journal/journal.js';
+import { isFinal, JournalError, type EventInput, type Journal, type OrderPatch, type OrderRow, type OrderState } from '../journal/journal.js';
 import { Halted, isoNow, systemClock, type Clock } from '../clock.js';
 import { DEFAULTS } from '../config/types.js';
 import { defaultClockCheck } from './clock-check.js';
@@ -261,9 +262,9 @@ export class PaymentEngine extends EventEmitter {
     const orderTime = formatOrderTime(scan.wall);
     // Field problems (goodsInfo too long...) are found before anything is journaled or sent.
     buildRequest('micropay', this.opts.merchant, {
-      orderTime, orderNo: `${orderNoPrefix(this.opts.deviceId)}${orderTime.slice(0, 8)}000000`, txnAmt: String(req.amountFen), orderType, authCode: req.authCode, goodsId, goodsInfo,
+      orderTime, orderNo: formatOrderNo(this.opts.deviceId, orderTime.slice(0, 8), 0, 'x'.repeat(10)), txnAmt: String(req.amountFen), orderType, authCode: req.authCode, goodsId, goodsInfo,
     });
-    const order = this.journal.createOrder({
+    const order = this.createOrJournalFault({
       deviceId: this.opts.deviceId,
       date: orderTime.slice(0, 8),
       orderTime,
@@ -354,6 +355,20 @@ export class PaymentEngine extends EventEmitter {
       return await this.waitForVerdict(orderNo, scan, hooks);
     } catch (err) {
       if (err instanceof Halted) return { kind: 'not-charged', orderNo, reason: 'the kiosk stopped; the order is finished at the next start' };
+      throw err;
+    }
+  }
+
+  /**
+   * Journal first: an order that cannot be journaled is never sent. A journal that is gone (deleted, replaced),
+   * full or read-only throws here; pay() rejects and the kiosk shows `fault` (nothing was charged).
+   */
+  private createOrJournalFault(o: Parameters<Journal['createOrder']>[0]): OrderRow {
+    try {
+      return this.journal.createOrder(o);
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      this.log.error({ event: 'journal-unusable', code: e.code, err: e }, `payment refused, nothing sent: the journal cannot take a new order: ${e.message}`);
       throw err;
     }
   }

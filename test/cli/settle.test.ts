@@ -92,10 +92,26 @@ describe('kiosk settle', function () {
     assert.match(out, /amount-mismatch\s+1\s+CHECK/);
     assert.match(out, /paid-not-delivered\s+1\s+CHECK/);
     assert.match(out, /delivered-absent-there\s+1\s+CHECK/);
-    assert.match(out, /paid-not-delivered\s+K1\d+\s+\d+\s+failed\s+1\.50\s+SUCCESS\s+1\.50\s+final here as failed/);
+    assert.match(out, /paid-not-delivered\s+K1\d+_[0-9a-z]{10}\s+\d+\s+failed\s+1\.50\s+SUCCESS\s+1\.50\s+final here as failed/);
     assert.match(out, /other terminals' rows: 1/);
     assert.match(out, /what to do:\n\s+amount-mismatch: /);
     assert.match(out, /3 orders do not match \(exit 1\)/);
+  });
+
+  it('issue 10 §1: an order of this deviceId with a run id that is not this journal\'s is another journal\'s (two kiosks, one deviceId)', async () => {
+    const lines = csv.trimEnd().split('\n');
+    const cols = lines.find((l) => l.split(',')[9] === 'SUCCESS')!.split(',');
+    const ours = cols[0]!;
+    assert.match(ours, /_[0-9a-z]{10}$/);
+    const twin = [...cols];
+    twin[0] = ours.replace(/_[0-9a-z]{10}$/, '_zzzzzzzzzz'); // same deviceId, date and sequence; another run
+    const file = join(flow.kiosk.dir, `Y471790403_${today}-twin.csv`);
+    writeFileSync(file, [...lines, twin.join(',')].join('\n') + '\n');
+    const io = flow.kiosk.io();
+    assert.equal(await settle([file, '--date', today], io), 1);
+    assert.match(io.stdout(), /other-journal\s+1\s+CHECK/);
+    assert.match(io.stdout(), /other-journal\s+K1\d+_zzzzzzzzzz\s+\d+\s+absent\s+-\s+SUCCESS\s+[\d.]+\s+run zzzzzzzzzz is not this journal's/);
+    assert.match(io.stdout(), /other-journal: another journal makes order numbers with this deviceId/);
   });
 
   it('reports malformed rows by line and exits 2, still comparing the good rows', async () => {

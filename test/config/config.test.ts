@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createPrivateKey } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -325,6 +325,48 @@ describe('config', () => {
     const raw = minimal();
     raw.journal = { path: '/dev/null' };
     assert.match(find(validate(raw).problems, 'journal.path').problem, /not a regular file/);
+  });
+
+  it('issue 10 §2: a lockFile or controlSocket that is the journal, its -wal/-shm, the config, a key or the certificate is refused', () => {
+    const cases: Array<[string, string]> = [
+      ['data/journal.sqlite', 'journal.path'],
+      ['data/journal.sqlite-wal', 'journal.path (its -wal)'],
+      ['data/journal.sqlite-shm', 'journal.path (its -shm)'],
+      ['config.json', 'the config file'],
+      ['keys/merchant.key.p8', 'merchant.privateKey'],
+      ['keys/platform.cert.crt', 'gateway.platformCert'],
+    ];
+    for (const field of ['lockFile', 'controlSocket'] as const) {
+      for (const [path, what] of cases) {
+        const raw = minimal();
+        raw.daemon = { [field]: path };
+        const p = find(validate(raw).problems, `daemon.${field}`);
+        assert.equal(p.value, join(dir, path));
+        assert.ok(p.problem.startsWith(`is ${what}: the daemon writes this file`), p.problem);
+      }
+    }
+    // The same file under another name (a hard link to the journal) is the journal too.
+    writeFileSync(join(dir, 'data/journal.sqlite'), '');
+    linkSync(join(dir, 'data/journal.sqlite'), join(dir, 'data/other-name'));
+    const raw = minimal();
+    raw.daemon = { lockFile: 'data/other-name' };
+    assert.match(find(validate(raw).problems, 'daemon.lockFile').problem, /^is journal\.path/);
+    raw.daemon = { lockFile: 'data/same', controlSocket: 'data/same' };
+    assert.match(find(validate(raw).problems, 'daemon.controlSocket').problem, /same file as daemon\.lockFile/);
+  });
+
+  it('issue 10 §2: a lockFile or controlSocket outside a folder the daemon owns is refused (/tmp: anyone can plant a file there)', function () {
+    if (process.getuid?.() !== 0) this.skip();
+    const shared = join(dir, 'shared');
+    mkdirSync(shared);
+    chownSync(shared, 4321, 4321);
+    const raw = minimal();
+    raw.daemon = { lockFile: join(shared, 'kiosk.lock'), controlSocket: join(dir, 'nope/kiosk.sock') };
+    const problems = validate(raw).problems;
+    assert.match(find(problems, 'daemon.lockFile').problem, /folder .*shared belongs to uid 4321, not to the kiosk user/);
+    assert.match(find(problems, 'daemon.controlSocket').problem, /folder .*nope does not exist/);
+    // Without file checks (kiosk doctor reads the config as another user) only the identity rules apply.
+    assert.equal(validate(raw, false).problems.length, 0);
   });
 
   it('resolves the config path from the flag, then KIOSK_CONFIG, then the default', () => {

@@ -2,7 +2,7 @@
 // The file covers every terminal of the service provider, so rows for other kiosks are counted and set
 // aside (an order number starts with this kiosk's device id; see journal orderNoPrefix).
 import type { PublicOrder } from '../../journal/journal.js';
-import { orderNoPrefix } from '../../journal/journal.js';
+import { parseOrderNo } from '../../journal/orderno.js';
 import { formatOrderTime } from '../../umpay/messages.js';
 import type { SettlementRow } from './settlement.js';
 
@@ -26,7 +26,9 @@ export type FindingKind =
   /** the platform says failed but the product was delivered */
   | 'delivered-but-failed-there'
   /** two SUCCESS rows for one order */
-  | 'paid-twice';
+  | 'paid-twice'
+  /** an order of this deviceId made by another journal (its run id is not one of this journal's): two kiosks share the deviceId, or a copy of the journal runs elsewhere */
+  | 'other-journal';
 
 export const OK_KINDS: ReadonlySet<FindingKind> = new Set(['matched', 'refund-matched', 'returned-later']);
 
@@ -42,6 +44,7 @@ export const ADVICE: Record<FindingKind, string> = {
   'refund-absent-there': 'check the next day\'s file; else query the refund with refundQuery',
   'delivered-but-failed-there': 'query the order at the platform; the product went out unpaid',
   'paid-twice': 'raise it with UMPay support: one order settled twice',
+  'other-journal': 'another journal makes order numbers with this deviceId (a second kiosk with the same deviceId, or a copy of this journal in use): give every kiosk its own deviceId; that journal accounts for these orders',
 };
 
 export interface Finding {
@@ -80,23 +83,17 @@ export interface CompareInput {
   days: ReadonlySet<string>;
   deviceId: string;
   acqMerId: string;
+  /** This journal's run ids (journal runs table): an order number of this deviceId with another run id is another journal's. */
+  runIds?: ReadonlySet<string>;
   /** Local yyyyMMdd of an ISO timestamp (injectable for tests across time zones). */
   dayOf?: (iso: string) => string;
 }
 
 export const localDay = (iso: string): string => formatOrderTime(new Date(iso)).slice(0, 8);
 
-/** Whether an order number has this kiosk's form: prefix + yyyyMMdd + sequence (6+ digits). */
+/** Whether an order number has this kiosk's form: prefix + yyyyMMdd + sequence (6+ digits) [+ _run id]. */
 export function isOurOrderNo(orderNo: string, deviceId: string): boolean {
-  let prefix: string;
-  try {
-    prefix = orderNoPrefix(deviceId);
-  } catch {
-    return false;
-  }
-  if (!orderNo.startsWith(prefix)) return false;
-  const m = /^([0-9]{4})([0-9]{2})([0-9]{2})[0-9]{6,}$/.exec(orderNo.slice(prefix.length));
-  return !!m && Number(m[2]) >= 1 && Number(m[2]) <= 12 && Number(m[3]) >= 1 && Number(m[3]) <= 31;
+  return parseOrderNo(orderNo, deviceId) !== undefined;
 }
 
 export function compareSettlement(input: CompareInput): Comparison {
@@ -114,6 +111,11 @@ export function compareSettlement(input: CompareInput): Comparison {
     const ours = order !== undefined || isOurOrderNo(row.orderNo, input.deviceId);
     if (!ours || (input.acqMerId && row.merchantId && row.merchantId !== input.acqMerId && !order)) {
       otherTerminals++;
+      continue;
+    }
+    const runId = order ? undefined : parseOrderNo(row.orderNo, input.deviceId)?.runId;
+    if (runId && input.runIds && !input.runIds.has(runId)) {
+      add({ kind: 'other-journal', orderNo: row.orderNo, line: row.line, hereState: 'absent', thereState: row.state, thereAmountFen: row.state === 'REFUND' ? row.refundAmountFen : row.orderAmountFen, note: `run ${runId} is not this journal's` });
       continue;
     }
     const here = order ? { hereState: order.state, hereAmountFen: Number(order.txnAmt) } : { hereState: 'absent' };
