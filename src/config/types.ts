@@ -141,6 +141,13 @@ export interface DaemonConfig {
   controlSocket: string;
   /** Absolute path of the single-instance lock file. */
   lockFile: string;
+  /**
+   * Local time of day ("HH:MM") the daemon fetches and reconciles the previous day's settlement file, or "off".
+   * The platform publishes it at 08:00.
+   */
+  settleAt: string;
+  /** Absolute path of the folder the settlement files are kept in. */
+  settleDir: string;
 }
 
 export interface LogConfig {
@@ -184,6 +191,6 @@ export const DEFAULTS = {
   indicator: { driver: 'log', io: 'gpio', pins: { green: 17, red: 27, amber: 22, buzzer: 18 }, buzzer: 'active' },
   approve: { driver: 'none', pin: 23, pulseMs: 500, activeLow: false },
   pricing: { entryTimeoutMs: 20000 },
-  daemon: { graceMs: 5000, controlSocketName: 'kiosk.sock', lockFileName: 'kiosk.lock' },
+  daemon: { graceMs: 5000, controlSocketName: 'kiosk.sock', lockFileName: 'kiosk.lock', settleAt: '09:30', settleDirName: 'settlement' },
   log: { level: 'info' },
 } as const;

@@ -3,6 +3,7 @@
 // Plain TypeScript on purpose: no schema library, the rules read top to bottom like device/CONFIG.md.
 import { statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { signingHazard } from '../umpay/canonical.js';
 import { KeyError, loadPrivateKey, loadPublicKey } from '../umpay/keys.js';
 import { FLEET_PATHS, parseFleet } from './fleet.js';
 import { checkFleetFiles } from '../fleet/files.js';
@@ -84,6 +85,8 @@ interface StrRule {
   pattern?: RegExp;
   patternText?: string;
   oneOf?: readonly string[];
+  /** Extra check: returns what is wrong, or undefined. */
+  check?: (v: string) => string | undefined;
 }
 
 interface IntRule {
@@ -163,6 +166,11 @@ class Reader {
       this.add(field, v, `must be ${rule.patternText ?? `like ${rule.pattern}`}`);
       return rule.def;
     }
+    const wrong = rule.check?.(v);
+    if (wrong) {
+      this.add(field, v, wrong);
+      return rule.def;
+    }
     return v;
   }
 
@@ -224,8 +232,9 @@ class Reader {
 const BCM: IntRule = { min: 0, max: 27, unit: '(BCM GPIO number)' };
 const FIRMATA_PIN: IntRule = { min: 0, max: 127, unit: '(board pin number)' };
 const ms = (min: number, max: number, def?: number, required = false): IntRule => ({ min, max, def, required, unit: 'ms' });
-const GOODS_ID: StrRule = { max: 16, pattern: /^[\x21-\x7e]+$/, patternText: 'printable ASCII without spaces' };
-const GOODS_INFO: StrRule = { max: 128 };
+// Free text that is signed: it must give the same plaintext under both of the vendor's signing rules.
+const GOODS_ID: StrRule = { max: 16, pattern: /^[\x21-\x7e]+$/, patternText: 'printable ASCII without spaces', check: signingHazard };
+const GOODS_INFO: StrRule = { max: 128, check: signingHazard };
 
 /** Validates a parsed config. Never throws for bad input: everything wrong comes back in `problems`. */
 export function validateConfig(raw: unknown, options: ValidateOptions): ValidateResult {
@@ -246,8 +255,9 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Validate
     acqSpId: r.str(m, 'acqSpId', 'merchant', { required: true, pattern: /^[A-Za-z0-9]{10}$/, patternText: '10 letters or digits (the service provider id, e.g. Y471790403)' }) ?? '',
     acqMerId: r.str(m, 'acqMerId', 'merchant', { required: true, pattern: /^[A-Za-z0-9]{8}$/, patternText: '8 letters or digits (the merchant id, e.g. 41509208)' }) ?? '',
     privateKey: r.path(m, 'privateKey', 'merchant', base, { required: true }),
-    goodsId: r.str(m, 'goodsId', 'merchant', { ...GOODS_ID, required: true }) ?? '',
-    goodsInfo: r.str(m, 'goodsInfo', 'merchant', { ...GOODS_INFO, required: true }) ?? '',
+    // Optional in the platform's current docs: sent when configured, left out when absent or "".
+    goodsId: r.str(m, 'goodsId', 'merchant', GOODS_ID) ?? '',
+    goodsInfo: r.str(m, 'goodsInfo', 'merchant', GOODS_INFO) ?? '',
   };
 
   const g = r.section(root, 'gateway', '', ['baseUrl', 'platformCert', 'connectTimeoutMs', 'timeoutMs'], true);
@@ -425,11 +435,13 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Validate
     r.add('keypad.driver', keypadDriver, `pricing.mode "${mode}" needs a keypad: set keypad.driver to "gpio" (or "sim")`);
   }
 
-  const d = r.section(root, 'daemon', '', ['graceMs', 'controlSocket', 'lockFile']);
+  const d = r.section(root, 'daemon', '', ['graceMs', 'controlSocket', 'lockFile', 'settleAt', 'settleDir']);
   const daemon = {
     graceMs: r.int(d, 'graceMs', 'daemon', ms(100, 60000, DEFAULTS.daemon.graceMs))!,
     controlSocket: r.path(d, 'controlSocket', 'daemon', base) || join(journalDir, DEFAULTS.daemon.controlSocketName),
     lockFile: r.path(d, 'lockFile', 'daemon', base) || join(journalDir, DEFAULTS.daemon.lockFileName),
+    settleAt: r.str(d, 'settleAt', 'daemon', { def: DEFAULTS.daemon.settleAt, pattern: /^(off|([01][0-9]|2[0-3]):[0-5][0-9])$/, patternText: '"HH:MM" (24 h, local time) or "off"' }) ?? DEFAULTS.daemon.settleAt,
+    settleDir: r.path(d, 'settleDir', 'daemon', base) || join(journalDir, DEFAULTS.daemon.settleDirName),
   };
   checkDaemonPaths(r, daemon, { config: options.configPath ?? join(options.baseDir, options.file), journal: journal.path, privateKey: merchant.privateKey, platformCert: gateway.platformCert }, options.checkFiles !== false);
   if (Buffer.byteLength(daemon.controlSocket) > MAX_SOCKET_PATH) {

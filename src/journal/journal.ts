@@ -58,9 +58,11 @@ export interface OrderRow {
   resumeState: OrderState | null;
   reason: string | null;
   flag: string | null;
+  /** yyyyMMdd the platform settles the order on (its paid answer's stlDate), when it said. */
+  stlDate: string | null;
   /** Wall clock ms of the scan (for people; orderTime was made from it). */
   scannedAt: number;
-  /** The scan on the monotonic clock of boot `bootId` (null for orders journaled before schema v3). */
+  /** The scan on the monotonic clock of boot `bootId` (null for orders journaled before schema v6). */
   scannedMono: number | null;
   bootId: string | null;
   createdAt: string;
@@ -110,6 +112,7 @@ export type OrderPatch = Partial<
     | 'resumeState'
     | 'reason'
     | 'flag'
+    | 'stlDate'
   >
 >;
 
@@ -166,6 +169,7 @@ const COLUMNS: Record<keyof OrderRow, string> = {
   resumeState: 'resume_state',
   reason: 'reason',
   flag: 'flag',
+  stlDate: 'stl_date',
   scannedAt: 'scanned_at',
   scannedMono: 'scanned_mono',
   bootId: 'boot_id',
@@ -416,6 +420,88 @@ export class Journal {
   }
 
   /**
+   * Stores one day's reconciliation with the platform's settlement file and its mismatches, in one transaction:
+   * each mismatch is a `settle_findings` row, and an order the journal has also gets `flag` (so it is on the
+   * attention list) and an event saying why. Recording the same day again replaces the summary; a finding
+   * already recorded is not repeated.
+   */
+  recordReconciliation(r: { stlDate: string; at: string; ok: boolean; summary: Record<string, unknown>; findings: ReadonlyArray<{ orderNo: string; kind: string; reason: string }> }): { newFindings: number } {
+    this.writable();
+    return this.db
+      .transaction(() => {
+        this.db
+          .prepare(`INSERT INTO reconciliations (stl_date, at, ok, summary) VALUES (?, ?, ?, ?) ON CONFLICT(stl_date) DO UPDATE SET at = excluded.at, ok = excluded.ok, summary = excluded.summary`)
+          .run(r.stlDate, r.at, r.ok ? 1 : 0, JSON.stringify(r.summary));
+        const insert = this.db.prepare(`INSERT OR IGNORE INTO settle_findings (stl_date, order_no, kind, reason, at) VALUES (?, ?, ?, ?, ?)`);
+        let newFindings = 0;
+        for (const f of r.findings) {
+          if (insert.run(r.stlDate, f.orderNo, f.kind, f.reason, r.at).changes === 0) continue;
+          newFindings++;
+          const cur = this.stmt.stateOf!.get(f.orderNo) as { state: OrderState } | undefined;
+          if (!cur) continue;
+          const flag = `settlement ${r.stlDate}: ${f.reason}`;
+          const prev = this.get(f.orderNo)?.flag;
+          this.applyStep(f.orderNo, cur.state, cur.state, { cause: 'settlement mismatch', detail: flag }, { flag: prev ? `${prev}; ${flag}` : flag }, r.at);
+        }
+        return { newFindings };
+      })
+      .immediate();
+  }
+
+  /** The newest reconciliation (by settlement day), with its findings. */
+  lastReconciliation(): { stlDate: string; at: string; ok: boolean; summary: Record<string, unknown>; findings: { orderNo: string; kind: string; reason: string }[] } | undefined {
+    const row = this.db.prepare(`SELECT stl_date AS stlDate, at, ok, summary FROM reconciliations ORDER BY stl_date DESC LIMIT 1`).get() as
+      | { stlDate: string; at: string; ok: number; summary: string }
+      | undefined;
+    if (!row) return undefined;
+    return { stlDate: row.stlDate, at: row.at, ok: row.ok === 1, summary: JSON.parse(row.summary) as Record<string, unknown>, findings: this.settleFindings(row.stlDate) };
+  }
+
+  /**
+   * Orders a settlement file of days from `fromDay` (yyyyMMdd) on can mention: ordered, settled or changed on or
+   * after it (`fromIso` is the local start of that day), oldest first, without payment codes.
+   */
+  ordersForSettlement(fromDay: string, fromIso: string): PublicOrder[] {
+    const rows = this.db
+      .prepare(`SELECT order_no AS orderNo FROM orders WHERE order_time >= ? OR stl_date >= ? OR updated_at >= ? ORDER BY seq`)
+      .all(`${fromDay}000000`, fromDay, fromIso) as { orderNo: string }[];
+    return rows.map((r) => this.getPublic(r.orderNo)).filter((o): o is PublicOrder => o !== undefined);
+  }
+
+  /** Whether `stlDate` (yyyyMMdd) has been reconciled. */
+  reconciled(stlDate: string): boolean {
+    return this.db.prepare(`SELECT 1 FROM reconciliations WHERE stl_date = ?`).get(stlDate) !== undefined;
+  }
+
+  /** Settlement mismatches, of one day or of every day; `open` only those nobody acknowledged. */
+  settleFindings(stlDate?: string, opts: { open?: boolean } = {}): { stlDate: string; orderNo: string; kind: string; reason: string; at: string; ackedAt: string | null }[] {
+    const where = [stlDate ? 'stl_date = ?' : '', opts.open ? 'acked_at IS NULL' : ''].filter(Boolean);
+    const sql = `SELECT stl_date AS stlDate, order_no AS orderNo, kind, reason, at, acked_at AS ackedAt FROM settle_findings ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`;
+    return this.db.prepare(sql).all(...(stlDate ? [stlDate] : [])) as { stlDate: string; orderNo: string; kind: string; reason: string; at: string; ackedAt: string | null }[];
+  }
+
+  /**
+   * A person dealt with an order's settlement mismatches: they are marked acknowledged (kept, with the note) and
+   * the settlement part of the order's flag is removed (other flags stay), with an event; one transaction.
+   * Returns how many findings were open.
+   */
+  ackSettleFindings(orderNo: string, note: string, at: string): number {
+    this.writable();
+    return this.db
+      .transaction(() => {
+        const n = this.db.prepare(`UPDATE settle_findings SET acked_at = ?, ack_note = ? WHERE order_no = ? AND acked_at IS NULL`).run(at, note, orderNo).changes;
+        const cur = this.stmt.stateOf!.get(orderNo) as { state: OrderState } | undefined;
+        if (n > 0 && cur) {
+          const rest = (this.get(orderNo)?.flag ?? '').split('; ').filter((part) => part && !part.startsWith('settlement '));
+          const flag = rest.length ? rest.join('; ') : null;
+          this.applyStep(orderNo, cur.state, cur.state, { cause: 'settlement mismatch acknowledged', detail: note }, { flag }, at);
+        }
+        return n;
+      })
+      .immediate();
+  }
+
+  /**
    * Why journal.path no longer names the file this connection writes (deleted, replaced by another file, moved
    * away), or null while it does. Unfinished orders can still be finished in the open file; new ones must not
    * start there (after a restart nobody would find them).
@@ -454,6 +540,11 @@ export class Journal {
 
   integrityCheck(): string {
     return (this.db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check).join('; ');
+  }
+
+  /** The cheaper check (no index cross-checks), for a running daemon (the remote selftest). */
+  quickCheck(): string {
+    return (this.db.pragma('quick_check') as { quick_check: string }[]).map((r) => r.quick_check).join('; ');
   }
 
   close(): void {

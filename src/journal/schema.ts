@@ -91,7 +91,32 @@ export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
     put.run('journalId', randomBytes(8).toString('hex'));
     put.run('createdAt', first ?? new Date().toISOString());
   },
-  // v4 -> v5: the scan's instant on the monotonic clock and which boot that clock belongs to, so that a
+  // v4 -> v5: the settlement day the platform gave a paid order (micropay/queryOrder answer stlDate); the daily
+  // reconciliations against the platform's settlement file, and each mismatch found (one row per finding, also
+  // for a platform charge the journal has no order for). See src/payment/settle-day.ts.
+  (db) => {
+    db.exec(`
+      ALTER TABLE orders ADD COLUMN stl_date TEXT;
+      CREATE TABLE reconciliations (
+        stl_date  TEXT PRIMARY KEY,
+        at        TEXT NOT NULL,
+        ok        INTEGER NOT NULL,
+        summary   TEXT NOT NULL
+      );
+      CREATE TABLE settle_findings (
+        id        INTEGER PRIMARY KEY AUTOINCREMENT,
+        stl_date  TEXT NOT NULL,
+        order_no  TEXT NOT NULL,
+        kind      TEXT NOT NULL,
+        reason    TEXT NOT NULL,
+        at        TEXT NOT NULL,
+        acked_at  TEXT,
+        ack_note  TEXT,
+        UNIQUE (stl_date, order_no, kind)
+      );
+    `);
+  },
+  // v5 -> v6: the scan's instant on the monotonic clock and which boot that clock belongs to, so that a
   // restarted daemon measures a code's validity from the scan without trusting the (steppable) wall clock.
   (db) => {
     db.exec(`

@@ -18,6 +18,8 @@ import { systemClock, type Clock } from '../clock.js';
 import { Outbox } from '../journal/outbox.js';
 import type { FleetClient } from '../fleet/client.js';
 import { startFleet } from './fleet.js';
+import { fetchAndReconcile } from '../payment/settle-day.js';
+import { DailySettlement, type DailySettleTiming } from './settle-daily.js';
 
 /** Idle time after which the journal's WAL is truncated (erased payment codes leave old WAL pages). */
 const WAL_PURGE_IDLE_MS = 3_000;
@@ -44,6 +46,9 @@ export interface DaemonOptions {
   clock?: Clock;
   /** The config file (the remote `doctor` command reads it as `kiosk doctor` does). */
   configFile?: string;
+  /** Wall clock of the daily settlement run (tests move it to the next day). */
+  settleNow?: () => Date;
+  settleTiming?: Partial<DailySettleTiming>;
 }
 
 /** The config's pricing section as the interaction takes it. */
@@ -60,6 +65,8 @@ export class Daemon {
   /** The fleet client (MQTT telemetry and remote commands) when the config has a `fleet` section. */
   fleet: FleetClient | undefined;
   private outbox: Outbox | undefined;
+  /** The daily settlement fetch and reconciliation (daemon.settleAt). */
+  settlement: DailySettlement | undefined;
   readonly startedAt = new Date().toISOString();
   private constructor(
     readonly config: Config,
@@ -97,11 +104,13 @@ export class Daemon {
       undo.push(() => journal.close());
       const http = gatewayFromConfig(config, log);
       undo.push(() => http.close());
-      // The link monitor watches every call and probes when nothing else has spoken lately (a signed
-      // queryOrder of the last order: any verified answer proves the whole path). Background calls wait
-      // behind it while offline instead of burning their retries.
+      // The link monitor watches every call and probes when nothing else has spoken lately. Background calls
+      // wait behind it while offline instead of burning their retries.
+      // Routine probes only connect to the gateway (no trade call); a signed query hourly and after a real
+      // call failed (LinkMonitor, docs/payments.md).
       const link = new LinkMonitor({
         probe: () => http.queryOrder({ orderNo: journal.lastPayment()?.orderNo ?? `${orderNoPrefix(config.deviceId)}PROBE` }),
+        reach: () => http.reach(),
         clock,
         log,
       });
@@ -162,6 +171,26 @@ export class Daemon {
       );
       d.control = control;
       undo.push(() => control.close());
+      const busy = new Set(['processing', 'entering', 'result']);
+      d.settlement = new DailySettlement({
+        at: config.daemon.settleAt,
+        run: (day) =>
+          fetchAndReconcile(
+            { download: (stlDate, dir) => http.downloadSettleFile(stlDate, dir), journal, deviceId: config.deviceId, acqMerId: config.merchant.acqMerId, dir: config.daemon.settleDir, log },
+            day,
+          ),
+        reconciled: (day) => journal.reconciled(day),
+        online: () => link.state === 'online',
+        whenOnline: (signal) => link.whenOnline(signal),
+        busy: () => busy.has(interaction.state.name),
+        log,
+        now: options.settleNow,
+        timing: options.settleTiming,
+        onResult: (r) =>
+          d.fleetEvent('settlement', r.kind === 'reconciled' ? { stlDate: r.stlDate, ok: r.ok, rows: r.rows, mismatches: r.mismatches.length } : { stlDate: r.stlDate, ok: false, failed: r.cause }),
+      });
+      d.settlement.start();
+      undo.push(() => d.settlement?.stop());
       log.info({ event: 'ready', deviceId: config.deviceId, pricing: config.pricing.mode, journal: config.journal.path, scanner: config.scanner.driver }, 'ready');
       if (options.readyFile) writeFileSync(options.readyFile, `${process.pid}\n`);
       process.send?.('ready');
@@ -304,6 +333,7 @@ export class Daemon {
     const started = performance.now();
     this.log.info({ event: 'stopping', reason, graceMs }, 'stopping');
     this.interaction.stop();
+    this.settlement?.stop();
     clearInterval(this.journalWatch);
     const gone = this.journal.whereabouts();
     if (gone) this.log.error({ event: 'journal-gone', journal: this.config.journal.path, unfinished: this.journal.unfinished().length }, `stopping with a journal that is no longer at its path: ${gone}`);

@@ -330,9 +330,9 @@ export class PaymentEngine extends EventEmitter {
         }
         const ev = this.eventOf(res);
         if (out.kind === 'PAID') {
-          if (this.clock.mono() < scan.mono + this.timing.customerWindowMs) return await this.deliverNow(orderNo, 'created', ev, out.transactionId, scan, hooks);
+          if (this.clock.mono() < scan.mono + this.timing.customerWindowMs) return await this.deliverNow(orderNo, 'created', ev, out.transactionId, scan, hooks, out.stlDate);
           // The answer came after the customer window: nobody may be there to take the product. Give it back.
-          this.move(order, 'paid', ev, { transactionId: out.transactionId, respCode: '00', reason: 'paid after the customer window' });
+          this.move(order, 'paid', ev, { transactionId: out.transactionId, stlDate: out.stlDate, respCode: '00', reason: 'paid after the customer window' });
           this.background(orderNo);
           return { kind: 'not-charged', orderNo, reason: 'the payment platform answered too late; the payment is being given back' };
         }
@@ -388,9 +388,9 @@ export class PaymentEngine extends EventEmitter {
       const q = this.aboutOurs(res, o);
       interval = this.timing.queryIntervalMs;
       if (q.kind === 'PAID') {
-        if (this.clock.mono() < deadline) return await this.deliverNow(orderNo, 'unknown', this.eventOf(res), q.transactionId, scan, hooks);
+        if (this.clock.mono() < deadline) return await this.deliverNow(orderNo, 'unknown', this.eventOf(res), q.transactionId, scan, hooks, q.stlDate);
         // Paid, but the customer is no longer expected: refunded in the background.
-        this.move(o, 'paid', this.eventOf(res), { transactionId: q.transactionId, respCode: '00' });
+        this.move(o, 'paid', this.eventOf(res), { transactionId: q.transactionId, stlDate: q.stlDate, respCode: '00' });
         break;
       }
       if (q.kind === 'NOT_PAID') {
@@ -418,11 +418,11 @@ export class PaymentEngine extends EventEmitter {
   }
 
   /** Paid while the customer is there: journal `delivering` (same commit as `paid`), pulse, `delivered`. */
-  private async deliverNow(orderNo: string, from: OrderState, ev: EventInput, transactionId: string | undefined, scan: Scan, hooks: PayHooks): Promise<CustomerResult> {
+  private async deliverNow(orderNo: string, from: OrderState, ev: EventInput, transactionId: string | undefined, scan: Scan, hooks: PayHooks, stlDate?: string): Promise<CustomerResult> {
     const o = this.journal.transition(
       orderNo,
       [
-        { from, to: 'paid', event: ev, patch: { transactionId: transactionId ?? undefined, respCode: ev.respCode ?? '00' } },
+        { from, to: 'paid', event: ev, patch: { transactionId: transactionId ?? undefined, stlDate, respCode: ev.respCode ?? '00' } },
         { from: 'paid', to: 'delivering', event: { cause: 'releasing product' } },
       ],
       this.iso(),

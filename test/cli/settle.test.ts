@@ -59,6 +59,19 @@ describe('kiosk settle', function () {
     for (const c of flow.codes) assert.ok(!io.stdout().includes(c.slice(-8)));
   });
 
+  it('--fetch downloads the day from the platform, reconciles it and records it in the journal: exit 0', async () => {
+    const io = flow.kiosk.io();
+    const day = `${today.slice(0, 4)}-${today.slice(4, 6)}-${today.slice(6)}`;
+    const code = await settle(['--fetch', '--date', day, '--json', '--config', flow.kiosk.configFile], io);
+    assert.equal(code, 0, io.stdout() + io.stderr());
+    const r = JSON.parse(io.stdout()) as { kind: string; ok: boolean; rows: number; charset: string; file: string; mismatches: unknown[] };
+    assert.deepEqual([r.kind, r.ok, r.rows, r.mismatches], ['reconciled', true, csv.trimEnd().split('\n').length, []]);
+    assert.equal(readFileSync(r.file, 'utf8'), csv);
+    const text = flow.kiosk.io();
+    assert.equal(await settle(['--fetch', '--date', 'yesterday', '--config', flow.kiosk.configFile], text), 2);
+    assert.match(text.stderr(), /--date "yesterday" is not a date/);
+  });
+
   it('accepts the same file with a header, BOM and CRLF', async () => {
     const withHeader = join(flow.kiosk.dir, 'with-header.csv');
     const header = 'merchant order no,pay time,merchant id,terminal id,store id,operator id,merchant name,platform order no,card type,state,order amount,refund amount,order type';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createPrivateKey } from 'node:crypto';
 import { chmodSync, chownSync, copyFileSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   ConfigError,
@@ -44,7 +44,7 @@ function full(): Record<string, any> {
     indicator: { driver: 'johnny-five', io: 'gpio', pins: { green: 17, red: 27, amber: 22, buzzer: 18 }, buzzer: 'piezo' },
     approve: { driver: 'gpio', pin: 23, pulseMs: 700, activeLow: true },
     pricing: { mode: 'menu', items: { '1': { amountFen: 300, goodsInfo: 'Water' }, '12': { amountFen: 450, goodsId: 'COLA' } }, entryTimeoutMs: 15000 },
-    daemon: { graceMs: 4000, controlSocket: 'run/kiosk.sock', lockFile: 'run/kiosk.lock' },
+    daemon: { graceMs: 4000, controlSocket: 'run/kiosk.sock', lockFile: 'run/kiosk.lock', settleAt: '08:45', settleDir: 'settle' },
     log: { level: 'debug' },
   };
 }
@@ -94,6 +94,8 @@ describe('config', () => {
     assert.equal(config.pricing.maxAmountFen, 100000);
     assert.equal(config.pricing.entryTimeoutMs, 20000);
     assert.equal(config.daemon.graceMs, 5000);
+    assert.equal(config.daemon.settleAt, '09:30');
+    assert.equal(config.daemon.settleDir, join(dirname(config.journal.path), 'settlement'));
     assert.equal(config.log.level, 'info');
     assert.equal(config.keypad.gpioChipBase, undefined);
   });
@@ -110,7 +112,7 @@ describe('config', () => {
     assert.deepEqual(config.approve, { driver: 'gpio', pin: 23, pulseMs: 700, activeLow: true });
     assert.deepEqual(config.pricing.items, { '1': { amountFen: 300, goodsInfo: 'Water' }, '12': { amountFen: 450, goodsId: 'COLA' } });
     assert.equal(config.pricing.maxAmountFen, 5000, 'defaults to payment.maxAmountFen');
-    assert.deepEqual(config.daemon, { graceMs: 4000, controlSocket: join(dir, 'run/kiosk.sock'), lockFile: join(dir, 'run/kiosk.lock') });
+    assert.deepEqual(config.daemon, { graceMs: 4000, controlSocket: join(dir, 'run/kiosk.sock'), lockFile: join(dir, 'run/kiosk.lock'), settleAt: '08:45', settleDir: join(dir, 'settle') });
     assert.equal(config.log.level, 'debug');
   });
 
@@ -118,7 +120,7 @@ describe('config', () => {
     const raw = minimal();
     raw.deviceid = 'x'; // unknown key (typo)
     raw.merchant.acqSpId = 'Y47'; // wrong shape
-    delete raw.merchant.goodsInfo; // missing required
+    raw.merchant.goodsInfo = '可乐, 冰 {大}'; // signs differently under the vendor's two rules
     raw.merchant.privateKey = 'keys/absent.key.p8'; // missing file
     raw.gateway.timeoutMs = '10000'; // wrong type
     raw.gateway.connectTimeoutMs = 5; // out of range
@@ -143,7 +145,7 @@ describe('config', () => {
     assert.match(find(problems, 'scanner.baudRatee').problem, /did you mean "baudRate"/);
     assert.match(find(problems, 'merchant.acqSpId').problem, /10 letters or digits/);
     assert.equal(find(problems, 'merchant.acqSpId').value, 'Y47');
-    assert.match(find(problems, 'merchant.goodsInfo').problem, /missing/);
+    assert.match(find(problems, 'merchant.goodsInfo').problem, /contains ", ".*Java demo/);
     assert.equal(find(problems, 'merchant.privateKey').value, join(dir, 'keys/absent.key.p8'));
     assert.match(find(problems, 'merchant.privateKey').problem, /no such file/);
     assert.match(find(problems, 'gateway.timeoutMs').problem, /whole number.*got a string/);
@@ -152,6 +154,19 @@ describe('config', () => {
     assert.match(find(problems, 'payment.maxAmountFen').problem, /got a fraction/);
     assert.match(find(problems, 'log').problem, /must be an object/);
     for (const p of problems) assert.equal(p.file, 'config.json');
+  });
+
+  it('goodsId/goodsInfo are optional, and text the vendor\'s two signing rules would sign differently is refused', () => {
+    const raw = minimal();
+    delete raw.merchant.goodsId;
+    delete raw.merchant.goodsInfo;
+    assert.deepEqual(validate(raw).problems, []);
+    raw.merchant.goodsId = 'A{1}';
+    raw.pricing = { mode: 'menu', items: { '1': { amountFen: 300, goodsInfo: 'Water, cold' }, '2': { amountFen: 300, goodsInfo: 'Water,cold' } } };
+    const { problems } = validate(raw);
+    const named = fields(problems).filter((f) => f.startsWith('merchant.') || f.startsWith('pricing.'));
+    assert.deepEqual(named, ['merchant.goodsId', 'pricing.items.1.goodsInfo']);
+    assert.match(find(problems, 'merchant.goodsId').problem, /contains "\{"/);
   });
 
   it('reports missing required sections and a non-object config', () => {

@@ -28,6 +28,22 @@ describe('journal', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('a settlement mismatch flags its order (other flags kept) in one transaction, once; acknowledging it clears only that part', () => {
+    const o = j.createOrder(order());
+    j.note(o.orderNo, { cause: 'test' }, '2026-06-01T10:00:01.000Z', { flag: 'relay failed' });
+    const rec = (at: string) =>
+      j.recordReconciliation({ stlDate: '20260601', at, ok: false, summary: { rows: 1 }, findings: [{ orderNo: o.orderNo, kind: 'amount-mismatch', reason: 'amount differs' }, { orderNo: 'K0720260601999999', kind: 'paid-not-delivered', reason: 'unknown here' }] });
+    assert.equal(rec('2026-06-02T09:30:00.000Z').newFindings, 2);
+    assert.equal(rec('2026-06-02T10:30:00.000Z').newFindings, 0, 'a second run of the day adds nothing');
+    assert.equal(j.get(o.orderNo)!.flag, 'relay failed; settlement 20260601: amount differs');
+    assert.equal(j.events(o.orderNo).filter((e) => e.cause === 'settlement mismatch').length, 1);
+    assert.deepEqual([j.reconciled('20260601'), j.reconciled('20260602'), j.lastReconciliation()!.at], [true, false, '2026-06-02T10:30:00.000Z']);
+    assert.equal(j.ackSettleFindings(o.orderNo, 'checked with support', '2026-06-02T11:00:00.000Z'), 1);
+    assert.equal(j.get(o.orderNo)!.flag, 'relay failed');
+    assert.deepEqual(j.settleFindings(undefined, { open: true }).map((f) => f.orderNo), ['K0720260601999999']);
+    assert.equal(j.ackSettleFindings(o.orderNo, 'again', '2026-06-02T11:00:01.000Z'), 0);
+  });
+
   it('creates the file 0600 in a 0700 folder, WAL, synchronous=FULL, newest schema', () => {
     assert.equal(statSync(join(dir, 'state')).mode & 0o777, 0o700);
     assert.equal(statSync(join(dir, 'state', 'journal.db')).mode & 0o777, 0o600);
