@@ -18,7 +18,8 @@ const COMMANDS: Record<string, { summary: string }> = {
   report: { summary: 'takings of a day by payment type and state' },
   export: { summary: 'orders between two dates, for accounting' },
   settle: { summary: "compare the platform's settlement file with the journal" },
-  logs: { summary: 'pm2 logs, human-readable and masked' },
+  logs: { summary: "the daemon's log (journald, pm2's files or --file), human-readable and masked" },
+  version: { summary: 'this, the current and the previous release; which one the daemon runs' },
   dev: { summary: 'a local rig (sandbox + pty scanner + daemon) to try the technician commands; dev scan CODE' },
   fleet: { summary: 'the operator side of MQTT telemetry: watch every kiosk, send signed commands (docs/fleet.md)' },
 };
@@ -51,6 +52,15 @@ async function dispatch(argv: string[]): Promise<number> {
     throw err;
   }
   return mod.main(rest);
+}
+
+// `kiosk status | head -4`: the reader closed the pipe. Stop quietly, as a tool killed by SIGPIPE would
+// (exit 141), instead of an EPIPE stack trace; this covers every command's output.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(141);
+    throw err;
+  });
 }
 
 dispatch(process.argv.slice(2)).then(
