@@ -154,6 +154,9 @@ export interface LogConfig {
   level: LogLevel;
 }
 
+export type { DisplayConfig } from './display.js';
+import type { DisplayConfig } from './display.js';
+
 export interface Config {
   deviceId: string;
   merchant: MerchantConfig;
@@ -164,6 +167,7 @@ export interface Config {
   keypad: KeypadConfig;
   indicator: IndicatorConfig;
   approve: ApproveConfig;
+  display: DisplayConfig;
   pricing: PricingConfig;
   daemon: DaemonConfig;
   log: LogConfig;

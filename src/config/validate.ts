@@ -5,6 +5,7 @@ import { statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { signingHazard } from '../umpay/canonical.js';
 import { KeyError, loadPrivateKey, loadPublicKey } from '../umpay/keys.js';
+import { parseDisplay } from './display.js';
 import { FLEET_PATHS, parseFleet } from './fleet.js';
 import { checkFleetFiles } from '../fleet/files.js';
 import {
@@ -245,7 +246,7 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Validate
     raw = {};
   }
   const root = raw as Obj;
-  r.known(root, '', ['deviceId', 'merchant', 'gateway', 'payment', 'journal', 'scanner', 'keypad', 'indicator', 'approve', 'pricing', 'daemon', 'log', 'fleet']);
+  r.known(root, '', ['deviceId', 'merchant', 'gateway', 'payment', 'journal', 'scanner', 'keypad', 'indicator', 'approve', 'display', 'pricing', 'daemon', 'log', 'fleet']);
 
   const deviceId =
     r.str(root, 'deviceId', '', { required: true, max: 16, pattern: /^[A-Za-z0-9_-]+$/, patternText: 'letters, digits, "-" or "_" (it goes into every orderNo)' }) ?? '';
@@ -463,7 +464,10 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Validate
     }
   }
 
-  checkPins(r, keypad, indicator, approve, scanner);
+  const { display, problems: displayProblems } = parseDisplay(root.display, options.file);
+  r.problems.push(...displayProblems);
+
+  checkPins(r, keypad, indicator, approve, scanner, display);
 
   if (options.checkFiles !== false) {
     if (merchant.privateKey) checkKey(r, 'merchant.privateKey', merchant.privateKey, (f) => loadPrivateKey(f, { requirePrivateMode: true }));
@@ -471,7 +475,7 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Validate
     if (journal.path) checkJournalFolder(r, journal.path);
   }
 
-  const config: Config = { deviceId, merchant, gateway, payment, journal, scanner, keypad, indicator, approve, pricing, daemon, log };
+  const config: Config = { deviceId, merchant, gateway, payment, journal, scanner, keypad, indicator, approve, display, pricing, daemon, log };
   if (fleet) config.fleet = fleet;
   return { config, problems: r.problems };
 }
@@ -521,8 +525,10 @@ function checkDaemonPaths(r: Reader, daemon: { lockFile: string; controlSocket: 
 }
 
 /** Two devices on one GPIO line would fight each other; the UART lines belong to a UART scanner. */
-function checkPins(r: Reader, keypad: Config['keypad'], indicator: Config['indicator'], approve: Config['approve'], scanner: Config['scanner']): void {
+function checkPins(r: Reader, keypad: Config['keypad'], indicator: Config['indicator'], approve: Config['approve'], scanner: Config['scanner'], display: Config['display']): void {
   const used: Array<[string, number]> = [];
+  // /dev/i2c-1 is GPIO 2 (SDA) and GPIO 3 (SCL) on the header.
+  if (display.driver === 'lcd' && display.i2cBus === 1) used.push(['display (I2C SDA)', 2], ['display (I2C SCL)', 3]);
   if (keypad.driver === 'gpio') {
     if (keypad.layout === 'matrix') {
       keypad.rows.forEach((p, n) => used.push([`keypad.rows[${n}]`, p]));

@@ -3,6 +3,11 @@
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { NoApprove, type ApproveOutput } from './approve.js';
+import { NoDisplay, type Display } from './display.js';
+import { LogDisplay } from './log-display.js';
+import type { I2cOpener } from './pi/i2c.js';
+import { LcdDisplay } from './pi/lcd-display.js';
+import { SimDisplay } from './sim/sim-display.js';
 import type { Indicator } from './indicator.js';
 import type { Keypad } from './keypad.js';
 import { LogIndicator } from './log-indicator.js';
@@ -23,11 +28,12 @@ export type { Keypad, Key } from './keypad.js';
 export type { Indicator, Pattern, Lamp, LampState, ShowInfo } from './indicator.js';
 export { PATTERNS, PATTERN_NAMES } from './indicator.js';
 export type { ApproveOutput } from './approve.js';
-export { SimScanner, SimKeypad, SimIndicator, SimApprove, LogIndicator };
+export type { Display, DisplayGeometry } from './display.js';
+export { SimScanner, SimKeypad, SimIndicator, SimApprove, SimDisplay, LogIndicator, LogDisplay };
 export { gpioChipBase, GpioError } from './gpio.js';
 
-/** The config's device sections (their types and defaults are the config's own). */
-export type HardwareConfig = Pick<Config, 'scanner' | 'keypad' | 'indicator' | 'approve'>;
+/** The config's device sections (their types and defaults are the config's own). Absent display: none. */
+export type HardwareConfig = Pick<Config, 'scanner' | 'keypad' | 'indicator' | 'approve'> & { display?: Pick<Config['display'], 'driver' | 'cols' | 'rows' | 'address' | 'i2cBus'> };
 
 /** Test and embedding hooks; the daemon passes only log. */
 export interface HardwareDeps {
@@ -39,6 +45,8 @@ export interface HardwareDeps {
   binding?: unknown;
   /** Where the GPIO sysfs tree is (tests). Default /sys. */
   sysfsRoot?: string;
+  /** Opens the I2C bus for an lcd display (tests: a fake bus). */
+  openI2c?: I2cOpener;
 }
 
 export interface Hardware {
@@ -47,6 +55,8 @@ export interface Hardware {
   keypad: Keypad | null;
   indicator: Indicator;
   approve: ApproveOutput;
+  /** Always present: driver 'none' is a display nobody sees. */
+  display: Display;
   /** Closes every device; never rejects (each failure is logged). */
   close(): Promise<void>;
 }
@@ -92,6 +102,20 @@ export async function createHardware(config: HardwareConfig, deps: HardwareDeps 
   const ap = config.approve;
   const approve = await open('approve', ap.driver === 'gpio' ? new GpioApprove({ ...ap, timers, gpioClass, sysfsRoot }) : ap.driver === 'sim' ? new SimApprove({ pulseMs: ap.pulseMs, timers }) : new NoApprove());
 
+  const dc = config.display ?? { driver: 'none', cols: 16, rows: 2, address: 0x27, i2cBus: 1 };
+  const geometry = { cols: dc.cols, rows: dc.rows };
+  const display = await open(
+    'display',
+    dc.driver === 'lcd'
+      ? new LcdDisplay({ ...geometry, address: dc.address, i2cBus: dc.i2cBus, openI2c: deps.openI2c, log })
+      : dc.driver === 'log'
+        ? new LogDisplay({ geometry, log })
+        : dc.driver === 'sim'
+          ? new SimDisplay({ geometry })
+          : new NoDisplay(geometry),
+  );
+  display.on('warning', (err: unknown) => log.warn({ hardware: 'display', err }, 'display output failed'));
+
   const kp = config.keypad;
   let keypad: Keypad | null = null;
   if (kp.driver === 'gpio') keypad = await open('keypad', new GpioKeypad({ ...kp, timers, log, gpioClass, sysfsRoot }));
@@ -110,5 +134,5 @@ export async function createHardware(config: HardwareConfig, deps: HardwareDeps 
   }
   await open('scanner', scanner);
 
-  return { scanner, keypad, indicator, approve, close: closeAll };
+  return { scanner, keypad, indicator, approve, display, close: closeAll };
 }

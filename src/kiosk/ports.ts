@@ -10,6 +10,12 @@ export interface IndicatorPort {
   show(pattern: Pattern, info?: { orderNo?: string }): void;
 }
 
+/** The character display as the interaction needs it: lines in, cut and padded by the driver. */
+export interface DisplayPort {
+  readonly geometry: { cols: number; rows: number };
+  show(lines: readonly string[]): void;
+}
+
 export interface ApprovePort {
   /** Releases the product: drives the vend relay for `ms`, resolves when the pulse is over. */
   pulse(ms: number): Promise<void>;
