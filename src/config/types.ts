@@ -114,6 +114,8 @@ export interface ApproveConfig {
   pin: number;
   pulseMs: number;
   activeLow: boolean;
+  /** The vend sensor; absent: delivered when the pulse ends. */
+  confirm?: ApproveConfirmConfig;
 }
 
 export interface MenuItem {
@@ -156,6 +158,7 @@ export interface LogConfig {
 
 export type { DisplayConfig } from './display.js';
 import type { DisplayConfig } from './display.js';
+import type { ApproveConfirmConfig } from './approve-confirm.js';
 
 export interface Config {
   deviceId: string;

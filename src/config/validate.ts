@@ -6,6 +6,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { signingHazard } from '../umpay/canonical.js';
 import { KeyError, loadPrivateKey, loadPublicKey } from '../umpay/keys.js';
 import { parseDisplay } from './display.js';
+import { parseApproveConfirm } from './approve-confirm.js';
 import { FLEET_PATHS, parseFleet } from './fleet.js';
 import { checkFleetFiles } from '../fleet/files.js';
 import {
@@ -387,7 +388,7 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Validate
     buzzer: (r.str(i, 'buzzer', 'indicator', { oneOf: BUZZER_KINDS, def: ID.buzzer }) ?? ID.buzzer) as Config['indicator']['buzzer'],
   };
 
-  const a = r.section(root, 'approve', '', ['driver', 'pin', 'pulseMs', 'activeLow']);
+  const a = r.section(root, 'approve', '', ['driver', 'pin', 'pulseMs', 'activeLow', 'confirm']);
   const AD = DEFAULTS.approve;
   const approve: Config['approve'] = {
     driver: (r.str(a, 'driver', 'approve', { oneOf: APPROVE_DRIVERS, def: AD.driver }) ?? AD.driver) as Config['approve']['driver'],
@@ -395,6 +396,14 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Validate
     pulseMs: r.int(a, 'pulseMs', 'approve', ms(20, 10000, AD.pulseMs))!,
     activeLow: r.bool(a, 'activeLow', 'approve', AD.activeLow),
   };
+  {
+    const { confirm, problems } = parseApproveConfirm(a.confirm, options.file);
+    r.problems.push(...problems);
+    if (confirm) {
+      if (approve.driver === 'none') r.add('approve.confirm', a.confirm, 'a vend sensor needs approve.driver "gpio" (or "sim"): with "none" nothing is released to sense');
+      approve.confirm = confirm;
+    }
+  }
 
   // amountFen, items and maxAmountFen may all be present whatever the mode (each is checked), so that an
   // operator can switch modes by changing one word.
@@ -539,6 +548,7 @@ function checkPins(r: Reader, keypad: Config['keypad'], indicator: Config['indic
     for (const [name, p] of Object.entries(indicator.pins)) used.push([`indicator.pins.${name}`, p]);
   }
   if (approve.driver === 'gpio') used.push(['approve.pin', approve.pin]);
+  if (approve.driver === 'gpio' && approve.confirm) used.push(['approve.confirm.pin', approve.confirm.pin]);
   const first = new Map<number, string>();
   for (const [field, pin] of used) {
     const other = first.get(pin);
