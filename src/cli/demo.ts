@@ -6,21 +6,24 @@ import { autoTable, freshDir, runCustomers, startDemo } from '../kiosk/demo.js';
 import { runPanel } from '../kiosk/panel.js';
 import { intFlag, parseArgs, stringFlag, UsageError } from './args.js';
 
-const USAGE = 'usage: kiosk demo [--pricing fixed|menu|keyed] [--data DIR] | kiosk demo --auto N [--data DIR]';
+const USAGE = 'usage: kiosk demo [--pricing fixed|menu|keyed] [--data DIR] [--module gm] | kiosk demo --auto N [--data DIR] [--module gm]';
 
 export async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
-  for (const name of Object.keys(args.flags)) if (!['auto', 'data', 'pricing'].includes(name)) throw new UsageError(`demo: unknown option --${name} (${USAGE})`);
+  for (const name of Object.keys(args.flags)) if (!['auto', 'data', 'pricing', 'module'].includes(name)) throw new UsageError(`demo: unknown option --${name} (${USAGE})`);
   if (args.positional.length > 0) throw new UsageError(`demo: unexpected argument ${JSON.stringify(args.positional[0])} (${USAGE})`);
   const dataDir = resolve(stringFlag(args, 'data') ?? 'demo-data');
   const pricing = stringFlag(args, 'pricing') ?? 'fixed';
   if (pricing !== 'fixed' && pricing !== 'menu' && pricing !== 'keyed') throw new UsageError(`demo: --pricing must be fixed, menu or keyed, got ${JSON.stringify(pricing)}`);
   const auto = intFlag(args, 'auto');
+  const mod = stringFlag(args, 'module');
+  if (mod !== undefined && mod !== 'gm') throw new UsageError(`demo: --module must be gm (a simulated Grow GM65), got ${JSON.stringify(mod)}`);
+  const module = mod as 'gm' | undefined;
 
   if (auto !== undefined) {
     if (auto < 1 || auto > 1000) throw new UsageError(`demo: --auto must be 1 to 1000 customers, got ${auto}`);
     // A fresh journal and ledger each run, so the table only shows this run's customers.
-    const demo = await startDemo({ dataDir: freshDir(join(dataDir, 'auto')), pricing: 'fixed', fast: true });
+    const demo = await startDemo({ dataDir: freshDir(join(dataDir, 'auto')), pricing: 'fixed', fast: true, module });
     let rows;
     try {
       rows = await runCustomers(demo, auto);
@@ -37,7 +40,7 @@ export async function main(argv: string[]): Promise<number> {
     return failed === 0 ? 0 : 1;
   }
 
-  const demo = await startDemo({ dataDir, pricing });
+  const demo = await startDemo({ dataDir, pricing, module });
   try {
     await runPanel(demo, { input: process.stdin, output: process.stdout });
   } finally {

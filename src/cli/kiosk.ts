@@ -20,6 +20,7 @@ const COMMANDS: Record<string, { summary: string }> = {
   settle: { summary: "compare the platform's settlement file with the journal" },
   logs: { summary: "the daemon's log (journald, pm2's files or --file), human-readable and masked" },
   version: { summary: 'this, the current and the previous release; which one the daemon runs' },
+  scanner: { summary: 'the scanner module: detect, show, setup, trigger, read' },
   dev: { summary: 'a local rig (sandbox + pty scanner + daemon) to try the technician commands; dev scan CODE' },
   fleet: { summary: 'the operator side of MQTT telemetry: watch every kiosk, send signed commands (docs/fleet.md)' },
 };

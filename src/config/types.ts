@@ -4,7 +4,9 @@ import type { FleetConfig } from './fleet.js';
 
 export type { FleetConfig };
 
-export const SCANNER_DRIVERS = ['serial', 'sim'] as const;
+export const SCANNER_DRIVERS = ['serial', 'sim', 'hid'] as const;
+export { MODULE_FAMILIES, SETUP_MODES, TRIGGER_MODES } from '../hardware/modules/types.js';
+import type { ModuleFamily, SetupMode, TriggerMode } from '../hardware/modules/types.js';
 export const TERMINATORS = ['CR', 'LF', 'CRLF'] as const;
 export const KEYPAD_DRIVERS = ['gpio', 'sim', 'none'] as const;
 export const KEYPAD_LAYOUTS = ['matrix', 'direct'] as const;
@@ -72,6 +74,15 @@ export interface ScannerConfig {
   maxLineLength: number;
   reopenMinMs: number;
   reopenMaxMs: number;
+  /** The module's command protocol (docs/scanners.md); 'plain' sends nothing. */
+  module: ModuleFamily;
+  /** The model printed on the module (GM family); '' = not given. */
+  model: string;
+  setup: SetupMode;
+  trigger: TriggerMode;
+  readWindowMs: number;
+  reReadDelayMs: number;
+  moduleBeep: boolean;
 }
 
 export interface KeypadConfig {
@@ -192,7 +203,22 @@ export interface ConfigProblem {
 export const DEFAULTS = {
   gateway: { connectTimeoutMs: 3000, timeoutMs: 10000 },
   payment: { customerWindowMs: 60000, queryIntervalMs: 3000, codeValidityMs: 45000, recoveryConcurrency: 4, maxAmountFen: 100000 },
-  scanner: { baudRate: 9600, terminator: 'CR', prefix: '', suffix: '', maxLineLength: 64, reopenMinMs: 500, reopenMaxMs: 30000 },
+  scanner: {
+    baudRate: 9600,
+    terminator: 'CR',
+    prefix: '',
+    suffix: '',
+    maxLineLength: 64,
+    reopenMinMs: 500,
+    reopenMaxMs: 30000,
+    module: 'plain',
+    model: '',
+    setup: 'apply',
+    trigger: 'continuous',
+    readWindowMs: 5000,
+    reReadDelayMs: 3000,
+    moduleBeep: false,
+  },
   // Pins match device/WIRING.md.
   keypad: { driver: 'none', layout: 'matrix', rows: [5, 6, 13, 19], cols: [12, 16, 20], keys: '123456789*0#', debounceMs: 30, activeLow: true },
   indicator: { driver: 'log', io: 'gpio', pins: { green: 17, red: 27, amber: 22, buzzer: 18 }, buzzer: 'active' },

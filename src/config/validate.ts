@@ -20,8 +20,11 @@ import {
   KEYPAD_LAYOUTS,
   LOG_LEVELS,
   PRICING_MODES,
+  MODULE_FAMILIES,
   SCANNER_DRIVERS,
+  SETUP_MODES,
   TERMINATORS,
+  TRIGGER_MODES,
   type Config,
   type ConfigProblem,
   type MenuItem,
@@ -303,11 +306,11 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Validate
   const journal = { path: r.path(j, 'path', 'journal', base, { required: true }) };
   const journalDir = journal.path ? dirname(journal.path) : base;
 
-  const s = r.section(root, 'scanner', '', ['driver', 'path', 'baudRate', 'terminator', 'prefix', 'suffix', 'maxLineLength', 'reopenMinMs', 'reopenMaxMs'], true);
+  const s = r.section(root, 'scanner', '', ['driver', 'path', 'baudRate', 'terminator', 'prefix', 'suffix', 'maxLineLength', 'reopenMinMs', 'reopenMaxMs', 'module', 'model', 'setup', 'trigger', 'readWindowMs', 'reReadDelayMs', 'moduleBeep'], true);
   const SD = DEFAULTS.scanner;
   const scannerDriver = r.str(s, 'driver', 'scanner', { required: true, oneOf: SCANNER_DRIVERS }) as Config['scanner']['driver'] | undefined;
-  const scannerPath = r.str(s, 'path', 'scanner', { required: scannerDriver === 'serial' }) ?? '';
-  if (scannerPath && !isAbsolute(scannerPath)) r.add('scanner.path', scannerPath, 'must be an absolute device path, e.g. /dev/kiosk-scanner, /dev/serial0 or /dev/ttyACM0');
+  const scannerPath = r.str(s, 'path', 'scanner', { required: scannerDriver === 'serial' || scannerDriver === 'hid' }) ?? '';
+  if (scannerPath && !isAbsolute(scannerPath)) r.add('scanner.path', scannerPath, scannerDriver === 'hid' ? 'must be an absolute input device path, e.g. /dev/input/by-id/usb-…-event-kbd' : 'must be an absolute device path, e.g. /dev/kiosk-scanner, /dev/serial0 or /dev/ttyACM0');
   const baudRate = r.int(s, 'baudRate', 'scanner', { min: 1, max: 4_000_000, def: SD.baudRate })!;
   if (s.baudRate !== undefined && baudRate === s.baudRate && !BAUD_RATES.includes(baudRate)) {
     r.add('scanner.baudRate', baudRate, `is not a standard rate (${BAUD_RATES.join(', ')}); most scanners use 9600 or 115200`);
@@ -322,7 +325,17 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Validate
     maxLineLength: r.int(s, 'maxLineLength', 'scanner', { min: 16, max: 1024, def: SD.maxLineLength })!,
     reopenMinMs: r.int(s, 'reopenMinMs', 'scanner', ms(50, 60000, SD.reopenMinMs))!,
     reopenMaxMs: r.int(s, 'reopenMaxMs', 'scanner', ms(100, 600000, SD.reopenMaxMs))!,
+    module: (r.str(s, 'module', 'scanner', { oneOf: MODULE_FAMILIES, def: SD.module }) ?? SD.module) as Config['scanner']['module'],
+    model: r.str(s, 'model', 'scanner', { max: 32, def: SD.model }) ?? SD.model,
+    setup: (r.str(s, 'setup', 'scanner', { oneOf: SETUP_MODES, def: SD.setup }) ?? SD.setup) as Config['scanner']['setup'],
+    trigger: (r.str(s, 'trigger', 'scanner', { oneOf: TRIGGER_MODES, def: SD.trigger }) ?? SD.trigger) as Config['scanner']['trigger'],
+    // Module read windows go in 100 ms steps up to 25.5 s (GM); 0 would mean "until a read", never re-armed.
+    readWindowMs: r.int(s, 'readWindowMs', 'scanner', { min: 500, max: 25500, def: SD.readWindowMs })!,
+    reReadDelayMs: r.int(s, 'reReadDelayMs', 'scanner', { min: 0, max: 12700, def: SD.reReadDelayMs })!,
+    moduleBeep: r.bool(s, 'moduleBeep', 'scanner', SD.moduleBeep),
   };
+  if (scanner.module !== 'plain' && scanner.driver === 'hid') r.add('scanner.module', scanner.module, 'needs a serial scanner: a USB keyboard (hid) scanner takes no commands');
+  if (scanner.trigger === 'command' && scanner.module === 'plain') r.add('scanner.trigger', scanner.trigger, 'needs scanner.module (gm, newland or honeywell): a plain scanner cannot be triggered');
   if (scanner.reopenMinMs > scanner.reopenMaxMs) r.add('scanner.reopenMinMs', scanner.reopenMinMs, `must not exceed scanner.reopenMaxMs (${scanner.reopenMaxMs})`);
 
   const k = r.section(root, 'keypad', '', ['driver', 'layout', 'rows', 'cols', 'keys', 'pins', 'debounceMs', 'activeLow', 'gpioChipBase']);

@@ -3,6 +3,7 @@
 import { EventEmitter } from 'node:events';
 import { classifyAuthCode, maskAuthCode } from '../umpay/authcode.js';
 import { DEFAULTS } from '../config/types.js';
+import type { ModuleStatus } from './modules/session.js';
 
 export type Terminator = 'CR' | 'LF' | 'CRLF';
 
@@ -30,13 +31,18 @@ export interface ScannerFault {
 }
 
 /**
- * Events: 'code' (digits: string), 'bad' (BadScan), 'fault' (ScannerFault), 'connected' ({path}).
+ * Events: 'code' (digits: string), 'bad' (BadScan), 'fault' (ScannerFault), 'connected' ({path}),
+ * 'module' (ModuleStatus, drivers with a command protocol: after each identification/setup).
  * open() never rejects for a missing device: it reports 'fault' and keeps trying.
  */
 export interface Scanner extends EventEmitter {
   open(): Promise<void>;
   close(): Promise<void>;
   readonly connected: boolean;
+  /** The kiosk can take a payment now (true) or not: command-trigger modules read only while armed. */
+  arm?(ready: boolean): void;
+  /** The module's identification and setup, for status/doctor; undefined for a plain scanner. */
+  readonly moduleStatus?: ModuleStatus;
 }
 
 const CR = 0x0d;
