@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openJournal } from '../src/journal/journal.js';
 import { PaymentEngine } from '../src/payment/engine.js';
-import { wireTime } from '../src/payment/clock.js';
+import { formatOrderTime } from '../src/umpay/messages.js';
 import { startSandbox, testCode } from '../src/sandbox/index.js';
 import { HttpGateway } from '../src/umpay/client.js';
 import { loadPrivateKey } from '../src/umpay/keys.js';
@@ -40,7 +40,7 @@ export async function run(): Promise<BenchRow[]> {
       const d = msSince(t);
       if (r.kind !== 'approved') throw new Error(`bench payment not approved: ${JSON.stringify(r)}`);
       t = process.hrtime.bigint();
-      const b = await gateway.micropay({ orderTime: wireTime(Date.now()), orderNo: `BARE${process.pid}${bareSeq++}`, txnAmt: '100', orderType: 'wechat', authCode: testCode('paid', 'wechat', nonce++), goodsId: 'G1', goodsInfo: 'bench' });
+      const b = await gateway.micropay({ orderTime: formatOrderTime(Date.now()), orderNo: `BARE${process.pid}${bareSeq++}`, txnAmt: '100', orderType: 'wechat', authCode: testCode('paid', 'wechat', nonce++), goodsId: 'G1', goodsInfo: 'bench' });
       const m = msSince(t);
       if (b.outcome.kind !== 'PAID') throw new Error(`bare call not paid: ${JSON.stringify(b.outcome)}`);
       if (i >= WARMUP) {

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openJournal } from '../src/journal/journal.js';
 import { PaymentEngine } from '../src/payment/engine.js';
-import { wireTime } from '../src/payment/clock.js';
+import { formatOrderTime } from '../src/umpay/messages.js';
+import { systemClock } from '../src/clock.js';
 import { startSandbox, testCode, type Behaviour } from '../src/sandbox/index.js';
 import { HttpGateway } from '../src/umpay/client.js';
 import { loadPrivateKey } from '../src/umpay/keys.js';
@@ -26,13 +27,13 @@ export async function run(): Promise<BenchRow[]> {
   try {
     // Seed: orders as a crash would leave them, made real at the sandbox where they were sent.
     const scannedAt = Date.now() - 120_000;
-    const orderTime = wireTime(scannedAt);
+    const orderTime = formatOrderTime(scannedAt);
     const kinds: Array<[Behaviour | 'unsent', OrderType]> = [['paid', 'wechat'], ['paid', 'unionpay'], ['pending-forever', 'alipay'], ['pending-forever', 'unionpay'], ['unsent', 'wechat'], ['unsent', 'unionpay']];
     sandbox.setFaults([]);
     for (let i = 0; i < ORDERS; i++) {
       const [behaviour, orderType] = kinds[i % kinds.length]!;
       const authCode = testCode(behaviour === 'unsent' ? 'paid' : behaviour, orderType, 500000 + i);
-      const o = journal.createOrder({ deviceId: 'REC', date: orderTime.slice(0, 8), orderTime, txnAmt: '100', orderType, authCode, authMask: 'x', goodsId: 'G1', goodsInfo: 'bench', acqSpId: merchant.acqSpId, acqMerId: merchant.acqMerId, scannedAt, at: new Date(scannedAt).toISOString() });
+      const o = journal.createOrder({ deviceId: 'REC', date: orderTime.slice(0, 8), orderTime, txnAmt: '100', orderType, authCode, authMask: 'x', goodsId: 'G1', goodsInfo: 'bench', acqSpId: merchant.acqSpId, acqMerId: merchant.acqMerId, scannedAt, scannedMono: systemClock.mono() - 120_000, bootId: systemClock.bootId, at: new Date(scannedAt).toISOString() });
       if (behaviour === 'unsent') continue; // left in `created`: may or may not have been sent
       for (;;) {
         const r = await gateway.micropay({ orderTime, orderNo: o.orderNo, txnAmt: '100', orderType, authCode, goodsId: 'G1', goodsInfo: 'bench' });

@@ -10,6 +10,7 @@ import { loadPrivateKey, loadPublicKey } from '../umpay/keys.js';
 import { commandArgs, configPath, runCommand } from './tech/context.js';
 import { checkLines, EXIT, json, processIo, type Check, type Io } from './tech/format.js';
 import { clockState, daemonState, PERMISSION_DENIED, probeGateway, probeOrderNo, rooted, SYSTEM_ROOTS, type Roots } from './tech/probe.js';
+import { formatOrderTime } from '../umpay/messages.js';
 import { controlRequest, type DaemonStatus } from './tech/control.js';
 import { statusWords } from './tech/scanner-words.js';
 import type { ModuleStatus } from '../hardware/modules/session.js';
@@ -194,8 +195,7 @@ async function orderNumbersCheck(config: Config, askGateway: boolean, now: numbe
     return { name, ok: false, detail: `the platform answered 16 (order number already used) for ${collisions.length} order(s) (${collisions.slice(-3).join(', ')}): another journal made numbers with deviceId ${config.deviceId} (a lost, restored or cloned journal, or two kiosks sharing the deviceId)`, fix };
   }
   if (!askGateway) return { name, ok: true, detail: 'no order number the platform refused as used (platform not asked: --no-gateway)' };
-  const d = new Date(now);
-  const day = `${d.getFullYear()}${String(d.getMonth() + 1).padStart(2, '0')}${String(d.getDate()).padStart(2, '0')}`;
+  const day = formatOrderTime(now).slice(0, 8);
   const prefix = orderNoPrefix(config.deviceId);
   for (const n of [seq + 1, seq + 2]) {
     const orderNo = `${prefix}${day}${String(n).padStart(6, '0')}`;

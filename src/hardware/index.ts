@@ -14,17 +14,18 @@ import type { VendSensor } from './vend-sensor.js';
 import type { Indicator } from './indicator.js';
 import type { Keypad } from './keypad.js';
 import { LogIndicator } from './log-indicator.js';
-import { GpioApprove, type GpioApproveOptions } from './pi/gpio-approve.js';
+import { GpioApprove } from './pi/gpio-approve.js';
 import { GpioKeypad, type GpioKeypadOptions } from './pi/gpio-keypad.js';
-import { J5Indicator, type J5IndicatorOptions } from './pi/j5-indicator.js';
-import { SerialScanner, type SerialScannerOptions } from './pi/serial-scanner.js';
+import { J5Indicator } from './pi/j5-indicator.js';
+import { SerialScanner } from './pi/serial-scanner.js';
 import { HidScanner } from './pi/hid-scanner.js';
 import type { Scanner } from './scanner.js';
 import { SimApprove } from './sim/sim-approve.js';
 import { SimIndicator } from './sim/sim-indicator.js';
 import { SimKeypad } from './sim/sim-keypad.js';
 import { SimScanner } from './sim/sim-scanner.js';
-import type { Timers } from './timers.js';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config/types.js';
 import type { ModuleStateStore } from './modules/state.js';
 import type { ModuleSim } from './sim/module-sim.js';
 
@@ -41,49 +42,19 @@ export { FileStateStore, MemoryStateStore, type ModuleStateStore } from './modul
 export type { ModuleStatus } from './modules/session.js';
 export { gpioChipBase, GpioError } from './gpio.js';
 
-export interface ScannerConfig extends Omit<SerialScannerOptions, 'path' | 'timers' | 'log' | 'binding' | 'moduleState'> {
-  driver: 'serial' | 'sim' | 'hid';
-  path?: string;
-}
-export interface KeypadConfig extends Omit<GpioKeypadOptions, 'timers' | 'log' | 'gpioClass'> {
-  driver: 'gpio' | 'sim' | 'none';
-}
-export interface IndicatorConfig extends Omit<J5IndicatorOptions, 'timers' | 'log' | 'ioInstance' | 'gpioClass'> {
-  driver: 'johnny-five' | 'sim' | 'log';
-}
-export interface ApproveConfig extends Omit<GpioApproveOptions, 'timers' | 'gpioClass'> {
-  driver: 'gpio' | 'sim' | 'none';
-  /** The vend sensor (approve.confirm): a GPIO input with driver gpio, simulated with driver sim. */
-  confirm?: { pin: number; activeLow: boolean; debounceMs: number; simMiss?: readonly number[] };
-}
-
-export interface DisplayConfig {
-  driver: 'none' | 'lcd' | 'log' | 'sim';
-  cols: number;
-  rows: number;
-  /** I2C address of the PCF8574 backpack (lcd). */
-  address: number;
-  /** /dev/i2c-<n> (lcd). */
-  i2cBus: number;
-}
-
-export interface HardwareConfig {
-  scanner: ScannerConfig;
-  keypad: KeypadConfig;
-  indicator: IndicatorConfig;
-  approve: ApproveConfig;
-  /** Absent: no display. */
-  display?: DisplayConfig;
-}
+/** The config's device sections (their types and defaults are the config's own). Absent display: none. */
+export type HardwareConfig = Pick<Config, 'scanner' | 'keypad' | 'indicator' | 'approve'> & { display?: Pick<Config['display'], 'driver' | 'cols' | 'rows' | 'address' | 'i2cBus'> };
 
 /** Test and embedding hooks; the daemon passes only log. */
 export interface HardwareDeps {
   log?: Logger;
-  timers?: Timers;
+  timers?: Clock;
   /** Fake or real onoff Gpio class for every GPIO driver. */
   gpioClass?: GpioKeypadOptions['gpioClass'];
   /** serialport binding for the scanner (tests: MockBinding). */
   binding?: unknown;
+  /** Where the GPIO sysfs tree is (tests). Default /sys. */
+  sysfsRoot?: string;
   /** Where a scanner module's flash-save count is kept (the daemon: a file next to the journal). */
   moduleState?: ModuleStateStore;
   /** The simulated module behind a sim scanner (scanner.driver "sim" with scanner.module set): demo and tests. */
@@ -113,7 +84,7 @@ export interface Hardware {
  */
 export async function createHardware(config: HardwareConfig, deps: HardwareDeps = {}): Promise<Hardware> {
   const log = deps.log ?? silentLogger;
-  const { timers, gpioClass } = deps;
+  const { timers, gpioClass, sysfsRoot } = deps;
   const opened: { name: string; close(): Promise<void> }[] = [];
   const closeAll = async () => {
     for (const d of opened.splice(0).reverse()) {
@@ -140,15 +111,15 @@ export async function createHardware(config: HardwareConfig, deps: HardwareDeps 
   const ind = clean(config.indicator);
   const indicator = await open(
     'indicator',
-    ind.driver === 'johnny-five' ? new J5Indicator({ ...ind, timers, log, gpioClass }) : ind.driver === 'sim' ? new SimIndicator({ timers }) : new LogIndicator({ log }),
+    ind.driver === 'johnny-five' ? new J5Indicator({ ...ind, timers, log, gpioClass, sysfsRoot }) : ind.driver === 'sim' ? new SimIndicator({ timers }) : new LogIndicator({ log }),
   );
   indicator.on('warning', (err: unknown) => log.warn({ hardware: 'indicator', err }, 'indicator output failed'));
 
   const ap = config.approve;
-  const approve = await open('approve', ap.driver === 'gpio' ? new GpioApprove({ ...ap, timers, gpioClass }) : ap.driver === 'sim' ? new SimApprove({ pulseMs: ap.pulseMs, timers }) : new NoApprove());
+  const approve = await open('approve', ap.driver === 'gpio' ? new GpioApprove({ ...ap, timers, gpioClass, sysfsRoot }) : ap.driver === 'sim' ? new SimApprove({ pulseMs: ap.pulseMs, timers }) : new NoApprove());
   let sensor: VendSensor | null = null;
   const cf = ap.confirm;
-  if (cf && ap.driver === 'gpio') sensor = await open('vend sensor', new GpioVendSensor({ pin: cf.pin, activeLow: cf.activeLow, debounceMs: cf.debounceMs, timers, gpioClass }));
+  if (cf && ap.driver === 'gpio') sensor = await open('vend sensor', new GpioVendSensor({ pin: cf.pin, activeLow: cf.activeLow, debounceMs: cf.debounceMs, timers, gpioClass, sysfsRoot }));
   else if (cf && approve instanceof SimApprove) {
     const sim = new SimVendSensor({ timers, miss: cf.simMiss });
     approve.on('pulse', (p: { active: boolean }) => p.active && sim.pulsed());
@@ -172,7 +143,7 @@ export async function createHardware(config: HardwareConfig, deps: HardwareDeps 
 
   const kp = config.keypad;
   let keypad: Keypad | null = null;
-  if (kp.driver === 'gpio') keypad = await open('keypad', new GpioKeypad({ ...kp, timers, log, gpioClass }));
+  if (kp.driver === 'gpio') keypad = await open('keypad', new GpioKeypad({ ...kp, timers, log, gpioClass, sysfsRoot }));
   else if (kp.driver === 'sim') keypad = await open('keypad', new SimKeypad());
 
   const sc = clean(config.scanner);

@@ -1,7 +1,7 @@
 // The indicator: three lamps (green, red, amber) and a buzzer showing what the kiosk is doing.
 // Patterns are data (PATTERNS); drivers only know how to set a lamp and sound the buzzer.
 import { EventEmitter } from 'node:events';
-import { realTimers, type Timers, type TimerHandle } from './timers.js';
+import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 
 export const PATTERN_NAMES = ['idle', 'ready', 'processing', 'confirm-on-phone', 'window-ending', 'success', 'failure', 'not-charged', 'bad-code', 'not-now', 'offline', 'fault', 'clock-fault'] as const;
 export type Pattern = (typeof PATTERN_NAMES)[number];
@@ -62,11 +62,11 @@ export abstract class PatternIndicator extends EventEmitter implements Indicator
   private current: Pattern | null = null;
   private beepTimer: TimerHandle | null = null;
   private buzzing = false;
-  protected readonly timers: Timers;
+  protected readonly timers: Clock;
 
-  constructor(timers?: Timers) {
+  constructor(timers?: Clock) {
     super();
-    this.timers = timers ?? realTimers;
+    this.timers = timers ?? systemClock;
   }
 
   get pattern(): Pattern | null {

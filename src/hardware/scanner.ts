@@ -2,6 +2,7 @@
 // Everything that is not a valid payment code becomes a 'bad' event with a masked sample, never a 'code'.
 import { EventEmitter } from 'node:events';
 import { classifyAuthCode, maskAuthCode } from '../umpay/authcode.js';
+import { DEFAULTS } from '../config/types.js';
 import type { ModuleStatus } from './modules/session.js';
 
 export type Terminator = 'CR' | 'LF' | 'CRLF';
@@ -66,10 +67,10 @@ export class ScanParser {
     private readonly onBad: (bad: BadScan) => void,
   ) {
     // CRLF lines end at LF; the CR before it is stripped like any stray line-end byte.
-    this.endByte = (options.terminator ?? 'CR') === 'CR' ? CR : LF;
-    this.max = options.maxLineLength ?? 64;
-    this.prefix = Buffer.from(options.prefix ?? '', 'latin1');
-    this.suffix = Buffer.from(options.suffix ?? '', 'latin1');
+    this.endByte = (options.terminator ?? DEFAULTS.scanner.terminator) === 'CR' ? CR : LF;
+    this.max = options.maxLineLength ?? DEFAULTS.scanner.maxLineLength;
+    this.prefix = Buffer.from(options.prefix ?? DEFAULTS.scanner.prefix, 'latin1');
+    this.suffix = Buffer.from(options.suffix ?? DEFAULTS.scanner.suffix, 'latin1');
   }
 
   /** Bytes currently held (for memory tests): never more than maxLineLength + prefix + suffix. */

@@ -60,7 +60,11 @@ export interface OrderRow {
   flag: string | null;
   /** yyyyMMdd the platform settles the order on (its paid answer's stlDate), when it said. */
   stlDate: string | null;
+  /** Wall clock ms of the scan (for people; orderTime was made from it). */
   scannedAt: number;
+  /** The scan on the monotonic clock of boot `bootId` (null for orders journaled before schema v6). */
+  scannedMono: number | null;
+  bootId: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -126,6 +130,9 @@ export interface NewOrder {
   acqSpId: string;
   acqMerId: string;
   scannedAt: number;
+  /** The scan on the monotonic clock, and that clock's boot (Clock.bootId). */
+  scannedMono?: number;
+  bootId?: string;
   at: string;
 }
 
@@ -164,6 +171,8 @@ const COLUMNS: Record<keyof OrderRow, string> = {
   flag: 'flag',
   stlDate: 'stl_date',
   scannedAt: 'scanned_at',
+  scannedMono: 'scanned_mono',
+  bootId: 'boot_id',
   createdAt: 'created_at',
   updatedAt: 'updated_at',
 };
@@ -215,8 +224,8 @@ export class Journal {
         : {
             seqGet: db.prepare(`SELECT value FROM meta WHERE key = 'seq'`),
             seqSet: db.prepare(`INSERT INTO meta(key, value) VALUES ('seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`),
-            insert: db.prepare(`INSERT INTO orders (order_no, seq, state, order_time, txn_amt, order_type, auth_code, auth_mask, goods_id, goods_info, acq_sp_id, acq_mer_id, scanned_at, created_at, updated_at)
-              VALUES (@orderNo, @seq, 'created', @orderTime, @txnAmt, @orderType, @authCode, @authMask, @goodsId, @goodsInfo, @acqSpId, @acqMerId, @scannedAt, @at, @at)`),
+            insert: db.prepare(`INSERT INTO orders (order_no, seq, state, order_time, txn_amt, order_type, auth_code, auth_mask, goods_id, goods_info, acq_sp_id, acq_mer_id, scanned_at, scanned_mono, boot_id, created_at, updated_at)
+              VALUES (@orderNo, @seq, 'created', @orderTime, @txnAmt, @orderType, @authCode, @authMask, @goodsId, @goodsInfo, @acqSpId, @acqMerId, @scannedAt, @scannedMono, @bootId, @at, @at)`),
             event: db.prepare(`INSERT INTO events (order_no, at, from_state, to_state, cause, call, resp_code, resp_msg, delivery, detail)
               VALUES (@orderNo, @at, @from, @to, @cause, @call, @respCode, @respMsg, @delivery, @detail)`),
             stateOf: db.prepare(`SELECT state FROM orders WHERE order_no = ?`),
@@ -240,7 +249,7 @@ export class Journal {
         const seq = Number((this.stmt.seqGet!.get() as { value: string } | undefined)?.value ?? '0') + 1;
         this.stmt.seqSet!.run(String(seq));
         const orderNo = formatOrderNo(o.deviceId, o.date, seq, this.runId!);
-        this.stmt.insert!.run({ ...o, orderNo, seq });
+        this.stmt.insert!.run({ ...o, scannedMono: o.scannedMono ?? null, bootId: o.bootId ?? null, orderNo, seq });
         this.stmt.event!.run({ orderNo, at: o.at, from: null, to: 'created', cause: 'scanned', call: null, respCode: null, respMsg: null, delivery: null, detail: o.authMask });
         return this.get(orderNo)!;
       })

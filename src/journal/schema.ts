@@ -116,6 +116,14 @@ export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
       );
     `);
   },
+  // v5 -> v6: the scan's instant on the monotonic clock and which boot that clock belongs to, so that a
+  // restarted daemon measures a code's validity from the scan without trusting the (steppable) wall clock.
+  (db) => {
+    db.exec(`
+      ALTER TABLE orders ADD COLUMN scanned_mono REAL;
+      ALTER TABLE orders ADD COLUMN boot_id TEXT;
+    `);
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

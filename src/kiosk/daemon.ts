@@ -12,12 +12,12 @@ import type { PaymentEngine } from '../payment/engine.js';
 import { engineFromConfig, gatewayFromConfig } from './wiring.js';
 import { createHardware, FileStateStore, type Hardware, type HardwareDeps } from '../hardware/index.js';
 import { Vend } from './vend.js';
-import { systemClock } from './ports.js';
 import { Interaction, type InteractionTiming, type Pricing } from './interaction.js';
 import { acquireLock, type InstanceLock } from './lock.js';
 import { WalKeeper } from './wal-keeper.js';
 import { startControlServer, type ControlServer, type DaemonStatus, type ReconcileSummary } from '../cli/tech/control.js';
-import type { Pattern } from './ports.js';
+import type { Pattern } from '../hardware/indicator.js';
+import { systemClock, type Clock } from '../clock.js';
 import { Outbox } from '../journal/outbox.js';
 import type { FleetClient } from '../fleet/client.js';
 import { startFleet } from './fleet.js';
@@ -59,6 +59,8 @@ export interface DaemonOptions {
   journalWatchMs?: number;
   /** Test and bench hooks for the hardware (e.g. a serialport binding). */
   hardwareDeps?: Omit<HardwareDeps, 'log'>;
+  /** The one clock of every part (engine, link, interaction, drivers). Default: the system's. */
+  clock?: Clock;
   /** The config file (the remote `doctor` command reads it as `kiosk doctor` does). */
   configFile?: string;
   /** Wall clock of the daily settlement run (tests move it to the next day). */
@@ -102,6 +104,7 @@ export class Daemon {
    */
   static async start(config: Config, options: DaemonOptions): Promise<Daemon> {
     const log = options.log;
+    const clock = options.clock ?? systemClock;
     const lock = acquireLock(config.daemon.lockFile);
     const undo: Array<() => unknown> = [() => lock.release()];
     const unwind = async () => {
@@ -125,12 +128,13 @@ export class Daemon {
       const link = new LinkMonitor({
         probe: () => http.queryOrder({ orderNo: journal.lastPayment()?.orderNo ?? `${orderNoPrefix(config.deviceId)}PROBE` }),
         reach: () => http.reach(),
+        clock,
         log,
       });
-      const gateway = new LinkGateway(http, link, { rank: (orderNo) => journal.getPublic(orderNo)?.seq, log });
+      const gateway = new LinkGateway(http, link, { rank: (orderNo) => journal.getPublic(orderNo)?.seq, clock, log });
       undo.push(() => gateway.close());
       undo.push(() => link.stop());
-      const engine = engineFromConfig(config, journal, gateway, log);
+      const engine = engineFromConfig(config, journal, gateway, log, clock);
       undo.push(() => engine.stop(0));
       // Telemetry on: from here every transition that finishes an order adds its event in its own commit
       // (before recovery starts, so recovered orders are reported too).
@@ -151,20 +155,21 @@ export class Daemon {
         customerInProgress: () => engine.customerInProgress,
         delayMs: options.walPurgeIdleMs ?? WAL_PURGE_IDLE_MS,
         maxBytes: WAL_PURGE_BYTES,
+        timers: clock,
       });
       engine.on('idle', () => wal.idle());
       engine.on('transition', () => wal.committed());
       undo.push(() => wal.stop());
       // The module's flash-save count lives next to the journal (it outlives a module swap; see docs/scanners.md).
       const moduleState = new FileStateStore(join(dirname(config.journal.path), 'scanner-module.json'));
-      const hardware = await createHardware(config, { log, moduleState, ...options.hardwareDeps });
+      const hardware = await createHardware(config, { log, moduleState, timers: clock, ...options.hardwareDeps });
       undo.push(() => hardware.close());
       const vend = new Vend({
         approve: hardware.approve,
         pulseMs: config.approve.pulseMs,
         sensor: hardware.sensor ?? undefined,
         confirm: config.approve.confirm,
-        clock: systemClock,
+        clock,
         log,
       });
       undo.push(() => vend.close());
@@ -177,6 +182,7 @@ export class Daemon {
         vend,
         texts: config.display.texts,
         timing: { approvePulseMs: config.approve.pulseMs, entryTimeoutMs: config.pricing.entryTimeoutMs, customerWindowMs: config.payment.customerWindowMs, ...options.timing },
+        clock,
         log,
       });
       vend.on('fault', (reason: string | null) => interaction.vendFault(reason));
@@ -368,7 +374,7 @@ export class Daemon {
 
   private async doStop(reason: string): Promise<void> {
     const graceMs = this.config.daemon.graceMs;
-    const started = Date.now();
+    const started = performance.now();
     this.log.info({ event: 'stopping', reason, graceMs }, 'stopping');
     this.interaction.stop();
     this.settlement?.stop();
@@ -410,6 +416,6 @@ export class Daemon {
     }
     if (finished === 'done') await step('journal', () => this.journal.close());
     this.lock.release();
-    this.log.info({ event: 'stopped', ms: Date.now() - started }, 'stopped');
+    this.log.info({ event: 'stopped', ms: Math.round(performance.now() - started) }, 'stopped');
   }
 }

@@ -7,8 +7,9 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { maskAuthCode } from '../umpay/authcode.js';
-import type { ApprovePort, Clock, CustomerResult, DisplayPort, EnginePort, IndicatorPort, Pattern, TimerHandle } from './ports.js';
-import { systemClock } from './ports.js';
+import type { ApprovePort, CustomerResult, DisplayPort, EnginePort, IndicatorPort, Pattern } from './ports.js';
+import { systemClock, type Clock, type TimerHandle } from '../clock.js';
+import { DEFAULTS } from '../config/types.js';
 import { DEFAULT_TEXTS, menuPages, renderScreen, type Screen, type Texts } from './screens.js';
 
 export interface MenuItem {
@@ -41,7 +42,16 @@ export interface InteractionTiming {
   scrollMs: number;
 }
 
-export const DEFAULT_TIMING: InteractionTiming = { entryTimeoutMs: 30_000, signalMs: 1_500, resultMs: 3_000, approvePulseMs: 500, customerWindowMs: 60_000, windowEndingMs: 10_000, scrollMs: 2_500 };
+// The configurable ones come from the config's defaults (one definition).
+export const DEFAULT_TIMING: InteractionTiming = {
+  entryTimeoutMs: DEFAULTS.pricing.entryTimeoutMs,
+  signalMs: 1_500,
+  resultMs: 3_000,
+  approvePulseMs: DEFAULTS.approve.pulseMs,
+  customerWindowMs: DEFAULTS.payment.customerWindowMs,
+  windowEndingMs: 10_000,
+  scrollMs: 2_500,
+};
 
 export interface InteractionOptions {
   pricing: Pricing;
@@ -228,7 +238,7 @@ export class Interaction extends EventEmitter {
       return;
     }
     const choice = st.choice;
-    this.go({ name: 'processing', choice, since: this.clock.now() });
+    this.go({ name: 'processing', choice, since: this.clock.mono() });
     this.inflight = this.pay(authCode, choice)
       // pay() handles the engine's errors; this catches a throwing 'payment' listener (else: unhandled rejection, exit).
       .catch((err: unknown) => this.log.error({ event: 'payment-listener-error', err }, 'error after the payment'))
@@ -241,7 +251,7 @@ export class Interaction extends EventEmitter {
   bad(reason: string): void {
     if (this.st.name === 'stopped') return;
     // A noisy or misconfigured scanner can send thousands of lines a second: log at most one per second.
-    const now = this.clock.now();
+    const now = this.clock.mono();
     if (now - this.lastBadLog >= 1000) {
       this.log.info({ event: 'scan-bad', reason, suppressed: this.badSuppressed }, 'bad code');
       this.lastBadLog = now;
@@ -418,7 +428,7 @@ export class Interaction extends EventEmitter {
     this.clear('tickTimer');
     const st = this.st;
     if (st.name !== 'processing') return;
-    const left = st.since + this.timing.customerWindowMs - this.clock.now();
+    const left = st.since + this.timing.customerWindowMs - this.clock.mono();
     if (left <= 0) return;
     const toNext = left % 1000 || 1000;
     this.tickTimer = this.clock.setTimeout(() => {
@@ -451,7 +461,7 @@ export class Interaction extends EventEmitter {
   }
 
   private secondsLeft(since: number): number {
-    return Math.max(0, Math.ceil((since + this.timing.customerWindowMs - this.clock.now()) / 1000));
+    return Math.max(0, Math.ceil((since + this.timing.customerWindowMs - this.clock.mono()) / 1000));
   }
 
   /** The screen for the current state (the signal's while one shows). */
@@ -517,7 +527,7 @@ export class Interaction extends EventEmitter {
     if (this.signal) pattern = this.signal;
     else if (st.name === 'processing') {
       if (this.sendingOffline) pattern = 'offline';
-      else if (st.since + this.timing.customerWindowMs - this.clock.now() <= this.windowEndingMs()) pattern = 'window-ending';
+      else if (st.since + this.timing.customerWindowMs - this.clock.mono() <= this.windowEndingMs()) pattern = 'window-ending';
       else pattern = this.paying ? 'confirm-on-phone' : 'processing';
     } else if (st.name === 'result') {
       pattern = st.pattern;

@@ -6,7 +6,7 @@ import { maskAuthCode } from '../umpay/authcode.js';
 import type { OrderType } from '../umpay/types.js';
 import type { Demo } from './demo.js';
 import { orderNoOf, type PaymentRecord } from './interaction.js';
-import type { Pattern } from './ports.js';
+import type { Pattern } from '../hardware/indicator.js';
 import { PATTERNS, type LampState } from '../hardware/indicator.js';
 
 type Led = LampState['mode'];

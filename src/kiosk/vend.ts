@@ -8,7 +8,8 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
-import type { ApprovePort, Clock, TimerHandle } from './ports.js';
+import type { ApprovePort } from './ports.js';
+import type { Clock, TimerHandle } from '../clock.js';
 
 /** The sensor as the kiosk needs it: the debounced level and its changes. */
 export interface SensorPort extends EventEmitter {

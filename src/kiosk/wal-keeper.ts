@@ -4,7 +4,7 @@
 //   goes on for hours: an order in attention never lets the engine be idle);
 // - at once, at a commit outside a customer payment, when the WAL has grown past maxBytes under steady
 //   background work (before SQLite's own checkpoint, every 1000 pages, could land in a customer's commit).
-import { realTimers, type TimerHandle, type Timers } from '../hardware/timers.js';
+import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 
 export interface WalKeeperOptions {
   purge(): void;
@@ -12,15 +12,15 @@ export interface WalKeeperOptions {
   customerInProgress(): boolean;
   delayMs: number;
   maxBytes: number;
-  timers?: Timers;
+  timers?: Clock;
 }
 
 export class WalKeeper {
   private timer: TimerHandle | undefined;
-  private readonly timers: Timers;
+  private readonly timers: Clock;
   private stopped = false;
   constructor(private readonly o: WalKeeperOptions) {
-    this.timers = o.timers ?? realTimers;
+    this.timers = o.timers ?? systemClock;
   }
 
   /** A commit happened (an engine transition). */

@@ -7,6 +7,7 @@ import type { Gateway } from '../umpay/types.js';
 import { loadPrivateKey, loadPublicKey } from '../umpay/keys.js';
 import { HttpGateway } from '../umpay/client.js';
 import { PaymentEngine } from '../payment/engine.js';
+import type { Clock } from '../clock.js';
 
 /** The gateway client as the config describes it (also for tools that talk to the platform). */
 export function gatewayFromConfig(config: Config, log: Logger): HttpGateway {
@@ -22,7 +23,7 @@ export function gatewayFromConfig(config: Config, log: Logger): HttpGateway {
 }
 
 /** The payment engine as the config describes it. */
-export function engineFromConfig(config: Config, journal: Journal, gateway: Gateway, log: Logger): PaymentEngine {
+export function engineFromConfig(config: Config, journal: Journal, gateway: Gateway, log: Logger, clock?: Clock): PaymentEngine {
   return new PaymentEngine({
     journal,
     gateway,
@@ -35,6 +36,7 @@ export function engineFromConfig(config: Config, journal: Journal, gateway: Gate
       codeValidityMs: config.payment.codeValidityMs,
       concurrency: config.payment.recoveryConcurrency,
     },
+    clock,
     log,
   });
 }

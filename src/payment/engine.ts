@@ -8,9 +8,11 @@ import { classifyAuthCode, maskAuthCode } from '../umpay/authcode.js';
 import type { CallResult, Gateway, Merchant, MicropayFields, QueryOutcome, RefundQueryOutcome } from '../umpay/types.js';
 import { notAboutOrder } from '../umpay/outcome.js';
 import { formatOrderNo } from '../journal/orderno.js';
-import { buildRequest } from '../umpay/messages.js';
+import { buildRequest, formatOrderTime } from '../umpay/messages.js';
 import { isFinal, JournalError, type EventInput, type Journal, type OrderPatch, type OrderRow, type OrderState } from '../journal/journal.js';
-import { defaultClockCheck, Halted, systemClock, wireTime, type Clock } from './clock.js';
+import { Halted, isoNow, systemClock, type Clock } from '../clock.js';
+import { DEFAULTS } from '../config/types.js';
+import { defaultClockCheck } from './clock-check.js';
 import { crashPoint } from './crash.js';
 
 export interface PaymentRequest {
@@ -63,15 +65,15 @@ export interface Timing {
 }
 
 export const DEFAULT_TIMING: Timing = {
-  customerWindowMs: 60_000,
-  queryIntervalMs: 3_000,
-  codeValidityMs: 45_000,
+  customerWindowMs: DEFAULTS.payment.customerWindowMs,
+  queryIntervalMs: DEFAULTS.payment.queryIntervalMs,
+  codeValidityMs: DEFAULTS.payment.codeValidityMs,
   notSentRetryMs: 1_000,
   backoffBaseMs: 1_000,
   backoffMaxMs: 60_000,
   effortAttempts: 8,
   attentionRetryMs: 300_000,
-  concurrency: 4,
+  concurrency: DEFAULTS.payment.recoveryConcurrency,
   minRequestIntervalMs: 50,
 };
 
@@ -102,6 +104,12 @@ export interface EngineStats {
   inFlight: number;
   maxInFlight: number;
   rateLimited: number;
+}
+
+/** The instant of a scan on both clocks: wall for orderTime, monotonic for every deadline. */
+interface Scan {
+  wall: number;
+  mono: number;
 }
 
 type StepResult = { kind: 'moved' } | { kind: 'wait'; rateLimited?: boolean; why: string };
@@ -158,9 +166,12 @@ export class PaymentEngine extends EventEmitter {
   /** The order the customer path is driving: recovery (start(), kiosk reconcile) must leave it alone. */
   private customerOrderNo: string | null = null;
   private stopping = false;
-  private pausedUntil = 0;
+  // Monotonic instants (clock.mono()).
+  private pausedUntil = -Infinity;
   private penaltyMs = 0;
-  private lastBackgroundStart = 0;
+  private lastBackgroundStart = -Infinity;
+  /** When this process first knew each open order (monotonic): the scan, or the recovery that found it. */
+  private readonly firstSeen = new Map<string, number>();
 
   constructor(private readonly opts: EngineOptions) {
     super();
@@ -184,7 +195,10 @@ export class PaymentEngine extends EventEmitter {
   async start(): Promise<void> {
     const open = this.journal.unfinished();
     if (open.length) this.log.info({ event: 'recovery', unfinished: open.length }, `recovering ${open.length} unfinished order(s)`);
-    for (const o of open) if (o.orderNo !== this.customerOrderNo) this.background(o.orderNo);
+    for (const o of open) {
+      this.seen(o.orderNo);
+      if (o.orderNo !== this.customerOrderNo) this.background(o.orderNo);
+    }
     if (!open.length) this.maybeIdle();
   }
 
@@ -231,16 +245,18 @@ export class PaymentEngine extends EventEmitter {
       (err as RangeError & { code: string }).code = 'BAD_AMOUNT';
       throw err;
     }
-    const now = this.clock.now();
-    const clockProblem = this.clockCheck(now);
+    const scan: Scan = { wall: this.clock.wall(), mono: this.clock.mono() };
+    const clockProblem = this.clockCheck(scan.wall);
     if (clockProblem) return { kind: 'refused', reason: 'clock', detail: clockProblem };
     const dup = this.journal.activeByAuthCode(req.authCode);
     if (dup) return { kind: 'refused', reason: 'duplicate', detail: `${maskAuthCode(req.authCode)} is already being paid in order ${dup}` };
-    const run = this.customerFlow(req, code.orderType, now, hooks);
+    const run = this.customerFlow(req, code.orderType, scan, hooks);
     this.customer = run;
     try {
       return await run;
     } finally {
+      const no = this.customerOrderNo;
+      if (no && !this.drives.has(no)) this.firstSeen.delete(no);
       this.customer = null;
       this.customerOrderNo = null;
       this.maybeIdle();
@@ -249,10 +265,10 @@ export class PaymentEngine extends EventEmitter {
 
   // ---------------------------------------------------------------- customer path
 
-  private async customerFlow(req: PaymentRequest, orderType: MicropayFields['orderType'], scannedAt: number, hooks: PayHooks): Promise<CustomerResult> {
+  private async customerFlow(req: PaymentRequest, orderType: MicropayFields['orderType'], scan: Scan, hooks: PayHooks): Promise<CustomerResult> {
     const goodsId = req.goodsId ?? this.opts.goods.goodsId;
     const goodsInfo = req.goodsInfo ?? this.opts.goods.goodsInfo;
-    const orderTime = wireTime(scannedAt);
+    const orderTime = formatOrderTime(scan.wall);
     // Field problems (goodsInfo too long...) are found before anything is journaled or sent.
     buildRequest('micropay', this.opts.merchant, {
       orderTime, orderNo: formatOrderNo(this.opts.deviceId, orderTime.slice(0, 8), 0, 'x'.repeat(10)), txnAmt: String(req.amountFen), orderType, authCode: req.authCode, goodsId, goodsInfo,
@@ -269,11 +285,14 @@ export class PaymentEngine extends EventEmitter {
       goodsInfo,
       acqSpId: this.opts.merchant.acqSpId,
       acqMerId: this.opts.merchant.acqMerId,
-      scannedAt,
+      scannedAt: scan.wall,
+      scannedMono: scan.mono,
+      bootId: this.clock.bootId,
       at: this.iso(),
     });
     const orderNo = order.orderNo;
     this.customerOrderNo = orderNo;
+    this.firstSeen.set(orderNo, scan.mono);
     this.emitTransition({ orderNo, from: null, to: 'created', cause: 'scanned' });
     this.log.info({ event: 'order', orderNo, authCode: req.authCode, txnAmt: order.txnAmt, orderType }, 'order journaled');
     crashPoint('after-journal-before-send');
@@ -295,13 +314,13 @@ export class PaymentEngine extends EventEmitter {
         if (out.kind === 'UNKNOWN' && (res.delivery === 'not-sent' || limited)) {
           if (!limited) notSent++;
           const detail = limited ? `rate limited: ${out.cause}` : `never left: ${res.cause ?? out.cause}`;
-          if (this.clock.now() + retryMs - scannedAt < this.timing.codeValidityMs && !this.stopping) {
+          if (this.clock.mono() + retryMs - scan.mono < this.timing.codeValidityMs && !this.stopping) {
             if (limited) this.journal.note(orderNo, { ...this.eventOf(res), cause: 'rate-limited' }, this.iso());
             else this.journal.note(orderNo, { cause: 'not-sent', call: 'micropay', delivery: 'not-sent', detail }, this.iso(), { notSent });
             hooks.progress?.('offline');
             await this.clock.sleep(retryMs, this.halt.signal);
             // Checked again after the sleep: a late timer must not send a code past its validity.
-            if (this.clock.now() - scannedAt < this.timing.codeValidityMs && !this.stopping) {
+            if (this.clock.mono() - scan.mono < this.timing.codeValidityMs && !this.stopping) {
               retryMs = Math.min(retryMs * 2, 5_000);
               // Write-ahead again: counted before it starts, so a crash mid-send reads as "maybe sent".
               sends++;
@@ -312,15 +331,15 @@ export class PaymentEngine extends EventEmitter {
           if (notSent < sends) {
             // Some send was answered 37 (or may have left): not provably unsent, so it is closed before it is final.
             this.move(order, 'unknown', this.eventOf(res), { reason: `micropay not taken within the code's validity: ${detail}` });
-            return await this.waitForVerdict(orderNo, scannedAt, hooks);
+            return await this.waitForVerdict(orderNo, scan, hooks);
           }
-          const reason = `not sent: gateway unreachable for ${Math.round((this.clock.now() - scannedAt) / 1000)} s after the scan (${detail})`;
+          const reason = `not sent: gateway unreachable for ${Math.round((this.clock.mono() - scan.mono) / 1000)} s after the scan (${detail})`;
           this.move(order, 'failed-not-sent', { cause: 'not-sent', call: 'micropay', delivery: 'not-sent', detail }, { notSent, reason });
           return { kind: 'refused', reason: 'offline', detail: reason, orderNo };
         }
         const ev = this.eventOf(res);
         if (out.kind === 'PAID') {
-          if (this.clock.now() < scannedAt + this.timing.customerWindowMs) return await this.deliverNow(orderNo, 'created', ev, out.transactionId, scannedAt, hooks, out.stlDate);
+          if (this.clock.mono() < scan.mono + this.timing.customerWindowMs) return await this.deliverNow(orderNo, 'created', ev, out.transactionId, scan, hooks, out.stlDate);
           // The answer came after the customer window: nobody may be there to take the product. Give it back.
           this.move(order, 'paid', ev, { transactionId: out.transactionId, stlDate: out.stlDate, respCode: '00', reason: 'paid after the customer window' });
           this.background(orderNo);
@@ -343,7 +362,7 @@ export class PaymentEngine extends EventEmitter {
         if (out.kind === 'UNKNOWN' && out.code === '02') hooks.progress?.('paying');
         break;
       }
-      return await this.waitForVerdict(orderNo, scannedAt, hooks);
+      return await this.waitForVerdict(orderNo, scan, hooks);
     } catch (err) {
       if (err instanceof Halted) return { kind: 'not-charged', orderNo, reason: 'the kiosk stopped; the order is finished at the next start' };
       throw err;
@@ -365,12 +384,12 @@ export class PaymentEngine extends EventEmitter {
   }
 
   /** Queries while the customer waits; paid → deliver, failed → declined, window over → reverse. */
-  private async waitForVerdict(orderNo: string, scannedAt: number, hooks: PayHooks): Promise<CustomerResult> {
-    const deadline = scannedAt + this.timing.customerWindowMs;
+  private async waitForVerdict(orderNo: string, scan: Scan, hooks: PayHooks): Promise<CustomerResult> {
+    const deadline = scan.mono + this.timing.customerWindowMs;
     let interval = this.timing.queryIntervalMs;
     let rateLimits = 0;
     let reversal: 'cancelOrder' | 'closeOrder' | undefined;
-    while (this.clock.now() + interval < deadline) {
+    while (this.clock.mono() + interval < deadline) {
       hooks.progress?.('waiting');
       await this.clock.sleep(interval, this.halt.signal);
       const o = this.journal.get(orderNo)!;
@@ -379,7 +398,7 @@ export class PaymentEngine extends EventEmitter {
       const q = this.aboutOurs(res, o);
       interval = this.timing.queryIntervalMs;
       if (q.kind === 'PAID') {
-        if (this.clock.now() < deadline) return await this.deliverNow(orderNo, 'unknown', this.eventOf(res), q.transactionId, scannedAt, hooks, q.stlDate);
+        if (this.clock.mono() < deadline) return await this.deliverNow(orderNo, 'unknown', this.eventOf(res), q.transactionId, scan, hooks, q.stlDate);
         // Paid, but the customer is no longer expected: refunded in the background.
         this.move(o, 'paid', this.eventOf(res), { transactionId: q.transactionId, stlDate: q.stlDate, respCode: '00' });
         break;
@@ -410,7 +429,7 @@ export class PaymentEngine extends EventEmitter {
   }
 
   /** Paid while the customer is there: journal `delivering` (same commit as `paid`), pulse, `delivered`. */
-  private async deliverNow(orderNo: string, from: OrderState, ev: EventInput, transactionId: string | undefined, scannedAt: number, hooks: PayHooks, stlDate?: string): Promise<CustomerResult> {
+  private async deliverNow(orderNo: string, from: OrderState, ev: EventInput, transactionId: string | undefined, scan: Scan, hooks: PayHooks, stlDate?: string): Promise<CustomerResult> {
     const o = this.journal.transition(
       orderNo,
       [
@@ -441,7 +460,7 @@ export class PaymentEngine extends EventEmitter {
     }
     crashPoint('after-approve-before-delivered');
     // Written even when stopping: the product is out, and saying so spares the customer's money a refund.
-    this.move(o, 'delivered', { cause: 'product released' }, { reason: `paid and delivered ${Math.round((this.clock.now() - scannedAt) / 100) / 10} s after the scan` });
+    this.move(o, 'delivered', { cause: 'product released' }, { reason: `paid and delivered ${Math.round((this.clock.mono() - scan.mono) / 100) / 10} s after the scan` });
     return { kind: 'approved', orderNo };
   }
 
@@ -466,6 +485,7 @@ export class PaymentEngine extends EventEmitter {
       })
       .finally(() => {
         this.drives.delete(orderNo);
+        if (this.journal.get(orderNo)?.final !== false) this.firstSeen.delete(orderNo);
         this.maybeIdle();
       });
     this.drives.set(orderNo, run);
@@ -569,7 +589,7 @@ export class PaymentEngine extends EventEmitter {
         }
         // Close refused and the platform has never seen it: once the code's validity is over, a late
         // copy of the request could not charge anyone.
-        if (this.clock.now() > o.scannedAt + this.timing.codeValidityMs) {
+        if (this.clock.mono() > this.scannedMono(o) + this.timing.codeValidityMs) {
           this.move(this.journal.get(o.orderNo)!, 'reversed', this.eventOf(qr), { reason: `platform has no such order (${q.code}) and the code's validity is over: not charged` });
           return { kind: 'moved' };
         }
@@ -650,7 +670,7 @@ export class PaymentEngine extends EventEmitter {
     const n = Number(/R(\d+)$/.exec(o.refundNo ?? '')?.[1] ?? '1') + 1;
     this.journal.note(o.orderNo, { ...this.eventOf(res), cause }, this.iso(), {
       refundNo: `${o.orderNo}R${n}`,
-      refundTime: wireTime(this.clock.now()),
+      refundTime: formatOrderTime(this.clock.wall()),
       refundAccepted: false,
     });
   }
@@ -662,14 +682,14 @@ export class PaymentEngine extends EventEmitter {
       this.move(fresh, 'reversing', { cause }, { ...patch, reversal: 'cancelOrder' });
       return;
     }
-    this.move(fresh, 'refunding', { cause }, { ...patch, refundNo: fresh.refundNo ?? `${fresh.orderNo}R1`, refundTime: fresh.refundTime ?? wireTime(this.clock.now()), refundAmt: fresh.txnAmt, refundAccepted: false });
+    this.move(fresh, 'refunding', { cause }, { ...patch, refundNo: fresh.refundNo ?? `${fresh.orderNo}R1`, refundTime: fresh.refundTime ?? formatOrderTime(this.clock.wall()), refundAmt: fresh.txnAmt, refundAccepted: false });
   }
 
   // ---------------------------------------------------------------- helpers
 
   /** cancelOrder reverses WeChat/Alipay the same day (paid or not); otherwise closeOrder (refund if paid). */
   private reversalFor(o: OrderRow): 'cancelOrder' | 'closeOrder' {
-    const sameDay = o.orderTime.slice(0, 8) === wireTime(this.clock.now()).slice(0, 8);
+    const sameDay = o.orderTime.slice(0, 8) === formatOrderTime(this.clock.wall()).slice(0, 8);
     return sameDay && (o.orderType === 'wechat' || o.orderType === 'alipay') ? 'cancelOrder' : 'closeOrder';
   }
 
@@ -758,11 +778,11 @@ export class PaymentEngine extends EventEmitter {
     try {
       for (;;) {
         const at = Math.max(this.pausedUntil, this.lastBackgroundStart + this.timing.minRequestIntervalMs);
-        const now = this.clock.now();
+        const now = this.clock.mono();
         if (at <= now) break;
         await this.clock.sleep(at - now, this.halt.signal);
       }
-      this.lastBackgroundStart = this.clock.now();
+      this.lastBackgroundStart = this.clock.mono();
       return await this.call(fn);
     } finally {
       this.gate.release();
@@ -774,7 +794,7 @@ export class PaymentEngine extends EventEmitter {
     if (out.kind === 'UNKNOWN' && out.rateLimited) {
       this.stats.rateLimited++;
       this.penaltyMs = Math.min(Math.max(this.penaltyMs * 2, this.timing.backoffBaseMs), this.timing.backoffMaxMs);
-      this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + this.jitter(this.penaltyMs));
+      this.pausedUntil = Math.max(this.pausedUntil, this.clock.mono() + this.jitter(this.penaltyMs));
     } else if (res.delivery === 'answered') {
       this.penaltyMs = Math.floor(this.penaltyMs / 2);
     }
@@ -794,7 +814,22 @@ export class PaymentEngine extends EventEmitter {
   }
 
   private iso(): string {
-    return new Date(this.clock.now()).toISOString();
+    return isoNow(this.clock);
+  }
+
+  /**
+   * The scan on this clock: journaled by this boot (any process), else (another boot, an old journal) the
+   * moment this process first knew the order. That is later than the scan, so "the code's validity is over"
+   * is never concluded early; the wall clock is never used (it may have been stepped since).
+   */
+  private scannedMono(o: OrderRow): number {
+    return o.scannedMono !== null && o.bootId === this.clock.bootId ? o.scannedMono : this.seen(o.orderNo);
+  }
+
+  private seen(orderNo: string): number {
+    let at = this.firstSeen.get(orderNo);
+    if (at === undefined) this.firstSeen.set(orderNo, (at = this.clock.mono()));
+    return at;
   }
 
   private maybeIdle(): void {

@@ -14,7 +14,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import type { CallName, CallResult, CancelOrderFields, CloseOrderFields, Gateway, MicropayFields, QueryOrderFields, RefundFields, RefundQueryFields } from '../umpay/types.js';
-import { Halted, systemClock, type Clock } from './clock.js';
+import { Halted, systemClock, type Clock } from '../clock.js';
 
 export type LinkState = 'online' | 'degraded' | 'offline';
 export const LINK_STATES: readonly LinkState[] = ['online', 'degraded', 'offline'];
@@ -22,7 +22,7 @@ export const LINK_STATES: readonly LinkState[] = ['online', 'degraded', 'offline
 export interface LinkChange {
   from: LinkState;
   to: LinkState;
-  /** ms since the epoch (the monitor's clock). */
+  /** Wall-clock ms since the epoch (for people; intervals are measured on the monotonic clock). */
   at: number;
   /** The evidence that tipped it (e.g. "probe: ECONNREFUSED", "cancelOrder answered"). */
   cause: string;
@@ -113,11 +113,14 @@ export class LinkMonitor extends EventEmitter {
   private signedDue = false;
   private signedProbes = 0;
   private st: LinkState;
+  /** The last change: wall clock for people, monotonic for how long the state held. */
   private sinceMs: number;
+  private sinceMono: number;
   private failures = 0;
   private successes = 0;
   private lastCountedFail = -Infinity;
   private lastCountedOk = -Infinity;
+  // Monotonic instants (arithmetic); lastOkAt/lastFailureAt are wall clock (shown to people).
   private lastEvidenceAt = -Infinity;
   private lastOkAt: number | null = null;
   private lastFailureAt: number | null = null;
@@ -137,7 +140,8 @@ export class LinkMonitor extends EventEmitter {
     this.probeFn = opts.probe;
     this.reachFn = opts.reach;
     this.st = opts.initial ?? 'online';
-    this.sinceMs = this.clock.now();
+    this.sinceMs = this.clock.wall();
+    this.sinceMono = this.clock.mono();
   }
 
   get state(): LinkState {
@@ -148,7 +152,7 @@ export class LinkMonitor extends EventEmitter {
     return this.st === 'offline';
   }
 
-  /** ms since the epoch of the last change. */
+  /** Wall-clock ms since the epoch of the last change. */
   get since(): number {
     return this.sinceMs;
   }
@@ -193,10 +197,10 @@ export class LinkMonitor extends EventEmitter {
 
   /** One observation: the link worked (`ok`) or did not, and why. */
   observe(ok: boolean, cause: string, source = 'call'): void {
-    const now = this.clock.now();
+    const now = this.clock.mono();
     this.lastEvidenceAt = now;
     if (ok) {
-      this.lastOkAt = now;
+      this.lastOkAt = this.clock.wall();
       this.failures = 0;
       this.lastCountedFail = -Infinity;
       if (this.successes === 0 || now - this.lastCountedOk >= this.timing.coalesceMs) {
@@ -204,7 +208,7 @@ export class LinkMonitor extends EventEmitter {
         this.lastCountedOk = now;
       }
     } else {
-      this.lastFailureAt = now;
+      this.lastFailureAt = this.clock.wall();
       this.lastFailure = cause;
       this.successes = 0;
       this.lastCountedOk = -Infinity;
@@ -223,7 +227,7 @@ export class LinkMonitor extends EventEmitter {
   probeNow(): Promise<void> {
     if (this.probing) return this.probing;
     this.probes++;
-    const now = this.clock.now();
+    const now = this.clock.mono();
     const signed = !this.reachFn || this.signedDue || now - this.lastSignedAt >= this.timing.signedProbeMs;
     this.probing = (async () => {
       try {
@@ -286,10 +290,11 @@ export class LinkMonitor extends EventEmitter {
 
   private change(to: LinkState, cause: string): void {
     const from = this.st;
-    const at = this.clock.now();
-    const heldMs = at - this.sinceMs;
+    const at = this.clock.wall();
+    const heldMs = Math.round(this.clock.mono() - this.sinceMono);
     this.st = to;
     this.sinceMs = at;
+    this.sinceMono = this.clock.mono();
     this.changes++;
     const line = { event: 'link', from, to, cause, afterMs: heldMs };
     const msg = `payment platform link ${from} → ${to} (${cause})`;
@@ -312,8 +317,8 @@ export class LinkMonitor extends EventEmitter {
     let first = true;
     while (this.running) {
       // The first probe at once; then one interval after the last evidence of any kind.
-      const due = first ? this.clock.now() : this.lastEvidenceAt + this.intervalMs();
-      const wait = due - this.clock.now();
+      const due = first ? this.clock.mono() : this.lastEvidenceAt + this.intervalMs();
+      const wait = due - this.clock.mono();
       if (wait > 0) {
         const nap = new AbortController();
         this.nap = nap;
@@ -452,7 +457,7 @@ export class LinkGateway implements Gateway {
   private hold(call: CallName, orderNo: string): Promise<boolean> {
     return new Promise((release) => {
       const rank = this.opts.rank?.(orderNo) ?? orderNo;
-      this.queue.push({ orderNo, rank, arrived: this.clock.now(), n: this.arrivals++, call, release });
+      this.queue.push({ orderNo, rank, arrived: this.clock.wall(), n: this.arrivals++, call, release });
       // Logged while the link is down; queueing behind the resuming calls is routine and not logged.
       if (this.link.offline) this.log.info({ event: 'link-wait', call, orderNo, waiting: this.queue.length }, `${call} ${orderNo} waits for the link`);
     });

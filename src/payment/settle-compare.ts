@@ -3,6 +3,7 @@
 // aside (an order number starts with this kiosk's device id; see journal orderNoPrefix).
 import type { PublicOrder } from '../journal/journal.js';
 import { parseOrderNo } from '../journal/orderno.js';
+import { formatOrderTime } from '../umpay/messages.js';
 import type { SettlementRow } from '../umpay/settlement.js';
 
 export type FindingKind =
@@ -91,11 +92,7 @@ export interface CompareInput {
   dayOf?: (iso: string) => string;
 }
 
-const pad = (n: number) => String(n).padStart(2, '0');
-export const localDay = (iso: string): string => {
-  const d = new Date(iso);
-  return `${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}`;
-};
+export const localDay = (iso: string): string => formatOrderTime(new Date(iso)).slice(0, 8);
 
 /** Whether an order number has this kiosk's form: prefix + yyyyMMdd + sequence (6+ digits) [+ _run id]. */
 export function isOurOrderNo(orderNo: string, deviceId: string): boolean {

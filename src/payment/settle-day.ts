@@ -9,6 +9,7 @@ import { silentLogger } from '../log.js';
 import type { SettleDownload } from '../umpay/client.js';
 import { decodeSettlementFile, parseSettlementPaced, type SettlementRow } from '../umpay/settlement.js';
 import { compareSettlement, OK_KINDS, type Comparison, type Finding } from './settle-compare.js';
+import { formatOrderTime } from '../umpay/messages.js';
 
 export interface SettleDayDeps {
   /** HttpGateway.downloadSettleFile (or a double). */
@@ -63,10 +64,7 @@ export function mismatchReason(f: Finding): string {
   }
 }
 
-function localYmd(d: Date): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}`;
-}
+const localYmd = (d: Date): string => formatOrderTime(d).slice(0, 8);
 
 /** The local day before `now`, yyyyMMdd. */
 export function previousDay(now: Date): string {

@@ -5,6 +5,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { requestPlaintext, type WireValue } from '../umpay/canonical.js';
 import { maskAuthCode } from '../umpay/authcode.js';
 import type { OrderType } from '../umpay/types.js';
+import { formatOrderTime } from '../umpay/messages.js';
 import { behaviourOf, type Behaviour } from './codes.js';
 
 export type OrderState = 'paid' | 'paying' | 'failed' | 'closed' | 'cancelled' | 'refunded';
@@ -98,13 +99,9 @@ const MSG: Record<string, string> = {
 };
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
-/** Local time, like the platform's own (China time on a kiosk set to it). */
-export function ymd(d: Date): string {
-  return `${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}`;
-}
-export function ymdhms(d: Date): string {
-  return `${ymd(d)}${pad(d.getHours())}${pad(d.getMinutes())}${pad(d.getSeconds())}`;
-}
+/** Local time, like the platform's own (China time on a kiosk set to it): the protocol's one formatter. */
+export const ymdhms = (d: Date): string => formatOrderTime(d);
+export const ymd = (d: Date): string => formatOrderTime(d).slice(0, 8);
 
 const SAVE_DELAY_MS = 20;
 

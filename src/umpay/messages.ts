@@ -225,8 +225,12 @@ export const buildCloseOrder = (merchant: Merchant, fields: CloseOrderFields) =>
 export const buildRefund = (merchant: Merchant, fields: RefundFields) => buildRequest('refund', merchant, fields);
 export const buildRefundQuery = (merchant: Merchant, fields: RefundQueryFields) => buildRequest('refundQuery', merchant, fields);
 
-/** `yyyyMMddHHmmss` in local time (the platform's clock is Beijing time; the kiosk runs in that zone). */
-export function formatOrderTime(date: Date): string {
+/**
+ * `yyyyMMddHHmmss` in local time (the platform's clock is Beijing time; the kiosk runs in that zone): the one
+ * formatter of orderTime (and, by its first 8 digits, of the platform's day) for the kiosk and the sandbox.
+ */
+export function formatOrderTime(at: Date | number): string {
+  const date = typeof at === 'number' ? new Date(at) : at;
   const p = (n: number, w = 2) => String(n).padStart(w, '0');
   return `${p(date.getFullYear(), 4)}${p(date.getMonth() + 1)}${p(date.getDate())}${p(date.getHours())}${p(date.getMinutes())}${p(date.getSeconds())}`;
 }

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openJournal, type Journal, type OrderRow, type OrderState } from '../../src/journal/journal.js';
 import { captureIo } from '../../src/cli/tech/format.js';
+import { formatOrderTime } from '../../src/umpay/messages.js';
+import { systemClock } from '../../src/clock.js';
 
 // dist/test/cli/ → the checkout's sibling ../shared
 export const SHARED = fileURLToPath(new URL('../../../test/fixtures/umpay/', import.meta.url));
@@ -71,10 +73,7 @@ export function tempKiosk(options: KioskOptions = {}): TempKiosk {
   };
 }
 
-const pad = (n: number) => String(n).padStart(2, '0');
-export function wire(d: Date): string {
-  return `${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}${pad(d.getHours())}${pad(d.getMinutes())}${pad(d.getSeconds())}`;
-}
+export const wire = (d: Date): string => formatOrderTime(d);
 
 /** The path each final or waiting state is reached by (the journal checks only that `from` is current). */
 const PATHS: Record<OrderState, OrderState[]> = {
@@ -113,6 +112,9 @@ export function seedOrder(
     acqSpId: 'Y471790403',
     acqMerId: '41509208',
     scannedAt: at.getTime(),
+    // As the daemon journals it: the scan on this boot's monotonic clock, as long ago as `at`.
+    scannedMono: systemClock.mono() - (Date.now() - at.getTime()),
+    bootId: systemClock.bootId,
     at: iso,
   });
   let from: OrderState = 'created';

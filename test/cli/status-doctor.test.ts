@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { HttpGateway } from '../../src/umpay/client.js';
 import { loadPrivateKey } from '../../src/umpay/keys.js';
-import { wireTime } from '../../src/payment/clock.js';
+import { formatOrderTime } from '../../src/umpay/messages.js';
 import { acquireLock } from '../../src/kiosk/lock.js';
 import { join } from 'node:path';
 import { run as status } from '../../src/cli/status.js';
@@ -152,7 +152,7 @@ describe('kiosk doctor', function () {
     j.close();
     // A kiosk of the old version (or a copy of this journal) with deviceId K1 paid order K1<today>000001.
     const gw = new HttpGateway({ baseUrl: sandbox.baseUrl, merchant: { acqSpId: 'Y471790403', acqMerId: '41509208' }, privateKey: loadPrivateKey(sandbox.merchantKeyPath!), platformKey: sandbox.platformPublicKey, connectTimeoutMs: 1000, timeoutMs: 3000 });
-    const today = wireTime(Date.now());
+    const today = formatOrderTime(Date.now());
     const theirs = `K1${today.slice(0, 8)}${String(seq + 1).padStart(6, '0')}`;
     try {
       const r = await gw.micropay({ orderTime: today, orderNo: theirs, txnAmt: '150', orderType: 'wechat', authCode: testCode('paid', 'wechat', `dr${Date.now() % 100000}`), goodsId: 'G', goodsInfo: 'g' });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { gpioChipBase } from '../../src/hardware/gpio.js';
 import { GpioKeypad } from '../../src/hardware/pi/gpio-keypad.js';
 import { SimKeypad } from '../../src/hardware/sim/sim-keypad.js';
-import { FakeClock } from './fake-clock.js';
+import { FakeClock } from '../fake-clock.js';
 import { FakeBank } from './fake-gpio.js';
 
 function fakeSysfs(chips: Record<string, { label: string; base: number }>): string {

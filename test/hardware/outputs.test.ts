@@ -11,8 +11,9 @@ import { GpioApprove } from '../../src/hardware/pi/gpio-approve.js';
 import { SimApprove } from '../../src/hardware/sim/sim-approve.js';
 import { SimIndicator } from '../../src/hardware/sim/sim-indicator.js';
 import { createHardware } from '../../src/hardware/index.js';
-import { FakeClock } from './fake-clock.js';
+import { FakeClock } from '../fake-clock.js';
 import { FakeBank } from './fake-gpio.js';
+import { DEFAULTS } from '../../src/config/types.js';
 
 const require = createRequire(import.meta.url);
 const { Firmata: MockFirmata } = require('mock-firmata') as { Firmata: new () => MockBoard };
@@ -168,8 +169,8 @@ describe('hardware/approve', () => {
 describe('hardware/createHardware', () => {
   it('builds sim devices from config sub-objects and closes them', async () => {
     const hw = await createHardware({
-      scanner: { driver: 'sim', path: '', terminator: 'CR', prefix: '', suffix: '', maxLineLength: 64, reopenMinMs: 500, reopenMaxMs: 30000 },
-      keypad: { driver: 'none', layout: 'matrix', rows: [5], cols: [6], keys: '1', debounceMs: 30, activeLow: true },
+      scanner: { ...DEFAULTS.scanner, driver: 'sim', path: '' },
+      keypad: { driver: 'none', layout: 'matrix', rows: [5], cols: [6], keys: '1', pins: {}, debounceMs: 30, activeLow: true },
       indicator: { driver: 'sim', io: 'gpio', firmataPort: '', pins: { green: 17, red: 27, amber: 22, buzzer: 18 }, buzzer: 'active' },
       approve: { driver: 'sim', pin: 23, pulseMs: 10, activeLow: false },
     });
@@ -186,12 +187,12 @@ describe('hardware/createHardware', () => {
     await assert.rejects(
       createHardware(
         {
-          scanner: { driver: 'sim' },
-          keypad: { driver: 'gpio', rows: [5], cols: [6], keys: '1', sysfsRoot: '/nonexistent' },
-          indicator: { driver: 'log', pins: { green: 17, red: 27, amber: 22, buzzer: 18 } },
-          approve: { driver: 'none', pin: 23 },
+          scanner: { ...DEFAULTS.scanner, driver: 'sim', path: '' },
+          keypad: { driver: 'gpio', layout: 'matrix', rows: [5], cols: [6], keys: '1', pins: {}, debounceMs: 30, activeLow: true },
+          indicator: { driver: 'log', io: 'gpio', firmataPort: '', pins: { green: 17, red: 27, amber: 22, buzzer: 18 }, buzzer: 'active' },
+          approve: { driver: 'none', pin: 23, pulseMs: 500, activeLow: false },
         },
-        { gpioClass: new FakeBank().Gpio },
+        { gpioClass: new FakeBank().Gpio, sysfsRoot: '/nonexistent' },
       ),
       (e: Error & { code: string }) => /^keypad: cannot read \/nonexistent\/class\/gpio/.test(e.message) && e.code === 'GPIO_NO_SYSFS',
     );

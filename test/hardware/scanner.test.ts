@@ -5,7 +5,7 @@ import { SerialPortMock } from 'serialport';
 import { SerialScanner, type SerialScannerOptions } from '../../src/hardware/pi/serial-scanner.js';
 import type { BadScan, ScannerFault } from '../../src/hardware/scanner.js';
 import { ScanParser } from '../../src/hardware/scanner.js';
-import { FakeClock } from './fake-clock.js';
+import { FakeClock } from '../fake-clock.js';
 import { ALIPAY, UNIONPAY, WECHAT } from './codes.js';
 
 // serialport re-exports the @serialport/binding-mock binding (with its types) as SerialPortMock.binding.
@@ -104,7 +104,7 @@ describe('hardware/scanner (mock serial binding)', () => {
     assert.equal(s.connected, false);
     const attempts: number[] = [];
     const orig = MockBinding.open.bind(MockBinding);
-    MockBinding.open = (o: Parameters<typeof orig>[0]) => (attempts.push(clock.now()), orig(o));
+    MockBinding.open = (o: Parameters<typeof orig>[0]) => (attempts.push(clock.mono()), orig(o));
     for (let i = 0; i < 200; i++) {
       clock.tick(10); // small steps: each failed open settles asynchronously before the next is scheduled
       await new Promise((r) => setImmediate(r));

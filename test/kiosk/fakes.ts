@@ -1,39 +1,6 @@
-// Fakes for the kiosk's ports: a clock that only moves when told, an indicator that records, an
+// Fakes for the kiosk's ports (the clock is test/fake-clock.ts): an indicator that records, an
 // engine whose answers the test decides.
-import type { ApprovePort, Clock, CustomerResult, EnginePort, IndicatorPort, Pattern, PayHooks, PaymentRequest } from '../../src/kiosk/ports.js';
-
-export class FakeClock implements Clock {
-  private t = 0;
-  private seq = 0;
-  private timers = new Map<number, { at: number; fn: () => void }>();
-  now(): number {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number): number {
-    const id = ++this.seq;
-    this.timers.set(id, { at: this.t + ms, fn });
-    return id;
-  }
-  clearTimeout(h: unknown): void {
-    this.timers.delete(h as number);
-  }
-  /** Moves time forward, firing due timers in order. */
-  advance(ms: number): void {
-    const end = this.t + ms;
-    for (;;) {
-      let next: [number, { at: number; fn: () => void }] | undefined;
-      for (const e of this.timers) if (e[1].at <= end && (!next || e[1].at < next[1].at)) next = e;
-      if (!next) break;
-      this.timers.delete(next[0]);
-      this.t = next[1].at;
-      next[1].fn();
-    }
-    this.t = end;
-  }
-  pending(): number {
-    return this.timers.size;
-  }
-}
+import type { ApprovePort, CustomerResult, EnginePort, IndicatorPort, Pattern, PayHooks, PaymentRequest } from '../../src/kiosk/ports.js';
 
 export class FakeIndicator implements IndicatorPort {
   shown: { pattern: Pattern; orderNo?: string }[] = [];

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { Interaction, type Pricing, type PaymentRecord } from '../../src/kiosk/interaction.js';
 import type { InteractionState } from '../../src/kiosk/interaction.js';
-import { FakeApprove, FakeClock, FakeEngine, FakeIndicator, flush } from './fakes.js';
+import { FakeApprove, FakeEngine, FakeIndicator, flush } from './fakes.js';
+import { FakeClock } from '../fake-clock.js';
 
 const WECHAT = '134567890123456789';
 const timing = { entryTimeoutMs: 10_000, signalMs: 1_000, resultMs: 3_000, approvePulseMs: 250 };
@@ -41,9 +42,9 @@ describe('kiosk interaction', () => {
       assert.deepEqual(t.indicator.shown.at(-1), { pattern: 'success', orderNo: 'K42' });
       assert.equal(t.payments.length, 1);
       assert.equal(t.payments[0]!.code.includes(WECHAT), false, 'payment record holds the masked code only');
-      t.clock.advance(2_999);
+      t.clock.tick(2_999);
       assert.equal(t.indicator.last, 'success');
-      t.clock.advance(1);
+      t.clock.tick(1);
       assert.equal(t.indicator.last, 'ready');
     });
 
@@ -59,7 +60,7 @@ describe('kiosk interaction', () => {
         await flush();
         assert.deepEqual(t.indicator.shown.at(-1), { pattern, orderNo: 'K1' });
         assert.deepEqual(t.approve.pulses, []);
-        t.clock.advance(3_000);
+        t.clock.tick(3_000);
         assert.equal(t.indicator.last, 'ready');
       });
     }
@@ -79,9 +80,9 @@ describe('kiosk interaction', () => {
         t.engine.last.resolve({ kind: 'refused', reason, detail: 'x' });
         await flush();
         assert.equal(t.indicator.last, pattern);
-        t.clock.advance(ms - 1);
+        t.clock.tick(ms - 1);
         assert.equal(t.indicator.last, pattern);
-        t.clock.advance(1);
+        t.clock.tick(1);
         assert.equal(t.indicator.last, 'ready');
         assert.equal(st(t).name, 'ready');
       });
@@ -93,7 +94,7 @@ describe('kiosk interaction', () => {
       t.kiosk.code('280000000000000001');
       assert.equal(t.engine.calls.length, 1);
       assert.equal(t.indicator.last, 'not-now');
-      t.clock.advance(1_000);
+      t.clock.tick(1_000);
       assert.equal(t.indicator.last, 'processing');
       await t.engine.approve();
       await flush();
@@ -108,7 +109,7 @@ describe('kiosk interaction', () => {
       const t = setup(fixed);
       t.kiosk.bad('not all digits');
       assert.equal(t.indicator.last, 'bad-code');
-      t.clock.advance(1_000);
+      t.clock.tick(1_000);
       assert.equal(t.indicator.last, 'ready');
       assert.equal(t.engine.calls.length, 0);
     });
@@ -137,7 +138,7 @@ describe('kiosk interaction', () => {
       assert.equal(t.indicator.last, 'processing');
       await t.engine.approve();
       await flush();
-      t.clock.advance(3_000);
+      t.clock.tick(3_000);
       assert.equal(t.indicator.last, 'offline');
       t.kiosk.linkOnline(true);
       assert.equal(t.indicator.last, 'ready');
@@ -150,7 +151,7 @@ describe('kiosk interaction', () => {
       await flush();
       assert.equal(t.indicator.last, 'fault');
       assert.equal(t.payments[0]!.result.kind, 'error');
-      t.clock.advance(3_000);
+      t.clock.tick(3_000);
       assert.equal(t.indicator.last, 'ready');
     });
 
@@ -168,7 +169,7 @@ describe('kiosk interaction', () => {
         await t.kiosk.settled();
         await new Promise((r) => setImmediate(r)); // unhandledRejection is reported after the microtasks
         assert.deepEqual(unhandled, []);
-        t.clock.advance(3_000); // the success pattern's time is over
+        t.clock.tick(3_000); // the success pattern's time is over
         t.kiosk.code(WECHAT);
         assert.equal(t.engine.calls.length, 2);
       } finally {
@@ -191,7 +192,7 @@ describe('kiosk interaction', () => {
       assert.equal(settled, true);
       assert.deepEqual(t.approve.pulses, [250], 'the product is still released for a paid order');
       assert.equal(t.indicator.shown.length, n);
-      assert.equal(t.clock.pending(), 0);
+      assert.equal(t.clock.pending, 0);
     });
   });
 
@@ -202,7 +203,7 @@ describe('kiosk interaction', () => {
       t.kiosk.code(WECHAT);
       assert.equal(t.indicator.last, 'not-now');
       assert.equal(t.engine.calls.length, 0);
-      t.clock.advance(1_000);
+      t.clock.tick(1_000);
       assert.equal(t.indicator.last, 'idle');
     });
 
@@ -214,7 +215,7 @@ describe('kiosk interaction', () => {
       assert.deepEqual(t.engine.last.req, { authCode: WECHAT, amountFen: 300, goodsId: 'G2', goodsInfo: 'chips' });
       await t.engine.approve();
       await flush();
-      t.clock.advance(3_000);
+      t.clock.tick(3_000);
       assert.equal(st(t).name, 'idle');
       assert.equal(t.indicator.last, 'idle');
     });
@@ -254,15 +255,15 @@ describe('kiosk interaction', () => {
     it('entry times out back to idle, both while typing and while ready; each key restarts the timer', () => {
       const t = setup(menu);
       t.keys('1');
-      t.clock.advance(9_999);
+      t.clock.tick(9_999);
       t.keys('#');
-      t.clock.advance(9_999);
+      t.clock.tick(9_999);
       assert.equal(st(t).name, 'ready');
-      t.clock.advance(1);
+      t.clock.tick(1);
       assert.equal(st(t).name, 'idle');
       assert.equal(t.indicator.last, 'idle');
       t.keys('2');
-      t.clock.advance(10_000);
+      t.clock.tick(10_000);
       assert.equal(st(t).name, 'idle');
     });
 
@@ -270,11 +271,11 @@ describe('kiosk interaction', () => {
       const t = setup(menu);
       t.keys('1#');
       t.kiosk.code(WECHAT);
-      t.clock.advance(60_000);
+      t.clock.tick(60_000);
       assert.equal(st(t).name, 'processing');
       t.engine.last.resolve({ kind: 'declined', orderNo: 'K9', code: '15', reason: 'balance' });
       await flush();
-      t.clock.advance(3_000);
+      t.clock.tick(3_000);
       assert.equal(st(t).name, 'ready');
       t.kiosk.code('280000000000000001');
       assert.equal(t.engine.calls.length, 2);

@@ -7,7 +7,8 @@ import { Interaction, type Pricing } from '../../src/kiosk/interaction.js';
 import type { CustomerResult } from '../../src/kiosk/ports.js';
 import { DEFAULT_TEXTS, FAULTS, fill, PLACEHOLDER_SAMPLES, renderScreen, TEXT_KEYS, textProblem, type Screen } from '../../src/kiosk/screens.js';
 import { FakeI2cBus } from '../hardware/hd44780.js';
-import { FakeApprove, FakeClock, FakeEngine, FakeIndicator, flush } from './fakes.js';
+import { FakeApprove, FakeEngine, FakeIndicator, flush } from './fakes.js';
+import { FakeClock } from '../fake-clock.js';
 
 const WECHAT = '134567890123456789';
 const timing = { entryTimeoutMs: 10_000, signalMs: 1_000, resultMs: 3_000, approvePulseMs: 250, customerWindowMs: 60_000, scrollMs: 2_000 };
@@ -40,7 +41,7 @@ describe('kiosk screens (read off an HD44780 decoded from the I2C bytes)', funct
     assert.deepEqual(t.glass(), ['Pay ¥3.50', 'Scan pay code']);
     t.kiosk.code(WECHAT);
     assert.deepEqual(t.glass(), ['Paying ¥3.50', 'Please wait 60s']);
-    t.clock.advance(1_000);
+    t.clock.tick(1_000);
     assert.deepEqual(t.glass(), ['Paying ¥3.50', 'Please wait 59s']);
   });
 
@@ -49,18 +50,18 @@ describe('kiosk screens (read off an HD44780 decoded from the I2C bytes)', funct
     t.kiosk.code(WECHAT);
     assert.equal(t.indicator.last, 'processing');
     t.engine.last.hooks.progress!('waiting');
-    t.clock.advance(3_000);
+    t.clock.tick(3_000);
     t.engine.last.hooks.progress!('paying');
     assert.deepEqual(t.glass(), ['Confirm on phone', '57 s left']);
     assert.equal(t.indicator.last, 'confirm-on-phone');
     t.engine.last.hooks.progress!('waiting'); // a query that did not work does not undo "paying"
-    t.clock.advance(46_999);
+    t.clock.tick(46_999);
     assert.deepEqual(t.glass(), ['Confirm on phone', '11 s left']);
     assert.equal(t.indicator.last, 'confirm-on-phone');
-    t.clock.advance(1);
+    t.clock.tick(1);
     assert.deepEqual(t.glass(), ['Confirm on phone', '10 s left']);
     assert.equal(t.indicator.last, 'window-ending');
-    t.clock.advance(9_000);
+    t.clock.tick(9_000);
     assert.deepEqual(t.glass(), ['Confirm on phone', '1 s left']);
   });
 
@@ -77,7 +78,7 @@ describe('kiosk screens (read off an HD44780 decoded from the I2C bytes)', funct
     await t.engine.approve('K1');
     await flush();
     assert.deepEqual(t.glass(), ['Paid, thank you', 'Take your item']);
-    t.clock.advance(3_000);
+    t.clock.tick(3_000);
     assert.deepEqual(t.glass(), ['Pay ¥3.50', 'Scan pay code']);
   });
 
@@ -120,14 +121,14 @@ describe('kiosk screens (read off an HD44780 decoded from the I2C bytes)', funct
     t.engine.last.resolve({ kind: 'not-charged', orderNo: 'K1', reason: 'no drop', vend: 'failed' });
     await flush();
     assert.deepEqual(t.glass(), ['Vend failed', 'Refunding you']);
-    t.clock.advance(3_000);
+    t.clock.tick(3_000);
     t.kiosk.vendFault('vend sensor stuck active');
     assert.deepEqual(t.glass(), ['Out of service', 'Fault F04']);
     const calls = t.engine.calls.length;
     t.kiosk.code(WECHAT);
     assert.equal(t.engine.calls.length, calls, 'not sent while the sensor is broken');
     t.kiosk.vendFault(null);
-    t.clock.advance(1_000); // the refused scan's signal
+    t.clock.tick(1_000); // the refused scan's signal
     assert.deepEqual(t.glass(), ['Pay ¥3.50', 'Scan pay code']);
   });
 
@@ -155,7 +156,7 @@ describe('kiosk screens (read off an HD44780 decoded from the I2C bytes)', funct
     assert.deepEqual(t.glass(), ['Type amount', 'then press #']);
     t.kiosk.code(WECHAT);
     assert.deepEqual(t.glass(), ['Not now', 'Choose first']);
-    t.clock.advance(1_000);
+    t.clock.tick(1_000);
     t.keys('3');
     assert.deepEqual(t.glass(), ['Amount, # = OK', '¥0.03']);
     t.keys('50');
@@ -164,7 +165,7 @@ describe('kiosk screens (read off an HD44780 decoded from the I2C bytes)', funct
     assert.deepEqual(t.glass(), ['Amount, # = OK', '¥35.00']);
     t.keys('0');
     assert.deepEqual(t.glass(), ['Not now', 'Max ¥50.00']);
-    t.clock.advance(1_000);
+    t.clock.tick(1_000);
     assert.deepEqual(t.glass(), ['Amount, # = OK', '¥35.00']);
     t.keys('#');
     assert.deepEqual(t.glass(), ['Pay ¥35.00', 'Scan pay code']);
@@ -174,7 +175,7 @@ describe('kiosk screens (read off an HD44780 decoded from the I2C bytes)', funct
     const t = setup(menu);
     const pages = [t.glass()];
     for (let i = 0; i < 4; i++) {
-      t.clock.advance(2_000);
+      t.clock.tick(2_000);
       pages.push(t.glass());
     }
     assert.deepEqual(pages, [

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { Vend, VendError } from '../../src/kiosk/vend.js';
-import { FakeClock } from './fakes.js';
+import { FakeClock } from '../fake-clock.js';
 
 class FakeSensor extends EventEmitter {
   active = false;
@@ -25,7 +25,7 @@ describe('kiosk vend confirmation', () => {
     const approve = relay(clock);
     const v = new Vend({ approve, pulseMs: 500, clock });
     const p = v.release('K1');
-    clock.advance(500);
+    clock.tick(500);
     await p;
     assert.equal(approve.pulses, 1);
   });
@@ -37,12 +37,12 @@ describe('kiosk vend confirmation', () => {
     const v = new Vend({ approve, pulseMs: 500, sensor, clock, confirm: { confirmWithinMs: 2000 } });
     const sensed: number[] = [];
     let done = false;
-    const p = v.release('K1', { sensed: () => sensed.push(clock.now()) }).then(() => (done = true));
-    clock.advance(100);
+    const p = v.release('K1', { sensed: () => sensed.push(clock.mono()) }).then(() => (done = true));
+    clock.tick(100);
     assert.deepEqual(sensed, [100], 'journaled as it happens, before the pulse is over');
     await flush();
     assert.equal(done, false);
-    clock.advance(400);
+    clock.tick(400);
     await p;
     assert.equal(v.fault, null);
   });
@@ -54,11 +54,11 @@ describe('kiosk vend confirmation', () => {
     const sensed: string[] = [];
     const p = v.release('K1', { sensed: () => sensed.push('x') });
     const failed = assert.rejects(p, (e: VendError) => e.code === 'VEND_FAILED' && /2000 ms/.test(e.message));
-    clock.advance(500);
+    clock.tick(500);
     await flush();
-    clock.advance(1999);
+    clock.tick(1999);
     await flush();
-    clock.advance(1);
+    clock.tick(1);
     await failed;
     assert.deepEqual(sensed, []);
   });
@@ -68,9 +68,9 @@ describe('kiosk vend confirmation', () => {
     const sensor = new FakeSensor();
     const v = new Vend({ approve: relay(clock), pulseMs: 500, sensor, clock, confirm: { confirmWithinMs: 2000 } });
     const p = v.release('K1');
-    clock.advance(500);
+    clock.tick(500);
     await flush();
-    clock.advance(1500);
+    clock.tick(1500);
     sensor.set(true);
     await p;
   });
@@ -81,11 +81,11 @@ describe('kiosk vend confirmation', () => {
     const approve = relay(clock, (n) => n === 2 && clock.setTimeout(() => sensor.set(true), 50));
     const v = new Vend({ approve, pulseMs: 500, sensor, clock, confirm: { confirmWithinMs: 1000, retry: true } });
     const p = v.release('K1');
-    clock.advance(500);
+    clock.tick(500);
     await flush();
-    clock.advance(1000);
+    clock.tick(1000);
     await flush();
-    clock.advance(500);
+    clock.tick(500);
     await p;
     assert.equal(approve.pulses, 2);
   });
@@ -99,9 +99,9 @@ describe('kiosk vend confirmation', () => {
     v.on('fault', (f: string | null) => faults.push(f));
     for (let i = 0; i < 2; i++) {
       const p = assert.rejects(v.release(`K${i}`), /saw no product/);
-      clock.advance(100);
+      clock.tick(100);
       await flush();
-      clock.advance(100);
+      clock.tick(100);
       await p;
     }
     assert.match(v.fault!, /no drop in 2 vends/);
@@ -118,9 +118,9 @@ describe('kiosk vend confirmation', () => {
     const sensor = new FakeSensor();
     const v = new Vend({ approve: relay(clock), pulseMs: 100, sensor, clock, confirm: { stuckAfterMs: 5000 } });
     sensor.set(true);
-    clock.advance(4999);
+    clock.tick(4999);
     assert.equal(v.fault, null);
-    clock.advance(1);
+    clock.tick(1);
     assert.match(v.fault!, /stuck active/);
     sensor.set(false);
     assert.equal(v.fault, null);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { WalKeeper } from '../../src/kiosk/wal-keeper.js';
-import { FakeClock } from '../hardware/fake-clock.js';
+import { FakeClock } from '../fake-clock.js';
 
 describe('WAL keeper: when the journal WAL is truncated', () => {
   let clock: FakeClock;

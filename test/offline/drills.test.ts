@@ -205,7 +205,7 @@ describe('offline drills (sandbox behind a switchable proxy, fake time)', functi
       assert.equal(r.result.kind, 'not-charged');
     }
     await w.setLink('refuse');
-    const outageStart = w.clock.now();
+    const outageStart = w.clock.mono();
     const sentBefore = w.sent.filter((s) => !s.probe).length;
     await w.clock.advance(3600_000);
     assert.equal(w.state, 'offline');
@@ -217,7 +217,7 @@ describe('offline drills (sandbox behind a switchable proxy, fake time)', functi
     assert.equal(w.journal.unfinished().filter((o) => o.state === 'attention').length, 0);
 
     await w.setLink('pass');
-    const back = w.clock.now();
+    const back = w.clock.mono();
     await w.settle();
     assert.equal(w.journal.unfinished().length, 0);
     // Oldest first: the first background call for each order after the outage follows the journal sequence.

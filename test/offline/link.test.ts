@@ -5,7 +5,8 @@ import { Writable } from 'node:stream';
 import { createLogger } from '../../src/log.js';
 import { bindIndicator, LinkGateway, linkEvidence, LinkMonitor, linkStatus, type LinkChange } from '../../src/payment/link.js';
 import type { CallName, CallResult } from '../../src/umpay/types.js';
-import { FakeClock, FakeGateway } from '../payment/fakes.js';
+import { FakeGateway } from '../payment/fakes.js';
+import { FakeClock } from '../fake-clock.js';
 
 function result(call: CallName, kind: 'ok' | 'refused' | 'unsigned' | 'html' | 'reset', outcome?: object): CallResult {
   const base = { call, request: {}, plaintext: '', elapsedMs: 1 };
@@ -53,7 +54,7 @@ describe('link monitor (fake clock)', () => {
       clock,
       log: cap.log,
       probe: async () => {
-        probes.push(clock.now());
+        probes.push(clock.mono());
         return result('queryOrder', up ? 'ok' : 'refused');
       },
     });
@@ -84,11 +85,11 @@ describe('link monitor (fake clock)', () => {
     monitor = new LinkMonitor({
       clock,
       probe: async () => {
-        probes.push(clock.now());
+        probes.push(clock.mono());
         return result('queryOrder', up ? 'ok' : 'refused');
       },
       reach: async () => {
-        reaches.push(clock.now());
+        reaches.push(clock.mono());
         return reachable ? { ok: true, cause: 'connects' } : { ok: false, cause: 'ECONNREFUSED' };
       },
     });
@@ -113,7 +114,7 @@ describe('link monitor (fake clock)', () => {
   });
 
   it('goes degraded on the first failure, offline after three in a row, probing every 5 s; one log line per change', async () => {
-    const t0 = clock.now();
+    const t0 = clock.wall();
     up = false;
     monitor.start();
     await clock.advance(0);
@@ -256,8 +257,8 @@ describe('link gateway: background work waits for the link (fake clock)', () => 
     assert.equal(mp.delivery, 'not-sent');
     const sentBefore = inner.sent.length;
     const results: string[] = [];
-    const track = (p: Promise<CallResult>, name: string): void => void p.then((r) => results.push(`${name}:${r.delivery}@${clock.now() - t0}`));
-    const t0 = clock.now();
+    const track = (p: Promise<CallResult>, name: string): void => void p.then((r) => results.push(`${name}:${r.delivery}@${clock.mono() - t0}`));
+    const t0 = clock.mono();
     track(lg.cancelOrder({ orderNo: 'K0120260601000003' }), 'cancel3');
     track(lg.refundQuery({ orderNo: 'K0120260601000001R1' }), 'rq1');
     track(lg.closeOrder({ orderNo: 'K0120260601000002' }), 'close2');

@@ -12,9 +12,9 @@ import { loadPrivateKey } from '../../src/umpay/keys.js';
 import type { CallName, CallResult, Gateway } from '../../src/umpay/types.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { Interaction, type PaymentRecord } from '../../src/kiosk/interaction.js';
-import type { Clock as KioskClock, Pattern } from '../../src/kiosk/ports.js';
+import type { Pattern } from '../../src/kiosk/ports.js';
 import { LinkProxy, type ProxyMode } from './proxy.js';
-import { FakeClock } from '../payment/fakes.js';
+import { FakeClock } from '../fake-clock.js';
 
 /** Fake time that waits for real I/O: a timer fires only when no tracked request is in flight. */
 export class DrillClock extends FakeClock {
@@ -39,18 +39,6 @@ export class DrillClock extends FakeClock {
   /** Runs timers until `p` settles (fails past `limitMs` of fake time: three hours unless told). */
   override run<T>(p: Promise<T>, limitMs = 3 * 3600_000): Promise<T> {
     return super.run(p, limitMs);
-  }
-  /** The interaction's timer port on this clock. */
-  kioskClock(): KioskClock {
-    return {
-      now: () => this.now(),
-      setTimeout: (fn, ms) => {
-        const ac = new AbortController();
-        this.sleep(ms, ac.signal).then(fn, () => undefined);
-        return ac;
-      },
-      clearTimeout: (h) => (h as AbortController).abort(),
-    };
   }
 }
 
@@ -77,7 +65,7 @@ class Recorder implements Gateway {
     return this.go('queryOrder', { orderNo }, true);
   }
   private go(call: CallName, fields: Record<string, unknown>, probe = false): Promise<CallResult> {
-    const rec: SentCall = { call, orderNo: String(fields.orderNo ?? fields.origOrderNo), at: this.clock.now(), probe };
+    const rec: SentCall = { call, orderNo: String(fields.orderNo ?? fields.origOrderNo), at: this.clock.mono(), probe };
     if (typeof fields.orderTime === 'string') rec.orderTime = fields.orderTime;
     this.sent.push(rec);
     const p = (this.inner[call] as (f: unknown) => Promise<CallResult>).call(this.inner, fields).then((r) => {
@@ -128,7 +116,7 @@ export class World {
   static async create(o: WorldOptions): Promise<World> {
     const clock = new DrillClock();
     const dir = mkdtempSync(join(tmpdir(), 'offline-'));
-    const sandbox = await startSandbox({ port: 0, now: () => new Date(clock.now()) });
+    const sandbox = await startSandbox({ port: 0, now: () => new Date(clock.wall()) });
     const proxy = await LinkProxy.start(sandbox.baseUrl);
     const journal = openJournal(join(dir, 'journal.db'));
     const http = new HttpGateway({
@@ -159,10 +147,10 @@ export class World {
     const kiosk = new Interaction({
       pricing: { mode: 'fixed', amountFen: 150 },
       engine,
-      indicator: { show: (pattern) => void shown.push({ at: clock.now(), pattern }) },
+      indicator: { show: (pattern) => void shown.push({ at: clock.mono(), pattern }) },
       approve: { pulse: async () => undefined },
       timing: { resultMs: 3000, signalMs: 1500 },
-      clock: clock.kioskClock(),
+      clock,
     });
     const w = new World(dir, sandbox, proxy, clock, journal, http, link, gateway, engine, kiosk, o.device, sent, shown);
     kiosk.on('payment', (p: PaymentRecord) => w.payments.push(p));
@@ -173,7 +161,7 @@ export class World {
       const resting = kiosk.state.name === 'ready' || kiosk.state.name === 'idle';
       const last = shown[shown.length - 1]?.pattern;
       if (!resting || (last !== 'ready' && last !== 'offline' && last !== 'idle')) return;
-      if ((last === 'offline') !== (link.state === 'offline')) w.disagreements.push(`${why}: indicator ${last}, link ${link.state} at +${clock.now()}`);
+      if ((last === 'offline') !== (link.state === 'offline')) w.disagreements.push(`${why}: indicator ${last}, link ${link.state} at +${clock.mono()}`);
       const st = w.status().link.state;
       if (st !== link.state) w.disagreements.push(`${why}: status says ${st}, link ${link.state}`);
     };

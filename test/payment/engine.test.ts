@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openJournal, type Journal, type OrderState } from '../../src/journal/journal.js';
 import { PaymentEngine, type CustomerResult, type Timing } from '../../src/payment/engine.js';
-import { wireTime } from '../../src/payment/clock.js';
-import { ALIPAY, FakeClock, FakeGateway, UNIONPAY, WECHAT } from './fakes.js';
+import { formatOrderTime } from '../../src/umpay/messages.js';
+import { ALIPAY, FakeGateway, UNIONPAY, WECHAT } from './fakes.js';
+import { FakeClock } from '../fake-clock.js';
 
 const merchant = { acqSpId: 'Y471790403', acqMerId: '41509208' };
 
@@ -50,7 +51,7 @@ describe('payment engine (fake clock, fake gateway)', () => {
     assert.deepEqual(delivered, [o.orderNo]);
     assert.deepEqual(states(o.orderNo), ['created', 'paid', 'delivering', 'delivered']);
     assert.match(o.orderNo, /^K0120260601\d{6}_[0-9a-z]{10}$/);
-    assert.equal(gw.sent[0]!.fields.orderTime, wireTime(clock.now()));
+    assert.equal(gw.sent[0]!.fields.orderTime, formatOrderTime(clock.wall()));
   });
 
   it('declined: the platform said not paid', async () => {
@@ -65,10 +66,10 @@ describe('payment engine (fake clock, fake gateway)', () => {
   it('unknown, then paid on the second query: delivered within the window', async () => {
     gw.on('micropay', { kind: 'UNKNOWN', cause: '02 paying' });
     gw.on('queryOrder', (_f, n) => (n < 2 ? { kind: 'PENDING', code: '02', reason: 'paying' } : { kind: 'PAID', transactionId: 'T9' }));
-    const start = clock.now();
+    const start = clock.mono();
     const r = await pay(engine());
     assert.equal(r.kind, 'approved');
-    assert.equal(clock.now() - start, 6000);
+    assert.equal(clock.mono() - start, 6000);
     assert.deepEqual(states(only()), ['created', 'unknown', 'paid', 'delivering', 'delivered']);
     assert.ok(progress.includes('waiting'));
   });
@@ -129,14 +130,14 @@ describe('payment engine (fake clock, fake gateway)', () => {
     await clock.run(e.whenIdle());
     assert.equal(gw.sent.length, sends.length, 'nothing to reverse or query');
     // No send after the code's validity window.
-    assert.ok(clock.now() - o.scannedAt < 45_000);
+    assert.ok(clock.wall() - o.scannedAt < 45_000);
   });
 
   it('a late timer never sends a code past its validity window', async () => {
     // Timers on a loaded Pi fire late: the validity is checked again after each retry sleep.
     const late = Object.assign(Object.create(clock) as FakeClock, { sleep: (ms: number, signal?: AbortSignal) => clock.sleep(ms + 10, signal) });
     const sentAt: number[] = [];
-    gw.on('micropay', () => (sentAt.push(clock.now()), { outcome: { kind: 'UNKNOWN', cause: 'ECONNREFUSED' }, delivery: 'not-sent' }));
+    gw.on('micropay', () => (sentAt.push(clock.wall()), { outcome: { kind: 'UNKNOWN', cause: 'ECONNREFUSED' }, delivery: 'not-sent' }));
     const e = new PaymentEngine({ journal, gateway: gw, merchant, deviceId: 'K-01', goods: { goodsId: 'G1', goodsInfo: 'drink' }, clock: late, timing: { codeValidityMs: 7_025, notSentRetryMs: 1_000 }, random: () => 0.5, clockCheck: () => null });
     const r = await pay(e);
     assert.equal(r.kind === 'refused' && r.reason, 'offline');
@@ -238,8 +239,8 @@ describe('payment engine (fake clock, fake gateway)', () => {
   });
 
   it('a query answer about an order paid before ours was made (an older order with the same number): no product', async () => {
-    const orderTime = wireTime(clock.now());
-    const hourEarlier = wireTime(clock.now() - 3600_000).slice(4);
+    const orderTime = formatOrderTime(clock.wall());
+    const hourEarlier = formatOrderTime(clock.wall() - 3600_000).slice(4);
     gw.on('micropay', { outcome: { kind: 'UNKNOWN', cause: 'timeout' }, delivery: 'maybe-sent' })
       .on('queryOrder', { outcome: { kind: 'PAID', transactionId: 'T-A' }, delivery: 'answered', answer: { origRespCode: '00', txnAmt: '150', payTime: hourEarlier } })
       .on('cancelOrder', { kind: 'DONE' });
@@ -377,7 +378,7 @@ describe('payment engine (fake clock, fake gateway)', () => {
     clock = new FakeClock(new Date(2026, 5, 1, 23, 59, 58).getTime());
     const cancelDays: string[] = [];
     gw.on('micropay', { kind: 'PAID' })
-      .on('cancelOrder', () => (cancelDays.push(wireTime(clock.now()).slice(0, 8)), { kind: 'UNKNOWN', cause: 'respCode 99 (other) is not final' }))
+      .on('cancelOrder', () => (cancelDays.push(formatOrderTime(clock.wall()).slice(0, 8)), { kind: 'UNKNOWN', cause: 'respCode 99 (other) is not final' }))
       .on('closeOrder', { kind: 'REFUSED', code: '35', reason: 'paid' })
       .on('queryOrder', { kind: 'PAID' })
       .on('refund', { kind: 'ACCEPTED' })
@@ -472,13 +473,13 @@ describe('payment engine (fake clock, fake gateway)', () => {
   describe('recovery', () => {
     function seed(state: OrderState, patch: Record<string, unknown> = {}, code = WECHAT, orderType = 'wechat'): string {
       const o = journal.createOrder({
-        deviceId: 'K01', date: '20260601', orderTime: wireTime(clock.now()), txnAmt: '100', orderType, authCode: code, authMask: 'x',
-        goodsId: 'G', goodsInfo: 'g', acqSpId: merchant.acqSpId, acqMerId: merchant.acqMerId, scannedAt: clock.now() - 1000, at: new Date(clock.now()).toISOString(),
+        deviceId: 'K01', date: '20260601', orderTime: formatOrderTime(clock.wall()), txnAmt: '100', orderType, authCode: code, authMask: 'x',
+        goodsId: 'G', goodsInfo: 'g', acqSpId: merchant.acqSpId, acqMerId: merchant.acqMerId, scannedAt: clock.wall() - 1000, at: new Date(clock.wall()).toISOString(),
       });
       const path: OrderState[] = { created: [], unknown: ['unknown'], paid: ['paid'], delivering: ['paid', 'delivering'], reversing: ['reversing'], refunding: ['paid', 'refunding'], attention: ['attention'] }[state as string] as OrderState[];
       let from: OrderState = 'created';
       for (const to of path) {
-        journal.transition(o.orderNo, [{ from, to, event: { cause: 'seed' }, patch: to === path[path.length - 1] ? (patch as never) : {} }], new Date(clock.now()).toISOString());
+        journal.transition(o.orderNo, [{ from, to, event: { cause: 'seed' }, patch: to === path[path.length - 1] ? (patch as never) : {} }], new Date(clock.wall()).toISOString());
         from = to;
       }
       return o.orderNo;

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Config } from '../../config/index.js';
 import { lockState } from '../../kiosk/lock.js';
-import { defaultClockCheck } from '../../payment/clock.js';
+import { defaultClockCheck } from '../../payment/clock-check.js';
 import { gatewayFromConfig } from '../../kiosk/wiring.js';
 import { KeyError } from '../../umpay/keys.js';
 import { silentLogger, type Logger } from '../../log.js';

@@ -2,7 +2,7 @@
 // the answer out of the incoming bytes, everything else goes to the scan line parser. Answers are accepted only
 // while a command waits (a stray frame is never taken for an answer); a command that gets no answer within its
 // timeout fails with TIMEOUT and the bytes held for it go on as data (the parser drops them as noise).
-import { realTimers, type Timers } from '../timers.js';
+import { systemClock, type Clock } from '../../clock.js';
 import { ModuleError, type AnswerFramer, type CommandPort } from './types.js';
 
 export interface LinkOptions {
@@ -10,7 +10,7 @@ export interface LinkOptions {
   write(bytes: Buffer): Promise<void>;
   onData(bytes: Buffer): void;
   onNoise?(bytes: number, reason: string): void;
-  timers?: Timers;
+  timers?: Clock;
   /** Default answer timeout, ms. Default 500 (a GM answer is 7 bytes: 7 ms at 9600 baud; modules answer within ~50 ms). */
   timeoutMs?: number;
 }
@@ -22,7 +22,7 @@ interface Pending {
 }
 
 export class ModuleLink implements CommandPort {
-  private readonly timers: Timers;
+  private readonly timers: Clock;
   private pending: Pending | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -30,7 +30,7 @@ export class ModuleLink implements CommandPort {
   readonly stats = { sent: 0, answered: 0, timeouts: 0, noise: 0 };
 
   constructor(private readonly o: LinkOptions) {
-    this.timers = o.timers ?? realTimers;
+    this.timers = o.timers ?? systemClock;
   }
 
   /** Every byte from the port goes through here. */

@@ -1,6 +1,6 @@
 // The config fields a module-aware scanner driver takes, and the session they make.
 import type { Logger } from '../../log.js';
-import type { Timers } from '../timers.js';
+import type { Clock } from '../../clock.js';
 import { MODULE_DRIVERS } from './index.js';
 import { ModuleSession } from './session.js';
 import type { ModuleStateStore } from './state.js';
@@ -32,7 +32,7 @@ export interface ModuleOptions {
 
 export function moduleSessionFor(
   o: ModuleOptions & { terminator?: 'CR' | 'LF' | 'CRLF'; baudRate?: number },
-  io: { path: string; baudRate: number; write(b: Buffer): Promise<void>; onData(b: Buffer): void; onAnswer(): void; timers: Timers; log: Logger },
+  io: { path: string; baudRate: number; write(b: Buffer): Promise<void>; onData(b: Buffer): void; onAnswer(): void; timers: Clock; log: Logger },
 ): ModuleSession | null {
   const family = o.module ?? 'plain';
   if (family === 'plain') return null;

@@ -8,7 +8,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../../log.js';
 import { silentLogger } from '../../log.js';
-import { realTimers, type TimerHandle, type Timers } from '../timers.js';
+import { systemClock, type Clock, type TimerHandle } from '../../clock.js';
 import { ModuleLink } from './link.js';
 import { describeDifference, runSetup, type SetupResult } from './setup.js';
 import { MemoryStateStore, type ModuleStateStore } from './state.js';
@@ -30,7 +30,7 @@ export interface ModuleSessionOptions {
   path: string;
   baudRate: number;
   state?: ModuleStateStore;
-  timers?: Timers;
+  timers?: Clock;
   log?: Logger;
   /** Margin after the read window before re-arming, ms. Default 200. */
   rearmMarginMs?: number;
@@ -57,7 +57,7 @@ export interface ModuleStatus {
 /** Events: 'status' (ModuleStatus) after each start; 'triggered' (ms: round trip of the trigger command). */
 export class ModuleSession extends EventEmitter {
   readonly link: ModuleLink;
-  private readonly timers: Timers;
+  private readonly timers: Clock;
   private readonly log: Logger;
   private readonly state: ModuleStateStore;
   private identity: Identity | null = null;
@@ -71,7 +71,7 @@ export class ModuleSession extends EventEmitter {
 
   constructor(private readonly o: ModuleSessionOptions) {
     super();
-    this.timers = o.timers ?? realTimers;
+    this.timers = o.timers ?? systemClock;
     this.log = o.log ?? silentLogger;
     this.state = o.state ?? new MemoryStateStore();
     this.link = new ModuleLink({

@@ -1,7 +1,8 @@
 // Vend relay on a GPIO line (onoff): active for pulseMs, then inactive; resolves after the pulse ends.
 import { GpioPins, type GpioLike, type GpioOptions } from '../gpio.js';
 import { PulseQueue, type ApproveOutput } from '../approve.js';
-import { realTimers, type Timers } from '../timers.js';
+import { systemClock, type Clock } from '../../clock.js';
+import { DEFAULTS } from '../../config/types.js';
 
 /** config `approve` with driver 'gpio'. */
 export interface GpioApproveOptions extends GpioOptions {
@@ -11,17 +12,17 @@ export interface GpioApproveOptions extends GpioOptions {
   pulseMs?: number;
   /** Active = electrically low (most relay boards with an opto input). Default false. */
   activeLow?: boolean;
-  timers?: Timers;
+  timers?: Clock;
 }
 
 export class GpioApprove implements ApproveOutput {
   private pins: GpioPins | null = null;
   private line: GpioLike | null = null;
   private readonly queue = new PulseQueue();
-  private readonly timers: Timers;
+  private readonly timers: Clock;
 
   constructor(private readonly options: GpioApproveOptions) {
-    this.timers = options.timers ?? realTimers;
+    this.timers = options.timers ?? systemClock;
   }
 
   async open(): Promise<void> {
@@ -32,7 +33,7 @@ export class GpioApprove implements ApproveOutput {
     this.line.writeSync(0);
   }
 
-  pulse(ms = this.options.pulseMs ?? 500): Promise<void> {
+  pulse(ms = this.options.pulseMs ?? DEFAULTS.approve.pulseMs): Promise<void> {
     return this.queue.run(
       () =>
         new Promise<void>((resolve, reject) => {

@@ -8,7 +8,8 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from '../../log.js';
 import { GpioPins, type GpioLike, type GpioOptions } from '../gpio.js';
 import { KEYS, type Keypad } from '../keypad.js';
-import { realTimers, type Timers, type TimerHandle } from '../timers.js';
+import { systemClock, type Clock, type TimerHandle } from '../../clock.js';
+import { DEFAULTS } from '../../config/types.js';
 
 /** config `keypad` with driver 'gpio'. */
 export interface GpioKeypadOptions extends GpioOptions {
@@ -28,7 +29,7 @@ export interface GpioKeypadOptions extends GpioOptions {
   activeLow?: boolean;
   /** Matrix scan period while a key is down, ms. Default 5. */
   scanMs?: number;
-  timers?: Timers;
+  timers?: Clock;
   log?: Logger;
 }
 
@@ -41,16 +42,16 @@ export class GpioKeypad extends EventEmitter implements Keypad {
   private direct: { key: string; pin: GpioLike; timer: TimerHandle | null; stable: boolean }[] = [];
   private state = new Map<string, KeyState>();
   private scanning: TimerHandle | null = null;
-  private readonly timers: Timers;
+  private readonly timers: Clock;
   private readonly debounceMs: number;
   private readonly labels: string;
   private closed = false;
 
   constructor(private readonly options: GpioKeypadOptions) {
     super();
-    this.timers = options.timers ?? realTimers;
-    this.debounceMs = options.debounceMs ?? 30;
-    this.labels = options.keys ?? '123456789*0#';
+    this.timers = options.timers ?? systemClock;
+    this.debounceMs = options.debounceMs ?? DEFAULTS.keypad.debounceMs;
+    this.labels = options.keys ?? DEFAULTS.keypad.keys;
     if ((options.layout ?? 'matrix') === 'matrix') {
       const want = (options.rows?.length ?? 0) * (options.cols?.length ?? 0);
       if (want === 0 || this.labels.length !== want) {
@@ -122,7 +123,7 @@ export class GpioKeypad extends EventEmitter implements Keypad {
 
   private scan(): void {
     if (this.closed) return;
-    const now = this.timers.now();
+    const now = this.timers.mono();
     const n = this.cols.length;
     let anyDown = false;
     for (let r = 0; r < this.rows.length; r++) {

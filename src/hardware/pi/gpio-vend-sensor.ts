@@ -2,7 +2,7 @@
 // debounceMs. Drop sensors give a pulse of a few tens of ms per product, so the default debounce is short.
 import { EventEmitter } from 'node:events';
 import { GpioPins, type GpioLike, type GpioOptions } from '../gpio.js';
-import { realTimers, type TimerHandle, type Timers } from '../timers.js';
+import { systemClock, type Clock, type TimerHandle } from '../../clock.js';
 import type { VendSensor } from '../vend-sensor.js';
 
 /** config `approve.confirm`. */
@@ -13,7 +13,7 @@ export interface GpioVendSensorOptions extends GpioOptions {
   activeLow?: boolean;
   /** Default 5. */
   debounceMs?: number;
-  timers?: Timers;
+  timers?: Clock;
 }
 
 export class GpioVendSensor extends EventEmitter implements VendSensor {
@@ -21,11 +21,11 @@ export class GpioVendSensor extends EventEmitter implements VendSensor {
   private line: GpioLike | null = null;
   private level = false;
   private timer: TimerHandle | null = null;
-  private readonly timers: Timers;
+  private readonly timers: Clock;
 
   constructor(private readonly options: GpioVendSensorOptions) {
     super();
-    this.timers = options.timers ?? realTimers;
+    this.timers = options.timers ?? systemClock;
   }
 
   get active(): boolean {

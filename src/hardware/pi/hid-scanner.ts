@@ -12,7 +12,7 @@ import type { Logger } from '../../log.js';
 import { silentLogger } from '../../log.js';
 import { EVIOCGRAB, EVIOCREVOKE, HidDecoder, type RecordSize } from '../hid.js';
 import { ScanParser, type Scanner, type ScannerParseOptions } from '../scanner.js';
-import { realTimers, type TimerHandle, type Timers } from '../timers.js';
+import { systemClock, type Clock, type TimerHandle } from '../../clock.js';
 
 /** Sets or releases the exclusive grab on an open input device; throws with the reason. */
 export type GrabFn = (fd: number, request: 'grab' | 'release' | 'revoke') => void;
@@ -25,7 +25,7 @@ export interface HidScannerOptions extends Pick<ScannerParseOptions, 'maxLineLen
   reopenMaxMs?: number;
   /** Default: ioctl(2) through koffi. Tests pass a fake (a FIFO cannot be grabbed). */
   grab?: GrabFn;
-  timers?: Timers;
+  timers?: Clock;
   log?: Logger;
 }
 
@@ -58,12 +58,12 @@ export class HidScanner extends EventEmitter implements Scanner {
   private isConnected = false;
   private attempt = 0;
   private retry: TimerHandle | null = null;
-  private readonly timers: Timers;
+  private readonly timers: Clock;
   private readonly log: Logger;
 
   constructor(private readonly options: HidScannerOptions) {
     super();
-    this.timers = options.timers ?? realTimers;
+    this.timers = options.timers ?? systemClock;
     this.log = options.log ?? silentLogger;
     this.grab = options.grab;
     this.parser = new ScanParser({ terminator: 'CR', maxLineLength: options.maxLineLength }, (code) => this.emit('code', code), (bad) => this.emit('bad', bad));

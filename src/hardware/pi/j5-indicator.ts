@@ -6,7 +6,7 @@ import type { Logger } from '../../log.js';
 import { silentLogger } from '../../log.js';
 import type { GpioOptions } from '../gpio.js';
 import { PatternIndicator, type Lamp, type LampState } from '../indicator.js';
-import type { Timers } from '../timers.js';
+import type { Clock } from '../../clock.js';
 import { OnoffIO } from './onoff-io.js';
 
 /** config `indicator` with driver 'johnny-five'. */
@@ -26,7 +26,7 @@ export interface J5IndicatorOptions extends GpioOptions {
   ioInstance?: unknown;
   /** Give up waiting for the board after this long, ms. Default 10000. */
   readyTimeoutMs?: number;
-  timers?: Timers;
+  timers?: Clock;
   log?: Logger;
 }
 

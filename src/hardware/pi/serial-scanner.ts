@@ -7,18 +7,19 @@ import { SerialPort } from 'serialport';
 import type { Logger } from '../../log.js';
 import { silentLogger } from '../../log.js';
 import { ScanParser, type Scanner, type ScannerParseOptions } from '../scanner.js';
-import { realTimers, type Timers, type TimerHandle } from '../timers.js';
+import { systemClock, type Clock, type TimerHandle } from '../../clock.js';
+import { DEFAULTS } from '../../config/types.js';
 import { moduleSessionFor, type ModuleOptions } from '../modules/options.js';
 import type { ModuleSession, ModuleStatus } from '../modules/session.js';
 
 /** config `scanner` with driver 'serial'. */
 export interface SerialScannerOptions extends ScannerParseOptions, ModuleOptions {
   path: string;
-  /** Default 9600. */
+  /** Default: config DEFAULTS.scanner. */
   baudRate?: number;
-  /** First retry after a fault, ms. Default 500. */
+  /** First retry after a fault, ms. */
   reopenMinMs?: number;
-  /** Retry interval cap, ms. Default 10000. */
+  /** Retry interval cap, ms. */
   reopenMaxMs?: number;
   /**
    * While connected, check every this many ms that the device node still exists and is the same device.
@@ -28,7 +29,7 @@ export interface SerialScannerOptions extends ScannerParseOptions, ModuleOptions
   presenceCheckMs?: number;
   /** serialport binding (tests: MockBinding from @serialport/binding-mock). Default: the native binding. */
   binding?: unknown;
-  timers?: Timers;
+  timers?: Clock;
   log?: Logger;
 }
 
@@ -41,7 +42,7 @@ export class SerialScanner extends EventEmitter implements Scanner {
   private stopped = true;
   private faulted = false;
   private isConnected = false;
-  private readonly timers: Timers;
+  private readonly timers: Clock;
   private readonly log: Logger;
   /** The module's command protocol on this port; null for a plain scanner (scanner.module "plain"). */
   readonly session: ModuleSession | null;
@@ -50,7 +51,7 @@ export class SerialScanner extends EventEmitter implements Scanner {
 
   constructor(private readonly options: SerialScannerOptions) {
     super();
-    this.timers = options.timers ?? realTimers;
+    this.timers = options.timers ?? systemClock;
     this.log = options.log ?? silentLogger;
     this.parser = new ScanParser(
       options,
@@ -128,7 +129,7 @@ export class SerialScanner extends EventEmitter implements Scanner {
     try {
       port = new SerialPort({
         path: this.options.path,
-        baudRate: this.options.baudRate ?? 9600,
+        baudRate: this.options.baudRate ?? DEFAULTS.scanner.baudRate,
         autoOpen: false,
         ...(this.options.binding ? { binding: this.options.binding } : {}),
       } as ConstructorParameters<typeof SerialPort>[0]);
@@ -256,8 +257,8 @@ export class SerialScanner extends EventEmitter implements Scanner {
       this.log.debug({ scanner: 'retry', path: this.options.path, reason }, 'scanner still missing');
     }
     if (this.stopped) return;
-    const min = this.options.reopenMinMs ?? 500;
-    const max = this.options.reopenMaxMs ?? 10_000;
+    const min = this.options.reopenMinMs ?? DEFAULTS.scanner.reopenMinMs;
+    const max = this.options.reopenMaxMs ?? DEFAULTS.scanner.reopenMaxMs;
     const delay = Math.min(max, min * 2 ** Math.min(this.attempt, 30));
     this.attempt++;
     this.retry = this.timers.setTimeout(() => this.tryOpen(), delay);

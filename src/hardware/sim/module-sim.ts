@@ -4,10 +4,10 @@
 // itself after the read window), the baud rate it talks at (bytes at another rate are garbage both ways),
 // optional garbage between frames, and counters tests assert on (writes, flash saves, triggers).
 import { EventEmitter } from 'node:events';
-import { realTimers, type Timers } from '../timers.js';
+import { systemClock, type Clock } from '../../clock.js';
 
 export interface ModuleSimOptions {
-  timers?: Timers;
+  timers?: Clock;
   /** Noise bytes sent before every answer (the "garbage between frames" drill). */
   garbage?: boolean;
   /** Never answers anything: a plain scanner without a command protocol (it still sends scans). */
@@ -18,14 +18,14 @@ export type SimMode = 'manual' | 'command' | 'continuous' | 'sensing';
 
 /** Events: 'output' (Buffer) — bytes the module sends; 'window' (open: boolean). */
 export abstract class ModuleSim extends EventEmitter {
-  protected readonly timers: Timers;
+  protected readonly timers: Clock;
   private presented: string | null = null;
   private window: unknown = null;
   readonly counters = { commands: 0, writes: 0, saves: 0, triggers: 0, scans: 0, badCrc: 0 };
 
   constructor(protected readonly opts: ModuleSimOptions = {}) {
     super();
-    this.timers = opts.timers ?? realTimers;
+    this.timers = opts.timers ?? systemClock;
   }
 
   abstract get mode(): SimMode;

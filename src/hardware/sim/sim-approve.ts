@@ -1,11 +1,12 @@
 // Simulated approve output: records each pulse and emits 'pulse' start/end for the demo panel.
 import { EventEmitter } from 'node:events';
 import { PulseQueue, type ApproveOutput } from '../approve.js';
-import { realTimers, type Timers } from '../timers.js';
+import { systemClock, type Clock } from '../../clock.js';
+import { DEFAULTS } from '../../config/types.js';
 
 export interface SimApproveOptions {
   pulseMs?: number;
-  timers?: Timers;
+  timers?: Clock;
 }
 
 export interface PulseRecord { startedAt: number; ms: number; endedAt: number | null }
@@ -14,25 +15,25 @@ export interface PulseRecord { startedAt: number; ms: number; endedAt: number | 
 export class SimApprove extends EventEmitter implements ApproveOutput {
   readonly pulses: PulseRecord[] = [];
   private readonly queue = new PulseQueue();
-  private readonly timers: Timers;
+  private readonly timers: Clock;
 
   constructor(private readonly options: SimApproveOptions = {}) {
     super();
-    this.timers = options.timers ?? realTimers;
+    this.timers = options.timers ?? systemClock;
   }
 
   async open(): Promise<void> {}
   async close(): Promise<void> {}
 
-  pulse(ms = this.options.pulseMs ?? 500): Promise<void> {
+  pulse(ms = this.options.pulseMs ?? DEFAULTS.approve.pulseMs): Promise<void> {
     return this.queue.run(
       () =>
         new Promise<void>((resolve) => {
-          const rec: PulseRecord = { startedAt: this.timers.now(), ms, endedAt: null };
+          const rec: PulseRecord = { startedAt: this.timers.mono(), ms, endedAt: null };
           this.pulses.push(rec);
           this.emit('pulse', { active: true, ms });
           this.timers.setTimeout(() => {
-            rec.endedAt = this.timers.now();
+            rec.endedAt = this.timers.mono();
             this.emit('pulse', { active: false, ms });
             resolve();
           }, ms);

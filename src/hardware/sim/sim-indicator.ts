@@ -1,13 +1,13 @@
 // Simulated indicator: reports lamp and buzzer changes as events for the demo panel (and tests).
 import { PatternIndicator, type Lamp, type LampState } from '../indicator.js';
-import type { Timers } from '../timers.js';
+import type { Clock } from '../../clock.js';
 
 /** Events: 'lamp' ({lamp, state}), 'buzzer' (on: boolean), 'pattern' ({pattern, orderNo?}). */
 export class SimIndicator extends PatternIndicator {
   readonly lamps: Record<Lamp, LampState> = { green: { mode: 'off' }, red: { mode: 'off' }, amber: { mode: 'off' } };
   buzzer = false;
 
-  constructor(options: { timers?: Timers } = {}) {
+  constructor(options: { timers?: Clock } = {}) {
     super(options.timers);
   }
 

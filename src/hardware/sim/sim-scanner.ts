@@ -7,14 +7,14 @@ import { ScanParser, type Scanner, type ScannerParseOptions } from '../scanner.j
 import { moduleSessionFor, type ModuleOptions } from '../modules/options.js';
 import type { ModuleSession, ModuleStatus } from '../modules/session.js';
 import { silentLogger } from '../../log.js';
-import { realTimers, type Timers } from '../timers.js';
+import { systemClock, type Clock } from '../../clock.js';
 import type { ModuleSim } from './module-sim.js';
 
 export interface SimScannerOptions extends ScannerParseOptions, ModuleOptions {
   /** The simulated module the bytes go to (only with `module` set). */
   sim?: ModuleSim;
   baudRate?: number;
-  timers?: Timers;
+  timers?: Clock;
   log?: Logger;
 }
 
@@ -50,7 +50,7 @@ export class SimScanner extends EventEmitter implements Scanner {
             },
             onData: (bytes) => this.parser.push(bytes),
             onAnswer: () => this.parser.reset(),
-            timers: options.timers ?? realTimers,
+            timers: options.timers ?? systemClock,
             log: options.log ?? silentLogger,
           })
         : null;

@@ -1,7 +1,7 @@
 // Simulated vend sensor for the demo and the end-to-end tests: sees a drop shortly after each approve pulse,
 // unless told to miss (a jammed spiral) or stuck (a blocked beam).
 import { EventEmitter } from 'node:events';
-import { realTimers, type Timers } from '../timers.js';
+import { systemClock, type Clock } from '../../clock.js';
 import type { VendSensor } from '../vend-sensor.js';
 
 export interface SimVendSensorOptions {
@@ -9,19 +9,19 @@ export interface SimVendSensorOptions {
   dropAfterMs?: number;
   /** Pulses (1 = the first since start) after which nothing falls: a jam, for the demo and the end-to-end test. */
   miss?: readonly number[];
-  timers?: Timers;
+  timers?: Clock;
 }
 
 export class SimVendSensor extends EventEmitter implements VendSensor {
   private level = false;
   /** Pulses that will not drop anything (set by the demo's "jam" key, a test, or a `miss` control command). */
   misses = 0;
-  private readonly timers: Timers;
+  private readonly timers: Clock;
   private pulses = 0;
 
   constructor(private readonly options: SimVendSensorOptions = {}) {
     super();
-    this.timers = options.timers ?? realTimers;
+    this.timers = options.timers ?? systemClock;
   }
 
   get active(): boolean {
