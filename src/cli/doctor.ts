@@ -43,7 +43,7 @@ async function doctor(argv: readonly string[], io: Io, options: DoctorOptions): 
   );
   if (!config) {
     const skipped = ['merchant key', 'certificate', 'journal', 'scanner', 'gpio', 'clock', 'gateway'];
-    for (const name of skipped) checks.push({ name, ok: false, skipped: true, detail: 'not checked: the config could not be read' });
+    for (const name of skipped) checks.push({ name, ok: false, skipped: true, detail: 'not checked: the config could not be read or is invalid' });
   } else {
     checks.push(keyCheck(config), certCheck(config), journalCheck(config), scannerCheck(config, roots), gpioCheck(config, roots));
     const clock = clockState(roots, (options.now ?? Date.now)());

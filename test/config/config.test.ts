@@ -76,8 +76,9 @@ describe('config', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('accepts a minimal config, fills defaults and resolves relative paths against the config folder', () => {
-    const { config, problems } = validate(minimal());
+    const { config: c, problems } = validate(minimal());
     assert.deepEqual(problems, []);
+    const config = c!;
     assert.equal(config.merchant.privateKey, join(dir, 'keys/merchant.key.p8'));
     assert.equal(config.gateway.platformCert, join(dir, 'keys/platform.cert.crt'));
     assert.equal(config.journal.path, join(dir, 'data/journal.sqlite'));
@@ -99,8 +100,9 @@ describe('config', () => {
   });
 
   it('accepts a full config and keeps every value', () => {
-    const { config, problems } = validate(full());
+    const { config: c, problems } = validate(full());
     assert.deepEqual(problems, []);
+    const config = c!;
     assert.equal(config.gateway.baseUrl, 'https://provider.example/entry-provider-plat-client', 'trailing slash dropped');
     assert.equal(config.merchant.privateKey, join(dir, 'keys/merchant.key.p8'));
     assert.deepEqual(config.scanner, { driver: 'serial', path: '/dev/kiosk-scanner', baudRate: 115200, terminator: 'CRLF', prefix: ']Q', suffix: '!', maxLineLength: 48, reopenMinMs: 200, reopenMaxMs: 10000 });
@@ -141,7 +143,7 @@ describe('config', () => {
     ]);
     assert.match(find(problems, 'deviceid').problem, /unknown key; did you mean "deviceId"\?/);
     assert.match(find(problems, 'scanner.baudRatee').problem, /did you mean "baudRate"/);
-    assert.match(find(problems, 'merchant.acqSpId').problem, /10 letters or digits/);
+    assert.match(find(problems, 'merchant.acqSpId').problem, /10 letters\/digits starting with Y/);
     assert.equal(find(problems, 'merchant.acqSpId').value, 'Y47');
     assert.match(find(problems, 'merchant.goodsInfo').problem, /missing/);
     assert.equal(find(problems, 'merchant.privateKey').value, join(dir, 'keys/absent.key.p8'));
@@ -152,6 +154,31 @@ describe('config', () => {
     assert.match(find(problems, 'payment.maxAmountFen').problem, /got a fraction/);
     assert.match(find(problems, 'log').problem, /must be an object/);
     for (const p of problems) assert.equal(p.file, 'config.json');
+  });
+
+  it('checks merchant and goods fields by the protocol\'s own rules (src/umpay/messages.ts), not a looser copy', () => {
+    const raw = full();
+    raw.merchant.acqSpId = 'X471790403'; // 10 letters/digits, but the platform's ids start with Y: every call would throw
+    raw.merchant.goodsInfo = '饮'.repeat(43); // 43 characters, 129 UTF-8 bytes: over the 128 the platform takes
+    raw.merchant.goodsId = ' VEND';
+    raw.pricing.items['1'].goodsId = 'COLA-330-ML-CAN-24'; // 18 bytes, over 16
+    const { problems, config } = validate(raw);
+    assert.equal(config, undefined);
+    assert.deepEqual(fields(problems), ['merchant.acqSpId', 'merchant.goodsId', 'merchant.goodsInfo', 'pricing.items.1.goodsId']);
+    assert.match(find(problems, 'merchant.acqSpId').problem, /starting with Y/);
+    assert.equal(find(problems, 'merchant.acqSpId').value, 'X471790403');
+    assert.match(find(problems, 'merchant.goodsInfo').problem, /129 bytes, at most 128/);
+    assert.match(find(problems, 'merchant.goodsId').problem, /leading or trailing spaces/);
+  });
+
+  it('runs the cross-field rules even while other fields are wrong, without repeating a field\'s own problem', () => {
+    const raw = minimal();
+    raw.gateway.timeoutMs = 70000; // not shorter than the customer window
+    raw.scanner.maxLineLength = 8; // out of range
+    raw.payment = { customerWindowMs: 'soon' }; // wrong type: the rule cannot compare and stays silent
+    assert.deepEqual(fields(validate(raw).problems), ['payment.customerWindowMs', 'scanner.maxLineLength']);
+    raw.payment = { customerWindowMs: 60000 };
+    assert.deepEqual(fields(validate(raw).problems), ['gateway.timeoutMs', 'scanner.maxLineLength']);
   });
 
   it('reports missing required sections and a non-object config', () => {
@@ -279,7 +306,7 @@ describe('config', () => {
         const lines = err.message.split('\n');
         assert.equal(lines[0], `${file}: 2 problems in the config:`);
         assert.equal(lines[1], `  ${file}: scanner.driver: must be one of "serial", "sim" (got "usb")`);
-        assert.equal(lines[2], `  ${file}: pricing.amountFen: must be between 1 and 100000 fen (got -1)`);
+        assert.equal(lines[2], `  ${file}: pricing.amountFen: must be at least 1 fen (got -1)`);
         return true;
       },
     );
