@@ -15,7 +15,7 @@ module.exports = {
       cwd: __dirname,
       script: 'dist/src/cli/kiosk.js',
       // A 1 MB young generation: V8's default grows it after a burst of payments and keeps it, which reads
-      // as ~40 MB of RSS growth on a 512 MB Pi (bench/memory.ts measures it; README, Performance).
+      // as ~40 MB of RSS growth on a 512 MB Pi (bench/memory.ts measures it; docs/performance.md).
       node_args: ['--max-semi-space-size=1'],
       // KIOSK_CONFIG lets a test or a bench run point pm2 at another config; the field uses the default.
       args: ['run', '--config', process.env.KIOSK_CONFIG || '/etc/kiosk/config.json'],

@@ -19,7 +19,7 @@ const PRODUCTION_FLAGS: string[] = (createRequire(import.meta.url)('../../ecosys
 
 export async function run(): Promise<BenchRow[]> {
   const fx = await new BenchFixture().start();
-  // BENCH_NODE_FLAGS overrides them ("" for node's defaults); see README, Performance.
+  // BENCH_NODE_FLAGS overrides them ("" for node's defaults); see docs/performance.md.
   const nodeFlags = process.env.BENCH_NODE_FLAGS !== undefined ? process.env.BENCH_NODE_FLAGS.split(' ').filter(Boolean) : PRODUCTION_FLAGS;
   const d = new ChildDaemon(fx.writeConfig(), {}, 'ignore', nodeFlags);
   try {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the kiosk on a Raspberry Pi (run as root from a built checkout: dist/ present).
 # Idempotent: running it again gives the same result, and it never overwrites an existing
-# /etc/kiosk/config.json or key. See README.md, "First install on a Pi".
+# /etc/kiosk/config.json or key. See docs/operations.md, "First install on a Pi".
 #
 #   sudo device/install.sh --mode systemd|pm2 [--key FILE] [--cert FILE] [--dry-run]
 #

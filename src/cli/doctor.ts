@@ -54,7 +54,8 @@ async function doctor(argv: readonly string[], io: Io, options: DoctorOptions): 
       checks.push({ name: 'gateway', ok: g.ok, detail: g.detail, fix: g.fix });
     }
     const d = daemonState(config);
-    checks.push({ name: 'daemon', ok: true, detail: d.running ? `running, pid ${d.pid}` : d.stale ? `not running (stale lock from pid ${d.pid ?? '?'}; taken over at the next start)` : 'not running' });
+    // Not running is a fact for the technician (they may have stopped it), not a passed check.
+    checks.push({ name: 'daemon', ok: true, info: !d.running, detail: d.running ? `running, pid ${d.pid}` : d.stale ? `not running (stale lock from pid ${d.pid ?? '?'}; taken over at the next start)` : 'not running' });
   }
   const failed = checks.filter((c) => !c.ok);
   const code = failed.length === 0 ? EXIT.OK : EXIT.PROBLEM;

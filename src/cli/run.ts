@@ -1,4 +1,4 @@
-// `kiosk run --config FILE`: the daemon. Exit codes (README.md, "The daemon"):
+// `kiosk run --config FILE`: the daemon. Exit codes (docs/kiosk.md, "The daemon"):
 //   0  stopped on SIGTERM/SIGINT
 //   2  usage (unknown flag)
 //   75 another daemon holds the journal lock (EX_TEMPFAIL: pm2/systemd may retry later)

@@ -1,5 +1,5 @@
 // Builds the kiosk's hardware from config: one driver per device, chosen by `<device>.driver`.
-// Driver options are the config sub-objects as they are (plain data); README.md, "Hardware", documents each field.
+// Driver options are the config sub-objects as they are (plain data); docs/hardware.md, documents each field.
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { NoApprove, type ApproveOutput } from './approve.js';

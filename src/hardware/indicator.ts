@@ -23,7 +23,7 @@ const ON: LampState = { mode: 'on' };
 const blink = (periodMs: number): LampState => ({ mode: 'blink', periodMs });
 const beeps = (n: number, ms: number, gapMs = ms) => Array.from({ length: n }, () => ({ ms, gapMs }));
 
-/** README.md ("Hardware", "Patterns") has the same table for operators: keep the two in step. */
+/** docs/hardware.md ("Patterns") has the same table for operators: keep the two in step. */
 export const PATTERNS: Record<Pattern, PatternSpec> = {
   idle: { lamps: { green: blink(1000), red: OFF, amber: OFF }, beeps: [], meaning: 'waiting for a customer' },
   ready: { lamps: { green: ON, red: OFF, amber: OFF }, beeps: [], meaning: 'amount chosen: scan your payment code' },

@@ -9,7 +9,7 @@ import { JournalError, migrate, SCHEMA_VERSION } from './schema.js';
 
 export { JournalError, SCHEMA_VERSION };
 
-/** Every state an order can be in. The diagram is in README.md, "States". */
+/** Every state an order can be in. The diagram is in docs/payments.md, "States". */
 export const ORDER_STATES = [
   'created', // row committed before the micropay request; the request may be on the wire
   'unknown', // micropay answer unclear: query until final, then reverse
@@ -455,7 +455,7 @@ function openWritable(file: string, busy: number): Journal {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     // better-sqlite3 builds with a 16 MB page cache; the daemon reads by key and recent orders, so SQLite's own
-    // 2 MB is plenty, and the bigger cache fills as the journal grows (RSS +1 KB per payment; README.md, "Performance").
+    // 2 MB is plenty, and the bigger cache fills as the journal grows (RSS +1 KB per payment; docs/performance.md).
     db.pragma('cache_size = -2000');
     // Freed pages (an erased payment code) are overwritten with zeros, not left in the file.
     db.pragma('secure_delete = ON');

@@ -102,7 +102,8 @@ export function patternFor(result: CustomerResult): { pattern: Pattern; long: bo
 }
 
 /**
- * Events: 'state' (InteractionState) on every change, 'payment' (PaymentRecord) when a sent scan
+ * Events: 'state' (InteractionState) on every change, 'progress' (the engine's word while paying:
+ * 'paying', 'offline', …), 'payment' (PaymentRecord) when a sent scan
  * finishes, 'signal' (pattern) for short signals, 'pattern' (pattern, orderNo?) whenever the
  * indicator is told something new, 'approve' (orderNo) when the product is released.
  */
@@ -290,6 +291,7 @@ export class Interaction extends EventEmitter {
             this.log.debug({ event: 'progress', state }, 'payment progress');
             this.sendingOffline = state === 'offline';
             this.render();
+            this.emit('progress', state);
           },
         },
       );

@@ -36,6 +36,13 @@ const ESC = '\x1b[';
 const COLOURS = { green: '32', amber: '33', red: '31' } as const;
 const WALLET_KEYS: Record<string, OrderType> = { w: 'wechat', a: 'alipay', u: 'unionpay' };
 const WALLETS: OrderType[] = ['wechat', 'alipay', 'unionpay'];
+/** What the panel says while paying, by the engine's progress word. */
+const PROGRESS_TEXT: Record<string, string> = {
+  sending: '   sending to the platform',
+  offline: '   waiting for the network',
+  waiting: '   waiting for the verdict: confirm on your phone if it asks',
+  paying: `   ${ESC}1mconfirm on your phone${ESC}0m`,
+};
 
 interface Row {
   at: string;
@@ -63,9 +70,14 @@ export function runPanel(demo: Demo, io: PanelIo): Promise<void> {
   let scanLine: string | undefined; // while typing a scanner line
   let behaviourPrefix = false;
   let lastCode: string | undefined;
+  let lastMasked = '…';
   let message = '';
   let blinkOn = true;
   let scannerUp = hardware.scanner.connected;
+  // While a payment is in flight: when it started (for the time left) and what the engine last said.
+  let processingSince: number | undefined;
+  let progress = '';
+  const windowMs = demo.config.payment.customerWindowMs;
   const rows: Row[] = [];
   const timers = new Set<NodeJS.Timeout>();
   const later = (ms: number, f: () => void) => {
@@ -86,12 +98,19 @@ export function runPanel(demo: Demo, io: PanelIo): Promise<void> {
     const look = lookOf(pattern);
     const st = interaction.state;
     const entry = st.name === 'entering' ? st.digits || '_' : st.name === 'ready' && !fixed ? `¥${(st.choice.amountFen / 100).toFixed(2)}${st.choice.item ? ` (item ${st.choice.item})` : ''}` : '';
+    const menu = demo.config.pricing.mode === 'menu' ? Object.entries(demo.config.pricing.items).map(([k, it]) => `${k} ${it.goodsInfo ?? it.goodsId ?? 'item'} ¥${(it.amountFen / 100).toFixed(2)}`).join('   ') : '';
+    const paying =
+      st.name === 'processing' && processingSince !== undefined
+        ? `  paying  ${Math.max(0, Math.ceil((windowMs - (performance.now() - processingSince)) / 1000))} s left${PROGRESS_TEXT[progress] ?? ''}`
+        : '';
     const lines = [
       `${ESC}1mUMPay kiosk demo${ESC}0m  sandbox ${demo.sandbox.baseUrl}  pricing ${demo.config.pricing.mode}${fixed ? ` ¥${((demo.config.pricing.amountFen ?? 0) / 100).toFixed(2)}` : ''}`,
       '',
       `  green ${led('green', look.green)}   amber ${led('amber', look.amber)}   red ${led('red', look.red)}     buzzer ${buzz ? `${ESC}1m♪ ${buzz}${ESC}0m` : '-'}     vend relay ${vend ? `${ESC}1;32m${vend}${ESC}0m` : '-'}`,
       `  pattern ${ESC}1m${pattern}${ESC}0m${orderNo ? ` (${orderNo})` : ''}: ${look.meaning}`,
       `  keypad  ${fixed ? '(none in fixed mode)' : entry || '-'}`,
+      ...(menu ? [`  menu    ${menu}   (type the item number, then #)`] : []),
+      ...(paying ? [paying] : []),
       `  scanner ${scannerUp ? 'connected' : `${ESC}31munplugged${ESC}0m`}${scanLine !== undefined ? `   typing a line: ${scanLine}_  (Enter scans, Esc cancels)` : ''}`,
       '',
       `${ESC}1mKeys${ESC}0m  ${fixed ? '' : '0-9 * # keypad   '}w/a/u paid code (WeChat/Alipay/UnionPay)   ${fixed ? '1-7' : 'c then 1-7'} a test code per outcome:`,
@@ -139,14 +158,18 @@ export function runPanel(demo: Demo, io: PanelIo): Promise<void> {
   };
   const onPayment = (rec: PaymentRecord) => {
     const o = orderNoOf(rec.result) ?? '-';
-    rows.unshift({
+    const row: Row = {
       at: new Date().toTimeString().slice(0, 8),
       code: rec.code,
       amountFen: rec.amountFen,
       result: rec.result.kind === 'refused' ? `refused:${rec.result.reason}` : rec.result.kind,
       orderNo: o,
       state: o !== '-' ? (journal.getPublic(o)?.state ?? '?') : '-',
-    });
+    };
+    // The order's row appeared 'in progress' when it was journaled: finish that row, do not add another.
+    const open = o !== '-' ? rows.findIndex((r) => r.orderNo === o) : -1;
+    if (open >= 0) rows[open] = { ...row, at: rows[open]!.at };
+    else rows.unshift(row);
     rows.length = Math.min(rows.length, 8);
     if (!tty) io.output.write(`payment: ${rec.code} ${rec.result.kind} ${o}\n`);
     draw();
@@ -156,7 +179,26 @@ export function runPanel(demo: Demo, io: PanelIo): Promise<void> {
     if (row) {
       row.state = t.to;
       draw();
+    } else if (t.to === 'created' && interaction.state.name === 'processing') {
+      // The order the customer is paying right now: shown from the moment it is journaled.
+      const o = journal.getPublic(t.orderNo);
+      rows.unshift({ at: new Date().toTimeString().slice(0, 8), code: lastMasked, amountFen: o ? Number(o.txnAmt) : interaction.state.choice.amountFen, result: 'in progress', orderNo: t.orderNo, state: t.to });
+      rows.length = Math.min(rows.length, 8);
+      draw();
     }
+  };
+  const onState = (s: { name: string }) => {
+    if (s.name === 'processing') {
+      processingSince ??= performance.now();
+    } else {
+      processingSince = undefined;
+      progress = '';
+    }
+    draw();
+  };
+  const onProgress = (state: string) => {
+    progress = state;
+    draw();
   };
   const onFault = () => {
     scannerUp = false;
@@ -170,7 +212,8 @@ export function runPanel(demo: Demo, io: PanelIo): Promise<void> {
   interaction.on('pattern', onPattern);
   interaction.on('approve', onApprove);
   interaction.on('payment', onPayment);
-  interaction.on('state', draw);
+  interaction.on('state', onState);
+  interaction.on('progress', onProgress);
   engine.on('transition', onTransition);
   hardware.scanner.on('fault', onFault);
   hardware.scanner.on('connected', onConnected);
@@ -179,9 +222,17 @@ export function runPanel(demo: Demo, io: PanelIo): Promise<void> {
     draw();
   }, 400);
 
+  /** What the scanner would do with a line now, said truthfully: an unplugged scanner reads nothing, and a scan while not ready is ignored (not refused). */
+  const scanNote = (what: string): string => {
+    if (!scannerUp) return `scanner unplugged: ${what} was not read (o replugs it)`;
+    const st = interaction.state.name;
+    if (st !== 'ready') return `${what}: ignored, the kiosk is not ready (${st}); nothing was sent`;
+    return `scanned ${what}`;
+  };
   const scan = (code: string, label: string) => {
     lastCode = code;
-    say(`scanned ${label}: ${maskAuthCode(code)}`);
+    lastMasked = maskAuthCode(code);
+    say(scanNote(`${label}: ${maskAuthCode(code)}`));
     demo.scan(code);
   };
   const showBehaviour = (n: number) => {
@@ -209,7 +260,8 @@ export function runPanel(demo: Demo, io: PanelIo): Promise<void> {
       interaction.off('pattern', onPattern);
       interaction.off('approve', onApprove);
       interaction.off('payment', onPayment);
-      interaction.off('state', draw);
+      interaction.off('state', onState);
+      interaction.off('progress', onProgress);
       engine.off('transition', onTransition);
       hardware.scanner.off('fault', onFault);
       hardware.scanner.off('connected', onConnected);
@@ -227,7 +279,7 @@ export function runPanel(demo: Demo, io: PanelIo): Promise<void> {
           const line = scanLine;
           scanLine = undefined;
           lastCode = line;
-          say(`scanned a typed line (${line.length} characters)`);
+          say(scanNote(`a typed line (${line.length} characters)`));
           demo.scan(line);
         } else if (k === '\x1b') {
           scanLine = undefined;

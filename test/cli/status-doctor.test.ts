@@ -58,6 +58,9 @@ describe('kiosk doctor', function () {
     assert.match(out, /✓ gpio\s+for approve: sysfs base 512, \/dev\/gpiochip0/);
     assert.match(out, /✓ gateway\s+signed round trip .*queryOrder K1PROBE: 17/);
     assert.match(out, /all checks passed/);
+    // No daemon here: said as a fact, never as a passed check.
+    assert.match(out, /^· daemon\s+not running$/m);
+    assert.doesNotMatch(out, /✓ daemon/);
   });
 
   it('says what is wrong and how to fix it: key mode, device group, no GPIO, clock, gateway; exit 1', async () => {

@@ -37,8 +37,8 @@ const last = (m: Map<number, number[]>, pin: number) => m.get(pin)?.at(-1) ?? 0;
 describe('hardware/indicator', function () {
   this.timeout(5000);
 
-  it('the README documents exactly these patterns, with each one\'s meaning', () => {
-    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+  it('docs/hardware.md documents exactly these patterns, with each one\'s meaning', () => {
+    const readme = readFileSync(new URL('../../../docs/hardware.md', import.meta.url), 'utf8');
     const rows = [...readme.matchAll(/^\| `([a-z-]+)` \| (?:[^|]*\|){4} ([^|]+) \|$/gm)].filter((m) => (PATTERN_NAMES as readonly string[]).includes(m[1]!) || /^(?:on|off|blink)/.test(m[0].split('|')[2]!.trim()));
     assert.deepEqual(rows.map((m) => m[1]).sort(), [...PATTERN_NAMES].sort());
     for (const m of rows) assert.equal(m[2]!.trim(), PATTERNS[m[1] as keyof typeof PATTERNS].meaning, m[1]);

@@ -1,7 +1,7 @@
 // Output shared by the technician's commands: aligned tables for people, JSON for machines,
 // ✓/✗ check lines, money in yuan, and one set of exit codes so scripts can rely on them.
 
-/** Exit codes every technician command uses (README.md, "The technician's command line", lists them per command). */
+/** Exit codes every technician command uses (docs/operations.md, "The technician's command line", lists them per command). */
 export const EXIT = {
   /** Everything checked out / all matched / done. */
   OK: 0,
@@ -100,13 +100,15 @@ export interface Check {
   fix?: string;
   /** A check that could not run because an earlier one failed (shown as ✗ with the reason). */
   skipped?: boolean;
+  /** A fact, neither a pass nor a problem (e.g. "daemon not running"): shown with '·', not '✓'. */
+  info?: boolean;
 }
 
 export function checkLines(checks: readonly Check[]): string {
   const w = Math.max(0, ...checks.map((c) => c.name.length));
   const lines: string[] = [];
   for (const c of checks) {
-    lines.push(`${c.ok ? '✓' : '✗'} ${c.name.padEnd(w)}  ${c.detail}`);
+    lines.push(`${c.info && c.ok ? '·' : c.ok ? '✓' : '✗'} ${c.name.padEnd(w)}  ${c.detail}`);
     if (!c.ok && c.fix) lines.push(`  ${' '.repeat(w)}  fix: ${c.fix}`);
   }
   return lines.join('\n') + '\n';
