@@ -152,6 +152,14 @@ function checkKey(problems: ConfigProblem[], file: string, field: string, path: 
   }
 }
 
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 function checkJournalFolder(problems: ConfigProblem[], file: string, journalPath: string): void {
   const add = (problem: string) => problems.push({ file, field: 'journal.path', value: journalPath, problem });
   const dir = dirname(journalPath);
@@ -159,7 +167,9 @@ function checkJournalFolder(problems: ConfigProblem[], file: string, journalPath
     if (!statSync(dir).isDirectory()) add(`${dir} is not a folder`);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    add(code === 'ENOENT' ? `folder ${dir} does not exist (device/install.sh creates /var/lib/kiosk)` : `folder ${dir}: ${(err as Error).message}`);
+    // The daemon creates a missing journal folder (0700) when the folder above it exists.
+    if (code === 'ENOENT' && isFolder(dirname(dir))) return;
+    add(code === 'ENOENT' ? `folder ${dir} does not exist, nor does ${dirname(dir)} (device/install.sh creates /var/lib/kiosk)` : `folder ${dir}: ${(err as Error).message}`);
   }
   try {
     const st = statSync(journalPath);

@@ -217,11 +217,13 @@ describe('config', () => {
     assert.match(find(validate(minimal()).problems, 'gateway.platformCert').problem, /is a private key, not the platform's certificate/);
   });
 
-  it('checks the journal folder exists, and skips file checks when asked', () => {
+  it('checks the journal folder exists (or can be made in an existing folder), and skips file checks when asked', () => {
     const raw = minimal();
-    raw.journal.path = 'nowhere/journal.sqlite';
+    raw.journal.path = 'new/journal.sqlite'; // made 0700 by the daemon: its parent exists
+    assert.equal(validate(raw).problems.filter((p) => p.field === 'journal.path').length, 0);
+    raw.journal.path = 'nowhere/deeper/journal.sqlite';
     raw.merchant.privateKey = 'keys/absent.key.p8';
-    assert.match(find(validate(raw).problems, 'journal.path').problem, /folder .*nowhere does not exist/);
+    assert.match(find(validate(raw).problems, 'journal.path').problem, /folder .*nowhere\/deeper does not exist/);
     assert.deepEqual(validate(raw, false).problems, []);
     raw.journal.path = 'data';
     assert.match(find(validate(raw, true).problems, 'journal.path').problem, /is a folder/);
