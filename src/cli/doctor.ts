@@ -53,6 +53,12 @@ async function doctor(argv: readonly string[], io: Io, options: DoctorOptions): 
       const g = await probeGateway(config, probeOrderNo(config));
       checks.push({ name: 'gateway', ok: g.ok, detail: g.detail, fix: g.fix });
     }
+    // Telemetry (docs/fleet.md): only when configured; a failure here never stops a payment.
+    if (config.fleet) {
+      const { probeBroker } = await import('../fleet/probe.js');
+      const f = await probeBroker(config.fleet, config.deviceId);
+      checks.push({ name: 'fleet broker', ok: f.ok, detail: f.detail, fix: f.fix });
+    }
     const d = daemonState(config);
     // Not running is a fact for the technician (they may have stopped it), not a passed check.
     checks.push({ name: 'daemon', ok: true, info: !d.running, detail: d.running ? `running, pid ${d.pid}` : d.stale ? `not running (stale lock from pid ${d.pid ?? '?'}; taken over at the next start)` : 'not running' });

@@ -19,6 +19,7 @@ const COMMANDS: Record<string, { summary: string }> = {
   export: { summary: 'orders between two dates, for accounting' },
   settle: { summary: "compare the platform's settlement file with the journal" },
   logs: { summary: 'pm2 logs, human-readable and masked' },
+  fleet: { summary: 'the operator side of MQTT telemetry: watch every kiosk, send signed commands (docs/fleet.md)' },
 };
 
 function usage(): string {

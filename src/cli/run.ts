@@ -53,7 +53,7 @@ export async function main(argv: string[]): Promise<number> {
 
   let daemon: Daemon;
   try {
-    daemon = await Daemon.start(config, { log, readyFile: process.env.KIOSK_READY_FILE || undefined });
+    daemon = await Daemon.start(config, { log, readyFile: process.env.KIOSK_READY_FILE || undefined, configFile: file });
   } catch (err) {
     clearInterval(keepAlive);
     if (err instanceof LockHeldError) {

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { approve } from './sections/approve.js';
 import { daemon, MAX_SOCKET_PATH } from './sections/daemon.js';
 import { deviceId } from './sections/device.js';
+import { fleet } from './fleet.js';
 import { gateway } from './sections/gateway.js';
 import { indicator } from './sections/indicator.js';
 import { journal } from './sections/journal.js';
@@ -31,6 +32,7 @@ export const SECTIONS = {
   pricing,
   daemon,
   log,
+  fleet,
 } satisfies Record<string, Section>;
 
 type Shape = { [K in keyof typeof SECTIONS]: (typeof SECTIONS)[K]['schema'] };

@@ -5,6 +5,8 @@ import { statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { KeyError, loadPrivateKey, loadPublicKey } from '../umpay/keys.js';
+import { checkFleetFiles } from '../fleet/files.js';
+import { FLEET_PATHS, fleetSchema, type FleetConfig } from './fleet.js';
 import { MAX_SOCKET_PATH } from './sections/daemon.js';
 import { ConfigSchema, formatPath, RULE_ISSUE, type Config } from './schema.js';
 import type { ConfigProblem } from './types.js';
@@ -115,6 +117,11 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Validate
     if (cert && !bad('gateway.platformCert')) checkKey(problems, file, 'gateway.platformCert', cert, loadPublicKey);
     if (journal && !bad('journal.path')) checkJournalFolder(problems, file, journal);
   }
+  // Telemetry (src/config/fleet.ts): its files are checked once the section itself is right.
+  const rawFleet = valueAt(raw, ['fleet']);
+  const fleetParsed = rawFleet === undefined ? undefined : fleetSchema.safeParse(rawFleet);
+  const fleet = fleetParsed?.success ? resolveFleet(fleetParsed.data, baseDir) : undefined;
+  if (fleet && options.checkFiles !== false) for (const p of checkFleetFiles(fleet)) problems.push({ file, ...p });
 
   if (!parsed.success) return { problems };
   const c = parsed.data;
@@ -129,7 +136,9 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Validate
       controlSocket: c.daemon.controlSocket ? resolve(baseDir, c.daemon.controlSocket) : join(journalDir, 'kiosk.sock'),
       lockFile: c.daemon.lockFile ? resolve(baseDir, c.daemon.lockFile) : join(journalDir, 'kiosk.lock'),
     },
+    fleet,
   };
+  if (!fleet) delete config.fleet;
   if (Buffer.byteLength(config.daemon.controlSocket) > MAX_SOCKET_PATH) {
     problems.push({
       file,
@@ -139,6 +148,12 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Validate
     });
   }
   return problems.length ? { problems } : { config, problems };
+}
+
+function resolveFleet(f: FleetConfig, baseDir: string): FleetConfig {
+  const out = { ...f };
+  for (const k of FLEET_PATHS) if (out[k] !== undefined) out[k] = resolve(baseDir, out[k]);
+  return out;
 }
 
 function checkKey(problems: ConfigProblem[], file: string, field: string, path: string, load: (file: string) => unknown): void {

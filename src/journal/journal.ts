@@ -183,7 +183,15 @@ export function orderNoPrefix(deviceId: string): string {
   return clean;
 }
 
+/**
+ * Called inside a transition's transaction for each step that changes state (the fleet outbox, see
+ * outbox.ts): whatever it writes commits, or rolls back, with the transition, in the same fsync.
+ */
+export type StepHook = (orderNo: string, from: OrderState, to: OrderState, at: string) => void;
+
 export class Journal {
+  /** Set by the fleet outbox when telemetry is on; undefined (nothing extra written) otherwise. */
+  stepHook: StepHook | undefined;
   private readonly stmt: Record<string, Statement>;
   /** UPDATE statements by their SQL text (see applyStep). */
   private readonly updates = new Map<string, Statement>();
@@ -295,6 +303,7 @@ export class Journal {
       delivery: event.delivery ?? null,
       detail: event.detail ?? null,
     });
+    if (from !== to) this.stepHook?.(orderNo, from, to, at);
   }
 
   private writable(): void {

@@ -65,6 +65,21 @@ export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
       CREATE TRIGGER events_no_delete BEFORE DELETE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
     `);
   },
+  // v2 -> v3: the fleet outbox (telemetry events written in the transaction of the transition that causes
+  // them, removed once the broker acknowledged them) and the remote commands' nonces (replays refused
+  // across restarts). See src/journal/outbox.ts.
+  (db) => {
+    db.exec(`
+      CREATE TABLE outbox (
+        seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+        id      TEXT NOT NULL,
+        at      TEXT NOT NULL,
+        type    TEXT NOT NULL,
+        data    TEXT NOT NULL
+      );
+      CREATE TABLE fleet_nonces (nonce TEXT PRIMARY KEY, ts INTEGER NOT NULL);
+    `);
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

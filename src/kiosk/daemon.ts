@@ -14,6 +14,9 @@ import { Interaction, type InteractionTiming, type Pricing } from './interaction
 import { acquireLock, type InstanceLock } from './lock.js';
 import { startControlServer, type ControlServer, type DaemonStatus, type ReconcileSummary } from '../cli/tech/control.js';
 import type { Pattern } from './ports.js';
+import { Outbox } from '../journal/outbox.js';
+import type { FleetClient } from '../fleet/client.js';
+import { startFleet } from './fleet.js';
 
 /** Idle time after which the journal's WAL is truncated (erased payment codes leave old WAL pages). */
 const WAL_PURGE_IDLE_MS = 3_000;
@@ -31,6 +34,8 @@ export interface DaemonOptions {
   walPurgeIdleMs?: number;
   /** Test and bench hooks for the hardware (e.g. a serialport binding). */
   hardwareDeps?: Omit<HardwareDeps, 'log'>;
+  /** The config file (the remote `doctor` command reads it as `kiosk doctor` does). */
+  configFile?: string;
 }
 
 /** The config's pricing section as the interaction takes it. */
@@ -44,6 +49,9 @@ export function pricingOf(config: Config): Pricing {
 export class Daemon {
   private stopping: Promise<void> | undefined;
   private control: ControlServer | undefined;
+  /** The fleet client (MQTT telemetry and remote commands) when the config has a `fleet` section. */
+  fleet: FleetClient | undefined;
+  private outbox: Outbox | undefined;
   readonly startedAt = new Date().toISOString();
   private constructor(
     readonly config: Config,
@@ -92,6 +100,10 @@ export class Daemon {
       undo.push(() => link.stop());
       const engine = engineFromConfig(config, journal, gateway, log);
       undo.push(() => engine.stop(0));
+      // Telemetry on: from here every transition that finishes an order adds its event in its own commit
+      // (before recovery starts, so recovered orders are reported too).
+      const outbox = config.fleet ? new Outbox(journal) : undefined;
+      outbox?.captureOrderEvents();
       engine.on('attention', (a: { orderNo: string; reason: string }) => log.warn({ event: 'attention', ...a }, 'order needs attention'));
       // Erased payment codes still sit in old WAL pages until the WAL is truncated. Truncate once the engine
       // has been idle for a few seconds: between customers, never in a burst (a truncated WAL makes the
@@ -122,6 +134,12 @@ export class Daemon {
       });
       const d = new Daemon(config, log, lock, journal, http, engine, hardware, interaction, link, gateway);
       d.wire();
+      if (outbox && config.fleet) {
+        d.outbox = outbox;
+        const fleetConfig = config as Config & { fleet: NonNullable<Config['fleet']> };
+        d.fleet = startFleet({ config: fleetConfig, log, journal, outbox, engine, link, hardware, interaction, status: () => d.status(), reconcile: () => d.reconcile(), configFile: options.configFile });
+        undo.push(() => d.fleet?.stop(0));
+      }
       bindIndicator(link, interaction);
       link.start();
       await engine.start();
@@ -174,6 +192,17 @@ export class Daemon {
     );
     if (!scanner.connected) kiosk.scannerConnected(false);
     keypad?.on('key', guard('keypad key', (key: string) => kiosk.key(key)));
+  }
+
+  /**
+   * An event for the fleet (e.g. the daily reconciliation summary): kept in the journal's outbox and
+   * published in order with the others. Nothing happens without a `fleet` section. A process without the
+   * daemon (a CLI run) can do the same with `new Outbox(journal).append(type, data)` when config.fleet is set.
+   */
+  fleetEvent(type: string, data: Record<string, unknown>): void {
+    if (!this.outbox) return;
+    this.outbox.append(type, data);
+    this.fleet?.kick();
   }
 
   /** What only the running process knows, for `kiosk status`. */
@@ -244,6 +273,8 @@ export class Daemon {
     if (finished === 'overtime') this.log.warn({ event: 'stop-overtime', graceMs }, 'engine did not stop within the grace time; recovery will finish its work at the next start');
     clearTimeout(timer);
     if (this.control) await step('control', () => this.control!.close());
+    // After the engine: its last transitions are in the outbox (published now or at the next start).
+    if (this.fleet) await step('fleet', () => this.fleet!.stop(Math.min(1000, graceMs)));
     await step('link', () => this.link.stop());
     await step('hardware', () => this.hardware.close());
     await step('gateway', () => {

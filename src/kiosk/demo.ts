@@ -22,6 +22,10 @@ export interface DemoOptions {
   fast?: boolean;
   /** Where the daemon's JSON log lines go (default: demo.log in dataDir). */
   log?: Logger;
+  /** A `fleet` config section (docs/fleet.md): the demo kiosk reports to that broker too. */
+  fleet?: Record<string, unknown>;
+  /** Default DEMO01 (several demo kiosks side by side, e.g. for `kiosk fleet watch`). */
+  deviceId?: string;
 }
 
 export interface Demo {
@@ -71,7 +75,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
   const sandbox = await startSandbox({ port: 0, host: '127.0.0.1', stateDir, ledgerFile: join(stateDir, 'ledger.json') });
   try {
     const configFile = join(dataDir, 'config.json');
-    writeFileSync(configFile, JSON.stringify(demoConfigJson(sandbox.baseUrl, options.pricing), null, 2) + '\n', { mode: 0o600 });
+    writeFileSync(configFile, JSON.stringify({ ...demoConfigJson(sandbox.baseUrl, options.pricing), ...(options.deviceId ? { deviceId: options.deviceId } : {}), ...(options.fleet ? { fleet: options.fleet } : {}) }, null, 2) + '\n', { mode: 0o600 });
     const config = loadConfig(configFile);
     if (options.fast) {
       // Below the limits an operator may configure (payment.customerWindowMs ≥ 5 s): only for scripted

@@ -1,7 +1,8 @@
 // "No payment code in the logs, ever": a whole realistic run — the daemon with scripted customers
 // (kiosk demo --auto), the engine against the sandbox with refunds and reversals, and the technician's
 // commands over the result — with EVERY log line and command output captured, then searched for every
-// payment code used: the full code or any 8+ digit piece of it is a failure.
+// payment code used: the full code or any 8+ digit piece of it is a failure. The fleet channel (every
+// MQTT message the demo kiosk publishes: status, events, metrics, command answers) is searched too.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,9 @@ import { run as settle } from '../../src/cli/settle.js';
 import { run as logs, maskLine } from '../../src/cli/logs.js';
 import { settlementCsv } from '../../src/sandbox/index.js';
 import { lineSink, startFlow } from './flow.js';
+import { generateKeyPairSync } from 'node:crypto';
+import { newCommand, signCommand } from '../../src/fleet/protocol.js';
+import { startBroker, Watcher } from '../fleet/helpers.js';
 
 /** Every 8-digit window of every code, and the codes themselves. */
 function needles(codes: readonly string[]): string[] {
@@ -39,13 +43,25 @@ function leaks(corpus: readonly string[], codes: readonly string[]): Array<[stri
 describe('logs never hold a payment code (whole run)', function () {
   this.timeout(20000);
   const corpus: string[] = [];
+  const fleetMessages: string[] = [];
   const codes: string[] = [];
   let dir: string;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'kiosk-leak-'));
     // 1. The daemon as `kiosk demo --auto 7` runs it: every sandbox behaviour once, all three wallets, trace level.
-    const demo = await startDemo({ dataDir: join(dir, 'demo'), pricing: 'fixed', fast: true, log: createLogger({ level: 'trace', destination: lineSink(corpus) }) });
+    // The fleet channel too: an in-process broker, a watcher keeping every message, signed commands.
+    const broker = await startBroker();
+    const watcher = await Watcher.start(broker.url, '#');
+    const operator = generateKeyPairSync('ed25519');
+    writeFileSync(join(dir, 'operator.pub.pem'), operator.publicKey.export({ type: 'spki', format: 'pem' }));
+    const demo = await startDemo({
+      dataDir: join(dir, 'demo'),
+      pricing: 'fixed',
+      fast: true,
+      log: createLogger({ level: 'trace', destination: lineSink(corpus) }),
+      fleet: { url: broker.url, protocolVersion: 4, operatorKeys: join(dir, 'operator.pub.pem') },
+    });
     const scan = demo.scan;
     demo.scan = (line: string) => {
       codes.push(line);
@@ -54,9 +70,22 @@ describe('logs never hold a payment code (whole run)', function () {
     try {
       const rows = await runCustomers(demo, 7);
       assert.ok(rows.every((r) => r.ok), JSON.stringify(rows));
+      await demo.daemon.engine.whenIdle();
+      demo.daemon.fleet!.publishMetrics();
+      for (const name of ['status', 'report', 'selftest', 'reconcile']) {
+        const since = watcher.messages.length;
+        watcher.client.publish(`kiosk/DEMO01/cmd/${name}`, JSON.stringify(signCommand(newCommand('DEMO01', name, {}, Date.now(), 'ops/reply'), operator.privateKey)), { qos: 1 });
+        await watcher.waitFor((m) => m.topic === 'ops/reply' && m.json.name === name, `reply to ${name}`, 10_000, since);
+      }
+      await watcher.waitFor(() => watcher.events().filter((e) => e.type === 'order').length >= 7, 'the order events', 10_000);
+      await watcher.waitFor((m) => m.topic.endsWith('/metrics'), 'metrics');
     } finally {
       await demo.close();
+      await watcher.close();
+      await broker.close();
     }
+    fleetMessages.push(...watcher.messages.map((m) => `${m.topic} ${m.text}`));
+    corpus.push(...fleetMessages);
 
     // 2. The engine with a failed delivery (reversal of a paid order), over HTTP, gateway and sandbox logging.
     const flow = await startFlow({ log: createLogger({ level: 'trace', destination: lineSink(corpus) }), sandboxLog: createLogger({ level: 'trace', destination: lineSink(corpus) }) });
@@ -95,6 +124,13 @@ describe('logs never hold a payment code (whole run)', function () {
     assert.ok(codes.length >= 11);
     for (const prefix of ['13', '28', '62']) assert.ok(codes.some((c) => c.startsWith(prefix)), prefix);
     assert.ok(corpus.some((l) => l.includes('"orderNo"')), 'log lines name their orders');
+  });
+
+  it('captured the fleet channel: status, every order event, metrics and command answers', () => {
+    assert.ok(fleetMessages.some((m) => m.startsWith('kiosk/DEMO01/status ')));
+    assert.ok(fleetMessages.filter((m) => m.startsWith('kiosk/DEMO01/events ') && m.includes('"type":"order"')).length >= 7);
+    assert.ok(fleetMessages.some((m) => m.startsWith('kiosk/DEMO01/metrics ')));
+    assert.ok(fleetMessages.filter((m) => m.startsWith('ops/reply ') && m.includes('"ok":true')).length >= 4);
   });
 
   it('finds no payment code, nor any 8-digit piece of one, in any line', () => {

@@ -5,6 +5,7 @@
 // env: CRASH_DB, CRASH_BASE_URL, CRASH_MERCHANT_KEY, CRASH_PLATFORM_CERT, CRASH_DEVICE, CRASH_CODES
 // (comma-separated), CRASH_TIMING (JSON, Partial<Timing>), CRASH_DELIVER_FAIL=1 (the relay fails).
 import { openJournal } from '../../src/journal/journal.js';
+import { Outbox } from '../../src/journal/outbox.js';
 import { PaymentEngine } from '../../src/payment/engine.js';
 import { HttpGateway } from '../../src/umpay/client.js';
 import { loadPrivateKey, loadPublicKey } from '../../src/umpay/keys.js';
@@ -19,6 +20,8 @@ export const CRASH_MERCHANT = { acqSpId: 'Y471790403', acqMerId: '41509208' };
 
 async function main(): Promise<void> {
   const journal = openJournal(env('CRASH_DB'));
+  // Telemetry on, as a daemon with a `fleet` section runs: the kills also check the outbox (harness.ts).
+  new Outbox(journal).captureOrderEvents();
   const gateway = new HttpGateway({
     baseUrl: env('CRASH_BASE_URL'),
     merchant: CRASH_MERCHANT,

@@ -101,7 +101,7 @@ export interface Verdict {
  * reversed or refunded (money returned) in the journal; nothing delivered that the ledger did not charge;
  * no journal order non-final; the journal passes integrity_check; no payment code left in it.
  */
-export function checkInvariants(dbFile: string, ledger: LedgerSnapshot, device: string): Verdict {
+export function checkInvariants(dbFile: string, ledger: LedgerSnapshot, device: string, opts: { outbox?: boolean } = {}): Verdict {
   const db = new Database(dbFile, { readonly: true });
   const problems: string[] = [];
   try {
@@ -136,9 +136,29 @@ export function checkInvariants(dbFile: string, ledger: LedgerSnapshot, device: 
     for (const r of rows) {
       if (r.state === 'delivered' && !ledger.orders.some((l) => l.orderNo === r.orderNo && l.charged === 1)) problems.push(`${r.orderNo}: delivered without a charge`);
     }
+    if (opts.outbox) checkOutbox(db, journal, rows, problems);
     return { problems, orders: rows.length, byState };
   } finally {
     db.close();
+  }
+}
+
+/**
+ * The fleet outbox (the driver captures order events): exactly one `order` event per final order, with its
+ * final state, and none for an order the journal does not hold in that state: nothing lost, nothing invented.
+ */
+function checkOutbox(db: Database.Database, journal: Map<string, { state: string }>, rows: { orderNo: string; state: string; final: number }[], problems: string[]): void {
+  {
+    const events = db.prepare(`SELECT id, data FROM outbox WHERE type = 'order' ORDER BY seq`).all() as { id: string; data: string }[];
+    const seen = new Map<string, number>();
+    for (const e of events) {
+      const d = JSON.parse(e.data) as { orderNo: string; state: string };
+      seen.set(d.orderNo, (seen.get(d.orderNo) ?? 0) + 1);
+      const j = journal.get(d.orderNo);
+      if (!j || j.state !== d.state) problems.push(`outbox: event says ${d.orderNo} ${d.state}, the journal says ${j?.state ?? 'no such order'}`);
+    }
+    for (const r of rows) if (r.final && seen.get(r.orderNo) !== 1) problems.push(`outbox: ${r.orderNo} (${r.state}) has ${seen.get(r.orderNo) ?? 0} order events`);
+    if (new Set(events.map((e) => e.id)).size !== events.length) problems.push('outbox: an event id repeats');
   }
 }
 
@@ -192,7 +212,7 @@ export async function randomRun(sandbox: Sandbox, merchantKey: string, o: Random
       }
       await recoverFully(sandbox, merchantKey, db, device);
       children++;
-      verdicts.push(checkInvariants(db, sandbox.ledger(), device));
+      verdicts.push(checkInvariants(db, sandbox.ledger(), device, { outbox: true }));
     }),
   );
   const ms = Date.now() - started;

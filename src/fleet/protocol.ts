@@ -1,0 +1,137 @@
+// The fleet's wire contract, shared by the kiosk (src/fleet/client.ts) and the operator's tools
+// (kiosk fleet watch/cmd): topics, payload versions, and how a remote command is signed and checked.
+// docs/fleet.md describes the same for people; a test keeps its topic list equal to TOPICS.
+import { generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
+
+/** Every payload carries `v`; a consumer refuses a `v` it does not know. */
+export const PAYLOAD_VERSION = 1;
+
+export const COMMAND_NAMES = ['status', 'doctor', 'reconcile', 'report', 'selftest', 'scanner-setup'] as const;
+export type CommandName = (typeof COMMAND_NAMES)[number];
+
+/** The topic tree under `<prefix>/<deviceId>/`. */
+export const TOPICS = {
+  status: 'status', // retained, QoS 1; the broker publishes the Last Will (online:false) here
+  events: 'events', // QoS 1, from the journal's outbox, in order
+  metrics: 'metrics', // QoS 0, every fleet.metricsIntervalMs
+  cmd: 'cmd/<name>', // QoS 1, signed commands to the kiosk
+  reply: 'reply', // default reply topic (MQTT 3.1.1, or a command without a response topic)
+} as const;
+
+export const topic = (prefix: string, deviceId: string, leaf: string): string => `${prefix}/${deviceId}/${leaf}`;
+
+/** Largest command message a kiosk reads (a signed command is a few hundred bytes). */
+export const MAX_COMMAND_BYTES = 16 * 1024;
+
+export interface CommandBody {
+  device: string;
+  name: string;
+  /** ms since the epoch, the operator's clock. */
+  ts: number;
+  /** Random, at least 16 characters: a replay is refused by it. */
+  nonce: string;
+  args: Record<string, unknown>;
+  /** MQTT 3.1.1 only: where the answer goes (MQTT 5 uses the response topic property). */
+  replyTo?: string;
+}
+
+/** On the wire: the command as exact JSON text and an Ed25519 signature of those bytes. */
+export interface CommandEnvelope {
+  v: number;
+  cmd: string;
+  sig: string;
+}
+
+export interface CommandReply {
+  v: number;
+  device: string;
+  name: string;
+  nonce: string | null;
+  at: string;
+  ok: boolean;
+  result?: unknown;
+  error?: string;
+}
+
+export function signCommand(body: CommandBody, key: KeyObject): CommandEnvelope {
+  const cmd = JSON.stringify(body);
+  return { v: PAYLOAD_VERSION, cmd, sig: sign(null, Buffer.from(cmd, 'utf8'), key).toString('base64') };
+}
+
+export function newCommand(device: string, name: string, args: Record<string, unknown> = {}, now = Date.now(), replyTo?: string): CommandBody {
+  return { device, name, ts: now, nonce: randomBytes(16).toString('hex'), args, ...(replyTo ? { replyTo } : {}) };
+}
+
+export type CheckResult = { ok: true; body: CommandBody } | { ok: false; reason: string };
+
+/**
+ * Authenticates a command message: size, envelope, signature by one of `keys`, then the body's shape,
+ * device and name (a signed `status` cannot be replayed as `reconcile` or on another kiosk). The time
+ * window and the nonce are the caller's (they need the kiosk's state).
+ */
+export function checkCommand(message: Buffer, keys: readonly KeyObject[], device: string, name: string): CheckResult {
+  if (message.length > MAX_COMMAND_BYTES) return { ok: false, reason: `message of ${message.length} bytes (at most ${MAX_COMMAND_BYTES})` };
+  let env: Partial<CommandEnvelope>;
+  try {
+    env = JSON.parse(message.toString('utf8')) as Partial<CommandEnvelope>;
+  } catch {
+    return { ok: false, reason: 'not JSON' };
+  }
+  if (!env || typeof env !== 'object' || env.v !== PAYLOAD_VERSION) return { ok: false, reason: `unknown envelope version ${JSON.stringify((env as { v?: unknown })?.v)}` };
+  if (typeof env.cmd !== 'string' || typeof env.sig !== 'string') return { ok: false, reason: 'cmd and sig must be strings' };
+  if (keys.length === 0) return { ok: false, reason: 'no operator keys configured (fleet.operatorKeys): remote commands are off' };
+  const sig = Buffer.from(env.sig, 'base64');
+  const data = Buffer.from(env.cmd, 'utf8');
+  if (sig.length !== 64 || !keys.some((k) => verify(null, data, k, sig))) return { ok: false, reason: 'bad signature' };
+  let body: Partial<CommandBody>;
+  try {
+    body = JSON.parse(env.cmd) as Partial<CommandBody>;
+  } catch {
+    return { ok: false, reason: 'signed cmd is not JSON' };
+  }
+  if (body.device !== device) return { ok: false, reason: `signed for device ${JSON.stringify(body.device)}, this is ${device}` };
+  if (body.name !== name) return { ok: false, reason: `signed as ${JSON.stringify(body.name)}, sent to cmd/${name}` };
+  if (typeof body.ts !== 'number' || !Number.isSafeInteger(body.ts)) return { ok: false, reason: 'ts must be ms since the epoch' };
+  if (typeof body.nonce !== 'string' || body.nonce.length < 16 || body.nonce.length > 128) return { ok: false, reason: 'nonce must be 16 to 128 characters' };
+  if (body.args !== undefined && (typeof body.args !== 'object' || body.args === null || Array.isArray(body.args))) return { ok: false, reason: 'args must be an object' };
+  if (body.replyTo !== undefined && (typeof body.replyTo !== 'string' || /[+#]/.test(body.replyTo) || !body.replyTo)) return { ok: false, reason: 'replyTo must be a topic name' };
+  return { ok: true, body: { ...(body as CommandBody), args: body.args ?? {} } };
+}
+
+/** A new operator key pair (PEM): the private half stays with the operator, the public half goes to kiosks. */
+export function operatorKeyPair(): { privatePem: string; publicPem: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  return { privatePem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
+}
+
+/** The retained status payload. */
+export interface StatusPayload {
+  v: number;
+  device: string;
+  online: boolean;
+  /** Why offline: 'stopped' (clean stop) or 'lost' (the Last Will: the broker lost the connection). */
+  reason?: string;
+  at: string;
+  version?: string;
+  startedAt?: string;
+  uptimeS?: number;
+  link?: string;
+  scanner?: { connected: boolean; device?: string };
+  interaction?: string;
+  attention?: number;
+  unfinished?: number;
+  lastPaymentAt?: string | null;
+  today?: { day: string; count: number; amountFen: number };
+  outbox?: { count: number; dropped: number };
+}
+
+/** An event as published on `events`. */
+export interface EventPayload {
+  v: number;
+  id: string;
+  seq: number;
+  device: string;
+  type: string;
+  at: string;
+  data: Record<string, unknown>;
+}

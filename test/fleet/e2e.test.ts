@@ -1,0 +1,175 @@
+// The fleet end to end against a real Mosquitto (MQTT 5): the daemon (`kiosk run`, a child process) with
+// its scanner on a real pty, paying through the sandbox over HTTP, publishing to the broker; a watcher
+// with a persistent session sees everything. Kill -9, a broker outage and hostile commands included.
+import assert from 'node:assert/strict';
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
+import { createWriteStream, readFileSync, writeFileSync, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { openJournal } from '../../src/journal/journal.js';
+import { testCode } from '../../src/sandbox/codes.js';
+import { newCommand, signCommand } from '../../src/fleet/protocol.js';
+import { run as fleetCli } from '../../src/cli/fleet.js';
+import { captureIo } from '../../src/cli/tech/format.js';
+import { DaemonFixture, spawnDaemon, type DaemonProcess } from '../kiosk/daemon-helpers.js';
+import { PtyPair } from '../hardware/pty.js';
+import { freePort, Mosquitto } from './mosquitto.js';
+import { Watcher } from './helpers.js';
+
+const write = (s: WriteStream, data: string): Promise<void> => new Promise((resolve, reject) => s.write(data, (err) => (err ? reject(err) : resolve())));
+
+describe('fleet end to end: daemon over a pty, sandbox, real Mosquitto (MQTT 5)', function () {
+  this.timeout(40_000);
+  const fx = new DaemonFixture();
+  const pty = new PtyPair();
+  let broker: Mosquitto;
+  let watcher: Watcher;
+  let daemon: DaemonProcess;
+  let feeder: WriteStream;
+  const codes: string[] = [];
+  const paidOrders: string[] = [];
+  let keyFile: string;
+
+  const ordersEvents = () => watcher.events().filter((e) => e.type === 'order');
+  const outboxDepth = (): number => {
+    const j = openJournal(fx.journalPath, { readonly: true });
+    try {
+      return (j.db.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n;
+    } finally {
+      j.close();
+    }
+  };
+  const outboxEmpty = async (): Promise<void> => {
+    for (let i = 0; i < 300 && outboxDepth() > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(outboxDepth(), 0, 'acknowledged events are removed from the journal');
+  };
+  /** Scans a code (the kiosk is ready), waits for the customer's result and for ready again. */
+  const pay = async (code: string, pattern: 'success' | 'failure'): Promise<string> => {
+    codes.push(code);
+    await write(feeder, code + '\r');
+    const line = await daemon.indicator(pattern);
+    paidOrders.push(String(line.orderNo));
+    await daemon.indicator('ready');
+    return String(line.orderNo);
+  };
+  const start = async (): Promise<void> => {
+    daemon = spawnDaemon(fx.configFile);
+    await daemon.waitFor((l) => l.event === 'ready', 'ready');
+  };
+
+  before(async () => {
+    // Not skipped when missing: a proof that silently does not run proves nothing.
+    assert.ok(await Mosquitto.available(), 'mosquitto is not installed: apt-get install mosquitto (.ci/run does)');
+    await fx.start();
+    await pty.start();
+    const kp = generateKeyPairSync('ed25519');
+    keyFile = join(fx.dir, 'operator.key.pem');
+    writeFileSync(keyFile, kp.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    writeFileSync(join(fx.dir, 'operator.pub.pem'), kp.publicKey.export({ type: 'spki', format: 'pem' }));
+    broker = new Mosquitto(fx.dir, await freePort());
+    await broker.start();
+    // A persistent session: what the kiosk publishes while the watcher reconnects after a broker restart is queued for it.
+    watcher = await Watcher.start(broker.url, 'kiosk/TEST01/#', { protocolVersion: 5, clean: false, clientId: 'e2e-watcher', reconnectPeriod: 100, properties: { sessionExpiryInterval: 600 } });
+    fx.writeConfig({
+      scanner: { driver: 'serial', path: pty.device, baudRate: 9600, terminator: 'CR', reopenMinMs: 50, reopenMaxMs: 200 },
+      fleet: { url: broker.url, reconnectMs: 500, operatorKeys: 'operator.pub.pem', statusIntervalMs: 60_000 },
+    });
+    await start();
+    feeder = createWriteStream(pty.feeder, { flags: 'w' });
+    feeder.on('error', () => {});
+  });
+
+  after(async () => {
+    feeder?.destroy();
+    await daemon?.stop('SIGKILL');
+    await watcher?.close();
+    await broker?.stop();
+    await pty.dispose();
+    await fx.dispose();
+  });
+
+  it('retained status says online; a mix of codes paid over the pty arrives as events in order, without codes', async () => {
+    const online = await watcher.waitFor((m) => m.topic === 'kiosk/TEST01/status' && m.json.online === true, 'status online');
+    assert.equal(online.json.link, 'online');
+    assert.deepEqual(online.json.scanner, { connected: true, device: pty.device });
+    await pay(testCode('paid', 'wechat'), 'success');
+    await pay(testCode('insufficient-balance', 'alipay'), 'failure');
+    await pay(testCode('paid', 'unionpay'), 'success');
+    await watcher.waitFor(() => ordersEvents().length >= 3, '3 order events');
+    const evs = ordersEvents();
+    assert.deepEqual(
+      evs.map((e) => [(e.data as { orderNo: string }).orderNo, (e.data as { state: string }).state, (e.data as { wallet: string }).wallet]),
+      [
+        [paidOrders[0], 'delivered', 'wechat'],
+        [paidOrders[1], 'failed', 'alipay'],
+        [paidOrders[2], 'delivered', 'unionpay'],
+      ],
+    );
+    const seqs = evs.map((e) => e.seq as number);
+    assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
+    assert.ok((evs[0]!.data as { secondsToVerdict: number }).secondsToVerdict >= 0);
+    await outboxEmpty();
+    // Today's takings reach the retained status.
+    await watcher.waitFor((m) => m.topic === 'kiosk/TEST01/status' && (m.json.today as { count?: number })?.count === 2, 'status with 2 paid today');
+  });
+
+  it('kill -9 → the broker publishes the Last Will (offline); restarted → online again', async () => {
+    const since = watcher.messages.length;
+    await daemon.stop('SIGKILL');
+    const will = await watcher.waitFor((m) => m.topic === 'kiosk/TEST01/status' && m.json.online === false, 'last will', 5000, since);
+    assert.equal(will.json.reason, 'lost');
+    const after = watcher.messages.length;
+    await start();
+    await watcher.waitFor((m) => m.topic === 'kiosk/TEST01/status' && m.json.online === true, 'online again', 5000, after);
+  });
+
+  it('broker stopped: the payment does not wait, its event is kept and flushed in order when the broker returns', async () => {
+    await broker.stop();
+    await pay(testCode('paid', 'alipay'), 'success');
+    // Final, in the journal's outbox, not sent.
+    for (let i = 0; i < 100 && outboxDepth() < 1; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(outboxDepth(), 1);
+    await broker.start();
+    await watcher.waitFor(() => ordersEvents().length >= 4, 'the kept event', 10_000);
+    const evs = ordersEvents();
+    assert.deepEqual(
+      evs.map((e) => (e.data as { orderNo: string }).orderNo),
+      paidOrders,
+    );
+    assert.equal(new Set(watcher.events().map((e) => e.id)).size, watcher.events().length, 'no event twice (same id)');
+    await outboxEmpty();
+  });
+
+  it('a signed command is answered (kiosk fleet cmd, MQTT 5 response topic); a replayed or badly signed one is refused', async () => {
+    const io = captureIo();
+    const code = await fleetCli(['cmd', 'TEST01', 'report', '--broker', broker.url, '--key', keyFile, '--timeout', '10'], io);
+    assert.equal(code, 0, io.stderr() + io.stdout());
+    assert.match(io.stdout(), /TEST01 report: ok/);
+    assert.match(io.stdout(), /"delivered"/);
+    // Raw messages: the same signed command twice, and one with a forged signature.
+    const { privateKey } = generateKeyPairSync('ed25519');
+    const replies = await Watcher.start(broker.url, 'ops/replies', { protocolVersion: 5 });
+    try {
+      const env = JSON.stringify(signCommand(newCommand('TEST01', 'status'), createPrivateKey(readFileSync(keyFile))));
+      const props = (c: string) => ({ qos: 1 as const, properties: { responseTopic: 'ops/replies', correlationData: Buffer.from(c) } });
+      replies.client.publish('kiosk/TEST01/cmd/status', env, props('first'));
+      const first = await replies.waitFor((m) => m.json.name === 'status', 'first answer');
+      assert.equal(first.json.ok, true, first.text);
+      replies.client.publish('kiosk/TEST01/cmd/status', env, props('replay'));
+      replies.client.publish('kiosk/TEST01/cmd/reconcile', JSON.stringify(signCommand(newCommand('TEST01', 'reconcile'), privateKey)), props('forged'));
+      await replies.waitFor(() => replies.messages.length >= 3, 'two refusals');
+      const errors = replies.messages.slice(1).map((m) => String(m.json.error));
+      assert.ok(errors.some((e) => /replayed/.test(e)), errors.join('; '));
+      assert.ok(errors.some((e) => /bad signature/.test(e)), errors.join('; '));
+      await daemon.waitFor((l) => l.event === 'fleet-command-refused', 'refusal logged');
+    } finally {
+      await replies.close();
+    }
+  });
+
+  it('no payment code, nor an 8-digit piece of one, in anything published', () => {
+    assert.ok(watcher.messages.length > 10);
+    for (const m of watcher.messages) {
+      for (const c of codes) for (let i = 0; i + 8 <= c.length; i++) assert.ok(!m.text.includes(c.slice(i, i + 8)), `${m.topic}: ${m.text.slice(0, 200)}`);
+    }
+  });
+});

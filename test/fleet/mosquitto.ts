@@ -1,0 +1,81 @@
+// A real Mosquitto (the Debian package) for the fleet e2e test: its own config file, a free loopback
+// port, persistence in a temp folder (so a persistent watcher session survives a broker restart), never
+// the system service. stop() and start() again reuse the port.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { join } from 'node:path';
+
+/** Debian puts it in /usr/sbin, which is not on every user's PATH. */
+export const MOSQUITTO = existsSync('/usr/sbin/mosquitto') ? '/usr/sbin/mosquitto' : 'mosquitto';
+
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+async function accepting(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = createConnection({ port, host: '127.0.0.1' });
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => resolve(false));
+  });
+}
+
+export class Mosquitto {
+  private proc: ChildProcess | null = null;
+  readonly stderr: string[] = [];
+  readonly conf: string;
+  constructor(
+    readonly dir: string,
+    readonly port: number,
+  ) {
+    this.conf = join(dir, 'mosquitto.conf');
+    // `user root` only matters when the test runs as root (mosquitto would switch to the mosquitto user,
+    // which cannot write the persistence file in a 0700 temp folder).
+    writeFileSync(
+      this.conf,
+      [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence true', `persistence_location ${dir}/`, 'user root', 'log_dest stderr', 'log_type error', ''].join('\n'),
+    );
+  }
+
+  get url(): string {
+    return `mqtt://127.0.0.1:${this.port}`;
+  }
+
+  static available(): Promise<boolean> {
+    return new Promise((resolve) => {
+      const p = spawn(MOSQUITTO, ['-h'], { stdio: 'ignore' });
+      p.once('error', () => resolve(false));
+      p.once('exit', () => resolve(true));
+    });
+  }
+
+  async start(): Promise<void> {
+    const proc = spawn(MOSQUITTO, ['-c', this.conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.proc = proc;
+    proc.stderr!.on('data', (d: Buffer) => this.stderr.push(d.toString()));
+    for (let i = 0; i < 400; i++) {
+      if (proc.exitCode !== null) throw new Error(`mosquitto exited (${proc.exitCode}): ${this.stderr.join('')}`);
+      if (await accepting(this.port)) return;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`mosquitto did not listen on ${this.port}: ${this.stderr.join('')}`);
+  }
+
+  /** SIGTERM: mosquitto saves its sessions and retained messages, then exits. */
+  async stop(): Promise<void> {
+    const proc = this.proc;
+    this.proc = null;
+    if (!proc || proc.exitCode !== null) return;
+    const gone = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGTERM');
+    await gone;
+  }
+}
