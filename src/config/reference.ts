@@ -58,7 +58,7 @@ function rows(path: string, schema: z.core.$ZodType, out: Row[]): void {
 
 const HEAD = `# The kiosk config (\`/etc/kiosk/config.json\`)
 
-<!-- Generated from src/config/sections/*.ts by \`npm run docs\`; edit the schema, not this file. -->
+<!-- Generated from the config schema (src/config/schema.ts and its sections) by \`npm run docs\`; edit the schema, not this file. -->
 
 JSON, one object. \`device/config.example.json\` has every field; this table says what each means.
 \`kiosk run\` and every \`kiosk\` command check the whole file first and refuse to start with **every**
