@@ -19,6 +19,7 @@ const COMMANDS: Record<string, { summary: string }> = {
   export: { summary: 'orders between two dates, for accounting' },
   settle: { summary: "compare the platform's settlement file with the journal" },
   logs: { summary: 'pm2 logs, human-readable and masked' },
+  dev: { summary: 'a local rig (sandbox + pty scanner + daemon) to try the technician commands; dev scan CODE' },
   fleet: { summary: 'the operator side of MQTT telemetry: watch every kiosk, send signed commands (docs/fleet.md)' },
 };
 

@@ -5,7 +5,8 @@ import { EventEmitter, setMaxListeners } from 'node:events';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { classifyAuthCode, maskAuthCode } from '../umpay/authcode.js';
-import type { CallResult, Gateway, Merchant, MicropayFields, QueryOutcome } from '../umpay/types.js';
+import type { CallResult, Gateway, Merchant, MicropayFields, QueryOutcome, RefundQueryOutcome } from '../umpay/types.js';
+import { notAboutOrder } from '../umpay/outcome.js';
 import { buildRequest } from '../umpay/messages.js';
 import { isFinal, JournalError, orderNoPrefix, type EventInput, type Journal, type OrderPatch, type OrderRow, type OrderState } from '../journal/journal.js';
 import { defaultClockCheck, Halted, systemClock, wireTime, type Clock } from './clock.js';
@@ -101,7 +102,8 @@ export interface EngineStats {
 type StepResult = { kind: 'moved' } | { kind: 'wait'; rateLimited?: boolean; why: string };
 
 // Codes by which the platform says a request with this serial already exists (the refund was received).
-const ALREADY_EXISTS = new Set(['12', '16']);
+// Not 16: that is "used with other fields", i.e. someone else's refund (a refused, notOurs answer).
+const ALREADY_EXISTS = new Set(['12']);
 
 /** A FIFO counting semaphore; waiting is abortable. */
 class Gate {
@@ -277,11 +279,15 @@ export class PaymentEngine extends EventEmitter {
         crashPoint('after-send-before-answer-recorded');
         this.checkHalted();
         const out = res.outcome;
-        if (out.kind === 'UNKNOWN' && res.delivery === 'not-sent') {
-          notSent++;
-          const detail = `never left: ${res.cause ?? out.cause}`;
+        // A 37 (too frequent) is an answer that took nothing: retried as the same order while the code is
+        // valid, like a send that never left. Not counted as not-sent: recovery still reverses (harmless).
+        const limited = out.kind === 'UNKNOWN' && !!out.rateLimited && res.delivery === 'answered';
+        if (out.kind === 'UNKNOWN' && (res.delivery === 'not-sent' || limited)) {
+          if (!limited) notSent++;
+          const detail = limited ? `rate limited: ${out.cause}` : `never left: ${res.cause ?? out.cause}`;
           if (this.clock.now() + retryMs - scannedAt < this.timing.codeValidityMs && !this.stopping) {
-            this.journal.note(orderNo, { cause: 'not-sent', call: 'micropay', delivery: 'not-sent', detail }, this.iso(), { notSent });
+            if (limited) this.journal.note(orderNo, { ...this.eventOf(res), cause: 'rate-limited' }, this.iso());
+            else this.journal.note(orderNo, { cause: 'not-sent', call: 'micropay', delivery: 'not-sent', detail }, this.iso(), { notSent });
             hooks.progress?.('offline');
             await this.clock.sleep(retryMs, this.halt.signal);
             // Checked again after the sleep: a late timer must not send a code past its validity.
@@ -292,6 +298,11 @@ export class PaymentEngine extends EventEmitter {
               this.journal.note(orderNo, { cause: 'resend', call: 'micropay', detail: `attempt ${sends}` }, this.iso(), { sendAttempts: sends });
               continue;
             }
+          }
+          if (notSent < sends) {
+            // Some send was answered 37 (or may have left): not provably unsent, so it is closed before it is final.
+            this.move(order, 'unknown', this.eventOf(res), { reason: `micropay not taken within the code's validity: ${detail}` });
+            return await this.waitForVerdict(orderNo, scannedAt, hooks);
           }
           const reason = `not sent: gateway unreachable for ${Math.round((this.clock.now() - scannedAt) / 1000)} s after the scan (${detail})`;
           this.move(order, 'failed-not-sent', { cause: 'not-sent', call: 'micropay', delivery: 'not-sent', detail }, { notSent, reason });
@@ -304,6 +315,15 @@ export class PaymentEngine extends EventEmitter {
           this.move(order, 'paid', ev, { transactionId: out.transactionId, respCode: '00', reason: 'paid after the customer window' });
           this.background(orderNo);
           return { kind: 'not-charged', orderNo, reason: 'the payment platform answered too late; the payment is being given back' };
+        }
+        if (out.kind === 'NOT_PAID' && out.notOurs) {
+          // The number is another order's at the platform (a lost, restored or cloned journal made it before):
+          // this request was not taken. Never queried (we would read that order) nor reversed (we would reverse it).
+          const reason = `order number ${orderNo} already belongs to another order at the platform (${out.code} ${out.reason}): not charged; another journal used this deviceId's numbers`;
+          this.move(order, 'failed', ev, { respCode: out.code, respMsg: out.reason, flag: 'order-no-collision', reason });
+          this.log.error({ event: 'order-no-collision', orderNo }, reason);
+          this.emit('attention', { orderNo, reason });
+          return { kind: 'declined', orderNo, code: out.code, reason: out.reason };
         }
         if (out.kind === 'NOT_PAID') {
           this.move(order, 'failed', ev, { respCode: out.code, respMsg: out.reason, reason: `declined: ${out.code} ${out.reason}` });
@@ -533,11 +553,16 @@ export class PaymentEngine extends EventEmitter {
         this.journal.note(o.orderNo, this.eventOf(res), this.iso(), { refundAccepted: true });
         return { kind: 'moved' };
       }
+      if (out.kind === 'REFUSED' && out.notOurs) {
+        // The serial belongs to another refund (an older journal used this order number): a new serial.
+        this.newRefundSerial(o, res, 'refund serial used by another refund: new refund serial');
+        return { kind: 'wait', why: `refund ${o.refundNo}: ${out.code} ${out.reason}` };
+      }
       if (out.kind === 'REFUSED') {
         this.journal.note(o.orderNo, this.eventOf(res), this.iso());
         const qr = await this.backgroundCall(() => this.gateway.queryOrder({ orderNo: o.orderNo, transactionId: o.transactionId ?? undefined }));
         this.checkHalted();
-        const q = qr.outcome;
+        const q = this.aboutOurs(qr, o);
         if (q.kind === 'NOT_PAID') {
           // Already refunded, cancelled or closed: no money with the merchant any more.
           this.move(this.journal.get(o.orderNo)!, q.state === 'refunded' ? 'refunded' : 'reversed', this.eventOf(qr), { reason: `platform: ${q.state} (${q.code} ${q.reason})` });
@@ -546,8 +571,9 @@ export class PaymentEngine extends EventEmitter {
         return { kind: 'wait', rateLimited: q.kind === 'UNKNOWN' && q.rateLimited, why: `refund refused ${out.code} ${out.reason}` };
       }
       // Unclear whether the refund arrived: ask, then re-send the same serial if it did not.
-      const rq = await this.backgroundCall(() => this.gateway.refundQuery({ orderNo: o.refundNo! }));
+      const rq0 = await this.backgroundCall(() => this.gateway.refundQuery({ orderNo: o.refundNo! }));
       this.checkHalted();
+      const rq = { ...rq0, outcome: this.refundAboutOurs(rq0, o) };
       if (rq.outcome.kind === 'REFUNDED') {
         this.move(this.journal.get(o.orderNo)!, 'refunded', this.eventOf(rq), { reason: 'refunded' });
         return { kind: 'moved' };
@@ -562,22 +588,26 @@ export class PaymentEngine extends EventEmitter {
     const rq = await this.backgroundCall(() => this.gateway.refundQuery({ orderNo: o.refundNo! }));
     crashPoint('mid-refund-query');
     this.checkHalted();
-    const out = rq.outcome;
+    const out = this.refundAboutOurs(rq, o);
     if (out.kind === 'REFUNDED') {
       this.move(o, 'refunded', this.eventOf(rq), { reason: 'refunded' });
       return { kind: 'moved' };
     }
     if (out.kind === 'FAILED') {
       // The platform says this refund failed: a new serial (the platform caps refunds at the paid amount).
-      const n = Number(/R(\d+)$/.exec(o.refundNo ?? '')?.[1] ?? '1') + 1;
-      this.journal.note(o.orderNo, { ...this.eventOf(rq), cause: 'refund failed: new refund serial' }, this.iso(), {
-        refundNo: `${o.orderNo}R${n}`,
-        refundTime: wireTime(this.clock.now()),
-        refundAccepted: false,
-      });
+      this.newRefundSerial(o, rq, 'refund failed: new refund serial');
       return { kind: 'wait', why: `refund ${o.refundNo} failed: ${out.code} ${out.reason}` };
     }
     return { kind: 'wait', rateLimited: out.kind === 'UNKNOWN' && out.rateLimited, why: out.kind === 'PENDING' ? 'refund in progress' : `refundQuery: ${out.cause}` };
+  }
+
+  private newRefundSerial(o: OrderRow, res: CallResult, cause: string): void {
+    const n = Number(/R(\d+)$/.exec(o.refundNo ?? '')?.[1] ?? '1') + 1;
+    this.journal.note(o.orderNo, { ...this.eventOf(res), cause }, this.iso(), {
+      refundNo: `${o.orderNo}R${n}`,
+      refundTime: wireTime(this.clock.now()),
+      refundAccepted: false,
+    });
   }
 
   /** paid/delivering → refunding (or → reversing by cancelOrder when same-day WeChat/Alipay). */
@@ -598,13 +628,26 @@ export class PaymentEngine extends EventEmitter {
     return sameDay && (o.orderType === 'wechat' || o.orderType === 'alipay') ? 'cancelOrder' : 'closeOrder';
   }
 
-  /** A query answer (it carries no orderNo) saying paid for another amount than ours is not about our order. */
+  /**
+   * A query answer about another order (same number used before, by a lost, restored or cloned journal) is
+   * never taken as ours: every field it gives must fit the order (umpay/outcome.ts notAboutOrder).
+   */
   private aboutOurs(res: CallResult<'queryOrder'>, o: OrderRow): QueryOutcome {
-    const amt = (res.answer as Record<string, unknown> | undefined)?.txnAmt;
-    if (res.outcome.kind === 'PAID' && (typeof amt === 'string' || typeof amt === 'number') && amt !== '' && String(amt) !== o.txnAmt) {
-      return { kind: 'UNKNOWN', cause: `query says paid txnAmt ${String(amt)}, the order is ${o.txnAmt}` };
-    }
-    return res.outcome;
+    if (res.outcome.kind === 'UNKNOWN' || (res.outcome.kind === 'NOT_PAID' && res.outcome.state === 'no-such-order')) return res.outcome;
+    const off = notAboutOrder(res.answer, o);
+    return off ? { kind: 'UNKNOWN', cause: `not about this order: ${off}` } : res.outcome;
+  }
+
+  /** The same for a refundQuery answer: it must name our order, our serial and our refund amount. */
+  private refundAboutOurs(res: CallResult<'refundQuery'>, o: OrderRow): RefundQueryOutcome {
+    const a = res.answer as Record<string, unknown> | undefined;
+    if (res.outcome.kind === 'UNKNOWN' || !a) return res.outcome;
+    const said = (k: string): string | undefined => (typeof a[k] === 'string' || typeof a[k] === 'number') && a[k] !== '' ? String(a[k]) : undefined;
+    const off =
+      (said('orderNo') && said('orderNo') !== o.refundNo && `answer is about refund ${said('orderNo')}, not ${o.refundNo}`) ||
+      (said('origOrderNo') && said('origOrderNo') !== o.orderNo && `answer is about a refund of ${said('origOrderNo')}, not ${o.orderNo}`) ||
+      (said('txnAmt') && o.refundAmt && said('txnAmt') !== o.refundAmt && `answer says refund txnAmt ${said('txnAmt')}, ours is ${o.refundAmt}`);
+    return off ? { kind: 'UNKNOWN', cause: `not about this refund: ${off}` } : res.outcome;
   }
 
   private finalForNotPaid(q: Extract<QueryOutcome, { kind: 'NOT_PAID' }>, reversalAsked: boolean): OrderState {

@@ -47,8 +47,15 @@ export const DEFINITE_FAILURES: readonly string[] = Object.freeze(['08', '10', '
  */
 export const KNOWN_8_CHAR_REFUSALS: readonly string[] = Object.freeze(['001100WN']);
 
+/**
+ * micropay codes saying "this orderNo already belongs to another order" (16: used with other fields). Our own
+ * re-send carries the very same fields, so the answer is about someone else's order: definitely not ours, never
+ * queried (a query would read the other order's state) and never reversed (that would reverse the other order).
+ */
+export const NOT_THIS_ORDER: readonly string[] = Object.freeze(['16']);
+
 /** Codes in progress or unclear for micropay (listed for the tests and the manual; any unlisted code is UNKNOWN too). */
-export const MICROPAY_QUERY_CODES: readonly string[] = Object.freeze(['01', '02', '04', '05', '06', '12', '16', '99']);
+export const MICROPAY_QUERY_CODES: readonly string[] = Object.freeze(['01', '02', '04', '05', '06', '12', '99']);
 
 /**
  * Definite refusals of cancelOrder/closeOrder/refund: every documented code that is not success, not "in progress
@@ -124,6 +131,65 @@ function mismatch(answer: Record<string, WireValue>, expect: Expectation | undef
   return undefined;
 }
 
+/** What we know of our own order, to tell whether a query answer is about it. */
+export interface OrderFacts {
+  orderNo: string;
+  txnAmt: string;
+  orderType?: string;
+  /** The platform's id for the order, once an answer gave it. */
+  transactionId?: string | null;
+  /** Our orderTime (yyyyMMddHHmmss, local time as sent). */
+  orderTime?: string;
+}
+
+/**
+ * How far the platform's payTime may lie before our orderTime and still be about our order (clock skew
+ * between the kiosk and the platform; both are synchronised, the kiosk refuses payments when it is not).
+ */
+export const PAY_TIME_SKEW_MS = 10 * 60_000;
+
+/** payTime (MMddHHmmss, no year) as the instant nearest to `ref` (an answer near New Year belongs to either year). */
+function payTimeNear(payTime: string, ref: Date): number | undefined {
+  const m = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(payTime);
+  if (!m) return undefined;
+  let best: number | undefined;
+  for (const y of [ref.getFullYear() - 1, ref.getFullYear(), ref.getFullYear() + 1]) {
+    const t = new Date(y, Number(m[1]) - 1, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5])).getTime();
+    if (best === undefined || Math.abs(t - ref.getTime()) < Math.abs(best - ref.getTime())) best = t;
+  }
+  return best;
+}
+
+function parseWireTime(t: string): Date | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(t);
+  return m ? new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])) : undefined;
+}
+
+/**
+ * Why a signed answer is about another order than ours, or undefined when every field it gives fits: orderNo,
+ * txnAmt, orderType, transactionId (once we know ours) and the time (an order paid before ours was created is
+ * an older order that used the same number). Whoever sent an orderNo first owns it at the platform, so a later
+ * order with our number is refused with 16 and never shows up here; only an earlier one can.
+ */
+export function notAboutOrder(answer: Record<string, WireValue> | undefined, o: OrderFacts): string | undefined {
+  if (!answer) return undefined;
+  const no = str(answer.orderNo);
+  if (no && no !== o.orderNo) return `answer is about order ${no}, not ${o.orderNo}`;
+  const amt = str(answer.txnAmt);
+  if (amt && amt !== o.txnAmt) return `answer says txnAmt ${amt}, the order is ${o.txnAmt}`;
+  const type = str(answer.orderType);
+  if (type && o.orderType && type !== o.orderType) return `answer says orderType ${type}, the order is ${o.orderType}`;
+  const tid = str(answer.transactionId);
+  if (tid && o.transactionId && tid !== o.transactionId) return `answer is about transactionId ${tid}, the order is ${o.transactionId}`;
+  const payTime = str(answer.payTime);
+  const ordered = o.orderTime ? parseWireTime(o.orderTime) : undefined;
+  if (payTime && ordered) {
+    const paid = payTimeNear(payTime, ordered);
+    if (paid !== undefined && paid < ordered.getTime() - PAY_TIME_SKEW_MS) return `answer says paid at ${payTime}, before the order was made (${o.orderTime})`;
+  }
+  return undefined;
+}
+
 type Decide<C extends CallName> = (code: string, answer: Record<string, WireValue>, expect?: Expectation) => OutcomeByCall[C];
 
 function decideMicropay(code: string, answer: Record<string, WireValue>, expect?: Expectation): MicropayOutcome {
@@ -133,6 +199,7 @@ function decideMicropay(code: string, answer: Record<string, WireValue>, expect?
     const transactionId = str(answer.transactionId);
     return transactionId ? { kind: 'PAID', transactionId } : { kind: 'PAID' };
   }
+  if (NOT_THIS_ORDER.includes(code)) return { kind: 'NOT_PAID', code, reason: reasonOf(code, answer), notOurs: true };
   if (DEFINITE_FAILURES.includes(code) || KNOWN_8_CHAR_REFUSALS.includes(code)) return { kind: 'NOT_PAID', code, reason: reasonOf(code, answer) };
   return unknown(`respCode ${code} (${reasonOf(code, answer)}) is not final`);
 }
@@ -171,6 +238,8 @@ function decideReversal(code: string, answer: Record<string, WireValue>): Revers
 
 function decideRefund(code: string, answer: Record<string, WireValue>): RefundOutcome {
   if (code === '00') return { kind: 'ACCEPTED' };
+  // The serial is someone else's refund (our re-send carries the same fields): not accepted, not ours.
+  if (NOT_THIS_ORDER.includes(code)) return { kind: 'REFUSED', code, reason: reasonOf(code, answer), notOurs: true };
   if (REQUEST_REFUSALS.includes(code)) return { kind: 'REFUSED', code, reason: reasonOf(code, answer) };
   return unknown(`respCode ${code} (${reasonOf(code, answer)}) is not final`);
 }

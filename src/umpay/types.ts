@@ -38,7 +38,8 @@ export type Delivery = 'not-sent' | 'maybe-sent' | 'answered';
 /** micropay: success only on a verified `00`. */
 export type MicropayOutcome =
   | { kind: 'PAID'; transactionId?: string }
-  | { kind: 'NOT_PAID'; code: string; reason: string }
+  // notOurs: the orderNo belongs to another order at the platform (16): this request was not taken.
+  | { kind: 'NOT_PAID'; code: string; reason: string; notOurs?: true }
   | { kind: 'UNKNOWN'; cause: string; rateLimited?: boolean };
 
 /** queryOrder: the order's state at the platform, when the query itself worked and was signed. */
@@ -57,7 +58,8 @@ export type ReversalOutcome =
 /** refund: `00` means accepted (not yet done; follow with refundQuery). */
 export type RefundOutcome =
   | { kind: 'ACCEPTED' }
-  | { kind: 'REFUSED'; code: string; reason: string }
+  // notOurs: the refund serial belongs to another refund (16): this one was not taken.
+  | { kind: 'REFUSED'; code: string; reason: string; notOurs?: true }
   | { kind: 'UNKNOWN'; cause: string; rateLimited?: boolean };
 
 export type RefundQueryOutcome =

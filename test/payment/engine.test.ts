@@ -219,6 +219,100 @@ describe('payment engine (fake clock, fake gateway)', () => {
     assert.equal(journal.get(only())!.state, 'reversed');
   });
 
+  it('micropay 16 (the number is another order\'s): declined at once, flagged, never queried, never reversed', async () => {
+    gw.on('micropay', { kind: 'NOT_PAID', code: '16', reason: 'order number already used', notOurs: true })
+      .on('queryOrder', { kind: 'PAID' })
+      .on('cancelOrder', { kind: 'DONE' });
+    const e = engine();
+    const attention: unknown[] = [];
+    e.on('attention', (a) => attention.push(a));
+    const r = await pay(e);
+    assert.equal(r.kind, 'declined');
+    await clock.run(e.whenIdle());
+    const o = journal.get(only())!;
+    assert.equal(o.state, 'failed');
+    assert.equal(o.flag, 'order-no-collision');
+    assert.equal(delivered.length, 0);
+    assert.equal(gw.count('queryOrder') + gw.count('cancelOrder') + gw.count('closeOrder'), 0, 'the other order is neither read as ours nor reversed');
+    assert.equal(attention.length, 1);
+  });
+
+  it('a query answer about an order paid before ours was made (an older order with the same number): no product', async () => {
+    const orderTime = wireTime(clock.now());
+    const hourEarlier = wireTime(clock.now() - 3600_000).slice(4);
+    gw.on('micropay', { outcome: { kind: 'UNKNOWN', cause: 'timeout' }, delivery: 'maybe-sent' })
+      .on('queryOrder', { outcome: { kind: 'PAID', transactionId: 'T-A' }, delivery: 'answered', answer: { origRespCode: '00', txnAmt: '150', payTime: hourEarlier } })
+      .on('cancelOrder', { kind: 'DONE' });
+    const e = engine({ customerWindowMs: 10_000 });
+    const r = await pay(e, WECHAT, 150);
+    assert.equal(r.kind, 'not-charged');
+    assert.equal(delivered.length, 0);
+    assert.equal(gw.sent[0]!.fields.orderTime, orderTime);
+    await clock.run(e.whenIdle());
+    assert.equal(journal.get(only())!.state, 'reversed');
+  });
+
+  it('a query answer naming another orderType is not about our order', async () => {
+    gw.on('micropay', { outcome: { kind: 'UNKNOWN', cause: 'timeout' }, delivery: 'maybe-sent' })
+      .on('queryOrder', { outcome: { kind: 'PAID', transactionId: 'T-A' }, delivery: 'answered', answer: { orderType: 'alipay', txnAmt: '150' } })
+      .on('cancelOrder', { kind: 'DONE' });
+    const e = engine({ customerWindowMs: 10_000 });
+    const r = await pay(e, WECHAT, 150);
+    assert.equal(r.kind, 'not-charged');
+    assert.equal(delivered.length, 0);
+  });
+
+  it('micropay 37 (too frequent) with the code still valid: the same order is sent again, and paid', async () => {
+    gw.on('micropay', (_f, n) => (n < 3 ? { kind: 'UNKNOWN', cause: 'respCode 37: too frequent; back off', rateLimited: true } : { kind: 'PAID', transactionId: 'T1' }));
+    const e = engine();
+    const r = await pay(e);
+    assert.equal(r.kind, 'approved');
+    const sends = gw.sent.filter((s) => s.call === 'micropay');
+    assert.equal(sends.length, 3);
+    assert.ok(sends.every((s) => JSON.stringify(s.fields) === JSON.stringify(sends[0]!.fields)), 'same order, same fields');
+    assert.equal(gw.count('queryOrder'), 0);
+    assert.deepEqual(states(only()), ['created', 'created', 'created', 'created', 'created', 'paid', 'delivering', 'delivered']);
+  });
+
+  it('micropay 37 until the code\'s validity is over: not charged, closed (a 37 is not "provably never left")', async () => {
+    gw.on('micropay', { kind: 'UNKNOWN', cause: 'respCode 37', rateLimited: true })
+      .on('queryOrder', { kind: 'NOT_PAID', state: 'no-such-order', code: '17', reason: 'none' })
+      .on('closeOrder', { kind: 'DONE' })
+      .on('cancelOrder', { kind: 'DONE' });
+    const e = engine({ codeValidityMs: 10_000, customerWindowMs: 20_000 });
+    const r = await pay(e);
+    assert.equal(r.kind, 'not-charged');
+    assert.ok(gw.count('micropay') >= 3);
+    await clock.run(e.whenIdle());
+    assert.equal(journal.get(only())!.state, 'reversed');
+  });
+
+  it('refund 16 (the serial is another refund\'s): a new serial, never counted as accepted', async () => {
+    gw.on('micropay', { kind: 'PAID' })
+      .on('refund', (f) => (f.orderNo!.endsWith('R1') ? { kind: 'REFUSED', code: '16', reason: 'order number already used', notOurs: true } : { kind: 'ACCEPTED' }))
+      .on('refundQuery', (f) => (f.orderNo!.endsWith('R1') ? { kind: 'REFUNDED' } : { kind: 'REFUNDED' }));
+    const e = engine();
+    const r = await clock.run(e.pay({ authCode: UNIONPAY, amountFen: 100 }, { deliver: async () => Promise.reject(new Error('relay')) }));
+    assert.equal(r.kind, 'not-charged');
+    await clock.run(e.whenIdle(), 3_600_000);
+    const o = journal.get(only())!;
+    assert.equal(o.state, 'refunded');
+    assert.equal(o.refundNo, `${o.orderNo}R2`);
+    assert.deepEqual(gw.sent.filter((s) => s.call === 'refundQuery').map((s) => s.fields.orderNo!.slice(o.orderNo.length)), ['R2']);
+  });
+
+  it('a refundQuery answer about another order\'s refund is not ours: not refunded on its word', async () => {
+    gw.on('micropay', { kind: 'PAID' })
+      .on('refund', { kind: 'ACCEPTED' })
+      .on('refundQuery', (_f, n) => (n === 1 ? { outcome: { kind: 'REFUNDED' }, delivery: 'answered', answer: { origOrderNo: 'SOMEONE-ELSE' } } : { kind: 'REFUNDED' }));
+    const e = engine();
+    await clock.run(e.pay({ authCode: UNIONPAY, amountFen: 100 }, { deliver: async () => Promise.reject(new Error('relay')) }));
+    await clock.run(e.whenIdle(), 3_600_000);
+    const o = journal.get(only())!;
+    assert.equal(o.state, 'refunded');
+    assert.equal(gw.count('refundQuery'), 2, 'the first answer (about another order) was not taken');
+  });
+
   it('query says failed: declined with the platform code', async () => {
     gw.on('micropay', { kind: 'UNKNOWN', cause: '02' }).on('queryOrder', { kind: 'NOT_PAID', state: 'failed', code: '06', reason: 'failed' });
     const r = await pay(engine());

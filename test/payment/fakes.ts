@@ -77,7 +77,7 @@ export class FakeClock implements Clock {
   }
 }
 
-export type Answer<C extends CallName> = OutcomeByCall[C] | { outcome: OutcomeByCall[C]; delivery: Delivery; cause?: string };
+export type Answer<C extends CallName> = OutcomeByCall[C] | { outcome: OutcomeByCall[C]; delivery: Delivery; cause?: string; answer?: Record<string, string> };
 type Handler<C extends CallName> = (fields: Record<string, string>, n: number) => Answer<C>;
 
 export interface Sent {
@@ -110,7 +110,7 @@ export class FakeGateway implements Gateway {
       if (this.latency) await this.latency.clock.sleep(this.latency.ms);
       const h = this.handlers[call] as Handler<C> | undefined;
       const a: Answer<C> = h ? h(f, n) : ({ kind: 'UNKNOWN', cause: `no handler for ${call}` } as OutcomeByCall[C]);
-      const { outcome, delivery, cause } = 'outcome' in a ? a : { outcome: a, delivery: 'answered' as Delivery, cause: undefined };
+      const { outcome, delivery, cause, answer: fields } = 'outcome' in a ? a : { outcome: a, delivery: 'answered' as Delivery, cause: undefined, answer: undefined };
       const code = (outcome as { code?: string }).code ?? ((outcome as { kind: string }).kind === 'PAID' || (outcome as { kind: string }).kind === 'DONE' ? '00' : undefined);
       return {
         call,
@@ -119,7 +119,7 @@ export class FakeGateway implements Gateway {
         plaintext: '',
         delivery,
         cause,
-        answer: delivery === 'answered' && code ? { respCode: code, respMsg: 'fake' } : undefined,
+        answer: delivery === 'answered' && (code || fields) ? { respCode: code, respMsg: 'fake', ...fields } : undefined,
         elapsedMs: 1,
       } as CallResult<C>;
     } finally {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import type { WireValue } from '../../src/umpay/canonical.js';
 import { signResponse, verifyResponse } from '../../src/umpay/signature.js';
-import { classify, DEFINITE_FAILURES, KNOWN_8_CHAR_REFUSALS, REQUEST_REFUSALS, RESP_CODE_MEANING, type Exchange } from '../../src/umpay/outcome.js';
+import { classify, DEFINITE_FAILURES, KNOWN_8_CHAR_REFUSALS, NOT_THIS_ORDER, notAboutOrder, REQUEST_REFUSALS, RESP_CODE_MEANING, type Exchange } from '../../src/umpay/outcome.js';
 import { parsePublicKey } from '../../src/umpay/keys.js';
 import type { CallName } from '../../src/umpay/types.js';
 import { vectors } from './helpers.js';
@@ -19,7 +19,7 @@ const ALL_CALLS: CallName[] = ['micropay', 'queryOrder', 'cancelOrder', 'closeOr
 describe('umpay outcome: micropay', () => {
   const expected = (code: string): string => {
     if (code === '00') return 'PAID';
-    if (DEFINITE_FAILURES.includes(code) || KNOWN_8_CHAR_REFUSALS.includes(code)) return 'NOT_PAID';
+    if (DEFINITE_FAILURES.includes(code) || KNOWN_8_CHAR_REFUSALS.includes(code) || NOT_THIS_ORDER.includes(code)) return 'NOT_PAID';
     return 'UNKNOWN';
   };
   for (const code of DOCUMENTED) {
@@ -34,7 +34,14 @@ describe('umpay outcome: micropay', () => {
     assert.deepEqual([...DEFINITE_FAILURES].sort(), ['08', '10', '11', '13', '15', '20', '21', '23', '31', '32', '33', '38', '39', '43']);
     assert.deepEqual([...KNOWN_8_CHAR_REFUSALS], ['001100WN']);
   });
-  for (const code of ['01', '02', '04', '05', '06', '12', '16', '99', '03', '09', '14', '17', '35', '36']) {
+  it('16 (order number already used with other fields) is a definite "not this order": NOT_PAID, marked notOurs, never queried', () => {
+    assert.deepEqual([...NOT_THIS_ORDER], ['16']);
+    const o = kindOf('micropay', signed({ respCode: '16', respMsg: '订单号重复', orderNo: 'K1', txnAmt: '100' }));
+    assert.deepEqual(o, { kind: 'NOT_PAID', code: '16', reason: 'order number already used: 订单号重复', notOurs: true });
+    // Only 16 says so: the definite failures are about this request, not another order.
+    assert.equal((kindOf('micropay', signed({ respCode: '15' })) as { notOurs?: boolean }).notOurs, undefined);
+  });
+  for (const code of ['01', '02', '04', '05', '06', '12', '99', '03', '09', '14', '17', '35', '36']) {
     it(`respCode ${code} is not final for micropay → UNKNOWN (query)`, () => assert.equal(kindOf('micropay', signed({ respCode: code })).kind, 'UNKNOWN'));
   }
   for (const code of ['001100WN', '00000000', '0000', '000', '00 ', ' 00', '0', '01000000', '00110000', '00AB12CD', 'ZZZZZZZZ', '77']) {
@@ -113,7 +120,7 @@ describe('umpay outcome: cancelOrder, closeOrder, refund', () => {
   for (const call of ['cancelOrder', 'closeOrder', 'refund'] as const) {
     const ok = call === 'refund' ? 'ACCEPTED' : 'DONE';
     for (const code of [...DOCUMENTED, '00000000', '01000000']) {
-      const want = code === '00' ? ok : REQUEST_REFUSALS.includes(code) ? 'REFUSED' : 'UNKNOWN';
+      const want = code === '00' ? ok : REQUEST_REFUSALS.includes(code) || (call === 'refund' && code === '16') ? 'REFUSED' : 'UNKNOWN';
       it(`${call} respCode ${code} → ${want}`, () => {
         const o = kindOf(call, signed({ respCode: code, respMsg: 'm' }));
         assert.equal(o.kind, want);
@@ -121,6 +128,9 @@ describe('umpay outcome: cancelOrder, closeOrder, refund', () => {
       });
     }
   }
+  it('refund 16: the serial is another refund\'s (ours re-sends the same fields): refused, notOurs, never "already accepted"', () => {
+    assert.deepEqual(kindOf('refund', signed({ respCode: '16', respMsg: 'm' })), { kind: 'REFUSED', code: '16', reason: 'order number already used: m', notOurs: true });
+  });
   it('the refusal list holds the documented final codes: 03 09 14 17 35 36 and the failures', () => {
     for (const c of ['03', '09', '14', '17', '35', '36', ...DEFINITE_FAILURES]) assert.ok(REQUEST_REFUSALS.includes(c), c);
     for (const c of ['00', '01', '02', '04', '05', '06', '12', '16', '37', '99']) assert.ok(!REQUEST_REFUSALS.includes(c), c);
@@ -135,4 +145,29 @@ describe('umpay outcome: refundQuery', () => {
   for (const code of DOCUMENTED.filter((c) => c !== '00')) {
     it(`respCode ${code} → UNKNOWN`, () => assert.equal(kindOf('refundQuery', signed({ respCode: code, origRespCode: '00' })).kind, 'UNKNOWN'));
   }
+});
+
+describe('umpay outcome: is a query answer about our order (notAboutOrder)', () => {
+  const ours = { orderNo: 'K0120261201000007_ab12cd34ef', txnAmt: '150', orderType: 'wechat', transactionId: 'T1', orderTime: '20261201103000' };
+  it('every field that fits, or is absent: about ours', () => {
+    assert.equal(notAboutOrder({ respCode: '00', origRespCode: '00', txnAmt: '150', transactionId: 'T1', payTime: '1201103004' }, ours), undefined);
+    assert.equal(notAboutOrder({ respCode: '00' }, ours), undefined);
+    assert.equal(notAboutOrder(undefined, ours), undefined);
+    // transactionId unknown to us yet: not compared.
+    assert.equal(notAboutOrder({ transactionId: 'T9' }, { ...ours, transactionId: null }), undefined);
+  });
+  it('another orderNo, amount, orderType or transactionId: not ours', () => {
+    assert.match(notAboutOrder({ orderNo: 'K0120261201000007' }, ours)!, /about order K0120261201000007/);
+    assert.match(notAboutOrder({ txnAmt: 1500 }, ours)!, /txnAmt 1500/);
+    assert.match(notAboutOrder({ orderType: 'alipay' }, ours)!, /orderType alipay/);
+    assert.match(notAboutOrder({ transactionId: 'T2' }, ours)!, /transactionId T2/);
+  });
+  it('paid before the order was made (beyond the clock skew allowed): another, older order with the same number', () => {
+    assert.match(notAboutOrder({ payTime: '1201091500' }, ours)!, /before the order was made/);
+    assert.equal(notAboutOrder({ payTime: '1201102500' }, ours), undefined, 'five minutes early is clock skew');
+    assert.equal(notAboutOrder({ payTime: '1201160000' }, ours), undefined, 'paid later (the customer typed a password): ours');
+    // Across New Year: 31 Dec 23:59 paid, ordered 1 Jan 00:01 → paid first, two minutes: skew. A year earlier it would not be.
+    assert.equal(notAboutOrder({ payTime: '1231235900' }, { ...ours, orderTime: '20270101000100' }), undefined);
+    assert.match(notAboutOrder({ payTime: '1230235900' }, { ...ours, orderTime: '20270101000100' })!, /before the order was made/);
+  });
 });

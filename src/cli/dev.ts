@@ -1,0 +1,190 @@
+// `kiosk dev`: a local rig for trying the technician commands on a development machine — the local
+// sandbox gateway, a real pseudo-terminal as the scanner (socat), and the real daemon (`kiosk run`, a
+// child process) with the log indicator. `kiosk dev scan CODE|BEHAVIOUR` types a line into that scanner.
+// Everything lives in one folder (default ./kiosk-dev) that the rig marks as its own.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startSandbox } from '../sandbox/server.js';
+import { testCode, TEST_CODES, type Behaviour } from '../sandbox/codes.js';
+import type { OrderType } from '../umpay/types.js';
+import { maskAuthCode } from '../umpay/authcode.js';
+import { demoConfigJson } from '../kiosk/demo.js';
+import { UsageError } from './args.js';
+
+const USAGE = `usage:
+  kiosk dev [--data DIR] [--pricing fixed|menu|keyed] [--port N]
+      start the rig in the foreground: sandbox + pty scanner + daemon (Ctrl-C stops it)
+  kiosk dev scan CODE|BEHAVIOUR [--wallet wechat|alipay|unionpay] [--data DIR]
+      type a line into the rig's scanner: digits as given, or a sandbox test code
+      (${TEST_CODES.map((t) => t.behaviour).join(', ')})`;
+
+/** The marker that makes a folder the rig's own: only such a folder is ever emptied by `kiosk dev`. */
+const MARKER = 'rig.json';
+const KIOSK_JS = fileURLToPath(new URL('./kiosk.js', import.meta.url));
+
+interface RigInfo {
+  feeder: string;
+  config: string;
+  baseUrl: string;
+  log: string;
+  pid: number;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'scan') return scan(argv.slice(1));
+  return up(argv);
+}
+
+function parse(argv: string[], options: Record<string, { type: 'string' }>): { values: Record<string, string | undefined>; positionals: string[] } {
+  try {
+    const r = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean' as const } } as never, strict: true, allowPositionals: true });
+    return r as unknown as { values: Record<string, string | undefined>; positionals: string[] };
+  } catch (err) {
+    throw new UsageError(`dev: ${(err as Error).message}\n${USAGE}`);
+  }
+}
+
+async function scan(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, { data: { type: 'string' }, wallet: { type: 'string' } });
+  if (values.help) return help();
+  if (positionals.length !== 1) throw new UsageError(`dev scan: give one code or test behaviour\n${USAGE}`);
+  const dir = resolve(values.data ?? 'kiosk-dev');
+  const infoFile = join(dir, MARKER);
+  if (!existsSync(infoFile)) {
+    process.stderr.write(`kiosk dev scan: no rig in ${dir} (start one with: kiosk dev --data ${dir})\n`);
+    return 1;
+  }
+  const info = JSON.parse(readFileSync(infoFile, 'utf8')) as RigInfo;
+  const wallet = (values.wallet ?? 'wechat') as OrderType;
+  if (!['wechat', 'alipay', 'unionpay'].includes(wallet)) throw new UsageError(`dev scan: --wallet must be wechat, alipay or unionpay, got ${JSON.stringify(values.wallet)}`);
+  const arg = positionals[0]!;
+  const behaviour = TEST_CODES.find((t) => t.behaviour === arg)?.behaviour as Behaviour | undefined;
+  const line = behaviour ? testCode(behaviour, wallet) : arg;
+  if (!existsSync(info.feeder)) {
+    process.stderr.write(`kiosk dev scan: the rig's scanner ${info.feeder} is gone (is kiosk dev still running?)\n`);
+    return 1;
+  }
+  writeFileSync(info.feeder, line + '\r');
+  process.stdout.write(`scanned ${behaviour ? `${behaviour} ` : ''}${/^[0-9]{10,}$/.test(line) ? maskAuthCode(line) : `(${line.length} characters)`}\n`);
+  return 0;
+}
+
+function help(): number {
+  process.stdout.write(USAGE + '\n');
+  return 0;
+}
+
+/** Makes `dir` empty and ours: refuses a folder with files that the rig did not make. */
+function freshRigDir(dir: string): void {
+  if (existsSync(dir) && readdirSync(dir).length > 0) {
+    if (!existsSync(join(dir, MARKER))) throw new UsageError(`dev: ${dir} exists and is not a kiosk dev rig folder; give another --data`);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+}
+
+async function up(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, { data: { type: 'string' }, pricing: { type: 'string' }, port: { type: 'string' } });
+  if (values.help) return help();
+  if (positionals.length > 0) throw new UsageError(`dev: unexpected argument ${JSON.stringify(positionals[0])}\n${USAGE}`);
+  const pricing = values.pricing ?? 'fixed';
+  if (pricing !== 'fixed' && pricing !== 'menu' && pricing !== 'keyed') throw new UsageError(`dev: --pricing must be fixed, menu or keyed, got ${JSON.stringify(pricing)}`);
+  const port = values.port === undefined ? 0 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`dev: --port must be 0–65535, got ${JSON.stringify(values.port)}`);
+  const dir = resolve(values.data ?? 'kiosk-dev');
+  freshRigDir(dir);
+  writeFileSync(join(dir, MARKER), '{}\n', { mode: 0o600 }); // claimed before anything else is made
+
+  const sandbox = await startSandbox({ port, host: '127.0.0.1', stateDir: join(dir, 'sandbox'), ledgerFile: join(dir, 'sandbox', 'ledger.json') });
+  const device = join(dir, 'scanner');
+  const feeder = join(dir, 'feeder');
+  const socat = spawn('socat', [`pty,raw,echo=0,link=${device}`, `pty,raw,echo=0,link=${feeder}`], { stdio: 'ignore' });
+  let daemon: ChildProcess | undefined;
+  const stopAll = async () => {
+    if (daemon && daemon.exitCode === null) {
+      const gone = new Promise((r) => daemon!.once('exit', r));
+      daemon.kill('SIGTERM');
+      await gone;
+    }
+    if (socat.exitCode === null) socat.kill('SIGTERM');
+    await sandbox.close();
+  };
+  try {
+    const socatFailed = new Promise<never>((_, reject) => {
+      socat.once('error', (err) => reject(new Error(`socat could not start (${err.message}): install it with apt-get install socat`)));
+      socat.once('exit', (code) => reject(new Error(`socat exited (${code})`)));
+    });
+    socatFailed.catch(() => undefined);
+    for (let i = 0; !(existsSync(device) && existsSync(feeder)); i++) {
+      if (i > 400) throw new Error(`socat's links did not appear in ${dir}`);
+      await Promise.race([new Promise((r) => setTimeout(r, 5)), socatFailed]);
+    }
+    const config = {
+      ...demoConfigJson(sandbox.baseUrl, pricing),
+      scanner: { driver: 'serial', path: device },
+      indicator: { driver: 'log' },
+      approve: { driver: 'sim', pulseMs: 300 },
+      keypad: { driver: 'none' },
+      daemon: { controlSocket: join(dir, 'kiosk.sock'), lockFile: join(dir, 'kiosk.lock') },
+    } as Record<string, unknown>;
+    if (pricing !== 'fixed') {
+      // No keypad on the rig: a fixed price keeps every scan payable. Menu/keyed need the demo's sim keypad.
+      process.stderr.write(`kiosk dev: the rig has no keypad; --pricing ${pricing} is written to the config, but scans only pay in fixed mode\n`);
+    }
+    const configFile = join(dir, 'config.json');
+    writeFileSync(configFile, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
+    const logFile = join(dir, 'daemon.log');
+    const logStream = createWriteStream(logFile, { flags: 'a', mode: 0o600 });
+    const readyFile = join(dir, 'ready');
+    daemon = spawn(process.execPath, [KIOSK_JS, 'run', '--config', configFile], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KIOSK_READY_FILE: readyFile } });
+    daemon.stdout!.pipe(logStream);
+    daemon.stderr!.on('data', (d: Buffer) => process.stderr.write(d));
+    const info: RigInfo = { feeder, config: configFile, baseUrl: sandbox.baseUrl, log: logFile, pid: process.pid };
+    writeFileSync(join(dir, MARKER), JSON.stringify(info, null, 2) + '\n', { mode: 0o600 });
+    const exited = new Promise<number>((r) => daemon!.once('exit', (code) => r(code ?? 1)));
+    for (let i = 0; !existsSync(readyFile); i++) {
+      const early = await Promise.race([exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 10))]);
+      if (early !== undefined) throw new Error(`the daemon exited ${early} before it was ready: see ${logFile}`);
+      if (i > 3000) throw new Error(`the daemon was not ready within 30 s: see ${logFile}`);
+    }
+    const c = `--config ${configFile}`;
+    process.stdout.write(
+      [
+        `kiosk dev: ready in ${dir}`,
+        `  sandbox   ${sandbox.baseUrl}`,
+        `  scanner   ${device} (a pty; the other end is ${feeder})`,
+        `  daemon    pid ${daemon.pid}, log ${logFile}`,
+        '',
+        'try, in another terminal:',
+        `  kiosk dev scan paid --data ${dir}            (or pending-then-paid, answer-lost, insufficient-balance, …)`,
+        `  kiosk status ${c}`,
+        `  kiosk doctor ${c} --no-gateway`,
+        `  kiosk journal list ${c}`,
+        `  kiosk logs --file ${logFile}`,
+        '',
+        'Ctrl-C stops the rig.',
+        '',
+      ].join('\n'),
+    );
+    let stop: () => void = () => undefined;
+    const stopped = new Promise<void>((r) => (stop = r));
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    const code = await Promise.race([exited.then((c) => ({ died: c })), stopped.then(() => undefined)]);
+    if (code) {
+      process.stderr.write(`kiosk dev: the daemon exited ${code.died}; see ${logFile}\n`);
+      await stopAll();
+      return 1;
+    }
+    await stopAll();
+    process.stdout.write('kiosk dev: stopped\n');
+    return 0;
+  } catch (err) {
+    await stopAll();
+    process.stderr.write(`kiosk dev: ${(err as Error).message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,73 @@
+// kiosk dev: the local rig (sandbox + socat pty + the real daemon) and kiosk dev scan, spawned as a user would.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const KIOSK = fileURLToPath(new URL('../../src/cli/kiosk.js', import.meta.url));
+const kiosk = (...args: string[]) => spawnSync(process.execPath, [KIOSK, ...args], { encoding: 'utf8' });
+
+/** Resolves when `text` has appeared in what `read()` returns; rejects after `ms`. */
+async function until(read: () => string, test: RegExp, ms: number, what: string): Promise<string> {
+  const end = performance.now() + ms;
+  for (;;) {
+    const now = read();
+    if (test.test(now)) return now;
+    if (performance.now() > end) throw new Error(`${what}: ${test} not seen in:\n${now.slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('kiosk dev (local rig)', function () {
+  this.timeout(30000);
+  let dir: string;
+  let rig: ChildProcess | undefined;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'kiosk-dev-'));
+  });
+  after(() => {
+    if (rig && rig.exitCode === null) rig.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('brings up sandbox, pty scanner and daemon; dev scan pays; status sees it; Ctrl-C stops everything', async () => {
+    const data = join(dir, 'rig');
+    rig = spawn(process.execPath, [KIOSK, 'dev', '--data', data], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    rig.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    rig.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    await until(() => out, /kiosk dev: ready in /, 20000, 'rig start');
+    const s = kiosk('dev', 'scan', 'paid', '--data', data);
+    assert.equal(s.status, 0, s.stderr);
+    assert.match(s.stdout, /^scanned paid wechat…\d{4}$/m);
+    const log = join(data, 'daemon.log');
+    await until(() => (existsSync(log) ? readFileSync(log, 'utf8') : ''), /"event":"customer-result","kind":"approved"/, 10000, 'payment');
+    const st = kiosk('status', '--config', join(data, 'config.json'), '--no-gateway');
+    assert.match(st.stdout, /^daemon:\s+running/m);
+    assert.match(st.stdout, /delivered 3\.50 wechat/);
+    const exited = new Promise<number | null>((r) => rig!.once('exit', r));
+    rig.kill('SIGINT');
+    assert.equal(await exited, 0, out);
+    assert.match(out, /kiosk dev: stopped/);
+    // Nothing is left listening on the scanner.
+    assert.equal(kiosk('dev', 'scan', 'paid', '--data', data).status, 1);
+  });
+
+  it('scan without a rig says so; a folder that is not a rig is never emptied; unknown options are refused', () => {
+    const none = kiosk('dev', 'scan', '134579761426152164', '--data', join(dir, 'none'));
+    assert.equal(none.status, 1);
+    assert.match(none.stderr, /no rig in .*none \(start one with: kiosk dev --data/);
+    const theirs = join(dir, 'theirs');
+    mkdirSync(theirs);
+    writeFileSync(join(theirs, 'notes.txt'), 'mine');
+    const r = kiosk('dev', '--data', theirs);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /is not a kiosk dev rig folder/);
+    assert.equal(readFileSync(join(theirs, 'notes.txt'), 'utf8'), 'mine');
+    const bad = kiosk('dev', '--prot', '9');
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /Unknown option '--prot'/);
+  });
+});
