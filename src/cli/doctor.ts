@@ -1,5 +1,6 @@
 // `kiosk doctor [--json] [--no-gateway]`: every precondition of the daemon, each with ✓/✗ and the fix.
 // Reports rather than refuses: a broken config is one ✗ among the others. Exit 0 all good, 1 otherwise.
+import { parseCommand } from './args.js';
 import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { dirname } from 'node:path';
@@ -7,11 +8,9 @@ import { formatProblem, readConfig, type Config } from '../config/index.js';
 import { openJournal } from '../journal/journal.js';
 import { gpioChipBase } from '../hardware/gpio.js';
 import { loadPrivateKey, loadPublicKey } from '../umpay/keys.js';
-import { commandArgs, configPath, runCommand } from './tech/context.js';
+import { configPath, runCommand } from './tech/context.js';
 import { checkLines, EXIT, json, processIo, type Check, type Io } from './tech/format.js';
 import { clockState, daemonState, probeGateway, probeOrderNo, rooted, SYSTEM_ROOTS, type Roots } from './tech/probe.js';
-
-const USAGE = 'usage: kiosk doctor [--json] [--no-gateway] [--config FILE]';
 
 export interface DoctorOptions {
   roots?: Roots;
@@ -27,11 +26,7 @@ export async function run(argv: readonly string[], io: Io, options: DoctorOption
 }
 
 async function doctor(argv: readonly string[], io: Io, options: DoctorOptions): Promise<number> {
-  const args = commandArgs(argv, { booleans: ['no-gateway'] });
-  if (args.flags.help) {
-    io.out(USAGE + '\n');
-    return EXIT.OK;
-  }
+  const args = parseCommand('doctor', argv);
   const roots = options.roots ?? SYSTEM_ROOTS;
   const file = configPath(args, io);
   const checks: Check[] = [];

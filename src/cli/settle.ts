@@ -2,14 +2,13 @@
 // Exit 0 all matched, 1 anything does not match, 2 bad input (unreadable file, malformed rows, bad config).
 import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { UsageError } from './args.js';
-import { commandArgs, CommandExit, readJournal, runCommand, techConfig } from './tech/context.js';
+import { parseCommand, usage, UsageError } from './args.js';
+import { CommandExit, readJournal, runCommand, techConfig } from './tech/context.js';
 import { EXIT, json, processIo, table, yuan, type Io } from './tech/format.js';
 import { decodeSettlement, parseSettlement, type SettlementProblem, type SettlementRow } from './tech/settlement.js';
 import { ADVICE, compareSettlement, localDay, OK_KINDS, type Finding } from './tech/settle-compare.js';
 import { localDayRange, ordersSince } from './tech/queries.js';
 
-const USAGE = 'usage: kiosk settle FILE.csv [FILE.csv…] [--date yyyy-mm-dd] [--all] [--json] [--config FILE]';
 // One day's file for a whole service provider (acqSpId), ~250 bytes a row: 64 MiB is ~250,000 rows.
 const MAX_SETTLEMENT_BYTES = 64 * 1024 * 1024;
 
@@ -22,12 +21,8 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
 }
 
 function settle(argv: readonly string[], io: Io): number {
-  const args = commandArgs(argv, { booleans: ['all'], values: ['date'] });
-  if (args.flags.help) {
-    io.out(USAGE + '\n');
-    return EXIT.OK;
-  }
-  if (args.positional.length === 0) throw new UsageError(`no settlement file given\n${USAGE}`);
+  const args = parseCommand('settle', argv);
+  if (args.positional.length === 0) throw new UsageError(`no settlement file given\n${usage('settle')}`);
   const dateFlag = typeof args.flags.date === 'string' ? args.flags.date : undefined;
   const flagDay = dateFlag === undefined ? undefined : localDayRange(dateFlag);
   if (dateFlag !== undefined && !flagDay) throw new UsageError(`--date ${JSON.stringify(dateFlag)} is not a date (yyyy-mm-dd)`);

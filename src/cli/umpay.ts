@@ -1,7 +1,7 @@
 // `kiosk umpay ...`: what a technician needs when the platform's support asks "what exactly did you sign?".
 // Exit codes: 0 verified answer (verify: valid), 1 verify: not valid, 2 bad input, 3 no trustworthy answer.
 import { randomInt } from 'node:crypto';
-import { parseArgs, requireFlag, intFlag, stringFlag, UsageError, type ParsedArgs } from './args.js';
+import { intFlag, parseCommand, requireFlag, stringFlag, subcommand, UsageError, type ParsedArgs } from './args.js';
 import type { WireValue } from '../umpay/canonical.js';
 import { KeyError, loadPrivateKey, loadPublicKey } from '../umpay/keys.js';
 import { signRequest, verifyResponse } from '../umpay/signature.js';
@@ -18,29 +18,15 @@ const CALLS: Record<string, CallName> = {
   refund: 'refund',
   'refund-query': 'refundQuery',
 };
-const CONNECTION_FLAGS = ['base', 'key', 'cert', 'sp', 'mer', 'timeout', 'connect-timeout', 'reveal'];
 
-const USAGE = `usage:
-  kiosk umpay sign --key FILE            < request.json   prints {"plaintext","signature"}
-  kiosk umpay verify --cert FILE         < answer.json    prints {"plaintext","valid"}; exit 0 valid, 1 not
-  kiosk umpay <call> --base URL --key FILE --cert FILE --sp ACQSPID --mer ACQMERID [--FIELD VALUE ...]
-      [--timeout MS (10000)] [--connect-timeout MS (3000)] [--reveal (print the payment code in full)]
-    calls: ${Object.entries(CALLS).map(([k, v]) => `${k} (${PATHS[v]})`).join(', ')}
-    fields are flags named as on the wire, e.g. micropay --txnAmt 1 --authCode 134... --goodsId 1 --goodsInfo cola
-  exit: 0 verified answer, 2 bad input, 3 no trustworthy answer`;
 
 export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
   try {
-    if (!command || command === '--help' || command === 'help') {
-      process.stdout.write(USAGE + '\n');
-      return command ? 0 : 2;
-    }
-    if (command === 'sign') return await sign(parseArgs(rest));
-    if (command === 'verify') return await verify(parseArgs(rest));
-    const call = CALLS[command];
-    if (!call) throw new UsageError(`unknown umpay command ${JSON.stringify(command)} (sign, verify, ${Object.keys(CALLS).join(', ')})`);
-    return await send(call, parseArgs(rest, ['reveal']));
+    const command = subcommand('umpay', argv)!;
+    const args = parseCommand(`umpay ${command}`, argv.slice(1));
+    if (command === 'sign') return await sign(args);
+    if (command === 'verify') return await verify(args);
+    return await send(CALLS[command]!, args);
   } catch (err) {
     if (err instanceof UsageError || err instanceof KeyError || err instanceof FieldError) {
       process.stderr.write(`kiosk umpay: ${err.message}\n`);
@@ -48,11 +34,6 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw err;
   }
-}
-
-function onlyFlags(args: ParsedArgs, allowed: readonly string[]): void {
-  if (args.positional.length) throw new UsageError(`unexpected argument ${JSON.stringify(args.positional[0])}`);
-  for (const name of Object.keys(args.flags)) if (!allowed.includes(name)) throw new UsageError(`unknown flag --${name} (allowed: ${allowed.map((a) => `--${a}`).join(' ')})`);
 }
 
 async function readStdinObject(): Promise<Record<string, WireValue>> {
@@ -84,7 +65,6 @@ function print(value: unknown): void {
 }
 
 async function sign(args: ParsedArgs): Promise<number> {
-  onlyFlags(args, ['key']);
   const key = loadPrivateKey(requireFlag(args, 'key'));
   const fields = await readStdinObject();
   print(signRequest(fields, key));
@@ -92,7 +72,6 @@ async function sign(args: ParsedArgs): Promise<number> {
 }
 
 async function verify(args: ParsedArgs): Promise<number> {
-  onlyFlags(args, ['cert']);
   const key = loadPublicKey(requireFlag(args, 'cert'));
   const answer = await readStdinObject();
   const r = verifyResponse(answer, key);
@@ -107,7 +86,6 @@ function newOrderNo(now: Date): string {
 
 async function send(call: CallName, args: ParsedArgs): Promise<number> {
   const own = CALL_FIELDS[call].filter((f) => f !== 'acqSpId' && f !== 'acqMerId');
-  onlyFlags(args, [...CONNECTION_FLAGS, ...own]);
   const base = requireFlag(args, 'base');
   try {
     const u = new URL(base);
