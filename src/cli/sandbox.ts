@@ -17,6 +17,7 @@ const USAGE = `usage:
   kiosk sandbox [--port N] [--host 127.0.0.1] [--state DIR] [--merchant-key-pub FILE[,FILE]] [--platform-key FILE]
                 [--latency MS] [--fault NAME[:COUNT][,NAME[:COUNT]...]] [--rate-limit PER_SEC] [--burst N]
                 [--seed N] [--refund-queries N] [--allow-remote]
+                [--signing-rule doc|java|both (default both)] [--refund-order-type (accept refund orderType)]
   kiosk sandbox settle-file [--state DIR] --date yyyy-mm-dd [--sp ACQSPID] [--header]
   kiosk sandbox codes
 faults: ${FAULT_KINDS.filter((k) => k !== 'latency').join(', ')} (COUNT: a number or *), latency:MS`;
@@ -35,7 +36,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE + '\n');
     return 0;
   }
-  const args = parseArgs(argv, ['allow-remote']);
+  const args = parseArgs(argv, ['allow-remote', 'refund-order-type']);
   if (args.positional.length) throw new UsageError(`unexpected argument ${JSON.stringify(args.positional[0])}\n${USAGE}`);
   const host = stringFlag(args, 'host') ?? '127.0.0.1';
   if (!isLoopbackHost(host) && args.flags['allow-remote'] !== true) throw new UsageError(`--host ${host} is not a loopback address; the sandbox serves 127.0.0.1 only unless --allow-remote`);
@@ -63,6 +64,8 @@ export async function main(argv: string[]): Promise<number> {
     rateLimit = { perSecond: n, burst: intFlag(args, 'burst') };
   }
   const merchantKeys = stringFlag(args, 'merchant-key-pub')?.split(',').filter(Boolean);
+  const rule = stringFlag(args, 'signing-rule') ?? 'both';
+  if (rule !== 'doc' && rule !== 'java' && rule !== 'both') throw new UsageError(`--signing-rule must be doc, java or both, got ${JSON.stringify(rule)}`);
   const log = createLogger({ name: 'sandbox', destination: pino.destination({ dest: 2, sync: true }) });
 
   let sandbox;
@@ -77,6 +80,8 @@ export async function main(argv: string[]): Promise<number> {
       rateLimit,
       seed: intFlag(args, 'seed'),
       refundQueriesUntilDone: intFlag(args, 'refund-queries'),
+      signingRules: rule === 'both' ? ['doc', 'java'] : [rule],
+      refundOrderType: args.flags['refund-order-type'] === true,
       faults,
       log,
     });
