@@ -533,6 +533,11 @@ export class Journal {
     return (this.db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check).join('; ');
   }
 
+  /** The cheaper check (no index cross-checks), for a running daemon (the remote selftest). */
+  quickCheck(): string {
+    return (this.db.pragma('quick_check') as { quick_check: string }[]).map((r) => r.quick_check).join('; ');
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }

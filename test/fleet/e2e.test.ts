@@ -121,13 +121,16 @@ describe('fleet end to end: daemon over a pty, sandbox, real Mosquitto (MQTT 5)'
     await watcher.waitFor((m) => m.topic === 'kiosk/TEST01/status' && m.json.online === true, 'online again', 5000, after);
   });
 
-  it('broker stopped: the payment does not wait, its event is kept and flushed in order when the broker returns', async () => {
+  it('broker stopped: the payment does not wait, its event is kept (even across a kill -9) and flushed in order when the broker returns', async () => {
     await broker.stop();
     await pay(testCode('paid', 'alipay'), 'success', false);
     // Final, in the journal's outbox, not sent.
     for (let i = 0; i < 100 && outboxDepth() < 1; i++) await new Promise((r) => setTimeout(r, 20));
     assert.equal(outboxDepth(), 1);
+    // The kiosk dies while the broker is away: the event is in the journal, not in memory.
+    await daemon.stop('SIGKILL');
     await broker.start();
+    await start();
     await watcher.waitFor(() => ordersEvents().length >= 3, 'the kept event', 10_000);
     const evs = ordersEvents();
     assert.deepEqual(
