@@ -46,6 +46,7 @@ const CONNECTION: Record<string, OptionSpec> = {
   timeout: { type: 'int', arg: 'MS', help: 'give up on the call after this (default 10000)' },
   'connect-timeout': { type: 'int', arg: 'MS', help: 'give up connecting after this (default 3000)' },
   reveal: { type: 'boolean', help: 'print the payment code in full (it is a bearer token)' },
+  verbose: { type: 'boolean', help: "also the request body as sent, the plaintext under both vendor rules, the answer's rule" },
 };
 
 /** `kiosk umpay <call>`: the connection options and one option per wire field of the call. */
@@ -93,6 +94,8 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       burst: { type: 'int', arg: 'N', help: 'burst allowed by --rate-limit' },
       seed: { type: 'int', arg: 'N', help: 'seed of the fault and code generator' },
       'refund-queries': { type: 'int', arg: 'N', help: 'refund queries answered "in progress" before done' },
+      'signing-rule': { type: 'string', arg: 'doc|java|both', help: "which of the vendor's signing rules requests may use (default both)" },
+      'refund-order-type': { type: 'boolean', help: 'accept orderType in refund requests' },
     },
     notes: `faults: ${FAULT_KINDS.filter((k) => k !== 'latency').join(', ')}, latency:MS`,
     subcommands: {
@@ -116,6 +119,19 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       verify: {
         summary: 'verify the answer JSON on stdin; prints {"plaintext","valid"}',
         options: { cert: { type: 'string', arg: 'FILE', required: true, help: "the platform's certificate or public key" } },
+      },
+      check: {
+        summary: 'a harmless sequence against a test environment (connect, a queryOrder for an order that does not exist, the settlement download): what worked and what to fix',
+        options: {
+          base: CONNECTION.base!,
+          key: CONNECTION.key!,
+          cert: CONNECTION.cert!,
+          sp: { type: 'string', arg: 'ACQSPID', help: 'acqSpId (default the published test id)' },
+          mer: { type: 'string', arg: 'ACQMERID', help: 'acqMerId (default the published test id)' },
+          date: { type: 'string', arg: 'yyyy-mm-dd', help: 'settlement day to download (default yesterday)' },
+          timeout: CONNECTION.timeout!,
+          'connect-timeout': CONNECTION['connect-timeout']!,
+        },
       },
       micropay: umpayCall('micropay'),
       query: umpayCall('queryOrder'),
@@ -175,11 +191,14 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   settle: {
     summary: "compare the platform's settlement file with the journal",
-    args: 'FILE.csv [FILE.csv…]',
-    positionals: [1, 100],
+    args: '[FILE.csv…]',
+    positionals: [0, 100],
     options: {
-      date: { type: 'string', arg: 'yyyy-mm-dd', help: 'the settlement day (default: from the file)' },
+      date: { type: 'string', arg: 'yyyy-mm-dd', help: 'the settlement day (default: from the file; with --fetch yesterday)' },
       all: { type: 'boolean', help: 'also list the orders that match' },
+      fetch: { type: 'boolean', help: "download the day's file from the platform into daemon.settleDir, reconcile it and store the result in the journal" },
+      ack: { type: 'string', arg: 'ORDERNO', help: "a person dealt with that order's settlement mismatches: off the attention list (with --note)" },
+      note: { type: 'string', arg: 'TEXT', help: 'what was done (kept in the journal)' },
       ...JSON_OUT,
       ...CONFIG,
     },

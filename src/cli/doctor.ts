@@ -5,7 +5,7 @@ import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync 
 import { X509Certificate } from 'node:crypto';
 import { dirname } from 'node:path';
 import { formatProblem, readConfig, type Config } from '../config/index.js';
-import { openJournal } from '../journal/journal.js';
+import { openJournal, orderNoPrefix } from '../journal/journal.js';
 import { gpioChipBase } from '../hardware/gpio.js';
 import { loadPrivateKey, loadPublicKey } from '../umpay/keys.js';
 import { configPath, runCommand } from './tech/context.js';
@@ -41,6 +41,7 @@ async function doctor(argv: readonly string[], io: Io, options: DoctorOptions): 
     for (const name of skipped) checks.push({ name, ok: false, skipped: true, detail: 'not checked: the config could not be read or is invalid' });
   } else {
     checks.push(keyCheck(config), certCheck(config), journalCheck(config), scannerCheck(config, roots), gpioCheck(config, roots));
+    checks.push(await orderNumbersCheck(config, !args.flags['no-gateway'], (options.now ?? Date.now)()));
     const clock = clockState(roots, (options.now ?? Date.now)());
     checks.push({ name: 'clock', ok: clock.ok, detail: clock.detail, fix: 'enable time sync: sudo timedatectl set-ntp true; check the network; wait for systemd-timesyncd' });
     if (args.flags['no-gateway']) checks.push({ name: 'gateway', ok: true, detail: 'not checked (--no-gateway)' });
@@ -56,7 +57,7 @@ async function doctor(argv: readonly string[], io: Io, options: DoctorOptions): 
     }
     const d = daemonState(config);
     // Not running is a fact for the technician (they may have stopped it), not a passed check.
-    checks.push({ name: 'daemon', ok: true, info: !d.running, detail: d.running ? `running, pid ${d.pid}` : d.stale ? `not running (stale lock from pid ${d.pid ?? '?'}; taken over at the next start)` : 'not running' });
+    checks.push({ name: 'daemon', ok: true, info: !d.running, detail: d.running ? `running, pid ${d.pid ?? '?'}` : d.problem ? `not running; ${d.problem}` : 'not running' });
   }
   const failed = checks.filter((c) => !c.ok);
   const code = failed.length === 0 ? EXIT.OK : EXIT.PROBLEM;
@@ -122,13 +123,22 @@ function journalCheck(config: Config): Check {
   if (!existsSync(dir)) return { name, ok: false, detail: `folder ${dir} does not exist`, fix: `sudo install -d -m 0700 -o kiosk ${dir}` };
   // SQLite writes -wal and -shm files beside the journal: the folder must be writable too.
   if (!writable(dir)) return { name, ok: false, detail: `folder ${dir} is not writable by this user`, fix: `run as the kiosk user (sudo -u kiosk kiosk doctor), or sudo chown kiosk ${dir}` };
-  if (!existsSync(file)) return { name, ok: true, detail: `${file} not created yet (the daemon creates it at its first start); folder writable` };
+  const daemon = daemonState(config);
+  if (!existsSync(file)) {
+    if (daemon.running) return { name, ok: false, detail: `the daemon (pid ${daemon.pid ?? '?'}) runs, but there is no journal at ${file}: the journal it writes was deleted or moved (it refuses payments)`, fix: GONE_FIX };
+    return { name, ok: true, detail: `${file} not created yet (the daemon creates it at its first start); folder writable` };
+  }
   if (!writable(file)) return { name, ok: false, detail: `${file} is not writable by this user`, fix: `run as the kiosk user, or sudo chown kiosk ${file}; chmod 600 ${file}` };
   try {
     const j = openJournal(file, { readonly: true });
     try {
       const result = j.integrityCheck();
       if (result !== 'ok') return { name, ok: false, detail: `${file}: integrity_check: ${result}`, fix: 'stop the daemon, keep a copy of the file, restore the last backup; ask for help before deleting anything (it holds unfinished payments)' };
+      // The running daemon wrote its pid into the run it opened (journal runs table): another file is not its journal.
+      const last = j.identity().runs.at(-1);
+      if (daemon.running && daemon.pid && last?.pid !== daemon.pid) {
+        return { name, ok: false, detail: `${file} is not the journal the running daemon (pid ${daemon.pid}) opened (its last run was opened by pid ${last?.pid ?? '?'}): replaced or restored while the daemon runs; it refuses payments`, fix: GONE_FIX };
+      }
       const counts = j.countsByState();
       const total = Object.values(counts).reduce((a, b) => a + b, 0);
       return { name, ok: true, detail: `${file}: integrity ok, ${total} order${total === 1 ? '' : 's'}, writable, mode ${mode(file).toString(8).padStart(4, '0')}` };
@@ -138,6 +148,59 @@ function journalCheck(config: Config): Check {
   } catch (err) {
     return { name, ok: false, detail: `${file}: ${(err as Error).message}`, fix: 'check journal.path; a file that is not a journal must not be there' };
   }
+}
+
+const GONE_FIX =
+  'let the daemon finish its unfinished orders (kiosk status), stop it, move the newest <journal.path>.rescued-* copy (the daemon saves the journal it holds) to journal.path, start it';
+
+/**
+ * Whether another journal makes (or made) order numbers with this deviceId: a lost, restored or cloned journal,
+ * or two kiosks sharing a deviceId. Local evidence: orders the platform answered 16 (number already used).
+ * Platform evidence (one or two queries): numbers of the pre-run-id form (device + date + sequence) that this
+ * journal would make next; a copy of it, or a kiosk of an older version with this deviceId, makes exactly those.
+ * New numbers carry a random run id (journal/orderno.ts) and cannot collide; the settlement file (kiosk settle)
+ * shows orders of this deviceId made by other journals.
+ */
+async function orderNumbersCheck(config: Config, askGateway: boolean, now: number): Promise<Check> {
+  const name = 'order numbers';
+  const file = config.journal.path;
+  if (!existsSync(file)) return { name, ok: true, info: true, detail: 'no journal yet' };
+  let collisions: string[];
+  let seq: number;
+  let journal;
+  try {
+    journal = openJournal(file, { readonly: true });
+  } catch (err) {
+    return { name, ok: true, info: true, skipped: true, detail: `not checked: ${(err as Error).message}` };
+  }
+  try {
+    collisions = (journal.db.prepare(`SELECT order_no AS o FROM orders WHERE flag = 'order-no-collision' ORDER BY seq`).all() as { o: string }[]).map((r) => r.o);
+    seq = Number((journal.db.prepare(`SELECT value FROM meta WHERE key = 'seq'`).get() as { value: string } | undefined)?.value ?? '0');
+  } finally {
+    journal.close();
+  }
+  const fix = `give every kiosk its own deviceId (device/CONFIG.md); if this journal was lost or restored, compare it with the platform: kiosk settle on the recent settlement files`;
+  if (collisions.length) {
+    return { name, ok: false, detail: `the platform answered 16 (order number already used) for ${collisions.length} order(s) (${collisions.slice(-3).join(', ')}): another journal made numbers with deviceId ${config.deviceId} (a lost, restored or cloned journal, or two kiosks sharing the deviceId)`, fix };
+  }
+  if (!askGateway) return { name, ok: true, detail: 'no order number the platform refused as used (platform not asked: --no-gateway)' };
+  const d = new Date(now);
+  const day = `${d.getFullYear()}${String(d.getMonth() + 1).padStart(2, '0')}${String(d.getDate()).padStart(2, '0')}`;
+  const prefix = orderNoPrefix(config.deviceId);
+  for (const n of [seq + 1, seq + 2]) {
+    const orderNo = `${prefix}${day}${String(n).padStart(6, '0')}`;
+    const g = await probeGateway(config, orderNo);
+    if (!g.signed) return { name, ok: true, info: true, skipped: true, detail: `platform not asked: ${g.detail}` };
+    if (g.respCode === '00') {
+      return {
+        name,
+        ok: false,
+        detail: `the platform knows order ${orderNo}, which this journal (sequence at ${seq}) never made: another journal with deviceId ${config.deviceId} is ahead of this one (two kiosks sharing it, or this journal is younger than the kiosk's history)`,
+        fix,
+      };
+    }
+  }
+  return { name, ok: true, detail: `no sign of another journal with deviceId ${config.deviceId} (no 16 answers; the platform does not know this journal's next numbers of the old form)` };
 }
 
 /** Group name of a gid from <etc>/group. */

@@ -100,29 +100,31 @@ interface Row {
   lastPayment?: { at: string; amountFen: number; state: string };
 }
 
+/** Anything a broker relays is untrusted: no control characters (terminal escapes) reach the operator's screen. */
+const clean = (v: unknown): string | number => (typeof v === 'number' ? v : String(v).replace(/[\u0000-\u001f\u007f-\u009f]/g, '?').slice(0, 40));
+
 /** The table as `kiosk fleet watch` prints it (also what docs/fleet.md shows). */
 export function watchTable(rows: readonly Row[], now: number): string {
   const sorted = [...rows].sort((a, b) => a.device.localeCompare(b.device));
-  return table(
-    ['device', 'online', 'link', 'scanner', 'attention', 'today', 'takings', 'last payment', 'outbox'],
-    sorted.map((r) => {
-      const s = r.status;
-      const lastAt = r.lastPayment?.at ?? s?.lastPaymentAt ?? null;
-      // The Last Will was written at connect time: its `at` is not when the kiosk was lost.
-      const online = !s ? '?' : s.online ? 'yes' : s.reason === 'lost' ? 'NO (lost)' : `NO (${s.reason ?? 'offline'} ${ago(now - Date.parse(s.at))})`;
-      return [
-        r.device,
-        online,
-        s?.link ?? '?',
-        s?.scanner ? (s.scanner.connected ? 'ok' : 'FAULT') : '?',
-        s?.attention ?? '?',
-        s?.today ? s.today.count : '?',
-        s?.today ? yuan(s.today.amountFen) : '?',
-        lastAt ? `${ago(now - Date.parse(lastAt))}${r.lastPayment ? ` ${r.lastPayment.state} ${yuan(r.lastPayment.amountFen)}` : ''}` : '-',
-        s?.outbox ? s.outbox.count + (s.outbox.dropped ? ` (${s.outbox.dropped} dropped)` : '') : '?',
-      ];
-    }),
-  );
+  const body = sorted.map((r) => {
+    const s = r.status;
+    const lastAt = r.lastPayment?.at ?? s?.lastPaymentAt ?? null;
+    // The Last Will was written at connect time: its `at` is not when the kiosk was lost.
+    const online = !s ? '?' : s.online === true ? 'yes' : s.reason === 'lost' ? 'NO (lost)' : `NO (${clean(s.reason ?? 'offline')} ${ago(now - Date.parse(String(s.at)))})`;
+    const fen = (n: unknown): string => (Number.isSafeInteger(n) ? yuan(n as number) : '?');
+    return [
+      r.device,
+      online,
+      s?.link ?? '?',
+      s?.scanner ? (s.scanner.connected ? 'ok' : 'FAULT') : '?',
+      s?.attention ?? '?',
+      s?.today ? s.today.count : '?',
+      s?.today ? fen(s.today.amountFen) : '?',
+      lastAt ? `${ago(now - Date.parse(String(lastAt)))}${r.lastPayment ? ` ${r.lastPayment.state} ${fen(r.lastPayment.amountFen)}` : ''}` : '-',
+      s?.outbox ? `${s.outbox.count}${s.outbox.dropped ? ` (${s.outbox.dropped} dropped)` : ''}` : '?',
+    ].map(clean);
+  });
+  return table(['device', 'online', 'link', 'scanner', 'attention', 'today', 'takings', 'last payment', 'outbox'], body);
 }
 
 async function watch(argv: readonly string[], io: Io, now: () => number): Promise<number> {

@@ -7,7 +7,7 @@
 import { ConfigError, formatProblem, loadConfig, resolveConfigPath, type Config } from '../config/index.js';
 import { createLogger } from '../log.js';
 import { Daemon } from '../kiosk/daemon.js';
-import { LockHeldError } from '../kiosk/lock.js';
+import { LockFileError, LockHeldError } from '../kiosk/lock.js';
 import { parseCommand, stringFlag } from './args.js';
 
 export const EXIT_RUN = { OK: 0, USAGE: 2, SOFTWARE: 70, LOCKED: 75, CONFIG: 78 } as const;
@@ -58,6 +58,12 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`kiosk: refusing to start: ${err.message}\n`);
       log.error({ event: 'lock-held', code: err.code, lockFile: err.lockFile, pid: err.pid }, err.message);
       process.exit(EXIT_RUN.LOCKED); // an IPC channel (pm2) would otherwise keep the process alive
+    }
+    if (err instanceof LockFileError) {
+      // A lockFile that is not a lock file (the journal, the config...) is a config mistake: nothing was touched.
+      process.stderr.write(`kiosk: refusing to start: ${err.message}\n`);
+      log.error({ event: 'lock-file', code: err.code, lockFile: err.lockFile }, err.message);
+      process.exit(EXIT_RUN.CONFIG);
     }
     const e = err as Error & { code?: string };
     process.stderr.write(`kiosk: could not start: ${e.message}\n`);

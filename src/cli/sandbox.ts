@@ -53,6 +53,8 @@ export async function main(argv: string[]): Promise<number> {
     rateLimit = { perSecond: n, burst: intFlag(args, 'burst') };
   }
   const merchantKeys = stringFlag(args, 'merchant-key-pub')?.split(',').filter(Boolean);
+  const rule = stringFlag(args, 'signing-rule') ?? 'both';
+  if (rule !== 'doc' && rule !== 'java' && rule !== 'both') throw new UsageError(`--signing-rule must be doc, java or both, got ${JSON.stringify(rule)}`);
   const log = createLogger({ name: 'sandbox', destination: pino.destination({ dest: 2, sync: true }) });
 
   let sandbox;
@@ -67,6 +69,8 @@ export async function main(argv: string[]): Promise<number> {
       rateLimit,
       seed: intFlag(args, 'seed'),
       refundQueriesUntilDone: intFlag(args, 'refund-queries'),
+      signingRules: rule === 'both' ? ['doc', 'java'] : [rule],
+      refundOrderType: args.flags['refund-order-type'] === true,
       faults,
       log,
     });

@@ -5,9 +5,13 @@ import { basename } from 'node:path';
 import { parseCommand, usage, UsageError } from './args.js';
 import { CommandExit, readJournal, runCommand, techConfig } from './tech/context.js';
 import { EXIT, json, processIo, table, yuan, type Io } from './tech/format.js';
-import { decodeSettlement, parseSettlement, type SettlementProblem, type SettlementRow } from './tech/settlement.js';
-import { ADVICE, compareSettlement, localDay, OK_KINDS, type Finding } from './tech/settle-compare.js';
+import { decodeSettlement, parseSettlement, type SettlementProblem, type SettlementRow } from '../umpay/settlement.js';
+import { ADVICE, compareSettlement, localDay, OK_KINDS, type Finding } from '../payment/settle-compare.js';
 import { localDayRange, ordersSince } from './tech/queries.js';
+import { openJournal } from '../journal/journal.js';
+import { silentLogger } from '../log.js';
+import { fetchAndReconcile, previousDay, type SettleDayResult } from '../payment/settle-day.js';
+import { gatewayFromConfig } from '../kiosk/wiring.js';
 
 // One day's file for a whole service provider (acqSpId), ~250 bytes a row: 64 MiB is ~250,000 rows.
 const MAX_SETTLEMENT_BYTES = 64 * 1024 * 1024;
@@ -17,7 +21,78 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 export async function run(argv: readonly string[], io: Io): Promise<number> {
-  return runCommand(io, () => settle(argv, io));
+  return runCommand(io, () => (argv.includes('--fetch') ? settleFetch(argv, io) : argv.includes('--ack') ? settleAck(argv, io) : settle(argv, io)));
+}
+
+/** `--ack ORDERNO --note TEXT`: the mismatch was dealt with (refunded by hand, explained by support…). */
+function settleAck(argv: readonly string[], io: Io): number {
+  const args = parseCommand('settle', argv);
+  const orderNo = typeof args.flags.ack === 'string' ? args.flags.ack : '';
+  const note = typeof args.flags.note === 'string' ? args.flags.note.trim() : '';
+  if (!orderNo) throw new UsageError(`--ack needs the order number\n${usage('settle')}`);
+  if (!note) throw new UsageError('--note TEXT is required: say what was done (it is kept in the journal)');
+  const { config } = techConfig(args, io);
+  let journal;
+  try {
+    journal = openJournal(config.journal.path);
+  } catch (err) {
+    throw new CommandExit(EXIT.USAGE, `${config.journal.path}: ${(err as Error).message}`);
+  }
+  try {
+    const n = journal.ackSettleFindings(orderNo, note, new Date().toISOString());
+    if (n === 0) {
+      io.err(`kiosk: ${orderNo}: no open settlement mismatch\n`);
+      return EXIT.PROBLEM;
+    }
+    io.out(`${orderNo}: ${n} settlement mismatch${n === 1 ? '' : 'es'} acknowledged\n`);
+    return EXIT.OK;
+  } finally {
+    journal.close();
+  }
+}
+
+/** `--fetch`: the platform's file for the day, reconciled and recorded as the daemon does it once a day. */
+async function settleFetch(argv: readonly string[], io: Io): Promise<number> {
+  const args = parseCommand('settle', argv);
+  if (args.positional.length) throw new UsageError(`--fetch takes no file (${JSON.stringify(args.positional[0])})\n${usage('settle')}`);
+  const dateFlag = typeof args.flags.date === 'string' ? args.flags.date : undefined;
+  const day = dateFlag === undefined ? previousDay(new Date()) : localDayRange(dateFlag)?.ymd;
+  if (!day) throw new UsageError(`--date ${JSON.stringify(dateFlag)} is not a date (yyyy-mm-dd)`);
+  const { config } = techConfig(args, io, true);
+  let journal;
+  try {
+    journal = openJournal(config.journal.path);
+  } catch (err) {
+    throw new CommandExit(EXIT.USAGE, `${config.journal.path}: ${(err as Error).message}`);
+  }
+  const http = gatewayFromConfig(config, silentLogger);
+  let r: SettleDayResult;
+  try {
+    r = await fetchAndReconcile(
+      { download: (d, dir) => http.downloadSettleFile(d, dir), journal, deviceId: config.deviceId, acqMerId: config.merchant.acqMerId, dir: config.daemon.settleDir },
+      day,
+    );
+  } finally {
+    http.close();
+    journal.close();
+  }
+  const code = r.kind === 'reconciled' ? (r.ok ? EXIT.OK : EXIT.PROBLEM) : EXIT.PROBLEM;
+  if (args.flags.json) {
+    const { comparison: _c, ...rest } = r as SettleDayResult & { comparison?: unknown };
+    io.out(json({ ...rest, exitCode: code }));
+    return code;
+  }
+  if (r.kind !== 'reconciled') {
+    io.out(`settlement ${fmtDay(day)}: no file compared: ${r.cause}\n(exit ${code}; the daemon retries by itself)\n`);
+    return code;
+  }
+  io.out(`settlement ${fmtDay(day)}: ${r.file} (${r.bytes} bytes, ${r.charset}), ${r.rows} row${r.rows === 1 ? '' : 's'}\n`);
+  if (r.mismatches.length === 0) io.out(`all matched (exit ${code})\n`);
+  else {
+    io.out(table(['orderNo', 'result', 'reason'], r.mismatches.map((m) => [m.orderNo, m.kind, m.reason])));
+    io.out(`\n${r.mismatches.length} order${r.mismatches.length === 1 ? '' : 's'} do not match: on the attention list (kiosk report) (exit ${code})\n`);
+  }
+  return code;
 }
 
 function settle(argv: readonly string[], io: Io): number {
@@ -73,6 +148,7 @@ function settle(argv: readonly string[], io: Io): number {
       days,
       deviceId: config.deviceId,
       acqMerId: config.merchant.acqMerId,
+      runIds: new Set(journal.identity().runs.map((r) => r.runId)),
     });
   } finally {
     journal.close();

@@ -4,7 +4,8 @@
 // connected; 1 otherwise; 2 on bad input (config).
 import { parseCommand } from './args.js';
 import { existsSync } from 'node:fs';
-import { readJournal, runCommand, techConfig } from './tech/context.js';
+import { CommandExit, readJournal, runCommand, techConfig } from './tech/context.js';
+import type { Journal } from '../journal/journal.js';
 import { ago, EXIT, json, keyValues, processIo, table, yuan, type Io } from './tech/format.js';
 import { clockState, daemonState, probeGateway, probeOrderNo, rooted, SYSTEM_ROOTS, versions, type GatewayProbe, type Roots } from './tech/probe.js';
 import { controlRequest, type DaemonStatus } from './tech/control.js';
@@ -39,15 +40,28 @@ async function status(argv: readonly string[], io: Io, options: StatusOptions): 
     }
   }
 
-  const journal = readJournal(config.journal.path);
-  let last, counts, unfinished, sqlite: string;
+  // The daemon's word on its journal (deleted or replaced under it: it refuses payments and finishes what it has).
+  const journalProblem = live?.journal?.problem ?? null;
+  let last: ReturnType<Journal['lastPayment']>;
+  let counts: Record<string, number> = {};
+  let unfinished: ReturnType<Journal['unfinishedSummary']> = { count: live?.journal?.unfinished ?? 0, oldestCreatedAt: null, byState: {} };
+  let sqlite = '?';
+  let journal: Journal | undefined;
   try {
-    last = journal.lastPayment();
-    counts = journal.countsByState();
-    unfinished = journal.unfinishedSummary();
-    sqlite = (journal.db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v;
-  } finally {
-    journal.close();
+    journal = readJournal(config.journal.path);
+  } catch (err) {
+    // With the daemon's own report there is still something to say: the file at journal.path is not its journal.
+    if (!(err instanceof CommandExit) || !journalProblem) throw err;
+  }
+  if (journal) {
+    try {
+      last = journal.lastPayment();
+      counts = journal.countsByState();
+      unfinished = journal.unfinishedSummary();
+      sqlite = (journal.db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v;
+    } finally {
+      journal.close();
+    }
   }
 
   // The scanner: the daemon knows (it holds the port); without one, whether the device node exists.
@@ -70,7 +84,7 @@ async function status(argv: readonly string[], io: Io, options: StatusOptions): 
   const oldestMs = unfinished.oldestCreatedAt ? now() - Date.parse(unfinished.oldestCreatedAt) : undefined;
   const ver = versions(sqlite);
 
-  const healthy = daemon.running && !liveError && scanner.connected && clock.ok && (gateway ? gateway.ok : true);
+  const healthy = daemon.running && !liveError && !journalProblem && scanner.connected && clock.ok && (gateway ? gateway.ok : true);
   const code = healthy ? EXIT.OK : EXIT.PROBLEM;
 
   if (args.flags.json) {
@@ -80,6 +94,7 @@ async function status(argv: readonly string[], io: Io, options: StatusOptions): 
         config: file,
         deviceId: config.deviceId,
         daemon: { ...daemon, ...(live ? { live } : {}), ...(liveError ? { controlError: liveError } : {}) },
+        journal: { path: config.journal.path, problem: journalProblem },
         lastPayment: last ? { orderNo: last.orderNo, state: last.state, txnAmt: last.txnAmt, orderType: last.orderType, createdAt: last.createdAt } : null,
         counts,
         unfinished: { count: unfinished.count, byState: unfinished.byState, oldestCreatedAt: unfinished.oldestCreatedAt },
@@ -98,11 +113,12 @@ async function status(argv: readonly string[], io: Io, options: StatusOptions): 
     [
       'daemon',
       daemon.running
-        ? `running, pid ${daemon.pid}${live ? '' : liveError ? ` — control socket: ${liveError}` : ''}`
-        : daemon.stale
-          ? `NOT running (stale lock from pid ${daemon.pid ?? '?'}: crashed or killed)`
+        ? `running, pid ${daemon.pid ?? '?'}${live ? '' : liveError ? ` — control socket: ${liveError}` : ''}`
+        : daemon.problem
+          ? `NOT running (${daemon.problem})`
           : 'NOT running',
     ],
+    ...(journalProblem ? ([['journal', `NOT OK: ${journalProblem}`]] as [string, string][]) : []),
     ['last payment', last ? `${last.orderNo} ${last.state} ${yuan(Number(last.txnAmt))} ${last.orderType} at ${last.createdAt} (${ago(now() - Date.parse(last.createdAt))} ago)` : 'none yet'],
     ['unfinished', unfinished.count === 0 ? 'none' : `${unfinished.count} (${Object.entries(unfinished.byState).map(([s, n]) => `${s} ${n}`).join(', ')}), oldest since ${unfinished.oldestCreatedAt} (${ago(oldestMs ?? 0)})`],
     ['link', `${link}${live?.link?.since ? ` since ${live.link.since}` : ''}${waiting.count ? `; ${waiting.count} order(s) waiting since ${waiting.since}` : '; nothing waiting'}`],

@@ -88,7 +88,7 @@ export function readConfig(file: string, options: LoadOptions = {}): { config?: 
   }
   const parsed = parseJson(text);
   if (!parsed.ok) return { problems: [{ file, field: '', value: undefined, problem: parsed.problem }] };
-  return validateConfig(parsed.value, { file, baseDir: dirname(abs), checkFiles: options.checkFiles });
+  return validateConfig(parsed.value, { file, baseDir: dirname(abs), configPath: abs, checkFiles: options.checkFiles });
 }
 
 /** JSON.parse with a line and column for the operator when it fails (V8 gives an offset, or nothing). */

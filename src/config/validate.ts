@@ -16,6 +16,8 @@ export interface ValidateOptions {
   file: string;
   /** Folder relative paths resolve against (the config file's folder). */
   baseDir: string;
+  /** The config file's full path (to refuse a lockFile/controlSocket that is the config); default baseDir/file. */
+  configPath?: string;
   /** Check that the key, certificate and journal folder exist and are usable (default true). */
   checkFiles?: boolean;
 }
@@ -135,10 +137,13 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Validate
       ...c.daemon,
       controlSocket: c.daemon.controlSocket ? resolve(baseDir, c.daemon.controlSocket) : join(journalDir, 'kiosk.sock'),
       lockFile: c.daemon.lockFile ? resolve(baseDir, c.daemon.lockFile) : join(journalDir, 'kiosk.lock'),
+      settleDir: c.daemon.settleDir ? resolve(baseDir, c.daemon.settleDir) : join(journalDir, 'settlement'),
     },
     fleet,
   };
   if (!fleet) delete config.fleet;
+  const others = { config: options.configPath ?? join(baseDir, file), journal: config.journal.path, privateKey: config.merchant.privateKey, platformCert: config.gateway.platformCert };
+  checkDaemonPaths(problems, file, config.daemon, others, options.checkFiles !== false);
   if (Buffer.byteLength(config.daemon.controlSocket) > MAX_SOCKET_PATH) {
     problems.push({
       file,
@@ -148,6 +153,51 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Validate
     });
   }
   return problems.length ? { problems } : { config, problems };
+}
+
+/**
+ * daemon.lockFile and daemon.controlSocket are files the daemon writes (a pid; a socket it replaces): never the
+ * journal or its -wal/-shm, the config, the key or the certificate, and only in a folder the daemon's user owns
+ * (in /tmp anyone could plant a link or a file there first).
+ */
+function checkDaemonPaths(problems: ConfigProblem[], file: string, daemon: { lockFile: string; controlSocket: string }, others: Record<string, string>, checkFiles: boolean): void {
+  const add = (field: string, value: string, problem: string) => problems.push({ file, field, value, problem });
+  const taken: Array<[string, string]> = [];
+  if (others.journal) taken.push(['journal.path', others.journal], ['journal.path (its -wal)', others.journal + '-wal'], ['journal.path (its -shm)', others.journal + '-shm']);
+  taken.push(['the config file', others.config!]);
+  if (others.privateKey) taken.push(['merchant.privateKey', others.privateKey]);
+  if (others.platformCert) taken.push(['gateway.platformCert', others.platformCert]);
+  const same = (a: string, b: string): boolean => {
+    if (a === b) return true;
+    try {
+      const x = statSync(a);
+      const y = statSync(b);
+      return x.dev === y.dev && x.ino === y.ino;
+    } catch {
+      return false;
+    }
+  };
+  for (const [field, path] of [['daemon.lockFile', daemon.lockFile], ['daemon.controlSocket', daemon.controlSocket]] as const) {
+    const clash = taken.find(([, other]) => other && same(path, other));
+    if (clash) {
+      add(field, path, `is ${clash[0]}: the daemon writes this file (${field === 'daemon.lockFile' ? 'a pid' : 'a socket, replacing what is there'}); give its own name, e.g. ${join(dirname(others.journal || path), field === 'daemon.lockFile' ? 'kiosk.lock' : 'kiosk.sock')}`);
+      continue;
+    }
+    if (!checkFiles) continue;
+    const dir = dirname(path);
+    try {
+      const st = statSync(dir);
+      if (!st.isDirectory()) add(field, path, `${dir} is not a folder`);
+      else if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
+        add(field, path, `folder ${dir} belongs to uid ${st.uid}, not to the kiosk user (uid ${process.getuid()}): put it in a folder the daemon owns, e.g. beside the journal`);
+      }
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // The journal's folder is reported once, by journal.path.
+      if (!(others.journal && dir === dirname(others.journal))) add(field, path, code === 'ENOENT' ? `folder ${dir} does not exist` : `folder ${dir}: ${(err as Error).message}`);
+    }
+  }
+  if (daemon.lockFile === daemon.controlSocket) add('daemon.controlSocket', daemon.controlSocket, 'is the same file as daemon.lockFile: give each its own name');
 }
 
 function resolveFleet(f: FleetConfig, baseDir: string): FleetConfig {

@@ -63,6 +63,7 @@ export class FleetClient {
   private pollTimer: NodeJS.Timeout | undefined;
   private kickPending = false;
   private lastRefusalLog = -Infinity;
+  private lastRefusedPublishLog = -Infinity;
   private refusalsSuppressed = 0;
   private stopped = false;
   private readonly startedAt = new Date().toISOString();
@@ -85,6 +86,8 @@ export class FleetClient {
       reconnectPeriod: f.reconnectMs,
       connectTimeout: 10_000,
       will: { topic: topic(f.prefix, o.deviceId, 'status'), payload: Buffer.from(will), qos: 1, retain: true },
+      // MQTT 5: the broker sends nothing bigger (a command is a few hundred bytes; 3.1.1 has no such limit).
+      ...(f.protocolVersion === 5 ? { properties: { maximumPacketSize: 64 * 1024 } } : {}),
       ...(f.username ? { username: f.username } : {}),
       ...(files.password ? { password: files.password } : {}),
       ...(files.ca ? { ca: files.ca } : {}),
@@ -192,8 +195,15 @@ export class FleetClient {
       this.client.publish(`${this.base}/events`, JSON.stringify(ev), { qos: 1 }, (err) => {
         this.inflight--;
         if (err) {
-          // Only when the client is ended: the event stays in the outbox and goes out at the next start.
+          // The client was ended (the event goes out at the next start), or the broker refused it (MQTT 5
+          // PUBACK reason, e.g. "Not authorized": an ACL problem). Either way it stays in the outbox, in
+          // order, and is tried again at the next poll; nothing after it overtakes it.
           this.cursor = Math.min(this.cursor, row.seq - 1);
+          const t = performance.now();
+          if (!this.stopped && t - this.lastRefusedPublishLog >= 60_000) {
+            this.lastRefusedPublishLog = t;
+            this.o.log.warn({ event: 'fleet-publish-refused', seq: row.seq, err: { message: err.message, code: (err as { code?: unknown }).code } }, `the broker did not take event ${row.seq} (${err.message}); kept in the journal, retried (check the broker's ACL for ${this.base}/events)`);
+          }
           return;
         }
         this.counters.published++;

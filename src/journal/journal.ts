@@ -3,11 +3,12 @@
 // row and appending its event together; synchronous=FULL so a commit survives a power cut.
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, constants, existsSync, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { JournalError, migrate, SCHEMA_VERSION } from './schema.js';
+import { formatOrderNo, newRunId, orderNoPrefix } from './orderno.js';
 
-export { JournalError, SCHEMA_VERSION };
+export { JournalError, SCHEMA_VERSION, orderNoPrefix };
 
 /** Every state an order can be in. The diagram is in docs/payments.md, "States". */
 export const ORDER_STATES = [
@@ -57,6 +58,8 @@ export interface OrderRow {
   resumeState: OrderState | null;
   reason: string | null;
   flag: string | null;
+  /** yyyyMMdd the platform settles the order on (its paid answer's stlDate), when it said. */
+  stlDate: string | null;
   scannedAt: number;
   createdAt: string;
   updatedAt: string;
@@ -105,12 +108,13 @@ export type OrderPatch = Partial<
     | 'resumeState'
     | 'reason'
     | 'flag'
+    | 'stlDate'
   >
 >;
 
 export interface NewOrder {
   deviceId: string;
-  /** yyyyMMdd, for readability of the order number only (uniqueness comes from the sequence). */
+  /** yyyyMMdd, for people and the settlement file (uniqueness comes from the run id and the sequence). */
   date: string;
   orderTime: string;
   txnAmt: string;
@@ -158,6 +162,7 @@ const COLUMNS: Record<keyof OrderRow, string> = {
   resumeState: 'resume_state',
   reason: 'reason',
   flag: 'flag',
+  stlDate: 'stl_date',
   scannedAt: 'scanned_at',
   createdAt: 'created_at',
   updatedAt: 'updated_at',
@@ -174,13 +179,6 @@ function toRow<T>(raw: Record<string, unknown> | undefined): T | undefined {
   if (!raw) return undefined;
   for (const k of BOOLEAN_FIELDS) if (k in raw) raw[k] = raw[k] === 1;
   return raw as T;
-}
-
-/** Only letters and digits, at most 32: the device part of every order number. */
-export function orderNoPrefix(deviceId: string): string {
-  const clean = deviceId.replace(/[^A-Za-z0-9]/g, '').slice(0, 32);
-  if (!clean) throw new JournalError('BAD_DEVICE_ID', `deviceId ${JSON.stringify(deviceId)} has no letters or digits to build order numbers from`);
-  return clean;
 }
 
 /**
@@ -200,6 +198,10 @@ export class Journal {
     readonly db: Db,
     readonly file: string,
     readonly readonly: boolean,
+    /** This open's random run id (writable journals only): part of every order number it makes. */
+    readonly runId: string | null = null,
+    /** The file this connection holds (writable journals): the path must keep naming it (whereabouts()). */
+    private readonly fileId: FileId | null = null,
   ) {
     this.stmt = {
       get: db.prepare(`SELECT ${FULL_SELECT} FROM orders WHERE order_no = ?`),
@@ -228,12 +230,16 @@ export class Journal {
    */
   createOrder(o: NewOrder): OrderRow {
     this.writable();
-    const prefix = orderNoPrefix(o.deviceId);
+    // A journal deleted, replaced or moved under us still takes writes (SQLite writes to the open file), but
+    // nothing would find them after a restart: no new order goes into it.
+    const gone = this.whereabouts();
+    if (gone) throw new JournalError('JOURNAL_GONE', gone);
+    orderNoPrefix(o.deviceId);
     return this.db
       .transaction(() => {
         const seq = Number((this.stmt.seqGet!.get() as { value: string } | undefined)?.value ?? '0') + 1;
         this.stmt.seqSet!.run(String(seq));
-        const orderNo = `${prefix}${o.date}${String(seq).padStart(6, '0')}`;
+        const orderNo = formatOrderNo(o.deviceId, o.date, seq, this.runId!);
         this.stmt.insert!.run({ ...o, orderNo, seq });
         this.stmt.event!.run({ orderNo, at: o.at, from: null, to: 'created', cause: 'scanned', call: null, respCode: null, respMsg: null, delivery: null, detail: o.authMask });
         return this.get(orderNo)!;
@@ -392,17 +398,144 @@ export class Journal {
   /**
    * Copies the WAL into the database and truncates it. secure_delete overwrites an erased payment code in
    * the database file, but the WAL keeps older page images (with the code) until it is reused; the daemon
-   * calls this when no payment is in progress, so the extra sync never delays a customer.
+   * calls this when no payment is in progress. A truncated WAL makes the next commit write and sync a fresh
+   * WAL header (a third fsync on the customer's path), so a one-page commit right after the truncation pays
+   * that sync here, while idle: the customer's two commits then append to a WAL that is already started.
    * Returns false when a reader kept part of the WAL (it is tried again next time).
    */
   purgeWal(): boolean {
     if (!this.db.open) return false;
     const [r] = this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
+    if (!this.readonly) this.db.prepare(`INSERT INTO meta(key, value) VALUES ('walStartedAt', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(new Date().toISOString());
     return !!r && r.busy === 0;
+  }
+
+  /**
+   * Stores one day's reconciliation with the platform's settlement file and its mismatches, in one transaction:
+   * each mismatch is a `settle_findings` row, and an order the journal has also gets `flag` (so it is on the
+   * attention list) and an event saying why. Recording the same day again replaces the summary; a finding
+   * already recorded is not repeated.
+   */
+  recordReconciliation(r: { stlDate: string; at: string; ok: boolean; summary: Record<string, unknown>; findings: ReadonlyArray<{ orderNo: string; kind: string; reason: string }> }): { newFindings: number } {
+    this.writable();
+    return this.db
+      .transaction(() => {
+        this.db
+          .prepare(`INSERT INTO reconciliations (stl_date, at, ok, summary) VALUES (?, ?, ?, ?) ON CONFLICT(stl_date) DO UPDATE SET at = excluded.at, ok = excluded.ok, summary = excluded.summary`)
+          .run(r.stlDate, r.at, r.ok ? 1 : 0, JSON.stringify(r.summary));
+        const insert = this.db.prepare(`INSERT OR IGNORE INTO settle_findings (stl_date, order_no, kind, reason, at) VALUES (?, ?, ?, ?, ?)`);
+        let newFindings = 0;
+        for (const f of r.findings) {
+          if (insert.run(r.stlDate, f.orderNo, f.kind, f.reason, r.at).changes === 0) continue;
+          newFindings++;
+          const cur = this.stmt.stateOf!.get(f.orderNo) as { state: OrderState } | undefined;
+          if (!cur) continue;
+          const flag = `settlement ${r.stlDate}: ${f.reason}`;
+          const prev = this.get(f.orderNo)?.flag;
+          this.applyStep(f.orderNo, cur.state, cur.state, { cause: 'settlement mismatch', detail: flag }, { flag: prev ? `${prev}; ${flag}` : flag }, r.at);
+        }
+        return { newFindings };
+      })
+      .immediate();
+  }
+
+  /** The newest reconciliation (by settlement day), with its findings. */
+  lastReconciliation(): { stlDate: string; at: string; ok: boolean; summary: Record<string, unknown>; findings: { orderNo: string; kind: string; reason: string }[] } | undefined {
+    const row = this.db.prepare(`SELECT stl_date AS stlDate, at, ok, summary FROM reconciliations ORDER BY stl_date DESC LIMIT 1`).get() as
+      | { stlDate: string; at: string; ok: number; summary: string }
+      | undefined;
+    if (!row) return undefined;
+    return { stlDate: row.stlDate, at: row.at, ok: row.ok === 1, summary: JSON.parse(row.summary) as Record<string, unknown>, findings: this.settleFindings(row.stlDate) };
+  }
+
+  /**
+   * Orders a settlement file of days from `fromDay` (yyyyMMdd) on can mention: ordered, settled or changed on or
+   * after it (`fromIso` is the local start of that day), oldest first, without payment codes.
+   */
+  ordersForSettlement(fromDay: string, fromIso: string): PublicOrder[] {
+    const rows = this.db
+      .prepare(`SELECT order_no AS orderNo FROM orders WHERE order_time >= ? OR stl_date >= ? OR updated_at >= ? ORDER BY seq`)
+      .all(`${fromDay}000000`, fromDay, fromIso) as { orderNo: string }[];
+    return rows.map((r) => this.getPublic(r.orderNo)).filter((o): o is PublicOrder => o !== undefined);
+  }
+
+  /** Whether `stlDate` (yyyyMMdd) has been reconciled. */
+  reconciled(stlDate: string): boolean {
+    return this.db.prepare(`SELECT 1 FROM reconciliations WHERE stl_date = ?`).get(stlDate) !== undefined;
+  }
+
+  /** Settlement mismatches, of one day or of every day; `open` only those nobody acknowledged. */
+  settleFindings(stlDate?: string, opts: { open?: boolean } = {}): { stlDate: string; orderNo: string; kind: string; reason: string; at: string; ackedAt: string | null }[] {
+    const where = [stlDate ? 'stl_date = ?' : '', opts.open ? 'acked_at IS NULL' : ''].filter(Boolean);
+    const sql = `SELECT stl_date AS stlDate, order_no AS orderNo, kind, reason, at, acked_at AS ackedAt FROM settle_findings ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`;
+    return this.db.prepare(sql).all(...(stlDate ? [stlDate] : [])) as { stlDate: string; orderNo: string; kind: string; reason: string; at: string; ackedAt: string | null }[];
+  }
+
+  /**
+   * A person dealt with an order's settlement mismatches: they are marked acknowledged (kept, with the note) and
+   * the settlement part of the order's flag is removed (other flags stay), with an event; one transaction.
+   * Returns how many findings were open.
+   */
+  ackSettleFindings(orderNo: string, note: string, at: string): number {
+    this.writable();
+    return this.db
+      .transaction(() => {
+        const n = this.db.prepare(`UPDATE settle_findings SET acked_at = ?, ack_note = ? WHERE order_no = ? AND acked_at IS NULL`).run(at, note, orderNo).changes;
+        const cur = this.stmt.stateOf!.get(orderNo) as { state: OrderState } | undefined;
+        if (n > 0 && cur) {
+          const rest = (this.get(orderNo)?.flag ?? '').split('; ').filter((part) => part && !part.startsWith('settlement '));
+          const flag = rest.length ? rest.join('; ') : null;
+          this.applyStep(orderNo, cur.state, cur.state, { cause: 'settlement mismatch acknowledged', detail: note }, { flag }, at);
+        }
+        return n;
+      })
+      .immediate();
+  }
+
+  /**
+   * Why journal.path no longer names the file this connection writes (deleted, replaced by another file, moved
+   * away), or null while it does. Unfinished orders can still be finished in the open file; new ones must not
+   * start there (after a restart nobody would find them).
+   */
+  whereabouts(): string | null {
+    if (!this.fileId) return null;
+    let st;
+    try {
+      st = lstatSync(this.file);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return `${this.file} was deleted (or moved away) while the daemon has it open: new payments are refused; unfinished orders are finished in the open file; restart the daemon once they are (kiosk status)`;
+      return `${this.file}: ${(err as Error).message}`;
+    }
+    if (st.dev !== this.fileId.dev || st.ino !== this.fileId.ino) {
+      return `${this.file} is now another file than the journal the daemon has open (replaced or restored while it ran): new payments are refused; unfinished orders are finished in the open file; restart the daemon once they are (kiosk status)`;
+    }
+    return null;
+  }
+
+  /** Who this journal is: a random id made with it, when it was made, and every writable open (run). */
+  identity(): { journalId: string | null; createdAt: string | null; runs: Array<{ runId: string; openedAt: string; firstSeq: number; pid: number | null }> } {
+    const meta = (k: string) => (this.db.prepare(`SELECT value FROM meta WHERE key = ?`).get(k) as { value: string } | undefined)?.value ?? null;
+    const runs = this.db.prepare(`SELECT run_id AS runId, opened_at AS openedAt, first_seq AS firstSeq, pid FROM runs ORDER BY first_seq, opened_at`).all() as Array<{ runId: string; openedAt: string; firstSeq: number; pid: number | null }>;
+    return { journalId: meta('journalId'), createdAt: meta('createdAt'), runs };
+  }
+
+  /**
+   * A consistent copy of this journal in a new file `dest` (created here 0600, never over an existing file):
+   * the rescue of a journal deleted or replaced under the daemon.
+   */
+  saveCopy(dest: string): void {
+    closeSync(openSync(dest, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600));
+    this.db.prepare('VACUUM INTO ?').run(dest);
   }
 
   integrityCheck(): string {
     return (this.db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check).join('; ');
+  }
+
+  /** The cheaper check (no index cross-checks), for a running daemon (the remote selftest). */
+  quickCheck(): string {
+    return (this.db.pragma('quick_check') as { quick_check: string }[]).map((r) => r.quick_check).join('; ');
   }
 
   close(): void {
@@ -440,12 +573,13 @@ export function openJournal(path: string, opts: OpenOptions = {}): Journal {
   const dir = dirname(file);
   if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
   // Create the file ourselves so it is 0600 from its first byte; SQLite gives new -wal/-shm the same mode.
-  closeSync(openSync(file, 'a', 0o600));
-  chmodSync(file, 0o600);
+  // Never through a symlink, and only a regular file we own is chmod'ed (as root, a link to /etc/passwd
+  // would otherwise make it 0600 before SQLite refuses it).
+  const id = secureFile(file, true)!;
   // SQLite keeps the mode of side files that already exist (a restored backup): the -wal holds recent commits.
-  for (const side of ['-wal', '-shm']) if (existsSync(file + side)) chmodSync(file + side, 0o600);
+  for (const side of ['-wal', '-shm']) secureFile(file + side, false);
   try {
-    return openWritable(file, busy);
+    return openWritable(file, busy, id);
   } catch (err) {
     // SQLite's own message does not say which file (the daemon prints it as the reason it cannot start).
     const e = err as Error & { code?: unknown };
@@ -457,7 +591,41 @@ export function openJournal(path: string, opts: OpenOptions = {}): Journal {
   }
 }
 
-function openWritable(file: string, busy: number): Journal {
+/**
+ * Opens `path` without following a symlink (creating it 0600 when `create`), checks it is a regular file owned
+ * by this user, makes it 0600 through the descriptor, and returns its identity; undefined when it does not exist
+ * and `create` is false.
+ */
+function secureFile(path: string, create: boolean): FileId | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, (create ? constants.O_RDWR | constants.O_CREAT : constants.O_RDONLY) | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (!create && e.code === 'ENOENT') return undefined;
+    if (e.code === 'ELOOP') throw new JournalError('JOURNAL_SYMLINK', `${path} is a symbolic link: journal.path must name the journal file itself (nothing was changed)`);
+    if (e.code === 'EISDIR') throw new JournalError('NOT_A_JOURNAL', `${path} is a folder: journal.path must name the journal file`);
+    throw new JournalError(e.code ?? 'JOURNAL_OPEN', `${path}: ${e.message}`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new JournalError('NOT_A_JOURNAL', `${path} is not a regular file (a device, a pipe or a socket): not a journal (nothing was changed)`);
+    if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
+      throw new JournalError('JOURNAL_NOT_OURS', `${path} belongs to uid ${st.uid}, not to the kiosk user (uid ${process.getuid()}): refusing to change its mode or write to it`);
+    }
+    if ((st.mode & 0o777) !== 0o600) fchmodSync(fd, 0o600);
+    return { dev: st.dev, ino: st.ino };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export interface FileId {
+  dev: number;
+  ino: number;
+}
+
+function openWritable(file: string, busy: number, id: FileId): Journal {
   const db = new Database(file);
   try {
     db.pragma(`busy_timeout = ${busy}`);
@@ -470,7 +638,14 @@ function openWritable(file: string, busy: number): Journal {
     db.pragma('secure_delete = ON');
     db.pragma('foreign_keys = ON');
     migrate(db, file);
-    return new Journal(db, file, false);
+    // A new run id at every open: a restored or cloned copy of this file never repeats a number (orderno.ts).
+    const journal = new Journal(db, file, false, newRunId(), id);
+    db.prepare(`INSERT INTO runs (run_id, opened_at, first_seq, pid) VALUES (?, ?, (SELECT coalesce(max(CAST(value AS INTEGER)), 0) + 1 FROM meta WHERE key = 'seq'), ?)`).run(
+      journal.runId,
+      new Date().toISOString(),
+      process.pid,
+    );
+    return journal;
   } catch (err) {
     db.close();
     throw err;

@@ -1,5 +1,6 @@
 // Journal schema and forward migrations, versioned with PRAGMA user_version.
 // MIGRATIONS[i] takes a database from version i to i+1; a database is never migrated backwards.
+import { randomBytes } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 
 export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
@@ -78,6 +79,41 @@ export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
         data    TEXT NOT NULL
       );
       CREATE TABLE fleet_nonces (nonce TEXT PRIMARY KEY, ts INTEGER NOT NULL);
+    `);
+  },
+  // v3 -> v4: order numbers carry a random run id drawn at every writable open (journal/orderno.ts); each run is
+  // listed with the sequence it started at. The journal gets an identity and a birth date, so tools can say
+  // when a journal is younger than the kiosk's history (a lost or replaced journal).
+  (db) => {
+    const first = (db.prepare('SELECT min(created_at) AS t FROM orders').get() as { t: string | null }).t;
+    db.exec(`CREATE TABLE runs (run_id TEXT PRIMARY KEY, opened_at TEXT NOT NULL, first_seq INTEGER NOT NULL, pid INTEGER)`);
+    const put = db.prepare(`INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)`);
+    put.run('journalId', randomBytes(8).toString('hex'));
+    put.run('createdAt', first ?? new Date().toISOString());
+  },
+  // v4 -> v5: the settlement day the platform gave a paid order (micropay/queryOrder answer stlDate); the daily
+  // reconciliations against the platform's settlement file, and each mismatch found (one row per finding, also
+  // for a platform charge the journal has no order for). See src/payment/settle-day.ts.
+  (db) => {
+    db.exec(`
+      ALTER TABLE orders ADD COLUMN stl_date TEXT;
+      CREATE TABLE reconciliations (
+        stl_date  TEXT PRIMARY KEY,
+        at        TEXT NOT NULL,
+        ok        INTEGER NOT NULL,
+        summary   TEXT NOT NULL
+      );
+      CREATE TABLE settle_findings (
+        id        INTEGER PRIMARY KEY AUTOINCREMENT,
+        stl_date  TEXT NOT NULL,
+        order_no  TEXT NOT NULL,
+        kind      TEXT NOT NULL,
+        reason    TEXT NOT NULL,
+        at        TEXT NOT NULL,
+        acked_at  TEXT,
+        ack_note  TEXT,
+        UNIQUE (stl_date, order_no, kind)
+      );
     `);
   },
 ];

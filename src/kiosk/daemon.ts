@@ -17,9 +17,14 @@ import type { Pattern } from './ports.js';
 import { Outbox } from '../journal/outbox.js';
 import type { FleetClient } from '../fleet/client.js';
 import { startFleet } from './fleet.js';
+import { fetchAndReconcile } from '../payment/settle-day.js';
+import { DailySettlement, type DailySettleTiming } from './settle-daily.js';
 
 /** Idle time after which the journal's WAL is truncated (erased payment codes leave old WAL pages). */
 const WAL_PURGE_IDLE_MS = 3_000;
+
+/** How often the daemon checks that journal.path still names the journal it has open. */
+const JOURNAL_WATCH_MS = 5_000;
 
 /** How long `kiosk reconcile` waits for the orders before answering with what is left. */
 const RECONCILE_WAIT_MS = 60_000;
@@ -32,10 +37,15 @@ export interface DaemonOptions {
   readyFile?: string;
   /** Idle time before the journal's WAL is truncated (default 3 s; tests use less). */
   walPurgeIdleMs?: number;
+  /** How often journal.path is checked against the open journal (default 5 s; tests use less). */
+  journalWatchMs?: number;
   /** Test and bench hooks for the hardware (e.g. a serialport binding). */
   hardwareDeps?: Omit<HardwareDeps, 'log'>;
   /** The config file (the remote `doctor` command reads it as `kiosk doctor` does). */
   configFile?: string;
+  /** Wall clock of the daily settlement run (tests move it to the next day). */
+  settleNow?: () => Date;
+  settleTiming?: Partial<DailySettleTiming>;
 }
 
 /** The config's pricing section as the interaction takes it. */
@@ -52,6 +62,8 @@ export class Daemon {
   /** The fleet client (MQTT telemetry and remote commands) when the config has a `fleet` section. */
   fleet: FleetClient | undefined;
   private outbox: Outbox | undefined;
+  /** The daily settlement fetch and reconciliation (daemon.settleAt). */
+  settlement: DailySettlement | undefined;
   readonly startedAt = new Date().toISOString();
   private constructor(
     readonly config: Config,
@@ -88,11 +100,13 @@ export class Daemon {
       undo.push(() => journal.close());
       const http = gatewayFromConfig(config, log);
       undo.push(() => http.close());
-      // The link monitor watches every call and probes when nothing else has spoken lately (a signed
-      // queryOrder of the last order: any verified answer proves the whole path). Background calls wait
-      // behind it while offline instead of burning their retries.
+      // The link monitor watches every call and probes when nothing else has spoken lately. Background calls
+      // wait behind it while offline instead of burning their retries.
+      // Routine probes only connect to the gateway (no trade call); a signed query hourly and after a real
+      // call failed (LinkMonitor, docs/payments.md).
       const link = new LinkMonitor({
         probe: () => http.queryOrder({ orderNo: journal.lastPayment()?.orderNo ?? `${orderNoPrefix(config.deviceId)}PROBE` }),
+        reach: () => http.reach(),
         log,
       });
       const gateway = new LinkGateway(http, link, { rank: (orderNo) => journal.getPublic(orderNo)?.seq, log });
@@ -134,6 +148,8 @@ export class Daemon {
       });
       const d = new Daemon(config, log, lock, journal, http, engine, hardware, interaction, link, gateway);
       d.wire();
+      d.watchJournal(options.journalWatchMs ?? JOURNAL_WATCH_MS);
+      undo.push(() => clearInterval(d.journalWatch));
       if (outbox && config.fleet) {
         d.outbox = outbox;
         const fleetConfig = config as Config & { fleet: NonNullable<Config['fleet']> };
@@ -149,6 +165,26 @@ export class Daemon {
       );
       d.control = control;
       undo.push(() => control.close());
+      const busy = new Set(['processing', 'entering', 'result']);
+      d.settlement = new DailySettlement({
+        at: config.daemon.settleAt,
+        run: (day) =>
+          fetchAndReconcile(
+            { download: (stlDate, dir) => http.downloadSettleFile(stlDate, dir), journal, deviceId: config.deviceId, acqMerId: config.merchant.acqMerId, dir: config.daemon.settleDir, log },
+            day,
+          ),
+        reconciled: (day) => journal.reconciled(day),
+        online: () => link.state === 'online',
+        whenOnline: (signal) => link.whenOnline(signal),
+        busy: () => busy.has(interaction.state.name),
+        log,
+        now: options.settleNow,
+        timing: options.settleTiming,
+        onResult: (r) =>
+          d.fleetEvent('settlement', r.kind === 'reconciled' ? { stlDate: r.stlDate, ok: r.ok, rows: r.rows, mismatches: r.mismatches.length } : { stlDate: r.stlDate, ok: false, failed: r.cause }),
+      });
+      d.settlement.start();
+      undo.push(() => d.settlement?.stop());
       log.info({ event: 'ready', deviceId: config.deviceId, pricing: config.pricing.mode, journal: config.journal.path, scanner: config.scanner.driver }, 'ready');
       if (options.readyFile) writeFileSync(options.readyFile, `${process.pid}\n`);
       process.send?.('ready');
@@ -156,6 +192,40 @@ export class Daemon {
     } catch (err) {
       await unwind();
       throw err;
+    }
+  }
+
+  /** Set while journal.path no longer names the journal this daemon writes. */
+  private journalProblem: string | null = null;
+  private journalWatch: NodeJS.Timeout | undefined;
+
+  /**
+   * The journal deleted, replaced or moved under the running daemon is said at once, not only at the next scan
+   * (which the journal refuses: journal first, and nobody would find an order in a file that is gone).
+   */
+  private watchJournal(everyMs: number): void {
+    this.journalWatch = setInterval(() => {
+      const problem = this.journal.whereabouts();
+      if (problem && problem !== this.journalProblem) {
+        this.log.error({ event: 'journal-gone', journal: this.config.journal.path, unfinished: this.journal.unfinished().length }, problem);
+        this.rescueJournal('detected');
+      } else if (!problem && this.journalProblem) this.log.info({ event: 'journal-back', journal: this.config.journal.path }, `${this.config.journal.path} names the open journal again`);
+      this.journalProblem = problem;
+    }, everyMs).unref();
+  }
+
+  /**
+   * The open journal is the only record of what it holds (orders in flight, their codes, what was paid): a copy
+   * is written beside journal.path, a new file of ours (never over the file now there), so that a crash or a
+   * restart does not lose it. The technician puts it back once the daemon is stopped (docs/payments.md).
+   */
+  private rescueJournal(when: string): void {
+    const dest = `${this.config.journal.path}.rescued-${this.journal.runId}-${when}-${Date.now()}`;
+    try {
+      this.journal.saveCopy(dest);
+      this.log.error({ event: 'journal-rescued', copy: dest }, `the journal this daemon has open was saved as ${dest}: stop the daemon, then move it to ${this.config.journal.path} (kiosk doctor) before the next start`);
+    } catch (err) {
+      this.log.error({ event: 'journal-rescue-failed', copy: dest, err }, `could not save the open journal as ${dest}: ${(err as Error).message}`);
     }
   }
 
@@ -215,6 +285,7 @@ export class Daemon {
       interaction: this.interaction.state.name,
       background: this.engine.pending,
       ...linkStatus(this.link, this.journal, this.gateway),
+      journal: { path: this.config.journal.path, problem: this.journal.whereabouts(), unfinished: this.journal.unfinished().length },
     };
   }
 
@@ -256,6 +327,11 @@ export class Daemon {
     const started = Date.now();
     this.log.info({ event: 'stopping', reason, graceMs }, 'stopping');
     this.interaction.stop();
+    this.settlement?.stop();
+    clearInterval(this.journalWatch);
+    const gone = this.journal.whereabouts();
+    if (gone) this.log.error({ event: 'journal-gone', journal: this.config.journal.path, unfinished: this.journal.unfinished().length }, `stopping with a journal that is no longer at its path: ${gone}`);
+    let rescueAtStop = !!gone;
     let timer: NodeJS.Timeout | undefined;
     const overtime = new Promise<'overtime'>((r) => {
       timer = setTimeout(() => r('overtime'), Math.max(0, graceMs - 200));
@@ -281,6 +357,11 @@ export class Daemon {
       this.gateway.close();
       this.http.close();
     });
+    if (rescueAtStop) {
+      // The last state of what the daemon finished in the lost file.
+      rescueAtStop = false;
+      this.rescueJournal('stopped');
+    }
     if (finished === 'done') await step('journal', () => this.journal.close());
     this.lock.release();
     this.log.info({ event: 'stopped', ms: Date.now() - started }, 'stopped');

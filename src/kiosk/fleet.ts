@@ -128,7 +128,7 @@ export function startFleet(p: FleetParts): FleetClient {
       // Without the relay (it releases a product) and without a lamp sequence (a customer may be in front of
       // the kiosk): the devices' and the journal's state as the daemon sees them.
       selftest: async () => {
-        const integrity = journal.db.pragma('quick_check', { simple: true }) as string;
+        const integrity = journal.quickCheck();
         const scanner = p.hardware.scanner.connected;
         const checks = [
           { name: 'scanner', ok: scanner, detail: scanner ? 'connected' : 'not connected (unplugged or no permission: kiosk doctor)' },

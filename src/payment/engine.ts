@@ -7,8 +7,9 @@ import { silentLogger } from '../log.js';
 import { classifyAuthCode, maskAuthCode } from '../umpay/authcode.js';
 import type { CallResult, Gateway, Merchant, MicropayFields, QueryOutcome, RefundQueryOutcome } from '../umpay/types.js';
 import { notAboutOrder } from '../umpay/outcome.js';
+import { formatOrderNo } from '../journal/orderno.js';
 import { buildRequest } from '../umpay/messages.js';
-import { isFinal, JournalError, orderNoPrefix, type EventInput, type Journal, type OrderPatch, type OrderRow, type OrderState } from '../journal/journal.js';
+import { isFinal, JournalError, type EventInput, type Journal, type OrderPatch, type OrderRow, type OrderState } from '../journal/journal.js';
 import { defaultClockCheck, Halted, systemClock, wireTime, type Clock } from './clock.js';
 import { crashPoint } from './crash.js';
 
@@ -245,9 +246,9 @@ export class PaymentEngine extends EventEmitter {
     const orderTime = wireTime(scannedAt);
     // Field problems (goodsInfo too long...) are found before anything is journaled or sent.
     buildRequest('micropay', this.opts.merchant, {
-      orderTime, orderNo: `${orderNoPrefix(this.opts.deviceId)}${orderTime.slice(0, 8)}000000`, txnAmt: String(req.amountFen), orderType, authCode: req.authCode, goodsId, goodsInfo,
+      orderTime, orderNo: formatOrderNo(this.opts.deviceId, orderTime.slice(0, 8), 0, 'x'.repeat(10)), txnAmt: String(req.amountFen), orderType, authCode: req.authCode, goodsId, goodsInfo,
     });
-    const order = this.journal.createOrder({
+    const order = this.createOrJournalFault({
       deviceId: this.opts.deviceId,
       date: orderTime.slice(0, 8),
       orderTime,
@@ -310,9 +311,9 @@ export class PaymentEngine extends EventEmitter {
         }
         const ev = this.eventOf(res);
         if (out.kind === 'PAID') {
-          if (this.clock.now() < scannedAt + this.timing.customerWindowMs) return await this.deliverNow(orderNo, 'created', ev, out.transactionId, scannedAt, hooks);
+          if (this.clock.now() < scannedAt + this.timing.customerWindowMs) return await this.deliverNow(orderNo, 'created', ev, out.transactionId, scannedAt, hooks, out.stlDate);
           // The answer came after the customer window: nobody may be there to take the product. Give it back.
-          this.move(order, 'paid', ev, { transactionId: out.transactionId, respCode: '00', reason: 'paid after the customer window' });
+          this.move(order, 'paid', ev, { transactionId: out.transactionId, stlDate: out.stlDate, respCode: '00', reason: 'paid after the customer window' });
           this.background(orderNo);
           return { kind: 'not-charged', orderNo, reason: 'the payment platform answered too late; the payment is being given back' };
         }
@@ -339,6 +340,20 @@ export class PaymentEngine extends EventEmitter {
     }
   }
 
+  /**
+   * Journal first: an order that cannot be journaled is never sent. A journal that is gone (deleted, replaced),
+   * full or read-only throws here; pay() rejects and the kiosk shows `fault` (nothing was charged).
+   */
+  private createOrJournalFault(o: Parameters<Journal['createOrder']>[0]): OrderRow {
+    try {
+      return this.journal.createOrder(o);
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      this.log.error({ event: 'journal-unusable', code: e.code, err: e }, `payment refused, nothing sent: the journal cannot take a new order: ${e.message}`);
+      throw err;
+    }
+  }
+
   /** Queries while the customer waits; paid → deliver, failed → declined, window over → reverse. */
   private async waitForVerdict(orderNo: string, scannedAt: number, hooks: PayHooks): Promise<CustomerResult> {
     const deadline = scannedAt + this.timing.customerWindowMs;
@@ -354,9 +369,9 @@ export class PaymentEngine extends EventEmitter {
       const q = this.aboutOurs(res, o);
       interval = this.timing.queryIntervalMs;
       if (q.kind === 'PAID') {
-        if (this.clock.now() < deadline) return await this.deliverNow(orderNo, 'unknown', this.eventOf(res), q.transactionId, scannedAt, hooks);
+        if (this.clock.now() < deadline) return await this.deliverNow(orderNo, 'unknown', this.eventOf(res), q.transactionId, scannedAt, hooks, q.stlDate);
         // Paid, but the customer is no longer expected: refunded in the background.
-        this.move(o, 'paid', this.eventOf(res), { transactionId: q.transactionId, respCode: '00' });
+        this.move(o, 'paid', this.eventOf(res), { transactionId: q.transactionId, stlDate: q.stlDate, respCode: '00' });
         break;
       }
       if (q.kind === 'NOT_PAID') {
@@ -384,11 +399,11 @@ export class PaymentEngine extends EventEmitter {
   }
 
   /** Paid while the customer is there: journal `delivering` (same commit as `paid`), pulse, `delivered`. */
-  private async deliverNow(orderNo: string, from: OrderState, ev: EventInput, transactionId: string | undefined, scannedAt: number, hooks: PayHooks): Promise<CustomerResult> {
+  private async deliverNow(orderNo: string, from: OrderState, ev: EventInput, transactionId: string | undefined, scannedAt: number, hooks: PayHooks, stlDate?: string): Promise<CustomerResult> {
     const o = this.journal.transition(
       orderNo,
       [
-        { from, to: 'paid', event: ev, patch: { transactionId: transactionId ?? undefined, respCode: ev.respCode ?? '00' } },
+        { from, to: 'paid', event: ev, patch: { transactionId: transactionId ?? undefined, stlDate, respCode: ev.respCode ?? '00' } },
         { from: 'paid', to: 'delivering', event: { cause: 'releasing product' } },
       ],
       this.iso(),

@@ -1,6 +1,9 @@
-// Is the payment platform reachable? The link monitor keeps a cheap, signed liveness check of the gateway
-// (a queryOrder: any answer whose signature verifies, even "no such order", proves the whole path works)
-// and folds in the results of real calls, so it only probes when nothing else has said anything lately.
+// Is the payment platform reachable? The link monitor keeps a liveness check of the gateway and folds in the
+// results of real calls, so it only probes when nothing else has said anything lately. Most probes are a bare
+// reachability check (`reach`: a TCP connect to the gateway's host and port, no request at all); a signed
+// queryOrder (any answer whose signature verifies, even "no such order", proves the whole path works) is kept
+// for the first probe, once per `signedProbeMs` (an hour) and the first probe after a real call failed, so an
+// idle kiosk makes 24 trade calls a day, not 2,880 (docs/payments.md).
 // States with hysteresis: one failure makes `online` → `degraded`, a few in a row → `offline`; coming back
 // takes a few successes in a row. Each change is emitted (and logged) once, never once per probe.
 //
@@ -39,6 +42,8 @@ export interface LinkTiming {
   /** Evidence of the same kind within this time of the last counted one is one observation (a burst of
    *  four refused reversals is one fact, not four). */
   coalesceMs: number;
+  /** When `reach` is given: at most this long between signed probes (the others only reach the gateway). */
+  signedProbeMs: number;
 }
 
 export const DEFAULT_LINK_TIMING: LinkTiming = {
@@ -48,11 +53,17 @@ export const DEFAULT_LINK_TIMING: LinkTiming = {
   failuresToOffline: 3,
   successesToOnline: 2,
   coalesceMs: 1_000,
+  signedProbeMs: 3_600_000,
 };
 
 export interface LinkMonitorOptions {
-  /** The liveness check: one cheap signed call (the daemon: queryOrder of the last known order). */
+  /** The signed liveness check: one call (the daemon: queryOrder of the last known order). */
   probe: () => Promise<CallResult>;
+  /**
+   * The cheap check that loads nothing at the platform (the daemon: a TCP connect to the gateway). Absent:
+   * every probe is the signed one.
+   */
+  reach?: () => Promise<{ ok: boolean; cause: string }>;
   clock?: Clock;
   log?: Logger;
   timing?: Partial<LinkTiming>;
@@ -68,6 +79,8 @@ export interface LinkSnapshot {
   lastFailureAt: string | null;
   lastFailure: string | null;
   probes: number;
+  /** Of `probes`, how many were signed calls to the platform (the rest only reached it). */
+  signedProbes: number;
   changes: number;
 }
 
@@ -94,6 +107,11 @@ export class LinkMonitor extends EventEmitter {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly probeFn: () => Promise<CallResult>;
+  private readonly reachFn: (() => Promise<{ ok: boolean; cause: string }>) | undefined;
+  private lastSignedAt = -Infinity;
+  /** A real call failed since the last signed probe: the next probe is signed. */
+  private signedDue = false;
+  private signedProbes = 0;
   private st: LinkState;
   private sinceMs: number;
   private failures = 0;
@@ -117,6 +135,7 @@ export class LinkMonitor extends EventEmitter {
     this.clock = opts.clock ?? systemClock;
     this.log = opts.log ?? silentLogger;
     this.probeFn = opts.probe;
+    this.reachFn = opts.reach;
     this.st = opts.initial ?? 'online';
     this.sinceMs = this.clock.now();
   }
@@ -143,6 +162,7 @@ export class LinkMonitor extends EventEmitter {
       lastFailureAt: iso(this.lastFailureAt),
       lastFailure: this.lastFailure,
       probes: this.probes,
+      signedProbes: this.signedProbes,
       changes: this.changes,
     };
   }
@@ -167,6 +187,7 @@ export class LinkMonitor extends EventEmitter {
   /** Passive evidence from a real call (LinkGateway feeds every result here). */
   record(res: CallResult, source = 'call'): void {
     const e = linkEvidence(res);
+    if (!e.ok && source !== 'probe') this.signedDue = true;
     this.observe(e.ok, e.cause, source);
   }
 
@@ -202,10 +223,20 @@ export class LinkMonitor extends EventEmitter {
   probeNow(): Promise<void> {
     if (this.probing) return this.probing;
     this.probes++;
+    const now = this.clock.now();
+    const signed = !this.reachFn || this.signedDue || now - this.lastSignedAt >= this.timing.signedProbeMs;
     this.probing = (async () => {
       try {
-        const res = await this.probeFn();
-        this.record(res, 'probe');
+        if (signed) {
+          this.signedProbes++;
+          this.lastSignedAt = now;
+          this.signedDue = false;
+          const res = await this.probeFn();
+          this.record(res, 'probe');
+        } else {
+          const r = await this.reachFn!();
+          this.observe(r.ok, r.cause, 'reach');
+        }
       } catch (err) {
         this.observe(false, `probe threw: ${(err as Error)?.message ?? String(err)}`, 'probe');
       } finally {

@@ -8,9 +8,13 @@ export type FaultKind =
   | 'bad-signature'
   | 'drop-before-charge'
   | 'drop-after-charge'
-  | 'rate-limit';
+  | 'rate-limit'
+  /** downloadSettleFile: the connection drops halfway through the file. */
+  | 'settle-drop'
+  /** downloadSettleFile: the second half of the file is replaced with bytes that are neither UTF-8 nor GBK. */
+  | 'settle-corrupt';
 
-export const FAULT_KINDS: readonly FaultKind[] = ['latency', 'http-500', 'html', 'truncated-json', 'bad-signature', 'drop-before-charge', 'drop-after-charge', 'rate-limit'];
+export const FAULT_KINDS: readonly FaultKind[] = ['latency', 'http-500', 'html', 'truncated-json', 'bad-signature', 'drop-before-charge', 'drop-after-charge', 'rate-limit', 'settle-drop', 'settle-corrupt'];
 
 export interface Fault {
   kind: FaultKind;
@@ -110,6 +114,8 @@ export class FaultPlan {
     const hit: FaultHit = { latencyBeforeMs: 0, latencyAfterMs: 0 };
     for (const f of this.faults) {
       if (f.count <= 0 || !pathMatches(f.path, path)) continue;
+      // The settlement faults hit only the file download, the others only the six calls.
+      if (f.kind.startsWith('settle-') !== (path === '/pay/downloadSettleFile')) continue;
       if (f.kind !== 'latency' && hit.fault) continue;
       if (f.probability !== undefined && f.probability < 1 && this.random() >= f.probability) continue;
       f.count--;

@@ -1,6 +1,7 @@
 // The platform's field checks per call, in its order: an unknown field fails the signature check (`11`), a missing
 // one is `13`, a malformed one `10`. PROTOCOL.md, "Calls".
 import { classifyAuthCode } from '../umpay/authcode.js';
+import { BACK_URL_PATTERN, BACK_URL_TEXT } from '../umpay/messages.js';
 import type { CallName } from '../umpay/types.js';
 
 interface FieldRule {
@@ -25,12 +26,16 @@ export const CALL_FIELDS: Record<CallName, Record<string, FieldRule>> = {
     txnAmt: { max: 13, required: true, ...FEN },
     orderType: { max: 12, required: true, pattern: /^(alipay|wechat|unionpay)$/, what: 'alipay, wechat or unionpay' },
     authCode: { max: 32, required: true },
-    goodsId: { max: 16, required: true },
-    goodsInfo: { max: 128, required: true },
-    backUrl: { max: 256, required: false, pattern: /^http:\/\/[A-Za-z0-9/&%?=]*$/, what: 'http:// then letters, digits, / & % ? =' },
+    goodsId: { max: 16, required: false },
+    goodsInfo: { max: 128, required: false },
+    backUrl: { max: 256, required: false, pattern: BACK_URL_PATTERN, what: BACK_URL_TEXT },
     merPriv: { max: 128, required: false },
-    faceFlag: { max: 2, required: false, pattern: /^[01]$/, what: '0 or 1' },
-    ledgerAccountFlag: { max: 2, required: false, pattern: /^[01]$/, what: '0 or 1' },
+    faceFlag: { max: 2, required: false, pattern: /^1$/, what: '1 (the only value defined)' },
+    ledgerAccountFlag: { max: 2, required: false, pattern: /^1$/, what: '1 (the only value defined)' },
+    goodsTag: { max: 32, required: false },
+    subAppId: { max: 32, required: false },
+    longitude: { max: 16, required: false, pattern: /^-?[0-9]{1,3}(\.[0-9]+)?$/, what: 'degrees, e.g. -83.2345' },
+    latitude: { max: 16, required: false, pattern: /^-?[0-9]{1,3}(\.[0-9]+)?$/, what: 'degrees, e.g. -24.3094' },
   },
   queryOrder: { acqSpId: SP, acqMerId: MER, orderNo: ORDER_NO, transactionId: { max: 32, required: false } },
   cancelOrder: { acqSpId: SP, acqMerId: MER, orderNo: ORDER_NO },
@@ -54,9 +59,23 @@ export interface FieldProblem {
 
 const blank = (v: unknown) => v === null || v === undefined || v === '';
 
+/**
+ * refund's `orderType`: the docs' field table and the vendor's Java demo leave it out, the docs' request example
+ * carries it. `false` (default): an unknown field (`11`), like the table; `true`: accepted as optional.
+ */
+export interface FieldOptions {
+  refundOrderType?: boolean;
+}
+
+const REFUND_ORDER_TYPE: FieldRule = { max: 12, required: false, pattern: /^(alipay|wechat|unionpay)$/, what: 'alipay, wechat or unionpay' };
+
+function rulesOf(call: CallName, options: FieldOptions): Record<string, FieldRule> {
+  return call === 'refund' && options.refundOrderType ? { ...CALL_FIELDS.refund, orderType: REFUND_ORDER_TYPE } : CALL_FIELDS[call];
+}
+
 /** The first problem with a request's fields (before the signature check for `11`/`13`), or null. */
-export function structuralProblem(call: CallName, fields: Record<string, unknown>): FieldProblem | null {
-  const rules = CALL_FIELDS[call];
+export function structuralProblem(call: CallName, fields: Record<string, unknown>, options: FieldOptions = {}): FieldProblem | null {
+  const rules = rulesOf(call, options);
   for (const key of Object.keys(fields)) {
     if (key !== 'signature' && !(key in rules)) return { respCode: '11', respMsg: `验签失败: unknown field ${key}` };
   }
@@ -66,8 +85,8 @@ export function structuralProblem(call: CallName, fields: Record<string, unknown
 }
 
 /** The first malformed field (after the signature check), or null. */
-export function formatProblem(call: CallName, fields: Record<string, unknown>): FieldProblem | null {
-  const rules = CALL_FIELDS[call];
+export function formatProblem(call: CallName, fields: Record<string, unknown>, options: FieldOptions = {}): FieldProblem | null {
+  const rules = rulesOf(call, options);
   for (const [key, rule] of Object.entries(rules)) {
     const value = fields[key];
     if (blank(value)) continue;

@@ -216,7 +216,8 @@ export class Ledger {
 
   /** The micropay answer for an order's current state. */
   private micropayAnswer(o: LedgerOrder): Fields {
-    const common = { orderNo: o.orderNo, txnAmt: String(o.txnAmt), transactionId: o.transactionId };
+    // stlDate (M in the current docs): the day the order settles on; the pay day once paid, else today.
+    const common = { orderNo: o.orderNo, txnAmt: String(o.txnAmt), transactionId: o.transactionId, stlDate: o.payTime?.slice(0, 8) ?? ymd(this.now()) };
     switch (o.state) {
       case 'paid':
         return this.base('00', { ...common, paySeq: o.paySeq, depBankSeq: `D${o.paySeq}` });
@@ -256,8 +257,8 @@ export class Ledger {
       acqMerId: String(f.acqMerId),
       txnAmt: Number(f.txnAmt),
       orderType: String(f.orderType) as OrderType,
-      goodsId: String(f.goodsId),
-      goodsInfo: String(f.goodsInfo),
+      goodsId: f.goodsId == null ? '' : String(f.goodsId),
+      goodsInfo: f.goodsInfo == null ? '' : String(f.goodsInfo),
       authCode: maskAuthCode(authCode),
       behaviour,
       state: 'paying',

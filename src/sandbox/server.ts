@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { silentLogger, scrub } from '../log.js';
-import type { WireValue } from '../umpay/canonical.js';
+import { REQUEST_RULES, type RequestRule, type WireValue } from '../umpay/canonical.js';
+import { parseWireJson } from '../umpay/json.js';
 import { loadPrivateKey, loadPublicKey, parsePrivateKey } from '../umpay/keys.js';
 import { signResponse, verifyRequest } from '../umpay/signature.js';
 import type { CallName } from '../umpay/types.js';
@@ -44,6 +45,14 @@ export interface SandboxOptions {
   /** Seed of the generator that decides probabilistic faults. */
   seed?: number;
   faults?: Fault[];
+  /**
+   * Plaintext rules a request signature may verify under (PROTOCOL.md, "Signing a request"): `doc` (documented,
+   * PHP demo), `java` (the Java demo kit's TreeMap.toString()). Default both, so the vendor's demos are served as
+   * written; one alone shows what a server applying only that rule would answer.
+   */
+  signingRules?: RequestRule[];
+  /** Accept refund's `orderType` (in the docs' example, not in their table). Default false: `11` unknown field. */
+  refundOrderType?: boolean;
 }
 
 export interface SandboxStats {
@@ -129,6 +138,8 @@ export class Sandbox extends EventEmitter {
       bucket?: TokenBucket;
       log: Logger;
       now: () => Date;
+      signingRules: readonly RequestRule[];
+      refundOrderType: boolean;
     },
   ) {
     super();
@@ -255,7 +266,7 @@ export class Sandbox extends EventEmitter {
     if (body === null) return answer({ respCode: '10', respMsg: `格式错误: body larger than ${MAX_BODY} bytes`, platDate });
     let fields: Record<string, WireValue>;
     try {
-      const parsed: unknown = JSON.parse(body.toString('utf8'));
+      const parsed: unknown = parseWireJson(body.toString('utf8'));
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
       fields = parsed as Record<string, WireValue>;
     } catch {
@@ -325,12 +336,17 @@ export class Sandbox extends EventEmitter {
   private process(call: CallName, fields: Record<string, WireValue>): Answer {
     const platDate = ymd(this.internals.now());
     const echo = { orderNo: typeof fields.orderNo === 'string' ? fields.orderNo : undefined, txnAmt: typeof fields.txnAmt === 'string' ? fields.txnAmt : undefined };
-    const structural = structuralProblem(call, fields);
+    const opts = { refundOrderType: this.internals.refundOrderType };
+    const structural = structuralProblem(call, fields, opts);
     if (structural) return { fields: { ...structural, platDate, ...echo } };
-    if (!this.internals.merchantKeys.some((k) => verifyRequest(fields, k).valid)) return { fields: { respCode: '11', respMsg: '验签失败', platDate, ...echo } };
-    const format = formatProblem(call, fields);
+    if (!this.signedByMerchant(fields)) return { fields: { respCode: '11', respMsg: '验签失败', platDate, ...echo } };
+    const format = formatProblem(call, fields, opts);
     if (format) return { fields: { ...format, platDate, ...echo } };
     return this.internals.ledger[call](fields);
+  }
+
+  private signedByMerchant(fields: Record<string, WireValue>): boolean {
+    return this.internals.merchantKeys.some((k) => verifyRequest(fields, k, this.internals.signingRules).valid);
   }
 
   private drop(req: IncomingMessage, event: SandboxEvent): void {
@@ -361,18 +377,34 @@ export class Sandbox extends EventEmitter {
     };
     const missing = Object.keys(fields).filter((k) => !fields[k]);
     if (missing.length) return refuse('13', `必填字段为空: ${missing.join(',')}`);
-    if (!this.internals.merchantKeys.some((k) => verifyRequest(fields, k).valid)) return refuse('11', '验签失败');
+    if (!this.signedByMerchant(fields)) return refuse('11', '验签失败');
     let day: string;
     try {
       day = normaliseStlDate(String(fields.stlDate));
     } catch {
       return refuse('10', '格式错误: stlDate must be yyyyMMdd');
     }
-    const csv = settlementCsv(this.ledger(), day, { acqSpId: String(fields.acqSpId) });
+    const csv = Buffer.from(settlementCsv(this.ledger(), day, { acqSpId: String(fields.acqSpId) }), 'utf8');
+    const hit = this.internals.faults.take('/pay/downloadSettleFile');
+    const fault = hit.fault?.kind === 'settle-drop' || hit.fault?.kind === 'settle-corrupt' ? hit.fault : undefined;
+    const headers = { 'content-type': 'text/csv;charset=UTF-8', 'content-disposition': `attachment; filename="${settlementFileName(String(fields.acqSpId), day)}"`, 'content-length': String(csv.length) };
     event.httpStatus = 200;
-    res
-      .writeHead(200, { 'content-type': 'text/csv;charset=UTF-8', 'content-disposition': `attachment; filename="${settlementFileName(String(fields.acqSpId), day)}"` })
-      .end(csv);
+    if (fault) {
+      event.fault = fault.kind;
+      this.counters.faultsApplied[fault.kind] = (this.counters.faultsApplied[fault.kind] ?? 0) + 1;
+    }
+    const half = csv.length >> 1;
+    if (fault?.kind === 'settle-drop') {
+      event.dropped = true;
+      res.writeHead(200, headers);
+      res.write(csv.subarray(0, half), () => res.destroy());
+      return;
+    }
+    if (fault?.kind === 'settle-corrupt') {
+      res.writeHead(200, headers).end(Buffer.concat([csv.subarray(0, half), Buffer.alloc(csv.length - half, 0xff)]));
+      return;
+    }
+    res.writeHead(200, headers).end(csv);
   }
 
   private control(path: string, method: string, body: Buffer | null, res: ServerResponse, event: SandboxEvent): void {
@@ -480,6 +512,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     bucket,
     log,
     now,
+    signingRules: options.signingRules?.length ? options.signingRules : REQUEST_RULES,
+    refundOrderType: options.refundOrderType ?? false,
   });
   log.info({ baseUrl: sandbox.baseUrl, stateDir, platformCertPath, merchantKeyPath }, 'sandbox listening');
   return sandbox;

@@ -1,39 +1,11 @@
 // The platform's daily settlement file, from the sandbox ledger. Columns in PROTOCOL.md's order, no header line,
 // one row per event on that day (local time): SUCCESS for a payment, REFUND for a completed refund or a
 // cancelOrder that returned a charge, FAILED for a micropay the platform refused.
+import { SETTLEMENT_COLUMNS } from '../umpay/settlement.js';
 import type { LedgerSnapshot } from './ledger.js';
 import { ymd, ymdhms } from './ledger.js';
 
-export const SETTLEMENT_COLUMNS = [
-  'merchantOrderNo',
-  'payTime',
-  'merchantId',
-  'terminalId',
-  'storeId',
-  'operatorId',
-  'merchantName',
-  'platformOrderNo',
-  'cardType',
-  'state',
-  'orderAmount',
-  'refundAmount',
-  'orderType',
-  'scene',
-  'fee',
-  'feeRate',
-  'settlementMode',
-  'settlementAmount',
-  'extraRate',
-  'extraFee',
-  'platformSerial',
-  'thirdPartySerial',
-  'orderKind',
-  'splitOrderNo',
-  'splitSerial',
-  'splitMerchant',
-  'splitRefundAccountType',
-  'referenceNo',
-] as const;
+export { SETTLEMENT_COLUMNS };
 
 export type SettlementRow = Record<(typeof SETTLEMENT_COLUMNS)[number], string>;
 

@@ -2,13 +2,17 @@
 // error: it returns UNKNOWN with the cause, and says whether the request can have reached the platform.
 import http from 'node:http';
 import https from 'node:https';
-import type { Socket } from 'node:net';
-import type { KeyObject } from 'node:crypto';
+import { connect as netConnect, type Socket } from 'node:net';
+import { randomBytes, type KeyObject } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import fetch from 'node-fetch';
 import type { Logger } from '../log.js';
 import type { WireValue } from './canonical.js';
+import { parseWireJson } from './json.js';
 import { signRequest, verifyResponse } from './signature.js';
 import { buildRequest, PATHS, type FieldsByCall } from './messages.js';
+import { decodeSettlementFile, type SettlementCharset } from './settlement.js';
 import { classify, type Exchange } from './outcome.js';
 import type { CallName, CallResult, Delivery, Gateway, Merchant, MicropayFields, QueryOrderFields, CancelOrderFields, CloseOrderFields, RefundFields, RefundQueryFields } from './types.js';
 
@@ -114,6 +118,123 @@ export class HttpGateway implements Gateway {
       'umpay call',
     );
     return result;
+  }
+
+  /**
+   * `GET /pay/downloadSettleFile` for `stlDate` (yyyyMMdd), signed like any request (acqSpId, stlDate), streamed to
+   * a new file in `dir` named as the platform names it (`<acqSpId>_<yyyyMMdd>.csv`; `.1.csv`, `.2.csv`… when that
+   * name is taken: a file we did not write is never replaced). At most `maxBytes` (default 64 MiB) are kept: past
+   * it the partial file is removed and the download fails. Uses its own connection, never one a payment waits for.
+   * Never throws for the network or the answer.
+   */
+  async downloadSettleFile(stlDate: string, dir: string, opts: { maxBytes?: number; timeoutMs?: number } = {}): Promise<SettleDownload> {
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    if (!/^[0-9]{8}$/.test(stlDate)) throw new RangeError(`stlDate ${JSON.stringify(stlDate)}: must be yyyyMMdd`);
+    const fields = { acqSpId: this.options.merchant.acqSpId, stlDate };
+    const { plaintext, signature } = signRequest(fields, this.options.privateKey);
+    const url = `${this.base}/pay/downloadSettleFile?acqSpId=${encodeURIComponent(fields.acqSpId)}&stlDate=${stlDate}&signature=${encodeURIComponent(signature)}`;
+    const maxBytes = opts.maxBytes ?? 64 * 1024 * 1024;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), opts.timeoutMs ?? Math.max(60_000, this.options.timeoutMs));
+    const agent = new URL(this.base).protocol === 'https:' ? new https.Agent({ keepAlive: false }) : new http.Agent({ keepAlive: false });
+    let part: string | undefined;
+    let status: number | undefined;
+    try {
+      const res = await fetch(url, { method: 'GET', agent, signal: controller.signal, compress: false, redirect: 'manual', headers: { Accept: 'text/csv, application/json' } });
+      status = res.status;
+      const body = res.body as unknown as AsyncIterable<Buffer> & { destroy?: () => void };
+      const type = res.headers.get('content-type') ?? '';
+      const iterator = body[Symbol.asyncIterator]();
+      const first = await iterator.next();
+      const head: Buffer = first.done ? Buffer.alloc(0) : (first.value as Buffer);
+      const looksJson = /json/i.test(type) || head.toString('latin1').trimStart().startsWith('{');
+      if (status < 200 || status > 299 || looksJson) {
+        const chunks = [head];
+        let size = head.length;
+        for (let n = await iterator.next(); !n.done; n = await iterator.next()) {
+          size += (n.value as Buffer).length;
+          if (size > 65536) break;
+          chunks.push(n.value as Buffer);
+        }
+        body.destroy?.();
+        const raw = Buffer.concat(chunks).toString('utf8').slice(0, 65536);
+        if (status < 200 || status > 299) return { kind: 'failed', cause: `HTTP ${status}: ${raw.slice(0, 80).replace(/\s+/g, ' ')}`, httpStatus: status, raw, plaintext, elapsedMs: elapsed() };
+        let answer: Record<string, WireValue> | undefined;
+        try {
+          const v = parseWireJson(raw);
+          if (v && typeof v === 'object' && !Array.isArray(v)) answer = v as Record<string, WireValue>;
+        } catch {
+          answer = undefined;
+        }
+        if (!answer) return { kind: 'failed', cause: `answer is neither a file nor a JSON object: ${raw.slice(0, 80)}`, httpStatus: status, raw, plaintext, elapsedMs: elapsed() };
+        const signatureValid = verifyResponse(answer, this.options.platformKey).valid;
+        return { kind: 'answer', respCode: String(answer.respCode ?? ''), respMsg: String(answer.respMsg ?? ''), signatureValid, raw, httpStatus: status, plaintext, elapsedMs: elapsed() };
+      }
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      part = join(dir, `.${this.options.merchant.acqSpId}_${stlDate}.${process.pid}.${randomBytes(4).toString('hex')}.part`);
+      const fd = openSync(part, 'wx', 0o600);
+      let bytes = 0;
+      const chunks: Buffer[] = [];
+      try {
+        for (let n: IteratorResult<Buffer> = { done: false, value: head }; !n.done; n = await iterator.next()) {
+          const chunk = n.value as Buffer;
+          bytes += chunk.length;
+          if (bytes > maxBytes) {
+            body.destroy?.();
+            throw new AnswerTooLarge(`settlement file larger than ${maxBytes} bytes`);
+          }
+          writeSync(fd, chunk);
+          chunks.push(chunk);
+        }
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      const declared = Number(res.headers.get('content-length') ?? NaN);
+      if (Number.isFinite(declared) && declared !== bytes) throw new Error(`cut short: ${bytes} of ${declared} bytes`);
+      const { charset } = decodeSettlementFile(Buffer.concat(chunks));
+      let path = join(dir, `${this.options.merchant.acqSpId}_${stlDate}.csv`);
+      for (let i = 1; existsSync(path); i++) path = join(dir, `${this.options.merchant.acqSpId}_${stlDate}.${i}.csv`);
+      renameSync(part, path);
+      part = undefined;
+      return { kind: 'file', path, bytes, charset, httpStatus: status, plaintext, elapsedMs: elapsed() };
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      const cause = controller.signal.aborted ? 'no complete file within the time limit' : err instanceof AnswerTooLarge ? err.message : `${e.code ?? 'ERR'}: ${e.message}`;
+      const out: SettleDownload = { kind: 'failed', cause, plaintext, elapsedMs: elapsed() };
+      if (status !== undefined) out.httpStatus = status;
+      return out;
+    } finally {
+      clearTimeout(timer);
+      agent.destroy();
+      if (part) rmSync(part, { force: true }); // ours: created above with 'wx'
+    }
+  }
+
+  /**
+   * Whether the gateway's host and port take a TCP connection (within the connect timeout), closed at once: the
+   * link monitor's routine probe. It sends nothing, so the platform sees no trade call and nothing to rate-limit.
+   */
+  reach(): Promise<{ ok: boolean; cause: string; elapsedMs: number }> {
+    const url = new URL(this.base);
+    const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const started = performance.now();
+    return new Promise((resolve) => {
+      const socket = netConnect({ host, port });
+      let done = false;
+      const finish = (ok: boolean, cause: string) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        socket.destroy();
+        resolve({ ok, cause, elapsedMs: Math.round(performance.now() - started) });
+      };
+      const timer = setTimeout(() => finish(false, `connect to ${host}:${port}: no answer within ${this.options.connectTimeoutMs} ms`), this.options.connectTimeoutMs);
+      socket.once('connect', () => finish(true, `${host}:${port} takes connections`));
+      socket.once('error', (err: NodeJS.ErrnoException) => finish(false, `connect to ${host}:${port}: ${err.code ?? err.message}`));
+    });
   }
 
   /** Signs `fields` as they are (no validation) and POSTs them to `path`. For the joint-debugging CLI. */
@@ -224,11 +345,20 @@ export class HttpGateway implements Gateway {
   }
 }
 
+/** What `downloadSettleFile` got. */
+export type SettleDownload =
+  /** The file, on disk at `path` (mode 0600), with its charset as the bytes show it. */
+  | { kind: 'file'; path: string; bytes: number; charset: SettlementCharset; httpStatus: number; plaintext: string; elapsedMs: number }
+  /** A JSON answer instead of a file (e.g. no file for that day, a refused signature): reported as the platform said it. */
+  | { kind: 'answer'; respCode: string; respMsg: string; signatureValid: boolean; raw: string; httpStatus: number; plaintext: string; elapsedMs: number }
+  /** No file and no answer: transport error, HTTP error page, too large, cut short. */
+  | { kind: 'failed'; cause: string; httpStatus?: number; raw?: string; plaintext: string; elapsedMs: number };
+
 /** The answer object of a PostedCall, parsed when it is JSON (for display; classification does its own). */
 export function answerOf(posted: PostedCall): Record<string, WireValue> | undefined {
   if (!('body' in posted.exchange)) return undefined;
   try {
-    const v = JSON.parse(posted.exchange.body) as unknown;
+    const v = parseWireJson(posted.exchange.body);
     return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, WireValue>) : undefined;
   } catch {
     return undefined;

@@ -1,6 +1,7 @@
 // Typed builders for the six calls: every field checked against PROTOCOL.md before anything is signed.
 // The output holds only the interface's own fields (an extra field breaks the platform's signature check).
 import { classifyAuthCode, maskAuthCode } from './authcode.js';
+import { signingHazard } from './canonical.js';
 import type {
   CallName,
   CancelOrderFields,
@@ -68,14 +69,29 @@ const FEN: Check = (v, fail) => {
 const ORDER_NO: Check = (v, fail) => {
   if (!/^[A-Za-z0-9_-]+$/.test(v)) fail('only letters, digits, "_" and "-" are allowed');
 };
+// The docs define only "1" (face payment / split order); leave the field out otherwise.
 const FLAG: Check = (v, fail) => {
-  if (v !== '0' && v !== '1') fail('must be "1" (or "0")');
+  if (v !== '1') fail('must be "1" (the only value the platform defines; leave the field out otherwise)');
 };
-// PROTOCOL.md: starts with http://, only letters, digits and / & % ? =. A host name or a port also needs
-// "." "-" ":", so those are allowed too; nothing else (no spaces, no "#", no non-ASCII).
+/**
+ * backUrl, one rule for the client and the sandbox. The docs: starts with http://, then letters, digits and
+ * / & % ? = only. Read literally no host name fits (it has a "."), so "." "-" ":" are allowed as well; still no
+ * spaces, "#", non-ASCII or URL-encoded text (the docs refuse %3C and the like too, which we cannot tell apart
+ * from a harmless %, so "%" stays allowed as documented).
+ */
+export const BACK_URL_PATTERN = /^http:\/\/[A-Za-z0-9/&%?=.:-]+$/;
+export const BACK_URL_TEXT = 'http:// then letters, digits, / & % ? = (and . - : for the host and port)';
 const BACK_URL: Check = (v, fail) => {
-  if (!v.startsWith('http://')) fail('must start with http://');
-  if (!/^[A-Za-z0-9/&%?=.:-]+$/.test(v.slice('http://'.length))) fail('only letters, digits, / & % ? = (and . - : in the host) are allowed');
+  if (!BACK_URL_PATTERN.test(v)) fail(`must be ${BACK_URL_TEXT}`);
+};
+// Free text: must sign the same under both of the vendor's rules (PROTOCOL.md, "Signing a request").
+const FREE_TEXT: Check = (v, fail) => {
+  const hazard = signingHazard(v);
+  if (hazard) fail(hazard);
+};
+// Coordinates as the docs' examples print them (-83.2345).
+const COORDINATE: Check = (v, fail) => {
+  if (!/^-?[0-9]{1,3}(\.[0-9]{1,12})?$/.test(v)) fail('must be a decimal number of degrees, e.g. -83.2345');
 };
 const ORDER_TYPE: Check = (v, fail) => {
   if (v !== 'wechat' && v !== 'alipay' && v !== 'unionpay') fail('must be wechat, alipay or unionpay');
@@ -104,12 +120,17 @@ const CALL_SPEC: { [C in CallName]: Record<keyof FieldsByCall[C], FieldSpec> } =
     txnAmt: { max: 13, required: true, check: FEN },
     orderType: { max: 12, required: true, check: ORDER_TYPE },
     authCode: { max: 32, required: true, check: AUTH_CODE },
-    goodsId: { max: 16, required: true },
-    goodsInfo: { max: 128, required: true },
+    // Optional in the current docs (mandatory in older ones); the Java demo omits both.
+    goodsId: { max: 16, required: false, check: FREE_TEXT },
+    goodsInfo: { max: 128, required: false, check: FREE_TEXT },
     backUrl: { max: 256, required: false, check: BACK_URL },
-    merPriv: { max: 128, required: false },
+    merPriv: { max: 128, required: false, check: FREE_TEXT },
     faceFlag: { max: 2, required: false, check: FLAG },
     ledgerAccountFlag: { max: 2, required: false, check: FLAG },
+    goodsTag: { max: 32, required: false, check: FREE_TEXT },
+    subAppId: { max: 32, required: false, check: FREE_TEXT },
+    longitude: { max: 16, required: false, check: COORDINATE },
+    latitude: { max: 16, required: false, check: COORDINATE },
   },
   queryOrder: {
     orderNo: { max: 64, required: true, check: ORDER_NO },
@@ -117,6 +138,8 @@ const CALL_SPEC: { [C in CallName]: Record<keyof FieldsByCall[C], FieldSpec> } =
   },
   cancelOrder: { orderNo: { max: 64, required: true, check: ORDER_NO } },
   closeOrder: { orderNo: { max: 64, required: true, check: ORDER_NO } },
+  // No orderType: the field table and the vendor's Java demo (API3_6) leave it out; only the docs' example
+  // carries it, and a field not in the interface fails the signature check (PROTOCOL.md, refund).
   refund: {
     orderTime: { max: 16, required: true, check: ORDER_TIME },
     origOrderNo: { max: 64, required: true, check: ORDER_NO },

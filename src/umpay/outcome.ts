@@ -1,6 +1,7 @@
 // What an answer means for money, per call: PROTOCOL.md "Answer codes (respCode), and what they mean for money".
 // Pure: no I/O. Anything not provably final is UNKNOWN (the engine then queries); PAID only on a signed "00".
 import type { WireValue } from './canonical.js';
+import { parseWireJson } from './json.js';
 import type { CallName, MicropayOutcome, OutcomeByCall, QueryOutcome, RefundOutcome, RefundQueryOutcome, ReversalOutcome } from './types.js';
 
 /** Documented meanings of respCode, for reasons shown to the operator. */
@@ -109,7 +110,7 @@ export function parseAnswer(httpStatus: number, body: string): { ok: true; answe
   if (httpStatus < 200 || httpStatus > 299) return { ok: false, cause: `HTTP ${httpStatus}${sample ? `: ${sample}` : ''}` };
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body);
+    parsed = parseWireJson(body); // numbers keep their text: the signature is over it
   } catch {
     return { ok: false, cause: `answer is not JSON (${body.length} chars${sample ? `: ${sample}` : ''})` };
   }
@@ -129,6 +130,16 @@ function mismatch(answer: Record<string, WireValue>, expect: Expectation | undef
   const amt = str(answer.txnAmt);
   if (expect.txnAmt && amt && amt !== expect.txnAmt) return `answer says txnAmt ${amt}, the request said ${expect.txnAmt}`;
   return undefined;
+}
+
+/** PAID with the platform's order id and settlement day (yyyyMMdd) when the answer carries them. */
+function paid(answer: Record<string, WireValue>): { kind: 'PAID'; transactionId?: string; stlDate?: string } {
+  const out: { kind: 'PAID'; transactionId?: string; stlDate?: string } = { kind: 'PAID' };
+  const transactionId = str(answer.transactionId);
+  if (transactionId) out.transactionId = transactionId;
+  const stlDate = str(answer.stlDate);
+  if (stlDate && /^[0-9]{8}$/.test(stlDate)) out.stlDate = stlDate;
+  return out;
 }
 
 /** What we know of our own order, to tell whether a query answer is about it. */
@@ -196,8 +207,7 @@ function decideMicropay(code: string, answer: Record<string, WireValue>, expect?
   if (code === '00') {
     const off = mismatch(answer, expect);
     if (off) return unknown(off);
-    const transactionId = str(answer.transactionId);
-    return transactionId ? { kind: 'PAID', transactionId } : { kind: 'PAID' };
+    return paid(answer);
   }
   if (NOT_THIS_ORDER.includes(code)) return { kind: 'NOT_PAID', code, reason: reasonOf(code, answer), notOurs: true };
   if (DEFINITE_FAILURES.includes(code) || KNOWN_8_CHAR_REFUSALS.includes(code)) return { kind: 'NOT_PAID', code, reason: reasonOf(code, answer) };
@@ -221,8 +231,7 @@ function decideQuery(code: string, answer: Record<string, WireValue>, expect?: E
   if (orig === '00') {
     const off = mismatch(answer, expect);
     if (off) return unknown(off);
-    const transactionId = str(answer.transactionId);
-    return transactionId ? { kind: 'PAID', transactionId } : { kind: 'PAID' };
+    return paid(answer);
   }
   if (orig === '02') return { kind: 'PENDING', code: orig, reason: origReason(orig, answer) };
   const state = QUERY_STATES[orig];

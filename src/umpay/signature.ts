@@ -1,6 +1,6 @@
 // SHA1withRSA (RSASSA-PKCS1-v1_5 over SHA-1), base64, as the platform uses both ways.
 import { sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
-import { requestPlaintext, responsePlaintext, type WireValue } from './canonical.js';
+import { phpResponsePlaintext, requestPlaintext, requestPlaintextBy, responsePlaintext, REQUEST_RULES, type RequestRule, type WireValue } from './canonical.js';
 
 export interface SignedText {
   plaintext: string;
@@ -28,14 +28,42 @@ export function signRequest(fields: Readonly<Record<string, WireValue>>, private
   return { plaintext, signature: signText(plaintext, privateKey) };
 }
 
-/** Checks a request's `signature` field (what the sandbox does with the merchant public key). */
-export function verifyRequest(fields: Readonly<Record<string, WireValue>>, publicKey: KeyObject): { plaintext: string; valid: boolean } {
-  const plaintext = requestPlaintext(fields);
+/**
+ * Checks a request's `signature` field (what the sandbox does with the merchant public key) under each rule in
+ * `rules` (default: the documented one); `rule` names the first that verified.
+ */
+export function verifyRequest(
+  fields: Readonly<Record<string, WireValue>>,
+  publicKey: KeyObject,
+  rules: readonly RequestRule[] = ['doc'],
+): { plaintext: string; valid: boolean; rule?: RequestRule } {
   const sig = fields.signature;
-  return { plaintext, valid: typeof sig === 'string' && verifyText(plaintext, sig, publicKey) };
+  let first: string | undefined;
+  for (const rule of rules.length ? rules : REQUEST_RULES) {
+    const plaintext = requestPlaintextBy(rule, fields);
+    first ??= plaintext;
+    if (typeof sig === 'string' && verifyText(plaintext, sig, publicKey)) return { plaintext, valid: true, rule };
+  }
+  return { plaintext: first ?? requestPlaintext(fields), valid: false };
 }
 
-/** Checks an answer's `signature` field with the platform public key. */
+/** Which plaintext rule an answer's signature verifies under: the exact text (the platform, the Java demo) or the PHP demo's. */
+export type AnswerRule = 'exact' | 'php';
+
+/** For diagnostics (`kiosk umpay --verbose`): the rule an answer verifies under, or null. Money uses verifyResponse only. */
+export function answerRule(answer: Readonly<Record<string, WireValue>>, publicKey: KeyObject): { rule: AnswerRule | null; plaintext: string } {
+  const exact = verifyResponse(answer, publicKey);
+  if (exact.valid) return { rule: 'exact', plaintext: exact.plaintext };
+  const php = phpResponsePlaintext(answer);
+  const sig = answer.signature;
+  if (typeof sig === 'string' && verifyText(php, sig, publicKey)) return { rule: 'php', plaintext: php };
+  return { rule: null, plaintext: exact.plaintext };
+}
+
+/**
+ * Checks an answer's `signature` field with the platform public key, over the values' exact text: parse the
+ * answer with parseWireJson (json.ts), never JSON.parse, or `1.50` and integers above 2^53 fail.
+ */
 export function verifyResponse(answer: Readonly<Record<string, WireValue>>, publicKey: KeyObject): { plaintext: string; valid: boolean } {
   const plaintext = responsePlaintext(answer);
   const sig = answer.signature;

@@ -16,12 +16,18 @@ export interface MicropayFields {
   txnAmt: string; // integer fen, > 0
   orderType: OrderType;
   authCode: string;
-  goodsId: string;
-  goodsInfo: string;
+  /** Optional in the current docs; sent when configured. */
+  goodsId?: string;
+  goodsInfo?: string;
   backUrl?: string;
   merPriv?: string;
+  /** Only "1" is defined. */
   faceFlag?: string;
   ledgerAccountFlag?: string;
+  goodsTag?: string;
+  subAppId?: string;
+  longitude?: string;
+  latitude?: string;
 }
 export interface QueryOrderFields { orderNo: string; transactionId?: string }
 export interface CancelOrderFields { orderNo: string }
@@ -37,14 +43,14 @@ export type Delivery = 'not-sent' | 'maybe-sent' | 'answered';
 
 /** micropay: success only on a verified `00`. */
 export type MicropayOutcome =
-  | { kind: 'PAID'; transactionId?: string }
+  | { kind: 'PAID'; transactionId?: string; stlDate?: string }
   // notOurs: the orderNo belongs to another order at the platform (16): this request was not taken.
   | { kind: 'NOT_PAID'; code: string; reason: string; notOurs?: true }
   | { kind: 'UNKNOWN'; cause: string; rateLimited?: boolean };
 
 /** queryOrder: the order's state at the platform, when the query itself worked and was signed. */
 export type QueryOutcome =
-  | { kind: 'PAID'; transactionId?: string }
+  | { kind: 'PAID'; transactionId?: string; stlDate?: string }
   | { kind: 'NOT_PAID'; state: 'failed' | 'closed' | 'cancelled' | 'refunded' | 'no-such-order'; code: string; reason: string }
   | { kind: 'PENDING'; code: string; reason: string }
   | { kind: 'UNKNOWN'; cause: string; rateLimited?: boolean };

@@ -1,9 +1,9 @@
 // kiosk reconcile: foreground recovery against the sandbox, the daemon's control socket, and the refusal.
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run as reconcile } from '../../src/cli/reconcile.js';
 import { startControlServer } from '../../src/cli/tech/control.js';
+import { acquireLock, lockState } from '../../src/kiosk/lock.js';
 import { startSandbox, testCode, type Sandbox } from '../../src/sandbox/index.js';
 import { HttpGateway } from '../../src/umpay/client.js';
 import { loadPrivateKey, loadPublicKey } from '../../src/umpay/keys.js';
@@ -54,7 +54,7 @@ describe('kiosk reconcile', function () {
     assert.ok(!states.delivered, 'nothing delivered to a customer who left');
     const ledger = sandbox.ledger();
     assert.equal(ledger.orders.reduce((s, o) => s + o.netFen, 0), 0, 'no customer is out of pocket');
-    assert.ok(!existsSync(join(k.dir, 'data/kiosk.lock')), 'lock released');
+    assert.equal(lockState(join(k.dir, 'data/kiosk.lock')).held, false, 'lock released');
 
     const again = k.io();
     assert.equal(await reconcile([], again), 0);
@@ -62,7 +62,7 @@ describe('kiosk reconcile', function () {
   });
 
   it('with a daemon: asks it over the control socket', async () => {
-    writeFileSync(join(k.dir, 'data/kiosk.lock'), `${process.pid}\n`);
+    const lock = acquireLock(join(k.dir, 'data/kiosk.lock'));
     const server = await startControlServer(join(k.dir, 'data/kiosk.sock'), { status: () => ({ pid: process.pid }), reconcile: () => ({ started: 3, remaining: 1 }) });
     try {
       const io = k.io();
@@ -70,16 +70,21 @@ describe('kiosk reconcile', function () {
       assert.match(io.stdout(), new RegExp(`asked the daemon \\(pid ${process.pid}\\): 3 unfinished order\\(s\\) resumed, 1 still unfinished`));
     } finally {
       await server.close();
+      lock.release();
     }
   });
 
   it('refuses (exit 3) when a daemon holds the journal but does not answer, and touches nothing', async () => {
-    writeFileSync(join(k.dir, 'data/kiosk.lock'), `${process.pid}\n`);
+    const lock = acquireLock(join(k.dir, 'data/kiosk.lock'));
     const j = k.journal();
     seedOrder(j, { state: 'unknown', amountFen: 100 });
     j.close();
     const io = k.io();
-    assert.equal(await reconcile([], io), 3);
+    try {
+      assert.equal(await reconcile([], io), 3);
+    } finally {
+      lock.release();
+    }
     assert.match(io.stderr(), /holds the journal .*no daemon is listening.*Not working the journal beside it/);
     const after = k.journal();
     assert.equal(after.unfinished().length, 1);

@@ -32,7 +32,7 @@ describe('kiosk report', () => {
     assert.match(out, /alipay\s+delivered\s+1\s+3\.00/);
     assert.match(out, /wechat\s+failed\s+1\s+1\.50/);
     assert.doesNotMatch(out, /9\.99/, 'another day is not counted');
-    assert.match(out, /refunded\s+K120261126000005R1\s+2\.00/);
+    assert.match(out, /refunded\s+K120261126000005_[0-9a-z]{10}R1\s+2\.00/);
     assert.match(out, /delivered 6\.00; refunds completed that day 2\.00/);
     assert.match(out, /attention\s+wechat\s+1\.50\s+\S+\s+cancelOrder refused 35/);
     assert.ok(!out.includes(CODE) && !out.includes('6789'), 'no payment code, not even its tail');
@@ -90,7 +90,7 @@ describe('kiosk export', () => {
     const lines = io.stdout().split('\r\n').filter(Boolean);
     assert.equal(lines.length, 3);
     assert.match(lines[0]!, /^orderNo,orderTime,createdAt,orderType,txnAmt,amountYuan,state/);
-    assert.match(lines[1]!, /^K120261124000001,20261124090000,.*,wechat,150,1\.50,delivered,yes/);
+    assert.match(lines[1]!, /^K120261124000001_[0-9a-z]{10},20261124090000,.*,wechat,150,1\.50,delivered,yes/);
     assert.match(lines[2]!, /,refunded,yes,.*,100,/);
     assert.ok(!io.stdout().includes(CODE) && !io.stdout().includes('6789'));
   });

@@ -1,6 +1,6 @@
 // kiosk selftest with the sim drivers: lamps, buzzer, approve only with --approve, a masked scan.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { acquireLock } from '../../src/kiosk/lock.js';
 import { join } from 'node:path';
 import { run as selftest } from '../../src/cli/selftest.js';
 import { captureIo, type Io } from '../../src/cli/tech/format.js';
@@ -80,7 +80,7 @@ describe('kiosk selftest', () => {
   });
 
   it('refuses while the daemon runs (exit 3) without opening any device', async () => {
-    writeFileSync(join(k.dir, 'data/kiosk.lock'), `${process.pid}\n`);
+    const lock = acquireLock(join(k.dir, 'data/kiosk.lock'));
     try {
       const io = captureIo(k.env);
       let opened = false;
@@ -94,7 +94,7 @@ describe('kiosk selftest', () => {
       assert.match(io.stderr(), /daemon \(pid \d+\) is running and holds the lamps/);
       assert.equal(opened, false);
     } finally {
-      writeFileSync(join(k.dir, 'data/kiosk.lock'), '999999\n');
+      lock.release();
     }
   });
 });

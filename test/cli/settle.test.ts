@@ -59,6 +59,19 @@ describe('kiosk settle', function () {
     for (const c of flow.codes) assert.ok(!io.stdout().includes(c.slice(-8)));
   });
 
+  it('--fetch downloads the day from the platform, reconciles it and records it in the journal: exit 0', async () => {
+    const io = flow.kiosk.io();
+    const day = `${today.slice(0, 4)}-${today.slice(4, 6)}-${today.slice(6)}`;
+    const code = await settle(['--fetch', '--date', day, '--json', '--config', flow.kiosk.configFile], io);
+    assert.equal(code, 0, io.stdout() + io.stderr());
+    const r = JSON.parse(io.stdout()) as { kind: string; ok: boolean; rows: number; charset: string; file: string; mismatches: unknown[] };
+    assert.deepEqual([r.kind, r.ok, r.rows, r.mismatches], ['reconciled', true, csv.trimEnd().split('\n').length, []]);
+    assert.equal(readFileSync(r.file, 'utf8'), csv);
+    const text = flow.kiosk.io();
+    assert.equal(await settle(['--fetch', '--date', 'yesterday', '--config', flow.kiosk.configFile], text), 2);
+    assert.match(text.stderr(), /--date "yesterday" is not a date/);
+  });
+
   it('accepts the same file with a header, BOM and CRLF', async () => {
     const withHeader = join(flow.kiosk.dir, 'with-header.csv');
     const header = 'merchant order no,pay time,merchant id,terminal id,store id,operator id,merchant name,platform order no,card type,state,order amount,refund amount,order type';
@@ -92,10 +105,26 @@ describe('kiosk settle', function () {
     assert.match(out, /amount-mismatch\s+1\s+CHECK/);
     assert.match(out, /paid-not-delivered\s+1\s+CHECK/);
     assert.match(out, /delivered-absent-there\s+1\s+CHECK/);
-    assert.match(out, /paid-not-delivered\s+K1\d+\s+\d+\s+failed\s+1\.50\s+SUCCESS\s+1\.50\s+final here as failed/);
+    assert.match(out, /paid-not-delivered\s+K1\d+_[0-9a-z]{10}\s+\d+\s+failed\s+1\.50\s+SUCCESS\s+1\.50\s+final here as failed/);
     assert.match(out, /other terminals' rows: 1/);
     assert.match(out, /what to do:\n\s+amount-mismatch: /);
     assert.match(out, /3 orders do not match \(exit 1\)/);
+  });
+
+  it('issue 10 §1: an order of this deviceId with a run id that is not this journal\'s is another journal\'s (two kiosks, one deviceId)', async () => {
+    const lines = csv.trimEnd().split('\n');
+    const cols = lines.find((l) => l.split(',')[9] === 'SUCCESS')!.split(',');
+    const ours = cols[0]!;
+    assert.match(ours, /_[0-9a-z]{10}$/);
+    const twin = [...cols];
+    twin[0] = ours.replace(/_[0-9a-z]{10}$/, '_zzzzzzzzzz'); // same deviceId, date and sequence; another run
+    const file = join(flow.kiosk.dir, `Y471790403_${today}-twin.csv`);
+    writeFileSync(file, [...lines, twin.join(',')].join('\n') + '\n');
+    const io = flow.kiosk.io();
+    assert.equal(await settle([file, '--date', today], io), 1);
+    assert.match(io.stdout(), /other-journal\s+1\s+CHECK/);
+    assert.match(io.stdout(), /other-journal\s+K1\d+_zzzzzzzzzz\s+\d+\s+absent\s+-\s+SUCCESS\s+[\d.]+\s+run zzzzzzzzzz is not this journal's/);
+    assert.match(io.stdout(), /other-journal: another journal makes order numbers with this deviceId/);
   });
 
   it('reports malformed rows by line and exits 2, still comparing the good rows', async () => {

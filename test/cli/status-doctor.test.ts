@@ -1,12 +1,16 @@
 // kiosk status and kiosk doctor against a temp kiosk, the sandbox on 127.0.0.1 and a fake /dev, /sys, /run, /etc.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { HttpGateway } from '../../src/umpay/client.js';
+import { loadPrivateKey } from '../../src/umpay/keys.js';
+import { wireTime } from '../../src/payment/clock.js';
+import { acquireLock } from '../../src/kiosk/lock.js';
 import { join } from 'node:path';
 import { run as status } from '../../src/cli/status.js';
 import { run as doctor } from '../../src/cli/doctor.js';
 import { startControlServer } from '../../src/cli/tech/control.js';
 import type { Roots } from '../../src/cli/tech/probe.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { startSandbox, testCode, type Sandbox } from '../../src/sandbox/index.js';
 import { seedOrder, SHARED, tempKiosk, type TempKiosk } from './fixtures.js';
 
 /** A fake system tree: a scanner node (a symlink to /dev/null, a real character device), a Pi GPIO chip, timesyncd's flag. */
@@ -129,6 +133,57 @@ describe('kiosk doctor', function () {
     assert.match(io.stdout(), /✗ config\s+.*broken\.json: invalid JSON at line 1/);
     assert.match(io.stdout(), /✗ gateway\s+not checked: the config could not be read/);
   });
+
+  it('issue 10 §4: a running daemon whose journal is no longer at journal.path (replaced, deleted) is a ✗', async () => {
+    const lock = acquireLock(join(k.dir, 'data/kiosk.lock'));
+    try {
+      const j = k.journal(); // a run opened by this process: the daemon's own journal
+      j.close();
+      let io = k.io();
+      await doctor(['--no-gateway'], io, { roots: fakeRoots(join(k.dir, 'g1')) });
+      assert.match(io.stdout(), /^✓ journal/m);
+      // Another file at the path (a restored backup): its last run was not opened by the running daemon.
+      const other = k.journal();
+      other.db.prepare('UPDATE runs SET pid = 999999').run();
+      other.close();
+      io = k.io();
+      assert.equal(await doctor(['--no-gateway'], io, { roots: fakeRoots(join(k.dir, 'g2')) }), 1);
+      assert.match(io.stdout(), /^✗ journal\s+.*is not the journal the running daemon \(pid \d+\) opened/m);
+      for (const side of ['', '-wal', '-shm']) rmSync(k.journalPath + side, { force: true });
+      io = k.io();
+      assert.equal(await doctor(['--no-gateway'], io, { roots: fakeRoots(join(k.dir, 'g3')) }), 1);
+      assert.match(io.stdout(), /^✗ journal\s+the daemon \(pid \d+\) runs, but there is no journal at .*: the journal it writes was deleted/m);
+    } finally {
+      lock.release();
+    }
+  });
+
+  it('issue 10 §1: warns when another journal makes numbers with this deviceId (the platform knows our next number; 16 answers)', async () => {
+    const j = k.journal();
+    const seq = Number((j.db.prepare(`SELECT value FROM meta WHERE key = 'seq'`).get() as { value: string } | undefined)?.value ?? 0);
+    j.close();
+    // A kiosk of the old version (or a copy of this journal) with deviceId K1 paid order K1<today>000001.
+    const gw = new HttpGateway({ baseUrl: sandbox.baseUrl, merchant: { acqSpId: 'Y471790403', acqMerId: '41509208' }, privateKey: loadPrivateKey(sandbox.merchantKeyPath!), platformKey: sandbox.platformPublicKey, connectTimeoutMs: 1000, timeoutMs: 3000 });
+    const today = wireTime(Date.now());
+    const theirs = `K1${today.slice(0, 8)}${String(seq + 1).padStart(6, '0')}`;
+    try {
+      const r = await gw.micropay({ orderTime: today, orderNo: theirs, txnAmt: '150', orderType: 'wechat', authCode: testCode('paid', 'wechat', `dr${Date.now() % 100000}`), goodsId: 'G', goodsInfo: 'g' });
+      assert.equal(r.outcome.kind, 'PAID');
+    } finally {
+      gw.close();
+    }
+    let io = k.io();
+    assert.equal(await doctor([], io, { roots: fakeRoots(join(k.dir, 'h1')) }), 1);
+    assert.match(io.stdout(), new RegExp(`^✗ order numbers\\s+the platform knows order ${theirs}, which this journal .* never made: another journal with deviceId K1`, 'm'));
+    // Local evidence: an order the platform answered 16.
+    const jj = k.journal();
+    const o = seedOrder(jj, { state: 'failed' });
+    jj.db.prepare(`UPDATE orders SET flag = 'order-no-collision' WHERE order_no = ?`).run(o.orderNo);
+    jj.close();
+    io = k.io();
+    assert.equal(await doctor(['--no-gateway'], io, { roots: fakeRoots(join(k.dir, 'h2')) }), 1);
+    assert.match(io.stdout(), /^✗ order numbers\s+the platform answered 16 \(order number already used\) for 1 order/m);
+  });
 });
 
 describe('kiosk status', function () {
@@ -154,17 +209,17 @@ describe('kiosk status', function () {
     const out = io.stdout();
     assert.equal(code, 1, out);
     assert.match(out, /^daemon:\s+NOT running$/m);
-    assert.match(out, /^last payment:\s+K1\d+000002 unknown 3\.00 wechat/m);
+    assert.match(out, /^last payment:\s+K1\d+000002_[0-9a-z]{10} unknown 3\.00 wechat/m);
     assert.match(out, /^unfinished:\s+1 \(unknown 1\), oldest since .* \(1m3\ds\)/m);
     assert.match(out, /^link:\s+online; 1 order\(s\) waiting since/m);
-    assert.match(out, /^gateway:\s+ok: signed round trip .*queryOrder K1\d+000002: 17 /m);
+    assert.match(out, /^gateway:\s+ok: signed round trip .*queryOrder K1\d+000002_[0-9a-z]{10}: 17 /m);
     assert.match(out, /^versions:\s+node v\d+.*better-sqlite3 \d+\.\d+\.\d+, sqlite 3\./m);
     assert.match(out, /delivered\s+1\n/);
     assert.ok(!out.includes('134567890123456789'));
   });
 
   it('with a daemon: pid from the lock file, scanner and link from the control socket; --json; exit 0', async () => {
-    writeFileSync(join(k.dir, 'data/kiosk.lock'), `${process.pid}\n`);
+    const lock = acquireLock(join(k.dir, 'data/kiosk.lock'));
     const server = await startControlServer(join(k.dir, 'data/kiosk.sock'), {
       status: () => ({ pid: process.pid, scanner: { connected: true, device: '/dev/kiosk-scanner' }, link: { state: 'online', since: '2026-11-26T10:00:00.000Z' }, waiting: { count: 0, since: null } }),
       reconcile: () => ({ started: 0, remaining: 0 }),
@@ -182,12 +237,13 @@ describe('kiosk status', function () {
       assert.equal(r.gateway.ok, true);
     } finally {
       await server.close();
+      lock.release();
     }
-    // The daemon is gone but its lock stayed: a stale lock (the daemon was killed).
-    writeFileSync(join(k.dir, 'data/kiosk.lock'), '999999\n');
+    // The daemon is gone (killed: the kernel dropped its lock); the file still names its pid: not running.
+    writeFileSync(join(k.dir, 'data/kiosk.lock'), `${process.pid}\n`);
     const io = k.io();
     assert.equal(await status(['--no-gateway'], io, { roots: fakeRoots(join(k.dir, 's3')) }), 1);
-    assert.match(io.stdout(), /NOT running \(stale lock from pid 999999/);
+    assert.match(io.stdout(), /^daemon:\s+NOT running$/m);
     assert.ok(SHARED);
   });
 });

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkLines, table, yuan, ago } from '../../src/cli/tech/format.js';
-import { csvRecords, decodeSettlement, parseSettlement } from '../../src/cli/tech/settlement.js';
+import { csvRecords, decodeSettlement, parseSettlement } from '../../src/umpay/settlement.js';
 import { ControlError, controlRequest, startControlServer } from '../../src/cli/tech/control.js';
 
 describe('cli/tech format', () => {

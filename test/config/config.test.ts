@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { createPrivateKey } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   ConfigError,
@@ -44,7 +44,7 @@ function full(): Record<string, any> {
     indicator: { driver: 'johnny-five', io: 'gpio', pins: { green: 17, red: 27, amber: 22, buzzer: 18 }, buzzer: 'piezo' },
     approve: { driver: 'gpio', pin: 23, pulseMs: 700, activeLow: true },
     pricing: { mode: 'menu', items: { '1': { amountFen: 300, goodsInfo: 'Water' }, '12': { amountFen: 450, goodsId: 'COLA' } }, entryTimeoutMs: 15000 },
-    daemon: { graceMs: 4000, controlSocket: 'run/kiosk.sock', lockFile: 'run/kiosk.lock' },
+    daemon: { graceMs: 4000, controlSocket: 'run/kiosk.sock', lockFile: 'run/kiosk.lock', settleAt: '08:45', settleDir: 'settle' },
     log: { level: 'debug' },
   };
 }
@@ -95,6 +95,8 @@ describe('config', () => {
     assert.equal(config.pricing.maxAmountFen, 100000);
     assert.equal(config.pricing.entryTimeoutMs, 20000);
     assert.equal(config.daemon.graceMs, 5000);
+    assert.equal(config.daemon.settleAt, '09:30');
+    assert.equal(config.daemon.settleDir, join(dirname(config.journal.path), 'settlement'));
     assert.equal(config.log.level, 'info');
     assert.equal(config.keypad.gpioChipBase, undefined);
   });
@@ -112,7 +114,7 @@ describe('config', () => {
     assert.deepEqual(config.approve, { driver: 'gpio', pin: 23, pulseMs: 700, activeLow: true });
     assert.deepEqual(config.pricing.items, { '1': { amountFen: 300, goodsInfo: 'Water' }, '12': { amountFen: 450, goodsId: 'COLA' } });
     assert.equal(config.pricing.maxAmountFen, 5000, 'defaults to payment.maxAmountFen');
-    assert.deepEqual(config.daemon, { graceMs: 4000, controlSocket: join(dir, 'run/kiosk.sock'), lockFile: join(dir, 'run/kiosk.lock') });
+    assert.deepEqual(config.daemon, { graceMs: 4000, controlSocket: join(dir, 'run/kiosk.sock'), lockFile: join(dir, 'run/kiosk.lock'), settleAt: '08:45', settleDir: join(dir, 'settle') });
     assert.equal(config.log.level, 'debug');
   });
 
@@ -120,7 +122,7 @@ describe('config', () => {
     const raw = minimal();
     raw.deviceid = 'x'; // unknown key (typo)
     raw.merchant.acqSpId = 'Y47'; // wrong shape
-    delete raw.merchant.goodsInfo; // missing required
+    raw.merchant.goodsInfo = '可乐, 冰 {大}'; // signs differently under the vendor's two rules
     raw.merchant.privateKey = 'keys/absent.key.p8'; // missing file
     raw.gateway.timeoutMs = '10000'; // wrong type
     raw.gateway.connectTimeoutMs = 5; // out of range
@@ -145,7 +147,7 @@ describe('config', () => {
     assert.match(find(problems, 'scanner.baudRatee').problem, /did you mean "baudRate"/);
     assert.match(find(problems, 'merchant.acqSpId').problem, /10 letters\/digits starting with Y/);
     assert.equal(find(problems, 'merchant.acqSpId').value, 'Y47');
-    assert.match(find(problems, 'merchant.goodsInfo').problem, /missing/);
+    assert.match(find(problems, 'merchant.goodsInfo').problem, /contains ", ".*Java demo/);
     assert.equal(find(problems, 'merchant.privateKey').value, join(dir, 'keys/absent.key.p8'));
     assert.match(find(problems, 'merchant.privateKey').problem, /no such file/);
     assert.match(find(problems, 'gateway.timeoutMs').problem, /whole number.*got a string/);
@@ -154,6 +156,19 @@ describe('config', () => {
     assert.match(find(problems, 'payment.maxAmountFen').problem, /got a fraction/);
     assert.match(find(problems, 'log').problem, /must be an object/);
     for (const p of problems) assert.equal(p.file, 'config.json');
+  });
+
+  it('goodsId/goodsInfo are optional, and text the vendor\'s two signing rules would sign differently is refused', () => {
+    const raw = minimal();
+    delete raw.merchant.goodsId;
+    delete raw.merchant.goodsInfo;
+    assert.deepEqual(validate(raw).problems, []);
+    raw.merchant.goodsId = 'A{1}';
+    raw.pricing = { mode: 'menu', items: { '1': { amountFen: 300, goodsInfo: 'Water, cold' }, '2': { amountFen: 300, goodsInfo: 'Water,cold' } } };
+    const { problems } = validate(raw);
+    const named = fields(problems).filter((f) => f.startsWith('merchant.') || f.startsWith('pricing.'));
+    assert.deepEqual(named, ['merchant.goodsId', 'pricing.items.1.goodsInfo']);
+    assert.match(find(problems, 'merchant.goodsId').problem, /contains "\{"/);
   });
 
   it('checks merchant and goods fields by the protocol\'s own rules (src/umpay/messages.ts), not a looser copy', () => {
@@ -352,6 +367,48 @@ describe('config', () => {
     const raw = minimal();
     raw.journal = { path: '/dev/null' };
     assert.match(find(validate(raw).problems, 'journal.path').problem, /not a regular file/);
+  });
+
+  it('issue 10 §2: a lockFile or controlSocket that is the journal, its -wal/-shm, the config, a key or the certificate is refused', () => {
+    const cases: Array<[string, string]> = [
+      ['data/journal.sqlite', 'journal.path'],
+      ['data/journal.sqlite-wal', 'journal.path (its -wal)'],
+      ['data/journal.sqlite-shm', 'journal.path (its -shm)'],
+      ['config.json', 'the config file'],
+      ['keys/merchant.key.p8', 'merchant.privateKey'],
+      ['keys/platform.cert.crt', 'gateway.platformCert'],
+    ];
+    for (const field of ['lockFile', 'controlSocket'] as const) {
+      for (const [path, what] of cases) {
+        const raw = minimal();
+        raw.daemon = { [field]: path };
+        const p = find(validate(raw).problems, `daemon.${field}`);
+        assert.equal(p.value, join(dir, path));
+        assert.ok(p.problem.startsWith(`is ${what}: the daemon writes this file`), p.problem);
+      }
+    }
+    // The same file under another name (a hard link to the journal) is the journal too.
+    writeFileSync(join(dir, 'data/journal.sqlite'), '');
+    linkSync(join(dir, 'data/journal.sqlite'), join(dir, 'data/other-name'));
+    const raw = minimal();
+    raw.daemon = { lockFile: 'data/other-name' };
+    assert.match(find(validate(raw).problems, 'daemon.lockFile').problem, /^is journal\.path/);
+    raw.daemon = { lockFile: 'data/same', controlSocket: 'data/same' };
+    assert.match(find(validate(raw).problems, 'daemon.controlSocket').problem, /same file as daemon\.lockFile/);
+  });
+
+  it('issue 10 §2: a lockFile or controlSocket outside a folder the daemon owns is refused (/tmp: anyone can plant a file there)', function () {
+    if (process.getuid?.() !== 0) this.skip();
+    const shared = join(dir, 'shared');
+    mkdirSync(shared);
+    chownSync(shared, 4321, 4321);
+    const raw = minimal();
+    raw.daemon = { lockFile: join(shared, 'kiosk.lock'), controlSocket: join(dir, 'nope/kiosk.sock') };
+    const problems = validate(raw).problems;
+    assert.match(find(problems, 'daemon.lockFile').problem, /folder .*shared belongs to uid 4321, not to the kiosk user/);
+    assert.match(find(problems, 'daemon.controlSocket').problem, /folder .*nope does not exist/);
+    // Without file checks (kiosk doctor reads the config as another user) only the identity rules apply.
+    assert.equal(validate(raw, false).problems.length, 0);
   });
 
   it('resolves the config path from the flag, then KIOSK_CONFIG, then the default', () => {

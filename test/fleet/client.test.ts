@@ -172,6 +172,18 @@ describe('fleet client against an in-process broker (aedes, MQTT 3.1.1)', functi
     assert.deepEqual(watcher.events().map((e) => e.type), ['order', 'fault', 'order']);
   });
 
+  it('days offline are bounded: over the cap the oldest are dropped, counted, and a dropped event says so', async () => {
+    for (let i = 0; i < 130; i++) outbox.append('fault', { n: i });
+    // The cap is applied when the client starts and at every metrics interval.
+    start({}, { outboxMaxEvents: 100 });
+    await watcher.waitFor((m) => m.topic.endsWith('/events') && m.json.type === 'dropped', 'dropped event');
+    const evs = watcher.events();
+    assert.equal((evs[0]!.data as { n: number }).n, 31, 'the oldest 31 were dropped');
+    assert.deepEqual(evs[99]!.data, { count: 31, total: 31, maxEvents: 100, maxAgeMs: 30 * 86_400_000 });
+    assert.equal(evs.length, 100);
+    assert.equal(outbox.depth().dropped, 31);
+  });
+
   describe('remote commands', () => {
     const send = async (payload: string | Buffer, name = 'status'): Promise<Record<string, unknown>> => {
       const since = watcher.messages.length;

@@ -35,18 +35,23 @@ export class Mosquitto {
   constructor(
     readonly dir: string,
     readonly port: number,
+    /** TLS with client certificates (the certificate's CN is the MQTT user) and an ACL file. */
+    readonly tls?: { cafile: string; certfile: string; keyfile: string; aclFile: string },
   ) {
     this.conf = join(dir, 'mosquitto.conf');
+    const access = tls
+      ? [`cafile ${tls.cafile}`, `certfile ${tls.certfile}`, `keyfile ${tls.keyfile}`, 'require_certificate true', 'use_identity_as_username true', 'allow_anonymous false', `acl_file ${tls.aclFile}`]
+      : ['allow_anonymous true'];
     // `user root` only matters when the test runs as root (mosquitto would switch to the mosquitto user,
     // which cannot write the persistence file in a 0700 temp folder).
     writeFileSync(
       this.conf,
-      [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence true', `persistence_location ${dir}/`, 'user root', 'log_dest stderr', 'log_type error', ''].join('\n'),
+      [`listener ${port} 127.0.0.1`, ...access, 'persistence true', `persistence_location ${dir}/`, 'user root', 'log_dest stderr', 'log_type error', ''].join('\n'),
     );
   }
 
   get url(): string {
-    return `mqtt://127.0.0.1:${this.port}`;
+    return `${this.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${this.port}`;
   }
 
   static available(): Promise<boolean> {

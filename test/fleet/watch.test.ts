@@ -9,7 +9,7 @@ import { runCustomers, startDemo, type Demo } from '../../src/kiosk/demo.js';
 import { recordFleetEvent } from '../../src/kiosk/fleet.js';
 import { openJournal } from '../../src/journal/journal.js';
 import { createLogger } from '../../src/log.js';
-import { run as fleetCli } from '../../src/cli/fleet.js';
+import { run as fleetCli, watchTable } from '../../src/cli/fleet.js';
 import { run as doctor } from '../../src/cli/doctor.js';
 import { captureIo } from '../../src/cli/tech/format.js';
 import { COMMAND_NAMES, TOPICS } from '../../src/fleet/protocol.js';
@@ -85,6 +85,13 @@ describe('kiosk fleet watch / cmd / keygen (three demo kiosks, in-process broker
     const off = captureIo();
     assert.equal(await fleetCli(['cmd', 'K-0002', 'status', '--broker', broker.url, '--protocol', '4', '--key', join(keyDir, 'operator.key.pem'), '--timeout', '0.5'], off), 1);
     assert.match(off.stderr(), /no answer from K-0002/);
+  });
+
+  it('what a broker relays cannot reach the operator terminal as escape sequences', () => {
+    const hostile = { v: 1, device: 'X', online: false, reason: '\u001b]0;pwned\u0007', at: new Date(0).toISOString(), link: '\u001b[2Jgone', today: { day: 'x', count: 1, amountFen: 1.5 } };
+    const out = watchTable([{ device: 'K-\u001b[31m9', status: hostile as never }], Date.now());
+    assert.ok(!/[\u0000-\u0008\u000b-\u001f\u007f]/.test(out), JSON.stringify(out));
+    assert.match(out, /K-\?\[31m9/);
   });
 
   it('bad input gets a clear answer, exit 2', async () => {

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openJournal, orderNoPrefix, SCHEMA_VERSION, type Journal, type NewOrder } from '../../src/journal/journal.js';
 import { migrate, MIGRATIONS } from '../../src/journal/schema.js';
+import { parseOrderNo } from '../../src/journal/orderno.js';
 
 const CODE = '134567890123456789';
 
@@ -25,6 +26,22 @@ describe('journal', () => {
   afterEach(() => {
     j.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a settlement mismatch flags its order (other flags kept) in one transaction, once; acknowledging it clears only that part', () => {
+    const o = j.createOrder(order());
+    j.note(o.orderNo, { cause: 'test' }, '2026-06-01T10:00:01.000Z', { flag: 'relay failed' });
+    const rec = (at: string) =>
+      j.recordReconciliation({ stlDate: '20260601', at, ok: false, summary: { rows: 1 }, findings: [{ orderNo: o.orderNo, kind: 'amount-mismatch', reason: 'amount differs' }, { orderNo: 'K0720260601999999', kind: 'paid-not-delivered', reason: 'unknown here' }] });
+    assert.equal(rec('2026-06-02T09:30:00.000Z').newFindings, 2);
+    assert.equal(rec('2026-06-02T10:30:00.000Z').newFindings, 0, 'a second run of the day adds nothing');
+    assert.equal(j.get(o.orderNo)!.flag, 'relay failed; settlement 20260601: amount differs');
+    assert.equal(j.events(o.orderNo).filter((e) => e.cause === 'settlement mismatch').length, 1);
+    assert.deepEqual([j.reconciled('20260601'), j.reconciled('20260602'), j.lastReconciliation()!.at], [true, false, '2026-06-02T10:30:00.000Z']);
+    assert.equal(j.ackSettleFindings(o.orderNo, 'checked with support', '2026-06-02T11:00:00.000Z'), 1);
+    assert.equal(j.get(o.orderNo)!.flag, 'relay failed');
+    assert.deepEqual(j.settleFindings(undefined, { open: true }).map((f) => f.orderNo), ['K0720260601999999']);
+    assert.equal(j.ackSettleFindings(o.orderNo, 'again', '2026-06-02T11:00:01.000Z'), 0);
   });
 
   it('creates the file 0600 in a 0700 folder, WAL, synchronous=FULL, newest schema', () => {
@@ -90,19 +107,100 @@ describe('journal', () => {
     assert.throws(() => openJournal(foreign), (e: Error) => e.message.startsWith(`${foreign}: not a journal (no such table: orders)`));
   });
 
-  it('order numbers: device + date + persistent sequence, alphanumeric, ≤ 64, unique across reopen', () => {
+  it('order numbers: device + date + sequence + this run\'s random id, [A-Za-z0-9_], ≤ 58 (room for a refund serial), unique across reopen', () => {
     const a = j.createOrder(order());
     const b = j.createOrder(order({ authCode: '134567890123456780' }));
-    assert.equal(a.orderNo, 'kiosk0720260601000001');
-    assert.equal(b.orderNo, 'kiosk0720260601000002');
+    assert.match(a.orderNo, /^kiosk0720260601000001_[0-9a-z]{10}$/);
+    assert.equal(b.orderNo, `kiosk0720260601000002_${j.runId}`);
+    assert.equal(a.orderNo.slice(-10), j.runId);
     j.close();
     j = openJournal(join(dir, 'state', 'journal.db'));
-    // Same date again (a clock set back): still unique thanks to the sequence.
+    // Same date again (a clock set back): still unique thanks to the sequence, and a new run id.
     const c = j.createOrder(order({ date: '20250101' }));
-    assert.equal(c.orderNo, 'kiosk0720250101000003');
+    assert.match(c.orderNo, /^kiosk0720250101000003_[0-9a-z]{10}$/);
+    assert.notEqual(c.orderNo.slice(-10), a.orderNo.slice(-10));
     const long = j.createOrder(order({ deviceId: 'x'.repeat(100) }));
-    assert.ok(long.orderNo.length <= 64 && /^[A-Za-z0-9]+$/.test(long.orderNo));
+    assert.ok(long.orderNo.length <= 58 && /^[A-Za-z0-9_]+$/.test(long.orderNo), long.orderNo);
     assert.throws(() => orderNoPrefix('--'), /no letters or digits/);
+    assert.deepEqual(parseOrderNo(c.orderNo, 'kiosk-07'), { date: '20250101', seq: 3, runId: c.orderNo.slice(-10) });
+    assert.deepEqual(parseOrderNo('kiosk0720250101000003', 'kiosk-07'), { date: '20250101', seq: 3 }, 'a number from before run ids');
+    assert.equal(parseOrderNo('other0120250101000003', 'kiosk-07'), undefined);
+  });
+
+  it('a fresh, restored or cloned journal never makes a number any journal made before (issue 10 §1)', () => {
+    const file = join(dir, 'state', 'journal.db');
+    const made = new Set<string>();
+    const take = (k: Journal, n: number) => {
+      for (let i = 0; i < n; i++) {
+        const no = k.createOrder(order({ authCode: `1345678901234${String(made.size).padStart(5, '0')}` })).orderNo;
+        assert.ok(!made.has(no), `${no} made twice`);
+        made.add(no);
+      }
+    };
+    take(j, 2);
+    j.close();
+    const backup = join(dir, 'backup.db');
+    copyFileSync(file, backup);
+    j = openJournal(file);
+    take(j, 3);
+    j.close();
+    // Restored from the older backup: its sequence goes back to 2.
+    copyFileSync(backup, file);
+    rmSync(file + '-wal', { force: true });
+    rmSync(file + '-shm', { force: true });
+    j = openJournal(file);
+    take(j, 3);
+    // Cloned onto a second kiosk with the same deviceId, both running.
+    const clone = join(dir, 'clone', 'journal.db');
+    j.close();
+    openJournal(clone).close();
+    copyFileSync(file, clone);
+    rmSync(clone + '-wal', { force: true });
+    rmSync(clone + '-shm', { force: true });
+    j = openJournal(file);
+    const k = openJournal(clone);
+    try {
+      take(j, 2);
+      take(k, 2);
+    } finally {
+      k.close();
+    }
+    // A fresh journal (lost SD card).
+    const fresh = openJournal(join(dir, 'fresh', 'journal.db'));
+    try {
+      take(fresh, 3);
+    } finally {
+      fresh.close();
+    }
+    assert.equal(made.size, 15);
+    // The runs are listed with where their sequence started; the journal has an identity and a birth date.
+    const id = j.identity();
+    assert.match(id.journalId!, /^[0-9a-f]{16}$/);
+    assert.ok(id.createdAt);
+    assert.deepEqual(id.runs.map((r) => r.firstSeq), [1, 3, 6]);
+  });
+
+  it('issue 10 §6: a journal path (or its -wal) that is a symlink, or a file of another user, is refused before any chmod or write', () => {
+    const target = join(dir, 'passwd');
+    writeFileSync(target, 'root:x:0:0::/root:/bin/sh\n', { mode: 0o644 });
+    chmodSync(target, 0o644);
+    const link = join(dir, 'link.db');
+    symlinkSync(target, link);
+    assert.throws(() => openJournal(link), (e: Error & { code?: string }) => e.code === 'JOURNAL_SYMLINK' && e.message.includes(link));
+    assert.equal(statSync(target).mode & 0o777, 0o644, 'the target was not made 0600');
+    assert.equal(readFileSync(target, 'utf8'), 'root:x:0:0::/root:/bin/sh\n');
+    const file = join(dir, 'side.db');
+    symlinkSync(target, `${file}-wal`);
+    assert.throws(() => openJournal(file), (e: Error & { code?: string }) => e.code === 'JOURNAL_SYMLINK' && e.message.includes('-wal'));
+    assert.equal(statSync(target).mode & 0o777, 0o644);
+    if (process.getuid?.() === 0) {
+      const theirs = join(dir, 'theirs.db');
+      writeFileSync(theirs, '', { mode: 0o644 });
+      chmodSync(theirs, 0o644);
+      chownSync(theirs, 4321, 4321);
+      assert.throws(() => openJournal(theirs), (e: Error & { code?: string }) => e.code === 'JOURNAL_NOT_OURS' && /uid 4321/.test(e.message));
+      assert.equal(statSync(theirs).mode & 0o777, 0o644);
+    }
   });
 
   it('a transition from the wrong state writes nothing', () => {
@@ -189,7 +287,11 @@ describe('journal', () => {
         assert.equal(m.db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
         assert.equal(m.unfinished()[0]!.orderNo, 'K1');
         assert.equal(m.activeByAuthCode(CODE), 'K1');
-        assert.equal(m.createOrder(order()).seq, 2);
+        const next = m.createOrder(order());
+        assert.equal(next.seq, 2);
+        // Older numbers stay as they were; new ones carry the run id (v3).
+        assert.equal(next.orderNo, `kiosk0720260601000002_${m.runId}`);
+        if (v < 4) assert.equal(m.identity().createdAt, 'a', 'a journal is as old as its first order');
         m.close();
       });
     }

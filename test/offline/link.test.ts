@@ -77,6 +77,41 @@ describe('link monitor (fake clock)', () => {
     assert.deepEqual(changes, []);
   });
 
+  it('with a reachability check: an idle day is 2,880 connects and 24 signed queries; a failed real call makes the next probe signed', async () => {
+    await monitor.stop();
+    const reaches: number[] = [];
+    let reachable = true;
+    monitor = new LinkMonitor({
+      clock,
+      probe: async () => {
+        probes.push(clock.now());
+        return result('queryOrder', up ? 'ok' : 'refused');
+      },
+      reach: async () => {
+        reaches.push(clock.now());
+        return reachable ? { ok: true, cause: 'connects' } : { ok: false, cause: 'ECONNREFUSED' };
+      },
+    });
+    monitor.start();
+    await clock.advance(0);
+    assert.deepEqual([probes.length, reaches.length], [1, 0], 'the first probe proves the whole path');
+    await clock.advance(24 * 3_600_000 - 1);
+    assert.equal(probes.length, 24, 'one signed query an hour');
+    assert.equal(probes.length + reaches.length, 2880, 'one probe every 30 s');
+    assert.equal(monitor.snapshot().signedProbes, 24);
+    // A real call fails: the next probe is a signed one (does the whole path still work?), then connects again.
+    monitor.record(result('cancelOrder', 'reset'));
+    const signedBefore = probes.length;
+    await clock.advance(30_000);
+    assert.equal(probes.length, signedBefore + 1);
+    await clock.advance(30_000);
+    assert.equal(probes.length, signedBefore + 1);
+    // Connects that fail take the link down like any other evidence.
+    reachable = false;
+    await clock.advance(60_000);
+    assert.equal(monitor.state, 'offline');
+  });
+
   it('goes degraded on the first failure, offline after three in a row, probing every 5 s; one log line per change', async () => {
     const t0 = clock.now();
     up = false;

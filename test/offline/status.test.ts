@@ -1,7 +1,8 @@
 // `kiosk status` (the real command, over the control socket) agrees with the link monitor during an outage
 // and after it: the link line, the waiting count and since when, text and --json.
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { acquireLock } from '../../src/kiosk/lock.js';
 import { join } from 'node:path';
 import { run as status } from '../../src/cli/status.js';
 import { startControlServer } from '../../src/cli/tech/control.js';
@@ -31,7 +32,7 @@ describe('offline: kiosk status agrees with the link', function () {
     // A kiosk config whose journal is the drill's; the daemon's status answer is what Daemon.status() spreads.
     k = tempKiosk({ baseUrl: w.proxy.baseUrl, privateKey: w.sandbox.merchantKeyPath!, platformCert: w.sandbox.platformCertPath, extra: (raw) => (raw.journal.path = w.journal.file) });
     // Lock and control socket default to beside the journal.
-    writeFileSync(join(w.dir, 'kiosk.lock'), `${process.pid}\n`);
+    const lock = acquireLock(join(w.dir, 'kiosk.lock'));
     const server = await startControlServer(join(w.dir, 'kiosk.sock'), { status: () => ({ pid: process.pid, ...w.status() }), reconcile: () => ({ started: 0, remaining: 0 }) });
     const roots = { dev: join(k.dir, 'r/dev'), sys: join(k.dir, 'r/sys'), run: join(k.dir, 'r/run'), etc: join(k.dir, 'r/etc') };
     for (const d of Object.values(roots)) mkdirSync(d, { recursive: true });
@@ -56,6 +57,7 @@ describe('offline: kiosk status agrees with the link', function () {
       assert.equal(w.journal.get(order.orderNo)!.state, 'reversed');
     } finally {
       await server.close();
+      lock.release();
     }
   });
 });

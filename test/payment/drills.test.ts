@@ -73,6 +73,31 @@ describe('fault drills (real client, sandbox faults, invariants)', function () {
     await drill('Dmixed', faults);
   });
 
+  it('issue 10 §1: a second kiosk with the same deviceId and an empty journal never reuses a paid order number', async () => {
+    const key = loadPrivateKey(sandbox.merchantKeyPath!);
+    const kiosk = (name: string) => {
+      const journal = openJournal(join(dir, `${name}.db`));
+      const gateway = new HttpGateway({ baseUrl: sandbox.baseUrl, merchant, privateKey: key, platformKey: sandbox.platformPublicKey, connectTimeoutMs: 200, timeoutMs: 150 });
+      const engine = new PaymentEngine({ journal, gateway, merchant, deviceId: 'TWIN01', goods: { goodsId: 'G1', goodsInfo: 'twin' }, timing: TIMING, clockCheck: () => null });
+      return { journal, gateway, engine, close: async () => (await engine.stop(0), gateway.close(), journal.close()) };
+    };
+    const a = kiosk('twin-a');
+    const b = kiosk('twin-b');
+    const deliveredB: string[] = [];
+    try {
+      const paid = await a.engine.pay({ authCode: testCode('paid', 'wechat', `twinA${Date.now() % 100000}`), amountFen: 150 }, { deliver: async () => undefined });
+      assert.equal(paid.kind, 'approved');
+      const r = await b.engine.pay({ authCode: testCode('insufficient-balance', 'wechat', `twinB${Date.now() % 100000}`), amountFen: 150 }, { deliver: async (o) => void deliveredB.push(o) });
+      assert.equal(r.kind, 'declined', `B's customer was never charged: ${JSON.stringify(r)}`);
+      assert.equal((r as { code: string }).code, '15');
+      assert.deepEqual(deliveredB, []);
+      assert.notEqual((r as { orderNo: string }).orderNo, (paid as { orderNo: string }).orderNo);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('gateway down before the scan: failed-not-sent, never reversed, nothing at the platform', async () => {
     const port = await new Promise<number>((resolve) => {
       const s = createServer();

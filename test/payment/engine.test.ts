@@ -49,7 +49,7 @@ describe('payment engine (fake clock, fake gateway)', () => {
     assert.equal(o.authCode, null);
     assert.deepEqual(delivered, [o.orderNo]);
     assert.deepEqual(states(o.orderNo), ['created', 'paid', 'delivering', 'delivered']);
-    assert.match(o.orderNo, /^K0120260601\d{6}$/);
+    assert.match(o.orderNo, /^K0120260601\d{6}_[0-9a-z]{10}$/);
     assert.equal(gw.sent[0]!.fields.orderTime, wireTime(clock.now()));
   });
 

@@ -198,10 +198,25 @@ describe('sandbox gateway', function () {
     });
     it('a missing field is 13, naming it', async () => {
       const f: Record<string, string> = micropayFields(testCode('paid', 'wechat'), 'wechat');
-      delete f.goodsId;
+      delete f.authCode;
       const r = await call(sb, 'micropay', f);
       assert.equal(r.json!.respCode, '13');
-      assert.match(String(r.json!.respMsg), /goodsId/);
+      assert.match(String(r.json!.respMsg), /authCode/);
+    });
+    it('micropay without goodsId/goodsInfo, and with goodsTag, subAppId, longitude, latitude and a real backUrl host, is paid; the answer carries stlDate', async () => {
+      const f: Record<string, string> = micropayFields(testCode('paid', 'wechat'), 'wechat', { goodsTag: 'T1', subAppId: 'wx1', longitude: '-83.2345', latitude: '-24.3094', backUrl: 'http://pay.example.com:8080/cb?a=1' });
+      delete f.goodsId;
+      delete f.goodsInfo;
+      const r = await call(sb, 'micropay', f);
+      assert.equal(r.json!.respCode, '00', String(r.json!.respMsg));
+      assert.match(String(r.json!.stlDate), /^[0-9]{8}$/);
+      assert.equal(r.valid, true);
+    });
+    it('faceFlag/ledgerAccountFlag 0 is 10: only 1 is defined', async () => {
+      for (const extra of <Array<Record<string, string>>>[{ faceFlag: '0' }, { ledgerAccountFlag: '0' }]) {
+        const r = await call(sb, 'micropay', micropayFields(testCode('paid', 'wechat'), 'wechat', extra));
+        assert.equal(r.json!.respCode, '10', JSON.stringify(extra));
+      }
     });
     it('a missing signature is 13', async () => {
       const r = await postRaw(sb, '/pay/queryOrder', JSON.stringify({ ...SP, orderNo: 'X1' }));

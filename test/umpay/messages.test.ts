@@ -39,7 +39,13 @@ describe('umpay messages', () => {
   });
 
   const bad: [string, Partial<Record<keyof MicropayFields, string>>, string, RegExp][] = [
-    ['missing goodsInfo', { goodsInfo: '' }, 'goodsInfo', /missing/],
+    ['goodsInfo with ", " (the Java demo signs it as "&")', { goodsInfo: '可乐, 冰' }, 'goodsInfo', /Java demo/],
+    ['goodsId with a brace', { goodsId: 'A{1}' }, 'goodsId', /"\{"/],
+    ['merPriv with a brace', { merPriv: 'x}' }, 'merPriv', /"\}"/],
+    ['faceFlag 0 (only 1 is defined)', { faceFlag: '0' }, 'faceFlag', /only value/],
+    ['ledgerAccountFlag 0', { ledgerAccountFlag: '0' }, 'ledgerAccountFlag', /only value/],
+    ['longitude not a number', { longitude: 'east' } as never, 'longitude', /degrees/],
+    ['goodsTag too long', { goodsTag: 'x'.repeat(33) } as never, 'goodsTag', /at most 32/],
     ['orderTime format', { orderTime: '2020-03-05 10:57' }, 'orderTime', /yyyyMMddHHmmss/],
     ['orderTime 30 February', { orderTime: '20200230105724' }, 'orderTime', /real date/],
     ['orderTime 24h', { orderTime: '20200305245724' }, 'orderTime', /real date/],
@@ -53,8 +59,8 @@ describe('umpay messages', () => {
     ['goodsId too long', { goodsId: '12345678901234567' }, 'goodsId', /at most 16/],
     ['goodsInfo over 128 bytes', { goodsInfo: '口'.repeat(43) }, 'goodsInfo', /129 bytes/],
     ['backUrl https', { backUrl: 'https://a.example/cb' }, 'backUrl', /http:\/\//],
-    ['backUrl with a space', { backUrl: 'http://a.example/c b' }, 'backUrl', /only letters/],
-    ['backUrl with #', { backUrl: 'http://a.example/cb#x' }, 'backUrl', /only letters/],
+    ['backUrl with a space', { backUrl: 'http://a.example/c b' }, 'backUrl', /letters, digits/],
+    ['backUrl with #', { backUrl: 'http://a.example/cb#x' }, 'backUrl', /letters, digits/],
     ['faceFlag 2', { faceFlag: '2' }, 'faceFlag', /"1"/],
     ['orderType unknown', { orderType: 'paypal' }, 'orderType', /wechat, alipay or unionpay/],
     ['orderType does not match the code', { orderType: 'alipay' }, 'orderType', /wechat code/],
@@ -67,6 +73,17 @@ describe('umpay messages', () => {
       fails(() => buildRequest('micropay', merchant, { ...micropay, ...patch } as MicropayFields), field, pattern);
     });
   }
+  it('goodsId/goodsInfo are optional (current docs; the Java demo omits both); goodsTag, subAppId, longitude, latitude are sent', () => {
+    const { goodsId: _i, goodsInfo: _g, ...bare } = micropay;
+    assert.deepEqual(buildRequest('micropay', merchant, bare), { ...bare, ...merchant });
+    const extra = { goodsTag: 'COUPON1', subAppId: 'wx1234567890abcdef', longitude: '-83.2345', latitude: '-24.3094' };
+    assert.deepEqual(buildRequest('micropay', merchant, { ...micropay, ...extra }), { ...micropay, ...extra, ...merchant });
+    assert.ok(!REQUIRED_FIELDS.micropay.includes('goodsInfo'));
+    assert.ok(CALL_FIELDS.micropay.includes('subAppId'));
+  });
+  it('refund sends no orderType (the field table and the Java demo leave it out)', () => {
+    assert.ok(!CALL_FIELDS.refund.includes('orderType'));
+  });
   it('accepts a good backUrl with host, port and query', () => {
     assert.equal(buildRequest('micropay', merchant, { ...micropay, backUrl: 'http://10.0.0.1:8080/cb?a=1&b=%20' }).backUrl, 'http://10.0.0.1:8080/cb?a=1&b=%20');
   });

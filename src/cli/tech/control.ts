@@ -13,6 +13,8 @@ export interface DaemonStatus {
   startedAt?: string;
   scanner?: { connected: boolean; device?: string; detail?: string };
   link?: { state: 'online' | 'degraded' | 'offline' | string; since?: string };
+  /** The journal the daemon writes: `problem` when journal.path no longer names it (deleted, replaced). */
+  journal?: { path: string; problem: string | null; unfinished?: number };
   [extra: string]: unknown;
 }
 

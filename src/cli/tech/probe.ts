@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Config } from '../../config/index.js';
-import { pidAlive } from '../../kiosk/lock.js';
+import { lockState } from '../../kiosk/lock.js';
 import { defaultClockCheck } from '../../payment/clock.js';
 import { gatewayFromConfig } from '../../kiosk/wiring.js';
 import { KeyError } from '../../umpay/keys.js';
@@ -36,23 +36,17 @@ export function rooted(roots: Roots, path: string): string {
 export interface DaemonState {
   lockFile: string;
   running: boolean;
+  /** The pid written in the lock file (the holder's when running). */
   pid?: number;
-  /** A lock file whose process is gone (crash or SIGKILL); the next start takes it over. */
-  stale?: boolean;
+  /** The lock file is there but cannot be a lock file (refused by the daemon too). */
+  problem?: string;
 }
 
-/** Whether a daemon holds the journal, from the single-instance lock file (src/kiosk/lock.ts). */
+/** Whether a daemon holds the journal: its kernel lock on daemon.lockFile (src/kiosk/lock.ts), never a pid guess. */
 export function daemonState(config: Config): DaemonState {
   const lockFile = config.daemon.lockFile;
-  let text: string;
-  try {
-    text = readFileSync(lockFile, 'utf8');
-  } catch {
-    return { lockFile, running: false };
-  }
-  const pid = Number(text.trim());
-  if (!Number.isInteger(pid) || pid <= 0) return { lockFile, running: false, stale: true };
-  return pidAlive(pid) ? { lockFile, running: true, pid } : { lockFile, running: false, pid, stale: true };
+  const s = lockState(lockFile);
+  return { lockFile, running: s.held, ...(s.pid ? { pid: s.pid } : {}), ...(s.problem ? { problem: s.problem } : {}) };
 }
 
 export interface GatewayProbe {

@@ -10,7 +10,11 @@ export const merchant = defineSection(
       filePath(),
       'Merchant private key file (PKCS#8 DER `.p8`, PEM, or bare base64). Must be mode 600 (owner only): the kiosk refuses otherwise and says `chmod 600 FILE`.',
     ),
-    goodsId: doc(wire('micropay', 'goodsId'), 'goodsId sent with each payment.', { allowed: '≤ 16 bytes' }),
-    goodsInfo: doc(wire('micropay', 'goodsInfo'), 'goodsInfo sent with each payment, shown to the payer.', { allowed: '≤ 128 bytes (UTF-8)' }),
+    goodsId: doc(wire('micropay', 'goodsId').default(''), 'goodsId sent with each payment; optional in the platform\'s current docs, left out when empty.', { allowed: '≤ 16 bytes' }),
+    goodsInfo: doc(
+      wire('micropay', 'goodsInfo').default(''),
+      'goodsInfo sent with each payment, shown to the payer; left out when empty. Must not contain `", "` (comma then space), `{` or `}`: the vendor\'s Java demo signs such text differently from its documented rule, and which rule the production server applies is not documented (PROTOCOL.md). Same for `pricing.items.*.goodsInfo/goodsId`.',
+      { allowed: '≤ 128 bytes (UTF-8)' },
+    ),
   }),
 );

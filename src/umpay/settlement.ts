@@ -5,9 +5,36 @@
 
 // One list of the columns, shared with the sandbox that writes the file (PROTOCOL.md order). Only the first 13
 // (merchant order no … order type) are needed to compare with the journal.
-import { SETTLEMENT_COLUMNS } from '../../sandbox/settlement.js';
-
-export { SETTLEMENT_COLUMNS };
+export const SETTLEMENT_COLUMNS = [
+  'merchantOrderNo',
+  'payTime',
+  'merchantId',
+  'terminalId',
+  'storeId',
+  'operatorId',
+  'merchantName',
+  'platformOrderNo',
+  'cardType',
+  'state',
+  'orderAmount',
+  'refundAmount',
+  'orderType',
+  'scene',
+  'fee',
+  'feeRate',
+  'settlementMode',
+  'settlementAmount',
+  'extraRate',
+  'extraFee',
+  'platformSerial',
+  'thirdPartySerial',
+  'orderKind',
+  'splitOrderNo',
+  'splitSerial',
+  'splitMerchant',
+  'splitRefundAccountType',
+  'referenceNo',
+] as const;
 
 const REQUIRED_COLUMNS = 13;
 
@@ -45,17 +72,45 @@ export interface ParsedSettlement {
 
 /** Decodes the file: UTF-8 (BOM dropped) or, when that fails, GBK (the platform's Chinese merchant names). */
 export function decodeSettlement(data: Buffer): string {
+  return decodeSettlementFile(data).text;
+}
+
+/**
+ * The charset as the bytes show it (the docs do not say): `ascii` when every byte is below 0x80 (both read the
+ * same), `utf-8` when the bytes are valid UTF-8, else `gbk` when they decode as GBK without a replacement
+ * character, else `unknown` (decoded as GBK with replacements: the money columns are ASCII either way).
+ */
+export type SettlementCharset = 'ascii' | 'utf-8' | 'gbk' | 'unknown';
+
+/** GBK (CP936) byte structure: ASCII, 0x80 (€), or a lead byte 0x81–0xFE with a trail byte 0x40–0x7E/0x80–0xFE. */
+function isGbk(data: Buffer): boolean {
+  for (let i = 0; i < data.length; i++) {
+    const b = data[i]!;
+    if (b < 0x80 || b === 0x80) continue;
+    if (b === 0xff) return false;
+    const t = data[++i];
+    if (t === undefined || t < 0x40 || t === 0x7f || t === 0xff) return false;
+  }
+  return true;
+}
+
+export function decodeSettlementFile(data: Buffer): { text: string; charset: SettlementCharset } {
   let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(data);
-  } catch {
+  let charset: SettlementCharset;
+  if (!data.some((b) => b >= 0x80)) {
+    text = data.toString('latin1');
+    charset = 'ascii';
+  } else {
     try {
-      text = new TextDecoder('gbk').decode(data);
+      text = new TextDecoder('utf-8', { fatal: true }).decode(data);
+      charset = 'utf-8';
     } catch {
-      text = data.toString('latin1');
+      // Node's GBK decoder drops some invalid bytes even with `fatal`: the structure is checked here.
+      text = new TextDecoder('gbk').decode(data);
+      charset = isGbk(data) ? 'gbk' : 'unknown';
     }
   }
-  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  return { text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, charset };
 }
 
 /** RFC 4180 records with the line each starts on. Quoted fields may hold commas, quotes ("") and newlines. */

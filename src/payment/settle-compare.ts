@@ -1,9 +1,9 @@
 // Comparing the platform's settlement rows with the journal. Pure: the caller looks orders up.
 // The file covers every terminal of the service provider, so rows for other kiosks are counted and set
 // aside (an order number starts with this kiosk's device id; see journal orderNoPrefix).
-import type { PublicOrder } from '../../journal/journal.js';
-import { orderNoPrefix } from '../../journal/journal.js';
-import type { SettlementRow } from './settlement.js';
+import type { PublicOrder } from '../journal/journal.js';
+import { parseOrderNo } from '../journal/orderno.js';
+import type { SettlementRow } from '../umpay/settlement.js';
 
 export type FindingKind =
   /** paid there and delivered here, same amount */
@@ -25,7 +25,11 @@ export type FindingKind =
   /** the platform says failed but the product was delivered */
   | 'delivered-but-failed-there'
   /** two SUCCESS rows for one order */
-  | 'paid-twice';
+  | 'paid-twice'
+  /** the row's fee does not fit its own rate */
+  | 'fee-mismatch'
+  /** an order of this deviceId made by another journal (its run id is not one of this journal's): two kiosks share the deviceId, or a copy of the journal runs elsewhere */
+  | 'other-journal';
 
 export const OK_KINDS: ReadonlySet<FindingKind> = new Set(['matched', 'refund-matched', 'returned-later']);
 
@@ -41,6 +45,8 @@ export const ADVICE: Record<FindingKind, string> = {
   'refund-absent-there': 'check the next day\'s file; else query the refund with refundQuery',
   'delivered-but-failed-there': 'query the order at the platform; the product went out unpaid',
   'paid-twice': 'raise it with UMPay support: one order settled twice',
+  'fee-mismatch': 'compare the fee with the merchant contract; raise it with UMPay support',
+  'other-journal': 'another journal makes order numbers with this deviceId (a second kiosk with the same deviceId, or a copy of this journal in use): give every kiosk its own deviceId; that journal accounts for these orders',
 };
 
 export interface Finding {
@@ -63,7 +69,7 @@ export interface Comparison {
   failedConsistent: number;
   counts: Record<FindingKind, number>;
   /** Sums over this kiosk's rows, fen. */
-  totals: { paidThereFen: number; refundedThereFen: number; deliveredHereFen: number };
+  totals: { paidThereFen: number; refundedThereFen: number; deliveredHereFen: number; feesThereFen: number };
   ok: boolean;
 }
 
@@ -79,6 +85,8 @@ export interface CompareInput {
   days: ReadonlySet<string>;
   deviceId: string;
   acqMerId: string;
+  /** This journal's run ids (journal runs table): an order number of this deviceId with another run id is another journal's. */
+  runIds?: ReadonlySet<string>;
   /** Local yyyyMMdd of an ISO timestamp (injectable for tests across time zones). */
   dayOf?: (iso: string) => string;
 }
@@ -89,17 +97,30 @@ export const localDay = (iso: string): string => {
   return `${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}`;
 };
 
-/** Whether an order number has this kiosk's form: prefix + yyyyMMdd + sequence (6+ digits). */
+/** Whether an order number has this kiosk's form: prefix + yyyyMMdd + sequence (6+ digits) [+ _run id]. */
 export function isOurOrderNo(orderNo: string, deviceId: string): boolean {
-  let prefix: string;
-  try {
-    prefix = orderNoPrefix(deviceId);
-  } catch {
-    return false;
-  }
-  if (!orderNo.startsWith(prefix)) return false;
-  const m = /^([0-9]{4})([0-9]{2})([0-9]{2})[0-9]{6,}$/.exec(orderNo.slice(prefix.length));
-  return !!m && Number(m[2]) >= 1 && Number(m[2]) <= 12 && Number(m[3]) >= 1 && Number(m[3]) <= 31;
+  return parseOrderNo(orderNo, deviceId) !== undefined;
+}
+
+const fen = (text: string | undefined): number | undefined => (text !== undefined && /^-?[0-9]+$/.test(text.trim()) ? Number(text.trim()) : undefined);
+const pct = (text: string | undefined): number | undefined => (text !== undefined && /^[0-9]+(\.[0-9]+)?$/.test(text.trim()) ? Number(text.trim()) : undefined);
+
+/**
+ * A pay row's fees against its own columns: fee ≈ amount × rate % and extra fee ≈ amount × extra rate % (the docs
+ * do not say how the platform rounds, so one fen either way is accepted). Columns the file leaves empty are not
+ * checked. (The settlement amount is not: the docs do not say what else it nets, e.g. split orders.)
+ */
+function feeProblem(row: SettlementRow): { feesFen: number; problem?: string } {
+  const f = row.fields;
+  const fee = fen(f.fee);
+  const extra = fen(f.extraFee) ?? 0;
+  const feesFen = (fee ?? 0) + extra;
+  const problems: string[] = [];
+  const rate = pct(f.feeRate);
+  if (fee !== undefined && rate !== undefined && Math.abs(fee - (row.orderAmountFen * rate) / 100) > 1) problems.push(`fee ${fee} fen is not ${rate}% of ${row.orderAmountFen}`);
+  const extraRate = pct(f.extraRate);
+  if (extraRate !== undefined && Math.abs(extra - (row.orderAmountFen * extraRate) / 100) > 1) problems.push(`extra fee ${extra} fen is not ${extraRate}% of ${row.orderAmountFen}`);
+  return problems.length ? { feesFen, problem: problems.join('; ') } : { feesFen };
 }
 
 export function compareSettlement(input: CompareInput): Comparison {
@@ -107,7 +128,7 @@ export function compareSettlement(input: CompareInput): Comparison {
   const findings: Finding[] = [];
   let otherTerminals = 0;
   let failedConsistent = 0;
-  const totals = { paidThereFen: 0, refundedThereFen: 0, deliveredHereFen: 0 };
+  const totals = { paidThereFen: 0, refundedThereFen: 0, deliveredHereFen: 0, feesThereFen: 0 };
   const successSeen = new Map<string, SettlementRow>();
   const refundSeen = new Set<string>();
   const add = (f: Finding) => findings.push(f);
@@ -119,10 +140,18 @@ export function compareSettlement(input: CompareInput): Comparison {
       otherTerminals++;
       continue;
     }
+    const runId = order ? undefined : parseOrderNo(row.orderNo, input.deviceId)?.runId;
+    if (runId && input.runIds && !input.runIds.has(runId)) {
+      add({ kind: 'other-journal', orderNo: row.orderNo, line: row.line, hereState: 'absent', thereState: row.state, thereAmountFen: row.state === 'REFUND' ? row.refundAmountFen : row.orderAmountFen, note: `run ${runId} is not this journal's` });
+      continue;
+    }
     const here = order ? { hereState: order.state, hereAmountFen: Number(order.txnAmt) } : { hereState: 'absent' };
     const base = { orderNo: row.orderNo, line: row.line, ...here, thereState: row.state };
     if (row.state === 'SUCCESS') {
       totals.paidThereFen += row.orderAmountFen;
+      const fee = feeProblem(row);
+      totals.feesThereFen += fee.feesFen;
+      if (fee.problem) add({ ...base, thereAmountFen: row.orderAmountFen, kind: 'fee-mismatch', note: fee.problem });
       const there = { ...base, thereAmountFen: row.orderAmountFen };
       const prev = successSeen.get(row.orderNo);
       if (prev) {
@@ -182,7 +211,9 @@ export function compareSettlement(input: CompareInput): Comparison {
   }
 
   for (const order of input.ordersOnDays) {
-    const day = order.orderTime.slice(0, 8);
+    // The platform's own settlement day when its answer said (an order paid just before midnight may settle
+    // the next day), else the day of the order.
+    const day = order.stlDate ?? order.orderTime.slice(0, 8);
     if (order.state === 'delivered' && input.days.has(day)) {
       totals.deliveredHereFen += Number(order.txnAmt);
       if (!successSeen.has(order.orderNo)) {

@@ -1,0 +1,129 @@
+// One day's settlement, fetched and reconciled without a technician: the platform's file for `stlDate` is
+// downloaded (signed GET), parsed, compared with the journal, and the result stored in the journal; every mismatch
+// becomes a settle_findings row and flags its order, so it is on the attention list (`kiosk report`) with a reason.
+// Used by the daemon once a day and by `kiosk settle --fetch`.
+import { readFileSync, statSync } from 'node:fs';
+import type { Journal, PublicOrder } from '../journal/journal.js';
+import type { Logger } from '../log.js';
+import { silentLogger } from '../log.js';
+import type { SettleDownload } from '../umpay/client.js';
+import { decodeSettlementFile, parseSettlement, type SettlementRow } from '../umpay/settlement.js';
+import { compareSettlement, OK_KINDS, type Comparison, type Finding } from './settle-compare.js';
+
+export interface SettleDayDeps {
+  /** HttpGateway.downloadSettleFile (or a double). */
+  download(stlDate: string, dir: string): Promise<SettleDownload>;
+  journal: Journal;
+  deviceId: string;
+  acqMerId: string;
+  /** Folder the files are kept in (created 0700). */
+  dir: string;
+  now?: () => Date;
+  log?: Logger;
+}
+
+export type SettleDayResult =
+  | { kind: 'reconciled'; stlDate: string; ok: boolean; file: string; bytes: number; charset: string; rows: number; mismatches: Mismatch[]; newFindings: number; comparison: Comparison }
+  /** The platform answered instead of sending a file (signed or not): nothing compared, try again later. */
+  | { kind: 'answered'; stlDate: string; respCode: string; respMsg: string; signatureValid: boolean; cause: string }
+  /** No usable file: transport error, cut short, damaged. Nothing compared, try again later. */
+  | { kind: 'failed'; stlDate: string; cause: string; file?: string };
+
+export interface Mismatch {
+  orderNo: string;
+  kind: Finding['kind'];
+  reason: string;
+}
+
+const yuan = (fen: number | undefined) => (fen === undefined ? '?' : `¥${(fen / 100).toFixed(2)}`);
+
+/** The reason a person reads on the attention list, per finding. */
+export function mismatchReason(f: Finding): string {
+  switch (f.kind) {
+    case 'paid-not-delivered':
+      return f.hereState === 'absent'
+        ? `platform charged ${yuan(f.thereAmountFen)} for an order the journal does not know`
+        : `platform charged ${yuan(f.thereAmountFen)}, here the order is ${f.hereState} (product not released)`;
+    case 'delivered-absent-there':
+      return `delivered here (${yuan(f.hereAmountFen)}), the platform's file has no payment for it${f.note ? ` (${f.note})` : ''}`;
+    case 'amount-mismatch':
+      return `amount differs: here ${yuan(f.hereAmountFen)}, platform ${yuan(f.thereAmountFen)} (${f.thereState})`;
+    case 'refund-absent-there':
+      return `returned here (${f.hereState}, ${yuan(f.hereAmountFen)}), the platform's file shows no refund`;
+    case 'refund-unexpected':
+      return `platform refunded ${yuan(f.thereAmountFen)}, not made by this kiosk (here: ${f.hereState})`;
+    case 'delivered-but-failed-there':
+      return `delivered here, the platform says the payment failed`;
+    case 'paid-twice':
+      return `platform settled the order twice (${f.note ?? ''})`;
+    case 'fee-mismatch':
+      return `fees: ${f.note ?? 'do not add up'}`;
+    default:
+      return f.note ?? f.kind;
+  }
+}
+
+function localYmd(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}`;
+}
+
+/** The local day before `now`, yyyyMMdd. */
+export function previousDay(now: Date): string {
+  return localYmd(new Date(now.getFullYear(), now.getMonth(), now.getDate() - 1));
+}
+
+/** Compares parsed rows of `stlDate` with the journal. */
+export function compareDay(journal: Journal, rows: readonly SettlementRow[], stlDate: string, deviceId: string, acqMerId: string): Comparison {
+  const y = Number(stlDate.slice(0, 4));
+  const m = Number(stlDate.slice(4, 6));
+  const d = Number(stlDate.slice(6, 8));
+  // From the day before: an order placed before midnight may settle on the file's day.
+  const before = new Date(y, m - 1, d - 1);
+  const ordersOnDays: PublicOrder[] = journal.ordersForSettlement(localYmd(before), before.toISOString());
+  const runIds = new Set(journal.identity().runs.map((r) => r.runId));
+  return compareSettlement({ rows, lookup: (no) => journal.getPublic(no), ordersOnDays, days: new Set([stlDate]), deviceId, acqMerId, runIds });
+}
+
+/** Downloads, parses, compares and records one day. Never throws for the network or the file. */
+export async function fetchAndReconcile(deps: SettleDayDeps, stlDate: string): Promise<SettleDayResult> {
+  const log = deps.log ?? silentLogger;
+  const now = deps.now ?? (() => new Date());
+  const got = await deps.download(stlDate, deps.dir);
+  if (got.kind === 'failed') return { kind: 'failed', stlDate, cause: got.cause };
+  if (got.kind === 'answer') {
+    const said = `respCode ${got.respCode}${got.respMsg ? ` (${got.respMsg})` : ''}`;
+    const cause = got.signatureValid ? `the platform answered ${said} instead of the file` : `an answer that does not verify with the platform key (${said}) instead of the file`;
+    return { kind: 'answered', stlDate, respCode: got.respCode, respMsg: got.respMsg, signatureValid: got.signatureValid, cause };
+  }
+  let data: Buffer;
+  try {
+    if (statSync(got.path).size !== got.bytes) return { kind: 'failed', stlDate, cause: `${got.path} changed after the download`, file: got.path };
+    data = readFileSync(got.path);
+  } catch (err) {
+    return { kind: 'failed', stlDate, cause: `${got.path}: ${(err as Error).message}`, file: got.path };
+  }
+  const { text, charset } = decodeSettlementFile(data);
+  const parsed = parseSettlement(text, got.path.split('/').pop());
+  // A damaged file is not compared: a row read wrongly would accuse a good order, or hide a bad one.
+  if (charset === 'unknown' || parsed.problems.length > 0) {
+    const first = parsed.problems[0];
+    const why = charset === 'unknown' ? 'bytes that are neither UTF-8 nor GBK' : `${parsed.problems.length} unreadable row(s), first at line ${first!.line}: ${first!.message}`;
+    return { kind: 'failed', stlDate, cause: `damaged file (${why})`, file: got.path };
+  }
+  const comparison = compareDay(deps.journal, parsed.rows, stlDate, deps.deviceId, deps.acqMerId);
+  const mismatches = comparison.findings.filter((f) => !OK_KINDS.has(f.kind)).map((f) => ({ orderNo: f.orderNo, kind: f.kind, reason: mismatchReason(f) }));
+  const summary = {
+    file: got.path,
+    bytes: got.bytes,
+    charset,
+    rows: parsed.rows.length,
+    counts: comparison.counts,
+    totals: comparison.totals,
+    otherTerminals: comparison.otherTerminals,
+    mismatches: mismatches.length,
+  };
+  const { newFindings } = deps.journal.recordReconciliation({ stlDate, at: now().toISOString(), ok: mismatches.length === 0, summary, findings: mismatches });
+  for (const m of mismatches) log.warn({ event: 'attention', orderNo: m.orderNo, reason: `settlement ${stlDate}: ${m.reason}`, kind: m.kind }, 'order needs attention');
+  return { kind: 'reconciled', stlDate, ok: mismatches.length === 0, file: got.path, bytes: got.bytes, charset, rows: parsed.rows.length, mismatches, newFindings, comparison };
+}

@@ -1,0 +1,125 @@
+// Issue 10 §4: the journal deleted, replaced or moved under a running daemon. SQLite keeps writing to the open
+// file, so nothing fails by itself; after a restart those writes would be gone (a charge nobody gives back).
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
+import { openJournal } from '../../src/journal/journal.js';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { loadConfig } from '../../src/config/index.js';
+import { Daemon } from '../../src/kiosk/daemon.js';
+import type { PaymentRecord } from '../../src/kiosk/interaction.js';
+import { createLogger } from '../../src/log.js';
+import { run as status } from '../../src/cli/status.js';
+import { testCode } from '../../src/sandbox/index.js';
+import { DaemonFixture, type LogLine } from './daemon-helpers.js';
+import { captureIo } from '../../src/cli/tech/format.js';
+
+describe('kiosk daemon: the journal deleted or replaced while it runs (issue 10 §4)', function () {
+  this.timeout(20_000);
+  let fx: DaemonFixture;
+  let daemon: Daemon | undefined;
+  let lines: LogLine[];
+  beforeEach(async () => {
+    fx = await new DaemonFixture().start();
+    lines = [];
+    const dest = new Writable({
+      write(chunk, _enc, cb) {
+        for (const l of String(chunk).split('\n')) if (l) logged.emit('line', lines[lines.push(JSON.parse(l) as LogLine) - 1]);
+        cb();
+      },
+    });
+    const config = loadConfig(fx.writeConfig());
+    daemon = await Daemon.start(config, { log: createLogger({ destination: dest, level: 'info' }), walPurgeIdleMs: 60_000, journalWatchMs: 50, timing: { resultMs: 100 } });
+  });
+  afterEach(async () => {
+    await daemon?.stop();
+    await fx.dispose();
+  });
+
+  const logged = new EventEmitter();
+  /** The first log line (so far or to come) that matches. */
+  const waitForLine = (match: (l: LogLine) => boolean): Promise<LogLine> =>
+    new Promise((resolve) => {
+      const seen = lines.find(match);
+      if (seen) return resolve(seen);
+      const on = (l: LogLine) => match(l) && (logged.off('line', on), resolve(l));
+      logged.on('line', on);
+    });
+  const next = (d: Daemon) => new Promise<PaymentRecord>((resolve) => d.interaction.once('payment', resolve));
+  const deleteJournal = () => {
+    for (const side of ['', '-wal', '-shm']) rmSync(fx.journalPath + side, { force: true });
+  };
+
+  it('deleted mid-payment: that payment and its reversal finish in the open file; the next scan is refused with fault, nothing sent', async () => {
+    const d = daemon!;
+    const first = next(d);
+    d.hardware.scanner.emit('code', testCode('pending-forever', 'wechat', `gone${Date.now() % 100000}`));
+    await new Promise<void>((r) => d.interaction.once('progress', () => r()));
+    deleteJournal();
+    const r1 = await first;
+    assert.equal(r1.result.kind, 'not-charged');
+    const orderNo = (r1.result as { orderNo: string }).orderNo;
+    await new Promise((res) => d.interaction.once('state', res)); // the result is over: ready for the next scan
+
+    const second = next(d);
+    const code2 = testCode('paid', 'wechat', `gone2${Date.now() % 100000}`);
+    d.hardware.scanner.emit('code', code2);
+    const r2 = await second;
+    assert.equal(r2.pattern, 'fault');
+    assert.equal(r2.result.kind, 'error');
+    const line = lines.find((l) => l.event === 'journal-unusable');
+    assert.ok(line && /was deleted/.test(String(line.msg)), JSON.stringify(lines.slice(-3)));
+    assert.equal(fx.sandbox.ledger().orders.length, 1, 'the refused scan sent nothing');
+
+    // The daemon noticed on its own and saved what the open journal holds beside the path (a crash now loses nothing).
+    const rescued = await waitForLine((l) => l.event === 'journal-rescued');
+    const copy = openJournal(String(rescued.copy), { readonly: true });
+    try {
+      assert.ok(copy.get(orderNo), 'the rescued copy holds the order in flight');
+    } finally {
+      copy.close();
+    }
+    assert.equal(statSync(String(rescued.copy)).mode & 0o777, 0o600);
+
+    // Unfinished work goes on in the open file: the first order is reversed at the platform.
+    await d.engine.whenIdle();
+    assert.equal(d.journal.get(orderNo)!.state, 'reversed');
+    assert.equal(fx.sandbox.ledger().orders[0]!.netFen, 0);
+    assert.match(String(d.status().journal?.problem), /was deleted/);
+
+    // kiosk status says so, from the daemon's own report (the file at journal.path is gone).
+    const io = captureIo({ KIOSK_CONFIG: fx.configFile });
+    assert.equal(await status(['--no-gateway'], io), 1);
+    assert.match(io.stdout(), /^journal:\s+NOT OK: .*journal\.sqlite was deleted/m);
+    assert.equal(existsSync(fx.journalPath), false, 'status created nothing');
+  });
+
+  it('replaced by another file (a restored backup) under the running daemon: refused with fault', async () => {
+    const d = daemon!;
+    const copy = join(fx.dir, 'copy.sqlite');
+    d.journal.db.exec(`VACUUM INTO '${copy}'`);
+    renameSync(copy, fx.journalPath);
+    const r = next(d);
+    d.hardware.scanner.emit('code', testCode('paid', 'wechat', `repl${Date.now() % 100000}`));
+    assert.equal((await r).pattern, 'fault');
+    assert.match(String(d.status().journal?.problem), /is now another file/);
+    assert.equal(fx.sandbox.ledger().orders.length, 0);
+  });
+
+  it('the journal read-only (or the disk full): the order cannot be journaled, so nothing is sent (fault); it pays again once it can', async () => {
+    const d = daemon!;
+    // SQLite's own refusal, through the real journal code (query_only: every write fails SQLITE_READONLY).
+    d.journal.db.pragma('query_only = 1');
+    const r = next(d);
+    d.hardware.scanner.emit('code', testCode('paid', 'wechat', `ro${Date.now() % 100000}`));
+    assert.equal((await r).pattern, 'fault');
+    assert.ok(lines.some((l) => l.event === 'journal-unusable' && String(l.code).startsWith('SQLITE_READONLY')), JSON.stringify(lines.slice(-3)));
+    assert.equal(fx.sandbox.ledger().orders.length, 0);
+    d.journal.db.pragma('query_only = 0');
+    await new Promise((res) => d.interaction.once('state', res)); // the fault result is over
+    const again = next(d);
+    d.hardware.scanner.emit('code', testCode('paid', 'wechat', `ro2${Date.now() % 100000}`));
+    assert.equal((await again).result.kind, 'approved');
+  });
+});
