@@ -140,9 +140,9 @@ export function parseCommand(path: string, argv: readonly string[]): ParsedArgs 
     flags[name] = v === true ? true : v;
     if (options[name]?.type === 'int' && !/^-?[0-9]+$/.test(v as string)) fail(`--${name} must be a whole number, got ${JSON.stringify(v)}`);
   }
-  for (const [name, o] of Object.entries(options)) if (o.required && flags[name] === undefined) fail(`missing --${name}`);
-  if (parsed.positionals.length < min) fail(`missing ${spec.args ?? 'arguments'}`);
+  if (parsed.positionals.length < min) fail(`give ${spec.args ?? 'the arguments'}`);
   if (parsed.positionals.length > max) fail(`unexpected argument ${JSON.stringify(parsed.positionals[max])}`);
+  for (const [name, o] of Object.entries(options)) if (o.required && flags[name] === undefined) fail(`missing --${name}`);
   return { flags, positional: parsed.positionals };
 }
 
@@ -157,7 +157,7 @@ export function subcommand(command: string, argv: readonly string[]): string | u
   if (first === 'help' || ((first === '--help' || first === '-h') && !spec.options)) throw new HelpRequest(helpText(command));
   if (spec.options && (first === undefined || first.startsWith('-'))) return undefined;
   throw new UsageError(
-    `${command}: ${first === undefined ? 'which command?' : `unknown command ${JSON.stringify(first)}`} (${Object.keys(spec.subcommands ?? {}).join(', ')})\n${usage(command)}`,
+    `${command}: ${first === undefined ? 'which subcommand?' : `unknown subcommand ${JSON.stringify(first)}`} (${Object.keys(spec.subcommands ?? {}).join(', ')})\n${usage(command)}`,
   );
 }
 

@@ -71,9 +71,9 @@ describe('kiosk command table', () => {
     assert.match(usageError(() => parseCommand('sandbox', ['--port', 'ninety'])), /--port must be a whole number, got "ninety"/);
     assert.match(usageError(() => parseCommand('export', ['--from', '2026-01-01'])), /missing --to/);
     assert.match(usageError(() => parseCommand('status', ['extra'])), /unexpected argument "extra"/);
-    assert.match(usageError(() => parseCommand('settle', [])), /missing FILE\.csv/);
+    assert.match(usageError(() => parseCommand('journal show', [])), /give ORDERNO/);
     assert.match(usageError(() => parseCommand('journal show', ['A', 'B'])), /unexpected argument "B"/);
-    assert.match(usageError(() => subcommand('journal', ['lsit'])), /unknown command "lsit" \(list, show\)/);
+    assert.match(usageError(() => subcommand('journal', ['lsit'])), /unknown subcommand "lsit" \(list, show\)/);
     assert.equal(subcommand('sandbox', ['--port', '1']), undefined, 'sandbox also runs without a subcommand');
     assert.deepEqual(parseCommand('settle', ['a.csv', '--date', '2026-06-01', 'b.csv', '--all']), { flags: { date: '2026-06-01', all: true }, positional: ['a.csv', 'b.csv'] });
     assert.deepEqual(parseCommand('logs', ['--file', '-']).flags, { file: '-' }, '"-" (stdin) is a value');
