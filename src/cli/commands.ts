@@ -204,12 +204,21 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     },
   },
   logs: {
-    summary: "the daemon's log, human-readable and masked",
+    summary: "the daemon's log (journald, pm2's files or --file), human-readable and masked",
     options: {
       file: { type: 'string', arg: 'FILE', help: 'read this log file (- for stdin) instead of pm2' },
       lines: { type: 'int', arg: 'N', help: 'last N lines (default 200)' },
       follow: { type: 'boolean', help: 'keep printing new lines' },
       ...JSON_OUT,
+    },
+  },
+  version: {
+    summary: 'this, the current and the previous release; which one the daemon runs',
+    options: {
+      check: { type: 'boolean', help: 'also load the native modules and check the journal schema; exit 1 if not OK' },
+      'wait-ready': { type: 'int', arg: 'SECONDS', help: 'wait until the daemon answers on its control socket' },
+      ...JSON_OUT,
+      ...CONFIG,
     },
   },
   dev: {

@@ -10,7 +10,7 @@ import { gpioChipBase } from '../hardware/gpio.js';
 import { loadPrivateKey, loadPublicKey } from '../umpay/keys.js';
 import { configPath, runCommand } from './tech/context.js';
 import { checkLines, EXIT, json, processIo, type Check, type Io } from './tech/format.js';
-import { clockState, daemonState, probeGateway, probeOrderNo, rooted, SYSTEM_ROOTS, type Roots } from './tech/probe.js';
+import { clockState, daemonState, PERMISSION_DENIED, probeGateway, probeOrderNo, rooted, SYSTEM_ROOTS, type Roots } from './tech/probe.js';
 
 export interface DoctorOptions {
   roots?: Roots;
@@ -56,8 +56,9 @@ async function doctor(argv: readonly string[], io: Io, options: DoctorOptions): 
       checks.push({ name: 'fleet broker', ok: f.ok, detail: f.detail, fix: f.fix });
     }
     const d = daemonState(config);
+    if (d.denied) checks.push({ name: 'daemon', ok: false, detail: `${d.lockFile}: ${PERMISSION_DENIED}`, fix: 'sudo kiosk doctor' });
     // Not running is a fact for the technician (they may have stopped it), not a passed check.
-    checks.push({ name: 'daemon', ok: true, info: !d.running, detail: d.running ? `running, pid ${d.pid ?? '?'}` : d.problem ? `not running; ${d.problem}` : 'not running' });
+    else checks.push({ name: 'daemon', ok: true, info: !d.running, detail: d.running ? `running, pid ${d.pid ?? '?'}` : d.problem ? `not running; ${d.problem}` : 'not running' });
   }
   const failed = checks.filter((c) => !c.ok);
   const code = failed.length === 0 ? EXIT.OK : EXIT.PROBLEM;

@@ -31,6 +31,24 @@ async function dispatch(argv: string[]): Promise<number> {
   return mod.main(rest);
 }
 
+// `kiosk status | head -4`: the reader closed the pipe. Stop quietly, as a tool killed by SIGPIPE would
+// (exit 141), instead of an EPIPE stack trace; this covers every command's output.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(141);
+    throw err;
+  });
+}
+
+// `kiosk status | head -4`: the reader closed the pipe. Stop quietly, as a tool killed by SIGPIPE would
+// (exit 141), instead of an EPIPE stack trace; this covers every command's output.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(141);
+    throw err;
+  });
+}
+
 dispatch(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -8,7 +8,7 @@ import { parseCommand, UsageError } from './args.js';
 import { CommandExit, runCommand, techConfig } from './tech/context.js';
 import { EXIT, json, processIo, progressBar, table, yuan, type Io } from './tech/format.js';
 import { ControlError, controlRequest, type ReconcileSummary } from './tech/control.js';
-import { daemonState } from './tech/probe.js';
+import { daemonState, PERMISSION_DENIED } from './tech/probe.js';
 import { acquireLock, LockHeldError } from '../kiosk/lock.js';
 import { openJournal, type PublicOrder } from '../journal/journal.js';
 import { engineFromConfig, gatewayFromConfig } from '../kiosk/wiring.js';
@@ -31,6 +31,7 @@ async function reconcile(argv: readonly string[], io: Io): Promise<number> {
   const { config } = techConfig(args, io, true);
 
   const daemon = daemonState(config);
+  if (daemon.denied) throw new CommandExit(EXIT.USAGE, `${daemon.lockFile}: ${PERMISSION_DENIED}`);
   if (daemon.running) return viaDaemon(config, daemon.pid!, timeoutMs, args.flags.json === true, io);
   return foreground(config, timeoutMs, args.flags.json === true, io);
 }

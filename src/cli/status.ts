@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { CommandExit, readJournal, runCommand, techConfig } from './tech/context.js';
 import type { Journal } from '../journal/journal.js';
 import { ago, EXIT, json, keyValues, processIo, table, yuan, type Io } from './tech/format.js';
-import { clockState, daemonState, probeGateway, probeOrderNo, rooted, SYSTEM_ROOTS, versions, type GatewayProbe, type Roots } from './tech/probe.js';
+import { clockState, daemonState, PERMISSION_DENIED, probeGateway, probeOrderNo, rooted, SYSTEM_ROOTS, versions, type GatewayProbe, type Roots } from './tech/probe.js';
 import { controlRequest, type DaemonStatus } from './tech/control.js';
 
 export interface StatusOptions {
@@ -30,6 +30,7 @@ async function status(argv: readonly string[], io: Io, options: StatusOptions): 
   const { file, config } = techConfig(args, io);
 
   const daemon = daemonState(config);
+  if (daemon.denied) throw new CommandExit(EXIT.USAGE, `${daemon.lockFile}: ${PERMISSION_DENIED}`);
   let live: DaemonStatus | undefined;
   let liveError: string | undefined;
   if (daemon.running) {

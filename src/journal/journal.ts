@@ -3,7 +3,7 @@
 // row and appending its event together; synchronous=FULL so a commit survives a power cut.
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
-import { closeSync, constants, existsSync, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { JournalError, migrate, SCHEMA_VERSION } from './schema.js';
 import { formatOrderNo, newRunId, orderNoPrefix } from './orderno.js';
@@ -552,7 +552,7 @@ export function openJournal(path: string, opts: OpenOptions = {}): Journal {
   const file = resolve(path);
   const busy = opts.busyTimeoutMs ?? 5000;
   if (opts.readonly) {
-    if (!existsSync(file)) throw new JournalError('NO_JOURNAL', `${file}: no journal here (check journal.path in the config, or --db)`);
+    assertReadable(file);
     const db = new Database(file, { readonly: true, fileMustExist: true });
     db.pragma(`busy_timeout = ${busy}`);
     const version = db.pragma('user_version', { simple: true }) as number;
@@ -588,6 +588,37 @@ export function openJournal(path: string, opts: OpenOptions = {}): Journal {
     }
     if (typeof e.code === 'string' && e.code.startsWith('SQLITE_')) throw new JournalError(e.code, `${file}: ${e.message}`);
     throw err;
+  }
+}
+
+/**
+ * A journal that is there but not ours to read (an admin user outside the kiosk user's 0700 folder) is
+ * "permission denied", never "no journal here": existsSync cannot tell the two apart.
+ */
+function assertReadable(file: string): void {
+  try {
+    statSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') throw new JournalError('PERMISSION', `${file}: permission denied: use sudo (the journal belongs to the kiosk user)`);
+    throw new JournalError('NO_JOURNAL', `${file}: no journal here (check journal.path in the config, or --db)`);
+  }
+  try {
+    accessSync(file, constants.R_OK);
+  } catch {
+    throw new JournalError('PERMISSION', `${file}: permission denied: use sudo (the journal belongs to the kiosk user)`);
+  }
+}
+
+/** The schema version of the journal at `path` (read-only, no migration): what `kiosk version` compares. */
+export function journalSchemaVersion(path: string): number {
+  const file = resolve(path);
+  assertReadable(file);
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    return db.pragma('user_version', { simple: true }) as number;
+  } finally {
+    db.close();
   }
 }
 

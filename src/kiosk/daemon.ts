@@ -1,7 +1,7 @@
 // The daemon wiring: one validated config in, a running kiosk out. Order matters:
 // lock (one daemon per journal) → journal → gateway → engine (recovery starts) → hardware →
 // interaction → ready. Shutdown is the reverse, bounded by daemon.graceMs.
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { openJournal, orderNoPrefix, type Journal } from '../journal/journal.js';
@@ -12,6 +12,7 @@ import { engineFromConfig, gatewayFromConfig } from './wiring.js';
 import { createHardware, type Hardware, type HardwareDeps } from '../hardware/index.js';
 import { Interaction, type InteractionTiming, type Pricing } from './interaction.js';
 import { acquireLock, type InstanceLock } from './lock.js';
+import { WalKeeper } from './wal-keeper.js';
 import { startControlServer, type ControlServer, type DaemonStatus, type ReconcileSummary } from '../cli/tech/control.js';
 import type { Pattern } from './ports.js';
 import { Outbox } from '../journal/outbox.js';
@@ -19,9 +20,23 @@ import type { FleetClient } from '../fleet/client.js';
 import { startFleet } from './fleet.js';
 import { fetchAndReconcile } from '../payment/settle-day.js';
 import { DailySettlement, type DailySettleTiming } from './settle-daily.js';
+import { releaseInfo } from '../release.js';
+
+const RELEASE = releaseInfo();
 
 /** Idle time after which the journal's WAL is truncated (erased payment codes leave old WAL pages). */
 const WAL_PURGE_IDLE_MS = 3_000;
+
+/** A WAL this big is truncated at the next commit outside a customer payment (SQLite checkpoints at ~4 MB). */
+const WAL_PURGE_BYTES = 2 * 1024 * 1024;
+
+function walBytes(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
 
 /** How often the daemon checks that journal.path still names the journal it has open. */
 const JOURNAL_WATCH_MS = 5_000;
@@ -119,23 +134,24 @@ export class Daemon {
       const outbox = config.fleet ? new Outbox(journal) : undefined;
       outbox?.captureOrderEvents();
       engine.on('attention', (a: { orderNo: string; reason: string }) => log.warn({ event: 'attention', ...a }, 'order needs attention'));
-      // Erased payment codes still sit in old WAL pages until the WAL is truncated. Truncate once the engine
-      // has been idle for a few seconds: between customers, never in a burst (a truncated WAL makes the
-      // next commit grow the file, which costs the next payment a little).
-      let purge: NodeJS.Timeout | undefined;
-      const purgeSoon = (): void => {
-        clearTimeout(purge);
-        purge = setTimeout(() => {
+      // Erased payment codes sit in old WAL pages until the WAL is truncated; when that happens: wal-keeper.ts.
+      const walFile = `${config.journal.path}-wal`;
+      const wal = new WalKeeper({
+        purge: () => {
           try {
             journal.purgeWal();
           } catch (err) {
-            log.warn({ event: 'wal-purge-failed', err }, 'could not truncate the journal WAL (retried at the next idle)');
+            log.warn({ event: 'wal-purge-failed', err }, 'could not truncate the journal WAL (retried after the next commit)');
           }
-        }, options.walPurgeIdleMs ?? WAL_PURGE_IDLE_MS).unref();
-      };
-      engine.on('idle', purgeSoon);
-      engine.on('transition', () => clearTimeout(purge));
-      undo.push(() => clearTimeout(purge));
+        },
+        walBytes: () => walBytes(walFile),
+        customerInProgress: () => engine.customerInProgress,
+        delayMs: options.walPurgeIdleMs ?? WAL_PURGE_IDLE_MS,
+        maxBytes: WAL_PURGE_BYTES,
+      });
+      engine.on('idle', () => wal.idle());
+      engine.on('transition', () => wal.committed());
+      undo.push(() => wal.stop());
       const hardware = await createHardware(config, { log, ...options.hardwareDeps });
       undo.push(() => hardware.close());
       const interaction = new Interaction({
@@ -165,7 +181,8 @@ export class Daemon {
       );
       d.control = control;
       undo.push(() => control.close());
-      const busy = new Set(['processing', 'entering', 'result']);
+      // A customer is there: typing, paying, seeing the result, or (menu/keyed) an amount chosen and the scan awaited.
+      const busy = new Set(['processing', 'entering', 'result', ...(config.pricing.mode === 'fixed' ? [] : ['ready'])]);
       d.settlement = new DailySettlement({
         at: config.daemon.settleAt,
         run: (day) =>
@@ -281,6 +298,8 @@ export class Daemon {
     return {
       pid: process.pid,
       startedAt: this.startedAt,
+      // Which release answers: device/install.sh waits for the new one before it keeps an update.
+      release: { id: RELEASE.id, root: RELEASE.root },
       scanner: { connected: s.connected, device: this.config.scanner.driver === 'serial' ? this.config.scanner.path : this.config.scanner.driver },
       interaction: this.interaction.state.name,
       background: this.engine.pending,

@@ -184,6 +184,11 @@ export class PaymentEngine extends EventEmitter {
     if (!open.length) this.maybeIdle();
   }
 
+  /** A customer payment is between its scan and its result (the daemon keeps housekeeping syncs out of it). */
+  get customerInProgress(): boolean {
+    return this.customer !== null;
+  }
+
   /** Orders being driven in the background right now. */
   get pending(): number {
     return this.drives.size;

@@ -2,12 +2,12 @@
 // downloaded (signed GET), parsed, compared with the journal, and the result stored in the journal; every mismatch
 // becomes a settle_findings row and flags its order, so it is on the attention list (`kiosk report`) with a reason.
 // Used by the daemon once a day and by `kiosk settle --fetch`.
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import type { Journal, PublicOrder } from '../journal/journal.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import type { SettleDownload } from '../umpay/client.js';
-import { decodeSettlementFile, parseSettlement, type SettlementRow } from '../umpay/settlement.js';
+import { decodeSettlementFile, parseSettlementPaced, type SettlementRow } from '../umpay/settlement.js';
 import { compareSettlement, OK_KINDS, type Comparison, type Finding } from './settle-compare.js';
 
 export interface SettleDayDeps {
@@ -104,12 +104,17 @@ export async function fetchAndReconcile(deps: SettleDayDeps, stlDate: string): P
     return { kind: 'failed', stlDate, cause: `${got.path}: ${(err as Error).message}`, file: got.path };
   }
   const { text, charset } = decodeSettlementFile(data);
-  const parsed = parseSettlement(text, got.path.split('/').pop());
+  // Paced: a whole provider's file takes seconds to parse on a Pi; a customer's scan must not wait behind it.
+  const parsed = await parseSettlementPaced(text, got.path.split('/').pop());
   // A damaged file is not compared: a row read wrongly would accuse a good order, or hide a bad one.
   if (charset === 'unknown' || parsed.problems.length > 0) {
     const first = parsed.problems[0];
     const why = charset === 'unknown' ? 'bytes that are neither UTF-8 nor GBK' : `${parsed.problems.length} unreadable row(s), first at line ${first!.line}: ${first!.message}`;
-    return { kind: 'failed', stlDate, cause: `damaged file (${why})`, file: got.path };
+    const sample = text.slice(0, 120).replace(/\s+/g, ' ');
+    // Written by this call a moment ago (a new name, never an existing file): removed, so that retries during a
+    // day of captive-portal pages or cut-off files do not pile up copies; what it held is in the cause.
+    rmSync(got.path, { force: true });
+    return { kind: 'failed', stlDate, cause: `damaged file (${why}; it began: ${JSON.stringify(sample)})` };
   }
   const comparison = compareDay(deps.journal, parsed.rows, stlDate, deps.deviceId, deps.acqMerId);
   const mismatches = comparison.findings.filter((f) => !OK_KINDS.has(f.kind)).map((f) => ({ orderNo: f.orderNo, kind: f.kind, reason: mismatchReason(f) }));

@@ -113,7 +113,7 @@ function readKeyFile(file: string): Buffer {
   } catch (err) {
     if (err instanceof KeyError) throw err;
     const e = err as NodeJS.ErrnoException;
-    throw new KeyError(file, e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied (is the daemon running as the kiosk user?)' : e.message);
+    throw new KeyError(file, e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied: use sudo (only the kiosk user reads it; the daemon must run as kiosk)' : e.message);
   }
 }
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config/index.js';
 import { Daemon } from '../../src/kiosk/daemon.js';
+import { openJournal } from '../../src/journal/journal.js';
 import type { PaymentRecord } from '../../src/kiosk/interaction.js';
 import { createLogger } from '../../src/log.js';
 import { DaemonFixture, type LogLine } from './daemon-helpers.js';
@@ -72,5 +73,37 @@ describe('kiosk daemon: errors in the interaction path', function () {
     const deadline = Date.now() + 3000;
     while (holds() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     assert.equal(holds(), false, 'the payment code is still in the journal or its WAL');
+  });
+});
+
+describe('kiosk daemon: the WAL purge while background work never ends', function () {
+  this.timeout(20_000);
+  let fx: DaemonFixture;
+  let daemon: Daemon | undefined;
+  afterEach(async () => {
+    await daemon?.stop();
+    await fx.dispose();
+  });
+
+  it('an order stuck in the background (the engine never idle) does not keep an erased payment code in the WAL', async () => {
+    fx = await new DaemonFixture().start();
+    // An unfinished order whose reversal the platform keeps failing: recovery drives it for as long as the daemon runs.
+    const seeded = openJournal(fx.journalPath);
+    const o = seeded.createOrder({ deviceId: 'TEST01', date: '20261201', orderTime: '20261201100000', txnAmt: '100', orderType: 'unionpay', authCode: '6212345678901234567', authMask: 'm', goodsId: 'G1', goodsInfo: 'g', acqSpId: 'Y471790403', acqMerId: '41509208', scannedAt: 1, at: new Date().toISOString() });
+    seeded.transition(o.orderNo, [{ from: 'created', to: 'unknown', event: { cause: 'seeded' } }], new Date().toISOString());
+    seeded.close();
+    fx.sandbox.setFaults(['closeOrder', 'cancelOrder', 'queryOrder'].map((path) => ({ kind: 'http-500' as const, path, count: Infinity })));
+    const config = loadConfig(fx.writeConfig({ daemon: { graceMs: 1000, controlSocket: join(fx.dir, 'k.sock'), lockFile: join(fx.dir, 'k.lock') } }));
+    daemon = await Daemon.start(config, { log: createLogger({ level: 'silent' }), walPurgeIdleMs: 20 });
+    const d = daemon;
+    const payment = new Promise<PaymentRecord>((resolve) => d.interaction.once('payment', resolve));
+    d.hardware.scanner.emit('code', CODE);
+    assert.equal((await payment).result.kind, 'approved');
+    const file = config.journal.path;
+    const holds = (): boolean => [file, `${file}-wal`].some((f) => existsSync(f) && readFileSync(f).includes(CODE));
+    const deadline = Date.now() + 3000;
+    while (holds() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(d.engine.pending > 0, 'precondition: background work still going on');
+    assert.equal(holds(), false, 'the erased payment code is still in the journal or its WAL');
   });
 });

@@ -12,7 +12,7 @@ import { startSandbox, testCode, type Sandbox } from '../../src/sandbox/index.js
 import { ymd } from '../../src/sandbox/ledger.js';
 import { HttpGateway } from '../../src/umpay/client.js';
 import { loadPrivateKey } from '../../src/umpay/keys.js';
-import { decodeSettlementFile, parseSettlement } from '../../src/umpay/settlement.js';
+import { decodeSettlementFile, parseSettlement, parseSettlementPaced } from '../../src/umpay/settlement.js';
 import { call, micropayFields, SP } from '../sandbox/helpers.js';
 
 describe('umpay: settlement file download and daily reconciliation', () => {
@@ -91,6 +91,7 @@ describe('umpay: settlement file download and daily reconciliation', () => {
     assert.equal(day.kind, 'failed');
     assert.match(day.kind === 'failed' ? day.cause : '', /damaged file/);
     assert.equal(journal.reconciled(today()), false);
+    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.csv')), [], 'the damaged download is not kept (retries would pile up copies)');
   });
 
   it('a file over the size cap is refused and removed', async () => {
@@ -133,6 +134,19 @@ describe('umpay: settlement file download and daily reconciliation', () => {
     assert.equal(journal.reconciled(today()), true);
     assert.equal((await run()).kind === 'reconciled' && journal.settleFindings().length, 1, 'the same finding is not stored twice');
     assert.equal(journal.lastReconciliation()!.ok, false);
+  });
+
+  it('the paced parse (gives the event loop back every few ms) reads exactly what the plain one does', async () => {
+    const lines = ['merchant order no,pay time,merchant id,terminal id,store id,operator id,merchant name,platform order no,card type,state,order amount,refund amount,order type'];
+    for (let i = 0; i < 3000; i++) lines.push(`A${i},20261201093015,41509208,,,,"商户, ""引号""\n第二行",T${i},,SUCCESS,${100 + i},0,wechat,2,1,0.60,T1,99,0,0,P,D,pay,,,,,`);
+    lines.push('bad,row');
+    const text = '\ufeff' + lines.join('\r\n') + '\r\n\r\n';
+    const plain = parseSettlement(text, 'Y471790403_20261201.csv');
+    const paced = await parseSettlementPaced(text, 'Y471790403_20261201.csv', 0);
+    assert.deepEqual(paced, plain);
+    assert.equal(plain.rows.length, 3000);
+    assert.equal(plain.rows[5]!.fields.merchantName, '商户, "引号"\n第二行');
+    assert.equal(plain.problems.length, 1);
   });
 
   it('fees are checked against the row\'s own rate and settlement amount', () => {

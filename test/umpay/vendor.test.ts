@@ -9,8 +9,8 @@ import { javaRequestPlaintext, requestPlaintext, responsePlaintext, signingHazar
 import { parseWireJson } from '../../src/umpay/json.js';
 import { loadPrivateKey, loadPublicKey } from '../../src/umpay/keys.js';
 import { classify } from '../../src/umpay/outcome.js';
-import { answerRule, verifyRequest, verifyResponse } from '../../src/umpay/signature.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { answerRule, signRequest, verifyRequest, verifyResponse } from '../../src/umpay/signature.js';
+import { startSandbox, testCode, type Sandbox } from '../../src/sandbox/index.js';
 import { CERT_FILE, KEY_FILE, SHARED, vectors } from './helpers.js';
 
 interface Recorded {
@@ -126,6 +126,28 @@ describe('umpay: the vendor demo kit (recorded with its own classes)', () => {
     const r = verifyResponse(obj(printed), loadPublicKey(CERT_FILE));
     assert.equal(r.plaintext, '99|00|处理成功|2019072518100000000001|1');
     assert.equal(r.valid, true);
+  });
+});
+
+describe('sandbox: refund orderType (the docs\' example has it, their table and the Java demo do not)', () => {
+  it('is an unknown field (11) by default, accepted with refundOrderType', async () => {
+    for (const refundOrderType of [false, true]) {
+      const sb = await startSandbox({ merchantPublicKey: KEY_FILE, refundOrderType });
+      try {
+        const key = loadPrivateKey(KEY_FILE);
+        const post = async (path: string, fields: Record<string, string>) => {
+          const body = { acqSpId: 'Y471790403', acqMerId: '41509208', ...fields };
+          const res = await fetch(`${sb.baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...body, signature: signRequest(body, key).signature }) });
+          return obj(await res.text());
+        };
+        const paid = await post('/pay/micropay', { orderTime: '20261201093015', orderNo: 'R1', txnAmt: '5', orderType: 'wechat', authCode: testCode('paid', 'wechat') });
+        assert.equal(paid.respCode, '00');
+        const r = await post('/pay/refund', { orderTime: '20261201093016', origOrderNo: 'R1', origTxnAmt: '5', orderNo: 'R1R1', txnAmt: '5', orderType: 'wechat' });
+        assert.equal(r.respCode, refundOrderType ? '00' : '11', String(r.respMsg));
+      } finally {
+        await sb.close();
+      }
+    }
   });
 });
 

@@ -11,6 +11,8 @@ export type ControlCommand = 'reconcile' | 'status';
 export interface DaemonStatus {
   pid: number;
   startedAt?: string;
+  /** The release the daemon runs (src/release.ts). */
+  release?: { id: string; root: string };
   scanner?: { connected: boolean; device?: string; detail?: string };
   link?: { state: 'online' | 'degraded' | 'offline' | string; since?: string };
   /** The journal the daemon writes: `problem` when journal.path no longer names it (deleted, replaced). */
@@ -59,7 +61,7 @@ function connect(path: string, timeoutMs: number): Promise<Socket> {
     sock.once('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') reject(new ControlError('E_CONTROL_NO_DAEMON', `${path}: no daemon is listening (${err.code})`));
-      else if (err.code === 'EACCES') reject(new ControlError('E_CONTROL_REFUSED', `${path}: permission denied; run as the kiosk user (sudo -u kiosk kiosk …)`));
+      else if (err.code === 'EACCES') reject(new ControlError('E_CONTROL_REFUSED', `${path}: permission denied: use sudo (the control socket belongs to the kiosk user)`));
       else reject(new ControlError('E_CONTROL_NO_DAEMON', `${path}: ${err.message}`));
     });
   });

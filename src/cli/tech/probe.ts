@@ -1,6 +1,6 @@
 // Facts `kiosk status` and `kiosk doctor` both need: is the daemon running, does the gateway answer
 // with a signature that verifies, is the clock trustworthy, which versions run.
-import { existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Config } from '../../config/index.js';
@@ -40,11 +40,33 @@ export interface DaemonState {
   pid?: number;
   /** The lock file is there but cannot be a lock file (refused by the daemon too). */
   problem?: string;
+  /** The lock file could not be read (an admin user outside the kiosk user's folder): running is unknown. */
+  denied?: boolean;
+}
+
+/** What to tell a user who cannot see the daemon's files (never "not running" or "no journal"). */
+export const PERMISSION_DENIED = 'permission denied: use sudo (the journal, lock and control socket belong to the kiosk user)';
+
+/** False only when this user may not look: a missing file is readable enough (nothing there). */
+function readable(file: string): boolean {
+  try {
+    statSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code !== 'EACCES' && code !== 'EPERM';
+  }
+  try {
+    accessSync(file, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Whether a daemon holds the journal: its kernel lock on daemon.lockFile (src/kiosk/lock.ts), never a pid guess. */
 export function daemonState(config: Config): DaemonState {
   const lockFile = config.daemon.lockFile;
+  if (!readable(lockFile)) return { lockFile, running: false, denied: true };
   const s = lockState(lockFile);
   return { lockFile, running: s.held, ...(s.pid ? { pid: s.pid } : {}), ...(s.problem ? { problem: s.problem } : {}) };
 }
