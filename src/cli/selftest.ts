@@ -71,6 +71,22 @@ async function selftest(argv: readonly string[], io: Io, options: SelftestOption
       io.out(`${ok ? '✓' : '✗'} ${step.what}${ok ? '' : `: ${warnings.join('; ') || 'pattern not shown'}`}\n`);
     }
     hw.indicator.show('idle');
+    if (config.display.driver === 'none') io.out('- no display configured (display.driver none)\n');
+    else {
+      // Every column of every row, and ¥ (ROM A00 0x5C): a missing row, a dead column or the wrong ROM shows.
+      const { cols, rows } = hw.display.geometry;
+      const ruler = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+      const screen = Array.from({ length: rows }, (_, r) => (r === 0 ? `SELFTEST ¥1.00 ${ruler}` : `${r + 1}${ruler}`).slice(0, cols));
+      const warnings: string[] = [];
+      const onWarn = (e: Error) => warnings.push(e.message);
+      hw.display.on('warning', onWarn);
+      hw.display.show(screen);
+      await hold(holdMs);
+      hw.display.off('warning', onWarn);
+      if (warnings.length > 0) failures++;
+      const where = config.display.driver === 'lcd' ? ` at I2C 0x${config.display.address.toString(16)} on /dev/i2c-${config.display.i2cBus}` : '';
+      io.out(warnings.length === 0 ? `✓ display${where} shows ${cols}×${rows}:\n${screen.map((l) => `    |${l}|`).join('\n')}\n` : `✗ display${where}: ${warnings.join('; ')}\n`);
+    }
     if (args.flags.approve) {
       try {
         await hw.approve.pulse(config.approve.pulseMs);
@@ -88,6 +104,7 @@ async function selftest(argv: readonly string[], io: Io, options: SelftestOption
     }
   } finally {
     hw.indicator.show('idle');
+    hw.display.show([]);
     await hw.close();
   }
   io.out(failures === 0 ? 'selftest passed\n' : `selftest: ${failures} step(s) failed\n`);

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { approve } from './sections/approve.js';
 import { daemon, MAX_SOCKET_PATH } from './sections/daemon.js';
 import { deviceId } from './sections/device.js';
+import { display } from './display.js';
 import { fleet } from './fleet.js';
 import { gateway } from './sections/gateway.js';
 import { indicator } from './sections/indicator.js';
@@ -29,6 +30,7 @@ export const SECTIONS = {
   keypad,
   indicator,
   approve,
+  display,
   pricing,
   daemon,
   log,
@@ -50,13 +52,15 @@ export const CROSS_RULES: readonly Rule[] = [
     },
   },
   {
-    doc: 'Each GPIO line is used by one thing only (keypad, LEDs, buzzer, relay); BCM 14/15 are not used when the scanner is on the header UART (`/dev/serial0`, `ttyAMA0`, `ttyS0`).',
+    doc: 'Each GPIO line is used by one thing only (keypad, LEDs, buzzer, relay, the display\'s I2C bus 1 on BCM 2/3); BCM 14/15 are not used when the scanner is on the header UART (`/dev/serial0`, `ttyAMA0`, `ttyS0`).',
     check(c) {
-      const used: Array<[Path, number]> = [];
+      const used: Array<[Path, number, string?]> = [];
       const take = (path: Path) => {
         const p = c.int(path);
         if (p !== undefined) used.push([path, p]);
       };
+      // /dev/i2c-1 is GPIO 2 (SDA) and GPIO 3 (SCL) on the header.
+      if (c.str('display.driver') === 'lcd' && c.int('display.i2cBus') === 1) used.push([['display', 'i2cBus'], 2, 'display (I2C SDA)'], [['display', 'i2cBus'], 3, 'display (I2C SCL)']);
       if (c.str('keypad.driver') === 'gpio') {
         if (c.str('keypad.layout') === 'matrix') {
           for (const side of ['rows', 'cols']) {
@@ -70,10 +74,10 @@ export const CROSS_RULES: readonly Rule[] = [
       }
       if (c.str('approve.driver') === 'gpio') take(['approve', 'pin']);
       const first = new Map<number, string>();
-      for (const [path, pin] of used) {
+      for (const [path, pin, label] of used) {
         const other = first.get(pin);
         if (other) c.add(path, `BCM ${pin} is already used by ${other}: each GPIO line can drive one thing`);
-        else first.set(pin, formatPath(path));
+        else first.set(pin, label ?? formatPath(path));
       }
       // /dev/serial0 and ttyAMA0/ttyS0 are the header UART on BCM 14 (TX) and 15 (RX).
       const scannerPath = c.str('scanner.path') ?? '';

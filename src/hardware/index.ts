@@ -3,6 +3,11 @@
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { NoApprove, type ApproveOutput } from './approve.js';
+import { NoDisplay, type Display } from './display.js';
+import { LogDisplay } from './log-display.js';
+import type { I2cOpener } from './pi/i2c.js';
+import { LcdDisplay } from './pi/lcd-display.js';
+import { SimDisplay } from './sim/sim-display.js';
 import type { Indicator } from './indicator.js';
 import type { Keypad } from './keypad.js';
 import { LogIndicator } from './log-indicator.js';
@@ -22,7 +27,8 @@ export type { Keypad, Key } from './keypad.js';
 export type { Indicator, Pattern, Lamp, LampState, ShowInfo } from './indicator.js';
 export { PATTERNS, PATTERN_NAMES } from './indicator.js';
 export type { ApproveOutput } from './approve.js';
-export { SimScanner, SimKeypad, SimIndicator, SimApprove, LogIndicator };
+export type { Display, DisplayGeometry } from './display.js';
+export { SimScanner, SimKeypad, SimIndicator, SimApprove, SimDisplay, LogIndicator, LogDisplay };
 export { gpioChipBase, GpioError } from './gpio.js';
 
 export interface ScannerConfig extends Omit<SerialScannerOptions, 'path' | 'timers' | 'log' | 'binding'> {
@@ -39,11 +45,23 @@ export interface ApproveConfig extends Omit<GpioApproveOptions, 'timers' | 'gpio
   driver: 'gpio' | 'sim' | 'none';
 }
 
+export interface DisplayConfig {
+  driver: 'none' | 'lcd' | 'log' | 'sim';
+  cols: number;
+  rows: number;
+  /** I2C address of the PCF8574 backpack (lcd). */
+  address: number;
+  /** /dev/i2c-<n> (lcd). */
+  i2cBus: number;
+}
+
 export interface HardwareConfig {
   scanner: ScannerConfig;
   keypad: KeypadConfig;
   indicator: IndicatorConfig;
   approve: ApproveConfig;
+  /** Absent: no display. */
+  display?: DisplayConfig;
 }
 
 /** Test and embedding hooks; the daemon passes only log. */
@@ -54,6 +72,8 @@ export interface HardwareDeps {
   gpioClass?: GpioKeypadOptions['gpioClass'];
   /** serialport binding for the scanner (tests: MockBinding). */
   binding?: unknown;
+  /** Opens the I2C bus for an lcd display (tests: a fake bus). */
+  openI2c?: I2cOpener;
 }
 
 export interface Hardware {
@@ -62,6 +82,8 @@ export interface Hardware {
   keypad: Keypad | null;
   indicator: Indicator;
   approve: ApproveOutput;
+  /** Always present: driver 'none' is a display nobody sees. */
+  display: Display;
   /** Closes every device; never rejects (each failure is logged). */
   close(): Promise<void>;
 }
@@ -107,6 +129,20 @@ export async function createHardware(config: HardwareConfig, deps: HardwareDeps 
   const ap = config.approve;
   const approve = await open('approve', ap.driver === 'gpio' ? new GpioApprove({ ...ap, timers, gpioClass }) : ap.driver === 'sim' ? new SimApprove({ pulseMs: ap.pulseMs, timers }) : new NoApprove());
 
+  const dc = config.display ?? { driver: 'none', cols: 16, rows: 2, address: 0x27, i2cBus: 1 };
+  const geometry = { cols: dc.cols, rows: dc.rows };
+  const display = await open(
+    'display',
+    dc.driver === 'lcd'
+      ? new LcdDisplay({ ...geometry, address: dc.address, i2cBus: dc.i2cBus, openI2c: deps.openI2c, log })
+      : dc.driver === 'log'
+        ? new LogDisplay({ geometry, log })
+        : dc.driver === 'sim'
+          ? new SimDisplay({ geometry })
+          : new NoDisplay(geometry),
+  );
+  display.on('warning', (err: unknown) => log.warn({ hardware: 'display', err }, 'display output failed'));
+
   const kp = config.keypad;
   let keypad: Keypad | null = null;
   if (kp.driver === 'gpio') keypad = await open('keypad', new GpioKeypad({ ...kp, timers, log, gpioClass }));
@@ -125,5 +161,5 @@ export async function createHardware(config: HardwareConfig, deps: HardwareDeps 
   }
   await open('scanner', scanner);
 
-  return { scanner, keypad, indicator, approve, close: closeAll };
+  return { scanner, keypad, indicator, approve, display, close: closeAll };
 }

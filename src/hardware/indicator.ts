@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import { realTimers, type Timers, type TimerHandle } from './timers.js';
 
-export const PATTERN_NAMES = ['idle', 'ready', 'processing', 'success', 'failure', 'not-charged', 'bad-code', 'not-now', 'offline', 'fault', 'clock-fault'] as const;
+export const PATTERN_NAMES = ['idle', 'ready', 'processing', 'confirm-on-phone', 'window-ending', 'success', 'failure', 'not-charged', 'bad-code', 'not-now', 'offline', 'fault', 'clock-fault'] as const;
 export type Pattern = (typeof PATTERN_NAMES)[number];
 export type Lamp = 'green' | 'red' | 'amber';
 export const LAMPS: readonly Lamp[] = ['green', 'red', 'amber'];
@@ -28,6 +28,9 @@ export const PATTERNS: Record<Pattern, PatternSpec> = {
   idle: { lamps: { green: blink(1000), red: OFF, amber: OFF }, beeps: [], meaning: 'waiting for a customer' },
   ready: { lamps: { green: ON, red: OFF, amber: OFF }, beeps: [], meaning: 'amount chosen: scan your payment code' },
   processing: { lamps: { green: OFF, red: OFF, amber: blink(250) }, beeps: beeps(1, 60), meaning: 'code read, payment in progress' },
+  // The platform says the customer is paying (micropay 02 / queryOrder paying): their phone asks for a PIN.
+  'confirm-on-phone': { lamps: { green: blink(500), red: OFF, amber: ON }, beeps: beeps(2, 40, 120), meaning: 'the customer is paying: confirm on your phone' },
+  'window-ending': { lamps: { green: OFF, red: OFF, amber: blink(100) }, beeps: beeps(1, 40), meaning: 'last 10 s of the customer window: confirm now, or it is cancelled' },
   success: { lamps: { green: ON, red: OFF, amber: OFF }, beeps: beeps(2, 100), meaning: 'paid: take your product' },
   failure: { lamps: { green: OFF, red: ON, amber: OFF }, beeps: beeps(1, 700), meaning: 'not paid: the platform said so' },
   // Not "failure": the platform said nothing final in time. The payment is being reversed (or refunded).

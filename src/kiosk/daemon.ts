@@ -159,7 +159,9 @@ export class Daemon {
         engine,
         indicator: { show: (pattern: Pattern, info?: { orderNo?: string }) => hardware.indicator.show(pattern, info ?? {}) },
         approve: hardware.approve,
-        timing: { approvePulseMs: config.approve.pulseMs, entryTimeoutMs: config.pricing.entryTimeoutMs, ...options.timing },
+        display: hardware.display,
+        texts: config.display.texts,
+        timing: { approvePulseMs: config.approve.pulseMs, entryTimeoutMs: config.pricing.entryTimeoutMs, customerWindowMs: config.payment.customerWindowMs, ...options.timing },
         log,
       });
       const d = new Daemon(config, log, lock, journal, http, engine, hardware, interaction, link, gateway);
@@ -367,6 +369,8 @@ export class Daemon {
     const finished = await Promise.race([step('engine', () => this.engine.stop(Math.max(0, graceMs - 500))).then(() => 'done' as const), overtime]);
     if (finished === 'overtime') this.log.warn({ event: 'stop-overtime', graceMs }, 'engine did not stop within the grace time; recovery will finish its work at the next start');
     clearTimeout(timer);
+    // The customer in front of a stopping kiosk reads "Closed" rather than a screen frozen mid-payment.
+    this.interaction.showClosed();
     if (this.control) await step('control', () => this.control!.close());
     // After the engine: its last transitions are in the outbox (published now or at the next start).
     if (this.fleet) await step('fleet', () => this.fleet!.stop(Math.min(1000, graceMs)));

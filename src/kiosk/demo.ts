@@ -64,6 +64,7 @@ export function demoConfigJson(baseUrl: string, pricing: DemoOptions['pricing'] 
     keypad: { driver: pricing === 'fixed' ? 'none' : 'sim' },
     indicator: { driver: 'sim' },
     approve: { driver: 'sim', pulseMs: 300 },
+    display: { driver: 'sim' },
     pricing: pricingSection,
   };
 }

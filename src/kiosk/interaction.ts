@@ -7,8 +7,9 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { maskAuthCode } from '../umpay/authcode.js';
-import type { ApprovePort, Clock, CustomerResult, EnginePort, IndicatorPort, Pattern, TimerHandle } from './ports.js';
+import type { ApprovePort, Clock, CustomerResult, DisplayPort, EnginePort, IndicatorPort, Pattern, TimerHandle } from './ports.js';
 import { systemClock } from './ports.js';
+import { DEFAULT_TEXTS, menuPages, renderScreen, type Screen, type Texts } from './screens.js';
 
 export interface MenuItem {
   amountFen: number;
@@ -32,15 +33,25 @@ export interface InteractionTiming {
   resultMs: number;
   /** Vend relay pulse when a payment is approved. */
   approvePulseMs: number;
+  /** The engine's customer window (payment.customerWindowMs): the countdown the customer sees. */
+  customerWindowMs: number;
+  /** The last part of the window that is shown as ending (faster blink); at most a third of the window. */
+  windowEndingMs: number;
+  /** A menu longer than the display turns a page this often. */
+  scrollMs: number;
 }
 
-export const DEFAULT_TIMING: InteractionTiming = { entryTimeoutMs: 30_000, signalMs: 1_500, resultMs: 3_000, approvePulseMs: 500 };
+export const DEFAULT_TIMING: InteractionTiming = { entryTimeoutMs: 30_000, signalMs: 1_500, resultMs: 3_000, approvePulseMs: 500, customerWindowMs: 60_000, windowEndingMs: 10_000, scrollMs: 2_500 };
 
 export interface InteractionOptions {
   pricing: Pricing;
   engine: EnginePort;
   indicator: IndicatorPort;
   approve: ApprovePort;
+  /** The character display (none: screens are still computed, see the 'screen' event). */
+  display?: DisplayPort;
+  /** Operator overrides of the display texts (config display.texts). */
+  texts?: Partial<Texts>;
   timing?: Partial<InteractionTiming>;
   clock?: Clock;
   log?: Logger;
@@ -58,8 +69,8 @@ export type InteractionState =
   | { name: 'idle' }
   | { name: 'entering'; digits: string }
   | { name: 'ready'; choice: Choice }
-  | { name: 'processing'; choice: Choice }
-  | { name: 'result'; pattern: Pattern; orderNo?: string; next: InteractionState }
+  | { name: 'processing'; choice: Choice; since: number }
+  | { name: 'result'; pattern: Pattern; screen: Screen; orderNo?: string; next: InteractionState }
   | { name: 'stopped' };
 
 /** One finished customer, for the demo panel and tests. The code is masked already. */
@@ -75,28 +86,28 @@ export function orderNoOf(result: PaymentRecord['result']): string | undefined {
   return 'orderNo' in result ? result.orderNo : undefined;
 }
 
-/** The pattern each engine answer shows, and whether the chosen amount is kept for another try. */
-export function patternFor(result: CustomerResult): { pattern: Pattern; long: boolean } {
+/** The pattern and screen each engine answer shows, and whether it is a result (long) or a short signal. */
+export function patternFor(result: CustomerResult): { pattern: Pattern; screen: Screen; long: boolean } {
   switch (result.kind) {
     case 'approved':
-      return { pattern: 'success', long: true };
+      return { pattern: 'success', screen: { name: 'paid' }, long: true };
     case 'declined':
-      return { pattern: 'failure', long: true };
+      return { pattern: 'failure', screen: { name: 'declined', code: result.code }, long: true };
     case 'not-charged':
       // Never "failure": the platform said nothing final; the engine is reversing or refunding it.
-      return { pattern: 'not-charged', long: true };
+      return { pattern: 'not-charged', screen: { name: 'not-charged' }, long: true };
     case 'refused':
       switch (result.reason) {
         case 'bad-code':
         case 'duplicate': // the same code again: the customer must refresh it, like any unusable code
-          return { pattern: 'bad-code', long: false };
+          return { pattern: 'bad-code', screen: { name: 'bad-code' }, long: false };
         case 'busy':
         case 'stopping':
-          return { pattern: 'not-now', long: false };
+          return { pattern: 'not-now', screen: { name: 'not-now', hint: 'wait' }, long: false };
         case 'clock':
-          return { pattern: 'clock-fault', long: true };
+          return { pattern: 'clock-fault', screen: { name: 'fault', fault: 'F02' }, long: true };
         case 'offline':
-          return { pattern: 'offline', long: true };
+          return { pattern: 'offline', screen: { name: 'offline' }, long: true };
       }
   }
 }
@@ -105,13 +116,16 @@ export function patternFor(result: CustomerResult): { pattern: Pattern; long: bo
  * Events: 'state' (InteractionState) on every change, 'progress' (the engine's word while paying:
  * 'paying', 'offline', …), 'payment' (PaymentRecord) when a sent scan
  * finishes, 'signal' (pattern) for short signals, 'pattern' (pattern, orderNo?) whenever the
- * indicator is told something new, 'approve' (orderNo) when the product is released.
+ * indicator is told something new, 'screen' (lines) whenever the display is, 'approve' (orderNo) when the
+ * product is released.
  */
 export class Interaction extends EventEmitter {
   private readonly pricing: Pricing;
   private readonly engine: EnginePort;
   private readonly indicator: IndicatorPort;
   private readonly approve: ApprovePort;
+  private readonly display: DisplayPort | undefined;
+  private readonly texts: Texts;
   private readonly timing: InteractionTiming;
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -120,6 +134,13 @@ export class Interaction extends EventEmitter {
   private resultTimer: TimerHandle | undefined;
   private signalTimer: TimerHandle | undefined;
   private signal: Pattern | undefined;
+  private signalScreen: Screen | undefined;
+  /** The platform said the customer is confirming on their phone (micropay 02 / query paying). */
+  private paying = false;
+  private tickTimer: TimerHandle | undefined;
+  private scrollTimer: TimerHandle | undefined;
+  private page = 0;
+  private shownScreen: string | undefined;
   private scannerFault = false;
   private linkOffline = false;
   /** The engine is retrying a send that provably never left (progress 'offline'): shown as 'offline'. */
@@ -136,12 +157,15 @@ export class Interaction extends EventEmitter {
     this.engine = opts.engine;
     this.indicator = opts.indicator;
     this.approve = opts.approve;
+    this.display = opts.display;
+    this.texts = { ...DEFAULT_TEXTS, ...opts.texts };
     this.timing = { ...DEFAULT_TIMING, ...opts.timing };
     this.clock = opts.clock ?? systemClock;
     this.log = opts.log ?? silentLogger;
     this.maxItemDigits = this.pricing.mode === 'menu' ? Math.max(1, ...Object.keys(this.pricing.items).map((k) => k.length)) : 0;
     this.st = this.restState();
     this.render();
+    this.scroll();
   }
 
   get state(): InteractionState {
@@ -163,7 +187,7 @@ export class Interaction extends EventEmitter {
       // In ready, a digit starts a new choice (the customer changed their mind); '*' cancels.
       if (digit) return this.typeDigit('', key);
       if (key === '*') return this.go({ name: 'idle' });
-      return this.flash('not-now'); // '#' with nothing typed
+      return this.flash('not-now', { name: 'not-now', hint: 'choose' }); // '#' with nothing typed
     }
     // entering
     if (digit) return this.typeDigit(st.digits, key);
@@ -174,7 +198,7 @@ export class Interaction extends EventEmitter {
     }
     const choice = this.choose(st.digits);
     if (!choice) {
-      this.flash('not-now');
+      this.flash('not-now', this.pricing.mode === 'keyed' && st.digits !== '' ? { name: 'not-now', hint: 'max', maxFen: this.pricing.maxAmountFen } : { name: 'not-now', hint: 'choose' });
       return this.go({ name: 'entering', digits: '' });
     }
     this.log.info({ event: 'amount-chosen', amountFen: choice.amountFen, item: choice.item }, 'amount chosen');
@@ -188,11 +212,11 @@ export class Interaction extends EventEmitter {
     if (st.name !== 'ready') {
       // No amount chosen yet, or a payment still in flight / on show: not sent.
       this.log.info({ event: 'scan-not-now', authCode, state: st.name }, 'scan ignored: not now');
-      this.flash('not-now');
+      this.flash('not-now', { name: 'not-now', hint: st.name === 'processing' || st.name === 'result' ? 'wait' : 'choose' });
       return;
     }
     const choice = st.choice;
-    this.go({ name: 'processing', choice });
+    this.go({ name: 'processing', choice, since: this.clock.now() });
     this.inflight = this.pay(authCode, choice)
       // pay() handles the engine's errors; this catches a throwing 'payment' listener (else: unhandled rejection, exit).
       .catch((err: unknown) => this.log.error({ event: 'payment-listener-error', err }, 'error after the payment'))
@@ -211,7 +235,7 @@ export class Interaction extends EventEmitter {
       this.lastBadLog = now;
       this.badSuppressed = 0;
     } else this.badSuppressed++;
-    this.flash('bad-code');
+    this.flash('bad-code', { name: 'bad-code' });
   }
 
   /** The scanner disappeared (unplugged, EIO) or came back. */
@@ -233,9 +257,17 @@ export class Interaction extends EventEmitter {
     this.clear('entryTimer');
     this.clear('resultTimer');
     this.clear('signalTimer');
+    this.clear('tickTimer');
+    this.clear('scrollTimer');
     this.signal = undefined;
+    this.signalScreen = undefined;
     this.st = { name: 'stopped' };
     this.emit('state', this.st);
+  }
+
+  /** The display is told to show "Closed" (the daemon stops; after the in-flight payment, if any). */
+  showClosed(): void {
+    this.showScreen({ name: 'closed' });
   }
 
   // ---- internals
@@ -252,10 +284,10 @@ export class Interaction extends EventEmitter {
     const next = digits + key;
     if (this.pricing.mode === 'keyed') {
       const value = Number(next);
-      if (value > this.pricing.maxAmountFen) return this.flash('not-now'); // over the limit: key refused
+      if (value > this.pricing.maxAmountFen) return this.flash('not-now', { name: 'not-now', hint: 'max', maxFen: this.pricing.maxAmountFen }); // over the limit: key refused
       return this.go({ name: 'entering', digits: value === 0 ? '' : String(value) });
     }
-    if (next.length > this.maxItemDigits) return this.flash('not-now');
+    if (next.length > this.maxItemDigits) return this.flash('not-now', { name: 'not-now', hint: 'choose' });
     this.go({ name: 'entering', digits: next });
   }
 
@@ -290,38 +322,46 @@ export class Interaction extends EventEmitter {
           progress: (state) => {
             this.log.debug({ event: 'progress', state }, 'payment progress');
             this.sendingOffline = state === 'offline';
+            // Once the platform said the customer is paying, they are until the verdict (a later query may fail).
+            if (state === 'paying') this.paying = true;
             this.render();
             this.emit('progress', state);
           },
         },
       );
-      const { pattern, long } = patternFor(result);
+      const { pattern, screen, long } = patternFor(result);
       record = { code: masked, amountFen: choice.amountFen, result, pattern };
       this.log.info({ event: 'customer-result', ...result, amountFen: choice.amountFen }, `customer result: ${result.kind}`);
       if (this.st.name === 'stopped') return;
       const orderNo = orderNoOf(result);
       // After success the amount is used up; after anything else the customer may try another code.
       const next: InteractionState = result.kind === 'approved' ? this.restState() : { name: 'ready', choice };
-      if (long) this.go({ name: 'result', pattern, orderNo, next });
+      if (long) this.go({ name: 'result', pattern, screen, orderNo, next });
       else {
         this.go(next);
-        this.flash(pattern);
+        this.flash(pattern, screen);
       }
     } catch (err) {
       // The engine failed in a way it did not classify: we cannot say paid or not, so neither
       // success nor failure is shown; the technician's 'fault' pattern is.
       this.log.error({ event: 'engine-error', err }, 'payment engine threw');
       record = { code: masked, amountFen: choice.amountFen, result: { kind: 'error', detail: (err as Error)?.message ?? String(err) }, pattern: 'fault' };
-      if (this.st.name !== 'stopped') this.go({ name: 'result', pattern: 'fault', next: this.restState() });
+      if (this.st.name !== 'stopped') this.go({ name: 'result', pattern: 'fault', screen: { name: 'fault', fault: 'F03' }, next: this.restState() });
     }
     this.emit('payment', record);
   }
 
   private go(next: InteractionState): void {
+    const wasIdle = this.st.name === 'idle';
     this.st = next;
-    if (next.name !== 'processing') this.sendingOffline = false;
+    if (next.name !== 'processing') {
+      this.sendingOffline = false;
+      this.paying = false;
+      this.clear('tickTimer');
+    } else this.tick();
     this.clear('entryTimer');
     this.clear('resultTimer');
+    if (next.name !== 'idle' || !wasIdle) this.scroll();
     if (next.name === 'entering' || (next.name === 'ready' && this.pricing.mode !== 'fixed')) {
       this.entryTimer = this.clock.setTimeout(() => {
         this.entryTimer = undefined;
@@ -339,27 +379,127 @@ export class Interaction extends EventEmitter {
     this.render();
   }
 
-  private flash(pattern: Pattern): void {
+  private flash(pattern: Pattern, screen: Screen): void {
     if (this.st.name === 'stopped') return;
     this.clear('signalTimer');
     this.signal = pattern;
+    this.signalScreen = screen;
     this.emit('signal', pattern);
     this.render();
     this.signalTimer = this.clock.setTimeout(() => {
       this.signalTimer = undefined;
       this.signal = undefined;
+      this.signalScreen = undefined;
       this.render();
     }, this.timing.signalMs);
+  }
+
+  /** While processing: the countdown moves every second, on the second the customer sees change. */
+  private tick(): void {
+    this.clear('tickTimer');
+    const st = this.st;
+    if (st.name !== 'processing') return;
+    const left = st.since + this.timing.customerWindowMs - this.clock.now();
+    if (left <= 0) return;
+    const toNext = left % 1000 || 1000;
+    this.tickTimer = this.clock.setTimeout(() => {
+      this.tickTimer = undefined;
+      this.render();
+      this.tick();
+    }, toNext);
+  }
+
+  /** A menu longer than the display pages through its items while nobody is choosing. */
+  private scroll(): void {
+    this.clear('scrollTimer');
+    this.page = 0;
+    if (this.pricing.mode !== 'menu' || this.st.name !== 'idle' || !this.display) return;
+    const pages = menuPages(Object.keys(this.pricing.items).length, this.display.geometry.rows);
+    if (pages <= 1) return;
+    const turn = () => {
+      this.scrollTimer = this.clock.setTimeout(() => {
+        this.page = (this.page + 1) % pages;
+        this.render();
+        turn();
+      }, this.timing.scrollMs);
+    };
+    turn();
+  }
+
+  /** The last 10 s, but never more than a third of a short window: "processing" is seen first. */
+  private windowEndingMs(): number {
+    return Math.min(this.timing.windowEndingMs, Math.floor(this.timing.customerWindowMs / 3));
+  }
+
+  private secondsLeft(since: number): number {
+    return Math.max(0, Math.ceil((since + this.timing.customerWindowMs - this.clock.now()) / 1000));
+  }
+
+  /** The screen for the current state (the signal's while one shows). */
+  private screen(): Screen {
+    const st = this.st;
+    if (this.signalScreen) return this.signalScreen;
+    switch (st.name) {
+      case 'processing': {
+        const secondsLeft = this.secondsLeft(st.since);
+        if (this.sendingOffline) return { name: 'retrying', secondsLeft };
+        if (this.paying) return { name: 'paying', secondsLeft };
+        return { name: 'processing', amountFen: st.choice.amountFen, secondsLeft };
+      }
+      case 'result':
+        return st.screen;
+      case 'stopped':
+        return { name: 'closed' };
+      default:
+    }
+    if (this.scannerFault) return { name: 'fault', fault: 'F01' };
+    if (this.linkOffline) return { name: 'offline' };
+    if (st.name === 'ready') return { name: 'ready', amountFen: st.choice.amountFen };
+    if (st.name === 'entering') {
+      if (this.pricing.mode === 'keyed') return { name: 'typing', amountFen: Number(st.digits || '0') };
+      const choice = st.digits === '' ? undefined : this.choose(st.digits);
+      return st.digits === '' ? this.idleScreen() : { name: 'item', item: st.digits, amountFen: choice?.amountFen };
+    }
+    return this.idleScreen();
+  }
+
+  private idleScreen(): Screen {
+    const p = this.pricing;
+    if (p.mode === 'menu') {
+      const items = Object.entries(p.items)
+        .sort(([a], [b]) => a.length - b.length || (a < b ? -1 : 1))
+        .map(([item, v]) => (typeof v === 'number' ? { item, amountFen: v } : { item, amountFen: v.amountFen, label: v.goodsInfo }));
+      return { name: 'menu', items, page: this.page };
+    }
+    if (p.mode === 'keyed') return { name: 'keyed' };
+    return { name: 'ready', amountFen: p.amountFen };
+  }
+
+  private showScreen(screen: Screen): void {
+    const lines = renderScreen(screen, this.texts, this.display?.geometry ?? { cols: 16, rows: 2 });
+    const key = lines.join('\n');
+    if (key === this.shownScreen) return;
+    this.shownScreen = key;
+    try {
+      this.display?.show(lines);
+    } catch (err) {
+      this.log.error({ event: 'display-error', err }, 'display failed');
+    }
+    this.emit('screen', lines);
   }
 
   private render(): void {
     const st = this.st;
     if (st.name === 'stopped') return;
+    this.showScreen(this.screen());
     let pattern: Pattern;
     let orderNo: string | undefined;
     if (this.signal) pattern = this.signal;
-    else if (st.name === 'processing') pattern = this.sendingOffline ? 'offline' : 'processing';
-    else if (st.name === 'result') {
+    else if (st.name === 'processing') {
+      if (this.sendingOffline) pattern = 'offline';
+      else if (st.since + this.timing.customerWindowMs - this.clock.now() <= this.windowEndingMs()) pattern = 'window-ending';
+      else pattern = this.paying ? 'confirm-on-phone' : 'processing';
+    } else if (st.name === 'result') {
       pattern = st.pattern;
       orderNo = st.orderNo;
     } else if (this.scannerFault) pattern = 'fault';
@@ -377,7 +517,7 @@ export class Interaction extends EventEmitter {
     this.emit('pattern', pattern, orderNo);
   }
 
-  private clear(which: 'entryTimer' | 'resultTimer' | 'signalTimer'): void {
+  private clear(which: 'entryTimer' | 'resultTimer' | 'signalTimer' | 'tickTimer' | 'scrollTimer'): void {
     const h = this[which];
     if (h !== undefined) this.clock.clearTimeout(h);
     this[which] = undefined;

@@ -53,6 +53,13 @@ interface Row {
   state: string;
 }
 
+/** The display as the customer sees it: green-on-black glass in a frame. */
+function screenBox(lines: readonly string[], cols: number): string[] {
+  if (lines.length === 0) return [];
+  const edge = `  display +${'-'.repeat(cols)}+`;
+  return [edge, ...lines.map((l) => `          |${ESC}1;32;40m${l.padEnd(cols)}${ESC}0m|`), edge];
+}
+
 export interface PanelIo {
   input: NodeJS.ReadStream;
   output: NodeJS.WriteStream;
@@ -74,6 +81,7 @@ export function runPanel(demo: Demo, io: PanelIo): Promise<void> {
   let message = '';
   let blinkOn = true;
   let scannerUp = hardware.scanner.connected;
+  let screen: readonly string[] = hardware.display.lines;
   // While a payment is in flight: when it started (for the time left) and what the engine last said.
   let processingSince: number | undefined;
   let progress = '';
@@ -108,6 +116,7 @@ export function runPanel(demo: Demo, io: PanelIo): Promise<void> {
       '',
       `  green ${led('green', look.green)}   amber ${led('amber', look.amber)}   red ${led('red', look.red)}     buzzer ${buzz ? `${ESC}1m♪ ${buzz}${ESC}0m` : '-'}     vend relay ${vend ? `${ESC}1;32m${vend}${ESC}0m` : '-'}`,
       `  pattern ${ESC}1m${pattern}${ESC}0m${orderNo ? ` (${orderNo})` : ''}: ${look.meaning}`,
+      ...screenBox(screen, hardware.display.geometry.cols),
       `  keypad  ${fixed ? '(none in fixed mode)' : entry || '-'}`,
       ...(menu ? [`  menu    ${menu}   (type the item number, then #)`] : []),
       ...(paying ? [paying] : []),
@@ -187,6 +196,11 @@ export function runPanel(demo: Demo, io: PanelIo): Promise<void> {
       draw();
     }
   };
+  const onScreen = (lines: readonly string[]) => {
+    screen = lines;
+    if (!tty) io.output.write(`display: ${lines.map((l) => l.trimEnd()).join(' / ')}\n`);
+    draw();
+  };
   const onState = (s: { name: string }) => {
     if (s.name === 'processing') {
       processingSince ??= performance.now();
@@ -212,6 +226,7 @@ export function runPanel(demo: Demo, io: PanelIo): Promise<void> {
   interaction.on('pattern', onPattern);
   interaction.on('approve', onApprove);
   interaction.on('payment', onPayment);
+  hardware.display.on('screen', onScreen);
   interaction.on('state', onState);
   interaction.on('progress', onProgress);
   engine.on('transition', onTransition);
@@ -260,6 +275,7 @@ export function runPanel(demo: Demo, io: PanelIo): Promise<void> {
       interaction.off('pattern', onPattern);
       interaction.off('approve', onApprove);
       interaction.off('payment', onPayment);
+      hardware.display.off('screen', onScreen);
       interaction.off('state', onState);
       interaction.off('progress', onProgress);
       engine.off('transition', onTransition);

@@ -7,6 +7,8 @@ export type Pattern =
   | 'idle'
   | 'ready'
   | 'processing'
+  | 'confirm-on-phone'
+  | 'window-ending'
   | 'success'
   | 'failure'
   | 'not-charged'
@@ -18,6 +20,12 @@ export type Pattern =
 
 export interface IndicatorPort {
   show(pattern: Pattern, info?: { orderNo?: string }): void;
+}
+
+/** The character display as the interaction needs it: lines in, cut and padded by the driver. */
+export interface DisplayPort {
+  readonly geometry: { cols: number; rows: number };
+  show(lines: readonly string[]): void;
 }
 
 export interface ApprovePort {

@@ -32,7 +32,7 @@ export type CustomerResult =
 export interface PayHooks {
   /** Releases the product (pulses the vend relay); the order is marked delivered only after it resolves. */
   deliver(orderNo: string): Promise<void>;
-  /** 'sending' | 'waiting' (querying while the customer waits) | 'offline' (retrying an unsent request). */
+  /** 'sending' | 'waiting' (querying while the customer waits) | 'offline' (retrying an unsent request) | 'paying' (the platform says the customer is confirming on their phone). */
   progress?(state: string): void;
 }
 
@@ -336,6 +336,7 @@ export class PaymentEngine extends EventEmitter {
           return { kind: 'declined', orderNo, code: out.code, reason: out.reason };
         }
         this.move(order, 'unknown', ev, { reason: `micropay unclear: ${out.cause}` });
+        if (out.kind === 'UNKNOWN' && out.code === '02') hooks.progress?.('paying');
         break;
       }
       return await this.waitForVerdict(orderNo, scannedAt, hooks);
@@ -390,6 +391,7 @@ export class PaymentEngine extends EventEmitter {
         this.move(o, final, this.eventOf(res), { respCode: q.code, respMsg: q.reason, reason: `platform: ${q.state} (${q.code} ${q.reason})` });
         return { kind: 'declined', orderNo, code: q.code, reason: q.reason };
       }
+      if (q.kind === 'PENDING') hooks.progress?.('paying'); // the platform says the customer is confirming
       if (q.kind === 'UNKNOWN' && q.rateLimited) {
         rateLimits++;
         interval = this.backoff(rateLimits, this.timing.queryIntervalMs, this.timing.customerWindowMs);

@@ -211,7 +211,8 @@ function decideMicropay(code: string, answer: Record<string, WireValue>, expect?
   }
   if (NOT_THIS_ORDER.includes(code)) return { kind: 'NOT_PAID', code, reason: reasonOf(code, answer), notOurs: true };
   if (DEFINITE_FAILURES.includes(code) || KNOWN_8_CHAR_REFUSALS.includes(code)) return { kind: 'NOT_PAID', code, reason: reasonOf(code, answer) };
-  return unknown(`respCode ${code} (${reasonOf(code, answer)}) is not final`);
+  // The signed code rides along: '02' (customer is paying) is what the customer is told while they confirm.
+  return { ...unknown(`respCode ${code} (${reasonOf(code, answer)}) is not final`), code };
 }
 
 const QUERY_STATES: Record<string, 'refunded' | 'closed' | 'cancelled' | 'failed'> = { '01': 'refunded', '03': 'closed', '04': 'cancelled', '06': 'failed' };

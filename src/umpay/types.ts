@@ -46,7 +46,8 @@ export type MicropayOutcome =
   | { kind: 'PAID'; transactionId?: string; stlDate?: string }
   // notOurs: the orderNo belongs to another order at the platform (16): this request was not taken.
   | { kind: 'NOT_PAID'; code: string; reason: string; notOurs?: true }
-  | { kind: 'UNKNOWN'; cause: string; rateLimited?: boolean };
+  // code: the verified respCode when the platform answered something not final (02: the customer is paying).
+  | { kind: 'UNKNOWN'; cause: string; rateLimited?: boolean; code?: string };
 
 /** queryOrder: the order's state at the platform, when the query itself worked and was signed. */
 export type QueryOutcome =

@@ -7,6 +7,7 @@ import { captureIo, type Io } from '../../src/cli/tech/format.js';
 import { createHardware, SimScanner, type Hardware, SimApprove, SimIndicator } from '../../src/hardware/index.js';
 import { testCode } from '../../src/sandbox/index.js';
 import { tempKiosk, type TempKiosk } from './fixtures.js';
+import { FakeI2cBus } from '../hardware/hd44780.js';
 
 describe('kiosk selftest', () => {
   let k: TempKiosk;
@@ -60,6 +61,28 @@ describe('kiosk selftest', () => {
     assert.equal((hw.approve as SimApprove).pulses.length, 0);
     assert.ok(hw.indicator instanceof SimIndicator);
     assert.deepEqual(patterns.slice(0, 4), ['ready', 'offline', 'failure', 'success']);
+  });
+
+  it('shows a test screen on the LCD (every column, ¥) and says where it is', async () => {
+    const lcdKiosk = tempKiosk({ extra: (raw) => ((raw.indicator = { driver: 'sim' }), (raw.display = { driver: 'lcd', address: '0x3f' })) });
+    try {
+      const bus = new FakeI2cBus(0x3f);
+      const glass: string[][] = [];
+      const io = captureIo(lcdKiosk.env);
+      const exit = await selftest(['--hold', '0', '--no-scan'], io, {
+        hardware: async (config) => {
+          const hw = await createHardware(config, { openI2c: async () => bus });
+          hw.display.on('screen', () => glass.push(bus.lcd.text()));
+          return hw;
+        },
+      });
+      assert.equal(exit, 0, io.stdout());
+      assert.deepEqual(glass[0], ['SELFTEST ¥1.00 0', '20123456789ABCDE']);
+      assert.match(io.stdout(), /✓ display at I2C 0x3f on \/dev\/i2c-1 shows 16×2:\n    \|SELFTEST ¥1.00 0\|/);
+      assert.equal(bus.closed, true);
+    } finally {
+      lcdKiosk.cleanup();
+    }
   });
 
   it('pulses the approve output with --approve', async () => {

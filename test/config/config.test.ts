@@ -196,6 +196,16 @@ describe('config', () => {
     assert.deepEqual(fields(validate(raw).problems), ['gateway.timeoutMs', 'scanner.maxLineLength']);
   });
 
+  it('an lcd on I2C bus 1 takes BCM 2 and 3 from the other devices', () => {
+    const raw = full();
+    raw.display = { driver: 'lcd' };
+    raw.keypad.rows = [2, 6, 13, 19];
+    const p = find(validate(raw).problems, 'keypad.rows[0]');
+    assert.match(p.problem, /BCM 2 is already used by display \(I2C SDA\)/);
+    raw.display.i2cBus = 0;
+    assert.deepEqual(validate(raw).problems, []);
+  });
+
   it('reports missing required sections and a non-object config', () => {
     assert.deepEqual(fields(validate({}).problems), ['deviceId', 'gateway', 'journal', 'merchant', 'pricing', 'scanner']);
     const [p] = validate([1, 2]).problems;

@@ -101,6 +101,7 @@ export class DaemonFixture {
       scanner: { driver: 'sim' },
       keypad: { driver: 'none' },
       indicator: { driver: 'log' },
+      display: { driver: 'log' },
       approve: { driver: 'none', pulseMs: 50 },
       pricing: { mode: 'fixed', amountFen: 100 },
       daemon: { graceMs: 3000 },

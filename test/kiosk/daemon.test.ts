@@ -77,9 +77,12 @@ describe('kiosk daemon end to end (real pty, sandbox over HTTP)', function () {
 
   it('shows ready, then pays a code written to the pty once and marks it delivered', async () => {
     assert.ok(daemon.lines.some((l) => l.indicator === 'ready'), 'ready shown before the ready line');
+    const screens = () => daemon.lines.filter((l) => Array.isArray(l.display)).map((l) => (l.display as string[]).join(' / '));
+    assert.equal(screens().at(-1), 'Pay ¥1.00 / Scan pay code');
     const code = testCode('paid', 'wechat');
     await write(feeder, code + '\r');
     const success = await daemon.indicator('success');
+    assert.deepEqual(screens().slice(-2), ['Paying ¥1.00 / Please wait 5s', 'Paid, thank you / Take your item']);
     const orderNo = String(success.orderNo);
     assert.match(orderNo, /^TEST01/);
     const orders = fx.sandbox.ledger().orders.filter((o) => o.orderNo === orderNo);
@@ -165,6 +168,9 @@ describe('kiosk daemon end to end (real pty, sandbox over HTTP)', function () {
     await write(feeder, testCode('pending-forever', 'wechat') + '\r');
     await daemon.indicator('processing');
     const order = await daemon.waitFor((l) => l.event === 'order', 'order journaled');
+    // micropay answered 02: the customer is told to confirm on their phone, with the seconds left.
+    await daemon.waitFor((l) => Array.isArray(l.display) && l.display[0] === 'Confirm on phone', 'display: Confirm on phone');
+    await daemon.indicator('confirm-on-phone');
     const orderNo = String(order.orderNo);
     const t0 = Date.now();
     const { code, signal } = await daemon.stop('SIGTERM');
