@@ -72,7 +72,10 @@ export const CROSS_RULES: readonly Rule[] = [
       if (c.str('indicator.driver') === 'johnny-five' && c.str('indicator.io') === 'gpio') {
         for (const name of ['green', 'red', 'amber', 'buzzer']) take(['indicator', 'pins', name]);
       }
-      if (c.str('approve.driver') === 'gpio') take(['approve', 'pin']);
+      if (c.str('approve.driver') === 'gpio') {
+        take(['approve', 'pin']);
+        if (c.present('approve.confirm')) take(['approve', 'confirm', 'pin']);
+      }
       const first = new Map<number, string>();
       for (const [path, pin, label] of used) {
         const other = first.get(pin);

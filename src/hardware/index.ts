@@ -8,6 +8,9 @@ import { LogDisplay } from './log-display.js';
 import type { I2cOpener } from './pi/i2c.js';
 import { LcdDisplay } from './pi/lcd-display.js';
 import { SimDisplay } from './sim/sim-display.js';
+import { GpioVendSensor } from './pi/gpio-vend-sensor.js';
+import { SimVendSensor } from './sim/sim-vend-sensor.js';
+import type { VendSensor } from './vend-sensor.js';
 import type { Indicator } from './indicator.js';
 import type { Keypad } from './keypad.js';
 import { LogIndicator } from './log-indicator.js';
@@ -28,6 +31,8 @@ export type { Indicator, Pattern, Lamp, LampState, ShowInfo } from './indicator.
 export { PATTERNS, PATTERN_NAMES } from './indicator.js';
 export type { ApproveOutput } from './approve.js';
 export type { Display, DisplayGeometry } from './display.js';
+export type { VendSensor } from './vend-sensor.js';
+export { SimVendSensor };
 export { SimScanner, SimKeypad, SimIndicator, SimApprove, SimDisplay, LogIndicator, LogDisplay };
 export { gpioChipBase, GpioError } from './gpio.js';
 
@@ -43,6 +48,8 @@ export interface IndicatorConfig extends Omit<J5IndicatorOptions, 'timers' | 'lo
 }
 export interface ApproveConfig extends Omit<GpioApproveOptions, 'timers' | 'gpioClass'> {
   driver: 'gpio' | 'sim' | 'none';
+  /** The vend sensor (approve.confirm): a GPIO input with driver gpio, simulated with driver sim. */
+  confirm?: { pin: number; activeLow: boolean; debounceMs: number; simMiss?: readonly number[] };
 }
 
 export interface DisplayConfig {
@@ -82,6 +89,8 @@ export interface Hardware {
   keypad: Keypad | null;
   indicator: Indicator;
   approve: ApproveOutput;
+  /** The vend sensor, when approve.confirm is configured. */
+  sensor: VendSensor | null;
   /** Always present: driver 'none' is a display nobody sees. */
   display: Display;
   /** Closes every device; never rejects (each failure is logged). */
@@ -128,6 +137,15 @@ export async function createHardware(config: HardwareConfig, deps: HardwareDeps 
 
   const ap = config.approve;
   const approve = await open('approve', ap.driver === 'gpio' ? new GpioApprove({ ...ap, timers, gpioClass }) : ap.driver === 'sim' ? new SimApprove({ pulseMs: ap.pulseMs, timers }) : new NoApprove());
+  let sensor: VendSensor | null = null;
+  const cf = ap.confirm;
+  if (cf && ap.driver === 'gpio') sensor = await open('vend sensor', new GpioVendSensor({ pin: cf.pin, activeLow: cf.activeLow, debounceMs: cf.debounceMs, timers, gpioClass }));
+  else if (cf && approve instanceof SimApprove) {
+    const sim = new SimVendSensor({ timers, miss: cf.simMiss });
+    approve.on('pulse', (p: { active: boolean }) => p.active && sim.pulsed());
+    sensor = await open('vend sensor', sim);
+  }
+  sensor?.on('warning', (err: unknown) => log.warn({ hardware: 'vend-sensor', err }, 'vend sensor input failed'));
 
   const dc = config.display ?? { driver: 'none', cols: 16, rows: 2, address: 0x27, i2cBus: 1 };
   const geometry = { cols: dc.cols, rows: dc.rows };
@@ -161,5 +179,5 @@ export async function createHardware(config: HardwareConfig, deps: HardwareDeps 
   }
   await open('scanner', scanner);
 
-  return { scanner, keypad, indicator, approve, display, close: closeAll };
+  return { scanner, keypad, indicator, approve, sensor, display, close: closeAll };
 }

@@ -10,6 +10,8 @@ import type { HttpGateway } from '../umpay/client.js';
 import type { PaymentEngine } from '../payment/engine.js';
 import { engineFromConfig, gatewayFromConfig } from './wiring.js';
 import { createHardware, type Hardware, type HardwareDeps } from '../hardware/index.js';
+import { Vend } from './vend.js';
+import { systemClock } from './ports.js';
 import { Interaction, type InteractionTiming, type Pricing } from './interaction.js';
 import { acquireLock, type InstanceLock } from './lock.js';
 import { WalKeeper } from './wal-keeper.js';
@@ -154,16 +156,28 @@ export class Daemon {
       undo.push(() => wal.stop());
       const hardware = await createHardware(config, { log, ...options.hardwareDeps });
       undo.push(() => hardware.close());
+      const vend = new Vend({
+        approve: hardware.approve,
+        pulseMs: config.approve.pulseMs,
+        sensor: hardware.sensor ?? undefined,
+        confirm: config.approve.confirm,
+        clock: systemClock,
+        log,
+      });
+      undo.push(() => vend.close());
       const interaction = new Interaction({
         pricing: pricingOf(config),
         engine,
         indicator: { show: (pattern: Pattern, info?: { orderNo?: string }) => hardware.indicator.show(pattern, info ?? {}) },
         approve: hardware.approve,
         display: hardware.display,
+        vend,
         texts: config.display.texts,
         timing: { approvePulseMs: config.approve.pulseMs, entryTimeoutMs: config.pricing.entryTimeoutMs, customerWindowMs: config.payment.customerWindowMs, ...options.timing },
         log,
       });
+      vend.on('fault', (reason: string | null) => interaction.vendFault(reason));
+      if (vend.fault) interaction.vendFault(vend.fault);
       const d = new Daemon(config, log, lock, journal, http, engine, hardware, interaction, link, gateway);
       d.wire();
       d.watchJournal(options.journalWatchMs ?? JOURNAL_WATCH_MS);

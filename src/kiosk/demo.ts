@@ -63,7 +63,8 @@ export function demoConfigJson(baseUrl: string, pricing: DemoOptions['pricing'] 
     scanner: { driver: 'sim' },
     keypad: { driver: pricing === 'fixed' ? 'none' : 'sim' },
     indicator: { driver: 'sim' },
-    approve: { driver: 'sim', pulseMs: 300 },
+    // A simulated drop sensor confirms each vend (the panel's j key makes the next one jam).
+    approve: { driver: 'sim', pulseMs: 300, confirm: { confirmWithinMs: 1000 } },
     display: { driver: 'sim' },
     pricing: pricingSection,
   };

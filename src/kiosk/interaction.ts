@@ -48,6 +48,8 @@ export interface InteractionOptions {
   engine: EnginePort;
   indicator: IndicatorPort;
   approve: ApprovePort;
+  /** Releases the product and, with a vend sensor, proves it (src/kiosk/vend.ts). Absent: approve.pulse. */
+  vend?: { release(orderNo: string, evidence?: { sensed(): void }): Promise<void> };
   /** The character display (none: screens are still computed, see the 'screen' event). */
   display?: DisplayPort;
   /** Operator overrides of the display texts (config display.texts). */
@@ -94,8 +96,8 @@ export function patternFor(result: CustomerResult): { pattern: Pattern; screen: 
     case 'declined':
       return { pattern: 'failure', screen: { name: 'declined', code: result.code }, long: true };
     case 'not-charged':
-      // Never "failure": the platform said nothing final; the engine is reversing or refunding it.
-      return { pattern: 'not-charged', screen: { name: 'not-charged' }, long: true };
+      // Never "failure": the platform said nothing final, or the product did not come out; money goes back.
+      return { pattern: 'not-charged', screen: result.vend ? { name: 'vend-failed' } : { name: 'not-charged' }, long: true };
     case 'refused':
       switch (result.reason) {
         case 'bad-code':
@@ -124,6 +126,7 @@ export class Interaction extends EventEmitter {
   private readonly engine: EnginePort;
   private readonly indicator: IndicatorPort;
   private readonly approve: ApprovePort;
+  private readonly vend: InteractionOptions['vend'];
   private readonly display: DisplayPort | undefined;
   private readonly texts: Texts;
   private readonly timing: InteractionTiming;
@@ -142,6 +145,8 @@ export class Interaction extends EventEmitter {
   private page = 0;
   private shownScreen: string | undefined;
   private scannerFault = false;
+  /** Why the vend sensor cannot be trusted (stuck, or no drop for N vends), or null: no payments meanwhile. */
+  private vendFaultReason: string | null = null;
   private linkOffline = false;
   /** The engine is retrying a send that provably never left (progress 'offline'): shown as 'offline'. */
   private sendingOffline = false;
@@ -157,6 +162,7 @@ export class Interaction extends EventEmitter {
     this.engine = opts.engine;
     this.indicator = opts.indicator;
     this.approve = opts.approve;
+    this.vend = opts.vend;
     this.display = opts.display;
     this.texts = { ...DEFAULT_TEXTS, ...opts.texts };
     this.timing = { ...DEFAULT_TIMING, ...opts.timing };
@@ -215,6 +221,12 @@ export class Interaction extends EventEmitter {
       this.flash('not-now', { name: 'not-now', hint: st.name === 'processing' || st.name === 'result' ? 'wait' : 'choose' });
       return;
     }
+    if (this.vendFaultReason) {
+      // A paid product could not be proven out: take no money until the sensor works again.
+      this.log.info({ event: 'scan-refused-vend-fault', authCode, reason: this.vendFaultReason }, 'scan ignored: vend sensor fault');
+      this.flash('fault', { name: 'fault', fault: 'F04' });
+      return;
+    }
     const choice = st.choice;
     this.go({ name: 'processing', choice, since: this.clock.now() });
     this.inflight = this.pay(authCode, choice)
@@ -242,6 +254,13 @@ export class Interaction extends EventEmitter {
   scannerConnected(connected: boolean): void {
     if (this.scannerFault === !connected) return;
     this.scannerFault = !connected;
+    this.render();
+  }
+
+  /** The vend sensor's health (src/kiosk/vend.ts 'fault'): while faulty, out of service F04. */
+  vendFault(reason: string | null): void {
+    if (this.vendFaultReason === reason) return;
+    this.vendFaultReason = reason;
     this.render();
   }
 
@@ -314,10 +333,10 @@ export class Interaction extends EventEmitter {
       const result = await this.engine.pay(
         { authCode, amountFen: choice.amountFen, goodsId: choice.goodsId, goodsInfo: choice.goodsInfo },
         {
-          deliver: (orderNo) => {
+          deliver: (orderNo, evidence) => {
             this.log.info({ event: 'approve', orderNo, ms: this.timing.approvePulseMs }, 'releasing product');
             this.emit('approve', orderNo);
-            return this.approve.pulse(this.timing.approvePulseMs);
+            return this.vend ? this.vend.release(orderNo, evidence) : this.approve.pulse(this.timing.approvePulseMs);
           },
           progress: (state) => {
             this.log.debug({ event: 'progress', state }, 'payment progress');
@@ -453,6 +472,7 @@ export class Interaction extends EventEmitter {
       default:
     }
     if (this.scannerFault) return { name: 'fault', fault: 'F01' };
+    if (this.vendFaultReason) return { name: 'fault', fault: 'F04' };
     if (this.linkOffline) return { name: 'offline' };
     if (st.name === 'ready') return { name: 'ready', amountFen: st.choice.amountFen };
     if (st.name === 'entering') {
@@ -502,7 +522,7 @@ export class Interaction extends EventEmitter {
     } else if (st.name === 'result') {
       pattern = st.pattern;
       orderNo = st.orderNo;
-    } else if (this.scannerFault) pattern = 'fault';
+    } else if (this.scannerFault || this.vendFaultReason) pattern = 'fault';
     else if (this.linkOffline) pattern = 'offline';
     else pattern = st.name === 'ready' ? 'ready' : 'idle';
     const key = `${pattern}|${orderNo ?? ''}`;

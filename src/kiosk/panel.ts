@@ -124,7 +124,7 @@ export function runPanel(demo: Demo, io: PanelIo): Promise<void> {
       '',
       `${ESC}1mKeys${ESC}0m  ${fixed ? '' : '0-9 * # keypad   '}w/a/u paid code (WeChat/Alipay/UnionPay)   ${fixed ? '1-7' : 'c then 1-7'} a test code per outcome:`,
       `      ${TEST_CODES.map((t, i) => `${i + 1} ${t.behaviour}`).join('  ')}`,
-      `      r rescan the last code   n noise line   s type a scanner line   o unplug/replug scanner   q quit`,
+      `      r rescan the last code   n noise line   s type a scanner line   o unplug/replug scanner   j jam the next vend   q quit`,
       '',
       `${ESC}1mLast payments${ESC}0m`,
       ...(rows.length === 0
@@ -321,6 +321,13 @@ export function runPanel(demo: Demo, io: PanelIo): Promise<void> {
         return draw();
       }
       if (k === 'o') return void toggleScanner();
+      if (k === 'j') {
+        // The simulated drop sensor sees nothing after the next pulse: the vend fails and is refunded.
+        const sensor = hardware.sensor as (typeof hardware.sensor & { misses?: number }) | null;
+        if (!sensor || sensor.misses === undefined) return say('no simulated vend sensor (approve.confirm)');
+        sensor.misses++;
+        return say('the next vend will jam: the sensor will see no product');
+      }
     };
     // Without a terminal (piped input), each line is a command: a key name or a scanner line.
     let pending = '';

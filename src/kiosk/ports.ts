@@ -44,12 +44,12 @@ export interface PaymentRequest {
 export type CustomerResult =
   | { kind: 'approved'; orderNo: string }
   | { kind: 'declined'; orderNo: string; code: string; reason: string }
-  | { kind: 'not-charged'; orderNo: string; reason: string }
+  | { kind: 'not-charged'; orderNo: string; reason: string; vend?: 'failed' | 'sensor-fault' }
   // orderNo only when an order was journaled (offline: every send provably never left).
   | { kind: 'refused'; reason: 'bad-code' | 'duplicate' | 'busy' | 'clock' | 'offline' | 'stopping'; detail: string; orderNo?: string };
 
 export interface PayHooks {
-  deliver(orderNo: string): Promise<void>;
+  deliver(orderNo: string, evidence: { sensed(): void }): Promise<void>;
   progress?(state: string): void;
 }
 

@@ -33,7 +33,7 @@ export const DEFAULT_TEXTS = {
   'not-charged.1': 'Not charged',
   'not-charged.2': 'Any money back',
   'vend-failed.1': 'Vend failed',
-  'vend-failed.2': 'Money returned',
+  'vend-failed.2': 'Refunding you',
   'bad-code.1': 'Not a pay code',
   'bad-code.2': 'Show pay code',
   'not-now.1': 'Not now',
@@ -59,6 +59,7 @@ export const FAULTS = {
   F01: 'scanner not connected (unplugged, no power, wrong scanner.path): kiosk doctor',
   F02: 'system clock not set or not synchronised: no payments until it is (timedatectl)',
   F03: 'the payment engine failed on a payment in a way it did not classify: kiosk logs, kiosk status',
+  F04: 'vend sensor stuck active, or no drop seen for approve.confirm.brokenAfter vends in a row: no payments until it sees a drop or goes inactive (check the chute and the wiring; kiosk selftest --sensor)',
 } as const;
 export type Fault = keyof typeof FAULTS;
 

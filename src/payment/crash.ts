@@ -5,6 +5,7 @@ export const CRASH_STEPS = [
   'after-send-before-answer-recorded',
   'between-answer-and-approve',
   'after-approve-before-delivered',
+  'after-vend-sensed',
   'mid-reversal',
   'mid-refund',
   'mid-refund-query',

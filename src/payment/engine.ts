@@ -20,18 +20,22 @@ export interface PaymentRequest {
   goodsInfo?: string;
 }
 
+/** The journal event that proves a drop (the vend sensor saw the product leave). */
+export const VEND_SENSED = 'vend sensed';
+
 export type RefusalReason = 'bad-code' | 'duplicate' | 'busy' | 'clock' | 'offline' | 'stopping';
 
 export type CustomerResult =
   | { kind: 'approved'; orderNo: string } // verified paid, product released, order delivered
   | { kind: 'declined'; orderNo: string; code: string; reason: string } // the platform said not paid
-  | { kind: 'not-charged'; orderNo: string; reason: string } // unclear within the window: being reversed
+  // Unclear within the window (being reversed), or paid but the product did not come out (vend: being refunded).
+  | { kind: 'not-charged'; orderNo: string; reason: string; vend?: 'failed' | 'sensor-fault' }
   // Never sent. `orderNo` only when an order was journaled (offline: every send provably never left).
   | { kind: 'refused'; reason: RefusalReason; detail: string; orderNo?: string };
 
 export interface PayHooks {
   /** Releases the product (pulses the vend relay); the order is marked delivered only after it resolves. */
-  deliver(orderNo: string): Promise<void>;
+  deliver(orderNo: string, evidence: { sensed(): void }): Promise<void>;
   /** 'sending' | 'waiting' (querying while the customer waits) | 'offline' (retrying an unsent request) | 'paying' (the platform says the customer is confirming on their phone). */
   progress?(state: string): void;
 }
@@ -419,20 +423,33 @@ export class PaymentEngine extends EventEmitter {
     this.emitTransition({ orderNo, from: 'paid', to: 'delivering', cause: 'releasing product' });
     crashPoint('between-answer-and-approve');
     try {
-      await hooks.deliver(orderNo);
+      // The vend sensor's drop is journaled the moment it is seen: a crash before "delivered" is then
+      // resolved by that evidence at recovery instead of a refund on doubt.
+      await hooks.deliver(orderNo, { sensed: () => this.vendSensed(orderNo) });
     } catch (err) {
-      // The relay reported a failure: assume no product came out (the customer must not lose out).
-      const detail = `vend relay failed: ${(err as Error)?.message ?? String(err)}`;
-      this.log.error({ event: 'deliver-failed', orderNo, err }, detail);
-      this.startRefund(o, 'delivery failed', { flag: 'delivery-failed', reason: detail });
+      // The relay failed, or the sensor saw no product: assume none came out (the customer must not lose out).
+      const code = (err as { code?: string })?.code;
+      const vend = code === 'VEND_FAILED' ? 'failed' : code === 'VEND_SENSOR_FAULT' ? 'sensor-fault' : undefined;
+      const detail = vend ? `vend not confirmed: ${(err as Error).message}` : `vend relay failed: ${(err as Error)?.message ?? String(err)}`;
+      this.log.error({ event: 'deliver-failed', orderNo, err, vend }, detail);
+      this.startRefund(o, 'delivery failed', { flag: vend ? `vend-${vend}` : 'delivery-failed', reason: detail });
       this.emit('attention', { orderNo, reason: detail });
       this.background(orderNo);
-      return { kind: 'not-charged', orderNo, reason: 'the product could not be released; the payment is being refunded' };
+      return vend
+        ? { kind: 'not-charged', orderNo, reason: 'the product did not come out; the payment is being refunded', vend }
+        : { kind: 'not-charged', orderNo, reason: 'the product could not be released; the payment is being refunded' };
     }
     crashPoint('after-approve-before-delivered');
     // Written even when stopping: the product is out, and saying so spares the customer's money a refund.
     this.move(o, 'delivered', { cause: 'product released' }, { reason: `paid and delivered ${Math.round((this.clock.now() - scannedAt) / 100) / 10} s after the scan` });
     return { kind: 'approved', orderNo };
+  }
+
+  /** The vend sensor saw the product drop: journaled at once (evidence for recovery), while still delivering. */
+  private vendSensed(orderNo: string): void {
+    if (this.journal.get(orderNo)?.state !== 'delivering') return;
+    this.journal.note(orderNo, { cause: VEND_SENSED }, this.iso());
+    crashPoint('after-vend-sensed');
   }
 
   // ---------------------------------------------------------------- background path
@@ -499,6 +516,11 @@ export class PaymentEngine extends EventEmitter {
         this.startRefund(o, 'paid after the customer left', { reason: 'paid, product never released' });
         return { kind: 'moved' };
       case 'delivering': {
+        if (this.journal.events(o.orderNo).some((e) => e.cause === VEND_SENSED)) {
+          // The vend sensor saw the product drop before the interruption: it is out, no refund.
+          this.move(o, 'delivered', { cause: 'recovery: vend sensed before the interruption' }, { reason: 'delivered: the vend sensor saw the drop (journaled) before the daemon stopped' });
+          return { kind: 'moved' };
+        }
         // Ambiguous: the relay may or may not have pulsed. Customer-safe rule: give the money back and
         // tell the operator the product may have been released too.
         const reason = 'interrupted while releasing the product: refunded; the product may have been released';

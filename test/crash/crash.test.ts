@@ -15,6 +15,7 @@ interface Scenario {
   /** Final journal state expected for the order. */
   expect: string[];
   deliverFails?: boolean;
+  deliverSensed?: boolean;
 }
 
 const SCENARIOS: Scenario[] = [
@@ -25,6 +26,9 @@ const SCENARIOS: Scenario[] = [
   { steps: ['between-answer-and-approve'], behaviour: 'paid', wallet: 'alipay', expect: ['reversed'] },
   { steps: ['between-answer-and-approve'], behaviour: 'paid', wallet: 'unionpay', expect: ['refunded'] },
   { steps: ['after-approve-before-delivered'], behaviour: 'paid', wallet: 'unionpay', expect: ['refunded'] },
+  // The vend sensor's drop was journaled before the kill: recovery delivers on that evidence, no refund.
+  { steps: ['after-vend-sensed'], behaviour: 'paid', wallet: 'unionpay', expect: ['delivered'], deliverSensed: true },
+  { steps: ['after-approve-before-delivered'], behaviour: 'paid', wallet: 'wechat', expect: ['delivered'], deliverSensed: true },
   { steps: ['mid-reversal'], behaviour: 'pending-forever', wallet: 'wechat', expect: ['reversed'] },
   { steps: ['mid-reversal'], behaviour: 'pending-forever', wallet: 'unionpay', expect: ['reversed'] },
   { steps: ['between-answer-and-approve', 'mid-refund'], behaviour: 'paid', wallet: 'unionpay', expect: ['refunded'] },
@@ -47,12 +51,12 @@ describe('crash harness (engine in a child process, SIGKILL, restart, sandbox le
   });
 
   SCENARIOS.forEach((s, i) => {
-    it(`killed at ${s.steps.join(' then ')} (${s.behaviour}, ${s.wallet}${s.deliverFails ? ', relay fails' : ''}) → ${s.expect.join('|')}`, async () => {
+    it(`killed at ${s.steps.join(' then ')} (${s.behaviour}, ${s.wallet}${s.deliverFails ? ', relay fails' : ''}${s.deliverSensed ? ', drop sensed' : ''}) → ${s.expect.join('|')}`, async () => {
       const device = `S${i}x`;
       const db = join(dir, `${device}.db`);
       const code = testCode(s.behaviour, s.wallet, 7000 + i);
       for (const [n, step] of s.steps.entries()) {
-        const run = await runDriver(sandbox, sandbox.merchantKeyPath!, { db, device, codes: n === 0 ? [code] : [], crashAt: step, deliverFails: s.deliverFails });
+        const run = await runDriver(sandbox, sandbox.merchantKeyPath!, { db, device, codes: n === 0 ? [code] : [], crashAt: step, deliverFails: s.deliverFails, deliverSensed: s.deliverSensed });
         assert.equal(run.signal, 'SIGKILL', `the crash at ${step} happened (exit ${run.code}): ${run.stderr}`);
       }
       await recoverFully(sandbox, sandbox.merchantKeyPath!, db, device);

@@ -3,7 +3,8 @@
 // SIGKILL itself at a named step; the parent may also SIGKILL it at any instant.
 //
 // env: CRASH_DB, CRASH_BASE_URL, CRASH_MERCHANT_KEY, CRASH_PLATFORM_CERT, CRASH_DEVICE, CRASH_CODES
-// (comma-separated), CRASH_TIMING (JSON, Partial<Timing>), CRASH_DELIVER_FAIL=1 (the relay fails).
+// (comma-separated), CRASH_TIMING (JSON, Partial<Timing>), CRASH_DELIVER_FAIL=1 (the relay fails),
+// CRASH_DELIVER_SENSED=1 (a vend sensor sees each drop during the pulse).
 import { openJournal } from '../../src/journal/journal.js';
 import { Outbox } from '../../src/journal/outbox.js';
 import { PaymentEngine } from '../../src/payment/engine.js';
@@ -43,10 +44,12 @@ async function main(): Promise<void> {
   // The parent times a random kill from here, so that it lands in the engine's work, not in module loading.
   process.stdout.write('ready\n');
   const failDeliver = process.env.CRASH_DELIVER_FAIL === '1';
+  const sensed = process.env.CRASH_DELIVER_SENSED === '1';
   for (const code of (process.env.CRASH_CODES ?? '').split(',').filter(Boolean)) {
     const r = await engine.pay({ authCode: code, amountFen: 100 + (code.charCodeAt(code.length - 1) % 7) }, {
-      deliver: async () => {
+      deliver: async (_orderNo, evidence) => {
         if (failDeliver) throw new Error('relay fault (test)');
+        if (sensed) evidence.sensed();
       },
     });
     process.stdout.write(JSON.stringify(r) + '\n');

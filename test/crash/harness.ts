@@ -39,6 +39,8 @@ export interface DriverOptions {
   /** SIGKILL from outside this many ms after the engine said it is ready (a random instant). */
   killAfterMs?: number;
   deliverFails?: boolean;
+  /** A vend sensor reports each drop (journaled as evidence). */
+  deliverSensed?: boolean;
   /** Give up (and fail) after this long. */
   timeoutMs?: number;
   timing?: Record<string, number>;
@@ -59,6 +61,7 @@ export function runDriver(sandbox: Sandbox, merchantKey: string, o: DriverOption
         CRASH_TIMING: JSON.stringify(o.timing ?? CRASH_TIMING),
         ...(o.crashAt ? { KIOSK_CRASH_AT: o.crashAt } : {}),
         ...(o.deliverFails ? { CRASH_DELIVER_FAIL: '1' } : {}),
+        ...(o.deliverSensed ? { CRASH_DELIVER_SENSED: '1' } : {}),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -127,10 +127,11 @@ describe('fleet end to end: daemon over a pty, sandbox, real Mosquitto (MQTT 5)'
     // Final, in the journal's outbox, not sent.
     for (let i = 0; i < 100 && outboxDepth() < 1; i++) await new Promise((r) => setTimeout(r, 20));
     assert.equal(outboxDepth(), 1);
-    // The kiosk dies while the broker is away: the event is in the journal, not in memory.
+    // The kiosk dies while the broker is away (the event is in the journal, not in memory), and starts again,
+    // ready for customers, with the broker still away.
     await daemon.stop('SIGKILL');
-    await broker.start();
     await start();
+    await broker.start();
     await watcher.waitFor(() => ordersEvents().length >= 3, 'the kept event', 10_000);
     const evs = ordersEvents();
     assert.deepEqual(

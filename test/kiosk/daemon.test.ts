@@ -199,3 +199,59 @@ describe('kiosk daemon end to end (real pty, sandbox over HTTP)', function () {
     }
   });
 });
+
+describe('kiosk daemon end to end: vend confirmation (real pty, simulated drop sensor)', function () {
+  this.timeout(30_000);
+  const fx = new DaemonFixture();
+  const pty = new PtyPair();
+  let daemon: DaemonProcess;
+
+  before(async () => {
+    await fx.start();
+    await pty.start();
+    // The simulated sensor sees the first vend and misses the second (a jammed spiral).
+    fx.writeConfig({
+      scanner: { driver: 'serial', path: pty.device, baudRate: 9600, terminator: 'CR', reopenMinMs: 50, reopenMaxMs: 200 },
+      approve: { driver: 'sim', pulseMs: 50, confirm: { confirmWithinMs: 400, simMiss: [2] } },
+    });
+    daemon = spawnDaemon(fx.configFile);
+    await daemon.waitFor((l) => l.event === 'ready', 'ready');
+  });
+
+  after(async () => {
+    await daemon?.stop('SIGKILL');
+    await pty.dispose();
+    await fx.dispose();
+  });
+
+  it('a sensed vend is delivered; a missed vend is refunded with flag vend-failed and the display says so', async () => {
+    const feeder = createWriteStream(pty.feeder, { flags: 'w' });
+    feeder.on('error', () => {});
+    try {
+      await write(feeder, testCode('paid', 'unionpay', 7101) + '\r');
+      const first = await daemon.indicator('success');
+      assert.ok(daemon.lines.some((l) => l.event === 'vend-sensed' && l.orderNo === first.orderNo), 'the sensor saw the first vend');
+      await daemon.indicator('ready', 10_000);
+      await write(feeder, testCode('paid', 'unionpay', 7102) + '\r');
+      const missed = await daemon.waitFor((l) => l.event === 'customer-result', 'customer result', 10_000);
+      assert.equal(missed.kind, 'not-charged');
+      assert.equal(missed.vend, 'failed');
+      await daemon.waitFor((l) => Array.isArray(l.display) && l.display[0] === 'Vend failed', 'display: Vend failed');
+      const orderNo = String(missed.orderNo);
+      await daemon.waitFor((l) => l.orderNo === orderNo && /→ refunded/.test(String(l.msg)), `${orderNo} refunded`, 20_000);
+      const journal = openJournal(fx.journalPath, { readonly: true });
+      try {
+        assert.equal(journal.get(String(first.orderNo))?.state, 'delivered');
+        assert.ok(journal.events(String(first.orderNo)).some((e) => e.cause === 'vend sensed'), 'the drop is journaled');
+        const row = journal.get(orderNo)!;
+        assert.equal(row.state, 'refunded');
+        assert.equal(row.flag, 'vend-failed');
+      } finally {
+        journal.close();
+      }
+      assert.equal(fx.sandbox.ledger().orders.find((o) => o.orderNo === orderNo)?.netFen, 0, 'the customer is not out of pocket');
+    } finally {
+      feeder.destroy();
+    }
+  });
+});

@@ -114,6 +114,23 @@ describe('kiosk screens (read off an HD44780 decoded from the I2C bytes)', funct
     });
   }
 
+  it('paid but the vend sensor saw no product: "Vend failed / Refunding you"; a broken sensor: F04 and no payment taken', async () => {
+    const t = setup(fixed);
+    t.kiosk.code(WECHAT);
+    t.engine.last.resolve({ kind: 'not-charged', orderNo: 'K1', reason: 'no drop', vend: 'failed' });
+    await flush();
+    assert.deepEqual(t.glass(), ['Vend failed', 'Refunding you']);
+    t.clock.advance(3_000);
+    t.kiosk.vendFault('vend sensor stuck active');
+    assert.deepEqual(t.glass(), ['Out of service', 'Fault F04']);
+    const calls = t.engine.calls.length;
+    t.kiosk.code(WECHAT);
+    assert.equal(t.engine.calls.length, calls, 'not sent while the sensor is broken');
+    t.kiosk.vendFault(null);
+    t.clock.advance(1_000); // the refused scan's signal
+    assert.deepEqual(t.glass(), ['Pay ¥3.50', 'Scan pay code']);
+  });
+
   it('an engine error: out of service F03, neither paid nor declined', async () => {
     const t = setup(fixed);
     t.kiosk.code(WECHAT);
@@ -220,10 +237,12 @@ export const DOC_SCREENS: [string, Screen][] = [
   ['Declined: code expired (20)', { name: 'declined', code: '20' }],
   ['Declined: code already used (001100WN)', { name: 'declined', code: '001100WN' }],
   ['Not charged (no verdict in time: reversed)', { name: 'not-charged' }],
+  ['The vend sensor saw no product (refunded)', { name: 'vend-failed' }],
   ['Not a payment code', { name: 'bad-code' }],
   ['Scan before choosing', { name: 'not-now', hint: 'choose' }],
   ['Offline', { name: 'offline' }],
   ['Out of service (scanner missing)', { name: 'fault', fault: 'F01' }],
+  ['Out of service (vend sensor broken)', { name: 'fault', fault: 'F04' }],
   ['Closed (daemon stopping)', { name: 'closed' }],
 ];
 
