@@ -75,6 +75,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     summary: 'the whole kiosk simulated against a local sandbox',
     options: {
       pricing: { type: 'string', arg: 'fixed|menu|keyed', help: 'pricing mode of the panel (default fixed)' },
+      module: { type: 'string', arg: 'gm', help: 'simulate a GM scanner module (command protocol) instead of a plain scanner' },
       data: { type: 'string', arg: 'DIR', help: 'where the demo keeps its journal and ledger (default ./demo-data)' },
       auto: { type: 'int', arg: 'N', help: 'N scripted customers and a summary table instead of the panel; exit 1 unless each outcome is right' },
     },
@@ -172,6 +173,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     summary: 'exercise LEDs, buzzer, approve output and scanner without paying',
     options: {
       approve: { type: 'boolean', help: 'also pulse the vend relay (a product may drop)' },
+      sensor: { type: 'boolean', help: 'wait for the vend sensor to see a drop (a sensor active before anything falls is reported stuck)' },
       'no-scan': { type: 'boolean', help: 'skip the scanner test' },
       hold: { type: 'int', arg: 'MS', help: 'how long each pattern is shown (default 1500)' },
       'scan-timeout': { type: 'int', arg: 'SECONDS', help: 'how long to wait for a test scan (default 30)' },
@@ -220,6 +222,26 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       ...JSON_OUT,
       ...CONFIG,
     },
+  },
+  scanner: {
+    summary: 'the scanner module: detect, show, setup, trigger, read',
+    args: 'detect|show|setup|trigger|read',
+    positionals: [1, 1],
+    options: {
+      path: { type: 'string', arg: 'DEV', help: 'detect: the device to probe (default scanner.path)' },
+      'dry-run': { type: 'boolean', help: "setup: list the profile's differences only" },
+      timeout: { type: 'string', arg: 'S', help: 'read: wait this long for one scan (default 10 s)' },
+      baud: { type: 'int', arg: 'N', help: 'the baud rate to use (default: scanner.baudRate)' },
+      ...JSON_OUT,
+      ...CONFIG,
+    },
+    notes: [
+      'detect: which module answers, at which baud, with which settings (read-only)',
+      "show: identity and settings against the kiosk's profile",
+      "setup: write the profile's differences and save once",
+      'trigger: start one read window (command-trigger modules)',
+      'read: wait for one scan; the code is masked',
+    ].join('\n'),
   },
   dev: {
     summary: 'a local rig (sandbox + pty scanner + daemon) to try the technician commands',

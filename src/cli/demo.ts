@@ -12,11 +12,14 @@ export async function main(argv: string[]): Promise<number> {
   const pricing = stringFlag(args, 'pricing') ?? 'fixed';
   if (pricing !== 'fixed' && pricing !== 'menu' && pricing !== 'keyed') throw new UsageError(`demo: --pricing must be fixed, menu or keyed, got ${JSON.stringify(pricing)}`);
   const auto = intFlag(args, 'auto');
+  const mod = stringFlag(args, 'module');
+  if (mod !== undefined && mod !== 'gm') throw new UsageError(`demo: --module must be gm (a simulated Grow GM65), got ${JSON.stringify(mod)}`);
+  const module = mod as 'gm' | undefined;
 
   if (auto !== undefined) {
     if (auto < 1 || auto > 1000) throw new UsageError(`demo: --auto must be 1 to 1000 customers, got ${auto}`);
     // A fresh journal and ledger each run, so the table only shows this run's customers.
-    const demo = await startDemo({ dataDir: freshDir(join(dataDir, 'auto')), pricing: 'fixed', fast: true });
+    const demo = await startDemo({ dataDir: freshDir(join(dataDir, 'auto')), pricing: 'fixed', fast: true, module });
     let rows;
     try {
       rows = await runCustomers(demo, auto);
@@ -33,7 +36,7 @@ export async function main(argv: string[]): Promise<number> {
     return failed === 0 ? 0 : 1;
   }
 
-  const demo = await startDemo({ dataDir, pricing });
+  const demo = await startDemo({ dataDir, pricing, module });
   try {
     await runPanel(demo, { input: process.stdin, output: process.stdout });
   } finally {

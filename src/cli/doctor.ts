@@ -11,6 +11,9 @@ import { loadPrivateKey, loadPublicKey } from '../umpay/keys.js';
 import { configPath, runCommand } from './tech/context.js';
 import { checkLines, EXIT, json, processIo, type Check, type Io } from './tech/format.js';
 import { clockState, daemonState, PERMISSION_DENIED, probeGateway, probeOrderNo, rooted, SYSTEM_ROOTS, type Roots } from './tech/probe.js';
+import { controlRequest, type DaemonStatus } from './tech/control.js';
+import { statusWords } from './tech/scanner-words.js';
+import type { ModuleStatus } from '../hardware/modules/session.js';
 
 export interface DoctorOptions {
   roots?: Roots;
@@ -59,6 +62,7 @@ async function doctor(argv: readonly string[], io: Io, options: DoctorOptions): 
     if (d.denied) checks.push({ name: 'daemon', ok: false, detail: `${d.lockFile}: ${PERMISSION_DENIED}`, fix: 'sudo kiosk doctor' });
     // Not running is a fact for the technician (they may have stopped it), not a passed check.
     else checks.push({ name: 'daemon', ok: true, info: !d.running, detail: d.running ? `running, pid ${d.pid ?? '?'}` : d.problem ? `not running; ${d.problem}` : 'not running' });
+    if (config.scanner.module !== 'plain') checks.push(await scannerModuleCheck(config, d.running));
   }
   const failed = checks.filter((c) => !c.ok);
   const code = failed.length === 0 ? EXIT.OK : EXIT.PROBLEM;
@@ -217,8 +221,41 @@ function groupName(roots: Roots, gid: number): string {
   return `gid ${gid}`;
 }
 
+/** The module as the running daemon found and set it up (it owns the port); without a daemon, where to look. */
+async function scannerModuleCheck(config: Config, running: boolean): Promise<Check> {
+  const name = 'scanner module';
+  if (!running) return { name, ok: true, info: true, detail: `${config.scanner.module}: not checked while the daemon is stopped (kiosk scanner show reads it)` };
+  try {
+    const live = await controlRequest<DaemonStatus>(config.daemon.controlSocket, 'status', 3000);
+    const mod = live.scanner?.module as ModuleStatus | undefined;
+    if (!mod) return { name, ok: false, detail: 'the daemon reports no module (an older daemon, or the scanner is not a serial one)' };
+    const ok = mod.state === 'ready' && mod.profileMatch !== false;
+    return {
+      name,
+      ok,
+      detail: statusWords(mod, config),
+      fix: ok ? undefined : mod.state === 'no-answer' ? 'check scanner.module, scanner.baudRate and the TX/RX wiring (stop the daemon, then kiosk scanner detect)' : 'kiosk scanner show lists each difference; with scanner.setup "apply" a restart writes them',
+    };
+  } catch (err) {
+    return { name, ok: false, detail: `the daemon did not answer on ${config.daemon.controlSocket}: ${(err as Error).message}` };
+  }
+}
+
 function scannerCheck(config: Config, roots: Roots): Check {
   const name = 'scanner';
+  if (config.scanner.driver === 'hid') {
+    const path = config.scanner.path;
+    try {
+      const st = statSync(rooted(roots, path));
+      if (!st.isCharacterDevice()) return { name, ok: false, detail: `${path} is not a character device`, fix: 'scanner.path must name the input device, e.g. /dev/input/by-id/usb-…-event-kbd' };
+      const group = groupName(roots, st.gid);
+      return (st.mode & 0o060) === 0o060
+        ? { name, ok: true, detail: `${path} present (HID), group ${group}` }
+        : { name, ok: false, detail: `${path} present, group ${group}, mode ${(st.mode & 0o777).toString(8)}`, fix: 'install device/99-kiosk-scanner.rules (rule 3: this device only, GROUP="dialout", MODE="0660")' };
+    } catch {
+      return { name, ok: false, detail: `${path} missing`, fix: 'plug the scanner in; ls /dev/input/by-id/ shows its -event-kbd name' };
+    }
+  }
   if (config.scanner.driver !== 'serial') return { name, ok: true, detail: `driver ${config.scanner.driver} (no device)` };
   const path = config.scanner.path;
   const real = rooted(roots, path);

@@ -98,6 +98,12 @@ async function selftest(argv: readonly string[], io: Io, options: SelftestOption
     } else {
       io.out('- approve output not pulsed (it releases a product): add --approve\n');
     }
+    if (args.flags.sensor) {
+      if (!hw.sensor) {
+        failures++;
+        io.out('✗ vend sensor: none configured (approve.confirm)\n');
+      } else if (!(await waitForDrop(hw, scanTimeoutMs, io, config.approve.confirm?.pin))) failures++;
+    }
     if (!args.flags['no-scan']) {
       const scan = await waitForScan(hw, scanTimeoutMs, io);
       if (!scan) failures++;
@@ -109,6 +115,31 @@ async function selftest(argv: readonly string[], io: Io, options: SelftestOption
   }
   io.out(failures === 0 ? 'selftest passed\n' : `selftest: ${failures} step(s) failed\n`);
   return failures === 0 ? EXIT.OK : EXIT.PROBLEM;
+}
+
+/** Waits for the vend sensor to go active (a hand or a product through the beam). */
+function waitForDrop(hw: Hardware, timeoutMs: number, io: Io, pin: number | undefined): Promise<boolean> {
+  const sensor = hw.sensor!;
+  if (sensor.active) {
+    io.out('✗ vend sensor is active before anything falls: stuck, or the active level is wrong (approve.confirm.activeLow)\n');
+    return Promise.resolve(false);
+  }
+  return new Promise((resolve) => {
+    const onChange = (active: boolean) => {
+      if (!active) return;
+      clearTimeout(timer);
+      sensor.off('change', onChange);
+      io.out('✓ vend sensor saw a drop\n');
+      resolve(true);
+    };
+    const timer = setTimeout(() => {
+      sensor.off('change', onChange);
+      io.out(`✗ vend sensor: nothing within ${Math.round(timeoutMs / 1000)} s (wiring and pull-up: device/WIRING.md)\n`);
+      resolve(false);
+    }, timeoutMs);
+    sensor.on('change', onChange);
+    io.out(`drop something through the vend sensor${pin === undefined ? '' : ` (BCM ${pin})`} (${Math.round(timeoutMs / 1000)} s)…\n`);
+  });
 }
 
 /** Waits for one scan; prints it masked (a code is a bearer token even here). */

@@ -9,6 +9,8 @@ import type { Journal } from '../journal/journal.js';
 import { ago, EXIT, json, keyValues, processIo, table, yuan, type Io } from './tech/format.js';
 import { clockState, daemonState, PERMISSION_DENIED, probeGateway, probeOrderNo, rooted, SYSTEM_ROOTS, versions, type GatewayProbe, type Roots } from './tech/probe.js';
 import { controlRequest, type DaemonStatus } from './tech/control.js';
+import { statusWords } from './tech/scanner-words.js';
+import type { ModuleStatus } from '../hardware/modules/session.js';
 
 export interface StatusOptions {
   roots?: Roots;
@@ -68,7 +70,13 @@ async function status(argv: readonly string[], io: Io, options: StatusOptions): 
   // The scanner: the daemon knows (it holds the port); without one, whether the device node exists.
   const scanner =
     live?.scanner !== undefined
-      ? { connected: live.scanner.connected, detail: live.scanner.connected ? `connected (${live.scanner.device ?? config.scanner.path ?? config.scanner.driver})` : `NOT connected${live.scanner.detail ? `: ${live.scanner.detail}` : ''}` }
+      ? {
+          // Open but not set up (no answer, profile mismatch) is not a working scanner.
+          connected: live.scanner.connected && (!live.scanner.module || (live.scanner.module as ModuleStatus).state === 'ready'),
+          detail:
+            (live.scanner.connected ? `connected (${live.scanner.device ?? config.scanner.path ?? config.scanner.driver})` : `NOT connected${live.scanner.detail ? `: ${live.scanner.detail}` : ''}`) +
+            (live.scanner.module ? `; module ${statusWords(live.scanner.module as ModuleStatus, config)}` : ''),
+        }
       : config.scanner.driver === 'sim'
         ? { connected: true, detail: 'sim driver (no device)' }
         : existsSync(rooted(roots, config.scanner.path))

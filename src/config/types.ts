@@ -8,7 +8,7 @@ export { BUZZER_KINDS, INDICATOR_DRIVERS, INDICATOR_IOS } from './sections/indic
 export { KEY_LABELS, KEYPAD_DRIVERS, KEYPAD_LAYOUTS } from './sections/keypad.js';
 export { LOG_LEVELS } from './sections/log.js';
 export { PRICING_MODES } from './sections/pricing.js';
-export { SCANNER_DRIVERS, TERMINATORS } from './sections/scanner.js';
+export { MODULE_FAMILIES, SCANNER_DRIVERS, SETUP_MODES, TERMINATORS, TRIGGER_MODES } from './sections/scanner.js';
 
 export type MerchantConfig = Config['merchant'];
 export type GatewayConfig = Config['gateway'];

@@ -18,12 +18,15 @@ import { GpioApprove, type GpioApproveOptions } from './pi/gpio-approve.js';
 import { GpioKeypad, type GpioKeypadOptions } from './pi/gpio-keypad.js';
 import { J5Indicator, type J5IndicatorOptions } from './pi/j5-indicator.js';
 import { SerialScanner, type SerialScannerOptions } from './pi/serial-scanner.js';
+import { HidScanner } from './pi/hid-scanner.js';
 import type { Scanner } from './scanner.js';
 import { SimApprove } from './sim/sim-approve.js';
 import { SimIndicator } from './sim/sim-indicator.js';
 import { SimKeypad } from './sim/sim-keypad.js';
 import { SimScanner } from './sim/sim-scanner.js';
 import type { Timers } from './timers.js';
+import type { ModuleStateStore } from './modules/state.js';
+import type { ModuleSim } from './sim/module-sim.js';
 
 export type { Scanner, BadScan, ScannerFault, Terminator } from './scanner.js';
 export type { Keypad, Key } from './keypad.js';
@@ -34,10 +37,12 @@ export type { Display, DisplayGeometry } from './display.js';
 export type { VendSensor } from './vend-sensor.js';
 export { SimVendSensor };
 export { SimScanner, SimKeypad, SimIndicator, SimApprove, SimDisplay, LogIndicator, LogDisplay };
+export { FileStateStore, MemoryStateStore, type ModuleStateStore } from './modules/state.js';
+export type { ModuleStatus } from './modules/session.js';
 export { gpioChipBase, GpioError } from './gpio.js';
 
-export interface ScannerConfig extends Omit<SerialScannerOptions, 'path' | 'timers' | 'log' | 'binding'> {
-  driver: 'serial' | 'sim';
+export interface ScannerConfig extends Omit<SerialScannerOptions, 'path' | 'timers' | 'log' | 'binding' | 'moduleState'> {
+  driver: 'serial' | 'sim' | 'hid';
   path?: string;
 }
 export interface KeypadConfig extends Omit<GpioKeypadOptions, 'timers' | 'log' | 'gpioClass'> {
@@ -79,6 +84,10 @@ export interface HardwareDeps {
   gpioClass?: GpioKeypadOptions['gpioClass'];
   /** serialport binding for the scanner (tests: MockBinding). */
   binding?: unknown;
+  /** Where a scanner module's flash-save count is kept (the daemon: a file next to the journal). */
+  moduleState?: ModuleStateStore;
+  /** The simulated module behind a sim scanner (scanner.driver "sim" with scanner.module set): demo and tests. */
+  simModule?: ModuleSim;
   /** Opens the I2C bus for an lcd display (tests: a fake bus). */
   openI2c?: I2cOpener;
 }
@@ -173,9 +182,15 @@ export async function createHardware(config: HardwareConfig, deps: HardwareDeps 
       await closeAll();
       throw Object.assign(new Error('scanner.path is required when scanner.driver is "serial"'), { code: 'HARDWARE_CONFIG' });
     }
-    scanner = new SerialScanner({ ...sc, path: sc.path, timers, log, binding: deps.binding });
+    scanner = new SerialScanner({ ...sc, path: sc.path, timers, log, binding: deps.binding, moduleState: deps.moduleState });
+  } else if (sc.driver === 'hid') {
+    if (!sc.path) {
+      await closeAll();
+      throw Object.assign(new Error('scanner.path is required when scanner.driver is "hid"'), { code: 'HARDWARE_CONFIG' });
+    }
+    scanner = new HidScanner({ path: sc.path, maxLineLength: sc.maxLineLength, reopenMinMs: sc.reopenMinMs, reopenMaxMs: sc.reopenMaxMs, timers, log });
   } else {
-    scanner = new SimScanner(sc);
+    scanner = new SimScanner({ ...sc, timers, log, moduleState: deps.moduleState, module: deps.simModule ? sc.module : 'plain', sim: deps.simModule });
   }
   await open('scanner', scanner);
 

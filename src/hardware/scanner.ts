@@ -2,6 +2,7 @@
 // Everything that is not a valid payment code becomes a 'bad' event with a masked sample, never a 'code'.
 import { EventEmitter } from 'node:events';
 import { classifyAuthCode, maskAuthCode } from '../umpay/authcode.js';
+import type { ModuleStatus } from './modules/session.js';
 
 export type Terminator = 'CR' | 'LF' | 'CRLF';
 
@@ -29,13 +30,18 @@ export interface ScannerFault {
 }
 
 /**
- * Events: 'code' (digits: string), 'bad' (BadScan), 'fault' (ScannerFault), 'connected' ({path}).
+ * Events: 'code' (digits: string), 'bad' (BadScan), 'fault' (ScannerFault), 'connected' ({path}),
+ * 'module' (ModuleStatus, drivers with a command protocol: after each identification/setup).
  * open() never rejects for a missing device: it reports 'fault' and keeps trying.
  */
 export interface Scanner extends EventEmitter {
   open(): Promise<void>;
   close(): Promise<void>;
   readonly connected: boolean;
+  /** The kiosk can take a payment now (true) or not: command-trigger modules read only while armed. */
+  arm?(ready: boolean): void;
+  /** The module's identification and setup, for status/doctor; undefined for a plain scanner. */
+  readonly moduleStatus?: ModuleStatus;
 }
 
 const CR = 0x0d;

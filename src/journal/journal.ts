@@ -283,7 +283,9 @@ export class Journal {
   private applyStep(orderNo: string, from: OrderState, to: OrderState, event: EventInput, patch: OrderPatch, at: string): void {
     const cur = this.stateOf(orderNo);
     if (cur !== from) throw new JournalError('STALE_STATE', `order ${orderNo} is ${cur}, not ${from} (wanted ${from} → ${to})`);
-    const sets = ['state = @to', 'updated_at = @at'];
+    // updated_at is when the order last changed: a note on a final order (a settlement flag, its acknowledgement)
+    // leaves it, or the settlement would count the order as returned on that later day (a new finding each day).
+    const sets = from === to && isFinal(to) ? ['state = @to'] : ['state = @to', 'updated_at = @at'];
     const params: Record<string, unknown> = { orderNo, to, at };
     for (const [k, v] of Object.entries(patch)) {
       const col = COLUMNS[k as keyof OrderRow];

@@ -2,6 +2,7 @@
 // lock (one daemon per journal) → journal → gateway → engine (recovery starts) → hardware →
 // interaction → ready. Shutdown is the reverse, bounded by daemon.graceMs.
 import { statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { openJournal, orderNoPrefix, type Journal } from '../journal/journal.js';
@@ -9,7 +10,7 @@ import { bindIndicator, LinkGateway, LinkMonitor, linkStatus } from '../payment/
 import type { HttpGateway } from '../umpay/client.js';
 import type { PaymentEngine } from '../payment/engine.js';
 import { engineFromConfig, gatewayFromConfig } from './wiring.js';
-import { createHardware, type Hardware, type HardwareDeps } from '../hardware/index.js';
+import { createHardware, FileStateStore, type Hardware, type HardwareDeps } from '../hardware/index.js';
 import { Vend } from './vend.js';
 import { systemClock } from './ports.js';
 import { Interaction, type InteractionTiming, type Pricing } from './interaction.js';
@@ -154,7 +155,9 @@ export class Daemon {
       engine.on('idle', () => wal.idle());
       engine.on('transition', () => wal.committed());
       undo.push(() => wal.stop());
-      const hardware = await createHardware(config, { log, ...options.hardwareDeps });
+      // The module's flash-save count lives next to the journal (it outlives a module swap; see docs/scanners.md).
+      const moduleState = new FileStateStore(join(dirname(config.journal.path), 'scanner-module.json'));
+      const hardware = await createHardware(config, { log, moduleState, ...options.hardwareDeps });
       undo.push(() => hardware.close());
       const vend = new Vend({
         approve: hardware.approve,
@@ -295,6 +298,12 @@ export class Daemon {
     );
     if (!scanner.connected) kiosk.scannerConnected(false);
     keypad?.on('key', guard('keypad key', (key: string) => kiosk.key(key)));
+    // Command-trigger modules read only while a payment can be taken: never while processing or showing a result.
+    if (scanner.arm) {
+      const arm = scanner.arm.bind(scanner);
+      kiosk.on('state', guard('scanner arm', (st: { name: string }) => arm(st.name === 'ready')));
+      arm(kiosk.state.name === 'ready');
+    }
   }
 
   /**
@@ -316,7 +325,7 @@ export class Daemon {
       startedAt: this.startedAt,
       // Which release answers: device/install.sh waits for the new one before it keeps an update.
       release: { id: RELEASE.id, root: RELEASE.root },
-      scanner: { connected: s.connected, device: this.config.scanner.driver === 'serial' ? this.config.scanner.path : this.config.scanner.driver },
+      scanner: { connected: s.connected, device: this.config.scanner.driver === 'sim' ? 'sim' : this.config.scanner.path, ...(s.moduleStatus ? { module: s.moduleStatus } : {}) },
       interaction: this.interaction.state.name,
       background: this.engine.pending,
       ...linkStatus(this.link, this.journal, this.gateway),

@@ -12,6 +12,7 @@ import { isFinal } from '../journal/journal.js';
 import { maskAuthCode } from '../umpay/authcode.js';
 import type { OrderType } from '../umpay/types.js';
 import { Daemon } from './daemon.js';
+import { GmSim } from '../hardware/sim/gm-sim.js';
 import { orderNoOf, type InteractionState, type PaymentRecord } from './interaction.js';
 
 export interface DemoOptions {
@@ -26,6 +27,11 @@ export interface DemoOptions {
   fleet?: Record<string, unknown>;
   /** Default DEMO01 (several demo kiosks side by side, e.g. for `kiosk fleet watch`). */
   deviceId?: string;
+  /**
+   * 'gm': the scanner is a simulated Grow GM65 behind the real module driver, in command-trigger mode; it starts in
+   * manual mode with a TAB tail, so the demo shows it being set up (and saved once) and triggered only while ready.
+   */
+  module?: 'gm';
 }
 
 export interface Demo {
@@ -87,9 +93,15 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
     }
     const logFile = join(dataDir, 'demo.log');
     const log = options.log ?? createLogger({ destination: pino.destination({ dest: logFile, sync: true, mkdir: true }) });
+    let simModule: GmSim | undefined;
+    if (options.module === 'gm') {
+      Object.assign(config.scanner, { module: 'gm', model: 'GM65', trigger: 'command', readWindowMs: options.fast ? 1000 : 5000 });
+      simModule = new GmSim({ model: 'GM65', zone: { 0x0060: 0x40 } });
+    }
     const daemon = await Daemon.start(config, {
       log,
       timing: options.fast ? { signalMs: 50, resultMs: 50 } : {},
+      ...(simModule ? { hardwareDeps: { simModule } } : {}),
     });
     const scanner = daemon.hardware.scanner as unknown as SimScannerLike;
     const keypad = daemon.hardware.keypad as unknown as SimKeypadLike | undefined;

@@ -607,12 +607,13 @@ export class PaymentEngine extends EventEmitter {
         const qr = await this.backgroundCall(() => this.gateway.queryOrder({ orderNo: o.orderNo, transactionId: o.transactionId ?? undefined }));
         this.checkHalted();
         const q = this.aboutOurs(qr, o);
-        if (q.kind === 'NOT_PAID') {
+        // "No such order" or "failed" contradicts the payment we hold: not final on its word (retried, then attention).
+        if (q.kind === 'NOT_PAID' && q.state !== 'no-such-order' && q.state !== 'failed') {
           // Already refunded, cancelled or closed: no money with the merchant any more.
           this.move(this.journal.get(o.orderNo)!, q.state === 'refunded' ? 'refunded' : 'reversed', this.eventOf(qr), { reason: `platform: ${q.state} (${q.code} ${q.reason})` });
           return { kind: 'moved' };
         }
-        return { kind: 'wait', rateLimited: q.kind === 'UNKNOWN' && q.rateLimited, why: `refund refused ${out.code} ${out.reason}` };
+        return { kind: 'wait', rateLimited: q.kind === 'UNKNOWN' && q.rateLimited, why: `refund refused ${out.code} ${out.reason}${q.kind === 'NOT_PAID' ? `; query: ${q.state} (${q.code}) for a paid order` : ''}` };
       }
       // Unclear whether the refund arrived: ask, then re-send the same serial if it did not.
       const rq0 = await this.backgroundCall(() => this.gateway.refundQuery({ orderNo: o.refundNo! }));

@@ -4,7 +4,7 @@ import { acquireLock } from '../../src/kiosk/lock.js';
 import { join } from 'node:path';
 import { run as selftest } from '../../src/cli/selftest.js';
 import { captureIo, type Io } from '../../src/cli/tech/format.js';
-import { createHardware, SimScanner, type Hardware, SimApprove, SimIndicator } from '../../src/hardware/index.js';
+import { createHardware, SimScanner, type Hardware, SimApprove, SimIndicator, SimVendSensor } from '../../src/hardware/index.js';
 import { testCode } from '../../src/sandbox/index.js';
 import { tempKiosk, type TempKiosk } from './fixtures.js';
 import { FakeI2cBus } from '../hardware/hd44780.js';
@@ -82,6 +82,20 @@ describe('kiosk selftest', () => {
       assert.equal(bus.closed, true);
     } finally {
       lcdKiosk.cleanup();
+    }
+  });
+
+  it('--sensor waits for the vend sensor to see a drop', async () => {
+    const sensorKiosk = tempKiosk({ extra: (raw) => ((raw.indicator = { driver: 'sim' }), (raw.approve = { driver: 'sim', pulseMs: 20, confirm: {} })) });
+    try {
+      const base = captureIo(sensorKiosk.env);
+      let hw!: Hardware;
+      const io = { ...base, out: (t: string) => (base.out(t), t.startsWith('drop something') ? (hw.sensor as SimVendSensor).set(true) : undefined) };
+      const exit = await selftest(['--hold', '0', '--sensor', '--no-scan'], io, { hardware: async (c) => (hw = await createHardware(c)) });
+      assert.equal(exit, 0, base.stdout());
+      assert.match(base.stdout(), /✓ vend sensor saw a drop/);
+    } finally {
+      sensorKiosk.cleanup();
     }
   });
 

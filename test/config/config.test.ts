@@ -107,7 +107,24 @@ describe('config', () => {
     const config = c!;
     assert.equal(config.gateway.baseUrl, 'https://provider.example/entry-provider-plat-client', 'trailing slash dropped');
     assert.equal(config.merchant.privateKey, join(dir, 'keys/merchant.key.p8'));
-    assert.deepEqual(config.scanner, { driver: 'serial', path: '/dev/kiosk-scanner', baudRate: 115200, terminator: 'CRLF', prefix: ']Q', suffix: '!', maxLineLength: 48, reopenMinMs: 200, reopenMaxMs: 10000 });
+    assert.deepEqual(config.scanner, {
+      driver: 'serial',
+      path: '/dev/kiosk-scanner',
+      baudRate: 115200,
+      terminator: 'CRLF',
+      prefix: ']Q',
+      suffix: '!',
+      maxLineLength: 48,
+      reopenMinMs: 200,
+      reopenMaxMs: 10000,
+      module: 'plain',
+      model: '',
+      setup: 'apply',
+      trigger: 'continuous',
+      readWindowMs: 5000,
+      reReadDelayMs: 3000,
+      moduleBeep: false,
+    });
     assert.equal(config.keypad.gpioChipBase, 512);
     assert.equal(config.keypad.debounceMs, 25);
     assert.equal(config.indicator.buzzer, 'piezo');
@@ -332,7 +349,7 @@ describe('config', () => {
         assert.equal(err.problems.length, 2);
         const lines = err.message.split('\n');
         assert.equal(lines[0], `${file}: 2 problems in the config:`);
-        assert.equal(lines[1], `  ${file}: scanner.driver: must be one of "serial", "sim" (got "usb")`);
+        assert.equal(lines[1], `  ${file}: scanner.driver: must be one of "serial", "sim", "hid" (got "usb")`);
         assert.equal(lines[2], `  ${file}: pricing.amountFen: must be at least 1 fen (got -1)`);
         return true;
       },

@@ -1,6 +1,7 @@
 // A real pseudo-terminal pair from socat, for scanner tests through the native serialport binding.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import type { ModuleSim } from '../../src/hardware/sim/module-sim.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -33,6 +34,22 @@ export class PtyPair {
     const gone = new Promise((r) => proc.once('exit', r));
     proc.kill('SIGTERM');
     await gone;
+  }
+
+  /** Puts a simulated module on the feeder end: it reads the driver's commands and writes answers and scans. */
+  attach(sim: ModuleSim): () => void {
+    const input = createReadStream(this.feeder);
+    const output = createWriteStream(this.feeder, { flags: 'w' });
+    input.on('error', () => {});
+    output.on('error', () => {});
+    input.on('data', (b) => sim.receive(Buffer.from(b as Buffer)));
+    const out = (b: Buffer) => output.write(b);
+    sim.on('output', out);
+    return () => {
+      sim.off('output', out);
+      input.destroy();
+      output.destroy();
+    };
   }
 
   async dispose(): Promise<void> {

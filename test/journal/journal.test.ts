@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { openJournal, orderNoPrefix, SCHEMA_VERSION, type Journal, type NewOrder } from '../../src/journal/journal.js';
 import { migrate, MIGRATIONS } from '../../src/journal/schema.js';
 import { parseOrderNo } from '../../src/journal/orderno.js';
+import { compareDay } from '../../src/payment/settle-day.js';
 
 const CODE = '134567890123456789';
 
@@ -42,6 +43,20 @@ describe('journal', () => {
     assert.equal(j.get(o.orderNo)!.flag, 'relay failed');
     assert.deepEqual(j.settleFindings(undefined, { open: true }).map((f) => f.orderNo), ['K0720260601999999']);
     assert.equal(j.ackSettleFindings(o.orderNo, 'again', '2026-06-02T11:00:01.000Z'), 0);
+  });
+
+  it('a settlement flag or its acknowledgement does not move a returned order into a later day\'s file (no new finding every day)', () => {
+    const local = (d: number, h: number) => new Date(2026, 5, d, h).toISOString();
+    const o = j.createOrder(order({ at: local(1, 10) }));
+    j.transition(o.orderNo, [{ from: 'created', to: 'paid', event: { cause: 'paid' } }, { from: 'paid', to: 'delivering', event: { cause: 'vend' } }], local(1, 10));
+    j.transition(o.orderNo, [{ from: 'delivering', to: 'refunding', event: { cause: 'relay' }, patch: { refundNo: `${o.orderNo}R1`, refundAmt: '150' } }], local(1, 10));
+    j.transition(o.orderNo, [{ from: 'refunding', to: 'refunded', event: { cause: 'refunded' } }], local(1, 11));
+    // The 20260601 file is reconciled the next morning and finds something about this order (here: its fee).
+    j.recordReconciliation({ stlDate: '20260601', at: local(2, 9), ok: false, summary: {}, findings: [{ orderNo: o.orderNo, kind: 'fee-mismatch', reason: 'fees do not add up' }] });
+    assert.deepEqual(compareDay(j, [], '20260602', 'kiosk-07', '41509208').findings, [], 'the flag made a clean 20260602 unclean');
+    j.ackSettleFindings(o.orderNo, 'checked', local(3, 9));
+    assert.deepEqual(compareDay(j, [], '20260603', 'kiosk-07', '41509208').findings, [], 'the acknowledgement made a clean 20260603 unclean');
+    assert.equal(j.get(o.orderNo)!.updatedAt, local(1, 11), 'updatedAt is when the order last changed state');
   });
 
   it('creates the file 0600 in a 0700 folder, WAL, synchronous=FULL, newest schema', () => {

@@ -11,6 +11,9 @@ import { classifyAuthCode } from '../../src/umpay/authcode.js';
 import { join } from 'node:path';
 import { controlRequest, type DaemonStatus, type ReconcileSummary } from '../../src/cli/tech/control.js';
 import { PtyPair } from '../hardware/pty.js';
+import { GmSim } from '../../src/hardware/sim/gm-sim.js';
+import { HoneywellSim, NewlandSim } from '../../src/hardware/sim/tag-sim.js';
+import type { ModuleSim } from '../../src/hardware/sim/module-sim.js';
 import { DaemonFixture, spawnDaemon, type DaemonProcess } from './daemon-helpers.js';
 
 function write(stream: WriteStream, data: string): Promise<void> {
@@ -253,5 +256,87 @@ describe('kiosk daemon end to end: vend confirmation (real pty, simulated drop s
     } finally {
       feeder.destroy();
     }
+  });
+});
+
+const MODULES: { module: string; model?: string; make(): ModuleSim }[] = [
+  // Each starts in the wrong mode with the wrong tail (GM: manual mode, TAB; Newland: continuous, no tail; Honeywell:
+  // presentation mode, CRLF): the kiosk must find it, set it up and save it once.
+  { module: 'gm', model: 'GM65', make: () => new GmSim({ model: 'GM65', zone: { 0x0060: 0x40 } }) },
+  { module: 'newland', make: () => new NewlandSim() },
+  { module: 'honeywell', make: () => new HoneywellSim() },
+];
+
+for (const m of MODULES) describe(`kiosk daemon end to end with a ${m.module} module in command-trigger mode (real pty)`, function () {
+  this.timeout(30_000);
+  const fx = new DaemonFixture();
+  const pty = new PtyPair();
+  const sim = m.make();
+  let detach: () => void = () => {};
+  let daemon: DaemonProcess;
+
+  before(async () => {
+    await fx.start();
+    await pty.start();
+    detach = pty.attach(sim);
+    fx.writeConfig({ scanner: { driver: 'serial', path: pty.device, baudRate: 9600, terminator: 'CR', module: m.module, ...(m.model ? { model: m.model } : {}), trigger: 'command', readWindowMs: 1000, reopenMinMs: 50, reopenMaxMs: 200 } });
+    daemon = spawnDaemon(fx.configFile);
+    await daemon.waitFor((l) => l.event === 'ready', 'ready');
+  });
+
+  after(async () => {
+    detach();
+    await daemon?.stop('SIGKILL');
+    await pty.dispose();
+    await fx.dispose();
+  });
+
+  it('finds the module, sets it up and saves once; triggers only while ready; a payment goes through it', async () => {
+    const setup = daemon.lines.find((l) => l.scanner === 'setup');
+    assert.ok(setup, 'a setup line');
+    assert.ok(['mode', 'tail'].every((k) => (setup.written as string[]).includes(k)), JSON.stringify(setup.written));
+    assert.equal(setup.saved, true);
+    assert.ok(sim.counters.saves >= 1);
+    assert.equal(sim.mode, 'command');
+    // Fixed price: the kiosk is ready at rest, so the module has been triggered.
+    if (sim.counters.triggers === 0) await new Promise((r) => sim.once('window', r));
+
+    const windows: { open: boolean; at: number }[] = [];
+    sim.on('window', (open: boolean) => windows.push({ open, at: Date.now() }));
+    sim.present(testCode('paid', 'wechat'));
+    const processing = await daemon.indicator('processing');
+    void processing;
+    const triggersAtProcessing = sim.counters.triggers;
+    const tProcessing = Date.now();
+    const success = await daemon.indicator('success');
+    assert.match(String(success.orderNo), /^TEST01/);
+    await daemon.indicator('ready');
+    const tReady = Date.now();
+    assert.ok(
+      !windows.some((w) => w.open && w.at > tProcessing + 50 && w.at < tReady - 50),
+      `no read window opened while processing or showing the result: ${JSON.stringify(windows)}`,
+    );
+    assert.ok(sim.counters.triggers >= triggersAtProcessing);
+    // Ready again: the next customer's code is read.
+    sim.present(testCode('paid', 'alipay'));
+    await daemon.indicator('success');
+  });
+
+  it('a second start writes nothing to the module', async () => {
+    await daemon.stop('SIGTERM');
+    sim.powerCycle();
+    const saves = sim.counters.saves;
+    const writes = sim.counters.writes - (m.module === 'gm' ? sim.counters.triggers : 0);
+    daemon = spawnDaemon(fx.configFile);
+    await daemon.waitFor((l) => l.event === 'ready', 'ready');
+    const setup = daemon.lines.find((l) => l.scanner === 'setup');
+    assert.deepEqual(setup?.written, []);
+    assert.equal(sim.counters.saves, saves, 'flash written at the first start only');
+    assert.equal(sim.counters.writes - (m.module === 'gm' ? sim.counters.triggers : 0), writes, 'no setting written');
+    const status = await controlRequest<DaemonStatus>(join(fx.dir, 'kiosk.sock'), 'status');
+    const mod = (status.scanner as { module?: { profileMatch?: boolean; saves?: number; identity?: { model?: string } } }).module;
+    assert.equal(mod?.profileMatch, true);
+    assert.equal(mod?.saves, 1);
+    assert.ok(mod?.identity?.model);
   });
 });

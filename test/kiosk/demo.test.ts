@@ -73,3 +73,27 @@ describe('kiosk demo (in process)', function () {
     assert.doesNotMatch(text, /\b(1[0-5]|2[5-9]|30|62)\d{14,22}\b/, 'no payment code in full');
   });
 });
+
+describe('kiosk demo with a simulated GM module (command trigger)', function () {
+  this.timeout(30_000);
+  let dir: string;
+  let demo: Demo;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'kiosk-demo-gm-'));
+    demo = await startDemo({ dataDir: dir, fast: true, log: silentLogger, module: 'gm' });
+  });
+  after(async () => {
+    await demo?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the module is set up and saved once, and scripted customers pay through it', async () => {
+    const mod = demo.daemon.hardware.scanner.moduleStatus;
+    assert.equal(mod?.state, 'ready', mod?.error);
+    assert.ok(mod?.setup?.written.includes('tail') && mod.setup.written.includes('mode'));
+    assert.equal(mod?.setup?.saved, true);
+    const rows = await runCustomers(demo, 4);
+    assert.ok(rows.every((r) => r.ok), JSON.stringify(rows));
+    assert.ok((demo.daemon.hardware.scanner.moduleStatus?.triggers ?? 0) >= 4);
+  });
+});

@@ -301,6 +301,20 @@ describe('payment engine (fake clock, fake gateway)', () => {
     assert.deepEqual(gw.sent.filter((s) => s.call === 'refundQuery').map((s) => s.fields.orderNo!.slice(o.orderNo.length)), ['R2']);
   });
 
+  it('refund refused and the query says "no such order" or "failed" for an order paid with a signed 00: never closed as reversed, refunded once the platform takes it', async () => {
+    gw.on('micropay', { kind: 'PAID', transactionId: 'T9' })
+      .on('refund', (_f, n) => (n <= 2 ? { kind: 'REFUSED', code: '35', reason: 'original trade missing or wrong state' } : { kind: 'ACCEPTED' }))
+      .on('queryOrder', (_f, n) => (n === 1 ? { kind: 'NOT_PAID', state: 'no-such-order', code: '17', reason: 'no such trade' } : { kind: 'NOT_PAID', state: 'failed', code: '06', reason: 'failed' }))
+      .on('refundQuery', { kind: 'REFUNDED' });
+    const e = engine();
+    const r = await clock.run(e.pay({ authCode: UNIONPAY, amountFen: 100 }, { deliver: async () => Promise.reject(new Error('relay')) }));
+    assert.equal(r.kind, 'not-charged');
+    await clock.run(e.whenIdle(), 3_600_000);
+    const o = journal.get(only())!;
+    assert.equal(o.state, 'refunded', 'the customer paid (signed 00): only a refund (or a platform saying refunded/cancelled/closed) ends it');
+    assert.equal(gw.count('refund'), 3);
+  });
+
   it('a refundQuery answer about another order\'s refund is not ours: not refunded on its word', async () => {
     gw.on('micropay', { kind: 'PAID' })
       .on('refund', { kind: 'ACCEPTED' })

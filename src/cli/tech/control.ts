@@ -13,7 +13,8 @@ export interface DaemonStatus {
   startedAt?: string;
   /** The release the daemon runs (src/release.ts). */
   release?: { id: string; root: string };
-  scanner?: { connected: boolean; device?: string; detail?: string };
+  /** module: the scanner module's identification and setup (src/hardware/modules/session.ts ModuleStatus). */
+  scanner?: { connected: boolean; device?: string; detail?: string; module?: unknown };
   link?: { state: 'online' | 'degraded' | 'offline' | string; since?: string };
   /** The journal the daemon writes: `problem` when journal.path no longer names it (deleted, replaced). */
   journal?: { path: string; problem: string | null; unfinished?: number };

@@ -8,9 +8,11 @@ import type { Logger } from '../../log.js';
 import { silentLogger } from '../../log.js';
 import { ScanParser, type Scanner, type ScannerParseOptions } from '../scanner.js';
 import { realTimers, type Timers, type TimerHandle } from '../timers.js';
+import { moduleSessionFor, type ModuleOptions } from '../modules/options.js';
+import type { ModuleSession, ModuleStatus } from '../modules/session.js';
 
 /** config `scanner` with driver 'serial'. */
-export interface SerialScannerOptions extends ScannerParseOptions {
+export interface SerialScannerOptions extends ScannerParseOptions, ModuleOptions {
   path: string;
   /** Default 9600. */
   baudRate?: number;
@@ -41,12 +43,51 @@ export class SerialScanner extends EventEmitter implements Scanner {
   private isConnected = false;
   private readonly timers: Timers;
   private readonly log: Logger;
+  /** The module's command protocol on this port; null for a plain scanner (scanner.module "plain"). */
+  readonly session: ModuleSession | null;
+  private setupRetry: TimerHandle | null = null;
+  private setupAttempt = 0;
 
   constructor(private readonly options: SerialScannerOptions) {
     super();
     this.timers = options.timers ?? realTimers;
     this.log = options.log ?? silentLogger;
-    this.parser = new ScanParser(options, (code) => this.emit('code', code), (bad) => this.emit('bad', bad));
+    this.parser = new ScanParser(
+      options,
+      (code) => {
+        this.emit('code', code);
+        this.session?.lineSeen();
+      },
+      (bad) => {
+        this.emit('bad', bad);
+        this.session?.lineSeen();
+      },
+    );
+    this.session = moduleSessionFor(options, {
+      path: options.path,
+      baudRate: options.baudRate ?? 9600,
+      write: (bytes) => this.writePort(bytes),
+      onData: (bytes) => this.parser.push(bytes),
+      onAnswer: () => this.parser.reset(),
+      timers: this.timers,
+      log: this.log,
+    });
+  }
+
+  get moduleStatus(): ModuleStatus | undefined {
+    return this.session?.status;
+  }
+
+  arm(ready: boolean): void {
+    this.session?.arm(ready);
+  }
+
+  private writePort(bytes: Buffer): Promise<void> {
+    const port = this.sp;
+    if (!port?.isOpen) return Promise.reject(new Error('scanner port not open'));
+    return new Promise((resolve, reject) => {
+      port.write(bytes, (err) => (err ? reject(err) : port.drain((e) => (e ? reject(e) : resolve()))));
+    });
   }
 
   /** The open port, if any (tests reach the mock binding through it). */
@@ -68,11 +109,14 @@ export class SerialScanner extends EventEmitter implements Scanner {
     this.stopped = true;
     if (this.retry !== null) this.timers.clearTimeout(this.retry);
     this.retry = null;
+    if (this.setupRetry !== null) this.timers.clearTimeout(this.setupRetry);
+    this.setupRetry = null;
     this.stopPresenceCheck();
     const port = this.sp;
     this.sp = null;
     this.isConnected = false;
     this.parser.reset();
+    this.session?.close();
     if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
     port?.removeAllListeners();
   }
@@ -96,7 +140,7 @@ export class SerialScanner extends EventEmitter implements Scanner {
     // Attached before open: a port error must never become an unhandled 'error' event.
     port.on('error', (err) => this.lost(port, err));
     port.on('close', (err?: Error) => this.lost(port, err ?? new Error('port closed')));
-    port.on('data', (chunk: Buffer) => this.parser.push(chunk));
+    port.on('data', (chunk: Buffer) => (this.session ? this.session.ingest(chunk) : this.parser.push(chunk)));
     port.open((err) => {
       if (err) {
         port.removeAllListeners();
@@ -107,14 +151,58 @@ export class SerialScanner extends EventEmitter implements Scanner {
         port.close(() => {});
       } else {
         this.attempt = 0;
-        this.faulted = false;
         this.isConnected = true;
-        this.log.info({ scanner: 'connected', path: this.options.path }, 'scanner connected');
-        this.emit('connected', { path: this.options.path });
         this.startPresenceCheck(port);
+        if (this.session) {
+          // Identify and set up the module before the kiosk is told the scanner is there: a module that does
+          // not match the profile (or does not answer when it must be triggered) is a fault, not a silent kiosk.
+          this.setupAttempt = 0;
+          void this.moduleSetup(port).then(() => done?.());
+          return;
+        }
+        this.announce();
       }
       done?.();
     });
+  }
+
+  /**
+   * Identify and set up the module on this port. Not usable (no answer in command mode, a mismatch, an error): a
+   * fault, and another try later with backoff while the port stays open (a module still booting when the port
+   * opened, a technician fixing a setting): the kiosk recovers without a replug.
+   */
+  private async moduleSetup(port: SerialPort): Promise<void> {
+    const st = await this.session!.start();
+    if (this.sp !== port || this.stopped) return;
+    this.emit('module', st);
+    const usable = st.state === 'ready' || (st.state === 'no-answer' && this.options.trigger !== 'command');
+    if (usable) {
+      if (st.error) this.log.warn({ scanner: 'module', path: this.options.path, reason: st.error }, st.error);
+      this.announce();
+      return;
+    }
+    this.report(st.error ?? `scanner module: ${st.state}`);
+    const min = this.options.reopenMinMs ?? 500;
+    const max = Math.max(this.options.reopenMaxMs ?? 10_000, 5_000);
+    const delay = Math.min(max, Math.max(100, min) * 2 ** Math.min(this.setupAttempt++, 16));
+    this.setupRetry = this.timers.setTimeout(() => {
+      this.setupRetry = null;
+      if (this.sp === port && !this.stopped) void this.moduleSetup(port);
+    }, delay);
+  }
+
+  private announce(): void {
+    this.faulted = false;
+    this.log.info({ scanner: 'connected', path: this.options.path }, 'scanner connected');
+    this.emit('connected', { path: this.options.path });
+  }
+
+  /** A fault while the port is open (module setup): reported once, the port stays open. */
+  private report(reason: string): void {
+    if (this.faulted) return;
+    this.faulted = true;
+    this.log.warn({ scanner: 'fault', path: this.options.path, reason }, 'scanner module fault');
+    this.emit('fault', { reason, path: this.options.path });
   }
 
   private startPresenceCheck(port: SerialPort): void {
@@ -146,6 +234,9 @@ export class SerialScanner extends EventEmitter implements Scanner {
     this.stopPresenceCheck();
     this.sp = null;
     this.isConnected = false;
+    if (this.setupRetry !== null) this.timers.clearTimeout(this.setupRetry);
+    this.setupRetry = null;
+    this.session?.lost();
     port.removeAllListeners();
     port.on('error', () => {});
     if (port.isOpen) port.close(() => {});

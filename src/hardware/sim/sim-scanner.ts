@@ -1,34 +1,100 @@
 // Simulated scanner: lines typed in the demo panel (or fed by tests) go through the same parser as the serial port.
+// With a simulated module (`sim`), bytes go through the same module session as on a serial port: the demo runs
+// a simulated GM module that is identified, set up and triggered exactly like a real one.
 import { EventEmitter } from 'node:events';
+import type { Logger } from '../../log.js';
 import { ScanParser, type Scanner, type ScannerParseOptions } from '../scanner.js';
+import { moduleSessionFor, type ModuleOptions } from '../modules/options.js';
+import type { ModuleSession, ModuleStatus } from '../modules/session.js';
+import { silentLogger } from '../../log.js';
+import { realTimers, type Timers } from '../timers.js';
+import type { ModuleSim } from './module-sim.js';
 
-export type SimScannerOptions = ScannerParseOptions;
+export interface SimScannerOptions extends ScannerParseOptions, ModuleOptions {
+  /** The simulated module the bytes go to (only with `module` set). */
+  sim?: ModuleSim;
+  baudRate?: number;
+  timers?: Timers;
+  log?: Logger;
+}
 
 export class SimScanner extends EventEmitter implements Scanner {
   readonly parser: ScanParser;
+  readonly session: ModuleSession | null;
   private isOpen = false;
+  private readonly onOutput = (b: Buffer) => this.deliver(b);
 
   constructor(private readonly options: SimScannerOptions = {}) {
     super();
-    this.parser = new ScanParser(options, (code) => this.emit('code', code), (bad) => this.emit('bad', bad));
+    this.parser = new ScanParser(
+      options,
+      (code) => {
+        this.emit('code', code);
+        this.session?.lineSeen();
+      },
+      (bad) => {
+        this.emit('bad', bad);
+        this.session?.lineSeen();
+      },
+    );
+    const sim = options.sim;
+    this.session =
+      sim && options.module && options.module !== 'plain'
+        ? moduleSessionFor(options, {
+            path: 'sim',
+            baudRate: options.baudRate ?? 9600,
+            // Delivered on a later tick, like bytes over a wire: an answer never arrives inside the write call.
+            write: async (bytes) => {
+              if (!this.isOpen) throw new Error('sim scanner closed');
+              setImmediate(() => sim.receive(bytes, options.baudRate ?? 9600));
+            },
+            onData: (bytes) => this.parser.push(bytes),
+            onAnswer: () => this.parser.reset(),
+            timers: options.timers ?? realTimers,
+            log: options.log ?? silentLogger,
+          })
+        : null;
   }
 
   get connected(): boolean {
     return this.isOpen;
   }
 
+  get moduleStatus(): ModuleStatus | undefined {
+    return this.session?.status;
+  }
+
+  arm(ready: boolean): void {
+    this.session?.arm(ready);
+  }
+
   async open(): Promise<void> {
     this.isOpen = true;
+    if (this.session && this.options.sim) {
+      this.options.sim.on('output', this.onOutput);
+      const st = await this.session.start();
+      this.emit('module', st);
+      if (st.state !== 'ready') {
+        this.emit('fault', { reason: st.error ?? st.state, path: 'sim' });
+        return;
+      }
+    }
     this.emit('connected', { path: 'sim' });
   }
 
   async close(): Promise<void> {
     this.isOpen = false;
+    this.session?.close();
+    this.options.sim?.off('output', this.onOutput);
     this.parser.reset();
   }
 
-  /** One scanned line; the configured terminator is added. */
+  /** One scanned line; the configured terminator is added. With a simulated module: the code is presented to it. */
   push(line: string): void {
+    if (this.session && this.options.sim) {
+      this.options.sim.present(line);
+      return;
+    }
     const t = this.options.terminator ?? 'CR';
     this.write(line + (t === 'CR' ? '\r' : t === 'LF' ? '\n' : '\r\n'));
   }
@@ -36,5 +102,10 @@ export class SimScanner extends EventEmitter implements Scanner {
   /** Raw bytes as a serial port would deliver them (split chunks, noise). */
   write(bytes: Buffer | string): void {
     if (this.isOpen) this.parser.push(bytes);
+  }
+
+  private deliver(bytes: Buffer): void {
+    if (!this.isOpen) return;
+    setImmediate(() => this.session?.ingest(bytes));
   }
 }

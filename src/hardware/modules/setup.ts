@@ -1,0 +1,89 @@
+// scanner.setup: apply (read, compare, write only the differences, read back, save to flash only when something
+// changed) or verify (never write: every difference is named). The same for every protocol: the drivers only
+// read, write and save.
+import { type CommandPort, type Identity, type ModuleDriver, type SettingName, type Settings } from './types.js';
+
+export interface Difference {
+  setting: SettingName;
+  is: string | undefined;
+  want: string;
+}
+
+export interface SetupResult {
+  mode: 'apply' | 'verify' | 'dry-run';
+  identity: Identity;
+  /** Settings the model's map covers and the profile has a wish for. */
+  checked: SettingName[];
+  /** What differed before anything was written. */
+  differences: Difference[];
+  /** Wishes this model cannot take (no code for the value): left alone and reported. */
+  refused: { setting: SettingName; want: string; why: string }[];
+  /** Settings written (apply only). */
+  written: SettingName[];
+  /** Whether the module's flash was written (apply only, only when something changed). */
+  saved: boolean;
+  /** After apply: differences still there when read back (a failed write). Empty = matches the profile. */
+  remaining: Difference[];
+  /** Unknown model: identification only, nothing written. */
+  skipped?: string;
+}
+
+export function compare(want: Settings, is: Settings, names: SettingName[]): Difference[] {
+  const out: Difference[] = [];
+  for (const name of names) {
+    const w = want[name];
+    if (w === undefined) continue;
+    if (is[name] !== w) out.push({ setting: name, is: is[name], want: w });
+  }
+  return out;
+}
+
+/** Plain words for one difference, e.g. "tail is CRLF, the kiosk needs CR". */
+export function describeDifference(d: Difference): string {
+  const base = `${d.setting} is ${d.is ?? 'unknown'}, the kiosk needs ${d.want}`;
+  // The most common field failure, in plain words: the module ends codes differently from what the parser waits for.
+  if (d.setting === 'tail') return `${base} (the module ends each code with ${d.is ?? 'an unknown tail'} but scanner.terminator is ${d.want}: codes would be lost)`;
+  return base;
+}
+
+export async function runSetup(
+  driver: ModuleDriver,
+  port: CommandPort,
+  id: Identity,
+  profile: Settings,
+  mode: 'apply' | 'verify' | 'dry-run',
+): Promise<SetupResult> {
+  const result: SetupResult = { mode, identity: id, checked: [], differences: [], refused: [], written: [], saved: false, remaining: [] };
+  const names = driver.settingsFor(id);
+  if (names.length === 0) {
+    result.skipped = `no register map is known for ${driver.family} model ${id.model}: identified and triggered only, nothing written`;
+    return result;
+  }
+  const wanted: Settings = {};
+  for (const name of names) {
+    const w = profile[name];
+    if (w === undefined) continue;
+    const why = driver.refuse?.(id, name, w);
+    if (why) result.refused.push({ setting: name, want: w, why });
+    else wanted[name] = w;
+  }
+  result.checked = Object.keys(wanted) as SettingName[];
+  const before = await driver.read(port, id);
+  result.differences = compare(wanted, before, result.checked);
+  if (mode !== 'apply' || result.differences.length === 0) {
+    result.remaining = result.differences;
+    return result;
+  }
+  const changes: Settings = {};
+  for (const d of result.differences) changes[d.setting] = d.want;
+  await driver.write(port, id, changes);
+  result.written = result.differences.map((d) => d.setting);
+  const after = await driver.read(port, id);
+  result.remaining = compare(wanted, after, result.checked);
+  // Flash has limited writes: only when the writes took, once.
+  if (result.remaining.length === 0) {
+    await driver.save(port, id, changes);
+    result.saved = true;
+  }
+  return result;
+}
