@@ -4,14 +4,10 @@
 import { join, resolve } from 'node:path';
 import { autoTable, freshDir, runCustomers, startDemo } from '../kiosk/demo.js';
 import { runPanel } from '../kiosk/panel.js';
-import { intFlag, parseArgs, stringFlag, UsageError } from './args.js';
-
-const USAGE = 'usage: kiosk demo [--pricing fixed|menu|keyed] [--data DIR] [--module gm] | kiosk demo --auto N [--data DIR] [--module gm]';
+import { intFlag, parseCommand, stringFlag, UsageError } from './args.js';
 
 export async function main(argv: string[]): Promise<number> {
-  const args = parseArgs(argv);
-  for (const name of Object.keys(args.flags)) if (!['auto', 'data', 'pricing', 'module'].includes(name)) throw new UsageError(`demo: unknown option --${name} (${USAGE})`);
-  if (args.positional.length > 0) throw new UsageError(`demo: unexpected argument ${JSON.stringify(args.positional[0])} (${USAGE})`);
+  const args = parseCommand('demo', argv);
   const dataDir = resolve(stringFlag(args, 'data') ?? 'demo-data');
   const pricing = stringFlag(args, 'pricing') ?? 'fixed';
   if (pricing !== 'fixed' && pricing !== 'menu' && pricing !== 'keyed') throw new UsageError(`demo: --pricing must be fixed, menu or keyed, got ${JSON.stringify(pricing)}`);

@@ -6,20 +6,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { startSandbox } from '../sandbox/server.js';
 import { testCode, TEST_CODES, type Behaviour } from '../sandbox/codes.js';
 import type { OrderType } from '../umpay/types.js';
 import { maskAuthCode } from '../umpay/authcode.js';
 import { demoConfigJson } from '../kiosk/demo.js';
-import { UsageError } from './args.js';
+import { parseCommand, UsageError } from './args.js';
 
-const USAGE = `usage:
-  kiosk dev [--data DIR] [--pricing fixed|menu|keyed] [--port N]
-      start the rig in the foreground: sandbox + pty scanner + daemon (Ctrl-C stops it)
-  kiosk dev scan CODE|BEHAVIOUR [--wallet wechat|alipay|unionpay] [--data DIR]
-      type a line into the rig's scanner: digits as given, or a sandbox test code
-      (${TEST_CODES.map((t) => t.behaviour).join(', ')})`;
 
 /** The marker that makes a folder the rig's own: only such a folder is ever emptied by `kiosk dev`. */
 const MARKER = 'rig.json';
@@ -38,19 +31,13 @@ export async function main(argv: string[]): Promise<number> {
   return up(argv);
 }
 
-function parse(argv: string[], options: Record<string, { type: 'string' }>): { values: Record<string, string | undefined>; positionals: string[] } {
-  try {
-    const r = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean' as const } } as never, strict: true, allowPositionals: true });
-    return r as unknown as { values: Record<string, string | undefined>; positionals: string[] };
-  } catch (err) {
-    throw new UsageError(`dev: ${(err as Error).message}\n${USAGE}`);
-  }
+function parse(path: string, argv: string[]): { values: Record<string, string | undefined>; positionals: string[] } {
+  const args = parseCommand(path, argv);
+  return { values: args.flags as Record<string, string | undefined>, positionals: args.positional };
 }
 
 async function scan(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { data: { type: 'string' }, wallet: { type: 'string' } });
-  if (values.help) return help();
-  if (positionals.length !== 1) throw new UsageError(`dev scan: give one code or test behaviour\n${USAGE}`);
+  const { values, positionals } = parse('dev scan', argv);
   const dir = resolve(values.data ?? 'kiosk-dev');
   const infoFile = join(dir, MARKER);
   if (!existsSync(infoFile)) {
@@ -72,11 +59,6 @@ async function scan(argv: string[]): Promise<number> {
   return 0;
 }
 
-function help(): number {
-  process.stdout.write(USAGE + '\n');
-  return 0;
-}
-
 /** Makes `dir` empty and ours: refuses a folder with files that the rig did not make. */
 function freshRigDir(dir: string): void {
   if (existsSync(dir) && readdirSync(dir).length > 0) {
@@ -87,9 +69,7 @@ function freshRigDir(dir: string): void {
 }
 
 async function up(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { data: { type: 'string' }, pricing: { type: 'string' }, port: { type: 'string' } });
-  if (values.help) return help();
-  if (positionals.length > 0) throw new UsageError(`dev: unexpected argument ${JSON.stringify(positionals[0])}\n${USAGE}`);
+  const { values } = parse('dev', argv);
   const pricing = values.pricing ?? 'fixed';
   if (pricing !== 'fixed' && pricing !== 'menu' && pricing !== 'keyed') throw new UsageError(`dev: --pricing must be fixed, menu or keyed, got ${JSON.stringify(pricing)}`);
   const port = values.port === undefined ? 0 : Number(values.port);

@@ -1,5 +1,6 @@
 // `kiosk doctor [--json] [--no-gateway]`: every precondition of the daemon, each with ✓/✗ and the fix.
 // Reports rather than refuses: a broken config is one ✗ among the others. Exit 0 all good, 1 otherwise.
+import { parseCommand } from './args.js';
 import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { dirname } from 'node:path';
@@ -7,15 +8,13 @@ import { formatProblem, readConfig, type Config } from '../config/index.js';
 import { openJournal, orderNoPrefix } from '../journal/journal.js';
 import { gpioChipBase } from '../hardware/gpio.js';
 import { loadPrivateKey, loadPublicKey } from '../umpay/keys.js';
-import { commandArgs, configPath, runCommand } from './tech/context.js';
+import { configPath, runCommand } from './tech/context.js';
 import { checkLines, EXIT, json, processIo, type Check, type Io } from './tech/format.js';
 import { clockState, daemonState, PERMISSION_DENIED, probeGateway, probeOrderNo, rooted, SYSTEM_ROOTS, type Roots } from './tech/probe.js';
 import { formatOrderTime } from '../umpay/messages.js';
 import { controlRequest, type DaemonStatus } from './tech/control.js';
 import { statusWords } from './tech/scanner-words.js';
 import type { ModuleStatus } from '../hardware/modules/session.js';
-
-const USAGE = 'usage: kiosk doctor [--json] [--no-gateway] [--config FILE]';
 
 export interface DoctorOptions {
   roots?: Roots;
@@ -31,11 +30,7 @@ export async function run(argv: readonly string[], io: Io, options: DoctorOption
 }
 
 async function doctor(argv: readonly string[], io: Io, options: DoctorOptions): Promise<number> {
-  const args = commandArgs(argv, { booleans: ['no-gateway'] });
-  if (args.flags.help) {
-    io.out(USAGE + '\n');
-    return EXIT.OK;
-  }
+  const args = parseCommand('doctor', argv);
   const roots = options.roots ?? SYSTEM_ROOTS;
   const file = configPath(args, io);
   const checks: Check[] = [];
@@ -47,7 +42,7 @@ async function doctor(argv: readonly string[], io: Io, options: DoctorOptions): 
   );
   if (!config) {
     const skipped = ['merchant key', 'certificate', 'journal', 'scanner', 'gpio', 'clock', 'gateway'];
-    for (const name of skipped) checks.push({ name, ok: false, skipped: true, detail: 'not checked: the config could not be read' });
+    for (const name of skipped) checks.push({ name, ok: false, skipped: true, detail: 'not checked: the config could not be read or is invalid' });
   } else {
     checks.push(keyCheck(config), certCheck(config), journalCheck(config), scannerCheck(config, roots), gpioCheck(config, roots));
     checks.push(await orderNumbersCheck(config, !args.flags['no-gateway'], (options.now ?? Date.now)()));

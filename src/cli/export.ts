@@ -1,12 +1,10 @@
 // `kiosk export --from yyyy-mm-dd --to yyyy-mm-dd [--csv|--json]`: orders created in those local days
 // (both included), for the operator's accounting. No payment code, not even masked: accounting needs none.
-import { UsageError } from './args.js';
-import { commandArgs, readJournal, runCommand, techConfig } from './tech/context.js';
+import { parseCommand, usage, UsageError } from './args.js';
+import { readJournal, runCommand, techConfig } from './tech/context.js';
 import { EXIT, json, processIo, table, yuan, type Io } from './tech/format.js';
 import { localDayRange, ordersCreatedBetween } from './tech/queries.js';
 import type { PublicOrder } from '../journal/journal.js';
-
-const USAGE = 'usage: kiosk export --from yyyy-mm-dd --to yyyy-mm-dd [--csv | --json] [--config FILE]';
 
 /** Export columns, in order: [heading, value]. */
 const COLUMNS: ReadonlyArray<[string, (o: PublicOrder) => string]> = [
@@ -43,15 +41,11 @@ export function csvCell(v: string): string {
 }
 
 function exportOrders(argv: readonly string[], io: Io): number {
-  const args = commandArgs(argv, { booleans: ['csv'], values: ['from', 'to'] });
-  if (args.flags.help) {
-    io.out(USAGE + '\n');
-    return EXIT.OK;
-  }
+  const args = parseCommand('export', argv);
   if (args.flags.csv && args.flags.json) throw new UsageError('--csv and --json exclude each other');
   const fromText = args.flags.from;
   const toText = args.flags.to;
-  if (typeof fromText !== 'string' || typeof toText !== 'string') throw new UsageError(`--from and --to are required\n${USAGE}`);
+  if (typeof fromText !== 'string' || typeof toText !== 'string') throw new UsageError(`--from and --to are required\n${usage('export')}`);
   const from = localDayRange(fromText);
   const to = localDayRange(toText);
   if (!from) throw new UsageError(`--from ${JSON.stringify(fromText)} is not a date (yyyy-mm-dd)`);

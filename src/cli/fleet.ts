@@ -10,19 +10,12 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
-import { UsageError } from './args.js';
-import { commandArgs, CommandExit, runCommand } from './tech/context.js';
+import { parseCommand, subcommand, UsageError } from './args.js';
+import { CommandExit, runCommand } from './tech/context.js';
 import { ago, EXIT, json, processIo, table, yuan, type Io } from './tech/format.js';
 import { COMMAND_NAMES, newCommand, operatorKeyPair, PAYLOAD_VERSION, signCommand, type CommandReply, type StatusPayload } from '../fleet/protocol.js';
 import { FleetFileError, loadOperatorPrivateKey } from '../fleet/files.js';
 
-const USAGE = `usage: kiosk fleet watch --broker URL [--prefix P] [--once SECONDS] [--json]
-       kiosk fleet cmd DEVICE NAME --broker URL --key OPERATOR.key.pem [--prefix P] [--args JSON] [--timeout SECONDS]
-       kiosk fleet keygen --out DIR
-  broker access: --username U --password-file FILE --ca FILE --cert FILE --key-file FILE --protocol 4|5
-  commands: ${COMMAND_NAMES.join(', ')}`;
-
-const BROKER_FLAGS = ['broker', 'prefix', 'username', 'password-file', 'ca', 'cert', 'key-file', 'protocol'];
 
 export async function main(argv: string[]): Promise<number> {
   return run(argv, processIo);
@@ -30,15 +23,11 @@ export async function main(argv: string[]): Promise<number> {
 
 export async function run(argv: readonly string[], io: Io, opts: { now?: () => number } = {}): Promise<number> {
   return runCommand(io, async () => {
-    const [sub, ...rest] = argv;
+    const sub = subcommand('fleet', argv);
+    const rest = argv.slice(1);
     if (sub === 'watch') return watch(rest, io, opts.now ?? Date.now);
     if (sub === 'cmd') return cmd(rest, io);
-    if (sub === 'keygen') return keygen(rest, io);
-    if (sub === undefined || sub === '--help' || sub === 'help') {
-      io.out(USAGE + '\n');
-      return sub ? EXIT.OK : EXIT.USAGE;
-    }
-    throw new UsageError(`fleet: unknown subcommand ${JSON.stringify(sub)}\n${USAGE}`);
+    return keygen(rest, io);
   });
 }
 
@@ -139,8 +128,7 @@ export function watchTable(rows: readonly Row[], now: number): string {
 }
 
 async function watch(argv: readonly string[], io: Io, now: () => number): Promise<number> {
-  const args = commandArgs(argv, { values: [...BROKER_FLAGS, 'once'] });
-  if (args.positional.length) throw new UsageError(`fleet watch: unexpected argument ${JSON.stringify(args.positional[0])}`);
+  const args = parseCommand('fleet watch', argv);
   const b = brokerOf(args.flags);
   const onceS = str(args.flags.once, 'once');
   if (onceS !== undefined && !/^[0-9]+(\.[0-9]+)?$/.test(onceS)) throw new UsageError(`--once must be a number of seconds, got ${JSON.stringify(onceS)}`);
@@ -199,9 +187,8 @@ async function watch(argv: readonly string[], io: Io, now: () => number): Promis
 // ---------------------------------------------------------------- cmd
 
 async function cmd(argv: readonly string[], io: Io): Promise<number> {
-  const args = commandArgs(argv, { values: [...BROKER_FLAGS, 'key', 'args', 'timeout'] });
-  const [device, name, extra] = args.positional;
-  if (!device || !name || extra !== undefined) throw new UsageError(`fleet cmd: give DEVICE and NAME\n${USAGE}`);
+  const args = parseCommand('fleet cmd', argv);
+  const [device, name] = args.positional as [string, string];
   if (!(COMMAND_NAMES as readonly string[]).includes(name)) throw new UsageError(`fleet cmd: unknown command ${JSON.stringify(name)} (commands: ${COMMAND_NAMES.join(', ')})`);
   const keyFile = str(args.flags.key, 'key');
   if (!keyFile) throw new UsageError('missing --key OPERATOR.key.pem (kiosk fleet keygen makes one)');
@@ -262,7 +249,7 @@ async function cmd(argv: readonly string[], io: Io): Promise<number> {
 // ---------------------------------------------------------------- keygen
 
 function keygen(argv: readonly string[], io: Io): number {
-  const args = commandArgs(argv, { values: ['out'] });
+  const args = parseCommand('fleet keygen', argv);
   const out = str(args.flags.out, 'out');
   if (!out) throw new UsageError('missing --out DIR');
   const priv = join(out, 'operator.key.pem');

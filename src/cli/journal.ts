@@ -4,14 +4,11 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ORDER_STATES, type PublicOrder } from '../journal/journal.js';
-import { UsageError } from './args.js';
-import { CommandExit, commandArgs, readJournal, runCommand } from './tech/context.js';
+import { parseCommand, subcommand, UsageError } from './args.js';
+import { CommandExit, readJournal, runCommand } from './tech/context.js';
 import { EXIT, json, keyValues, processIo, table, yuan, type Io } from './tech/format.js';
 import { DEFAULT_CONFIG_PATH } from '../config/index.js';
 
-const USAGE = `usage: kiosk journal list [--json] [--state S] [--since ISO] [--config FILE | --db FILE]
-       kiosk journal show ORDERNO [--json] [--config FILE | --db FILE]
-states: ${ORDER_STATES.join(', ')}`;
 
 export async function main(argv: string[]): Promise<number> {
   return run(argv, processIo);
@@ -63,13 +60,9 @@ function orderJson(o: PublicOrder): Record<string, unknown> {
 }
 
 async function journalCommand(argv: readonly string[], io: Io): Promise<number> {
-  const args = commandArgs(argv, { values: ['state', 'since', 'db'] });
-  const [sub, orderNo, ...extra] = args.positional;
-  if (args.flags.help || !sub) {
-    io.out(USAGE + '\n');
-    return sub || args.flags.help ? EXIT.OK : EXIT.USAGE;
-  }
-  if (sub !== 'list' && sub !== 'show') throw new UsageError(`journal: unknown subcommand ${JSON.stringify(sub)}\n${USAGE}`);
+  const sub = subcommand('journal', argv);
+  const args = parseCommand(`journal ${sub}`, argv.slice(1));
+  const [orderNo] = args.positional;
   const state = typeof args.flags.state === 'string' ? args.flags.state : undefined;
   if (state !== undefined && !(ORDER_STATES as readonly string[]).includes(state)) throw new UsageError(`--state ${JSON.stringify(state)}: not a state (${ORDER_STATES.join(', ')})`);
   let since: string | undefined;
@@ -81,17 +74,14 @@ async function journalCommand(argv: readonly string[], io: Io): Promise<number> 
   const journal = readJournal(journalPath(args.flags, io.env));
   try {
     if (sub === 'list') {
-      if (orderNo !== undefined) throw new UsageError(`journal list takes no ORDERNO (use journal show ${orderNo})`);
       const orders = journal.list({ state, since });
       if (args.flags.json) io.out(json(orders.map(orderJson)));
       else io.out(table(['created', 'orderNo', 'state', 'yuan', 'type', 'code', 'transactionId', 'note'], orders.map((o) => [o.createdAt.slice(0, 19).replace('T', ' '), o.orderNo, o.state, yuan(Number(o.txnAmt)), o.orderType, o.authMask, o.transactionId, o.flag ?? (o.final ? '' : o.reason)])));
       return EXIT.OK;
     }
-    if (!orderNo) throw new UsageError('journal show needs an ORDERNO');
-    if (extra.length) throw new UsageError(`journal show takes one ORDERNO, got ${args.positional.length - 1}`);
-    const o = journal.getPublic(orderNo);
+    const o = journal.getPublic(orderNo!);
     if (!o) throw new CommandExit(EXIT.PROBLEM, `no order ${orderNo} in ${journal.file}`);
-    const events = journal.events(orderNo);
+    const events = journal.events(orderNo!);
     if (args.flags.json) {
       io.out(json({ ...orderJson(o), events }));
       return EXIT.OK;

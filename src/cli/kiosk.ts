@@ -1,44 +1,20 @@
 #!/usr/bin/env node
 // `kiosk`: the one command line for the daemon, the demo, the sandbox and the technician.
-// Each subcommand lives in its own module, loaded only when used (cold start on a Pi Zero matters).
-import { UsageError } from './args.js';
+// The commands and their options are one table (commands.ts); each command lives in its own module,
+// loaded only when used (cold start on a Pi Zero matters).
+import { HelpRequest, kioskUsage, UsageError } from './args.js';
+import { COMMANDS } from './commands.js';
 
 type Main = (argv: string[]) => Promise<number>;
-
-const COMMANDS: Record<string, { summary: string }> = {
-  run: { summary: 'run the kiosk daemon (--config FILE)' },
-  demo: { summary: 'the whole kiosk simulated against a local sandbox (--auto N for scripted customers)' },
-  sandbox: { summary: 'a local UMPay gateway for tests, demos and drills' },
-  umpay: { summary: 'joint debugging: sign, verify, and single platform calls' },
-  journal: { summary: 'read the payment journal (list, show)' },
-  status: { summary: 'daemon, last payment, unfinished orders, scanner, clock, gateway' },
-  doctor: { summary: 'check everything the kiosk needs, with the fix for each problem' },
-  reconcile: { summary: 'resume every unfinished order now' },
-  selftest: { summary: 'exercise LEDs, buzzer, approve output and scanner without paying' },
-  report: { summary: 'takings of a day by payment type and state' },
-  export: { summary: 'orders between two dates, for accounting' },
-  settle: { summary: "compare the platform's settlement file with the journal" },
-  logs: { summary: "the daemon's log (journald, pm2's files or --file), human-readable and masked" },
-  version: { summary: 'this, the current and the previous release; which one the daemon runs' },
-  scanner: { summary: 'the scanner module: detect, show, setup, trigger, read' },
-  dev: { summary: 'a local rig (sandbox + pty scanner + daemon) to try the technician commands; dev scan CODE' },
-  fleet: { summary: 'the operator side of MQTT telemetry: watch every kiosk, send signed commands (docs/fleet.md)' },
-};
-
-function usage(): string {
-  const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
-  return ['usage: kiosk <command> [options]', '', ...Object.entries(COMMANDS).map(([k, v]) => `  ${k.padEnd(width)}  ${v.summary}`)].join('\n');
-}
 
 async function dispatch(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(usage() + '\n');
+    process.stdout.write(kioskUsage() + '\n');
     return name ? 0 : 2;
   }
-  const entry = COMMANDS[name];
-  if (!entry) {
-    process.stderr.write(`kiosk: unknown command ${JSON.stringify(name)}\n${usage()}\n`);
+  if (!Object.hasOwn(COMMANDS, name)) {
+    process.stderr.write(`kiosk: unknown command ${JSON.stringify(name)}\n${kioskUsage()}\n`);
     return 2;
   }
   let mod: { main: Main };
@@ -64,11 +40,25 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+// `kiosk status | head -4`: the reader closed the pipe. Stop quietly, as a tool killed by SIGPIPE would
+// (exit 141), instead of an EPIPE stack trace; this covers every command's output.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(141);
+    throw err;
+  });
+}
+
 dispatch(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (err: unknown) => {
+    if (err instanceof HelpRequest) {
+      process.stdout.write(err.text);
+      process.exitCode = 0;
+      return;
+    }
     if (err instanceof UsageError) {
       process.stderr.write(`kiosk: ${err.message}\n`);
       process.exitCode = 2;

@@ -13,11 +13,9 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { prettyFactory } from 'pino-pretty';
 import { maskText, scrub } from '../log.js';
-import { UsageError } from './args.js';
-import { commandArgs, CommandExit, runCommand } from './tech/context.js';
+import { parseCommand, UsageError } from './args.js';
+import { CommandExit, runCommand } from './tech/context.js';
 import { EXIT, processIo, type Io } from './tech/format.js';
-
-const USAGE = 'usage: kiosk logs [--file FILE | --file -] [--lines N] [--follow] [--json] [--source journald|pm2]';
 
 export interface LogsOptions {
   /** stdin for `--file -` (tests pass a stream). */
@@ -63,11 +61,7 @@ export function maskLine(line: string): { json?: Record<string, unknown>; text: 
 }
 
 async function logs(argv: readonly string[], io: Io, options: LogsOptions): Promise<number> {
-  const args = commandArgs(argv, { booleans: ['follow'], values: ['file', 'lines', 'source'] });
-  if (args.flags.help) {
-    io.out(USAGE + '\n');
-    return EXIT.OK;
-  }
+  const args = parseCommand('logs', argv);
   const lines = typeof args.flags.lines === 'string' ? args.flags.lines : '200';
   if (!/^[0-9]+$/.test(lines)) throw new UsageError(`--lines must be a whole number, got ${JSON.stringify(lines)}`);
   const file = typeof args.flags.file === 'string' ? args.flags.file : undefined;

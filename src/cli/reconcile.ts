@@ -4,8 +4,8 @@
 // single-instance lock the daemon takes, so the two can never work the journal at once.
 // Exit 0 nothing left unfinished, 1 orders remain (waiting for the platform, the link or a person),
 // 2 bad input, 3 refused (a daemon holds the journal but does not answer).
-import { UsageError } from './args.js';
-import { commandArgs, CommandExit, runCommand, techConfig } from './tech/context.js';
+import { parseCommand, UsageError } from './args.js';
+import { CommandExit, runCommand, techConfig } from './tech/context.js';
 import { EXIT, json, processIo, progressBar, table, yuan, type Io } from './tech/format.js';
 import { ControlError, controlRequest, type ReconcileSummary } from './tech/control.js';
 import { daemonState, PERMISSION_DENIED } from './tech/probe.js';
@@ -14,8 +14,6 @@ import { openJournal, type PublicOrder } from '../journal/journal.js';
 import { engineFromConfig, gatewayFromConfig } from '../kiosk/wiring.js';
 import { createLogger } from '../log.js';
 import type { Config } from '../config/index.js';
-
-const USAGE = 'usage: kiosk reconcile [--timeout SECONDS] [--json] [--config FILE]';
 
 export async function main(argv: string[]): Promise<number> {
   return run(argv, processIo);
@@ -26,11 +24,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
 }
 
 async function reconcile(argv: readonly string[], io: Io): Promise<number> {
-  const args = commandArgs(argv, { values: ['timeout'] });
-  if (args.flags.help) {
-    io.out(USAGE + '\n');
-    return EXIT.OK;
-  }
+  const args = parseCommand('reconcile', argv);
   const timeoutText = typeof args.flags.timeout === 'string' ? args.flags.timeout : '120';
   if (!/^[0-9]+$/.test(timeoutText) || Number(timeoutText) < 1) throw new UsageError(`--timeout must be a whole number of seconds ≥ 1, got ${JSON.stringify(timeoutText)}`);
   const timeoutMs = Number(timeoutText) * 1000;

@@ -1,12 +1,11 @@
 // `kiosk report [--day yyyy-mm-dd]`: the takings of one (local) day by payment type and state, the
 // refunds made that day, and the orders that need a person. Never shows a payment code.
 // Exit 0, or 1 when the attention list is not empty (so a cron job can alert), 2 on bad input.
-import { UsageError } from './args.js';
-import { commandArgs, readJournal, runCommand, techConfig } from './tech/context.js';
+import { parseCommand, UsageError } from './args.js';
+import { readJournal, runCommand, techConfig } from './tech/context.js';
 import { EXIT, json, processIo, table, yuan, type Io } from './tech/format.js';
 import { attentionList, localDayRange, refundsBetween } from './tech/queries.js';
 
-const USAGE = 'usage: kiosk report [--day yyyy-mm-dd] [--json] [--config FILE]';
 /** An unfinished order older than this needs a look (recovery normally settles one within minutes). */
 export const STUCK_AFTER_MS = 60 * 60 * 1000;
 /** States in which the customer's money stayed with the merchant. */
@@ -25,11 +24,7 @@ function today(d: Date): string {
 }
 
 function report(argv: readonly string[], io: Io, now: () => Date): number {
-  const args = commandArgs(argv, { values: ['day'] });
-  if (args.flags.help) {
-    io.out(USAGE + '\n');
-    return EXIT.OK;
-  }
+  const args = parseCommand('report', argv);
   const day = typeof args.flags.day === 'string' ? args.flags.day : today(now());
   const range = localDayRange(day);
   if (!range) throw new UsageError(`--day ${JSON.stringify(day)} is not a date (yyyy-mm-dd)`);

@@ -8,14 +8,12 @@ import { ConfigError, formatProblem, loadConfig, resolveConfigPath, type Config 
 import { createLogger } from '../log.js';
 import { Daemon } from '../kiosk/daemon.js';
 import { LockFileError, LockHeldError } from '../kiosk/lock.js';
-import { parseArgs, stringFlag, UsageError } from './args.js';
+import { parseCommand, stringFlag } from './args.js';
 
 export const EXIT_RUN = { OK: 0, USAGE: 2, SOFTWARE: 70, LOCKED: 75, CONFIG: 78 } as const;
 
 export async function main(argv: string[]): Promise<number> {
-  const args = parseArgs(argv);
-  for (const name of Object.keys(args.flags)) if (name !== 'config') throw new UsageError(`run: unknown option --${name} (usage: kiosk run --config FILE)`);
-  if (args.positional.length > 0) throw new UsageError(`run: unexpected argument ${JSON.stringify(args.positional[0])} (usage: kiosk run --config FILE)`);
+  const args = parseCommand('run', argv);
   const file = resolveConfigPath(stringFlag(args, 'config'));
 
   let config: Config;

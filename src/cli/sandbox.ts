@@ -11,33 +11,22 @@ import type { LedgerSnapshot } from '../sandbox/ledger.js';
 import { isLoopbackHost, startSandbox } from '../sandbox/server.js';
 import { settlementCsv } from '../sandbox/settlement.js';
 import { testCodeExamples } from '../sandbox/codes.js';
-import { intFlag, parseArgs, stringFlag, UsageError } from './args.js';
+import { intFlag, parseCommand, stringFlag, subcommand, UsageError } from './args.js';
 
-const USAGE = `usage:
-  kiosk sandbox [--port N] [--host 127.0.0.1] [--state DIR] [--merchant-key-pub FILE[,FILE]] [--platform-key FILE]
-                [--latency MS] [--fault NAME[:COUNT][,NAME[:COUNT]...]] [--rate-limit PER_SEC] [--burst N]
-                [--seed N] [--refund-queries N] [--allow-remote]
-                [--signing-rule doc|java|both (default both)] [--refund-order-type (accept refund orderType)]
-  kiosk sandbox settle-file [--state DIR] --date yyyy-mm-dd [--sp ACQSPID] [--header]
-  kiosk sandbox codes
-faults: ${FAULT_KINDS.filter((k) => k !== 'latency').join(', ')} (COUNT: a number or *), latency:MS`;
 
 function defaultStateDir(): string {
   return join(tmpdir(), `kiosk-sandbox-${userInfo().username}`);
 }
 
 export async function main(argv: string[]): Promise<number> {
-  if (argv[0] === 'settle-file') return settleFile(argv.slice(1));
-  if (argv[0] === 'codes') {
+  const sub = subcommand('sandbox', argv);
+  if (sub === 'settle-file') return settleFile(argv.slice(1));
+  if (sub === 'codes') {
+    parseCommand('sandbox codes', argv.slice(1));
     process.stdout.write(JSON.stringify(testCodeExamples(), null, 1) + '\n');
     return 0;
   }
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(USAGE + '\n');
-    return 0;
-  }
-  const args = parseArgs(argv, ['allow-remote', 'refund-order-type']);
-  if (args.positional.length) throw new UsageError(`unexpected argument ${JSON.stringify(args.positional[0])}\n${USAGE}`);
+  const args = parseCommand('sandbox', argv);
   const host = stringFlag(args, 'host') ?? '127.0.0.1';
   if (!isLoopbackHost(host) && args.flags['allow-remote'] !== true) throw new UsageError(`--host ${host} is not a loopback address; the sandbox serves 127.0.0.1 only unless --allow-remote`);
   const port = intFlag(args, 'port', 0)!;
@@ -106,10 +95,10 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 function settleFile(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['header']);
+  const args = parseCommand('sandbox settle-file', argv);
   const stateDir = stringFlag(args, 'state') ?? defaultStateDir();
   const date = stringFlag(args, 'date');
-  if (!date) throw new UsageError(`missing --date yyyy-mm-dd\n${USAGE}`);
+  if (!date) throw new UsageError('missing --date yyyy-mm-dd');
   const file = join(stateDir, 'ledger.json');
   let ledger: LedgerSnapshot;
   try {

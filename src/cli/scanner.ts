@@ -11,19 +11,13 @@ import { ScanParser, type BadScan } from '../hardware/scanner.js';
 import { MODULE_DRIVERS, ModuleLink, runSetup, describeDifference, DETECT_BAUDS, kioskProfile, type Identity, type ModuleDriver, type Settings, type SetupResult } from '../hardware/modules/index.js';
 import type { ModuleStatus } from '../hardware/modules/session.js';
 import type { Config } from '../config/index.js';
-import { commandArgs, runCommand, techConfig, CommandExit } from './tech/context.js';
+import { runCommand, techConfig, CommandExit } from './tech/context.js';
 import { EXIT, json, keyValues, processIo, table, type Io } from './tech/format.js';
 import { daemonState } from './tech/probe.js';
 import { controlRequest, type DaemonStatus } from './tech/control.js';
-import { intFlag, stringFlag, UsageError } from './args.js';
+import { intFlag, parseCommand, stringFlag, usage, UsageError } from './args.js';
 import { statusWords } from './tech/scanner-words.js';
 
-const USAGE = `usage: kiosk scanner <command> [--config FILE]
-  detect [--path DEV] [--json]   which module answers, at which baud, with which settings (read-only)
-  show [--json]                  identity and settings against the kiosk's profile
-  setup [--dry-run] [--json]     write the profile's differences and save once (--dry-run: list them only)
-  trigger                        start one read window (command-trigger modules)
-  read [--timeout S]             wait for one scan (default 10 s); the code is masked`;
 
 export async function main(argv: string[]): Promise<number> {
   return run(argv, processIo);
@@ -72,14 +66,9 @@ function describeOpenError(path: string, err: unknown): string {
 }
 
 async function scanner(argv: readonly string[], io: Io): Promise<number> {
-  const args = commandArgs(argv, { booleans: ['json', 'dry-run'], values: ['path', 'timeout', 'baud'] });
-  const [sub, ...extra] = args.positional;
-  if (args.flags.help || !sub) {
-    io.out(USAGE + '\n');
-    return sub ? EXIT.OK : EXIT.USAGE;
-  }
-  if (extra.length) throw new UsageError(`unexpected ${JSON.stringify(extra[0])}\n${USAGE}`);
-  if (!['detect', 'show', 'setup', 'trigger', 'read'].includes(sub)) throw new UsageError(`unknown scanner command ${JSON.stringify(sub)}\n${USAGE}`);
+  const args = parseCommand('scanner', argv);
+  const [sub] = args.positional as [string];
+  if (!['detect', 'show', 'setup', 'trigger', 'read'].includes(sub)) throw new UsageError(`unknown scanner command ${JSON.stringify(sub)}\n${usage('scanner')}`);
   const { config } = techConfig(args, io);
   const sc = config.scanner;
   const path = stringFlag(args, 'path') ?? sc.path;

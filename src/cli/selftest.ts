@@ -3,8 +3,8 @@
 // scanner read, masked. Nothing is paid. Refuses while the daemon runs: both would drive the same pins
 // and serial port.
 // Exit 0 every step done (and a scan read), 1 a device failed or no scan came, 2 bad input, 3 refused.
-import { UsageError } from './args.js';
-import { commandArgs, CommandExit, runCommand, techConfig } from './tech/context.js';
+import { parseCommand, UsageError } from './args.js';
+import { CommandExit, runCommand, techConfig } from './tech/context.js';
 import { EXIT, processIo, type Io } from './tech/format.js';
 import { daemonState } from './tech/probe.js';
 import { createHardware, type Hardware } from '../hardware/index.js';
@@ -12,8 +12,6 @@ import type { Pattern } from '../hardware/indicator.js';
 import { classifyAuthCode, maskAuthCode } from '../umpay/authcode.js';
 import { createLogger } from '../log.js';
 import type { Config } from '../config/index.js';
-
-const USAGE = 'usage: kiosk selftest [--approve] [--sensor] [--no-scan] [--hold MS] [--scan-timeout SECONDS] [--config FILE]';
 
 export interface SelftestOptions {
   /** Opens the devices (tests pass sim hardware they can drive). Default: createHardware(config). */
@@ -43,11 +41,7 @@ function wholeFlag(value: string | true | undefined, name: string, fallback: num
 }
 
 async function selftest(argv: readonly string[], io: Io, options: SelftestOptions): Promise<number> {
-  const args = commandArgs(argv, { booleans: ['approve', 'sensor', 'no-scan'], values: ['hold', 'scan-timeout'] });
-  if (args.flags.help) {
-    io.out(USAGE + '\n');
-    return EXIT.OK;
-  }
+  const args = parseCommand('selftest', argv);
   const holdMs = wholeFlag(args.flags.hold, 'hold', 1500);
   const scanTimeoutMs = wholeFlag(args.flags['scan-timeout'], 'scan-timeout', 30) * 1000;
   const { config } = techConfig(args, io);

@@ -2,8 +2,8 @@
 // Exit 0 all matched, 1 anything does not match, 2 bad input (unreadable file, malformed rows, bad config).
 import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { UsageError } from './args.js';
-import { commandArgs, CommandExit, readJournal, runCommand, techConfig } from './tech/context.js';
+import { parseCommand, usage, UsageError } from './args.js';
+import { CommandExit, readJournal, runCommand, techConfig } from './tech/context.js';
 import { EXIT, json, processIo, table, yuan, type Io } from './tech/format.js';
 import { decodeSettlement, parseSettlement, type SettlementProblem, type SettlementRow } from '../umpay/settlement.js';
 import { ADVICE, compareSettlement, localDay, OK_KINDS, type Finding } from '../payment/settle-compare.js';
@@ -13,12 +13,6 @@ import { silentLogger } from '../log.js';
 import { fetchAndReconcile, previousDay, type SettleDayResult } from '../payment/settle-day.js';
 import { gatewayFromConfig } from '../kiosk/wiring.js';
 
-const USAGE = `usage: kiosk settle FILE.csv [FILE.csv…] [--date yyyy-mm-dd] [--all] [--json] [--config FILE]
-       kiosk settle --fetch [--date yyyy-mm-dd (default: yesterday)] [--json] [--config FILE]
-         downloads the day's file from the platform (signed GET /pay/downloadSettleFile) into daemon.settleDir,
-         reconciles it and stores the result in the journal (mismatches go on the attention list: kiosk report)
-       kiosk settle --ack ORDERNO --note TEXT [--config FILE]
-         a person dealt with that order's settlement mismatches: off the attention list (kept in the journal)`;
 // One day's file for a whole service provider (acqSpId), ~250 bytes a row: 64 MiB is ~250,000 rows.
 const MAX_SETTLEMENT_BYTES = 64 * 1024 * 1024;
 
@@ -32,10 +26,10 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
 
 /** `--ack ORDERNO --note TEXT`: the mismatch was dealt with (refunded by hand, explained by support…). */
 function settleAck(argv: readonly string[], io: Io): number {
-  const args = commandArgs(argv, { values: ['ack', 'note'] });
+  const args = parseCommand('settle', argv);
   const orderNo = typeof args.flags.ack === 'string' ? args.flags.ack : '';
   const note = typeof args.flags.note === 'string' ? args.flags.note.trim() : '';
-  if (!orderNo) throw new UsageError(`--ack needs the order number\n${USAGE}`);
+  if (!orderNo) throw new UsageError(`--ack needs the order number\n${usage('settle')}`);
   if (!note) throw new UsageError('--note TEXT is required: say what was done (it is kept in the journal)');
   const { config } = techConfig(args, io);
   let journal;
@@ -59,12 +53,8 @@ function settleAck(argv: readonly string[], io: Io): number {
 
 /** `--fetch`: the platform's file for the day, reconciled and recorded as the daemon does it once a day. */
 async function settleFetch(argv: readonly string[], io: Io): Promise<number> {
-  const args = commandArgs(argv, { booleans: ['fetch'], values: ['date'] });
-  if (args.flags.help) {
-    io.out(USAGE + '\n');
-    return EXIT.OK;
-  }
-  if (args.positional.length) throw new UsageError(`--fetch takes no file (${JSON.stringify(args.positional[0])})\n${USAGE}`);
+  const args = parseCommand('settle', argv);
+  if (args.positional.length) throw new UsageError(`--fetch takes no file (${JSON.stringify(args.positional[0])})\n${usage('settle')}`);
   const dateFlag = typeof args.flags.date === 'string' ? args.flags.date : undefined;
   const day = dateFlag === undefined ? previousDay(new Date()) : localDayRange(dateFlag)?.ymd;
   if (!day) throw new UsageError(`--date ${JSON.stringify(dateFlag)} is not a date (yyyy-mm-dd)`);
@@ -106,12 +96,8 @@ async function settleFetch(argv: readonly string[], io: Io): Promise<number> {
 }
 
 function settle(argv: readonly string[], io: Io): number {
-  const args = commandArgs(argv, { booleans: ['all'], values: ['date'] });
-  if (args.flags.help) {
-    io.out(USAGE + '\n');
-    return EXIT.OK;
-  }
-  if (args.positional.length === 0) throw new UsageError(`no settlement file given\n${USAGE}`);
+  const args = parseCommand('settle', argv);
+  if (args.positional.length === 0) throw new UsageError(`no settlement file given\n${usage('settle')}`);
   const dateFlag = typeof args.flags.date === 'string' ? args.flags.date : undefined;
   const flagDay = dateFlag === undefined ? undefined : localDayRange(dateFlag);
   if (dateFlag !== undefined && !flagDay) throw new UsageError(`--date ${JSON.stringify(dateFlag)} is not a date (yyyy-mm-dd)`);

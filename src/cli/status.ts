@@ -2,16 +2,15 @@
 // read-only, the daemon is asked over its control socket, the gateway gets one signed queryOrder.
 // Exit 0 when the daemon runs, the gateway answers signed, the clock is trusted and the scanner is
 // connected; 1 otherwise; 2 on bad input (config).
+import { parseCommand } from './args.js';
 import { existsSync } from 'node:fs';
-import { CommandExit, commandArgs, readJournal, runCommand, techConfig } from './tech/context.js';
+import { CommandExit, readJournal, runCommand, techConfig } from './tech/context.js';
 import type { Journal } from '../journal/journal.js';
 import { ago, EXIT, json, keyValues, processIo, table, yuan, type Io } from './tech/format.js';
 import { clockState, daemonState, PERMISSION_DENIED, probeGateway, probeOrderNo, rooted, SYSTEM_ROOTS, versions, type GatewayProbe, type Roots } from './tech/probe.js';
 import { controlRequest, type DaemonStatus } from './tech/control.js';
 import { statusWords } from './tech/scanner-words.js';
 import type { ModuleStatus } from '../hardware/modules/session.js';
-
-const USAGE = 'usage: kiosk status [--json] [--no-gateway] [--config FILE]';
 
 export interface StatusOptions {
   roots?: Roots;
@@ -27,11 +26,7 @@ export async function run(argv: readonly string[], io: Io, options: StatusOption
 }
 
 async function status(argv: readonly string[], io: Io, options: StatusOptions): Promise<number> {
-  const args = commandArgs(argv, { booleans: ['no-gateway'] });
-  if (args.flags.help) {
-    io.out(USAGE + '\n');
-    return EXIT.OK;
-  }
+  const args = parseCommand('status', argv);
   const roots = options.roots ?? SYSTEM_ROOTS;
   const now = options.now ?? Date.now;
   const { file, config } = techConfig(args, io);

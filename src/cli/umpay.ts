@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { previousDay } from '../payment/settle-day.js';
-import { parseArgs, requireFlag, intFlag, stringFlag, UsageError, type ParsedArgs } from './args.js';
+import { intFlag, parseCommand, requireFlag, stringFlag, subcommand, UsageError, type ParsedArgs } from './args.js';
 import { javaRequestPlaintext, type WireValue } from '../umpay/canonical.js';
 import { KeyError, loadPrivateKey, loadPublicKey } from '../umpay/keys.js';
 import { answerRule, signRequest } from '../umpay/signature.js';
@@ -23,34 +23,16 @@ const CALLS: Record<string, CallName> = {
   refund: 'refund',
   'refund-query': 'refundQuery',
 };
-const CONNECTION_FLAGS = ['base', 'key', 'cert', 'sp', 'mer', 'timeout', 'connect-timeout', 'reveal', 'verbose'];
 
-const USAGE = `usage:
-  kiosk umpay sign --key FILE            < request.json   prints {"plaintext","signature"}
-  kiosk umpay verify --cert FILE         < answer.json    prints {"plaintext","valid"}; exit 0 valid, 1 not
-  kiosk umpay <call> --base URL --key FILE --cert FILE --sp ACQSPID --mer ACQMERID [--FIELD VALUE ...]
-      [--timeout MS (10000)] [--connect-timeout MS (3000)] [--reveal (print the payment code in full)]
-      [--verbose (also the request body as sent, the plaintext under both vendor rules, the answer's rule)]
-  kiosk umpay check --base URL --key FILE --cert FILE [--sp ACQSPID] [--mer ACQMERID] [--date yyyy-mm-dd]
-      a harmless sequence against a test environment (connect, a queryOrder for an order that does not exist,
-      the settlement download): says what worked and what to fix; --sp/--mer default to the published test ids
-    calls: ${Object.entries(CALLS).map(([k, v]) => `${k} (${PATHS[v]})`).join(', ')}
-    fields are flags named as on the wire, e.g. micropay --txnAmt 1 --authCode 134... --goodsId 1 --goodsInfo cola
-  exit: 0 verified answer, 2 bad input, 3 no trustworthy answer`;
 
 export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
   try {
-    if (!command || command === '--help' || command === 'help') {
-      process.stdout.write(USAGE + '\n');
-      return command ? 0 : 2;
-    }
-    if (command === 'sign') return await sign(parseArgs(rest));
-    if (command === 'verify') return await verify(parseArgs(rest));
-    if (command === 'check') return await check(parseArgs(rest));
-    const call = CALLS[command];
-    if (!call) throw new UsageError(`unknown umpay command ${JSON.stringify(command)} (sign, verify, ${Object.keys(CALLS).join(', ')})`);
-    return await send(call, parseArgs(rest, ['reveal', 'verbose']));
+    const command = subcommand('umpay', argv)!;
+    const args = parseCommand(`umpay ${command}`, argv.slice(1));
+    if (command === 'sign') return await sign(args);
+    if (command === 'verify') return await verify(args);
+    if (command === 'check') return await check(args);
+    return await send(CALLS[command]!, args);
   } catch (err) {
     if (err instanceof UsageError || err instanceof KeyError || err instanceof FieldError) {
       process.stderr.write(`kiosk umpay: ${err.message}\n`);
@@ -58,11 +40,6 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw err;
   }
-}
-
-function onlyFlags(args: ParsedArgs, allowed: readonly string[]): void {
-  if (args.positional.length) throw new UsageError(`unexpected argument ${JSON.stringify(args.positional[0])}`);
-  for (const name of Object.keys(args.flags)) if (!allowed.includes(name)) throw new UsageError(`unknown flag --${name} (allowed: ${allowed.map((a) => `--${a}`).join(' ')})`);
 }
 
 /**
@@ -98,7 +75,6 @@ function print(value: unknown): void {
 }
 
 async function sign(args: ParsedArgs): Promise<number> {
-  onlyFlags(args, ['key']);
   const key = loadPrivateKey(requireFlag(args, 'key'));
   const fields = await readStdinObject();
   print(signRequest(fields, key));
@@ -106,7 +82,6 @@ async function sign(args: ParsedArgs): Promise<number> {
 }
 
 async function verify(args: ParsedArgs): Promise<number> {
-  onlyFlags(args, ['cert']);
   const key = loadPublicKey(requireFlag(args, 'cert'));
   const answer = await readStdinObject('answer');
   const r = answerRule(answer, key);
@@ -122,7 +97,6 @@ function newOrderNo(now: Date): string {
 
 async function send(call: CallName, args: ParsedArgs): Promise<number> {
   const own = CALL_FIELDS[call].filter((f) => f !== 'acqSpId' && f !== 'acqMerId');
-  onlyFlags(args, [...CONNECTION_FLAGS, ...own]);
   const base = requireFlag(args, 'base');
   try {
     const u = new URL(base);
@@ -203,7 +177,6 @@ interface CheckStep {
  * connect, a queryOrder for an order number that cannot exist, and yesterday's settlement file.
  */
 async function check(args: ParsedArgs): Promise<number> {
-  onlyFlags(args, ['base', 'key', 'cert', 'sp', 'mer', 'date', 'timeout', 'connect-timeout']);
   const base = requireFlag(args, 'base');
   try {
     const u = new URL(base);

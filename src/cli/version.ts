@@ -9,8 +9,8 @@
 //                   restart; the daemon's graceful stop would drain a payment anyway, this spares the choice)
 // Exit 0 ok; 1 --check failed or a wait timed out; 2 bad input.
 import { performance } from 'node:perf_hooks';
-import { UsageError } from './args.js';
-import { CommandExit, commandArgs, runCommand } from './tech/context.js';
+import { parseCommand, UsageError } from './args.js';
+import { CommandExit, runCommand } from './tech/context.js';
 import { EXIT, json, keyValues, processIo, type Io } from './tech/format.js';
 import { ControlError, controlRequest, type DaemonStatus } from './tech/control.js';
 import { daemonState, PERMISSION_DENIED } from './tech/probe.js';
@@ -18,8 +18,6 @@ import { installedReleases, releaseInfo, type ReleaseInfo } from '../release.js'
 import { ConfigError, loadConfig, resolveConfigPath, type Config } from '../config/index.js';
 import { journalSchemaVersion } from '../journal/journal.js';
 import { JournalError, SCHEMA_VERSION } from '../journal/schema.js';
-
-const USAGE = 'usage: kiosk version [--json] [--check] [--wait-ready SECONDS] [--wait-idle SECONDS] [--config FILE]';
 
 export async function main(argv: string[]): Promise<number> {
   return run(argv, processIo);
@@ -96,11 +94,7 @@ function seconds(v: string | true | undefined, name: string): string | undefined
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function version(argv: readonly string[], io: Io): Promise<number> {
-  const args = commandArgs(argv, { booleans: ['check'], values: ['wait-ready', 'wait-idle'] });
-  if (args.flags.help) {
-    io.out(USAGE + '\n');
-    return EXIT.OK;
-  }
+  const args = parseCommand('version', argv);
   const waitText = seconds(args.flags['wait-ready'], 'wait-ready');
   const idleText = seconds(args.flags['wait-idle'], 'wait-idle');
   const self = releaseInfo();

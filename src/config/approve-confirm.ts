@@ -1,25 +1,28 @@
-// Config `approve.confirm` (the vend sensor) as a zod schema: absent = no sensor, the order is delivered when the
-// relay pulse ends (the behaviour without it). docs/hardware.md and device/CONFIG.md describe the fields.
+// Config `approve.confirm` (the vend sensor) as a zod schema, part of the approve section (sections/approve.ts):
+// absent = no sensor, the order is delivered when the relay pulse ends. docs/hardware.md describes the sensor;
+// device/CONFIG.md is generated from the docs here.
 import { z } from 'zod';
+import { bcm, bool, doc, int, ms, section, typeName } from './fields.js';
 import type { ConfigProblem } from './types.js';
 
-export const approveConfirmSchema = z.strictObject({
-  /** BCM pin of the sensor's output (approve.driver gpio). */
-  pin: z.number().int().min(0).max(27).default(24),
-  /** Active = electrically low: NPN/open-collector sensors with a pull-up, the usual. */
-  activeLow: z.boolean().default(true),
-  debounceMs: z.number().int().min(0).max(1000).default(5),
-  /** After the pulse ends, wait this long for the drop. */
-  confirmWithinMs: z.number().int().min(100).max(60_000).default(3000),
-  /** One more pulse when the first saw no drop (off by default: a second pulse may release a second product). */
-  retry: z.boolean().default(false),
-  /** No drop in this many vends in a row: the sensor is taken to be broken and the kiosk is out of service. */
-  brokenAfter: z.number().int().min(1).max(100).default(3),
-  /** Active this long with no vend going on: stuck (a blocked beam, a shorted line). */
-  stuckAfterMs: z.number().int().min(100).max(600_000).default(5000),
-  /** approve.driver sim only: the pulses (1 = the first since start) after which the simulated sensor sees nothing. */
-  simMiss: z.array(z.number().int().min(1)).default([]),
-});
+export const approveConfirmSchema = section(
+  {
+    pin: doc(bcm().default(24), 'BCM input of the vend sensor\'s output (needs a pull-up).'),
+    // Active = electrically low: NPN/open-collector sensors with a pull-up, the usual.
+    activeLow: doc(bool().default(true), 'The sensor pulls the line low when it sees a product.'),
+    debounceMs: doc(ms(0, 1000).default(5), 'The sensor\'s signal must be stable this long.'),
+    confirmWithinMs: doc(ms(100, 60_000).default(3000), 'After the pulse ends, how long to wait for the drop.'),
+    // Off by default: a second pulse may release a second product.
+    retry: doc(bool().default(false), 'One more pulse when the first saw nothing (a second product may fall: off by default).'),
+    brokenAfter: doc(int(1, 100).default(3), 'No drop in this many vends in a row: sensor fault F04, no payments until it works.'),
+    stuckAfterMs: doc(ms(100, 600_000).default(5000), 'Active this long outside a vend (a blocked beam, a shorted line): sensor fault F04.'),
+    simMiss: doc(
+      z.array(int(1, 1_000_000), { error: (iss) => `must be an array of pulse numbers, got ${typeName(iss.input)}` }).default([]),
+      '`approve.driver` `sim` only: pulses (1 = first since start) after which the simulated sensor sees nothing.',
+    ),
+  },
+  'object',
+);
 
 export type ApproveConfirmConfig = z.output<typeof approveConfirmSchema>;
 

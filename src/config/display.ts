@@ -3,6 +3,8 @@
 // docs/display.md describe the fields.
 import { z } from 'zod';
 import { fill, PLACEHOLDER_SAMPLES, TEXT_KEYS, textProblem, type TextKey } from '../kiosk/screens.js';
+import { doc } from './fields.js';
+import { defineSection } from './rules.js';
 import type { ConfigProblem } from './types.js';
 
 export const DISPLAY_DRIVERS = ['none', 'lcd', 'log', 'sim'] as const;
@@ -29,12 +31,19 @@ const texts = z.record(z.string(), z.string()).superRefine((t, ctx) => {
 
 export const displaySchema = z
   .strictObject({
-    driver: z.enum(DISPLAY_DRIVERS).default('none'),
-    cols: z.number().int().min(8).max(40).default(16),
-    rows: z.number().int().min(1).max(4).default(2),
-    address: address.default(0x27),
-    i2cBus: z.number().int().min(0).max(31).default(1),
-    texts: texts.default({}),
+    driver: doc(
+      z.enum(DISPLAY_DRIVERS).default('none'),
+      '`lcd` (HD44780 on a PCF8574 I2C backpack), `log` (each screen as a JSON log line), `sim` (demo panel) or `none`. docs/display.md shows the screens.',
+      { allowed: DISPLAY_DRIVERS.map((d) => `\`${d}\``).join(', ') },
+    ),
+    cols: doc(z.number().int().min(8).max(40).default(16), 'The module\'s width in characters (16 or 20).', { allowed: '8–40' }),
+    rows: doc(z.number().int().min(1).max(4).default(2), 'The module\'s lines (2 or 4).', { allowed: '1–4' }),
+    address: doc(address.default(0x27), 'The backpack\'s I2C address, number or hex string (`i2cdetect -y 1`; 0x3F for a PCF8574AT).', { allowed: '0x08–0x77', default: '`"0x27"`' }),
+    i2cBus: doc(z.number().int().min(0).max(31).default(1), '`/dev/i2c-<n>`; 1 is GPIO 2/3 (then BCM 2 and 3 are taken).', { allowed: '0–31' }),
+    texts: doc(
+      texts.default({}),
+      'Overrides of the customer texts by key (docs/display.md lists keys and defaults): printable ASCII or `¥`, no `\\` or `~`, fitting `cols`.',
+    ),
   })
   // The width depends on cols: checked once the rest is valid.
   .superRefine((d, ctx) => {
@@ -43,6 +52,9 @@ export const displaySchema = z
       if ([...widest].length > d.cols) ctx.addIssue({ code: 'custom', path: ['texts', key], message: `too long for a ${d.cols}-column display (${[...widest].length} characters as shown, e.g. "${widest}")` });
     }
   });
+
+/** The section as the config composes it: absent means the defaults (no display). */
+export const display = defineSection(displaySchema.prefault({}));
 
 export type DisplayConfig = Omit<z.output<typeof displaySchema>, 'texts'> & { texts: Partial<Record<TextKey, string>> };
 

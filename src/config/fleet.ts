@@ -2,6 +2,8 @@
 // composed into the config's validation. No `fleet` section: telemetry is off and nothing is written
 // for it. Defaults live here and nowhere else.
 import { z } from 'zod';
+import { doc, section } from './fields.js';
+import { defineSection } from './rules.js';
 
 export const FLEET_DEFAULTS = {
   prefix: 'kiosk',
@@ -22,11 +24,11 @@ const int = (min: number, max: number, unit: string) =>
     .min(min, { error: `must be between ${min} and ${max} ${unit}` })
     .max(max, { error: `must be between ${min} and ${max} ${unit}` });
 
-const str = (what: string) => z.string({ error: (i) => `must be a string (${what}), got ${i.input === null ? 'null' : `a ${typeof i.input}`}` }).min(1, { error: 'must not be empty' });
+const str = (what: string) =>
+  z.string({ error: (i) => (i.input === undefined ? 'missing (required)' : `must be a string (${what}), got ${i.input === null ? 'null' : `a ${typeof i.input}`}`) }).min(1, { error: 'must not be empty' });
 
-export const fleetSchema = z
-  .object({
-    url: str('the broker, e.g. mqtts://broker.example.com:8883').refine(
+export const fleetSchema = section({
+    url: doc(str('the broker, e.g. mqtts://broker.example.com:8883').refine(
       (v) => {
         try {
           const u = new URL(v);
@@ -36,29 +38,28 @@ export const fleetSchema = z
         }
       },
       { error: 'must be mqtt://HOST[:PORT] or mqtts://HOST[:PORT], without a user or password in it (use username and passwordFile)' },
-    ),
-    prefix: str('topic prefix')
+    ), 'The broker: `mqtt://HOST[:PORT]` or `mqtts://HOST[:PORT]`; no user or password inside.', { required: 'R in a `fleet` section' }),
+    prefix: doc(str('topic prefix')
       .regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, { error: 'must be letters, digits, "-", "_" with "/" between levels (no "+", "#", leading or trailing "/")' })
       .max(64)
-      .default(FLEET_DEFAULTS.prefix),
-    protocolVersion: z.union([z.literal(4), z.literal(5)], { error: 'must be 5 (MQTT 5, the default) or 4 (MQTT 3.1.1: replies go to the topic the command names)' }).default(FLEET_DEFAULTS.protocolVersion),
-    username: str('broker user').optional(),
+      .default(FLEET_DEFAULTS.prefix), 'First topic level(s).'),
+    protocolVersion: doc(z.union([z.literal(4), z.literal(5)], { error: 'must be 5 (MQTT 5, the default) or 4 (MQTT 3.1.1: replies go to the topic the command names)' }).default(FLEET_DEFAULTS.protocolVersion), '`4` = MQTT 3.1.1 (then a command names its reply topic itself).', { allowed: '`5`, `4`' }),
+    username: doc(str('broker user').optional(), 'Broker login user.'),
     /** File holding the broker password (kept out of the config, which technicians paste into tickets). */
-    passwordFile: str('path of a file holding the broker password').optional(),
-    ca: str('path of the CA certificate (PEM) for mqtts://').optional(),
-    cert: str('path of the client certificate (PEM)').optional(),
-    key: str('path of the client private key (PEM, mode 0600)').optional(),
-    keepaliveS: int(5, 3600, 's').default(FLEET_DEFAULTS.keepaliveS),
-    reconnectMs: int(500, 600_000, 'ms').default(FLEET_DEFAULTS.reconnectMs),
-    statusIntervalMs: int(5_000, 3_600_000, 'ms').default(FLEET_DEFAULTS.statusIntervalMs),
-    metricsIntervalMs: int(10_000, 86_400_000, 'ms').default(FLEET_DEFAULTS.metricsIntervalMs),
-    outboxMaxEvents: int(100, 10_000_000, 'events').default(FLEET_DEFAULTS.outboxMaxEvents),
-    outboxMaxAgeDays: int(1, 365, 'days').default(FLEET_DEFAULTS.outboxMaxAgeDays),
+    passwordFile: doc(str('path of a file holding the broker password').optional(), 'File holding the broker password, mode 0600 (kept out of the config, which technicians paste into tickets).'),
+    ca: doc(str('path of the CA certificate (PEM) for mqtts://').optional(), 'TLS (mqtts only): the broker\'s CA certificate (PEM).'),
+    cert: doc(str('path of the client certificate (PEM)').optional(), 'TLS (mqtts only): client certificate (PEM), with `key`.'),
+    key: doc(str('path of the client private key (PEM, mode 0600)').optional(), 'TLS (mqtts only): client private key (PEM, mode 0600).'),
+    keepaliveS: doc(int(5, 3600, 's').default(FLEET_DEFAULTS.keepaliveS), 'MQTT keep-alive.', { allowed: '5–3600 s' }),
+    reconnectMs: doc(int(500, 600_000, 'ms').default(FLEET_DEFAULTS.reconnectMs), 'Pause between reconnect attempts.', { allowed: '500–600000 ms' }),
+    statusIntervalMs: doc(int(5_000, 3_600_000, 'ms').default(FLEET_DEFAULTS.statusIntervalMs), 'Status refresh (it is also published on every change).', { allowed: '5000–3600000 ms' }),
+    metricsIntervalMs: doc(int(10_000, 86_400_000, 'ms').default(FLEET_DEFAULTS.metricsIntervalMs), 'Metrics period.', { allowed: '10000–86400000 ms' }),
+    outboxMaxEvents: doc(int(100, 10_000_000, 'events').default(FLEET_DEFAULTS.outboxMaxEvents), 'Offline cap: beyond it the oldest events are dropped and counted.', { allowed: '100–10000000' }),
+    outboxMaxAgeDays: doc(int(1, 365, 'days').default(FLEET_DEFAULTS.outboxMaxAgeDays), 'Offline cap by age.', { allowed: '1–365 days' }),
     /** Ed25519 public keys (PEM, one or more) of the operators whose signed commands the kiosk obeys. */
-    operatorKeys: str('path of the operators\' Ed25519 public keys (PEM)').optional(),
-    commandWindowS: int(10, 3600, 's').default(FLEET_DEFAULTS.commandWindowS),
+    operatorKeys: doc(str('path of the operators\' Ed25519 public keys (PEM)').optional(), 'Ed25519 public keys (PEM, several may be concatenated) whose signed commands are obeyed; without it every command is refused.'),
+    commandWindowS: doc(int(10, 3600, 's').default(FLEET_DEFAULTS.commandWindowS), 'A command\'s timestamp must be within ± this of the kiosk\'s clock.', { allowed: '10–3600 s' }),
   })
-  .strict()
   .superRefine((f, ctx) => {
     if ((f.cert === undefined) !== (f.key === undefined)) ctx.addIssue({ code: 'custom', path: [f.cert === undefined ? 'cert' : 'key'], message: 'cert and key go together (a client certificate needs its key)' });
     if (f.passwordFile !== undefined && f.username === undefined) ctx.addIssue({ code: 'custom', path: ['username'], message: 'missing: passwordFile needs a username' });
@@ -69,6 +70,9 @@ export const fleetSchema = z
   });
 
 export type FleetConfig = z.output<typeof fleetSchema>;
+
+/** The section as the config composes it: absent means telemetry off. */
+export const fleet = defineSection(fleetSchema.optional());
 
 /** The path-valued fields, resolved against the config's folder by the caller. */
 export const FLEET_PATHS = ['passwordFile', 'ca', 'cert', 'key', 'operatorKeys'] as const;

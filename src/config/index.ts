@@ -2,7 +2,7 @@
 // every problem listed at once. The daemon and every `kiosk` command go through loadConfig.
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { ConfigProblem } from './types.js';
+import type { Config, ConfigProblem } from './types.js';
 import { validateConfig, type ValidateOptions, type ValidateResult } from './validate.js';
 
 export * from './types.js';
@@ -59,14 +59,14 @@ export interface LoadOptions {
 }
 
 /** Reads and validates a config file; throws ConfigError listing every problem. */
-export function loadConfig(file: string, options: LoadOptions = {}): ValidateResult['config'] {
+export function loadConfig(file: string, options: LoadOptions = {}): Config {
   const { config, problems } = readConfig(file, options);
   if (problems.length > 0 || !config) throw new ConfigError(file, problems);
   return config;
 }
 
 /** Like loadConfig but never throws for bad input: for `kiosk doctor`, which reports rather than refuses. */
-export function readConfig(file: string, options: LoadOptions = {}): { config?: ValidateResult['config']; problems: ConfigProblem[] } {
+export function readConfig(file: string, options: LoadOptions = {}): { config?: Config; problems: ConfigProblem[] } {
   const abs = resolve(file);
   let text: string;
   try {

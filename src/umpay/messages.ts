@@ -20,9 +20,10 @@ export class FieldError extends Error {
     readonly field: string,
     /** As given, except a payment code, which is masked. */
     readonly value: string,
-    message: string,
+    /** What is wrong, without the call, field and value. */
+    readonly reason: string,
   ) {
-    super(`${call}: field ${field}${value ? ` (${value})` : ''}: ${message}`);
+    super(`${call}: field ${field}${value ? ` (${value})` : ''}: ${reason}`);
     this.name = 'FieldError';
   }
 }
@@ -190,6 +191,22 @@ function checkField(call: CallName, field: string, value: unknown, spec: FieldSp
   if (bytes > spec.max) fail(`too long: ${bytes} bytes, at most ${spec.max}`);
   spec.check?.(text, fail);
   out[field] = text;
+}
+
+/**
+ * What is wrong with one value of a wire field, by the same rules buildRequest applies (undefined: fine).
+ * For checking configuration ahead of any call (merchant ids, goodsId/goodsInfo) with the protocol's own rules.
+ */
+export function wireFieldProblem(call: CallName, field: string, value: unknown): string | undefined {
+  const spec = field in MERCHANT_SPEC ? MERCHANT_SPEC[field as keyof Merchant] : (CALL_SPEC[call] as Record<string, FieldSpec>)[field];
+  if (!spec) return `is not a field of ${call}`;
+  try {
+    checkField(call, field, value, spec, {});
+    return undefined;
+  } catch (err) {
+    if (err instanceof FieldError) return err.reason;
+    throw err;
+  }
 }
 
 /** Validates a call's fields and returns exactly the wire fields to sign and send (empty ones dropped). */

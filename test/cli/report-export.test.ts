@@ -107,7 +107,7 @@ describe('kiosk export', () => {
   it('refuses missing or reversed dates with exit 2', async () => {
     let io = k.io();
     assert.equal(await exportCmd(['--from', '2026-11-27'], io), 2);
-    assert.match(io.stderr(), /--from and --to are required/);
+    assert.match(io.stderr(), /missing --(from|to)/);
     io = k.io();
     assert.equal(await exportCmd(['--from', '2026-11-27', '--to', '2026-11-01'], io), 2);
     assert.match(io.stderr(), /is after --to/);

@@ -113,6 +113,18 @@ describe('kiosk doctor', function () {
     assert.match(wrongCert.detail, /signature does not verify/);
   });
 
+  it('a merchant id the platform would refuse is a config problem, not a stack trace at the gateway check', async () => {
+    k.rewrite((raw) => (raw.merchant.acqSpId = 'X471790403'));
+    try {
+      const io = k.io();
+      assert.equal(await doctor([], io, { roots: fakeRoots(join(k.dir, 'x')) }), 1);
+      assert.match(io.stdout(), /✗ config\s+.*merchant\.acqSpId: must be 10 letters\/digits starting with Y \(got "X471790403"\)/);
+      assert.doesNotMatch(io.stdout() + io.stderr(), /\n\s+at /);
+    } finally {
+      k.rewrite((raw) => (raw.merchant.acqSpId = 'Y471790403'));
+    }
+  });
+
   it('reports a broken config as one ✗ with every problem and skips the rest', async () => {
     const bad = join(k.dir, 'broken.json');
     writeFileSync(bad, '{"deviceId": "K1",}');

@@ -76,8 +76,9 @@ describe('config', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('accepts a minimal config, fills defaults and resolves relative paths against the config folder', () => {
-    const { config, problems } = validate(minimal());
+    const { config: c, problems } = validate(minimal());
     assert.deepEqual(problems, []);
+    const config = c!;
     assert.equal(config.merchant.privateKey, join(dir, 'keys/merchant.key.p8'));
     assert.equal(config.gateway.platformCert, join(dir, 'keys/platform.cert.crt'));
     assert.equal(config.journal.path, join(dir, 'data/journal.sqlite'));
@@ -101,8 +102,9 @@ describe('config', () => {
   });
 
   it('accepts a full config and keeps every value', () => {
-    const { config, problems } = validate(full());
+    const { config: c, problems } = validate(full());
     assert.deepEqual(problems, []);
+    const config = c!;
     assert.equal(config.gateway.baseUrl, 'https://provider.example/entry-provider-plat-client', 'trailing slash dropped');
     assert.equal(config.merchant.privateKey, join(dir, 'keys/merchant.key.p8'));
     assert.deepEqual(config.scanner, {
@@ -160,7 +162,7 @@ describe('config', () => {
     ]);
     assert.match(find(problems, 'deviceid').problem, /unknown key; did you mean "deviceId"\?/);
     assert.match(find(problems, 'scanner.baudRatee').problem, /did you mean "baudRate"/);
-    assert.match(find(problems, 'merchant.acqSpId').problem, /10 letters or digits/);
+    assert.match(find(problems, 'merchant.acqSpId').problem, /10 letters\/digits starting with Y/);
     assert.equal(find(problems, 'merchant.acqSpId').value, 'Y47');
     assert.match(find(problems, 'merchant.goodsInfo').problem, /contains ", ".*Java demo/);
     assert.equal(find(problems, 'merchant.privateKey').value, join(dir, 'keys/absent.key.p8'));
@@ -184,6 +186,41 @@ describe('config', () => {
     const named = fields(problems).filter((f) => f.startsWith('merchant.') || f.startsWith('pricing.'));
     assert.deepEqual(named, ['merchant.goodsId', 'pricing.items.1.goodsInfo']);
     assert.match(find(problems, 'merchant.goodsId').problem, /contains "\{"/);
+  });
+
+  it('checks merchant and goods fields by the protocol\'s own rules (src/umpay/messages.ts), not a looser copy', () => {
+    const raw = full();
+    raw.merchant.acqSpId = 'X471790403'; // 10 letters/digits, but the platform's ids start with Y: every call would throw
+    raw.merchant.goodsInfo = '饮'.repeat(43); // 43 characters, 129 UTF-8 bytes: over the 128 the platform takes
+    raw.merchant.goodsId = ' VEND';
+    raw.pricing.items['1'].goodsId = 'COLA-330-ML-CAN-24'; // 18 bytes, over 16
+    const { problems, config } = validate(raw);
+    assert.equal(config, undefined);
+    assert.deepEqual(fields(problems), ['merchant.acqSpId', 'merchant.goodsId', 'merchant.goodsInfo', 'pricing.items.1.goodsId']);
+    assert.match(find(problems, 'merchant.acqSpId').problem, /starting with Y/);
+    assert.equal(find(problems, 'merchant.acqSpId').value, 'X471790403');
+    assert.match(find(problems, 'merchant.goodsInfo').problem, /129 bytes, at most 128/);
+    assert.match(find(problems, 'merchant.goodsId').problem, /leading or trailing spaces/);
+  });
+
+  it('runs the cross-field rules even while other fields are wrong, without repeating a field\'s own problem', () => {
+    const raw = minimal();
+    raw.gateway.timeoutMs = 70000; // not shorter than the customer window
+    raw.scanner.maxLineLength = 8; // out of range
+    raw.payment = { customerWindowMs: 'soon' }; // wrong type: the rule cannot compare and stays silent
+    assert.deepEqual(fields(validate(raw).problems), ['payment.customerWindowMs', 'scanner.maxLineLength']);
+    raw.payment = { customerWindowMs: 60000 };
+    assert.deepEqual(fields(validate(raw).problems), ['gateway.timeoutMs', 'scanner.maxLineLength']);
+  });
+
+  it('an lcd on I2C bus 1 takes BCM 2 and 3 from the other devices', () => {
+    const raw = full();
+    raw.display = { driver: 'lcd' };
+    raw.keypad.rows = [2, 6, 13, 19];
+    const p = find(validate(raw).problems, 'keypad.rows[0]');
+    assert.match(p.problem, /BCM 2 is already used by display \(I2C SDA\)/);
+    raw.display.i2cBus = 0;
+    assert.deepEqual(validate(raw).problems, []);
   });
 
   it('reports missing required sections and a non-object config', () => {
@@ -313,7 +350,7 @@ describe('config', () => {
         const lines = err.message.split('\n');
         assert.equal(lines[0], `${file}: 2 problems in the config:`);
         assert.equal(lines[1], `  ${file}: scanner.driver: must be one of "serial", "sim", "hid" (got "usb")`);
-        assert.equal(lines[2], `  ${file}: pricing.amountFen: must be between 1 and 100000 fen (got -1)`);
+        assert.equal(lines[2], `  ${file}: pricing.amountFen: must be at least 1 fen (got -1)`);
         return true;
       },
     );

@@ -30,13 +30,13 @@ describe('config: the fleet section (zod schema, src/config/fleet.ts)', () => {
   it('no section: telemetry off (config.fleet undefined)', () => {
     const r = check(undefined);
     assert.deepEqual(fleetProblems(r.problems), []);
-    assert.equal(r.config.fleet, undefined);
+    assert.equal(r.config!.fleet, undefined);
   });
 
   it('only a url: every default filled in, paths resolved against the config folder', () => {
     const r = check({ url: 'mqtts://broker.example.com:8883', ca: 'ca.pem', operatorKeys: 'ops.pub.pem' });
     assert.deepEqual(fleetProblems(r.problems), []);
-    const { url, ca, operatorKeys, ...rest } = r.config.fleet!;
+    const { url, ca, operatorKeys, ...rest } = r.config!.fleet!;
     assert.equal(url, 'mqtts://broker.example.com:8883');
     assert.equal(ca, join(dir, 'ca.pem'));
     assert.equal(operatorKeys, join(dir, 'ops.pub.pem'));

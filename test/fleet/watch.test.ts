@@ -102,7 +102,7 @@ describe('kiosk fleet watch / cmd / keygen (three demo kiosks, in-process broker
     const cases: Array<[string[], RegExp]> = [
       [['watch'], /missing --broker/],
       [['watch', '--broker', 'http://x'], /mqtt:\/\/HOST/],
-      [['cmd', 'K-0001'], /give DEVICE and NAME/],
+      [['cmd', 'K-0001'], /give DEVICE NAME/],
       [['cmd', 'K-0001', 'pay', '--broker', broker.url], /unknown command "pay"/],
       [['cmd', 'K-0001', 'status', '--broker', broker.url, '--key', loose], /readable by group or others/],
       [['cmd', 'K-0001', 'status', '--broker', broker.url, '--key', pub], /not a PEM private key/],

@@ -132,4 +132,17 @@ describe('hardware/scanner parser', () => {
     p.push(WECHAT + '\r');
     assert.deepEqual(codes, [WECHAT]);
   });
+
+  it('maxLineLength counts the code itself: with 18 a 19-digit code is refused, an 18-digit one taken', () => {
+    // The byte limit allows a stray CR/LF and the prefix/suffix; this is the check on the code's own length.
+    const codes: string[] = [];
+    const bad: BadScan[] = [];
+    const p = new ScanParser({ maxLineLength: 18 }, (c) => codes.push(c), (b) => bad.push(b));
+    p.push(UNIONPAY + '\r');
+    assert.deepEqual(codes, []);
+    assert.equal(bad.length, 1);
+    assert.match(bad[0]!.reason, /line too long \(19 characters, at most 18\)/);
+    p.push(WECHAT + '\r');
+    assert.deepEqual(codes, [WECHAT]);
+  });
 });

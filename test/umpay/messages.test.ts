@@ -88,8 +88,14 @@ describe('umpay messages', () => {
     assert.equal(buildRequest('micropay', merchant, { ...micropay, backUrl: 'http://10.0.0.1:8080/cb?a=1&b=%20' }).backUrl, 'http://10.0.0.1:8080/cb?a=1&b=%20');
   });
   it('orderType follows the code for alipay and unionpay', () => {
-    buildRequest('micropay', merchant, { ...micropay, authCode: '2850123456789012', orderType: 'alipay' });
-    buildRequest('micropay', merchant, { ...micropay, authCode: '6212345678901234567', orderType: 'unionpay' });
+    const alipay = buildRequest('micropay', merchant, { ...micropay, authCode: '2850123456789012', orderType: 'alipay' });
+    assert.equal(alipay.orderType, 'alipay');
+    assert.equal(alipay.authCode, '2850123456789012');
+    const unionpay = buildRequest('micropay', merchant, { ...micropay, authCode: '6212345678901234567', orderType: 'unionpay' });
+    assert.equal(unionpay.orderType, 'unionpay');
+    // The other way round is refused: the code decides the orderType.
+    fails(() => buildRequest('micropay', merchant, { ...micropay, authCode: '2850123456789012', orderType: 'unionpay' }), 'orderType', /alipay code/);
+    fails(() => buildRequest('micropay', merchant, { ...micropay, authCode: '6212345678901234567', orderType: 'wechat' }), 'orderType', /unionpay code/);
   });
   it('masks the payment code in the error', () => {
     const err = fails(() => buildRequest('micropay', merchant, { ...micropay, orderType: 'alipay' }), 'orderType');

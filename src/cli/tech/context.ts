@@ -1,9 +1,9 @@
-// What every technician command starts with: strict flags, the config (--config, $KIOSK_CONFIG, or
+// What every technician command starts with: the config (--config, $KIOSK_CONFIG, or
 // /etc/kiosk/config.json), and the journal opened read-only. Problems become a clear message and an exit
 // code, never a stack trace.
 import { ConfigError, loadConfig, resolveConfigPath, type Config } from '../../config/index.js';
 import { openJournal, JournalError, type Journal } from '../../journal/journal.js';
-import { parseArgs, UsageError, type ParsedArgs } from '../args.js';
+import { HelpRequest, UsageError, type ParsedArgs } from '../args.js';
 import { EXIT, processIo, type Io } from './format.js';
 
 /** Thrown inside a command to end it with a message and an exit code (caught by `runCommand`). */
@@ -15,20 +15,6 @@ export class CommandExit extends Error {
     super(message);
     this.name = 'CommandExit';
   }
-}
-
-/** Parses flags and refuses any not in `booleans` or `values` (a typo must not be silently ignored). */
-export function commandArgs(argv: readonly string[], spec: { booleans?: readonly string[]; values?: readonly string[] }): ParsedArgs {
-  const booleans = ['json', 'help', ...(spec.booleans ?? [])];
-  const values = ['config', ...(spec.values ?? [])];
-  const args = parseArgs(argv, booleans);
-  for (const name of Object.keys(args.flags)) {
-    if (!booleans.includes(name) && !values.includes(name)) {
-      throw new UsageError(`unknown option --${name} (options: ${[...values.map((v) => `--${v} VALUE`), ...booleans.map((b) => `--${b}`)].join(', ')})`);
-    }
-    if (booleans.includes(name) && args.flags[name] !== true) throw new UsageError(`--${name} takes no value`);
-  }
-  return args;
 }
 
 export function configPath(args: ParsedArgs, io: Io): string {
@@ -68,12 +54,16 @@ export function readJournal(path: string): Journal {
 
 /**
  * Runs a command body with its Io and turns the expected failures into exit codes:
- * UsageError → 2, CommandExit → its code; anything else is a bug and propagates (stack trace, exit 1).
+ * --help → the help on stdout and 0, UsageError → 2, CommandExit → its code; anything else is a bug and propagates (stack trace, exit 1).
  */
 export async function runCommand(io: Io, body: () => Promise<number> | number): Promise<number> {
   try {
     return await body();
   } catch (err) {
+    if (err instanceof HelpRequest) {
+      io.out(err.text);
+      return EXIT.OK;
+    }
     if (err instanceof UsageError) {
       io.err(`kiosk: ${err.message}\n`);
       return EXIT.USAGE;

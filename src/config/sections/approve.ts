@@ -1,0 +1,27 @@
+// approve: the vend relay pulsed when a payment is verified.
+import { defineSection } from '../rules.js';
+import { approveConfirmSchema } from '../approve-confirm.js';
+import { bcm, bool, doc, ms, oneOf, section } from '../fields.js';
+
+export const APPROVE_DRIVERS = ['gpio', 'sim', 'none'] as const;
+
+export const approve = defineSection(
+  section({
+    driver: doc(oneOf(APPROVE_DRIVERS).default('none'), '`gpio` (the vend relay), `sim`, or `none` (no relay: the order is marked delivered at once).'),
+    pin: doc(bcm().default(23), 'BCM pin of the relay driver.'),
+    pulseMs: doc(ms(20, 10000).default(500), 'How long the output is on per approved payment.'),
+    activeLow: doc(bool().default(false), '`true` for relay boards that switch on a low input.'),
+    // Absent: no sensor, delivered when the pulse ends.
+    confirm: approveConfirmSchema.optional(),
+  }).prefault({}),
+  [
+    {
+      doc: 'A vend sensor (`approve.confirm`) needs `approve.driver` `gpio` or `sim`.',
+      check(c) {
+        if (c.present('approve.confirm') && c.str('approve.driver') === 'none') {
+          c.add('approve.confirm', 'a vend sensor needs approve.driver "gpio" (or "sim"): with "none" nothing is released to sense');
+        }
+      },
+    },
+  ],
+);

@@ -1,0 +1,30 @@
+// payment: the customer's window and the engine's pacing.
+import { defineSection } from '../rules.js';
+import { doc, int, MAX_FEN, ms, section } from '../fields.js';
+
+export const payment = defineSection(
+  section({
+    customerWindowMs: doc(ms(5000, 600000).default(60000), 'Longest a customer waits for an unclear payment before it is reversed.'),
+    queryIntervalMs: doc(ms(500, 60000).default(3000), 'Pause between status queries of an unclear order (< `customerWindowMs`).'),
+    codeValidityMs: doc(ms(5000, 600000).default(45000), 'How long a scanned payment code is taken to stay usable.'),
+    recoveryConcurrency: doc(int(1, 32).default(4), 'Unfinished orders resumed in parallel after a restart.'),
+    maxAmountFen: doc(int(1, MAX_FEN, 'fen').default(100000), 'Ceiling for any one payment, whatever the pricing says.'),
+  }).prefault({}),
+  [
+    {
+      check(c) {
+        const window = c.int('payment.customerWindowMs');
+        const timeout = c.int('gateway.timeoutMs');
+        const interval = c.int('payment.queryIntervalMs');
+        if (window === undefined) return;
+        // A micropay answer may take the whole timeout: the customer must still be there to get the product.
+        if (timeout !== undefined && timeout >= window) {
+          c.add('gateway.timeoutMs', `must be shorter than payment.customerWindowMs (${window}): a paid answer arriving after the customer left would release the product to nobody`);
+        }
+        if (interval !== undefined && interval >= window) {
+          c.add('payment.queryIntervalMs', `must be shorter than payment.customerWindowMs (${window}) so an unclear payment is queried at least once`);
+        }
+      },
+    },
+  ],
+);
