@@ -15,8 +15,8 @@ import { median, p99, runStandalone, type BenchRow } from './lib.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 function loadVectors(): { key: string; cert: string; request: Record<string, string>; answer: Record<string, WireValue> } {
-  // dist/bench/sign.js → repo root is two levels up; ../shared holds the platform's published test material.
-  const file = path.resolve(here, '..', '..', '..', 'shared', 'umpay', 'vectors.json');
+  // dist/bench/sign.js → repo root is two levels up; the platform's published test material is in test/fixtures.
+  const file = path.resolve(here, '..', '..', 'test', 'fixtures', 'umpay', 'vectors.json');
   const v = JSON.parse(readFileSync(file, 'utf8')) as {
     merchantPrivateKeyPkcs8DerBase64: string;
     platformCertificateDerBase64: string;

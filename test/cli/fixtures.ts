@@ -8,7 +8,7 @@ import { captureIo } from '../../src/cli/tech/format.js';
 import { formatOrderTime } from '../../src/umpay/messages.js';
 import { systemClock } from '../../src/clock.js';
 
-// dist/test/cli/ → the checkout's sibling ../shared
+// dist/test/cli/ → test/fixtures/umpay/ (the platform's published test key and certificate)
 export const SHARED = fileURLToPath(new URL('../../../test/fixtures/umpay/', import.meta.url));
 
 export interface TempKiosk {
