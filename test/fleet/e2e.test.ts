@@ -14,6 +14,7 @@ import { DaemonFixture, spawnDaemon, type DaemonProcess } from '../kiosk/daemon-
 import { PtyPair } from '../hardware/pty.js';
 import { freePort, Mosquitto } from './mosquitto.js';
 import { Watcher } from './helpers.js';
+import { until } from '../wait.js';
 
 const write = (s: WriteStream, data: string): Promise<void> => new Promise((resolve, reject) => s.write(data, (err) => (err ? reject(err) : resolve())));
 
@@ -38,10 +39,7 @@ describe('fleet end to end: daemon over a pty, sandbox, real Mosquitto (MQTT 5)'
       j.close();
     }
   };
-  const outboxEmpty = async (): Promise<void> => {
-    for (let i = 0; i < 300 && outboxDepth() > 0; i++) await new Promise((r) => setTimeout(r, 10));
-    assert.equal(outboxDepth(), 0, 'acknowledged events are removed from the journal');
-  };
+  const outboxEmpty = (): Promise<unknown> => until('acknowledged events removed from the journal', () => (outboxDepth() === 0 ? true : undefined), { deadlineMs: 3000, everyMs: 10 });
   /** Scans a code (the kiosk is ready), waits for the customer's result (and for ready again: 3 s of result display). */
   const pay = async (code: string, pattern: 'success' | 'failure', thenReady: boolean): Promise<string> => {
     codes.push(code);
