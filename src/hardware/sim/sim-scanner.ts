@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from '../../log.js';
 import { ScanParser, type Scanner, type ScannerParseOptions } from '../scanner.js';
 import { moduleSessionFor, type ModuleOptions } from '../modules/options.js';
-import type { ModuleSession, ModuleStatus } from '../modules/session.js';
+import type { ModuleSession, ModuleStatus, SetupReport } from '../modules/session.js';
 import { silentLogger } from '../../log.js';
 import { systemClock, type Clock } from '../../clock.js';
 import type { ModuleSim } from './module-sim.js';
@@ -66,6 +66,12 @@ export class SimScanner extends EventEmitter implements Scanner {
 
   arm(ready: boolean): void {
     this.session?.arm(ready);
+  }
+
+  async setupModule(mode: 'apply' | 'dry-run', timeoutMs: number): Promise<SetupReport> {
+    if (!this.session) throw new Error('no simulated module behind this scanner: no command protocol');
+    if (!this.isOpen) throw new Error('the scanner is not connected (sim)');
+    return this.session.setupNow(mode, timeoutMs);
   }
 
   async open(): Promise<void> {
