@@ -21,6 +21,12 @@ export interface SettleDayDeps {
   dir: string;
   now?: () => Date;
   log?: Logger;
+  /**
+   * Resolves when the kiosk has no customer (at once when it has none): awaited before each step that writes to
+   * the disk or takes the CPU for long (reading and parsing the file, the journal write), so that a payment that
+   * starts meanwhile never waits for the settlement. The download gets it too (deps.download's caller).
+   */
+  whenFree?: () => Promise<void>;
 }
 
 export type SettleDayResult =
@@ -64,7 +70,8 @@ export function mismatchReason(f: Finding): string {
   }
 }
 
-const localYmd = (d: Date): string => formatOrderTime(d).slice(0, 8);
+/** The local day of `d`, yyyyMMdd. */
+export const localYmd = (d: Date): string => formatOrderTime(d).slice(0, 8);
 
 /** The local day before `now`, yyyyMMdd. */
 export function previousDay(now: Date): string {
@@ -94,6 +101,8 @@ export async function fetchAndReconcile(deps: SettleDayDeps, stlDate: string): P
     const cause = got.signatureValid ? `the platform answered ${said} instead of the file` : `an answer that does not verify with the platform key (${said}) instead of the file`;
     return { kind: 'answered', stlDate, respCode: got.respCode, respMsg: got.respMsg, signatureValid: got.signatureValid, cause };
   }
+  const free = deps.whenFree ?? (() => Promise.resolve());
+  await free();
   let data: Buffer;
   try {
     if (statSync(got.path).size !== got.bytes) return { kind: 'failed', stlDate, cause: `${got.path} changed after the download`, file: got.path };
@@ -103,7 +112,7 @@ export async function fetchAndReconcile(deps: SettleDayDeps, stlDate: string): P
   }
   const { text, charset } = decodeSettlementFile(data);
   // Paced: a whole provider's file takes seconds to parse on a Pi; a customer's scan must not wait behind it.
-  const parsed = await parseSettlementPaced(text, got.path.split('/').pop());
+  const parsed = await parseSettlementPaced(text, got.path.split('/').pop(), undefined, deps.whenFree);
   // A damaged file is not compared: a row read wrongly would accuse a good order, or hide a bad one.
   if (charset === 'unknown' || parsed.problems.length > 0) {
     const first = parsed.problems[0];
@@ -114,6 +123,8 @@ export async function fetchAndReconcile(deps: SettleDayDeps, stlDate: string): P
     rmSync(got.path, { force: true });
     return { kind: 'failed', stlDate, cause: `damaged file (${why}; it began: ${JSON.stringify(sample)})` };
   }
+  // From here to the journal's commit is one synchronous step: a scan that comes meanwhile waits for it.
+  await free();
   const comparison = compareDay(deps.journal, parsed.rows, stlDate, deps.deviceId, deps.acqMerId);
   const mismatches = comparison.findings.filter((f) => !OK_KINDS.has(f.kind)).map((f) => ({ orderNo: f.orderNo, kind: f.kind, reason: mismatchReason(f) }));
   const summary = {

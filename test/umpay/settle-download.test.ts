@@ -2,17 +2,17 @@
 // (fetchAndReconcile) against the sandbox over real HTTP on 127.0.0.1.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { openJournal, type Journal } from '../../src/journal/journal.js';
+import type { Journal } from '../../src/journal/journal.js';
 import { fetchAndReconcile, mismatchReason } from '../../src/payment/settle-day.js';
 import { compareSettlement } from '../../src/payment/settle-compare.js';
-import { startSandbox, testCode, type Sandbox } from '../../src/sandbox/index.js';
+import { testCode, type Sandbox } from '../../src/sandbox/index.js';
 import { ymd } from '../../src/sandbox/ledger.js';
 import { HttpGateway } from '../../src/umpay/client.js';
 import { loadPrivateKey } from '../../src/umpay/keys.js';
 import { decodeSettlementFile, parseSettlement, parseSettlementPaced } from '../../src/umpay/settlement.js';
+import { settleWorld } from '../sandbox/settle-world.js';
 import { call, micropayFields, SP } from '../sandbox/helpers.js';
 
 describe('umpay: settlement file download and daily reconciliation', () => {
@@ -21,23 +21,8 @@ describe('umpay: settlement file download and daily reconciliation', () => {
   let gw: HttpGateway;
   let journal: Journal;
   const today = () => ymd(new Date());
-  before(async () => {
-    sb = await startSandbox();
-  });
-  after(async () => {
-    await sb.close();
-  });
-  beforeEach(() => {
-    sb.reset();
-    dir = mkdtempSync(join(tmpdir(), 'settle-dl-'));
-    gw = new HttpGateway({ baseUrl: sb.baseUrl, merchant: SP, privateKey: loadPrivateKey(sb.merchantKeyPath!), platformKey: sb.platformPublicKey, connectTimeoutMs: 1000, timeoutMs: 3000 });
-    journal = openJournal(join(dir, 'journal.sqlite'));
-  });
-  afterEach(() => {
-    gw.close();
-    journal.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const world = settleWorld('settle-dl-');
+  beforeEach(() => ({ sb, dir, gw, journal } = world));
 
   let seq = 900000;
   const pay = async (amount = '100') => {
