@@ -139,7 +139,8 @@ export class DailySettlement {
   private async once(): Promise<void> {
     const now = new Date(this.clock.wall());
     const days = this.window(now);
-    this.giveUp(days);
+    await this.giveUp(days);
+    if (this.stopped) return;
     if (days.length === 0) {
       this.failures = 0;
       // Next: today's `at` (checked within checkMs anyway: the wall clock may step, midnight comes).
@@ -199,14 +200,16 @@ export class DailySettlement {
   }
 
   /** A failing day that left the window: no more tries. Said once (this process only: a restart forgets). */
-  private giveUp(due: readonly string[]): void {
+  private async giveUp(due: readonly string[]): Promise<void> {
     for (const day of [...this.failing].sort()) {
       if (due.includes(day)) continue;
+      await this.o.whenFree?.(); // the fleet event is a journal write
       this.failing.delete(day);
       if (this.o.reconciled(day)) continue; // by hand (kiosk settle --fetch)
       const cause = `not reconciled within ${this.timing.maxDaysBack} days: given up (kiosk settle --fetch --date ${day.slice(0, 4)}-${day.slice(4, 6)}-${day.slice(6)} tries again)`;
       this.o.log.error({ event: 'settlement-gave-up', stlDate: day, maxDaysBack: this.timing.maxDaysBack }, `settlement ${day}: ${cause}`);
-      this.report({ kind: 'failed', stlDate: day, cause });
+      this.last = { kind: 'failed', stlDate: day, cause };
+      this.o.onResult?.(this.last);
     }
   }
 }
