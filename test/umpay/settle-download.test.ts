@@ -5,7 +5,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Journal } from '../../src/journal/journal.js';
-import { fetchAndReconcile, mismatchReason } from '../../src/payment/settle-day.js';
+import { compareDay, fetchAndReconcile, mismatchReason, ordersKnown } from '../../src/payment/settle-day.js';
 import { compareSettlement } from '../../src/payment/settle-compare.js';
 import { testCode, type Sandbox } from '../../src/sandbox/index.js';
 import { ymd } from '../../src/sandbox/ledger.js';
@@ -132,6 +132,23 @@ describe('umpay: settlement file download and daily reconciliation', () => {
     assert.equal(plain.rows.length, 3000);
     assert.equal(plain.rows[5]!.fields.merchantName, '商户, "引号"\n第二行');
     assert.equal(plain.problems.length, 1);
+  });
+
+  it('which rows the journal has is found a slice at a time, a customer going first in between; the comparison is the same', async () => {
+    const orderNo = await pay('300');
+    const mine = journal.createOrder({ deviceId: 'TEST01', date: today(), orderTime: `${today()}100000`, txnAmt: '100', orderType: 'wechat', authCode: '134567890123456789', authMask: 'wechat…6789', goodsId: 'G1', goodsInfo: 'g', acqSpId: SP.acqSpId, acqMerId: SP.acqMerId, scannedAt: 1, at: new Date().toISOString() }).orderNo;
+    const got = await gw.downloadSettleFile(today(), dir);
+    assert.equal(got.kind, 'file');
+    if (got.kind !== 'file') return;
+    const file = parseSettlement(readFileSync(got.path, 'utf8')).rows;
+    const others = Array.from({ length: 2499 }, (_, i) => ({ ...file[0]!, orderNo: `OTHER${i}` }));
+    const rows = [...others, { ...file[0]!, orderNo: mine }, ...file];
+    let between = 0;
+    const known = await ordersKnown(journal, rows, async () => void between++, 1000);
+    assert.equal(between, 3, '2,501 rows in slices of 1,000');
+    assert.deepEqual([...known], [mine]);
+    assert.ok(!known.has(orderNo), 'a platform charge the journal does not know');
+    assert.deepEqual(compareDay(journal, rows, today(), 'TEST01', SP.acqMerId, known), compareDay(journal, rows, today(), 'TEST01', SP.acqMerId));
   });
 
   it('fees are checked against the row\'s own rate and settlement amount', () => {
