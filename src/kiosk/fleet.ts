@@ -13,10 +13,10 @@ import type { LinkChange, LinkMonitor } from '../payment/link.js';
 import type { Hardware } from '../hardware/index.js';
 import type { Interaction } from './interaction.js';
 import { FleetClient, type FleetHost } from '../fleet/client.js';
-import { localDayRange } from '../cli/tech/queries.js';
-import { versions } from '../cli/tech/probe.js';
-import { captureIo } from '../cli/tech/format.js';
-import type { DaemonStatus, ReconcileSummary } from '../cli/tech/control.js';
+import { remoteScannerSetup } from './scanner-setup.js';
+import { localDayRange } from '../days.js';
+import { releaseInfo } from '../release.js';
+import type { DaemonStatus, ReconcileSummary } from './control.js';
 
 /** The parts of the running daemon the fleet reads (no reference to the Daemon class: no cycle). */
 export interface FleetParts {
@@ -30,8 +30,8 @@ export interface FleetParts {
   interaction: Interaction;
   status(): DaemonStatus;
   reconcile(): Promise<ReconcileSummary>;
-  /** The config file, for the remote `doctor` (which reads it as `kiosk doctor` does). */
-  configFile?: string;
+  /** The remote `doctor`: `kiosk doctor --json` on the daemon's config file, handed in by `kiosk run` (the CLI). */
+  doctor?: () => Promise<Record<string, unknown>>;
 }
 
 const pad = (n: number): string => String(n).padStart(2, '0');
@@ -44,7 +44,7 @@ function percentile(sorted: number[], p: number): number | null {
 
 export function startFleet(p: FleetParts): FleetClient {
   const { journal, outbox, engine, log } = p;
-  const version = versions().app;
+  const version = releaseInfo().version;
   // Metrics of the current interval.
   let finals: Record<string, number> = {};
   let verdictMs: number[] = [];
@@ -73,6 +73,14 @@ export function startFleet(p: FleetParts): FleetClient {
     }
     return n;
   };
+
+  const scannerSetup = remoteScannerSetup({
+    scanner: p.config.scanner,
+    device: p.hardware.scanner,
+    interaction: p.interaction,
+    customerInProgress: () => engine.customerInProgress,
+    log,
+  });
 
   const host: FleetHost = {
     status: () => {
@@ -115,23 +123,15 @@ export function startFleet(p: FleetParts): FleetClient {
         return { day, rows: journal.dayReport(range.fromIso, range.toIso), takings: takings(day) };
       },
       doctor: async () => {
-        if (!p.configFile) throw new Error('not available: the daemon was started without a config file name');
-        const { run } = await import('../cli/doctor.js');
-        const io = captureIo();
-        const code = await run(['--json', '--config', p.configFile], io);
-        try {
-          return { exit: code, ...(JSON.parse(io.stdout()) as object) };
-        } catch {
-          return { exit: code, output: io.stdout().slice(0, 4000), stderr: io.stderr().slice(0, 2000) };
-        }
+        if (!p.doctor) throw new Error('not available: the daemon was started without a config file name');
+        return p.doctor();
       },
       // Without the relay (it releases a product) and without a lamp sequence (a customer may be in front of
       // the kiosk): the devices' and the journal's state as the daemon sees them.
       selftest: async () => {
         const integrity = journal.quickCheck();
-        const scanner = p.hardware.scanner.connected;
         const checks = [
-          { name: 'scanner', ok: scanner, detail: scanner ? 'connected' : 'not connected (unplugged or no permission: kiosk doctor)' },
+          scannerCheck(p.hardware.scanner, p.config.scanner.trigger),
           { name: 'indicator', ok: true, detail: `showing ${String((p.hardware.indicator as { pattern?: string }).pattern ?? 'unknown')}` },
           { name: 'approve', ok: true, detail: 'not pulsed remotely (it releases a product): kiosk selftest --approve on site' },
           { name: 'journal', ok: integrity === 'ok', detail: `quick_check: ${integrity}` },
@@ -139,9 +139,7 @@ export function startFleet(p: FleetParts): FleetClient {
         ];
         return { ok: checks.every((c) => c.ok), checks };
       },
-      'scanner-setup': async () => {
-        throw new Error('not supported yet: this kiosk version has no scanner setup interface (issue 13)');
-      },
+      'scanner-setup': scannerSetup,
     },
   };
 
@@ -204,6 +202,19 @@ export function startFleet(p: FleetParts): FleetClient {
     statusSoon();
   });
   return client;
+}
+
+/**
+ * The remote selftest's scanner line. An open port is not enough: a module that does not match the profile, does
+ * not answer in command-trigger mode, or failed a setup takes no payments (the kiosk shows F01).
+ */
+export function scannerCheck(scanner: Pick<Hardware['scanner'], 'connected' | 'moduleStatus'>, trigger: Config['scanner']['trigger']): { name: 'scanner'; ok: boolean; detail: string } {
+  if (!scanner.connected) return { name: 'scanner', ok: false, detail: 'not connected (unplugged or no permission: kiosk doctor)' };
+  const m = scanner.moduleStatus;
+  if (!m) return { name: 'scanner', ok: true, detail: 'connected' };
+  const ok = m.state === 'ready' || (m.state === 'no-answer' && trigger !== 'command');
+  const who = `${m.module}${m.identity ? ` ${m.identity.model}` : ''}`;
+  return { name: 'scanner', ok, detail: `connected; module ${who}: ${m.state}${m.error ? ` (${m.error})` : ''}` };
 }
 
 /**

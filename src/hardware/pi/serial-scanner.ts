@@ -6,11 +6,12 @@ import { stat } from 'node:fs';
 import { SerialPort } from 'serialport';
 import type { Logger } from '../../log.js';
 import { silentLogger } from '../../log.js';
-import { ScanParser, type Scanner, type ScannerParseOptions } from '../scanner.js';
+import type { ScanParser, Scanner, ScannerParseOptions } from '../scanner.js';
+import { scanLines } from '../scan-lines.js';
 import { systemClock, type Clock, type TimerHandle } from '../../clock.js';
 import { DEFAULTS } from '../../config/types.js';
-import { moduleSessionFor, type ModuleOptions } from '../modules/options.js';
-import type { ModuleSession, ModuleStatus } from '../modules/session.js';
+import type { ModuleOptions } from '../modules/options.js';
+import type { ModuleSession, ModuleStatus, SetupReport } from '../modules/session.js';
 
 /** config `scanner` with driver 'serial'. */
 export interface SerialScannerOptions extends ScannerParseOptions, ModuleOptions {
@@ -53,26 +54,13 @@ export class SerialScanner extends EventEmitter implements Scanner {
     super();
     this.timers = options.timers ?? systemClock;
     this.log = options.log ?? silentLogger;
-    this.parser = new ScanParser(
-      options,
-      (code) => {
-        this.emit('code', code);
-        this.session?.lineSeen();
-      },
-      (bad) => {
-        this.emit('bad', bad);
-        this.session?.lineSeen();
-      },
-    );
-    this.session = moduleSessionFor(options, {
+    ({ parser: this.parser, session: this.session } = scanLines(this, options, {
       path: options.path,
       baudRate: options.baudRate ?? 9600,
       write: (bytes) => this.writePort(bytes),
-      onData: (bytes) => this.parser.push(bytes),
-      onAnswer: () => this.parser.reset(),
       timers: this.timers,
       log: this.log,
-    });
+    }));
   }
 
   get moduleStatus(): ModuleStatus | undefined {
@@ -81,6 +69,20 @@ export class SerialScanner extends EventEmitter implements Scanner {
 
   arm(ready: boolean): void {
     this.session?.arm(ready);
+  }
+
+  async setupModule(mode: 'apply' | 'dry-run', timeoutMs: number): Promise<SetupReport> {
+    if (!this.session) throw new Error('scanner.module is "plain": no command protocol');
+    const port = this.sp;
+    if (!port?.isOpen) throw new Error(`the scanner is not connected (${this.options.path})`);
+    const report = await this.session.setupNow(mode, timeoutMs);
+    // A module refused at connect (a fault, retried with backoff) is checked again now, not at the next retry.
+    if (mode === 'apply' && this.setupRetry !== null && this.sp === port && !this.stopped) {
+      this.timers.clearTimeout(this.setupRetry);
+      this.setupRetry = null;
+      void this.moduleSetup(port);
+    }
+    return report;
   }
 
   private writePort(bytes: Buffer): Promise<void> {
