@@ -47,7 +47,7 @@ export interface InteractionTiming {
 export const DEFAULT_TIMING: InteractionTiming = {
   entryTimeoutMs: DEFAULTS.pricing.entryTimeoutMs,
   signalMs: 1_500,
-  resultMs: 3_000,
+  resultMs: DEFAULTS.display.resultMs,
   approvePulseMs: DEFAULTS.approve.pulseMs,
   customerWindowMs: DEFAULTS.payment.customerWindowMs,
   windowEndingMs: 10_000,

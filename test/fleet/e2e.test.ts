@@ -42,7 +42,7 @@ describe('fleet end to end: daemon over a pty, sandbox, real Mosquitto (MQTT 5)'
     }
   };
   const outboxEmpty = (): Promise<unknown> => until('acknowledged events removed from the journal', () => (outboxDepth() === 0 ? true : undefined), { deadlineMs: 3000, everyMs: 10 });
-  /** Scans a code (the kiosk is ready), waits for the customer's result (and for ready again: 3 s of result display). */
+  /** Scans a code (the kiosk is ready), waits for the customer's result (and for ready again: display.resultMs). */
   const pay = async (code: string, pattern: 'success' | 'failure', thenReady: boolean): Promise<string> => {
     codes.push(code);
     sim.present(code);

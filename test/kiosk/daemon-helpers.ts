@@ -138,7 +138,9 @@ export class DaemonFixture {
       scanner: { driver: 'sim' },
       keypad: { driver: 'none' },
       indicator: { driver: 'log' },
-      display: { driver: 'log' },
+      // A result shows 300 ms, not 3 s: every wait for "ready again" is that much shorter (how long a result
+      // shows, and that nothing is read meanwhile, is held on a fake clock in interaction.test.ts).
+      display: { driver: 'log', resultMs: 300 },
       approve: { driver: 'none', pulseMs: 50 },
       pricing: { mode: 'fixed', amountFen: 100 },
       daemon: { graceMs: 3000 },
