@@ -125,6 +125,15 @@ export const MUTANTS: readonly Mutant[] = [
     tests: ['test/umpay/authcode.test.ts'],
   },
   {
+    id: 'kiosk-takes-any-digits',
+    area: 'parser',
+    file: 'src/kiosk/interaction.ts',
+    find: 'if (!kind.ok) return this.bad(kind.reason);',
+    replace: 'if (false) return this.bad(kind.reason);',
+    bug: 'a scanned digit string that is no payment code goes on to the payment engine',
+    tests: ['test/kiosk/interaction.test.ts'],
+  },
+  {
     id: 'scanner-code-length-loose',
     area: 'parser',
     file: 'src/hardware/scanner.ts',
