@@ -9,10 +9,11 @@ import { openJournal, orderNoPrefix } from '../journal/journal.js';
 import { gpioChipBase } from '../hardware/gpio.js';
 import { loadPrivateKey, loadPublicKey } from '../umpay/keys.js';
 import { configPath, runCommand } from './tech/context.js';
-import { checkLines, EXIT, json, processIo, type Check, type Io } from './tech/format.js';
+import { captureIo, checkLines, EXIT, json, processIo, type Check, type Io } from './tech/format.js';
 import { clockState, daemonState, PERMISSION_DENIED, probeGateway, probeOrderNo, rooted, SYSTEM_ROOTS, type Roots } from './tech/probe.js';
 import { formatOrderTime } from '../umpay/messages.js';
-import { controlRequest, type DaemonStatus } from './tech/control.js';
+import { controlRequest } from './tech/control.js';
+import type { DaemonStatus } from '../kiosk/control.js';
 import { statusWords } from './tech/scanner-words.js';
 import type { ModuleStatus } from '../hardware/modules/session.js';
 
@@ -27,6 +28,17 @@ export async function main(argv: string[]): Promise<number> {
 
 export async function run(argv: readonly string[], io: Io, options: DoctorOptions = {}): Promise<number> {
   return runCommand(io, () => doctor(argv, io, options));
+}
+
+/** The fleet's remote `doctor` (src/kiosk/fleet.ts): `kiosk doctor --json` on the daemon's config file, as an object. */
+export async function remoteDoctor(configFile: string): Promise<Record<string, unknown>> {
+  const io = captureIo();
+  const code = await run(['--json', '--config', configFile], io);
+  try {
+    return { exit: code, ...(JSON.parse(io.stdout()) as object) };
+  } catch {
+    return { exit: code, output: io.stdout().slice(0, 4000), stderr: io.stderr().slice(0, 2000) };
+  }
 }
 
 async function doctor(argv: readonly string[], io: Io, options: DoctorOptions): Promise<number> {

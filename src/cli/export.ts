@@ -3,7 +3,8 @@
 import { parseCommand, usage, UsageError } from './args.js';
 import { readJournal, runCommand, techConfig } from './tech/context.js';
 import { EXIT, json, processIo, table, yuan, type Io } from './tech/format.js';
-import { localDayRange, ordersCreatedBetween } from './tech/queries.js';
+import { ordersCreatedBetween } from './tech/queries.js';
+import { localDayRange } from '../days.js';
 import type { PublicOrder } from '../journal/journal.js';
 
 /** Export columns, in order: [heading, value]. */

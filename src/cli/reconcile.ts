@@ -7,7 +7,8 @@
 import { parseCommand, UsageError } from './args.js';
 import { CommandExit, runCommand, techConfig } from './tech/context.js';
 import { EXIT, json, processIo, progressBar, table, yuan, type Io } from './tech/format.js';
-import { ControlError, controlRequest, type ReconcileSummary } from './tech/control.js';
+import { controlRequest } from './tech/control.js';
+import { ControlError, type ReconcileSummary } from '../kiosk/control.js';
 import { daemonState, PERMISSION_DENIED } from './tech/probe.js';
 import { acquireLock, LockHeldError } from '../kiosk/lock.js';
 import { openJournal, type PublicOrder } from '../journal/journal.js';

@@ -4,7 +4,8 @@
 import { parseCommand, UsageError } from './args.js';
 import { readJournal, runCommand, techConfig } from './tech/context.js';
 import { EXIT, json, processIo, table, yuan, type Io } from './tech/format.js';
-import { attentionList, localDayRange, refundsBetween } from './tech/queries.js';
+import { attentionList, refundsBetween } from './tech/queries.js';
+import { localDayRange } from '../days.js';
 
 /** An unfinished order older than this needs a look (recovery normally settles one within minutes). */
 export const STUCK_AFTER_MS = 60 * 60 * 1000;

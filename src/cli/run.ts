@@ -51,7 +51,9 @@ export async function main(argv: string[]): Promise<number> {
 
   let daemon: Daemon;
   try {
-    daemon = await Daemon.start(config, { log, readyFile: process.env.KIOSK_READY_FILE || undefined, configFile: file });
+    // The remote doctor is loaded only when a fleet operator asks for it.
+    const doctor = async () => (await import('./doctor.js')).remoteDoctor(file);
+    daemon = await Daemon.start(config, { log, readyFile: process.env.KIOSK_READY_FILE || undefined, doctor });
   } catch (err) {
     clearInterval(keepAlive);
     if (err instanceof LockHeldError) {

@@ -6,7 +6,7 @@
 //   read [--timeout S]                wait for one scan (masked) and say what it was
 // A running daemon owns the port: show asks it over the control socket; the others say so and stop.
 import { SerialPort } from 'serialport';
-import { maskAuthCode } from '../umpay/authcode.js';
+import { classifyAuthCode, maskAuthCode } from '../umpay/authcode.js';
 import { ScanParser, type BadScan } from '../hardware/scanner.js';
 import { MODULE_DRIVERS, ModuleLink, runSetup, describeDifference, DETECT_BAUDS, kioskProfile, type Identity, type ModuleDriver, type Settings, type SetupResult } from '../hardware/modules/index.js';
 import type { ModuleStatus } from '../hardware/modules/session.js';
@@ -14,7 +14,8 @@ import type { Config } from '../config/index.js';
 import { runCommand, techConfig, CommandExit } from './tech/context.js';
 import { EXIT, json, keyValues, processIo, table, type Io } from './tech/format.js';
 import { daemonState } from './tech/probe.js';
-import { controlRequest, type DaemonStatus } from './tech/control.js';
+import { controlRequest } from './tech/control.js';
+import type { DaemonStatus } from '../kiosk/control.js';
 import { intFlag, parseCommand, stringFlag, usage, UsageError } from './args.js';
 import { statusWords } from './tech/scanner-words.js';
 
@@ -39,7 +40,12 @@ async function openPort(path: string, baud: number, driver: ModuleDriver | null,
   const port = new SerialPort({ path, baudRate: baud, autoOpen: false });
   await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
   port.on('error', () => {});
-  const parser = new ScanParser(config.scanner, (code) => onLine?.({ code }), (bad) => onLine?.({ bad }));
+  // The parser hands over digit strings; which of them are payment codes is decided here, as the kiosk does.
+  const onDigits = (code: string) => {
+    const kind = classifyAuthCode(code);
+    onLine?.(kind.ok ? { code } : { bad: { reason: kind.reason, sample: maskAuthCode(code) } });
+  };
+  const parser = new ScanParser(config.scanner, onDigits, (bad) => onLine?.({ bad }));
   const link = driver
     ? new ModuleLink({
         framer: driver.framer(),

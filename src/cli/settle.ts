@@ -7,7 +7,8 @@ import { CommandExit, readJournal, runCommand, techConfig } from './tech/context
 import { EXIT, json, processIo, table, yuan, type Io } from './tech/format.js';
 import { decodeSettlement, parseSettlement, type SettlementProblem, type SettlementRow } from '../umpay/settlement.js';
 import { ADVICE, compareSettlement, localDay, OK_KINDS, type Finding } from '../payment/settle-compare.js';
-import { localDayRange, ordersSince } from './tech/queries.js';
+import { ordersSince } from './tech/queries.js';
+import { localDayRange } from '../days.js';
 import { openJournal } from '../journal/journal.js';
 import { silentLogger } from '../log.js';
 import { fetchAndReconcile, previousDay, type SettleDayResult } from '../payment/settle-day.js';

@@ -8,7 +8,8 @@ import { CommandExit, readJournal, runCommand, techConfig } from './tech/context
 import type { Journal } from '../journal/journal.js';
 import { ago, EXIT, json, keyValues, processIo, table, yuan, type Io } from './tech/format.js';
 import { clockState, daemonState, PERMISSION_DENIED, probeGateway, probeOrderNo, rooted, SYSTEM_ROOTS, versions, type GatewayProbe, type Roots } from './tech/probe.js';
-import { controlRequest, type DaemonStatus } from './tech/control.js';
+import { controlRequest } from './tech/control.js';
+import type { DaemonStatus } from '../kiosk/control.js';
 import { statusWords } from './tech/scanner-words.js';
 import type { ModuleStatus } from '../hardware/modules/session.js';
 

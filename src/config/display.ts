@@ -2,7 +2,7 @@
 // the operator's text overrides (ASCII and ¥ only, each fitting the display). device/CONFIG.md and
 // docs/display.md describe the fields.
 import { z } from 'zod';
-import { fill, PLACEHOLDER_SAMPLES, TEXT_KEYS, textProblem, type TextKey } from '../kiosk/screens.js';
+import { fill, PLACEHOLDER_SAMPLES, TEXT_KEYS, textProblem, type TextKey } from '../kiosk/texts.js';
 import { doc } from './fields.js';
 import { defineSection } from './rules.js';
 import type { ConfigProblem } from './types.js';

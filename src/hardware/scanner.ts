@@ -1,7 +1,8 @@
-// The scanner device: bytes from a barcode/QR scanner in, clean payment codes out.
-// Everything that is not a valid payment code becomes a 'bad' event with a masked sample, never a 'code'.
+// The scanner device: bytes from a barcode/QR scanner in, clean digit strings out.
+// A line that is not a digit string (noise, text, overlong) becomes a 'bad' event with a masked sample, never a
+// 'code'. Whether a digit string is a payment code, and whose, the kiosk decides (src/kiosk/interaction.ts):
+// the driver knows nothing of payments.
 import { EventEmitter } from 'node:events';
-import { classifyAuthCode, maskAuthCode } from '../umpay/authcode.js';
 import { DEFAULTS } from '../config/types.js';
 import type { ModuleStatus } from './modules/session.js';
 
@@ -31,7 +32,7 @@ export interface ScannerFault {
 }
 
 /**
- * Events: 'code' (digits: string), 'bad' (BadScan), 'fault' (ScannerFault), 'connected' ({path}),
+ * Events: 'code' (a digit string: not yet known to be a payment code), 'bad' (BadScan), 'fault' (ScannerFault), 'connected' ({path}),
  * 'module' (ModuleStatus, drivers with a command protocol: after each identification/setup).
  * open() never rejects for a missing device: it reports 'fault' and keeps trying.
  */
@@ -49,7 +50,7 @@ const CR = 0x0d;
 const LF = 0x0a;
 
 /**
- * Splits a byte stream into lines and classifies each. Memory is bounded by maxLineLength:
+ * Splits a byte stream into lines and keeps those that are digit strings. Memory is bounded by maxLineLength:
  * once a line is over the limit, bytes are discarded until the next terminator and one 'bad' is reported.
  */
 export class ScanParser {
@@ -135,9 +136,10 @@ export class ScanParser {
       this.onBad({ reason: `line too long (${text.length} characters, at most ${this.max})`, sample: `${text.length} bytes` });
       return;
     }
-    const c = classifyAuthCode(text);
-    if (c.ok) this.onCode(text);
-    else this.onBad({ reason: c.reason, sample: maskAuthCode(text) });
+    if (text.length === 0) this.onBad({ reason: 'empty code', sample: '-' });
+    // Only the length: a line may be a payment code, a bearer token (src/umpay/authcode.ts maskAuthCode).
+    else if (!/^[0-9]+$/.test(text)) this.onBad({ reason: 'not all digits', sample: `code…(${text.length} chars)` });
+    else this.onCode(text);
   }
 }
 

@@ -15,12 +15,12 @@ import { Vend } from './vend.js';
 import { Interaction, type InteractionTiming, type Pricing } from './interaction.js';
 import { acquireLock, type InstanceLock } from './lock.js';
 import { WalKeeper } from './wal-keeper.js';
-import { startControlServer, type ControlServer, type DaemonStatus, type ReconcileSummary } from '../cli/tech/control.js';
+import { startControlServer, type ControlServer, type DaemonStatus, type ReconcileSummary } from './control.js';
 import type { Pattern } from '../hardware/indicator.js';
 import { systemClock, type Clock } from '../clock.js';
 import { Outbox } from '../journal/outbox.js';
 import type { FleetClient } from '../fleet/client.js';
-import { startFleet } from './fleet.js';
+import { startFleet, type FleetParts } from './fleet.js';
 import { fetchAndReconcile } from '../payment/settle-day.js';
 import { DailySettlement, type DailySettleTiming } from './settle-daily.js';
 import { releaseInfo } from '../release.js';
@@ -61,8 +61,8 @@ export interface DaemonOptions {
   hardwareDeps?: Omit<HardwareDeps, 'log'>;
   /** The one clock of every part (engine, link, interaction, drivers). Default: the system's. */
   clock?: Clock;
-  /** The config file (the remote `doctor` command reads it as `kiosk doctor` does). */
-  configFile?: string;
+  /** The fleet's remote `doctor` command (`kiosk run` hands in `kiosk doctor` on its config file). */
+  doctor?: FleetParts['doctor'];
   /** Wall clock of the daily settlement run (tests move it to the next day). */
   settleNow?: () => Date;
   settleTiming?: Partial<DailySettleTiming>;
@@ -194,7 +194,7 @@ export class Daemon {
       if (outbox && config.fleet) {
         d.outbox = outbox;
         const fleetConfig = config as Config & { fleet: NonNullable<Config['fleet']> };
-        d.fleet = startFleet({ config: fleetConfig, log, journal, outbox, engine, link, hardware, interaction, status: () => d.status(), reconcile: () => d.reconcile(), configFile: options.configFile });
+        d.fleet = startFleet({ config: fleetConfig, log, journal, outbox, engine, link, hardware, interaction, status: () => d.status(), reconcile: () => d.reconcile(), doctor: options.doctor });
         undo.push(() => d.fleet?.stop(0));
       }
       bindIndicator(link, interaction);

@@ -13,10 +13,9 @@ import type { LinkChange, LinkMonitor } from '../payment/link.js';
 import type { Hardware } from '../hardware/index.js';
 import type { Interaction } from './interaction.js';
 import { FleetClient, type FleetHost } from '../fleet/client.js';
-import { localDayRange } from '../cli/tech/queries.js';
-import { versions } from '../cli/tech/probe.js';
-import { captureIo } from '../cli/tech/format.js';
-import type { DaemonStatus, ReconcileSummary } from '../cli/tech/control.js';
+import { localDayRange } from '../days.js';
+import { releaseInfo } from '../release.js';
+import type { DaemonStatus, ReconcileSummary } from './control.js';
 
 /** The parts of the running daemon the fleet reads (no reference to the Daemon class: no cycle). */
 export interface FleetParts {
@@ -30,8 +29,8 @@ export interface FleetParts {
   interaction: Interaction;
   status(): DaemonStatus;
   reconcile(): Promise<ReconcileSummary>;
-  /** The config file, for the remote `doctor` (which reads it as `kiosk doctor` does). */
-  configFile?: string;
+  /** The remote `doctor`: `kiosk doctor --json` on the daemon's config file, handed in by `kiosk run` (the CLI). */
+  doctor?: () => Promise<Record<string, unknown>>;
 }
 
 const pad = (n: number): string => String(n).padStart(2, '0');
@@ -44,7 +43,7 @@ function percentile(sorted: number[], p: number): number | null {
 
 export function startFleet(p: FleetParts): FleetClient {
   const { journal, outbox, engine, log } = p;
-  const version = versions().app;
+  const version = releaseInfo().version;
   // Metrics of the current interval.
   let finals: Record<string, number> = {};
   let verdictMs: number[] = [];
@@ -115,15 +114,8 @@ export function startFleet(p: FleetParts): FleetClient {
         return { day, rows: journal.dayReport(range.fromIso, range.toIso), takings: takings(day) };
       },
       doctor: async () => {
-        if (!p.configFile) throw new Error('not available: the daemon was started without a config file name');
-        const { run } = await import('../cli/doctor.js');
-        const io = captureIo();
-        const code = await run(['--json', '--config', p.configFile], io);
-        try {
-          return { exit: code, ...(JSON.parse(io.stdout()) as object) };
-        } catch {
-          return { exit: code, output: io.stdout().slice(0, 4000), stderr: io.stderr().slice(0, 2000) };
-        }
+        if (!p.doctor) throw new Error('not available: the daemon was started without a config file name');
+        return p.doctor();
       },
       // Without the relay (it releases a product) and without a lamp sequence (a customer may be in front of
       // the kiosk): the devices' and the journal's state as the daemon sees them.

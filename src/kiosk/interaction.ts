@@ -6,11 +6,12 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
-import { maskAuthCode } from '../umpay/authcode.js';
+import { classifyAuthCode, maskAuthCode } from '../umpay/authcode.js';
 import type { ApprovePort, CustomerResult, DisplayPort, EnginePort, IndicatorPort, Pattern } from './ports.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import { DEFAULTS } from '../config/types.js';
-import { DEFAULT_TEXTS, menuPages, renderScreen, type Screen, type Texts } from './screens.js';
+import { menuPages, renderScreen, type Screen } from './screens.js';
+import { DEFAULT_TEXTS, type Texts } from './texts.js';
 
 export interface MenuItem {
   amountFen: number;
@@ -221,10 +222,13 @@ export class Interaction extends EventEmitter {
     this.go({ name: 'ready', choice });
   }
 
-  /** A clean digit string from the scanner. */
+  /** A clean digit string from the scanner: a payment code of a known wallet, or a bad scan. */
   code(authCode: string): void {
     const st = this.st;
     if (st.name === 'stopped') return;
+    // The scanner only frames lines; whether this is a payment code is the kiosk's call (never sent if not).
+    const kind = classifyAuthCode(authCode);
+    if (!kind.ok) return this.bad(kind.reason);
     if (st.name !== 'ready') {
       // No amount chosen yet, or a payment still in flight / on show: not sent.
       this.log.info({ event: 'scan-not-now', authCode, state: st.name }, 'scan ignored: not now');
@@ -247,7 +251,7 @@ export class Interaction extends EventEmitter {
       });
   }
 
-  /** The scanner dropped a line (noise, overlong, not digits). */
+  /** The scanner dropped a line (noise, overlong, not digits), or a digit string is no payment code. */
   bad(reason: string): void {
     if (this.st.name === 'stopped') return;
     // A noisy or misconfigured scanner can send thousands of lines a second: log at most one per second.

@@ -1,55 +1,8 @@
-// What the customer reads on the character display, for every state they meet: one table of texts (English,
-// ASCII plus '¥' which the HD44780 ROM A00 has), overridable per key in config (`display.texts`), and the fault
-// numbers a technician looks up. Pure: the interaction says which screen, this says which lines.
+// What the customer reads on the character display, for every state they meet: the screens built from the
+// texts table (`texts.ts`, overridable per key in config `display.texts`), and the fault numbers a technician
+// looks up. Pure: the interaction says which screen, this says which lines.
 // docs/display.md shows every screen as the customer sees it; a test keeps it equal to this file.
-
-/** The texts, one line each; {placeholders} are filled in when shown. Keys are `<screen>.<line>`. */
-export const DEFAULT_TEXTS = {
-  'menu.1': 'Choose item, #',
-  'keyed.1': 'Type amount',
-  'keyed.2': 'then press #',
-  'typing.1': 'Amount, # = OK',
-  'typing.2': '{amount}',
-  'item.1': 'Item {item}',
-  'item.2': '{amount} # = OK',
-  'item.unknown': 'no such item',
-  'ready.1': 'Pay {amount}',
-  'ready.2': 'Scan pay code',
-  'processing.1': 'Paying {amount}',
-  'processing.2': 'Please wait {s}s',
-  'paying.1': 'Confirm on phone',
-  'paying.2': '{s} s left',
-  'retrying.1': 'No network',
-  'retrying.2': 'Retrying {s}s',
-  'paid.1': 'Paid, thank you',
-  'paid.2': 'Take your item',
-  'declined.1': 'Not paid',
-  'reason.balance': 'Low balance',
-  'reason.expired': 'Code expired',
-  'reason.used': 'Code used before',
-  'reason.invalid': 'Code not valid',
-  'reason.limit': 'Over your limit',
-  'reason.other': 'Payment refused',
-  'not-charged.1': 'Not charged',
-  'not-charged.2': 'Any money back',
-  'vend-failed.1': 'Vend failed',
-  'vend-failed.2': 'Refunding you',
-  'bad-code.1': 'Not a pay code',
-  'bad-code.2': 'Show pay code',
-  'not-now.1': 'Not now',
-  'not-now.choose': 'Choose first',
-  'not-now.wait': 'Please wait',
-  'not-now.max': 'Max {amount}',
-  'offline.1': 'Offline',
-  'offline.2': 'Cannot pay now',
-  'fault.1': 'Out of service',
-  'fault.2': 'Fault {fault}',
-  'closed.1': 'Closed',
-} as const;
-
-export type TextKey = keyof typeof DEFAULT_TEXTS;
-export type Texts = Record<TextKey, string>;
-export const TEXT_KEYS = Object.keys(DEFAULT_TEXTS) as TextKey[];
+import { fill, textProblem, type TextKey, type Texts } from './texts.js';
 
 /**
  * Fault numbers shown on "Out of service" screens, for the technician (docs/display.md lists them; a test keeps
@@ -108,23 +61,6 @@ export function declineReason(code: string): TextKey {
     default:
       return 'reason.other';
   }
-}
-
-/** A text may hold printable ASCII and '¥' only; '\' and '~' are not in the HD44780's ROM A00. */
-export function textProblem(text: string): string | undefined {
-  for (const ch of text) {
-    if (ch === '¥') continue;
-    const c = ch.codePointAt(0)!;
-    if (c < 0x20 || c > 0x7d || c === 0x5c) return `character ${JSON.stringify(ch)} cannot be shown (printable ASCII and ¥ only, no \\ or ~)`;
-  }
-  return undefined;
-}
-
-/** Widest values of each placeholder, to check that an operator's text fits the display. */
-export const PLACEHOLDER_SAMPLES: Record<string, string> = { amount: '¥999.99', s: '60', item: '99', fault: 'F01' };
-
-export function fill(template: string, values: Record<string, string>): string {
-  return template.replace(/\{([a-z]+)\}/g, (m, k: string) => values[k] ?? m);
 }
 
 /** A menu item's label is shown only when the display can show it (goodsInfo is often Chinese). */

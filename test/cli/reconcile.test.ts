@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { run as reconcile } from '../../src/cli/reconcile.js';
-import { startControlServer } from '../../src/cli/tech/control.js';
+import { startControlServer } from '../../src/kiosk/control.js';
 import { acquireLock, lockState } from '../../src/kiosk/lock.js';
 import { startSandbox, testCode, type Sandbox } from '../../src/sandbox/index.js';
 import { HttpGateway } from '../../src/umpay/client.js';

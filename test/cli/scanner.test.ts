@@ -1,7 +1,7 @@
 // kiosk scanner detect|show|setup|read against a simulated GM module on a real pty (native serialport binding).
 import assert from 'node:assert/strict';
 import { acquireLock } from '../../src/kiosk/lock.js';
-import { startControlServer } from '../../src/cli/tech/control.js';
+import { startControlServer } from '../../src/kiosk/control.js';
 import { run as status } from '../../src/cli/status.js';
 import { run as doctor } from '../../src/cli/doctor.js';
 import type { ModuleStatus } from '../../src/hardware/modules/session.js';

@@ -8,7 +8,7 @@ import { acquireLock } from '../../src/kiosk/lock.js';
 import { join } from 'node:path';
 import { run as status } from '../../src/cli/status.js';
 import { run as doctor } from '../../src/cli/doctor.js';
-import { startControlServer } from '../../src/cli/tech/control.js';
+import { startControlServer } from '../../src/kiosk/control.js';
 import type { Roots } from '../../src/cli/tech/probe.js';
 import { startSandbox, testCode, type Sandbox } from '../../src/sandbox/index.js';
 import { seedOrder, SHARED, tempKiosk, type TempKiosk } from './fixtures.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { run as version } from '../../src/cli/version.js';
-import { startControlServer } from '../../src/cli/tech/control.js';
+import { startControlServer } from '../../src/kiosk/control.js';
 import { acquireLock } from '../../src/kiosk/lock.js';
 import { installedReleases, packageRoot, releaseInfo } from '../../src/release.js';
 import { SCHEMA_VERSION } from '../../src/journal/schema.js';

@@ -169,6 +169,18 @@ describe('fleet end to end: daemon over a pty, sandbox, real Mosquitto (MQTT 5)'
     }
   });
 
+  it("the remote doctor runs `kiosk doctor` on the daemon's own config file (handed in by `kiosk run`)", async () => {
+    const io = captureIo();
+    const code = await fleetCli(['cmd', 'TEST01', 'doctor', '--broker', broker.url, '--key', keyFile, '--timeout', '20'], io);
+    assert.equal(code, 0, io.stderr() + io.stdout());
+    assert.match(io.stdout(), /^TEST01 doctor: ok$/m);
+    const result = JSON.parse(io.stdout().slice(io.stdout().indexOf('\n') + 1)) as { exit: number; checks: { name: string; ok: boolean }[] };
+    assert.equal(typeof result.exit, 'number');
+    const names = result.checks.map((c) => c.name);
+    for (const n of ['config', 'gateway', 'fleet broker']) assert.ok(names.includes(n), names.join(', '));
+    assert.equal(result.checks.find((c) => c.name === 'config')?.ok, true, 'it read the same config file');
+  });
+
   it('no payment code, nor an 8-digit piece of one, in anything published', () => {
     assert.ok(watcher.messages.length > 10);
     for (const m of watcher.messages) {

@@ -1,7 +1,7 @@
 // Serial fuzz: 100,000 random lines (noise, overlong, partial, valid-looking) through the scanner parser in random
-// chunks. Only valid codes come out, every valid line comes out, and the parser's buffer stays bounded.
+// chunks. Only digit strings come out, every digit line that fits comes out, and the parser's buffer stays bounded.
+// (Which digit strings are payment codes is the kiosk's decision: test/kiosk/interaction.test.ts.)
 import assert from 'node:assert/strict';
-import { classifyAuthCode } from '../../src/umpay/authcode.js';
 import { SimScanner } from '../../src/hardware/sim/sim-scanner.js';
 
 /** Small deterministic PRNG (mulberry32): the same 100,000 lines on every run. */
@@ -17,7 +17,7 @@ function rng(seed: number): () => number {
 describe('hardware/scanner fuzz', function () {
   this.timeout(20_000);
 
-  it('100,000 random lines: only valid codes out, buffer bounded', () => {
+  it('100,000 random lines: only digit strings out, buffer bounded', () => {
     const rand = rng(20261126);
     const int = (n: number) => Math.floor(rand() * n);
     const digits = (n: number) => Array.from({ length: n }, () => String(int(10))).join('');
@@ -61,7 +61,7 @@ describe('hardware/scanner fuzz', function () {
         line = Buffer.from(digits(16 + int(9))); // random digit strings, some valid by chance
       }
       const text = line.toString('latin1').replace(/^[\r\n]+|[\r\n]+$/g, '').trim();
-      if (/^[0-9]+$/.test(text) && classifyAuthCode(text).ok) expected.push(text);
+      if (/^[0-9]+$/.test(text) && text.length <= 64) expected.push(text);
       chunks.push(line, Buffer.from('\r\n'));
       if (chunks.length >= 2000) {
         pending = Buffer.concat(chunks.splice(0));
@@ -70,10 +70,10 @@ describe('hardware/scanner fuzz', function () {
     }
     pending = Buffer.concat(chunks.splice(0));
     flush();
-    for (const c of out) assert.ok(classifyAuthCode(c).ok && /^[0-9]+$/.test(c), `invalid code out: ${c.length} chars`);
-    assert.deepEqual(out, expected, 'every valid line, in order, and nothing else');
-    assert.ok(out.length > 10_000, `valid codes: ${out.length}`);
-    assert.ok(bad > 50_000, `bad lines: ${bad}`);
+    for (const c of out) assert.ok(/^[0-9]{1,64}$/.test(c), `not a digit string out: ${c.length} chars`);
+    assert.deepEqual(out, expected, 'every digit line, in order, and nothing else');
+    assert.ok(out.length > 10_000, `digit strings: ${out.length}`);
+    assert.ok(bad > 40_000, `bad lines: ${bad}`); // noise, overlong and junk: half the kinds
     assert.ok(maxBuffered <= 64 + 2, `parser held ${maxBuffered} bytes`);
     const grown = process.memoryUsage().heapUsed - heapBefore;
     assert.ok(grown < 64 * 1024 * 1024, `heap grew ${grown} bytes`);

@@ -114,6 +114,20 @@ describe('kiosk interaction', () => {
       assert.equal(t.engine.calls.length, 0);
     });
 
+    // The scanner hands over any digit string; which wallet (if any) it belongs to is decided here.
+    for (const digits of ['99345', WECHAT.slice(0, 17), '62' + '0'.repeat(18), '1'.repeat(40)]) {
+      it(`a digit string that is no payment code (${digits.length} digits) flashes bad-code and nothing is sent`, () => {
+        const t = setup(fixed);
+        t.kiosk.code(digits);
+        assert.equal(t.indicator.last, 'bad-code');
+        assert.equal(t.engine.calls.length, 0);
+        t.clock.tick(1_000);
+        assert.equal(t.indicator.last, 'ready');
+        t.kiosk.code(WECHAT);
+        assert.equal(t.engine.calls.length, 1, 'still ready for a real code');
+      });
+    }
+
     it('keys are ignored in fixed mode', () => {
       const t = setup(fixed);
       t.keys('12#*');

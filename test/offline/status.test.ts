@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { acquireLock } from '../../src/kiosk/lock.js';
 import { join } from 'node:path';
 import { run as status } from '../../src/cli/status.js';
-import { startControlServer } from '../../src/cli/tech/control.js';
+import { startControlServer } from '../../src/kiosk/control.js';
 import { testCode } from '../../src/sandbox/index.js';
 import { tempKiosk, type TempKiosk } from '../cli/fixtures.js';
 import { World } from './world.js';

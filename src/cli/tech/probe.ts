@@ -2,13 +2,13 @@
 // with a signature that verifies, is the clock trustworthy, which versions run.
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import type { Config } from '../../config/index.js';
 import { lockState } from '../../kiosk/lock.js';
 import { defaultClockCheck } from '../../payment/clock-check.js';
 import { gatewayFromConfig } from '../../kiosk/wiring.js';
 import { KeyError } from '../../umpay/keys.js';
 import { silentLogger, type Logger } from '../../log.js';
+import { releaseInfo } from '../../release.js';
 
 /** Filesystem roots, injectable so tests run the checks against a fake tree on any machine. */
 export interface Roots {
@@ -161,8 +161,7 @@ function packageVersion(file: string): string {
 }
 
 export function versions(sqlite?: string): Versions {
-  // dist/src/cli/tech/ → the package root (where package.json sits in the checkout and in an install).
-  const app = packageVersion(join(new URL('.', import.meta.url).pathname, '../../../../package.json'));
+  const app = releaseInfo().version;
   let betterSqlite3 = '?';
   try {
     betterSqlite3 = packageVersion(require.resolve('better-sqlite3/package.json'));
