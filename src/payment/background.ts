@@ -2,35 +2,28 @@
 // driven to a final state, one gateway exchange at a time (reverse with cancelOrder/closeOrder, refund and confirm
 // with refundQuery), retried with backoff; after a bounded effort it is put in `attention` and retried slowly,
 // never dropped. An order found mid-payment (created, unknown, paid, delivering) is settled the customer-safe way.
-import type { Logger } from '../log.js';
-import type { Gateway } from '../umpay/types.js';
 import { formatOrderTime } from '../umpay/messages.js';
-import type { Journal, OrderRow, OrderState } from '../journal/journal.js';
-import { Halted, type Clock } from '../clock.js';
+import type { OrderRow, OrderState } from '../journal/journal.js';
+import { Halted } from '../clock.js';
 import { crashPoint } from './crash.js';
-import type { EngineCore } from './core.js';
+import { EngineWork, type EngineCore } from './core.js';
 import type { Called } from './scheduler.js';
-import { VEND_SENSED, type StepResult, type Timing } from './types.js';
+import { VEND_SENSED, type StepResult } from './types.js';
 
 // Codes by which the platform says a request with this serial already exists (the refund was received).
 // Not 16: that is "used with other fields", i.e. someone else's refund (a refused, notOurs answer).
 const ALREADY_EXISTS = new Set(['12']);
 
-export class Background {
+export class Background extends EngineWork {
   /** The order being driven, by number (one drive per order at a time). */
   readonly drives = new Map<string, Promise<void>>();
-  private readonly journal: Journal;
-  private readonly gateway: Gateway;
-  private readonly clock: Clock;
-  private readonly log: Logger;
-  private readonly timing: Timing;
 
   constructor(
-    private readonly core: EngineCore,
+    core: EngineCore,
     /** Called when a drive ends (the engine may be idle now). */
     private readonly idle: () => void,
   ) {
-    ({ journal: this.journal, gateway: this.gateway, clock: this.clock, log: this.log, timing: this.timing } = core);
+    super(core);
   }
 
   /** Drives an order to a final state in the background (once per order at a time). */

@@ -11,6 +11,19 @@ import { Halted, isoNow, type Clock } from '../clock.js';
 import type { Called, Scheduler } from './scheduler.js';
 import type { Timing, TransitionEvent } from './types.js';
 
+/** The customer path and the background work: the engine's parts they use, by name. */
+export abstract class EngineWork {
+  protected readonly journal: Journal;
+  protected readonly gateway: Gateway;
+  protected readonly clock: Clock;
+  protected readonly log: Logger;
+  protected readonly timing: Timing;
+
+  constructor(protected readonly core: EngineCore) {
+    ({ journal: this.journal, gateway: this.gateway, clock: this.clock, log: this.log, timing: this.timing } = core);
+  }
+}
+
 export class EngineCore {
   /** Set by stop(): no new payment, no new re-send. */
   stopping = false;

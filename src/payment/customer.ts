@@ -2,33 +2,26 @@
 // is committed before micropay is sent), re-sends of a request that provably never left while the code is valid,
 // queries while the customer waits, and the product released only on a verified 00 (delivering is journaled before
 // the pulse). Whatever is not final when the customer's result is given is handed to the background work.
-import type { Logger } from '../log.js';
 import { maskAuthCode } from '../umpay/authcode.js';
-import type { Gateway, Merchant, MicropayFields } from '../umpay/types.js';
+import type { Merchant, MicropayFields } from '../umpay/types.js';
 import { formatOrderNo } from '../journal/orderno.js';
 import { buildRequest, formatOrderTime } from '../umpay/messages.js';
 import type { EventInput, Journal, OrderRow, OrderState } from '../journal/journal.js';
-import { Halted, type Clock } from '../clock.js';
+import { Halted } from '../clock.js';
 import { crashPoint } from './crash.js';
-import type { EngineCore } from './core.js';
-import { VEND_SENSED, type CustomerResult, type PaymentRequest, type PayHooks, type Scan, type Timing } from './types.js';
+import { EngineWork, type EngineCore } from './core.js';
+import { VEND_SENSED, type CustomerResult, type PaymentRequest, type PayHooks, type Scan } from './types.js';
 
-export class CustomerPath {
-  private readonly journal: Journal;
-  private readonly gateway: Gateway;
-  private readonly clock: Clock;
-  private readonly log: Logger;
-  private readonly timing: Timing;
-
+export class CustomerPath extends EngineWork {
   constructor(
-    private readonly core: EngineCore,
+    core: EngineCore,
     private readonly opts: { merchant: Merchant; deviceId: string; goods: { goodsId: string; goodsInfo: string } },
     /** Hands an order that is not final to the background work. */
     private readonly background: (orderNo: string) => void,
     /** The order is journaled: from now on it is this payment's (recovery leaves it alone). */
     private readonly journaled: (orderNo: string) => void,
   ) {
-    ({ journal: this.journal, gateway: this.gateway, clock: this.clock, log: this.log, timing: this.timing } = core);
+    super(core);
   }
 
   /** From the scan to the customer's result; the order is journaled before anything is sent. */

@@ -10,7 +10,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
-import type { CallName, CallResult, CancelOrderFields, CloseOrderFields, Gateway, MicropayFields, QueryOrderFields, RefundFields, RefundQueryFields } from '../umpay/types.js';
+import type { CallResult } from '../umpay/types.js';
 import { Halted, systemClock, type Clock } from '../clock.js';
 
 export type LinkState = 'online' | 'degraded' | 'offline';
