@@ -3,7 +3,7 @@
 // device/CONFIG.md is generated from the docs here.
 import { z } from 'zod';
 import { bcm, bool, doc, int, ms, section, typeName } from './fields.js';
-import type { ConfigProblem } from './types.js';
+import type { ConfigProblem } from './problem.js';
 
 export const approveConfirmSchema = section(
   {

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { fill, PLACEHOLDER_SAMPLES, TEXT_KEYS, textProblem, type TextKey } from '../kiosk/texts.js';
 import { doc } from './fields.js';
 import { defineSection } from './rules.js';
-import type { ConfigProblem } from './types.js';
+import type { ConfigProblem } from './problem.js';
 
 export const DISPLAY_DRIVERS = ['none', 'lcd', 'log', 'sim'] as const;
 

@@ -2,7 +2,8 @@
 // every problem listed at once. The daemon and every `kiosk` command go through loadConfig.
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { Config, ConfigProblem } from './types.js';
+import type { Config } from './types.js';
+import type { ConfigProblem } from './problem.js';
 import { validateConfig, type ValidateOptions, type ValidateResult } from './validate.js';
 
 export * from './types.js';

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { ConfigSchema, SECTIONS, type Config } from './schema.js';
 
 export type { Config };
+export type { ConfigProblem } from './problem.js';
 export { APPROVE_DRIVERS } from './sections/approve.js';
 export { BUZZER_KINDS, INDICATOR_DRIVERS, INDICATOR_IOS } from './sections/indicator.js';
 export { KEY_LABELS, KEYPAD_DRIVERS, KEYPAD_LAYOUTS } from './sections/keypad.js';
@@ -34,15 +35,6 @@ export type ApproveDriver = ApproveConfig['driver'];
 export type PricingMode = PricingConfig['mode'];
 export type LogLevel = LogConfig['level'];
 
-/** One thing wrong with a config, for an operator: where, what was there, what is wrong. */
-export interface ConfigProblem {
-  file: string;
-  /** Dotted path, e.g. `scanner.baudRate`, `keypad.rows[2]`; '' for the file as a whole. */
-  field: string;
-  /** The offending value as found (undefined when missing). Never key material: only paths and settings. */
-  value: unknown;
-  problem: string;
-}
 
 type Def = { type: string; innerType?: z.core.$ZodType; shape?: Record<string, z.core.$ZodType>; defaultValue?: unknown };
 

@@ -9,7 +9,7 @@ import { checkFleetFiles } from '../fleet/files.js';
 import { FLEET_PATHS, fleetSchema, type FleetConfig } from './fleet.js';
 import { MAX_SOCKET_PATH } from './sections/daemon.js';
 import { ConfigSchema, formatPath, RULE_ISSUE, type Config } from './schema.js';
-import type { ConfigProblem } from './types.js';
+import type { ConfigProblem } from './problem.js';
 
 export interface ValidateOptions {
   /** The config file's name, reported in every problem. */

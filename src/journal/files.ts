@@ -1,8 +1,8 @@
-// The journal file itself, before SQLite opens it: never through a symlink, only a regular file this user owns,
-// made 0600 through the descriptor; "permission denied" told apart from "no journal"; its schema version read
-// without migrating it.
+// The journal file and its -wal/-shm as files: never opened through a symlink, only a regular file this user owns,
+// made 0600 through the descriptor; "permission denied" told apart from "no journal"; the schema version read
+// without migrating; which file a path names now (a journal deleted, replaced or restored under the daemon).
 import Database from 'better-sqlite3';
-import { accessSync, closeSync, constants, fchmodSync, fstatSync, openSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, fchmodSync, fstatSync, lstatSync, openSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { JournalError } from './schema.js';
 
@@ -69,4 +69,32 @@ export function secureFile(path: string, create: boolean): FileId | undefined {
 export interface FileId {
   dev: number;
   ino: number;
+}
+
+/** The journal file and its -wal/-shm as a writable connection opened them (null: not there at open). */
+export interface HeldFiles {
+  main: FileId;
+  wal: FileId | null;
+  shm: FileId | null;
+}
+
+/** The identity of the file at `path`, or null when there is none. */
+export function fileIdAt(path: string): FileId | null {
+  try {
+    const st = lstatSync(path);
+    return { dev: st.dev, ino: st.ino };
+  } catch {
+    return null;
+  }
+}
+
+/** Whether `path` still names the file `id` ('same'), nothing ('gone') or another file ('other'); else the error. */
+export function whereIs(path: string, id: FileId): 'same' | 'gone' | 'other' | string {
+  try {
+    const st = lstatSync(path);
+    return st.dev === id.dev && st.ino === id.ino ? 'same' : 'other';
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
+    return `${path}: ${(err as Error).message}`;
+  }
 }

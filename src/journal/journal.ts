@@ -5,12 +5,12 @@
 // file's own checks in files.ts.
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
-import { closeSync, constants, existsSync, lstatSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { JournalError, migrate, SCHEMA_VERSION } from './schema.js';
 import { formatOrderNo, newRunId, orderNoPrefix } from './orderno.js';
 import { allowed, isFinal, subStateProblem, type OrderState } from './states.js';
-import { assertReadable, secureFile, type FileId } from './files.js';
+import { assertReadable, fileIdAt, secureFile, whereIs, type FileId, type HeldFiles } from './files.js';
 import { JournalReader } from './reader.js';
 import { COLUMNS, type EventInput, type NewOrder, type OpenOptions, type OrderPatch, type OrderRow, type StepHook } from './rows.js';
 
@@ -34,19 +34,19 @@ export class Journal extends JournalReader {
     readonly: boolean,
     /** This open's random run id (writable journals only): part of every order number it makes. */
     readonly runId: string | null = null,
-    /** The file this connection holds (writable journals): the path must keep naming it (whereabouts()). */
-    private readonly fileId: FileId | null = null,
+    /** The files this connection holds (writable journals): the paths must keep naming them (whereabouts()). */
+    private readonly held: HeldFiles | null = null,
   ) {
     super(db, file, readonly);
     if (readonly) return;
     Object.assign(this.stmt, {
-    seqGet: db.prepare(`SELECT value FROM meta WHERE key = 'seq'`),
-    seqSet: db.prepare(`INSERT INTO meta(key, value) VALUES ('seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`),
-    insert: db.prepare(`INSERT INTO orders (order_no, seq, state, order_time, txn_amt, order_type, auth_code, auth_mask, goods_id, goods_info, acq_sp_id, acq_mer_id, scanned_at, scanned_mono, boot_id, created_at, updated_at)
-      VALUES (@orderNo, @seq, 'created', @orderTime, @txnAmt, @orderType, @authCode, @authMask, @goodsId, @goodsInfo, @acqSpId, @acqMerId, @scannedAt, @scannedMono, @bootId, @at, @at)`),
-    event: db.prepare(`INSERT INTO events (order_no, at, from_state, to_state, cause, call, resp_code, resp_msg, delivery, detail, kind)
-      VALUES (@orderNo, @at, @from, @to, @cause, @call, @respCode, @respMsg, @delivery, @detail, @kind)`),
-    current: db.prepare(`SELECT state, resume_state AS resumeState, reversal, refund_accepted AS refundAccepted FROM orders WHERE order_no = ?`),
+      seqGet: db.prepare(`SELECT value FROM meta WHERE key = 'seq'`),
+      seqSet: db.prepare(`INSERT INTO meta(key, value) VALUES ('seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`),
+      insert: db.prepare(`INSERT INTO orders (order_no, seq, state, order_time, txn_amt, order_type, auth_code, auth_mask, goods_id, goods_info, acq_sp_id, acq_mer_id, scanned_at, scanned_mono, boot_id, created_at, updated_at)
+        VALUES (@orderNo, @seq, 'created', @orderTime, @txnAmt, @orderType, @authCode, @authMask, @goodsId, @goodsInfo, @acqSpId, @acqMerId, @scannedAt, @scannedMono, @bootId, @at, @at)`),
+      event: db.prepare(`INSERT INTO events (order_no, at, from_state, to_state, cause, call, resp_code, resp_msg, delivery, detail, kind)
+        VALUES (@orderNo, @at, @from, @to, @cause, @call, @respCode, @respMsg, @delivery, @detail, @kind)`),
+      current: db.prepare(`SELECT state, resume_state AS resumeState, reversal, refund_accepted AS refundAccepted FROM orders WHERE order_no = ?`),
     });
   }
 
@@ -224,17 +224,25 @@ export class Journal extends JournalReader {
    * start there (after a restart nobody would find them).
    */
   whereabouts(): string | null {
-    if (!this.fileId) return null;
-    let st;
-    try {
-      st = lstatSync(this.file);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return `${this.file} was deleted (or moved away) while the daemon has it open: new payments are refused; unfinished orders are finished in the open file; restart the daemon once they are (kiosk status)`;
-      return `${this.file}: ${(err as Error).message}`;
-    }
-    if (st.dev !== this.fileId.dev || st.ino !== this.fileId.ino) {
-      return `${this.file} is now another file than the journal the daemon has open (replaced or restored while it ran): new payments are refused; unfinished orders are finished in the open file; restart the daemon once they are (kiosk status)`;
+    if (!this.held) return null;
+    const after = 'new payments are refused; unfinished orders are finished in the open file; restart the daemon once they are (kiosk status)';
+    const main = whereIs(this.file, this.held.main);
+    if (main === 'gone') return `${this.file} was deleted (or moved away) while the daemon has it open: ${after}`;
+    if (main === 'other') return `${this.file} is now another file than the journal the daemon has open (replaced or restored while it ran): ${after}`;
+    if (main !== 'same') return main;
+    // The -wal holds every commit since the last checkpoint, and SQLite keeps writing to the one it has open: deleted,
+    // those commits are gone at the next crash (and another process reading the journal gets an I/O error or
+    // stale data). The -shm is where processes agree on the -wal and lock it: a new one means two
+    // writers that do not see each other. Either way the journal at the path is no longer the one written here.
+    for (const [side, id, what] of [
+      ['-wal', this.held.wal, "the journal's write-ahead log: the latest transitions, not yet in the journal file"],
+      ['-shm', this.held.shm, "the journal's shared-memory index: what readers and writers of the journal agree on"],
+    ] as const) {
+      if (!id) continue;
+      const where = whereIs(this.file + side, id);
+      if (where === 'gone') return `${this.file}${side} (${what}) was deleted (or moved away) while the daemon has it open: ${after}`;
+      if (where === 'other') return `${this.file}${side} (${what}) is now another file than the one the daemon has open (replaced or restored while it ran): ${after}`;
+      if (where !== 'same') return where;
     }
     return null;
   }
@@ -246,6 +254,26 @@ export class Journal extends JournalReader {
   saveCopy(dest: string): void {
     closeSync(openSync(dest, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600));
     this.db.prepare('VACUUM INTO ?').run(dest);
+  }
+
+  /**
+   * Closes the connection, unless a path beside the journal (-wal, -shm) now names a file this connection did not
+   * make: SQLite's close deletes `<path>-wal` and `<path>-shm` by name (after its last checkpoint), and a file the
+   * daemon did not create is never deleted (say a restored backup's -wal). Then the connection is left open (the
+   * process ends without closing it; everything it committed is on disk) and the reason is returned.
+   */
+  close(): string | null {
+    if (!this.db.open) return null;
+    if (this.held) {
+      const { wal, shm } = this.held;
+      const foreign = [wal && whereIs(`${this.file}-wal`, wal) === 'other' ? '-wal' : '', shm && whereIs(`${this.file}-shm`, shm) === 'other' ? '-shm' : ''].filter(Boolean);
+      if (foreign.length) {
+        LEFT_OPEN.push(this.db); // never closed by a garbage collection either
+        return `${foreign.map((side) => this.file + side).join(' and ')}: not the file(s) this connection made: the connection is left open so that SQLite's close does not delete them`;
+      }
+    }
+    this.db.close();
+    return null;
   }
 }
 
@@ -297,6 +325,9 @@ export function openJournal(path: string, opts: OpenOptions = {}): Journal {
   }
 }
 
+/** Connections Journal.close() must not close (see there): referenced for the life of the process. */
+const LEFT_OPEN: Db[] = [];
+
 function openWritable(file: string, busy: number, id: FileId): Journal {
   const db = new Database(file);
   try {
@@ -311,7 +342,9 @@ function openWritable(file: string, busy: number, id: FileId): Journal {
     db.pragma('foreign_keys = ON');
     migrate(db, file);
     // A new run id at every open: a restored or cloned copy of this file never repeats a number (orderno.ts).
-    const journal = new Journal(db, file, false, newRunId(), id);
+    // SQLite has opened the -wal and -shm by now (journal_mode WAL, migrate wrote): these are the files it holds
+    // until the connection closes (it never reopens them, whoever else opens or closes the journal).
+    const journal = new Journal(db, file, false, newRunId(), { main: id, wal: fileIdAt(`${file}-wal`), shm: fileIdAt(`${file}-shm`) });
     db.prepare(`INSERT INTO runs (run_id, opened_at, first_seq, pid) VALUES (?, ?, (SELECT coalesce(max(CAST(value AS INTEGER)), 0) + 1 FROM meta WHERE key = 'seq'), ?)`).run(
       journal.runId,
       new Date().toISOString(),

@@ -1,12 +1,10 @@
 // The journal's read-only queries (orders, events, summaries, settlement findings, identity, checks): what the
-// CLI, reports and recovery read. A read-only connection is only this; the writable Journal (journal.ts) adds the
-// transitions on top.
+// CLI, reports and recovery read. The Journal (journal.ts) adds the transitions on top.
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { FULL_SELECT, PUBLIC_SELECT, toRow, type EventRow, type OrderRow, type PublicOrder } from './rows.js';
 
 export class JournalReader {
   protected readonly stmt: Record<string, Statement>;
-
 
   constructor(
     readonly db: Db,
@@ -33,6 +31,12 @@ export class JournalReader {
     if (!row) return undefined;
     const { authCode: _secret, ...pub } = row;
     return pub;
+  }
+
+  /** Which of these order numbers the journal has, in one query (a settlement file's rows). */
+  knownOrderNos(orderNos: readonly string[]): Set<string> {
+    const rows = this.db.prepare(`SELECT order_no AS orderNo FROM orders WHERE order_no IN (SELECT value FROM json_each(?))`).all(JSON.stringify(orderNos)) as { orderNo: string }[];
+    return new Set(rows.map((r) => r.orderNo));
   }
 
   events(orderNo: string): EventRow[] {
@@ -148,9 +152,5 @@ export class JournalReader {
   /** The cheaper check (no index cross-checks), for a running daemon (the remote selftest). */
   quickCheck(): string {
     return (this.db.pragma('quick_check') as { quick_check: string }[]).map((r) => r.quick_check).join('; ');
-  }
-
-  close(): void {
-    if (this.db.open) this.db.close();
   }
 }
