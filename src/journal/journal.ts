@@ -2,7 +2,7 @@
 // before the next line of engine code runs). One SQLite transaction per transition, updating the order
 // row and appending its event together; synchronous=FULL so a commit survives a power cut. Every transition
 // and note is checked against the transition table (states.ts). Reads are in reader.ts, rows in rows.ts, the
-// file's own checks in files.ts.
+// file's own checks (and its -wal/-shm) in files.ts. A little over 350 lines: opening stays with the class it builds.
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { closeSync, constants, existsSync, mkdirSync, openSync } from 'node:fs';
