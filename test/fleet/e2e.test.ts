@@ -17,6 +17,7 @@ import { GmSim } from '../../src/hardware/sim/gm-sim.js';
 import { GM_MAPS } from '../../src/hardware/modules/gm.js';
 import { freePort, Mosquitto } from './mosquitto.js';
 import { Watcher } from './helpers.js';
+import { until } from '../wait.js';
 
 describe('fleet end to end: daemon over a pty, sandbox, real Mosquitto (MQTT 5)', function () {
   this.timeout(40_000);
@@ -40,11 +41,8 @@ describe('fleet end to end: daemon over a pty, sandbox, real Mosquitto (MQTT 5)'
       j.close();
     }
   };
-  const outboxEmpty = async (): Promise<void> => {
-    for (let i = 0; i < 300 && outboxDepth() > 0; i++) await new Promise((r) => setTimeout(r, 10));
-    assert.equal(outboxDepth(), 0, 'acknowledged events are removed from the journal');
-  };
-  /** Scans a code (the kiosk is ready), waits for the customer's result (and for ready again: 3 s of result display). */
+  const outboxEmpty = (): Promise<unknown> => until('acknowledged events removed from the journal', () => (outboxDepth() === 0 ? true : undefined), { deadlineMs: 3000, everyMs: 10 });
+  /** Scans a code (the kiosk is ready), waits for the customer's result (and for ready again: display.resultMs). */
   const pay = async (code: string, pattern: 'success' | 'failure', thenReady: boolean): Promise<string> => {
     codes.push(code);
     sim.present(code);
