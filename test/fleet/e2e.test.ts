@@ -177,9 +177,12 @@ describe('fleet end to end: daemon over a pty, sandbox, real Mosquitto (MQTT 5)'
     const tail = (): string => GM_MAPS.GM65.tail!.decode([sim.zone(0x0060)]);
     // Dry run through the operator's CLI: as is → to be, nothing written.
     const io = captureIo();
-    assert.equal(await fleetCli(['cmd', 'TEST01', 'scanner-setup', '--args', '{"dryRun":true}', '--broker', broker.url, '--key', keyFile, '--timeout', '10'], io), 0, io.stderr() + io.stdout());
-    assert.match(io.stdout(), /TEST01 scanner-setup: ok/);
-    assert.match(io.stdout(), /"setting": "tail",\s+"is": "TAB",\s+"want": "CR",\s+"result": "differs"/);
+    // Exit 1: the module does not match the profile (as `kiosk scanner setup --dry-run` on site).
+    assert.equal(await fleetCli(['cmd', 'TEST01', 'scanner-setup', '--args', '{"dryRun":true}', '--broker', broker.url, '--key', keyFile, '--timeout', '10'], io), 1, io.stderr() + io.stdout());
+    assert.match(io.stdout(), /^TEST01 scanner-setup: ok \(dry run: nothing written\)\ngm GM65 \(firmware 0x87\)\n/);
+    assert.match(io.stdout(), /tail\s+TAB\s+CR\s+differs/);
+    assert.match(io.stdout(), /differs: tail is TAB, the kiosk needs CR/);
+    assert.match(io.stdout(), /module: ready, flash saves 1, \d+ ms/);
     assert.equal(tail(), 'TAB');
     assert.equal(sim.counters.saves, saves);
 
