@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { startSandbox, testCode, type Behaviour, type Sandbox } from '../../src/sandbox/index.js';
 import type { OrderType } from '../../src/umpay/types.js';
 import { randomCode } from './codes.js';
-import { checkInvariants, randomRun, recoverFully, runDriver } from './harness.js';
+import { checkInvariants, CRASH_TIMING, randomRun, recoverFully, runDriver } from './harness.js';
 
 interface Scenario {
   steps: string[];
@@ -17,6 +17,14 @@ interface Scenario {
   deliverFails?: boolean;
   deliverSensed?: boolean;
 }
+
+/**
+ * A paid answer reaches the steps after it only within the customer window; an answer after it is given back
+ * (customer.ts). CRASH_TIMING's 300 ms window is shorter than a signed micropay takes on a loaded machine (the
+ * suite runs in parallel), so the scenarios with a paid code get 5 s; a paid code never waits it out. The
+ * pending-forever ones keep the short window: they do wait it out.
+ */
+const PAID_TIMING = { ...CRASH_TIMING, customerWindowMs: 5_000 };
 
 const SCENARIOS: Scenario[] = [
   { steps: ['after-journal-before-send'], behaviour: 'paid', wallet: 'wechat', expect: ['reversed'] },
@@ -58,8 +66,8 @@ describe('crash harness (engine in a child process, SIGKILL, restart, sandbox le
       const db = join(dir, `${device}.db`);
       const code = testCode(s.behaviour, s.wallet, 7000 + i);
       for (const [n, step] of s.steps.entries()) {
-        const run = await runDriver(sandbox, sandbox.merchantKeyPath!, { db, device, codes: n === 0 ? [code] : [], crashAt: step, deliverFails: s.deliverFails, deliverSensed: s.deliverSensed });
-        assert.equal(run.signal, 'SIGKILL', `the crash at ${step} happened (exit ${run.code}): ${run.stderr}`);
+        const run = await runDriver(sandbox, sandbox.merchantKeyPath!, { db, device, codes: n === 0 ? [code] : [], crashAt: step, deliverFails: s.deliverFails, deliverSensed: s.deliverSensed, timing: s.behaviour === 'paid' ? PAID_TIMING : undefined });
+        assert.equal(run.signal, 'SIGKILL', `the crash at ${step} happened (exit ${run.code}): ${run.stdout}${run.stderr}`);
       }
       await recoverFully(sandbox, sandbox.merchantKeyPath!, db, device);
       const v = checkInvariants(db, sandbox.ledger(), device, { outbox: true });
@@ -75,7 +83,7 @@ describe('crash harness (engine in a child process, SIGKILL, restart, sandbox le
   it('the invariant check catches a charged order left without delivery or reversal', async () => {
     const device = 'Fail1x';
     const db = join(dir, `${device}.db`);
-    const run = await runDriver(sandbox, sandbox.merchantKeyPath!, { db, device, codes: [testCode('paid', 'unionpay', 9901)], crashAt: 'between-answer-and-approve' });
+    const run = await runDriver(sandbox, sandbox.merchantKeyPath!, { db, device, codes: [testCode('paid', 'unionpay', 9901)], crashAt: 'between-answer-and-approve', timing: PAID_TIMING });
     assert.equal(run.signal, 'SIGKILL');
     const v = checkInvariants(db, sandbox.ledger(), device); // no recovery
     assert.ok(v.problems.some((p) => /left delivering/.test(p)));
