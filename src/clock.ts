@@ -16,7 +16,8 @@ export class Halted extends Error {
   }
 }
 
-export type TimerHandle = unknown;
+/** What setTimeout/setInterval return, only for clearing: Node's Timeout object, a fake clock's number. */
+export type TimerHandle = object | number;
 
 export interface Clock {
   /** Monotonic ms: for every duration and deadline. */

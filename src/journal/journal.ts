@@ -182,7 +182,6 @@ const PUBLIC_SELECT = (Object.keys(COLUMNS) as (keyof OrderRow)[])
   .map((k) => `${COLUMNS[k]} AS ${k}`)
   .join(', ');
 const FULL_SELECT = (Object.keys(COLUMNS) as (keyof OrderRow)[]).map((k) => `${COLUMNS[k]} AS ${k}`).join(', ');
-const FINAL_LIST = [...FINAL_STATES].map((s) => `'${s}'`).join(',');
 
 function toRow<T>(raw: Record<string, unknown> | undefined): T | undefined {
   if (!raw) return undefined;
@@ -427,7 +426,13 @@ export class Journal {
    * attention list) and an event saying why. Recording the same day again replaces the summary; a finding
    * already recorded is not repeated.
    */
-  recordReconciliation(r: { stlDate: string; at: string; ok: boolean; summary: Record<string, unknown>; findings: ReadonlyArray<{ orderNo: string; kind: string; reason: string }> }): { newFindings: number } {
+  recordReconciliation(r: {
+    stlDate: string;
+    at: string;
+    ok: boolean;
+    summary: Record<string, unknown>;
+    findings: ReadonlyArray<{ orderNo: string; kind: string; reason: string }>;
+  }): { newFindings: number } {
     this.writable();
     return this.db
       .transaction(() => {

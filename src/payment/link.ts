@@ -15,6 +15,7 @@ import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import type { CallName, CallResult, CancelOrderFields, CloseOrderFields, Gateway, MicropayFields, QueryOrderFields, RefundFields, RefundQueryFields } from '../umpay/types.js';
 import { Halted, systemClock, type Clock } from '../clock.js';
+import { wireText } from '../umpay/canonical.js';
 
 export type LinkState = 'online' | 'degraded' | 'offline';
 export const LINK_STATES: readonly LinkState[] = ['online', 'degraded', 'offline'];
@@ -67,7 +68,9 @@ export interface LinkMonitorOptions {
   clock?: Clock;
   log?: Logger;
   timing?: Partial<LinkTiming>;
-  /** Assumed until the first evidence. Default 'online' (the kiosk is usable at once; the first probe runs at start). */
+  /**
+   * Assumed until the first evidence. Default 'online' (the kiosk is usable at once; the first probe runs at start).
+   */
   initial?: LinkState;
 }
 
@@ -238,7 +241,7 @@ export class LinkMonitor extends EventEmitter {
           const res = await this.probeFn();
           this.record(res, 'probe');
         } else {
-          const r = await this.reachFn!();
+          const r = await this.reachFn();
           this.observe(r.ok, r.cause, 'reach');
         }
       } catch (err) {
@@ -360,8 +363,8 @@ export interface LinkGatewayOptions {
 
 /** The order a background call is about: refunds name the original order; a refund serial is orderNo+R<n>. */
 function orderOf(call: CallName, fields: Record<string, unknown>): string {
-  if (call === 'refund') return String(fields.origOrderNo ?? '');
-  const no = String(fields.orderNo ?? '');
+  if (call === 'refund') return wireText(fields.origOrderNo ?? '');
+  const no = wireText(fields.orderNo ?? '');
   return call === 'refundQuery' ? no.replace(/R\d+$/, '') : no;
 }
 

@@ -13,7 +13,10 @@ import type { Roots } from '../../src/cli/tech/probe.js';
 import { startSandbox, testCode, type Sandbox } from '../../src/sandbox/index.js';
 import { seedOrder, SHARED, tempKiosk, type TempKiosk } from './fixtures.js';
 
-/** A fake system tree: a scanner node (a symlink to /dev/null, a real character device), a Pi GPIO chip, timesyncd's flag. */
+/**
+ * A fake system tree: a scanner node (a symlink to /dev/null, a real character device), a Pi GPIO chip, timesyncd's
+ * flag.
+ */
 function fakeRoots(base: string, opts: { synced?: boolean; gpio?: boolean; scannerGroup?: string } = {}): Roots {
   const roots = { dev: join(base, 'dev'), sys: join(base, 'sys'), run: join(base, 'run'), etc: join(base, 'etc') };
   mkdirSync(roots.dev, { recursive: true });

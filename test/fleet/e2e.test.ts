@@ -42,7 +42,9 @@ describe('fleet end to end: daemon over a pty, sandbox, real Mosquitto (MQTT 5)'
     for (let i = 0; i < 300 && outboxDepth() > 0; i++) await new Promise((r) => setTimeout(r, 10));
     assert.equal(outboxDepth(), 0, 'acknowledged events are removed from the journal');
   };
-  /** Scans a code (the kiosk is ready), waits for the customer's result (and for ready again: 3 s of result display). */
+  /**
+   * Scans a code (the kiosk is ready), waits for the customer's result (and for ready again: 3 s of result display).
+   */
   const pay = async (code: string, pattern: 'success' | 'failure', thenReady: boolean): Promise<string> => {
     codes.push(code);
     await write(feeder, code + '\r');
@@ -67,7 +69,8 @@ describe('fleet end to end: daemon over a pty, sandbox, real Mosquitto (MQTT 5)'
     writeFileSync(join(fx.dir, 'operator.pub.pem'), kp.publicKey.export({ type: 'spki', format: 'pem' }));
     broker = new Mosquitto(fx.dir, await freePort());
     await broker.start();
-    // A persistent session: what the kiosk publishes while the watcher reconnects after a broker restart is queued for it.
+    // A persistent session: what the kiosk publishes while the watcher reconnects after a broker restart is
+    // queued for it.
     watcher = await Watcher.start(broker.url, 'kiosk/TEST01/#', { protocolVersion: 5, clean: false, clientId: 'e2e-watcher', reconnectPeriod: 100, properties: { sessionExpiryInterval: 600 } });
     fx.writeConfig({
       scanner: { driver: 'serial', path: pty.device, baudRate: 9600, terminator: 'CR', reopenMinMs: 50, reopenMaxMs: 200 },

@@ -65,7 +65,7 @@ export class Mosquitto {
   async start(): Promise<void> {
     const proc = spawn(MOSQUITTO, ['-c', this.conf], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.proc = proc;
-    proc.stderr!.on('data', (d: Buffer) => this.stderr.push(d.toString()));
+    proc.stderr.on('data', (d: Buffer) => this.stderr.push(d.toString()));
     for (let i = 0; i < 400; i++) {
       if (proc.exitCode !== null) throw new Error(`mosquitto exited (${proc.exitCode}): ${this.stderr.join('')}`);
       if (await accepting(this.port)) return;

@@ -84,7 +84,7 @@ describe('journal outbox (fleet events)', () => {
     j.note(o.orderNo, { cause: 'cancelOrder: UNKNOWN' }, iso(2000));
     j.transition(o.orderNo, [{ from: 'reversing', to: 'attention', event: { cause: 'bounded effort spent' }, patch: { reason: 'not finished after 8 attempts' } }], iso(3000));
     j.transition(o.orderNo, [{ from: 'attention', to: 'reversed', event: { cause: 'cancelOrder: DONE' } }], iso(4000));
-    const rows = out.pending(0, 10).map((r) => ({ type: r.type, ...(JSON.parse(r.data) as Record<string, unknown>) }) as Record<string, unknown>);
+    const rows = out.pending(0, 10).map((r): Record<string, unknown> => ({ type: r.type, ...(JSON.parse(r.data) as Record<string, unknown>) }));
     assert.deepEqual(
       rows.map((r) => [r.type, r.raised ?? r.cleared ?? r.state]),
       [

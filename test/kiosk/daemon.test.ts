@@ -16,6 +16,7 @@ import { GmSim } from '../../src/hardware/sim/gm-sim.js';
 import { HoneywellSim, NewlandSim } from '../../src/hardware/sim/tag-sim.js';
 import type { ModuleSim } from '../../src/hardware/sim/module-sim.js';
 import { DaemonFixture, spawnDaemon, type DaemonProcess } from './daemon-helpers.js';
+import { wireText } from '../../src/umpay/canonical.js';
 
 function write(stream: WriteStream, data: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -137,7 +138,7 @@ describe('kiosk daemon end to end (real pty, sandbox over HTTP)', function () {
     await daemon.indicator('ready');
     const before = fx.sandbox.stats().total;
     const sent: string[] = [];
-    const onRequest = (e: { path: string; fields: Record<string, unknown> }) => sent.push(`${e.path} ${String(e.fields.authCode ?? '')}`);
+    const onRequest = (e: { path: string; fields: Record<string, unknown> }) => sent.push(`${e.path} ${wireText(e.fields.authCode ?? '')}`);
     fx.sandbox.on('request', onRequest);
     const r = seededRandom(20261126); // deterministic, so a failing fuzz run can be replayed
     const rss: number[] = [rssKb(daemon.proc.pid!)];
