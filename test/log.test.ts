@@ -44,6 +44,20 @@ describe('log: secrets never reach a line', () => {
     assert.ok(!JSON.stringify(scrub(deep)).includes(WECHAT.slice(0, 12)));
   });
 
+  it('masks codes of every length a wallet uses inside text (Alipay 16 and 24, UnionPay 19)', () => {
+    for (const code of ['2812345678901234', '28123456789012345', '281234567890123456789012', '6212345678901234567']) {
+      const out = scrub(`scan ${code} refused`) as string;
+      assert.ok(!out.includes(code.slice(0, 12)), out);
+      assert.match(out, new RegExp(`…${code.slice(-4)} refused$`));
+    }
+  });
+
+  it('masks an authCode field even when it holds no valid code (a misread scan is still a bearer token)', () => {
+    const out = scrub({ authCode: '13457976142615216', nested: { authCode: '2812-3456-7890-1234' } }) as { authCode: string; nested: { authCode: string } };
+    assert.equal(out.authCode, 'code…5216');
+    assert.equal(out.nested.authCode, 'code…(19 chars)');
+  });
+
   it('leaves digit runs that are not payment codes alone (order numbers, amounts)', () => {
     assert.equal(scrub('order K0120260601000001 amount 150'), 'order K0120260601000001 amount 150');
   });

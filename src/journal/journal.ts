@@ -208,8 +208,8 @@ export class Journal {
     readonly readonly: boolean,
     /** This open's random run id (writable journals only): part of every order number it makes. */
     readonly runId: string | null = null,
-    /** The file this connection holds (writable journals): the path must keep naming it (whereabouts()). */
-    private readonly fileId: FileId | null = null,
+    /** The files this connection holds (writable journals): the paths must keep naming them (whereabouts()). */
+    private readonly held: HeldFiles | null = null,
   ) {
     this.stmt = {
       get: db.prepare(`SELECT ${FULL_SELECT} FROM orders WHERE order_no = ?`),
@@ -514,19 +514,38 @@ export class Journal {
    * start there (after a restart nobody would find them).
    */
   whereabouts(): string | null {
-    if (!this.fileId) return null;
-    let st;
-    try {
-      st = lstatSync(this.file);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return `${this.file} was deleted (or moved away) while the daemon has it open: new payments are refused; unfinished orders are finished in the open file; restart the daemon once they are (kiosk status)`;
-      return `${this.file}: ${(err as Error).message}`;
-    }
-    if (st.dev !== this.fileId.dev || st.ino !== this.fileId.ino) {
-      return `${this.file} is now another file than the journal the daemon has open (replaced or restored while it ran): new payments are refused; unfinished orders are finished in the open file; restart the daemon once they are (kiosk status)`;
+    if (!this.held) return null;
+    const after = 'new payments are refused; unfinished orders are finished in the open file; restart the daemon once they are (kiosk status)';
+    const main = this.at(this.file, this.held.main);
+    if (main === 'gone') return `${this.file} was deleted (or moved away) while the daemon has it open: ${after}`;
+    if (main === 'other') return `${this.file} is now another file than the journal the daemon has open (replaced or restored while it ran): ${after}`;
+    if (main !== 'same') return main;
+    // The -wal holds every commit since the last checkpoint, and SQLite keeps writing to the one it has open: deleted,
+    // those commits are gone at the next crash (and another process reading the journal gets an I/O error or
+    // stale data). The -shm is where processes agree on the -wal and lock it: a new one means two
+    // writers that do not see each other. Either way the journal at the path is no longer the one written here.
+    for (const [side, id, what] of [
+      ['-wal', this.held.wal, "the journal's write-ahead log: the latest transitions, not yet in the journal file"],
+      ['-shm', this.held.shm, "the journal's shared-memory index: what readers and writers of the journal agree on"],
+    ] as const) {
+      if (!id) continue;
+      const where = this.at(this.file + side, id);
+      if (where === 'gone') return `${this.file}${side} (${what}) was deleted (or moved away) while the daemon has it open: ${after}`;
+      if (where === 'other') return `${this.file}${side} (${what}) is now another file than the one the daemon has open (replaced or restored while it ran): ${after}`;
+      if (where !== 'same') return where;
     }
     return null;
+  }
+
+  /** Whether `path` still names the file `id` ('same'), nothing ('gone') or another file ('other'); else the error. */
+  private at(path: string, id: FileId): 'same' | 'gone' | 'other' | string {
+    try {
+      const st = lstatSync(path);
+      return st.dev === id.dev && st.ino === id.ino ? 'same' : 'other';
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
+      return `${path}: ${(err as Error).message}`;
+    }
   }
 
   /** Who this journal is: a random id made with it, when it was made, and every writable open (run). */
@@ -554,8 +573,24 @@ export class Journal {
     return (this.db.pragma('quick_check') as { quick_check: string }[]).map((r) => r.quick_check).join('; ');
   }
 
-  close(): void {
-    if (this.db.open) this.db.close();
+  /**
+   * Closes the connection, unless a path beside the journal (-wal, -shm) now names a file this connection did not
+   * make: SQLite's close deletes `<path>-wal` and `<path>-shm` by name (after its last checkpoint), and a file the
+   * daemon did not create is never deleted (say a restored backup's -wal). Then the connection is left open (the
+   * process ends without closing it; everything it committed is on disk) and the reason is returned.
+   */
+  close(): string | null {
+    if (!this.db.open) return null;
+    if (this.held) {
+      const { wal, shm } = this.held;
+      const foreign = [wal && this.at(`${this.file}-wal`, wal) === 'other' ? '-wal' : '', shm && this.at(`${this.file}-shm`, shm) === 'other' ? '-shm' : ''].filter(Boolean);
+      if (foreign.length) {
+        LEFT_OPEN.push(this.db); // never closed by a garbage collection either
+        return `${foreign.map((side) => this.file + side).join(' and ')}: not the file(s) this connection made: the connection is left open so that SQLite's close does not delete them`;
+      }
+    }
+    this.db.close();
+    return null;
   }
 }
 
@@ -672,6 +707,26 @@ export interface FileId {
   ino: number;
 }
 
+/** The journal file and its -wal/-shm as a writable connection opened them (null: not there at open). */
+interface HeldFiles {
+  main: FileId;
+  wal: FileId | null;
+  shm: FileId | null;
+}
+
+/** Connections Journal.close() must not close (see there): referenced for the life of the process. */
+const LEFT_OPEN: Db[] = [];
+
+/** The identity of the file at `path`, or null when there is none. */
+function fileIdAt(path: string): FileId | null {
+  try {
+    const st = lstatSync(path);
+    return { dev: st.dev, ino: st.ino };
+  } catch {
+    return null;
+  }
+}
+
 function openWritable(file: string, busy: number, id: FileId): Journal {
   const db = new Database(file);
   try {
@@ -686,7 +741,9 @@ function openWritable(file: string, busy: number, id: FileId): Journal {
     db.pragma('foreign_keys = ON');
     migrate(db, file);
     // A new run id at every open: a restored or cloned copy of this file never repeats a number (orderno.ts).
-    const journal = new Journal(db, file, false, newRunId(), id);
+    // SQLite has opened the -wal and -shm by now (journal_mode WAL, migrate wrote): these are the files it holds
+    // until the connection closes (it never reopens them, whoever else opens or closes the journal).
+    const journal = new Journal(db, file, false, newRunId(), { main: id, wal: fileIdAt(`${file}-wal`), shm: fileIdAt(`${file}-shm`) });
     db.prepare(`INSERT INTO runs (run_id, opened_at, first_seq, pid) VALUES (?, ?, (SELECT coalesce(max(CAST(value AS INTEGER)), 0) + 1 FROM meta WHERE key = 'seq'), ?)`).run(
       journal.runId,
       new Date().toISOString(),

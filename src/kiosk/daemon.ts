@@ -414,7 +414,12 @@ export class Daemon {
       rescueAtStop = false;
       this.rescueJournal('stopped');
     }
-    if (finished === 'done') await step('journal', () => this.journal.close());
+    if (finished === 'done') {
+      await step('journal', () => {
+        const leftOpen = this.journal.close();
+        if (leftOpen) this.log.warn({ event: 'journal-left-open', journal: this.config.journal.path }, leftOpen);
+      });
+    }
     this.lock.release();
     this.log.info({ event: 'stopped', ms: Math.round(performance.now() - started) }, 'stopped');
   }

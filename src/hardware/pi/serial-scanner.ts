@@ -6,10 +6,11 @@ import { stat } from 'node:fs';
 import { SerialPort } from 'serialport';
 import type { Logger } from '../../log.js';
 import { silentLogger } from '../../log.js';
-import { ScanParser, type Scanner, type ScannerParseOptions } from '../scanner.js';
+import type { ScanParser, Scanner, ScannerParseOptions } from '../scanner.js';
+import { scanLines } from '../scan-lines.js';
 import { systemClock, type Clock, type TimerHandle } from '../../clock.js';
 import { DEFAULTS } from '../../config/types.js';
-import { moduleSessionFor, type ModuleOptions } from '../modules/options.js';
+import type { ModuleOptions } from '../modules/options.js';
 import type { ModuleSession, ModuleStatus } from '../modules/session.js';
 
 /** config `scanner` with driver 'serial'. */
@@ -53,26 +54,13 @@ export class SerialScanner extends EventEmitter implements Scanner {
     super();
     this.timers = options.timers ?? systemClock;
     this.log = options.log ?? silentLogger;
-    this.parser = new ScanParser(
-      options,
-      (code) => {
-        this.emit('code', code);
-        this.session?.lineSeen();
-      },
-      (bad) => {
-        this.emit('bad', bad);
-        this.session?.lineSeen();
-      },
-    );
-    this.session = moduleSessionFor(options, {
+    ({ parser: this.parser, session: this.session } = scanLines(this, options, {
       path: options.path,
       baudRate: options.baudRate ?? 9600,
       write: (bytes) => this.writePort(bytes),
-      onData: (bytes) => this.parser.push(bytes),
-      onAnswer: () => this.parser.reset(),
       timers: this.timers,
       log: this.log,
-    });
+    }));
   }
 
   get moduleStatus(): ModuleStatus | undefined {

@@ -3,8 +3,9 @@
 // a simulated GM module that is identified, set up and triggered exactly like a real one.
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../../log.js';
-import { ScanParser, type Scanner, type ScannerParseOptions } from '../scanner.js';
-import { moduleSessionFor, type ModuleOptions } from '../modules/options.js';
+import type { ScanParser, Scanner, ScannerParseOptions } from '../scanner.js';
+import { scanLines } from '../scan-lines.js';
+import type { ModuleOptions } from '../modules/options.js';
 import type { ModuleSession, ModuleStatus } from '../modules/session.js';
 import { silentLogger } from '../../log.js';
 import { systemClock, type Clock } from '../../clock.js';
@@ -26,34 +27,19 @@ export class SimScanner extends EventEmitter implements Scanner {
 
   constructor(private readonly options: SimScannerOptions = {}) {
     super();
-    this.parser = new ScanParser(
-      options,
-      (code) => {
-        this.emit('code', code);
-        this.session?.lineSeen();
-      },
-      (bad) => {
-        this.emit('bad', bad);
-        this.session?.lineSeen();
-      },
-    );
     const sim = options.sim;
-    this.session =
-      sim && options.module && options.module !== 'plain'
-        ? moduleSessionFor(options, {
-            path: 'sim',
-            baudRate: options.baudRate ?? 9600,
-            // Delivered on a later tick, like bytes over a wire: an answer never arrives inside the write call.
-            write: async (bytes) => {
-              if (!this.isOpen) throw new Error('sim scanner closed');
-              setImmediate(() => sim.receive(bytes, options.baudRate ?? 9600));
-            },
-            onData: (bytes) => this.parser.push(bytes),
-            onAnswer: () => this.parser.reset(),
-            timers: options.timers ?? systemClock,
-            log: options.log ?? silentLogger,
-          })
-        : null;
+    // With a simulated module the bytes go through a module session, as on a serial port; without one, straight to the parser.
+    ({ parser: this.parser, session: this.session } = scanLines(this, sim ? options : { ...options, module: 'plain' }, {
+      path: 'sim',
+      baudRate: options.baudRate ?? 9600,
+      // Delivered on a later tick, like bytes over a wire: an answer never arrives inside the write call.
+      write: async (bytes) => {
+        if (!this.isOpen) throw new Error('sim scanner closed');
+        setImmediate(() => sim!.receive(bytes, options.baudRate ?? 9600));
+      },
+      timers: options.timers ?? systemClock,
+      log: options.log ?? silentLogger,
+    }));
   }
 
   get connected(): boolean {
