@@ -76,8 +76,8 @@ function runMocha(copy: string, tests: readonly string[], timeoutMs: number, tag
     current = child;
     let tail = '';
     const keep = (b: Buffer) => (tail = (tail + b.toString('utf8')).slice(-2000));
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;

@@ -538,7 +538,7 @@ export class Journal {
   }
 
   /** Whether `path` still names the file `id` ('same'), nothing ('gone') or another file ('other'); else the error. */
-  private at(path: string, id: FileId): 'same' | 'gone' | 'other' | string {
+  private at(path: string, id: FileId): string {
     try {
       const st = lstatSync(path);
       return st.dev === id.dev && st.ino === id.ino ? 'same' : 'other';
