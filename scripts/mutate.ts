@@ -154,7 +154,7 @@ interface Options {
 function parseOptions(argv: string[]): Options {
   const o: Options = { check: false, docs: false, keep: false, timeoutMs: 120_000 };
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
+    const a = argv[i];
     if (a === '--check') o.check = true;
     else if (a === '--docs') o.docs = true;
     else if (a === '--keep') o.keep = true;

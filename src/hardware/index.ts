@@ -39,7 +39,7 @@ export type { VendSensor } from './vend-sensor.js';
 export { SimVendSensor };
 export { SimScanner, SimKeypad, SimIndicator, SimApprove, SimDisplay, LogIndicator, LogDisplay };
 export { FileStateStore, MemoryStateStore, type ModuleStateStore } from './modules/state.js';
-export type { ModuleStatus } from './modules/session.js';
+export type { ModuleStatus, SetupReport } from './modules/session.js';
 export { gpioChipBase, GpioError } from './gpio.js';
 
 /** The config's device sections (their types and defaults are the config's own). Absent display: none. */

@@ -4,7 +4,7 @@
 // the driver knows nothing of payments.
 import { EventEmitter } from 'node:events';
 import { DEFAULTS } from '../config/types.js';
-import type { ModuleStatus } from './modules/session.js';
+import type { ModuleStatus, SetupReport } from './modules/session.js';
 
 export type Terminator = 'CR' | 'LF' | 'CRLF';
 
@@ -45,6 +45,11 @@ export interface Scanner extends EventEmitter {
   arm?(ready: boolean): void;
   /** The module's identification and setup, for status/doctor; undefined for a plain scanner. */
   readonly moduleStatus?: ModuleStatus;
+  /**
+   * Runs the module's setup now (ModuleSession.setupNow): drivers with a command protocol. Rejects with the
+   * reason when this scanner has none, is not connected, or is busy with the module.
+   */
+  setupModule?(mode: 'apply' | 'dry-run', timeoutMs: number): Promise<SetupReport>;
 }
 
 const CR = 0x0d;

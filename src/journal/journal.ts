@@ -338,6 +338,12 @@ export class Journal {
     return pub;
   }
 
+  /** Which of these order numbers the journal has, in one query (a settlement file's rows). */
+  knownOrderNos(orderNos: readonly string[]): Set<string> {
+    const rows = this.db.prepare(`SELECT order_no AS orderNo FROM orders WHERE order_no IN (SELECT value FROM json_each(?))`).all(JSON.stringify(orderNos)) as { orderNo: string }[];
+    return new Set(rows.map((r) => r.orderNo));
+  }
+
   events(orderNo: string): EventRow[] {
     return this.stmt.events!.all(orderNo) as EventRow[];
   }

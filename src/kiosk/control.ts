@@ -4,7 +4,7 @@
 // {"ok":true,"result":…} or {"ok":false,"error":"…"}.
 // The daemon owns the socket and its contract; the CLI's client side is src/cli/tech/control.ts.
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import { lstatSync, unlinkSync } from 'node:fs';
 
 export type ControlCommand = 'reconcile' | 'status';
 
@@ -88,8 +88,9 @@ export interface ControlServer {
 }
 
 /**
- * Starts the daemon's side. Removes a stale socket file left by a crash (nobody answering on it);
- * refuses with E_CONTROL_IN_USE when another process is listening there.
+ * Starts the daemon's side. Removes a stale socket file left by a crash of ours (nobody answering on it, owned
+ * by this user); refuses with E_CONTROL_IN_USE when another process is listening there, when the file is not a
+ * socket, or when someone else's socket is there (a file the daemon did not create is never removed).
  */
 export async function startControlServer(path: string, handlers: ControlHandlers, onError?: (err: Error) => void): Promise<ControlServer> {
   let stat;
@@ -100,6 +101,8 @@ export async function startControlServer(path: string, handlers: ControlHandlers
   }
   if (stat) {
     if (!stat.isSocket()) throw new ControlError('E_CONTROL_IN_USE', `${path} exists and is not a socket; remove it or change daemon.controlSocket`);
+    const uid = typeof process.getuid === 'function' ? process.getuid() : stat.uid;
+    if (stat.uid !== uid) throw new ControlError('E_CONTROL_IN_USE', `${path} is a socket of uid ${stat.uid}, not of the kiosk user (uid ${uid}): left untouched; remove it or change daemon.controlSocket`);
     if (await controlAlive(path, 500)) throw new ControlError('E_CONTROL_IN_USE', `${path}: another daemon is answering on the control socket`);
     unlinkSync(path);
   }
@@ -131,24 +134,26 @@ export async function startControlServer(path: string, handlers: ControlHandlers
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(path, () => {
-      server.off('error', reject);
-      resolve();
-    });
+    // Only the owner may ask the daemon to act: the socket is born 0600 (listen binds synchronously under this
+    // umask), so there is no moment at which another local user could connect, and nothing to chmod afterwards.
+    const umask = process.umask(0o177);
+    try {
+      server.listen(path, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    } finally {
+      process.umask(umask);
+    }
   });
-  // Only the owner may ask the daemon to act. The folder should be 0700 too (device/install.sh makes it so).
-  chmodSync(path, 0o600);
   return {
     path,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
         server.close(() => {
-          try {
-            unlinkSync(path);
-          } catch {
-            /* already gone */
-          }
+          // libuv unlinks the bound path itself at close; the folder is the kiosk user's own (config refuses any
+          // other), so nobody else can have put a file there meanwhile.
           resolve();
         });
       }),

@@ -21,7 +21,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { Outbox } from '../journal/outbox.js';
 import type { FleetClient } from '../fleet/client.js';
 import { startFleet, type FleetParts } from './fleet.js';
-import { fetchAndReconcile } from '../payment/settle-day.js';
+import { fetchAndReconcile, localYmd } from '../payment/settle-day.js';
 import { DailySettlement, type DailySettleTiming } from './settle-daily.js';
 import { releaseInfo } from '../release.js';
 
@@ -63,8 +63,8 @@ export interface DaemonOptions {
   clock?: Clock;
   /** The fleet's remote `doctor` command (`kiosk run` hands in `kiosk doctor` on its config file). */
   doctor?: FleetParts['doctor'];
-  /** Wall clock of the daily settlement run (tests move it to the next day). */
-  settleNow?: () => Date;
+  /** The daily settlement run's clock (tests move its wall clock to the next day). Default: `clock`. */
+  settleClock?: Clock;
   settleTiming?: Partial<DailySettleTiming>;
 }
 
@@ -208,19 +208,47 @@ export class Daemon {
       undo.push(() => control.close());
       // A customer is there: typing, paying, seeing the result, or (menu/keyed) an amount chosen and the scan awaited.
       const busy = new Set(['processing', 'entering', 'result', ...(config.pricing.mode === 'fixed' ? [] : ['ready'])]);
+      const isBusy = () => busy.has(interaction.state.name);
+      // The settlement never makes a customer wait: each of its steps waits for this (docs/operations.md).
+      const whenFree = (): Promise<void> =>
+        isBusy()
+          ? new Promise<void>((resolve) => {
+              const on = (st: { name: string }) => {
+                if (busy.has(st.name)) return;
+                interaction.off('state', on);
+                resolve();
+              };
+              interaction.on('state', on);
+            })
+          : Promise.resolve();
       d.settlement = new DailySettlement({
         at: config.daemon.settleAt,
         run: (day) =>
           fetchAndReconcile(
-            { download: (stlDate, dir) => http.downloadSettleFile(stlDate, dir), journal, deviceId: config.deviceId, acqMerId: config.merchant.acqMerId, dir: config.daemon.settleDir, log },
+            {
+              download: (stlDate, dir) => http.downloadSettleFile(stlDate, dir, { pause: whenFree }),
+              journal,
+              deviceId: config.deviceId,
+              acqMerId: config.merchant.acqMerId,
+              dir: config.daemon.settleDir,
+              log,
+              whenFree,
+            },
             day,
           ),
         reconciled: (day) => journal.reconciled(day),
+        firstDay: () => {
+          const made = journal.identity().createdAt;
+          if (!made) return undefined;
+          const at = new Date(made);
+          return localYmd(new Date(at.getFullYear(), at.getMonth(), at.getDate() - 1));
+        },
         online: () => link.state === 'online',
         whenOnline: (signal) => link.whenOnline(signal),
-        busy: () => busy.has(interaction.state.name),
+        busy: isBusy,
+        whenFree,
         log,
-        now: options.settleNow,
+        clock: options.settleClock ?? clock,
         timing: options.settleTiming,
         onResult: (r) =>
           d.fleetEvent('settlement', r.kind === 'reconciled' ? { stlDate: r.stlDate, ok: r.ok, rows: r.rows, mismatches: r.mismatches.length } : { stlDate: r.stlDate, ok: false, failed: r.cause }),

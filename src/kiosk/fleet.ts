@@ -13,6 +13,7 @@ import type { LinkChange, LinkMonitor } from '../payment/link.js';
 import type { Hardware } from '../hardware/index.js';
 import type { Interaction } from './interaction.js';
 import { FleetClient, type FleetHost } from '../fleet/client.js';
+import { remoteScannerSetup } from './scanner-setup.js';
 import { localDayRange } from '../days.js';
 import { releaseInfo } from '../release.js';
 import type { DaemonStatus, ReconcileSummary } from './control.js';
@@ -73,6 +74,14 @@ export function startFleet(p: FleetParts): FleetClient {
     return n;
   };
 
+  const scannerSetup = remoteScannerSetup({
+    scanner: p.config.scanner,
+    device: p.hardware.scanner,
+    interaction: p.interaction,
+    customerInProgress: () => engine.customerInProgress,
+    log,
+  });
+
   const host: FleetHost = {
     status: () => {
       const counts = journal.countsByState();
@@ -121,9 +130,8 @@ export function startFleet(p: FleetParts): FleetClient {
       // the kiosk): the devices' and the journal's state as the daemon sees them.
       selftest: async () => {
         const integrity = journal.quickCheck();
-        const scanner = p.hardware.scanner.connected;
         const checks = [
-          { name: 'scanner', ok: scanner, detail: scanner ? 'connected' : 'not connected (unplugged or no permission: kiosk doctor)' },
+          scannerCheck(p.hardware.scanner, p.config.scanner.trigger),
           { name: 'indicator', ok: true, detail: `showing ${String((p.hardware.indicator as { pattern?: string }).pattern ?? 'unknown')}` },
           { name: 'approve', ok: true, detail: 'not pulsed remotely (it releases a product): kiosk selftest --approve on site' },
           { name: 'journal', ok: integrity === 'ok', detail: `quick_check: ${integrity}` },
@@ -131,9 +139,7 @@ export function startFleet(p: FleetParts): FleetClient {
         ];
         return { ok: checks.every((c) => c.ok), checks };
       },
-      'scanner-setup': async () => {
-        throw new Error('not supported yet: this kiosk version has no scanner setup interface (issue 13)');
-      },
+      'scanner-setup': scannerSetup,
     },
   };
 
@@ -196,6 +202,19 @@ export function startFleet(p: FleetParts): FleetClient {
     statusSoon();
   });
   return client;
+}
+
+/**
+ * The remote selftest's scanner line. An open port is not enough: a module that does not match the profile, does
+ * not answer in command-trigger mode, or failed a setup takes no payments (the kiosk shows F01).
+ */
+export function scannerCheck(scanner: Pick<Hardware['scanner'], 'connected' | 'moduleStatus'>, trigger: Config['scanner']['trigger']): { name: 'scanner'; ok: boolean; detail: string } {
+  if (!scanner.connected) return { name: 'scanner', ok: false, detail: 'not connected (unplugged or no permission: kiosk doctor)' };
+  const m = scanner.moduleStatus;
+  if (!m) return { name: 'scanner', ok: true, detail: 'connected' };
+  const ok = m.state === 'ready' || (m.state === 'no-answer' && trigger !== 'command');
+  const who = `${m.module}${m.identity ? ` ${m.identity.model}` : ''}`;
+  return { name: 'scanner', ok, detail: `connected; module ${who}: ${m.state}${m.error ? ` (${m.error})` : ''}` };
 }
 
 /**

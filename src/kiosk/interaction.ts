@@ -156,6 +156,8 @@ export class Interaction extends EventEmitter {
   private page = 0;
   private shownScreen: string | undefined;
   private scannerFault = false;
+  /** Held out of customer use for a short service task (a remote scanner setup): see hold(). */
+  private holding = false;
   /** Why the vend sensor cannot be trusted (stuck, or no drop for N vends), or null: no payments meanwhile. */
   private vendFaultReason: string | null = null;
   private linkOffline = false;
@@ -194,11 +196,44 @@ export class Interaction extends EventEmitter {
     return this.inflight ?? Promise.resolve();
   }
 
+  /** Held for a service task (hold()). */
+  get held(): boolean {
+    return this.holding;
+  }
+
+  /**
+   * Takes the kiosk out of customer use for a short service task (a remote scanner setup), only when nobody is
+   * using it: no amount being typed or chosen, no payment in flight, no result on show. While held, scans and keys
+   * are refused ("Please wait"), the lamps do not invite a scan. Returns the release, or why not.
+   */
+  hold(): { release(): void } | { busy: string } {
+    const st = this.st;
+    if (this.holding) return { busy: 'the kiosk is already held for a service task' };
+    if (st.name === 'stopped') return { busy: 'the kiosk is stopping' };
+    if (this.inflight || st.name === 'processing') return { busy: 'a customer is paying' };
+    if (st.name === 'result') return { busy: "a customer is reading a payment's result" };
+    if (st.name === 'entering' || (st.name === 'ready' && this.pricing.mode !== 'fixed')) return { busy: 'a customer is choosing an amount' };
+    this.holding = true;
+    this.log.info({ event: 'held', state: st.name }, 'kiosk held for a service task: scans refused');
+    this.render();
+    let done = false;
+    return {
+      release: () => {
+        if (done) return;
+        done = true;
+        this.holding = false;
+        this.log.info({ event: 'released' }, 'service task over: taking scans again');
+        this.render();
+      },
+    };
+  }
+
   /** A key from the keypad: '0'–'9', '*', '#'. */
   key(key: string): void {
     if (!/^[0-9*#]$/.test(key)) return;
     const st = this.st;
     if (this.pricing.mode === 'fixed' || st.name === 'processing' || st.name === 'result' || st.name === 'stopped') return;
+    if (this.holding) return this.flash('not-now', { name: 'not-now', hint: 'wait' });
     const digit = key >= '0' && key <= '9';
     if (st.name === 'idle' || st.name === 'ready') {
       // In ready, a digit starts a new choice (the customer changed their mind); '*' cancels.
@@ -229,6 +264,11 @@ export class Interaction extends EventEmitter {
     // The scanner only frames lines; whether this is a payment code is the kiosk's call (never sent if not).
     const kind = classifyAuthCode(authCode);
     if (!kind.ok) return this.bad(kind.reason);
+    if (this.holding) {
+      this.log.info({ event: 'scan-not-now', authCode, state: 'held' }, 'scan ignored: kiosk held for a service task');
+      this.flash('not-now', { name: 'not-now', hint: 'wait' });
+      return;
+    }
     if (st.name !== 'ready') {
       // No amount chosen yet, or a payment still in flight / on show: not sent.
       this.log.info({ event: 'scan-not-now', authCode, state: st.name }, 'scan ignored: not now');
@@ -486,6 +526,7 @@ export class Interaction extends EventEmitter {
         return { name: 'closed' };
       default:
     }
+    if (this.holding) return { name: 'not-now', hint: 'wait' };
     if (this.scannerFault) return { name: 'fault', fault: 'F01' };
     if (this.vendFaultReason) return { name: 'fault', fault: 'F04' };
     if (this.linkOffline) return { name: 'offline' };
@@ -537,7 +578,8 @@ export class Interaction extends EventEmitter {
     } else if (st.name === 'result') {
       pattern = st.pattern;
       orderNo = st.orderNo;
-    } else if (this.scannerFault || this.vendFaultReason) pattern = 'fault';
+    } else if (this.holding) pattern = 'idle';
+    else if (this.scannerFault || this.vendFaultReason) pattern = 'fault';
     else if (this.linkOffline) pattern = 'offline';
     else pattern = st.name === 'ready' ? 'ready' : 'idle';
     const key = `${pattern}|${orderNo ?? ''}`;

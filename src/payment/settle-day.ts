@@ -21,6 +21,12 @@ export interface SettleDayDeps {
   dir: string;
   now?: () => Date;
   log?: Logger;
+  /**
+   * Resolves when the kiosk has no customer (at once when it has none): awaited before each step that writes to
+   * the disk or takes the CPU for long (reading and parsing the file, the journal write), so that a payment that
+   * starts meanwhile never waits for the settlement. The download gets it too (deps.download's caller).
+   */
+  whenFree?: () => Promise<void>;
 }
 
 export type SettleDayResult =
@@ -64,15 +70,19 @@ export function mismatchReason(f: Finding): string {
   }
 }
 
-const localYmd = (d: Date): string => formatOrderTime(d).slice(0, 8);
+/** The local day of `d`, yyyyMMdd. */
+export const localYmd = (d: Date): string => formatOrderTime(d).slice(0, 8);
 
 /** The local day before `now`, yyyyMMdd. */
 export function previousDay(now: Date): string {
   return localYmd(new Date(now.getFullYear(), now.getMonth(), now.getDate() - 1));
 }
 
-/** Compares parsed rows of `stlDate` with the journal. */
-export function compareDay(journal: Journal, rows: readonly SettlementRow[], stlDate: string, deviceId: string, acqMerId: string): Comparison {
+/**
+ * Compares parsed rows of `stlDate` with the journal. `known`: which of the rows' order numbers the journal has
+ * (ordersKnown); without it each row is looked up here.
+ */
+export function compareDay(journal: Journal, rows: readonly SettlementRow[], stlDate: string, deviceId: string, acqMerId: string, known?: ReadonlySet<string>): Comparison {
   const y = Number(stlDate.slice(0, 4));
   const m = Number(stlDate.slice(4, 6));
   const d = Number(stlDate.slice(6, 8));
@@ -80,7 +90,25 @@ export function compareDay(journal: Journal, rows: readonly SettlementRow[], stl
   const before = new Date(y, m - 1, d - 1);
   const ordersOnDays: PublicOrder[] = journal.ordersForSettlement(localYmd(before), before.toISOString());
   const runIds = new Set(journal.identity().runs.map((r) => r.runId));
-  return compareSettlement({ rows, lookup: (no) => journal.getPublic(no), ordersOnDays, days: new Set([stlDate]), deviceId, acqMerId, runIds });
+  // A row's order the journal did not have then does not appear later (order numbers are never made again); one
+  // it had is read now, as it is.
+  const inRows = known && new Set(rows.map((r) => r.orderNo));
+  const lookup = (no: string) => (inRows?.has(no) && !known!.has(no) ? undefined : journal.getPublic(no));
+  return compareSettlement({ rows, lookup, ordersOnDays, days: new Set([stlDate]), deviceId, acqMerId, runIds });
+}
+
+/**
+ * Which of the rows' order numbers the journal has, a slice at a time with `between` awaited after each: a
+ * provider's file has tens of thousands of rows, and a lookup each is most of the comparison's time.
+ */
+export async function ordersKnown(journal: Journal, rows: readonly SettlementRow[], between: () => Promise<void>, slice = 1000): Promise<Set<string>> {
+  const known = new Set<string>();
+  for (let i = 0; i < rows.length; i += slice) {
+    for (const no of journal.knownOrderNos(rows.slice(i, i + slice).map((r) => r.orderNo))) known.add(no);
+    await new Promise((r) => setImmediate(r));
+    await between();
+  }
+  return known;
 }
 
 /** Downloads, parses, compares and records one day. Never throws for the network or the file. */
@@ -94,6 +122,8 @@ export async function fetchAndReconcile(deps: SettleDayDeps, stlDate: string): P
     const cause = got.signatureValid ? `the platform answered ${said} instead of the file` : `an answer that does not verify with the platform key (${said}) instead of the file`;
     return { kind: 'answered', stlDate, respCode: got.respCode, respMsg: got.respMsg, signatureValid: got.signatureValid, cause };
   }
+  const free = deps.whenFree ?? (() => Promise.resolve());
+  await free();
   let data: Buffer;
   try {
     if (statSync(got.path).size !== got.bytes) return { kind: 'failed', stlDate, cause: `${got.path} changed after the download`, file: got.path };
@@ -103,7 +133,7 @@ export async function fetchAndReconcile(deps: SettleDayDeps, stlDate: string): P
   }
   const { text, charset } = decodeSettlementFile(data);
   // Paced: a whole provider's file takes seconds to parse on a Pi; a customer's scan must not wait behind it.
-  const parsed = await parseSettlementPaced(text, got.path.split('/').pop());
+  const parsed = await parseSettlementPaced(text, got.path.split('/').pop(), undefined, deps.whenFree);
   // A damaged file is not compared: a row read wrongly would accuse a good order, or hide a bad one.
   if (charset === 'unknown' || parsed.problems.length > 0) {
     const first = parsed.problems[0];
@@ -114,7 +144,10 @@ export async function fetchAndReconcile(deps: SettleDayDeps, stlDate: string): P
     rmSync(got.path, { force: true });
     return { kind: 'failed', stlDate, cause: `damaged file (${why}; it began: ${JSON.stringify(sample)})` };
   }
-  const comparison = compareDay(deps.journal, parsed.rows, stlDate, deps.deviceId, deps.acqMerId);
+  const known = await ordersKnown(deps.journal, parsed.rows, free);
+  // From here to the journal's commit is one synchronous step: a scan that comes meanwhile waits for it.
+  await free();
+  const comparison = compareDay(deps.journal, parsed.rows, stlDate, deps.deviceId, deps.acqMerId, known);
   const mismatches = comparison.findings.filter((f) => !OK_KINDS.has(f.kind)).map((f) => ({ orderNo: f.orderNo, kind: f.kind, reason: mismatchReason(f) }));
   const summary = {
     file: got.path,

@@ -24,6 +24,12 @@ export function classifyAuthCode(code: string): AuthCodeClass {
   return { ok: false, reason: `unknown prefix ${code.slice(0, 2)} (WeChat 10-15, Alipay 25-30, UnionPay 62)` };
 }
 
+/** Text that may carry a payment code or a cut piece of one (an echoed request, a device's free text): every run
+ *  of 8 or more digits becomes its last 4. */
+export function maskDigitRuns(text: string): string {
+  return text.replace(/[0-9]{8,}/g, (run) => `…${run.slice(-4)}`);
+}
+
 /**
  * The only form of a payment code that may appear in a log, a table or an error:
  * the wallet (or "code") and the last 4 digits at most. A code is a bearer token.

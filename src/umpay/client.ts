@@ -4,7 +4,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { connect as netConnect, type Socket } from 'node:net';
 import { randomBytes, type KeyObject } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import fetch from 'node-fetch';
 import type { Logger } from '../log.js';
@@ -127,7 +127,7 @@ export class HttpGateway implements Gateway {
    * it the partial file is removed and the download fails. Uses its own connection, never one a payment waits for.
    * Never throws for the network or the answer.
    */
-  async downloadSettleFile(stlDate: string, dir: string, opts: { maxBytes?: number; timeoutMs?: number } = {}): Promise<SettleDownload> {
+  async downloadSettleFile(stlDate: string, dir: string, opts: { maxBytes?: number; timeoutMs?: number; pause?: () => Promise<void> } = {}): Promise<SettleDownload> {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     if (!/^[0-9]{8}$/.test(stlDate)) throw new RangeError(`stlDate ${JSON.stringify(stlDate)}: must be yyyyMMdd`);
@@ -184,10 +184,15 @@ export class HttpGateway implements Gateway {
             body.destroy?.();
             throw new AnswerTooLarge(`settlement file larger than ${maxBytes} bytes`);
           }
+          // Someone else goes first (the daemon: a customer's payment): no disk write meanwhile, and the body is not
+          // read, so TCP holds the sender back and the link is the payment's. The time limit still runs.
+          if (opts.pause) await opts.pause();
           writeSync(fd, chunk);
           chunks.push(chunk);
         }
-        fsyncSync(fd);
+        if (opts.pause) await opts.pause();
+        // Off the event loop: a file of megabytes takes a while to reach an SD card.
+        await new Promise<void>((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
       } finally {
         closeSync(fd);
       }

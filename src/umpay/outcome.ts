@@ -2,6 +2,7 @@
 // Pure: no I/O. Anything not provably final is UNKNOWN (the engine then queries); PAID only on a signed "00".
 import type { WireValue } from './canonical.js';
 import { parseWireJson } from './json.js';
+import { maskDigitRuns } from './authcode.js';
 import type { CallName, MicropayOutcome, OutcomeByCall, QueryOutcome, RefundOutcome, RefundQueryOutcome, ReversalOutcome } from './types.js';
 
 /** Documented meanings of respCode, for reasons shown to the operator. */
@@ -110,7 +111,7 @@ function str(v: WireValue): string | undefined {
 export function parseAnswer(httpStatus: number, body: string): { ok: true; answer: Record<string, WireValue> } | { ok: false; cause: string } {
   // A proxy may echo the request back: digit runs (a payment code, or a cut piece of one) never reach the cause,
   // which is journaled and published.
-  const sample = body.slice(0, 60).replace(/\s+/g, ' ').replace(/[0-9]{8,}/g, (run) => `…${run.slice(-4)}`);
+  const sample = maskDigitRuns(body.slice(0, 60).replace(/\s+/g, ' '));
   if (httpStatus < 200 || httpStatus > 299) return { ok: false, cause: `HTTP ${httpStatus}${sample ? `: ${sample}` : ''}` };
   let parsed: unknown;
   try {

@@ -238,7 +238,7 @@ export function parseSettlement(text: string, fileName?: string): ParsedSettleme
  * provider's file (100,000 rows: over a second of parsing here, several on a Pi) never holds up a customer's
  * payment on the daemon's event loop.
  */
-export async function parseSettlementPaced(text: string, fileName?: string, sliceMs = 5): Promise<ParsedSettlement> {
+export async function parseSettlementPaced(text: string, fileName?: string, sliceMs = 5, pause?: () => Promise<void>): Promise<ParsedSettlement> {
   const p = new SettlementParser(fileName);
   let since = performance.now();
   let n = 0;
@@ -246,6 +246,7 @@ export async function parseSettlementPaced(text: string, fileName?: string, slic
     p.add(rec);
     if (++n % 64 === 0 && performance.now() - since >= sliceMs) {
       await new Promise((r) => setImmediate(r));
+      if (pause) await pause();
       since = performance.now();
     }
   }

@@ -1,9 +1,10 @@
 // The fleet end to end against a real Mosquitto (MQTT 5): the daemon (`kiosk run`, a child process) with
-// its scanner on a real pty, paying through the sandbox over HTTP, publishing to the broker; a watcher
-// with a persistent session sees everything. Kill -9, a broker outage and hostile commands included.
+// its scanner on a real pty (a simulated GM65 module on the other end), paying through the sandbox over HTTP,
+// publishing to the broker; a watcher with a persistent session sees everything. Kill -9, a broker outage,
+// hostile commands and the remote scanner-setup included.
 import assert from 'node:assert/strict';
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
-import { createWriteStream, readFileSync, writeFileSync, type WriteStream } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openJournal } from '../../src/journal/journal.js';
 import { testCode } from '../../src/sandbox/codes.js';
@@ -12,10 +13,10 @@ import { run as fleetCli } from '../../src/cli/fleet.js';
 import { captureIo } from '../../src/cli/tech/format.js';
 import { DaemonFixture, spawnDaemon, type DaemonProcess } from '../kiosk/daemon-helpers.js';
 import { PtyPair } from '../hardware/pty.js';
+import { GmSim } from '../../src/hardware/sim/gm-sim.js';
+import { GM_MAPS } from '../../src/hardware/modules/gm.js';
 import { freePort, Mosquitto } from './mosquitto.js';
 import { Watcher } from './helpers.js';
-
-const write = (s: WriteStream, data: string): Promise<void> => new Promise((resolve, reject) => s.write(data, (err) => (err ? reject(err) : resolve())));
 
 describe('fleet end to end: daemon over a pty, sandbox, real Mosquitto (MQTT 5)', function () {
   this.timeout(40_000);
@@ -24,7 +25,8 @@ describe('fleet end to end: daemon over a pty, sandbox, real Mosquitto (MQTT 5)'
   let broker: Mosquitto;
   let watcher: Watcher;
   let daemon: DaemonProcess;
-  let feeder: WriteStream;
+  const sim = new GmSim({ model: 'GM65' });
+  let detach: () => void = () => {};
   const codes: string[] = [];
   const paidOrders: string[] = [];
   let keyFile: string;
@@ -47,7 +49,7 @@ describe('fleet end to end: daemon over a pty, sandbox, real Mosquitto (MQTT 5)'
    */
   const pay = async (code: string, pattern: 'success' | 'failure', thenReady: boolean): Promise<string> => {
     codes.push(code);
-    await write(feeder, code + '\r');
+    sim.present(code);
     const line = await daemon.indicator(pattern);
     paidOrders.push(String(line.orderNo));
     if (thenReady) await daemon.indicator('ready');
@@ -63,6 +65,7 @@ describe('fleet end to end: daemon over a pty, sandbox, real Mosquitto (MQTT 5)'
     assert.ok(await Mosquitto.available(), 'mosquitto is not installed: apt-get install mosquitto (.ci/run does)');
     await fx.start();
     await pty.start();
+    detach = pty.attach(sim);
     const kp = generateKeyPairSync('ed25519');
     keyFile = join(fx.dir, 'operator.key.pem');
     writeFileSync(keyFile, kp.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
@@ -73,16 +76,15 @@ describe('fleet end to end: daemon over a pty, sandbox, real Mosquitto (MQTT 5)'
     // queued for it.
     watcher = await Watcher.start(broker.url, 'kiosk/TEST01/#', { protocolVersion: 5, clean: false, clientId: 'e2e-watcher', reconnectPeriod: 100, properties: { sessionExpiryInterval: 600 } });
     fx.writeConfig({
-      scanner: { driver: 'serial', path: pty.device, baudRate: 9600, terminator: 'CR', reopenMinMs: 50, reopenMaxMs: 200 },
+      // Continuous mode: the module reads what is held up at once (the kiosk sets it up at start).
+      scanner: { driver: 'serial', path: pty.device, baudRate: 9600, terminator: 'CR', module: 'gm', model: 'GM65', reopenMinMs: 50, reopenMaxMs: 200 },
       fleet: { url: broker.url, reconnectMs: 500, operatorKeys: 'operator.pub.pem', statusIntervalMs: 60_000 },
     });
     await start();
-    feeder = createWriteStream(pty.feeder, { flags: 'w' });
-    feeder.on('error', () => {});
   });
 
   after(async () => {
-    feeder?.destroy();
+    detach();
     await daemon?.stop('SIGKILL');
     await watcher?.close();
     await broker?.stop();
@@ -167,6 +169,67 @@ describe('fleet end to end: daemon over a pty, sandbox, real Mosquitto (MQTT 5)'
       assert.ok(errors.some((e) => /replayed/.test(e)), errors.join('; '));
       assert.ok(errors.some((e) => /bad signature/.test(e)), errors.join('; '));
       await daemon.waitFor((l) => l.event === 'fleet-command-refused', 'refusal logged');
+    } finally {
+      await replies.close();
+    }
+  });
+
+  it('scanner-setup: a swapped module (factory settings, TAB tail) is diagnosed and set up remotely; busy and replayed commands are refused', async () => {
+    // Someone swaps the module for one with factory settings: manual mode, TAB tail. The kiosk cannot tell
+    // (same port), and no code is read: the silent kiosk an operator must fix from afar.
+    sim.factoryReset({ 0x0060: 0x40 });
+    const saves = sim.counters.saves;
+    const tail = (): string => GM_MAPS.GM65.tail!.decode([sim.zone(0x0060)]);
+    // Dry run through the operator's CLI: as is → to be, nothing written.
+    const io = captureIo();
+    assert.equal(await fleetCli(['cmd', 'TEST01', 'scanner-setup', '--args', '{"dryRun":true}', '--broker', broker.url, '--key', keyFile, '--timeout', '10'], io), 0, io.stderr() + io.stdout());
+    assert.match(io.stdout(), /TEST01 scanner-setup: ok/);
+    assert.match(io.stdout(), /"setting": "tail",\s+"is": "TAB",\s+"want": "CR",\s+"result": "differs"/);
+    assert.equal(tail(), 'TAB');
+    assert.equal(sim.counters.saves, saves);
+
+    const replies = await Watcher.start(broker.url, 'ops/setup', { protocolVersion: 5 });
+    try {
+      const key = createPrivateKey(readFileSync(keyFile));
+      const props = (c: string) => ({ qos: 1 as const, properties: { responseTopic: 'ops/setup', correlationData: Buffer.from(c) } });
+      const env = JSON.stringify(signCommand(newCommand('TEST01', 'scanner-setup'), key));
+      replies.client.publish('kiosk/TEST01/cmd/scanner-setup', env, props('apply-1'));
+      const applied = await replies.waitFor((m) => m.correlationData?.toString() === 'apply-1', 'the setup answer', 10_000);
+      assert.equal(applied.json.ok, true, applied.text);
+      const r = applied.json.result as { identity: { model: string }; written: string[]; saved: boolean; matches: boolean; settings: { setting: string; result: string }[] };
+      assert.equal(r.identity.model, 'GM65');
+      assert.ok(['mode', 'tail'].every((k) => r.written.includes(k)), JSON.stringify(r.written));
+      assert.ok(r.settings.some((x) => x.setting === 'tail' && x.result === 'written'));
+      assert.deepEqual([r.saved, r.matches], [true, true]);
+      // At the module: the bytes arrived, saved to flash once.
+      assert.deepEqual([tail(), sim.mode, sim.counters.saves - saves], ['CR', 'continuous', 1]);
+      assert.equal(GM_MAPS.GM65.tail!.decode([sim.flashByte(0x0060)]), 'CR');
+      await daemon.waitFor((l) => l.event === 'released', 'kiosk released after the setup');
+      // The remote selftest sees the module as set up (never the relay, no lamps).
+      replies.client.publish('kiosk/TEST01/cmd/selftest', JSON.stringify(signCommand(newCommand('TEST01', 'selftest'), key)), props('selftest'));
+      const selftest = await replies.waitFor((m) => m.correlationData?.toString() === 'selftest', 'the selftest answer');
+      const checks = (selftest.json.result as { ok: boolean; checks: { name: string; ok: boolean; detail: string }[] }).checks;
+      assert.deepEqual(checks.find((c) => c.name === 'scanner'), { name: 'scanner', ok: true, detail: 'connected; module gm GM65: ready' });
+      assert.equal((selftest.json.result as { ok: boolean }).ok, true, selftest.text);
+
+      // The same signed command again: refused, nothing sent to the module.
+      const commands = sim.counters.commands;
+      replies.client.publish('kiosk/TEST01/cmd/scanner-setup', env, props('apply-replayed'));
+      const replayed = await replies.waitFor((m) => m.correlationData?.toString() === 'apply-replayed', 'the replay refusal');
+      assert.match(String(replayed.json.error), /^refused: replayed/);
+      assert.equal(sim.counters.commands, commands);
+
+      // A customer paying (the platform says "paying" for two queries): refused, nothing sent to the module; the
+      // payment, read through the module as now set up, goes through.
+      const slow = testCode('pending-then-paid', 'alipay', undefined, { queries: 2 });
+      codes.push(slow);
+      sim.present(slow);
+      await daemon.indicator('processing');
+      replies.client.publish('kiosk/TEST01/cmd/scanner-setup', JSON.stringify(signCommand(newCommand('TEST01', 'scanner-setup'), key)), props('busy'));
+      const busy = await replies.waitFor((m) => m.correlationData?.toString() === 'busy', 'the busy refusal');
+      assert.match(String(busy.json.error), /^busy: a customer is (paying|reading a payment's result); nothing was sent to the scanner/);
+      assert.equal(sim.counters.commands, commands, 'nothing sent to the module while a customer pays');
+      paidOrders.push(String((await daemon.indicator('success')).orderNo));
     } finally {
       await replies.close();
     }

@@ -55,6 +55,8 @@ export interface Received {
   text: string;
   json: Record<string, unknown>;
   retain: boolean;
+  /** MQTT 5: the correlation data the publisher set (a reply to a command carries the command's). */
+  correlationData?: Buffer;
 }
 
 /** A client that records every message under `filter`, with a way to wait for one. */
@@ -70,7 +72,8 @@ export class Watcher {
       } catch {
         /* not JSON: kept as text */
       }
-      const m = { topic, text, json, retain: packet.retain };
+      const cd = packet.properties?.correlationData;
+      const m: Received = { topic, text, json, retain: packet.retain, ...(cd ? { correlationData: Buffer.from(cd) } : {}) };
       this.messages.push(m);
       this.waiters = this.waiters.filter((w) => (w.match(m) ? (w.resolve(m), false) : true));
     });

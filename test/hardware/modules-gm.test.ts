@@ -112,6 +112,22 @@ describe('hardware/modules gm: setup through the mock binding', function () {
     await r.scanner.close();
   });
 
+  it('a module refused at connect (verify) and then set up on demand (remote scanner-setup) is announced at once', async () => {
+    const sim = new GmSim({ zone: TAB_TAIL });
+    // A long retry backoff: only the setup on demand can bring it back within this test.
+    const r = await start(sim, { setup: 'verify', reopenMinMs: 60_000, reopenMaxMs: 60_000 });
+    assert.equal(r.faults.length, 1);
+    const connected = new Promise((resolve) => r.scanner.once('connected', resolve));
+    const report = await r.scanner.setupModule('apply', 2000);
+    assert.equal(report.matches, true);
+    assert.ok(report.written.includes('tail'));
+    assert.equal(sim.counters.saves, 1);
+    await connected;
+    assert.equal(r.scanner.moduleStatus?.state, 'ready');
+    await r.scanner.close();
+    await assert.rejects(r.scanner.setupModule('apply', 2000), /the scanner is not connected \(\/dev\/gm\)/);
+  });
+
   it('an unknown model is identified and never written', async () => {
     const sim = new GmSim({ zone: TAB_TAIL });
     const r = await start(sim, { model: undefined });

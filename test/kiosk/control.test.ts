@@ -1,6 +1,7 @@
 // The daemon's control socket (src/kiosk/control.ts) through the CLI's client (src/cli/tech/control.ts).
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chownSync, existsSync, lstatSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ControlError, startControlServer } from '../../src/kiosk/control.js';
@@ -13,14 +14,16 @@ describe('kiosk control socket', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('answers status and reconcile, with the socket at mode 0600', async () => {
+  it('answers status and reconcile, with the socket born at mode 0600 whatever the umask', async () => {
     const path = join(dir, 'kiosk.sock');
     let reconciled = 0;
+    const umask = process.umask(0);
     const server = await startControlServer(path, {
       status: () => ({ pid: 42, scanner: { connected: true } }),
       reconcile: async () => ({ started: ++reconciled, remaining: 0 }),
-    });
+    }).finally(() => process.umask(umask));
     try {
+      assert.equal(process.umask(), umask, 'the process umask is restored');
       assert.equal(statSync(path).mode & 0o777, 0o600);
       assert.deepEqual(await controlRequest(path, 'status'), { pid: 42, scanner: { connected: true } });
       assert.deepEqual(await controlRequest(path, 'reconcile'), { started: 1, remaining: 0 });
@@ -51,5 +54,28 @@ describe('kiosk control socket', () => {
     const file = join(dir, 'plain');
     writeFileSync(file, 'x');
     await assert.rejects(startControlServer(file, { status: () => ({ pid: 2 }), reconcile: () => ({ started: 0, remaining: 0 }) }), /not a socket/);
+  });
+  /** A socket file nobody answers on, as a killed daemon leaves it (node does not unlink on exit). */
+  function staleSocket(path: string): void {
+    const r = spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => process.exit(0))`]);
+    assert.equal(r.status, 0, String(r.stderr));
+    assert.ok(lstatSync(path).isSocket());
+  }
+  it('replaces a stale socket of its own, and leaves someone else\'s untouched', async function () {
+    const path = join(dir, 'k.sock');
+    staleSocket(path);
+    const server = await startControlServer(path, { status: () => ({ pid: 3 }), reconcile: () => ({ started: 0, remaining: 0 }) });
+    assert.deepEqual(await controlRequest(path, 'status'), { pid: 3 });
+    await server.close();
+    assert.equal(existsSync(path), false);
+    if (process.getuid?.() !== 0) this.skip(); // chown to another user needs root (CI runs as root)
+    staleSocket(path);
+    chownSync(path, 4242, 4242);
+    const before = lstatSync(path);
+    await assert.rejects(startControlServer(path, { status: () => ({ pid: 4 }), reconcile: () => ({ started: 0, remaining: 0 }) }), /socket of uid 4242.*left untouched/);
+    const after = lstatSync(path);
+    assert.equal(after.ino, before.ino);
+    assert.equal(after.uid, 4242);
+    assert.equal(after.mode, before.mode);
   });
 });

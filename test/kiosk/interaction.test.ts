@@ -349,4 +349,49 @@ describe('kiosk interaction', () => {
       assert.equal(st(t).name, 'processing');
     });
   });
+
+  describe('held for a service task (remote scanner setup)', () => {
+    it('fixed price at rest: held → scans refused with not-now, nothing sent, lamps idle; released → pays again', async () => {
+      const t = setup(fixed);
+      const h = t.kiosk.hold();
+      assert.ok('release' in h, JSON.stringify(h));
+      assert.equal(t.kiosk.held, true);
+      assert.equal(t.indicator.last, 'idle');
+      t.kiosk.code(WECHAT);
+      assert.equal(t.engine.calls.length, 0, 'nothing sent while held');
+      assert.equal(t.indicator.last, 'not-now');
+      assert.deepEqual(t.kiosk.hold(), { busy: 'the kiosk is already held for a service task' });
+      h.release();
+      h.release(); // twice is harmless
+      assert.equal(t.kiosk.held, false);
+      t.clock.tick(timing.signalMs);
+      assert.equal(t.indicator.last, 'ready');
+      t.kiosk.code(WECHAT);
+      assert.equal(t.engine.calls.length, 1);
+      await t.engine.approve();
+      await flush();
+    });
+
+    it('refused while a customer pays, reads a result, or has typed/chosen an amount', async () => {
+      const f = setup(fixed);
+      f.kiosk.code(WECHAT);
+      assert.deepEqual(f.kiosk.hold(), { busy: 'a customer is paying' });
+      await f.engine.approve();
+      await flush();
+      assert.equal(st(f).name, 'result');
+      assert.deepEqual(f.kiosk.hold(), { busy: "a customer is reading a payment's result" });
+      const m = setup(menu);
+      m.keys('1');
+      assert.deepEqual(m.kiosk.hold(), { busy: 'a customer is choosing an amount' });
+      m.keys('#');
+      assert.deepEqual(m.kiosk.hold(), { busy: 'a customer is choosing an amount' });
+      m.keys('*');
+      const h = m.kiosk.hold();
+      assert.ok('release' in h);
+      m.keys('1#');
+      assert.deepEqual(st(m), { name: 'idle' }, 'keys refused while held');
+      assert.equal(m.indicator.last, 'not-now');
+      h.release();
+    });
+  });
 });

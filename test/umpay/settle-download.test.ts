@@ -2,17 +2,17 @@
 // (fetchAndReconcile) against the sandbox over real HTTP on 127.0.0.1.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { openJournal, type Journal } from '../../src/journal/journal.js';
-import { fetchAndReconcile, mismatchReason } from '../../src/payment/settle-day.js';
+import type { Journal } from '../../src/journal/journal.js';
+import { compareDay, fetchAndReconcile, mismatchReason, ordersKnown } from '../../src/payment/settle-day.js';
 import { compareSettlement } from '../../src/payment/settle-compare.js';
-import { startSandbox, testCode, type Sandbox } from '../../src/sandbox/index.js';
+import { testCode, type Sandbox } from '../../src/sandbox/index.js';
 import { ymd } from '../../src/sandbox/ledger.js';
 import { HttpGateway } from '../../src/umpay/client.js';
 import { loadPrivateKey } from '../../src/umpay/keys.js';
 import { decodeSettlementFile, parseSettlement, parseSettlementPaced } from '../../src/umpay/settlement.js';
+import { settleWorld } from '../sandbox/settle-world.js';
 import { call, micropayFields, SP } from '../sandbox/helpers.js';
 
 describe('umpay: settlement file download and daily reconciliation', () => {
@@ -21,23 +21,8 @@ describe('umpay: settlement file download and daily reconciliation', () => {
   let gw: HttpGateway;
   let journal: Journal;
   const today = () => ymd(new Date());
-  before(async () => {
-    sb = await startSandbox();
-  });
-  after(async () => {
-    await sb.close();
-  });
-  beforeEach(() => {
-    sb.reset();
-    dir = mkdtempSync(join(tmpdir(), 'settle-dl-'));
-    gw = new HttpGateway({ baseUrl: sb.baseUrl, merchant: SP, privateKey: loadPrivateKey(sb.merchantKeyPath!), platformKey: sb.platformPublicKey, connectTimeoutMs: 1000, timeoutMs: 3000 });
-    journal = openJournal(join(dir, 'journal.sqlite'));
-  });
-  afterEach(() => {
-    gw.close();
-    journal.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const world = settleWorld('settle-dl-');
+  beforeEach(() => ({ sb, dir, gw, journal } = world));
 
   let seq = 900000;
   const pay = async (amount = '100') => {
@@ -147,6 +132,23 @@ describe('umpay: settlement file download and daily reconciliation', () => {
     assert.equal(plain.rows.length, 3000);
     assert.equal(plain.rows[5]!.fields.merchantName, '商户, "引号"\n第二行');
     assert.equal(plain.problems.length, 1);
+  });
+
+  it('which rows the journal has is found a slice at a time, a customer going first in between; the comparison is the same', async () => {
+    const orderNo = await pay('300');
+    const mine = journal.createOrder({ deviceId: 'TEST01', date: today(), orderTime: `${today()}100000`, txnAmt: '100', orderType: 'wechat', authCode: '134567890123456789', authMask: 'wechat…6789', goodsId: 'G1', goodsInfo: 'g', acqSpId: SP.acqSpId, acqMerId: SP.acqMerId, scannedAt: 1, at: new Date().toISOString() }).orderNo;
+    const got = await gw.downloadSettleFile(today(), dir);
+    assert.equal(got.kind, 'file');
+    if (got.kind !== 'file') return;
+    const file = parseSettlement(readFileSync(got.path, 'utf8')).rows;
+    const others = Array.from({ length: 2499 }, (_, i) => ({ ...file[0]!, orderNo: `OTHER${i}` }));
+    const rows = [...others, { ...file[0]!, orderNo: mine }, ...file];
+    let between = 0;
+    const known = await ordersKnown(journal, rows, async () => void between++, 1000);
+    assert.equal(between, 3, '2,501 rows in slices of 1,000');
+    assert.deepEqual([...known], [mine]);
+    assert.ok(!known.has(orderNo), 'a platform charge the journal does not know');
+    assert.deepEqual(compareDay(journal, rows, today(), 'TEST01', SP.acqMerId, known), compareDay(journal, rows, today(), 'TEST01', SP.acqMerId));
   });
 
   it('fees are checked against the row\'s own rate and settlement amount', () => {

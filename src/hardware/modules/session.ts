@@ -12,7 +12,7 @@ import { systemClock, type Clock, type TimerHandle } from '../../clock.js';
 import { ModuleLink } from './link.js';
 import { describeDifference, runSetup, type SetupResult } from './setup.js';
 import { MemoryStateStore, type ModuleStateStore } from './state.js';
-import { ModuleError, type Identity, type ModuleDriver, type SetupMode, type Settings, type TriggerMode } from './types.js';
+import { ModuleError, type CommandPort, type Identity, type ModuleDriver, type SettingName, type SetupMode, type Settings, type TriggerMode } from './types.js';
 
 export interface ModuleSessionOptions {
   driver: ModuleDriver;
@@ -54,6 +54,33 @@ export interface ModuleStatus {
   error?: string;
 }
 
+/** One setting in a setup run on demand: as found, as the kiosk wants it, and what was done. */
+export interface SettingReport {
+  setting: SettingName;
+  is: string | null;
+  want: string;
+  /** ok: matched already; written: was different, written and read back; not-written: a write did not take;
+   *  differs: dry run, would be written; refused: this model has no code for the value. */
+  result: 'ok' | 'written' | 'not-written' | 'differs' | 'refused';
+  why?: string;
+}
+
+/** What setupNow() found and did: per setting, the identity and the module's status afterwards. */
+export interface SetupReport {
+  mode: 'apply' | 'dry-run';
+  identity: Identity;
+  settings: SettingReport[];
+  written: SettingName[];
+  saved: boolean;
+  /** Every checked setting matches the kiosk's profile now (after apply; as found for a dry run). */
+  matches: boolean;
+  skipped?: string;
+  /** Plain words for each setting still not as the kiosk needs it. */
+  problems: string[];
+  status: ModuleStatus;
+  ms: number;
+}
+
 /** Events: 'status' (ModuleStatus) after each start; 'triggered' (ms: round trip of the trigger command). */
 export class ModuleSession extends EventEmitter {
   readonly link: ModuleLink;
@@ -70,6 +97,9 @@ export class ModuleSession extends EventEmitter {
    */
   private fireAgain = false;
   private stopped = false;
+  /** A setup on demand holds the module: no triggers, start() waits for it. */
+  private paused = false;
+  private exclusive: Promise<unknown> | null = null;
 
   constructor(private readonly o: ModuleSessionOptions) {
     super();
@@ -104,6 +134,8 @@ export class ModuleSession extends EventEmitter {
   async start(): Promise<ModuleStatus> {
     const { driver } = this.o;
     this.st = { ...this.st, state: 'starting', error: undefined };
+    // A setup on demand still talking to the module (it ends by itself, bounded): one conversation at a time.
+    if (this.exclusive) await this.exclusive.catch(() => undefined);
     try {
       const id = await driver.identify(this.link, this.o.model);
       if (!id) {
@@ -164,6 +196,94 @@ export class ModuleSession extends EventEmitter {
   }
 
   /**
+   * The kiosk's setup run now, on demand (a remote operator's `scanner-setup`; the technician's `kiosk scanner
+   * setup` does the same over its own port when no daemon runs): identify, then apply the profile (or only
+   * compare it: dry-run), whatever scanner.setup says. Triggers pause for its length and resume after it, also
+   * after a failure. Bounded: no command is sent after `timeoutMs`, and the last one waits at most until then.
+   * The caller makes sure no payment is in progress. Rejects (nothing started) when a setup already runs or the
+   * module is being identified after a (re)connect.
+   */
+  async setupNow(mode: 'apply' | 'dry-run', timeoutMs: number): Promise<SetupReport> {
+    if (this.stopped) throw new ModuleError('the scanner port is closed', 'CLOSED');
+    if (this.exclusive) throw new Error('a scanner setup is already running');
+    if (this.st.state === 'starting') throw new Error('the scanner module is being identified after a (re)connect: try again in a few seconds');
+    const { driver } = this.o;
+    const t0 = this.timers.mono();
+    const deadline = t0 + timeoutMs;
+    const left = (): number => {
+      const ms = Math.ceil(deadline - this.timers.mono());
+      if (ms <= 0) throw new ModuleError(`scanner setup stopped after ${timeoutMs} ms (the module answers too slowly or not at all)`, 'TIMEOUT');
+      return ms;
+    };
+    const link = this.link;
+    const port: CommandPort = {
+      request: async (command, opts) => link.request(command, { timeoutMs: Math.min(opts?.timeoutMs ?? this.o.answerTimeoutMs ?? 500, left()) }),
+      send: async (command) => (left(), link.send(command)),
+    };
+    this.paused = true;
+    this.clearRearm();
+    const run = (async () => {
+      // A read window left open would put a customer's scan between the setup's answers: ended where the protocol can.
+      if (this.wantArmed && this.identity && driver.stopRead && this.st.state === 'ready') await driver.stopRead(port, this.identity).catch(() => undefined);
+      const id = await driver.identify(port, this.o.model);
+      if (!id) throw new ModuleError(`no ${driver.family} module answered on ${this.o.path} at ${this.o.baudRate} baud`, 'TIMEOUT');
+      this.identity = id;
+      return runSetup(driver, port, id, this.o.profile, mode);
+    })();
+    this.exclusive = run;
+    let result: SetupResult;
+    try {
+      result = await run;
+      if (mode === 'apply') this.finish(result);
+    } catch (err) {
+      const e = err as Error;
+      if (mode === 'apply' && !this.portLost()) {
+        // Writes may have stopped half-way: the status says so until the next setup (kiosk status, doctor).
+        this.st = { ...this.st, state: 'error', profileMatch: undefined, error: `scanner setup on demand failed: ${e.message} (the module may hold part of the changes until it is powered off)` };
+        this.emit('status', this.status);
+      }
+      this.log.warn({ scanner: 'setup-failed', module: driver.family, mode, err: e.message }, `scanner setup on demand failed: ${e.message}`);
+      throw err;
+    } finally {
+      this.exclusive = null;
+      this.paused = false;
+      if (!this.stopped && this.wantArmed) this.fire();
+    }
+    return this.report(result, this.timers.mono() - t0);
+  }
+
+  /** lost() ran (the port went away): start() identifies the module again after the reconnect. */
+  private portLost(): boolean {
+    return this.st.state === 'starting';
+  }
+
+  private report(r: SetupResult, ms: number): SetupReport {
+    const diff = new Map(r.differences.map((d) => [d.setting, d]));
+    const left = new Set(r.remaining.map((d) => d.setting));
+    const settings: SettingReport[] = r.checked.map((setting) => {
+      const d = diff.get(setting);
+      const want = this.o.profile[setting]!;
+      if (!d) return { setting, is: want, want, result: 'ok' };
+      const result = r.mode !== 'apply' ? 'differs' : r.written.includes(setting) && !left.has(setting) ? 'written' : 'not-written';
+      return { setting, is: d.is ?? null, want, result };
+    });
+    for (const x of r.refused) settings.push({ setting: x.setting, is: null, want: x.want, result: 'refused', why: x.why });
+    const problems = [...r.remaining.map(describeDifference), ...r.refused.map((x) => `${x.setting}: ${x.why}`)];
+    return {
+      mode: r.mode === 'apply' ? 'apply' : 'dry-run',
+      identity: r.identity,
+      settings,
+      written: r.written,
+      saved: r.saved,
+      matches: !r.skipped && problems.length === 0,
+      ...(r.skipped ? { skipped: r.skipped } : {}),
+      problems,
+      status: this.status,
+      ms: Math.round(ms),
+    };
+  }
+
+  /**
    * The kiosk can (true) or cannot (false) take a payment now. Only in command-trigger mode does this send anything.
    */
   arm(ready: boolean): void {
@@ -172,7 +292,7 @@ export class ModuleSession extends EventEmitter {
     this.wantArmed = ready;
     this.clearRearm();
     if (ready) this.fire();
-    else if (this.identity && this.o.driver.stopRead && this.st.state === 'ready') {
+    else if (!this.paused && this.identity && this.o.driver.stopRead && this.st.state === 'ready') {
       this.o.driver.stopRead(this.link, this.identity).catch((err: unknown) => this.log.debug({ scanner: 'stop-read', err }, 'stopping the read failed'));
     }
   }
@@ -201,7 +321,7 @@ export class ModuleSession extends EventEmitter {
 
   private fire(): void {
     const id = this.identity;
-    if (!id || this.st.state === 'starting' || this.st.state === 'no-answer') return;
+    if (!id || this.paused || this.st.state === 'starting' || this.st.state === 'no-answer') return;
     if (this.triggering) {
       this.fireAgain = true;
       return;
@@ -224,7 +344,7 @@ export class ModuleSession extends EventEmitter {
       )
       .then((r) => {
         this.triggering = false;
-        if (r === 'closed' || !this.wantArmed || this.stopped) return;
+        if (r === 'closed' || !this.wantArmed || this.stopped || this.paused) return;
         if (this.fireAgain) return this.fire();
         const window = Number(this.o.profile.readWindowMs ?? 5000);
         this.clearRearm();

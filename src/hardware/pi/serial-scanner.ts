@@ -11,7 +11,7 @@ import { scanLines } from '../scan-lines.js';
 import { systemClock, type Clock, type TimerHandle } from '../../clock.js';
 import { DEFAULTS } from '../../config/types.js';
 import type { ModuleOptions } from '../modules/options.js';
-import type { ModuleSession, ModuleStatus } from '../modules/session.js';
+import type { ModuleSession, ModuleStatus, SetupReport } from '../modules/session.js';
 
 /** config `scanner` with driver 'serial'. */
 export interface SerialScannerOptions extends ScannerParseOptions, ModuleOptions {
@@ -69,6 +69,20 @@ export class SerialScanner extends EventEmitter implements Scanner {
 
   arm(ready: boolean): void {
     this.session?.arm(ready);
+  }
+
+  async setupModule(mode: 'apply' | 'dry-run', timeoutMs: number): Promise<SetupReport> {
+    if (!this.session) throw new Error('scanner.module is "plain": no command protocol');
+    const port = this.sp;
+    if (!port?.isOpen) throw new Error(`the scanner is not connected (${this.options.path})`);
+    const report = await this.session.setupNow(mode, timeoutMs);
+    // A module refused at connect (a fault, retried with backoff) is checked again now, not at the next retry.
+    if (mode === 'apply' && this.setupRetry !== null && this.sp === port && !this.stopped) {
+      this.timers.clearTimeout(this.setupRetry);
+      this.setupRetry = null;
+      void this.moduleSetup(port);
+    }
+    return report;
   }
 
   private writePort(bytes: Buffer): Promise<void> {

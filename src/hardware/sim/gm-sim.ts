@@ -24,7 +24,17 @@ export class GmSim extends ModuleSim {
   constructor(opts: GmSimOptions = {}) {
     super(opts);
     this.model = opts.model ?? 'GM65';
+    this.baud = 9600;
+    this.factoryReset(opts.zone);
+  }
+
+  /**
+   * Back to factory settings in RAM and flash (a "factory defaults" setting code held up to it, or another module
+   * swapped in on the same cable), with `zone` on top.
+   */
+  factoryReset(zone: Record<number, number> = {}): void {
     const z = this.flash;
+    z.fill(0);
     // Factory state: manual mode, illumination and aimer normal, beep on (0x54); 9600 baud; 5 s read window;
     // same-code delay on, 0.5 s; tail CR.
     z[0x0000] = 0x54;
@@ -34,9 +44,8 @@ export class GmSim extends ModuleSim {
     z[0x002b] = 0x01;
     z[0x00e1] = 0x6d; // hardware version (made up for the simulator)
     z[0x00e2] = 0x87; // software version: one [T] lists as known good
-    for (const [a, v] of Object.entries(opts.zone ?? {})) z[Number(a)] = v;
-    this.ram.set(z);
-    this.baud = this.decodeBaud();
+    for (const [a, v] of Object.entries(zone)) z[Number(a)] = v;
+    this.powerCycle();
   }
 
   get mode(): SimMode {

@@ -6,7 +6,7 @@ import type { Logger } from '../../log.js';
 import type { ScanParser, Scanner, ScannerParseOptions } from '../scanner.js';
 import { scanLines } from '../scan-lines.js';
 import type { ModuleOptions } from '../modules/options.js';
-import type { ModuleSession, ModuleStatus } from '../modules/session.js';
+import type { ModuleSession, ModuleStatus, SetupReport } from '../modules/session.js';
 import { silentLogger } from '../../log.js';
 import { systemClock, type Clock } from '../../clock.js';
 import type { ModuleSim } from './module-sim.js';
@@ -53,6 +53,12 @@ export class SimScanner extends EventEmitter implements Scanner {
 
   arm(ready: boolean): void {
     this.session?.arm(ready);
+  }
+
+  async setupModule(mode: 'apply' | 'dry-run', timeoutMs: number): Promise<SetupReport> {
+    if (!this.session) throw new Error('no simulated module behind this scanner: no command protocol');
+    if (!this.isOpen) throw new Error('the scanner is not connected (sim)');
+    return this.session.setupNow(mode, timeoutMs);
   }
 
   async open(): Promise<void> {
