@@ -52,7 +52,7 @@ export async function run(): Promise<BenchRow[]> {
     const probe = journal.list({ limit: 1 })[0]!.orderNo;
     for (let i = 0; i < 200; i++) {
       const t = process.hrtime.bigint();
-      journal.note(probe, { cause: 'bench' }, new Date().toISOString());
+      journal.note(probe, 'delivered', { kind: 'settlement', cause: 'bench' }, new Date().toISOString());
       commits.push(msSince(t));
     }
   } finally {

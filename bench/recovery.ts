@@ -38,8 +38,8 @@ export async function run(): Promise<BenchRow[]> {
         if (!(r.outcome.kind === 'UNKNOWN' && r.outcome.rateLimited)) break;
         await new Promise((res) => setTimeout(res, 20));
       }
-      if (behaviour === 'paid') journal.transition(o.orderNo, [{ from: 'created', to: 'paid', event: { cause: 'seed' } }], new Date().toISOString());
-      else journal.transition(o.orderNo, [{ from: 'created', to: 'unknown', event: { cause: 'seed' } }], new Date().toISOString());
+      if (behaviour === 'paid') journal.transition(o.orderNo, [{ from: 'created', to: 'paid', event: { kind: 'answer', cause: 'seed' } }], new Date().toISOString());
+      else journal.transition(o.orderNo, [{ from: 'created', to: 'unknown', event: { kind: 'answer', cause: 'seed' } }], new Date().toISOString());
     }
     const before = sandbox.stats();
     const engine = new PaymentEngine({ journal, gateway, merchant, deviceId: 'REC', goods: { goodsId: 'G1', goodsInfo: 'bench' }, clockCheck: () => null, timing: { minRequestIntervalMs: 0 } });

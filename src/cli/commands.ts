@@ -241,7 +241,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     notes: [
       'detect: which module answers, at which baud, with which settings (read-only)',
       "show: identity and settings against the kiosk's profile",
-      "setup: write the profile's differences and save once",
+      "setup: write the profile's differences and save once (a running daemon does it, only while the kiosk is idle)",
       'trigger: start one read window (command-trigger modules)',
       'read: wait for one scan; the code is masked',
     ].join('\n'),

@@ -106,7 +106,7 @@ async function journalCommand(argv: readonly string[], io: Io): Promise<number> 
         ['why', o.reason],
       ]),
     );
-    io.out('\n' + table(['at', 'from', 'to', 'cause', 'call', 'respCode', 'delivery', 'detail'], events.map((e) => [e.at, e.from, e.to, e.cause, e.call, e.respCode, e.delivery, e.detail])));
+    io.out('\n' + table(['at', 'from', 'to', 'kind', 'cause', 'call', 'respCode', 'delivery', 'detail'], events.map((e) => [e.at, e.from, e.to, e.kind, e.cause, e.call, e.respCode, e.delivery, e.detail])));
     return EXIT.OK;
   } finally {
     journal.close();

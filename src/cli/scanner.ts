@@ -10,14 +10,15 @@
 import { SerialPort } from 'serialport';
 import { classifyAuthCode, maskAuthCode } from '../umpay/authcode.js';
 import { ScanParser, type BadScan } from '../hardware/scanner.js';
-import { MODULE_DRIVERS, ModuleLink, runSetup, describeDifference, DETECT_BAUDS, kioskProfile, type Identity, type ModuleDriver, type Settings, type SetupResult } from '../hardware/modules/index.js';
-import type { ModuleStatus } from '../hardware/modules/session.js';
+import { MODULE_DRIVERS, ModuleLink, runSetup, settingReports, setupProblems, DETECT_BAUDS, kioskProfile, type Identity, type ModuleDriver, type SettingReport, type Settings } from '../hardware/modules/index.js';
+import type { ModuleStatus, SetupReport } from '../hardware/modules/session.js';
 import type { Config } from '../config/index.js';
 import { runCommand, techConfig, CommandExit } from './tech/context.js';
 import { EXIT, json, keyValues, processIo, table, type Io } from './tech/format.js';
 import { daemonState } from './tech/probe.js';
 import { controlRequest } from './tech/control.js';
-import type { DaemonStatus } from '../kiosk/control.js';
+import { REMOTE_SETUP_TIMEOUT_MS } from '../kiosk/scanner-setup.js';
+import type { ControlError, DaemonStatus } from '../kiosk/control.js';
 import { intFlag, parseCommand, stringFlag, usage, UsageError } from './args.js';
 import { statusWords } from './tech/scanner-words.js';
 
@@ -97,7 +98,8 @@ async function scanner(argv: readonly string[], io: Io): Promise<number> {
       else io.out(mod ? statusWords(mod, config) + '\n' : `scanner.module is ${sc.module}: the daemon sends no commands to the scanner\n`);
       return mod && mod.state !== 'ready' ? EXIT.PROBLEM : EXIT.OK;
     }
-    io.err(`the kiosk daemon (pid ${daemon.pid ?? '?'}) owns ${path}: stop it first (systemctl stop kiosk), or use "kiosk scanner show" to ask it\n`);
+    if (sub === 'setup' && !stringFlag(args, 'path') && args.flags.baud === undefined) return setupByDaemon(config, daemon.pid, Boolean(args.flags['dry-run']), Boolean(args.flags.json), io);
+    io.err(`the kiosk daemon (pid ${daemon.pid ?? '?'}) owns ${path}: stop it first (systemctl stop kiosk), or use "kiosk scanner show|setup" to ask it\n`);
     return EXIT.REFUSED;
   }
 
@@ -167,7 +169,7 @@ async function scanner(argv: readonly string[], io: Io): Promise<number> {
     const mode = sub === 'show' || args.flags['dry-run'] ? (sub === 'show' ? 'verify' : 'dry-run') : 'apply';
     const result = await runSetup(driver, open.link!, id, profile, mode);
     if (args.flags.json) io.out(json({ source: 'port', path, baudRate: baud, identity: id, result }));
-    else io.out(setupWords(id, result, sub === 'setup' && !args.flags['dry-run']));
+    else io.out(setupWords(id, { settings: settingReports(result, profile), written: result.written, saved: result.saved, skipped: result.skipped, problems: setupProblems(result) }, mode === 'apply'));
     return result.remaining.length || result.refused.length ? EXIT.PROBLEM : EXIT.OK;
   } finally {
     await open.close();
@@ -207,22 +209,40 @@ async function detect(path: string, config: Config, io: Io, asJson: boolean): Pr
   return EXIT.OK;
 }
 
-function setupWords(id: Identity, r: SetupResult, applied: boolean): string {
-  const lines = [`${id.family} ${id.model}${id.firmware ? ` (firmware ${id.firmware})` : ''}`];
-  if (r.skipped) return lines.concat(r.skipped, '').join('\n');
-  const diff = new Map(r.differences.map((d) => [d.setting, d]));
-  lines.push(
-    table(
-      ['setting', 'is', 'to be', ''],
-      r.checked.map((s) => {
-        const d = diff.get(s);
-        return [s, d ? (d.is ?? '?') : 'ok', d ? d.want : '', d ? (applied ? (r.written.includes(s) ? 'written' : 'NOT written') : 'differs') : ''];
-      }),
-    ).trimEnd(),
-  );
-  for (const x of r.refused) lines.push(`${x.setting}: ${x.why}`);
-  if (applied) lines.push(r.written.length ? `${r.written.length} setting(s) written${r.saved ? ', saved to flash' : ''}` : 'nothing to write');
-  if (r.remaining.length) lines.push(...r.remaining.map((d) => `STILL DIFFERENT: ${describeDifference(d)}`));
-  return lines.join('\n') + '\n';
+/**
+ * The running daemon owns the port: it runs the setup itself (the same handler as the fleet's `scanner-setup`:
+ * only while the kiosk is idle, the kiosk held meanwhile).
+ */
+async function setupByDaemon(config: Config, pid: number | undefined, dryRun: boolean, asJson: boolean, io: Io): Promise<number> {
+  let r: SetupReport;
+  try {
+    // The daemon bounds the setup itself (src/kiosk/scanner-setup.ts); the margin covers a slow answer line.
+    r = await controlRequest<SetupReport>(config.daemon.controlSocket, 'scanner-setup', REMOTE_SETUP_TIMEOUT_MS + 10_000, { dryRun });
+  } catch (err) {
+    const e = err as ControlError;
+    // The daemon's own answer (busy, not supported, failed) as it is; otherwise it did not answer at all.
+    if (e.code === 'E_CONTROL_PROTOCOL' && e.message.startsWith('daemon refused')) {
+      io.err(`${e.message}\n`);
+      return / busy: /.test(e.message) ? EXIT.REFUSED : EXIT.PROBLEM;
+    }
+    io.err(`the kiosk daemon (pid ${pid ?? '?'}) owns the scanner but did not answer on ${config.daemon.controlSocket}: ${e.message}\n`);
+    return EXIT.PROBLEM;
+  }
+  if (asJson) io.out(json({ source: 'daemon', ...r }));
+  else io.out(`set up by the running daemon${r.mode === 'dry-run' ? ' (dry run: nothing written)' : ''}\n` + setupWords(r.identity, r, r.mode === 'apply'));
+  return r.matches || r.skipped ? EXIT.OK : EXIT.PROBLEM;
 }
 
+/** A setup's outcome as a table: each setting as is → to be and what was done. */
+function setupWords(id: Identity, r: { settings: SettingReport[]; written: string[]; saved: boolean; skipped?: string; problems: string[] }, applied: boolean): string {
+  const lines = [`${id.family} ${id.model}${id.firmware ? ` (firmware ${id.firmware})` : ''}`];
+  if (r.skipped) return lines.concat(r.skipped, '').join('\n');
+  const label: Record<SettingReport['result'], string> = { ok: '', written: 'written', 'not-written': 'NOT written', differs: 'differs', refused: 'refused' };
+  const rows = r.settings.filter((x) => x.result !== 'refused');
+  lines.push(table(['setting', 'is', 'to be', ''], rows.map((x) => (x.result === 'ok' ? [x.setting, 'ok', '', ''] : [x.setting, x.is ?? '?', x.want, label[x.result]]))).trimEnd());
+  if (applied) lines.push(r.written.length ? `${r.written.length} setting(s) written${r.saved ? ', saved to flash' : ''}` : 'nothing to write');
+  // Refused settings say why as they are; the others are still different (a dry run: not written yet).
+  const refused = new Set(r.settings.filter((x) => x.result === 'refused').map((x) => `${x.setting}: ${x.why}`));
+  lines.push(...r.problems.map((p) => (refused.has(p) ? p : `STILL DIFFERENT: ${p}`)));
+  return lines.join('\n') + '\n';
+}

@@ -7,27 +7,12 @@ import { accessSync, closeSync, constants, existsSync, fchmodSync, fstatSync, ls
 import { dirname, resolve } from 'node:path';
 import { JournalError, migrate, SCHEMA_VERSION } from './schema.js';
 import { formatOrderNo, newRunId, orderNoPrefix } from './orderno.js';
+import { allowed, isFinal, subStateProblem, type CauseKind, type OrderState } from './states.js';
 
 export { JournalError, SCHEMA_VERSION, orderNoPrefix };
 
-/** Every state an order can be in. The diagram is in docs/payments.md, "States". */
-export const ORDER_STATES = [
-  'created', // row committed before the micropay request; the request may be on the wire
-  'unknown', // micropay answer unclear: query until final, then reverse
-  'paid', // verified 00, product not yet released
-  'delivering', // about to pulse the vend relay (journaled before the pulse)
-  'delivered', // final: paid and product released
-  'failed', // final: the platform said not paid
-  'failed-not-sent', // final: every send provably never left; nothing to reverse
-  'reversing', // cancelOrder / closeOrder in progress
-  'reversed', // final: cancelled or closed (not charged)
-  'refunding', // refund sent / being confirmed with refundQuery
-  'refunded', // final: money returned
-  'attention', // could not be finished after a bounded effort; retried slowly, never dropped
-] as const;
-export type OrderState = (typeof ORDER_STATES)[number];
-export const FINAL_STATES: ReadonlySet<OrderState> = new Set(['delivered', 'failed', 'failed-not-sent', 'reversed', 'refunded']);
-export const isFinal = (s: string): boolean => FINAL_STATES.has(s as OrderState);
+// States, the transition table and sub-states are data in states.ts (enforced here, on every write).
+export { ORDER_STATES, FINAL_STATES, isFinal, type OrderState, type CauseKind } from './states.js';
 
 export interface OrderRow {
   orderNo: string;
@@ -84,9 +69,13 @@ export interface EventRow {
   respMsg: string | null;
   delivery: string | null;
   detail: string | null;
+  /** Why (states.ts CAUSE_KINDS); null for events journaled before schema v7. */
+  kind: CauseKind | null;
 }
 
 export interface EventInput {
+  /** Checked against the table (states.ts): the transition's, or for a note what the state may record. */
+  kind: CauseKind;
   cause: string;
   call?: string;
   respCode?: string;
@@ -213,7 +202,7 @@ export class Journal {
   ) {
     this.stmt = {
       get: db.prepare(`SELECT ${FULL_SELECT} FROM orders WHERE order_no = ?`),
-      events: db.prepare(`SELECT id, order_no AS orderNo, at, from_state AS "from", to_state AS "to", cause, call, resp_code AS respCode, resp_msg AS respMsg, delivery, detail FROM events WHERE order_no = ? ORDER BY id`),
+      events: db.prepare(`SELECT id, order_no AS orderNo, at, from_state AS "from", to_state AS "to", cause, call, resp_code AS respCode, resp_msg AS respMsg, delivery, detail, kind FROM events WHERE order_no = ? ORDER BY id`),
       activeCode: db.prepare(`SELECT order_no AS orderNo FROM orders WHERE auth_code = ? AND final = 0 LIMIT 1`),
       unfinished: db.prepare(`SELECT ${FULL_SELECT} FROM orders WHERE final = 0 ORDER BY seq`),
       counts: db.prepare(`SELECT state, count(*) AS n FROM orders GROUP BY state`),
@@ -225,9 +214,9 @@ export class Journal {
             seqSet: db.prepare(`INSERT INTO meta(key, value) VALUES ('seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`),
             insert: db.prepare(`INSERT INTO orders (order_no, seq, state, order_time, txn_amt, order_type, auth_code, auth_mask, goods_id, goods_info, acq_sp_id, acq_mer_id, scanned_at, scanned_mono, boot_id, created_at, updated_at)
               VALUES (@orderNo, @seq, 'created', @orderTime, @txnAmt, @orderType, @authCode, @authMask, @goodsId, @goodsInfo, @acqSpId, @acqMerId, @scannedAt, @scannedMono, @bootId, @at, @at)`),
-            event: db.prepare(`INSERT INTO events (order_no, at, from_state, to_state, cause, call, resp_code, resp_msg, delivery, detail)
-              VALUES (@orderNo, @at, @from, @to, @cause, @call, @respCode, @respMsg, @delivery, @detail)`),
-            stateOf: db.prepare(`SELECT state FROM orders WHERE order_no = ?`),
+            event: db.prepare(`INSERT INTO events (order_no, at, from_state, to_state, cause, call, resp_code, resp_msg, delivery, detail, kind)
+              VALUES (@orderNo, @at, @from, @to, @cause, @call, @respCode, @respMsg, @delivery, @detail, @kind)`),
+            current: db.prepare(`SELECT state, resume_state AS resumeState, reversal, refund_accepted AS refundAccepted FROM orders WHERE order_no = ?`),
           }),
     };
   }
@@ -249,7 +238,7 @@ export class Journal {
         this.stmt.seqSet!.run(String(seq));
         const orderNo = formatOrderNo(o.deviceId, o.date, seq, this.runId!);
         this.stmt.insert!.run({ ...o, scannedMono: o.scannedMono ?? null, bootId: o.bootId ?? null, orderNo, seq });
-        this.stmt.event!.run({ orderNo, at: o.at, from: null, to: 'created', cause: 'scanned', call: null, respCode: null, respMsg: null, delivery: null, detail: o.authMask });
+        this.stmt.event!.run({ orderNo, at: o.at, from: null, to: 'created', cause: 'scanned', call: null, respCode: null, respMsg: null, delivery: null, detail: o.authMask, kind: 'scan' });
         return this.get(orderNo)!;
       })
       .immediate();
@@ -257,40 +246,48 @@ export class Journal {
 
   /**
    * Moves an order along one or more steps in ONE transaction (e.g. paid → delivering when the customer
-   * is still there). Each step must start from the state the order is in; otherwise nothing is written
-   * and a JournalError('STALE_STATE') is thrown. Reaching a final state erases the payment code.
+   * is still there). `from` is the state the caller read: when the order is no longer in it, nothing is
+   * written and JournalError('STALE_STATE') is thrown; a step the transition table (states.ts) does not have
+   * for its cause kind, or a sub-state change it does not allow, throws JournalError('ILLEGAL_TRANSITION').
+   * Reaching a final state erases the payment code.
    */
   transition(orderNo: string, steps: ReadonlyArray<{ from: OrderState; to: OrderState; event: EventInput; patch?: OrderPatch }>, at: string): OrderRow {
     this.writable();
     return this.db
       .transaction(() => {
-        for (const step of steps) this.applyStep(orderNo, step.from, step.to, step.event, step.patch ?? {}, at);
+        for (const step of steps) {
+          if (step.from === step.to) throw new JournalError('ILLEGAL_TRANSITION', `order ${orderNo}: ${step.from} → ${step.to} is not a transition (record it with note())`);
+          this.applyStep(orderNo, step.from, step.to, step.event, step.patch ?? {}, at);
+        }
         return this.get(orderNo)!;
       })
       .immediate();
   }
 
-  /** An event that changes no state (a send attempt, a pending query...), with an optional patch. */
-  note(orderNo: string, event: EventInput, at: string, patch: OrderPatch = {}): OrderRow {
+  /**
+   * An event that changes no state (a send attempt, an answer that decided nothing...), with an optional patch.
+   * `state` is the state the caller read (STALE_STATE otherwise); the table says what each state may record.
+   */
+  note(orderNo: string, state: OrderState, event: EventInput, at: string, patch: OrderPatch = {}): OrderRow {
     this.writable();
     return this.db
       .transaction(() => {
-        const cur = this.stateOf(orderNo);
-        this.applyStep(orderNo, cur, cur, event, patch, at);
+        this.applyStep(orderNo, state, state, event, patch, at);
         return this.get(orderNo)!;
       })
       .immediate();
   }
 
-  private stateOf(orderNo: string): OrderState {
-    const row = this.stmt.stateOf!.get(orderNo) as { state: OrderState } | undefined;
-    if (!row) throw new JournalError('NO_SUCH_ORDER', `${this.file}: no order ${orderNo}`);
-    return row.state;
-  }
-
   private applyStep(orderNo: string, from: OrderState, to: OrderState, event: EventInput, patch: OrderPatch, at: string): void {
-    const cur = this.stateOf(orderNo);
-    if (cur !== from) throw new JournalError('STALE_STATE', `order ${orderNo} is ${cur}, not ${from} (wanted ${from} → ${to})`);
+    const row = this.stmt.current!.get(orderNo) as { state: OrderState; resumeState: OrderState | null; reversal: string | null; refundAccepted: number } | undefined;
+    if (!row) throw new JournalError('NO_SUCH_ORDER', `${this.file}: no order ${orderNo}`);
+    if (row.state !== from) throw new JournalError('STALE_STATE', `order ${orderNo} is ${row.state}, not ${from} (wanted ${from === to ? `a note in ${from}` : `${from} → ${to}`} by ${event.kind})`);
+    if (!allowed(from, to, event.kind)) {
+      const what = from === to ? `a note of kind ${event.kind} in ${from}` : `${from} → ${to} by ${event.kind}`;
+      throw new JournalError('ILLEGAL_TRANSITION', `order ${orderNo}: ${what} (${event.cause}) is not in the transition table`);
+    }
+    const sub = subStateProblem({ ...row, refundAccepted: row.refundAccepted === 1 }, to, patch);
+    if (sub) throw new JournalError('ILLEGAL_TRANSITION', `order ${orderNo}: ${sub}`);
     // updated_at is when the order last changed: a note on a final order (a settlement flag, its acknowledgement)
     // leaves it, or the settlement would count the order as returned on that later day (a new finding each day).
     const sets = from === to && isFinal(to) ? ['state = @to'] : ['state = @to', 'updated_at = @at'];
@@ -318,6 +315,7 @@ export class Journal {
       respMsg: event.respMsg ?? null,
       delivery: event.delivery ?? null,
       detail: event.detail ?? null,
+      kind: event.kind,
     });
     if (from !== to) this.stepHook?.(orderNo, from, to, at);
   }
@@ -450,11 +448,11 @@ export class Journal {
         for (const f of r.findings) {
           if (insert.run(r.stlDate, f.orderNo, f.kind, f.reason, r.at).changes === 0) continue;
           newFindings++;
-          const cur = this.stmt.stateOf!.get(f.orderNo) as { state: OrderState } | undefined;
+          const cur = this.get(f.orderNo);
           if (!cur) continue;
           const flag = `settlement ${r.stlDate}: ${f.reason}`;
-          const prev = this.get(f.orderNo)?.flag;
-          this.applyStep(f.orderNo, cur.state, cur.state, { cause: 'settlement mismatch', detail: flag }, { flag: prev ? `${prev}; ${flag}` : flag }, r.at);
+          const prev = cur.flag;
+          this.applyStep(f.orderNo, cur.state, cur.state, { kind: 'settlement', cause: 'settlement mismatch', detail: flag }, { flag: prev ? `${prev}; ${flag}` : flag }, r.at);
         }
         return { newFindings };
       })
@@ -503,11 +501,11 @@ export class Journal {
     return this.db
       .transaction(() => {
         const n = this.db.prepare(`UPDATE settle_findings SET acked_at = ?, ack_note = ? WHERE order_no = ? AND acked_at IS NULL`).run(at, note, orderNo).changes;
-        const cur = this.stmt.stateOf!.get(orderNo) as { state: OrderState } | undefined;
+        const cur = this.get(orderNo);
         if (n > 0 && cur) {
-          const rest = (this.get(orderNo)?.flag ?? '').split('; ').filter((part) => part && !part.startsWith('settlement '));
+          const rest = (cur.flag ?? '').split('; ').filter((part) => part && !part.startsWith('settlement '));
           const flag = rest.length ? rest.join('; ') : null;
-          this.applyStep(orderNo, cur.state, cur.state, { cause: 'settlement mismatch acknowledged', detail: note }, { flag }, at);
+          this.applyStep(orderNo, cur.state, cur.state, { kind: 'settlement', cause: 'settlement mismatch acknowledged', detail: note }, { flag }, at);
         }
         return n;
       })

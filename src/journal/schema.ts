@@ -124,6 +124,11 @@ export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
       ALTER TABLE orders ADD COLUMN boot_id TEXT;
     `);
   },
+  // v6 -> v7: every event says why, as a cause kind the transition table knows (journal/states.ts); events written
+  // before keep NULL (their `cause` text says it for people).
+  (db) => {
+    db.exec(`ALTER TABLE events ADD COLUMN kind TEXT;`);
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

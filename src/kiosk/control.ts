@@ -1,12 +1,12 @@
-// The daemon's control socket: how `kiosk reconcile` and `kiosk status` talk to a running daemon.
-// A Unix socket (config daemon.controlSocket), mode 0600 so only the kiosk user (and root) can use it;
-// newline-delimited JSON, one request per line: {"cmd":"reconcile"|"status"} → one answer line
-// {"ok":true,"result":…} or {"ok":false,"error":"…"}.
+// The daemon's control socket: how `kiosk reconcile`, `kiosk status` and `kiosk scanner show|setup` talk to a
+// running daemon. A Unix socket (config daemon.controlSocket), mode 0600 so only the kiosk user (and root) can use
+// it; newline-delimited JSON, one request per line: {"cmd":"reconcile"|"status"} or
+// {"cmd":"scanner-setup","args":{"dryRun":true}} → one answer line {"ok":true,"result":…} or {"ok":false,"error":"…"}.
 // The daemon owns the socket and its contract; the CLI's client side is src/cli/tech/control.ts.
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { lstatSync, unlinkSync } from 'node:fs';
 
-export type ControlCommand = 'reconcile' | 'status';
+export type ControlCommand = 'reconcile' | 'status' | 'scanner-setup';
 
 /** What the daemon answers to `status`: the parts only the running process knows. */
 export interface DaemonStatus {
@@ -35,6 +35,8 @@ export interface ReconcileSummary {
 export interface ControlHandlers {
   status(): Promise<DaemonStatus> | DaemonStatus;
   reconcile(): Promise<ReconcileSummary> | ReconcileSummary;
+  /** The scanner module's setup now (src/kiosk/scanner-setup.ts: the same handler as the fleet's `scanner-setup`). */
+  scannerSetup?(args: Record<string, unknown>): Promise<unknown>;
 }
 
 export class ControlError extends Error {
@@ -161,16 +163,22 @@ export async function startControlServer(path: string, handlers: ControlHandlers
 }
 
 async function answer(line: string, handlers: ControlHandlers, onError?: (err: Error) => void): Promise<{ ok: boolean; result?: unknown; error?: string }> {
-  let req: { cmd?: unknown };
+  let req: { cmd?: unknown; args?: unknown };
   try {
-    req = JSON.parse(line) as { cmd?: unknown };
+    req = JSON.parse(line) as { cmd?: unknown; args?: unknown };
   } catch {
     return { ok: false, error: 'request is not JSON' };
   }
   try {
     if (req.cmd === 'status') return { ok: true, result: await handlers.status() };
     if (req.cmd === 'reconcile') return { ok: true, result: await handlers.reconcile() };
-    return { ok: false, error: `unknown cmd ${JSON.stringify(req.cmd)} (status, reconcile)` };
+    if (req.cmd === 'scanner-setup') {
+      if (!handlers.scannerSetup) return { ok: false, error: 'this daemon cannot set up its scanner module' };
+      const args = req.args ?? {};
+      if (typeof args !== 'object' || args === null || Array.isArray(args)) return { ok: false, error: 'args must be an object' };
+      return { ok: true, result: await handlers.scannerSetup(args as Record<string, unknown>) };
+    }
+    return { ok: false, error: `unknown cmd ${JSON.stringify(req.cmd)} (status, reconcile, scanner-setup)` };
   } catch (err) {
     onError?.(err as Error);
     return { ok: false, error: (err as Error).message };

@@ -21,6 +21,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { Outbox } from '../journal/outbox.js';
 import type { FleetClient } from '../fleet/client.js';
 import { startFleet, type FleetParts } from './fleet.js';
+import { remoteScannerSetup } from './scanner-setup.js';
 import { fetchAndReconcile, localYmd } from '../payment/settle-day.js';
 import { DailySettlement, type DailySettleTiming } from './settle-daily.js';
 import { releaseInfo } from '../release.js';
@@ -191,17 +192,22 @@ export class Daemon {
       d.wire();
       d.watchJournal(options.journalWatchMs ?? JOURNAL_WATCH_MS);
       undo.push(() => clearInterval(d.journalWatch));
+      // The scanner module's setup on demand, for the fleet's `scanner-setup` and `kiosk scanner setup` over the
+      // control socket: one handler, so one setup at a time whoever asks.
+      const scannerSetup = remoteScannerSetup({ scanner: config.scanner, device: hardware.scanner, interaction, customerInProgress: () => engine.customerInProgress, log });
       if (outbox && config.fleet) {
         d.outbox = outbox;
         const fleetConfig = config as Config & { fleet: NonNullable<Config['fleet']> };
-        d.fleet = startFleet({ config: fleetConfig, log, journal, outbox, engine, link, hardware, interaction, status: () => d.status(), reconcile: () => d.reconcile(), doctor: options.doctor });
+        const status = () => d.status();
+        const reconcile = () => d.reconcile();
+        d.fleet = startFleet({ config: fleetConfig, log, journal, outbox, engine, link, hardware, interaction, status, reconcile, doctor: options.doctor, scannerSetup });
         undo.push(() => d.fleet?.stop(0));
       }
       bindIndicator(link, interaction);
       link.start();
       await engine.start();
       // `kiosk status` and `kiosk reconcile` talk to this; without it they still work from the journal.
-      const control = await startControlServer(config.daemon.controlSocket, { status: () => d.status(), reconcile: () => d.reconcile() }, (err) =>
+      const control = await startControlServer(config.daemon.controlSocket, { status: () => d.status(), reconcile: () => d.reconcile(), scannerSetup }, (err) =>
         log.warn({ event: 'control-error', err }, 'control socket error'),
       );
       d.control = control;

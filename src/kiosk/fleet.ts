@@ -13,7 +13,6 @@ import type { LinkChange, LinkMonitor } from '../payment/link.js';
 import type { Hardware } from '../hardware/index.js';
 import type { Interaction } from './interaction.js';
 import { FleetClient, type FleetHost } from '../fleet/client.js';
-import { remoteScannerSetup } from './scanner-setup.js';
 import { localDayRange } from '../days.js';
 import { releaseInfo } from '../release.js';
 import type { DaemonStatus, ReconcileSummary } from './control.js';
@@ -32,6 +31,10 @@ export interface FleetParts {
   reconcile(): Promise<ReconcileSummary>;
   /** The remote `doctor`: `kiosk doctor --json` on the daemon's config file, handed in by `kiosk run` (the CLI). */
   doctor?: () => Promise<Record<string, unknown>>;
+  /**
+   * The scanner module's setup on demand (src/kiosk/scanner-setup.ts), shared with the control socket: one at a time.
+   */
+  scannerSetup(args: Record<string, unknown>): Promise<unknown>;
 }
 
 const pad = (n: number): string => String(n).padStart(2, '0');
@@ -73,14 +76,6 @@ export function startFleet(p: FleetParts): FleetClient {
     }
     return n;
   };
-
-  const scannerSetup = remoteScannerSetup({
-    scanner: p.config.scanner,
-    device: p.hardware.scanner,
-    interaction: p.interaction,
-    customerInProgress: () => engine.customerInProgress,
-    log,
-  });
 
   const host: FleetHost = {
     status: () => {
@@ -139,7 +134,7 @@ export function startFleet(p: FleetParts): FleetClient {
         ];
         return { ok: checks.every((c) => c.ok), checks };
       },
-      'scanner-setup': scannerSetup,
+      'scanner-setup': (args) => p.scannerSetup(args),
     },
   };
 

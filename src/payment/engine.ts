@@ -5,11 +5,11 @@ import { EventEmitter, setMaxListeners } from 'node:events';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { classifyAuthCode, maskAuthCode } from '../umpay/authcode.js';
-import type { CallResult, Gateway, Merchant, MicropayFields, QueryOutcome, RefundQueryOutcome } from '../umpay/types.js';
+import type { CallName, CallResult, Gateway, Merchant, MicropayFields, OutcomeByCall, QueryOutcome, RefundQueryOutcome } from '../umpay/types.js';
 import { notAboutOrder } from '../umpay/outcome.js';
 import { formatOrderNo } from '../journal/orderno.js';
 import { buildRequest, formatOrderTime } from '../umpay/messages.js';
-import { isFinal, JournalError, type EventInput, type Journal, type OrderPatch, type OrderRow, type OrderState } from '../journal/journal.js';
+import { isFinal, JournalError, type CauseKind, type EventInput, type Journal, type OrderPatch, type OrderRow, type OrderState } from '../journal/journal.js';
 import { Halted, isoNow, systemClock, type Clock } from '../clock.js';
 import { DEFAULTS } from '../config/types.js';
 import { defaultClockCheck } from './clock-check.js';
@@ -108,6 +108,9 @@ export interface EngineStats {
   maxInFlight: number;
   rateLimited: number;
 }
+
+/** A call's result as the engine journals it: `threw` when the gateway threw instead of answering. */
+type Called<C extends CallName = CallName> = CallResult<C> & { threw?: true };
 
 /** The instant of a scan on both clocks: wall for orderTime, monotonic for every deadline. */
 interface Scan {
@@ -307,7 +310,7 @@ export class PaymentEngine extends EventEmitter {
       let sends = 1;
       let notSent = 0;
       for (;;) {
-        const res = await this.call(() => this.gateway.micropay(fields));
+        const res = await this.call('micropay', () => this.gateway.micropay(fields));
         crashPoint('after-send-before-answer-recorded');
         this.checkHalted();
         const out = res.outcome;
@@ -318,8 +321,8 @@ export class PaymentEngine extends EventEmitter {
           if (!limited) notSent++;
           const detail = limited ? `rate limited: ${out.cause}` : `never left: ${res.cause ?? out.cause}`;
           if (this.clock.mono() + retryMs - scan.mono < this.timing.codeValidityMs && !this.stopping) {
-            if (limited) this.journal.note(orderNo, { ...this.eventOf(res), cause: 'rate-limited' }, this.iso());
-            else this.journal.note(orderNo, { cause: 'not-sent', call: 'micropay', delivery: 'not-sent', detail }, this.iso(), { notSent });
+            if (limited) this.journal.note(orderNo, order.state, { ...this.eventOf(res), kind: 'rate-limited', cause: 'rate-limited' }, this.iso());
+            else this.journal.note(orderNo, order.state, { kind: 'not-sent', cause: 'not-sent', call: 'micropay', delivery: 'not-sent', detail }, this.iso(), { notSent });
             hooks.progress?.('offline');
             await this.clock.sleep(retryMs, this.halt.signal);
             // Checked again after the sleep: a late timer must not send a code past its validity.
@@ -327,17 +330,17 @@ export class PaymentEngine extends EventEmitter {
               retryMs = Math.min(retryMs * 2, 5_000);
               // Write-ahead again: counted before it starts, so a crash mid-send reads as "maybe sent".
               sends++;
-              this.journal.note(orderNo, { cause: 'resend', call: 'micropay', detail: `attempt ${sends}` }, this.iso(), { sendAttempts: sends });
+              this.journal.note(orderNo, order.state, { kind: 'resend', cause: 'resend', call: 'micropay', detail: `attempt ${sends}` }, this.iso(), { sendAttempts: sends });
               continue;
             }
           }
           if (notSent < sends) {
             // Some send was answered 37 (or may have left): not provably unsent, so it is closed before it is final.
-            this.move(order, 'unknown', this.eventOf(res), { reason: `micropay not taken within the code's validity: ${detail}` });
+            this.move(order, 'unknown', { ...this.eventOf(res), kind: 'code-expired' }, { reason: `micropay not taken within the code's validity: ${detail}` });
             return await this.waitForVerdict(orderNo, scan, hooks);
           }
           const reason = `not sent: gateway unreachable for ${Math.round((this.clock.mono() - scan.mono) / 1000)} s after the scan (${detail})`;
-          this.move(order, 'failed-not-sent', { cause: 'not-sent', call: 'micropay', delivery: 'not-sent', detail }, { notSent, reason });
+          this.move(order, 'failed-not-sent', { kind: 'not-sent', cause: 'not-sent', call: 'micropay', delivery: 'not-sent', detail }, { notSent, reason });
           return { kind: 'refused', reason: 'offline', detail: reason, orderNo };
         }
         const ev = this.eventOf(res);
@@ -396,7 +399,7 @@ export class PaymentEngine extends EventEmitter {
       hooks.progress?.('waiting');
       await this.clock.sleep(interval, this.halt.signal);
       const o = this.journal.get(orderNo)!;
-      const res = await this.call(() => this.gateway.queryOrder({ orderNo, transactionId: o.transactionId ?? undefined }));
+      const res = await this.call('queryOrder', () => this.gateway.queryOrder({ orderNo, transactionId: o.transactionId ?? undefined }));
       this.checkHalted();
       const q = this.aboutOurs(res, o);
       interval = this.timing.queryIntervalMs;
@@ -410,7 +413,7 @@ export class PaymentEngine extends EventEmitter {
         if (q.state === 'no-such-order') {
           // Close it first (so it can never be paid later), then it is final.
           reversal = 'closeOrder';
-          this.journal.note(orderNo, this.eventOf(res), this.iso());
+          this.journal.note(orderNo, o.state, this.eventOf(res), this.iso());
           break;
         }
         const final = this.finalForNotPaid(q, false);
@@ -425,7 +428,7 @@ export class PaymentEngine extends EventEmitter {
     }
     const o = this.journal.get(orderNo)!;
     if (o.state === 'unknown') {
-      this.move(o, 'reversing', { cause: 'customer window over' }, { reversal: reversal ?? this.reversalFor(o), reason: 'no verdict within the customer window' });
+      this.move(o, 'reversing', { kind: 'window-over', cause: 'customer window over' }, { reversal: reversal ?? this.reversalFor(o), reason: 'no verdict within the customer window' });
     }
     this.background(orderNo);
     return { kind: 'not-charged', orderNo, reason: 'no answer from the payment platform in time; the payment is being reversed' };
@@ -437,7 +440,7 @@ export class PaymentEngine extends EventEmitter {
       orderNo,
       [
         { from, to: 'paid', event: ev, patch: { transactionId: transactionId ?? undefined, stlDate, respCode: ev.respCode ?? '00' } },
-        { from: 'paid', to: 'delivering', event: { cause: 'releasing product' } },
+        { from: 'paid', to: 'delivering', event: { kind: 'release', cause: 'releasing product' } },
       ],
       this.iso(),
     );
@@ -454,7 +457,7 @@ export class PaymentEngine extends EventEmitter {
       const vend = code === 'VEND_FAILED' ? 'failed' : code === 'VEND_SENSOR_FAULT' ? 'sensor-fault' : undefined;
       const detail = vend ? `vend not confirmed: ${(err as Error).message}` : `vend relay failed: ${(err as Error)?.message ?? String(err)}`;
       this.log.error({ event: 'deliver-failed', orderNo, err, vend }, detail);
-      this.startRefund(o, 'delivery failed', { flag: vend ? `vend-${vend}` : 'delivery-failed', reason: detail });
+      this.startRefund(o, 'vend-failed', 'delivery failed', { flag: vend ? `vend-${vend}` : 'delivery-failed', reason: detail });
       this.emit('attention', { orderNo, reason: detail });
       this.background(orderNo);
       return vend
@@ -463,14 +466,14 @@ export class PaymentEngine extends EventEmitter {
     }
     crashPoint('after-approve-before-delivered');
     // Written even when stopping: the product is out, and saying so spares the customer's money a refund.
-    this.move(o, 'delivered', { cause: 'product released' }, { reason: `paid and delivered ${Math.round((this.clock.mono() - scan.mono) / 100) / 10} s after the scan` });
+    this.move(o, 'delivered', { kind: 'released', cause: 'product released' }, { reason: `paid and delivered ${Math.round((this.clock.mono() - scan.mono) / 100) / 10} s after the scan` });
     return { kind: 'approved', orderNo };
   }
 
   /** The vend sensor saw the product drop: journaled at once (evidence for recovery), while still delivering. */
   private vendSensed(orderNo: string): void {
     if (this.journal.get(orderNo)?.state !== 'delivering') return;
-    this.journal.note(orderNo, { cause: VEND_SENSED }, this.iso());
+    this.journal.note(orderNo, 'delivering', { kind: 'vend-sensed', cause: VEND_SENSED }, this.iso());
     crashPoint('after-vend-sensed');
   }
 
@@ -511,7 +514,7 @@ export class PaymentEngine extends EventEmitter {
       if (now.final) return;
       if (now.state !== 'attention' && effort >= this.timing.effortAttempts) {
         const reason = `not finished after ${effort} attempts: ${r.why}`;
-        this.move(now, 'attention', { cause: 'bounded effort spent', detail: r.why }, { resumeState: now.state, reason });
+        this.move(now, 'attention', { kind: 'effort-spent', cause: 'bounded effort spent', detail: r.why }, { resumeState: now.state, reason });
         this.log.error({ event: 'attention', orderNo, state: now.state, reason }, `order ${orderNo} needs attention: ${reason}`);
         this.emit('attention', { orderNo, reason });
       }
@@ -527,27 +530,27 @@ export class PaymentEngine extends EventEmitter {
       case 'created':
         if (o.sendAttempts === o.notSent) {
           // Every send provably never left (the process died while retrying): nothing to reverse.
-          this.move(o, 'failed-not-sent', { cause: 'recovery', detail: 'every send provably never left' }, { reason: 'not sent: gateway unreachable; found at recovery' });
+          this.move(o, 'failed-not-sent', { kind: 'recovery', cause: 'recovery', detail: 'every send provably never left' }, { reason: 'not sent: gateway unreachable; found at recovery' });
           return { kind: 'moved' };
         }
-        this.move(o, 'reversing', { cause: 'recovery', detail: 'micropay may have been sent; the customer is gone' }, { reversal: this.reversalFor(o), reason: 'interrupted before the answer was recorded' });
+        this.move(o, 'reversing', { kind: 'recovery', cause: 'recovery', detail: 'micropay may have been sent; the customer is gone' }, { reversal: this.reversalFor(o), reason: 'interrupted before the answer was recorded' });
         return { kind: 'moved' };
       case 'unknown':
-        this.move(o, 'reversing', { cause: 'recovery', detail: 'no verdict; the customer is gone' }, { reversal: this.reversalFor(o), reason: 'no verdict before the customer left' });
+        this.move(o, 'reversing', { kind: 'recovery', cause: 'recovery', detail: 'no verdict; the customer is gone' }, { reversal: this.reversalFor(o), reason: 'no verdict before the customer left' });
         return { kind: 'moved' };
       case 'paid':
-        this.startRefund(o, 'paid after the customer left', { reason: 'paid, product never released' });
+        this.startRefund(o, 'recovery', 'paid after the customer left', { reason: 'paid, product never released' });
         return { kind: 'moved' };
       case 'delivering': {
         if (this.journal.events(o.orderNo).some((e) => e.cause === VEND_SENSED)) {
           // The vend sensor saw the product drop before the interruption: it is out, no refund.
-          this.move(o, 'delivered', { cause: 'recovery: vend sensed before the interruption' }, { reason: 'delivered: the vend sensor saw the drop (journaled) before the daemon stopped' });
+          this.move(o, 'delivered', { kind: 'vend-sensed', cause: 'recovery: vend sensed before the interruption' }, { reason: 'delivered: the vend sensor saw the drop (journaled) before the daemon stopped' });
           return { kind: 'moved' };
         }
         // Ambiguous: the relay may or may not have pulsed. Customer-safe rule: give the money back and
         // tell the operator the product may have been released too.
         const reason = 'interrupted while releasing the product: refunded; the product may have been released';
-        this.startRefund(o, 'recovery: delivery uncertain', { flag: 'delivery-uncertain', reason });
+        this.startRefund(o, 'recovery', 'recovery: delivery uncertain', { flag: 'delivery-uncertain', reason });
         this.log.error({ event: 'delivery-uncertain', orderNo: o.orderNo }, reason);
         this.emit('attention', { orderNo: o.orderNo, reason });
         return { kind: 'moved' };
@@ -564,9 +567,7 @@ export class PaymentEngine extends EventEmitter {
   private async reverseStep(o: OrderRow): Promise<StepResult> {
     // cancelOrder only works the order's own day: chosen before midnight, it is closeOrder after (then refund if paid).
     const call = o.reversal === 'cancelOrder' ? this.reversalFor(o) : (o.reversal ?? this.reversalFor(o));
-    const res: CallResult<'cancelOrder' | 'closeOrder'> = await this.backgroundCall<CallResult<'cancelOrder' | 'closeOrder'>>(() =>
-      call === 'cancelOrder' ? this.gateway.cancelOrder({ orderNo: o.orderNo }) : this.gateway.closeOrder({ orderNo: o.orderNo }),
-    );
+    const res = await this.backgroundCall(call, () => (call === 'cancelOrder' ? this.gateway.cancelOrder({ orderNo: o.orderNo }) : this.gateway.closeOrder({ orderNo: o.orderNo })));
     crashPoint('mid-reversal');
     this.checkHalted();
     const out = res.outcome;
@@ -576,33 +577,33 @@ export class PaymentEngine extends EventEmitter {
     }
     if (out.kind === 'UNKNOWN') return { kind: 'wait', rateLimited: out.rateLimited, why: `${call}: ${out.cause}` };
     // Refused: the order's state at the platform decides what comes next.
-    this.journal.note(o.orderNo, this.eventOf(res), this.iso());
-    const qr = await this.backgroundCall(() => this.gateway.queryOrder({ orderNo: o.orderNo, transactionId: o.transactionId ?? undefined }));
+    this.journal.note(o.orderNo, o.state, this.eventOf(res), this.iso());
+    const qr = await this.backgroundCall('queryOrder', () => this.gateway.queryOrder({ orderNo: o.orderNo, transactionId: o.transactionId ?? undefined }));
     this.checkHalted();
     const q = this.aboutOurs(qr, o);
     if (q.kind === 'PAID') {
-      this.startRefund(this.journal.get(o.orderNo)!, `${call} refused (${out.code}), order paid`, { transactionId: q.transactionId }, false);
+      this.startRefund(o, 'answer', `${call} refused (${out.code}), order paid`, { transactionId: q.transactionId }, false);
       return { kind: 'moved' };
     }
     if (q.kind === 'NOT_PAID') {
       if (q.state === 'no-such-order') {
         if (call === 'cancelOrder') {
-          this.journal.note(o.orderNo, { ...this.eventOf(qr), cause: 'no such order: close it instead' }, this.iso(), { reversal: 'closeOrder' });
+          this.journal.note(o.orderNo, o.state, { ...this.eventOf(qr), cause: 'no such order: close it instead' }, this.iso(), { reversal: 'closeOrder' });
           return { kind: 'moved' };
         }
         // Close refused and the platform has never seen it: once the code's validity is over, a late
         // copy of the request could not charge anyone.
         if (this.clock.mono() > this.scannedMono(o) + this.timing.codeValidityMs) {
-          this.move(this.journal.get(o.orderNo)!, 'reversed', this.eventOf(qr), { reason: `platform has no such order (${q.code}) and the code's validity is over: not charged` });
+          this.move(o, 'reversed', { ...this.eventOf(qr), kind: 'code-expired' }, { reason: `platform has no such order (${q.code}) and the code's validity is over: not charged` });
           return { kind: 'moved' };
         }
         return { kind: 'wait', why: 'no such order yet; waiting until the code has expired' };
       }
-      this.move(this.journal.get(o.orderNo)!, this.finalForNotPaid(q, true), this.eventOf(qr), { respCode: q.code, respMsg: q.reason, reason: `platform: ${q.state} (${q.code} ${q.reason})` });
+      this.move(o, this.finalForNotPaid(q, true), this.eventOf(qr), { respCode: q.code, respMsg: q.reason, reason: `platform: ${q.state} (${q.code} ${q.reason})` });
       return { kind: 'moved' };
     }
     if (q.kind === 'PENDING' && call === 'cancelOrder') {
-      this.journal.note(o.orderNo, { ...this.eventOf(qr), cause: `cancel refused (${out.code}) while paying: close instead` }, this.iso(), { reversal: 'closeOrder' });
+      this.journal.note(o.orderNo, o.state, { ...this.eventOf(qr), cause: `cancel refused (${out.code}) while paying: close instead` }, this.iso(), { reversal: 'closeOrder' });
       return { kind: 'wait', why: `cancel refused ${out.code}; order still paying` };
     }
     return { kind: 'wait', rateLimited: q.kind === 'UNKNOWN' && q.rateLimited, why: `${call} refused ${out.code} ${out.reason}; query: ${q.kind}` };
@@ -610,14 +611,14 @@ export class PaymentEngine extends EventEmitter {
 
   private async refundStep(o: OrderRow): Promise<StepResult> {
     if (!o.refundAccepted) {
-      const res = await this.backgroundCall(() =>
+      const res = await this.backgroundCall('refund', () =>
         this.gateway.refund({ orderTime: o.refundTime!, origOrderNo: o.orderNo, origTxnAmt: o.txnAmt, orderNo: o.refundNo!, txnAmt: o.refundAmt! }),
       );
       crashPoint('mid-refund');
       this.checkHalted();
       const out = res.outcome;
       if (out.kind === 'ACCEPTED' || (out.kind === 'REFUSED' && ALREADY_EXISTS.has(out.code))) {
-        this.journal.note(o.orderNo, this.eventOf(res), this.iso(), { refundAccepted: true });
+        this.journal.note(o.orderNo, o.state, this.eventOf(res), this.iso(), { refundAccepted: true });
         return { kind: 'moved' };
       }
       if (out.kind === 'REFUSED' && out.notOurs) {
@@ -626,34 +627,34 @@ export class PaymentEngine extends EventEmitter {
         return { kind: 'wait', why: `refund ${o.refundNo}: ${out.code} ${out.reason}` };
       }
       if (out.kind === 'REFUSED') {
-        this.journal.note(o.orderNo, this.eventOf(res), this.iso());
-        const qr = await this.backgroundCall(() => this.gateway.queryOrder({ orderNo: o.orderNo, transactionId: o.transactionId ?? undefined }));
+        this.journal.note(o.orderNo, o.state, this.eventOf(res), this.iso());
+        const qr = await this.backgroundCall('queryOrder', () => this.gateway.queryOrder({ orderNo: o.orderNo, transactionId: o.transactionId ?? undefined }));
         this.checkHalted();
         const q = this.aboutOurs(qr, o);
         // "No such order" or "failed" contradicts the payment we hold: not final on its word (retried, then attention).
         if (q.kind === 'NOT_PAID' && q.state !== 'no-such-order' && q.state !== 'failed') {
           // Already refunded, cancelled or closed: no money with the merchant any more.
-          this.move(this.journal.get(o.orderNo)!, q.state === 'refunded' ? 'refunded' : 'reversed', this.eventOf(qr), { reason: `platform: ${q.state} (${q.code} ${q.reason})` });
+          this.move(o, q.state === 'refunded' ? 'refunded' : 'reversed', this.eventOf(qr), { reason: `platform: ${q.state} (${q.code} ${q.reason})` });
           return { kind: 'moved' };
         }
         return { kind: 'wait', rateLimited: q.kind === 'UNKNOWN' && q.rateLimited, why: `refund refused ${out.code} ${out.reason}${q.kind === 'NOT_PAID' ? `; query: ${q.state} (${q.code}) for a paid order` : ''}` };
       }
       // Unclear whether the refund arrived: ask, then re-send the same serial if it did not.
-      const rq0 = await this.backgroundCall(() => this.gateway.refundQuery({ orderNo: o.refundNo! }));
+      const rq0 = await this.backgroundCall('refundQuery', () => this.gateway.refundQuery({ orderNo: o.refundNo! }));
       this.checkHalted();
       const rq = { ...rq0, outcome: this.refundAboutOurs(rq0, o) };
       if (rq.outcome.kind === 'REFUNDED') {
-        this.move(this.journal.get(o.orderNo)!, 'refunded', this.eventOf(rq), { reason: 'refunded' });
+        this.move(o, 'refunded', this.eventOf(rq), { reason: 'refunded' });
         return { kind: 'moved' };
       }
       // Known to the platform (in progress, or failed: then the next step issues a new serial, never this one again).
       if (rq.outcome.kind === 'PENDING' || rq.outcome.kind === 'FAILED') {
-        this.journal.note(o.orderNo, this.eventOf(rq), this.iso(), { refundAccepted: true });
+        this.journal.note(o.orderNo, o.state, this.eventOf(rq), this.iso(), { refundAccepted: true });
         return { kind: 'moved' };
       }
       return { kind: 'wait', rateLimited: out.rateLimited || (rq.outcome.kind === 'UNKNOWN' && rq.outcome.rateLimited), why: `refund: ${out.cause}` };
     }
-    const rq = await this.backgroundCall(() => this.gateway.refundQuery({ orderNo: o.refundNo! }));
+    const rq = await this.backgroundCall('refundQuery', () => this.gateway.refundQuery({ orderNo: o.refundNo! }));
     crashPoint('mid-refund-query');
     this.checkHalted();
     const out = this.refundAboutOurs(rq, o);
@@ -669,23 +670,25 @@ export class PaymentEngine extends EventEmitter {
     return { kind: 'wait', rateLimited: out.kind === 'UNKNOWN' && out.rateLimited, why: out.kind === 'PENDING' ? 'refund in progress' : `refundQuery: ${out.cause}` };
   }
 
-  private newRefundSerial(o: OrderRow, res: CallResult, cause: string): void {
+  private newRefundSerial(o: OrderRow, res: Called, cause: string): void {
     const n = Number(/R(\d+)$/.exec(o.refundNo ?? '')?.[1] ?? '1') + 1;
-    this.journal.note(o.orderNo, { ...this.eventOf(res), cause }, this.iso(), {
+    this.journal.note(o.orderNo, o.state, { ...this.eventOf(res), cause }, this.iso(), {
       refundNo: `${o.orderNo}R${n}`,
       refundTime: formatOrderTime(this.clock.wall()),
       refundAccepted: false,
     });
   }
 
-  /** paid/delivering → refunding (or → reversing by cancelOrder when same-day WeChat/Alipay). */
-  private startRefund(o: OrderRow, cause: string, patch: OrderPatch, allowCancel = true): void {
-    const fresh = this.journal.get(o.orderNo)!;
-    if (allowCancel && this.reversalFor(fresh) === 'cancelOrder') {
-      this.move(fresh, 'reversing', { cause }, { ...patch, reversal: 'cancelOrder' });
+  /**
+   * paid/delivering (or a reversal that found the order paid) → refunding, or → reversing by cancelOrder when
+   * same-day WeChat/Alipay. `o` is the order as the caller read it (its state is the transition's `from`).
+   */
+  private startRefund(o: OrderRow, kind: CauseKind, cause: string, patch: OrderPatch, allowCancel = true): void {
+    if (allowCancel && this.reversalFor(o) === 'cancelOrder') {
+      this.move(o, 'reversing', { kind, cause }, { ...patch, reversal: 'cancelOrder' });
       return;
     }
-    this.move(fresh, 'refunding', { cause }, { ...patch, refundNo: fresh.refundNo ?? `${fresh.orderNo}R1`, refundTime: fresh.refundTime ?? formatOrderTime(this.clock.wall()), refundAmt: fresh.txnAmt, refundAccepted: false });
+    this.move(o, 'refunding', { kind, cause }, { ...patch, refundNo: o.refundNo ?? `${o.orderNo}R1`, refundTime: o.refundTime ?? formatOrderTime(this.clock.wall()), refundAmt: o.txnAmt, refundAccepted: false });
   }
 
   // ---------------------------------------------------------------- helpers
@@ -724,11 +727,14 @@ export class PaymentEngine extends EventEmitter {
     return reversalAsked ? 'reversed' : 'failed';
   }
 
+  /**
+   * One transition from the state the caller read (`o.state`): the journal refuses it if that is stale or not in the
+   * table.
+   */
   private move(o: OrderRow, to: OrderState, event: EventInput, patch: OrderPatch = {}): OrderRow {
     if (to !== 'delivered') this.checkHalted();
-    const from = this.journal.get(o.orderNo)!.state;
-    const row = this.journal.transition(o.orderNo, [{ from, to, event, patch }], this.iso());
-    this.emitTransition({ orderNo: o.orderNo, from, to, cause: event.cause });
+    const row = this.journal.transition(o.orderNo, [{ from: o.state, to, event, patch }], this.iso());
+    this.emitTransition({ orderNo: o.orderNo, from: o.state, to, cause: event.cause });
     return row;
   }
 
@@ -738,11 +744,13 @@ export class PaymentEngine extends EventEmitter {
     this.emit('transition', t);
   }
 
-  private eventOf(res: CallResult): EventInput {
+  /** The journal's event for a call's result: an answer, or (`threw`) the call itself threw. */
+  private eventOf(res: Called): EventInput {
     const a = res.answer as Record<string, unknown> | undefined;
     const out = res.outcome as { kind: string; code?: string; reason?: string; cause?: string };
     return {
-      cause: `${res.call}: ${out.kind}`,
+      kind: res.threw ? 'threw' : 'answer',
+      cause: res.threw ? `${res.call}: threw` : `${res.call}: ${out.kind}`,
       call: res.call,
       respCode: typeof a?.respCode === 'string' ? a.respCode : out.code,
       respMsg: typeof a?.respMsg === 'string' ? a.respMsg.slice(0, 200) : out.reason,
@@ -753,20 +761,23 @@ export class PaymentEngine extends EventEmitter {
 
   /**
    * Customer-path call: not gated (the customer must not wait behind recovery), but counted. A gateway
-   * that throws (a bug) is read as "may have been sent": the money-safe reading.
+   * that throws (a bug) is read as "may have been sent" (the money-safe reading) and journaled as what it
+   * was: this call, and that it threw.
    */
-  private async call<T extends CallResult>(fn: () => Promise<T>): Promise<T> {
+  private async call<C extends CallName>(name: C, fn: () => Promise<CallResult<C>>): Promise<Called<C>> {
     this.stats.requests++;
     this.stats.inFlight++;
     this.stats.maxInFlight = Math.max(this.stats.maxInFlight, this.stats.inFlight);
     try {
-      let res: T;
+      let res: Called<C>;
       try {
         res = await fn();
       } catch (err) {
         const cause = `gateway threw: ${(err as Error)?.message ?? String(err)}`;
-        this.log.error({ event: 'gateway-threw', err }, cause);
-        res = { call: 'queryOrder', outcome: { kind: 'UNKNOWN', cause }, request: {}, plaintext: '', delivery: 'maybe-sent', cause, elapsedMs: 0 } as unknown as T;
+        this.log.error({ event: 'gateway-threw', call: name, err }, `${name}: ${cause}`);
+        // Every call's outcome union has this UNKNOWN member.
+        const outcome = { kind: 'UNKNOWN', cause } as OutcomeByCall[C];
+        res = { call: name, outcome, request: {}, plaintext: '', delivery: 'maybe-sent', cause, elapsedMs: 0, threw: true };
       }
       this.noteRateLimit(res);
       return res;
@@ -776,7 +787,7 @@ export class PaymentEngine extends EventEmitter {
   }
 
   /** Background call: bounded concurrency, paced, and paused for everyone after a `37`. */
-  private async backgroundCall<T extends CallResult>(fn: () => Promise<T>): Promise<T> {
+  private async backgroundCall<C extends CallName>(name: C, fn: () => Promise<CallResult<C>>): Promise<Called<C>> {
     await this.gate.acquire(this.halt.signal);
     try {
       for (;;) {
@@ -786,7 +797,7 @@ export class PaymentEngine extends EventEmitter {
         await this.clock.sleep(at - now, this.halt.signal);
       }
       this.lastBackgroundStart = this.clock.mono();
-      return await this.call(fn);
+      return await this.call(name, fn);
     } finally {
       this.gate.release();
     }

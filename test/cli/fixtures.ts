@@ -7,6 +7,7 @@ import { openJournal, type Journal, type OrderRow, type OrderState } from '../..
 import { captureIo } from '../../src/cli/tech/format.js';
 import { formatOrderTime } from '../../src/umpay/messages.js';
 import { systemClock } from '../../src/clock.js';
+import { kindOf } from '../../src/journal/states.js';
 
 // dist/test/cli/ → test/fixtures/umpay/ (the platform's published test key and certificate)
 export const SHARED = fileURLToPath(new URL('../../../test/fixtures/umpay/', import.meta.url));
@@ -88,7 +89,7 @@ const PATHS: Record<OrderState, OrderState[]> = {
   reversed: ['unknown', 'reversing', 'reversed'],
   refunding: ['paid', 'refunding'],
   refunded: ['paid', 'refunding', 'refunded'],
-  attention: ['unknown', 'attention'],
+  attention: ['unknown', 'reversing', 'attention'],
 };
 
 /** Writes one order reaching `state` at `at`, with a payment code, like the engine would. */
@@ -126,8 +127,8 @@ export function seedOrder(
       patch.refundAmt = String(o.refundFen ?? o.amountFen ?? 150);
       patch.refundTime = wire(at);
     }
-    if (to === 'attention') patch.reason = o.reason ?? 'reversal refused';
-    row = journal.transition(row.orderNo, [{ from, to, event: { cause: 'test' }, patch }], iso);
+    if (to === 'attention') Object.assign(patch, { reason: o.reason ?? 'reversal refused', resumeState: 'reversing' });
+    row = journal.transition(row.orderNo, [{ from, to, event: { kind: kindOf(from, to), cause: 'test' }, patch }], iso);
     from = to;
   }
   return row;

@@ -84,14 +84,54 @@ describe('kiosk scanner (pty, simulated GM module)', function () {
     assert.equal((JSON.parse(r.out) as { module: string }).module, 'plain');
   });
 
-  it('refuses to open the port under a running daemon, and says so', async () => {
+  it('refuses to open the port under a running daemon, and says so; setup asks the daemon instead', async () => {
     const lock = acquireLock(`${k.dir}/data/kiosk.lock`);
+    let server: Awaited<ReturnType<typeof startControlServer>> | undefined;
     try {
-      const r = await cli('setup');
+      const r = await cli('trigger');
       assert.equal(r.code, 3);
       assert.match(r.err, /the kiosk daemon \(pid \d+\) owns .*stop it first/);
+      const silent = await cli('setup');
+      assert.equal(silent.code, 1);
+      assert.match(silent.err, /the kiosk daemon \(pid \d+\) owns the scanner but did not answer on .*kiosk\.sock/);
+      assert.equal(sim.counters.commands, 0, 'the port is never opened under the daemon');
+      // The daemon answers (the handler is the fleet's scanner-setup: test/fleet/scanner-setup.test.ts, and the
+      // real daemon in test/kiosk/daemon.test.ts): busy, then a dry run's report.
+      const asked: unknown[] = [];
+      let answer: () => Promise<unknown> = async () => {
+        throw new Error('busy: a customer is paying; nothing was sent to the scanner (try again when the kiosk is idle)');
+      };
+      server = await startControlServer(`${k.dir}/data/kiosk.sock`, {
+        status: () => ({ pid: process.pid }),
+        reconcile: () => ({ started: 0, remaining: 0 }),
+        scannerSetup: async (args) => (asked.push(args), answer()),
+      });
+      const busy = await cli('setup');
+      assert.equal(busy.code, 3);
+      assert.match(busy.err, /daemon refused scanner-setup: busy: a customer is paying/);
+      answer = async () => ({
+        mode: 'dry-run',
+        identity: { family: 'gm', model: 'GM65', known: true, firmware: '0x87' },
+        settings: [
+          { setting: 'mode', is: 'continuous', want: 'continuous', result: 'ok' },
+          { setting: 'tail', is: 'TAB', want: 'CR', result: 'differs' },
+        ],
+        written: [],
+        saved: false,
+        matches: false,
+        problems: ['tail is TAB, the kiosk needs CR (the module ends each code with TAB but scanner.terminator is CR: codes would be lost)'],
+        status: {},
+        ms: 5,
+      });
+      const dry = await cli('setup', '--dry-run');
+      assert.equal(dry.code, 1);
+      assert.match(dry.out, /set up by the running daemon \(dry run: nothing written\)/);
+      assert.match(dry.out, /tail\s+TAB\s+CR\s+differs/);
+      assert.match(dry.out, /STILL DIFFERENT: tail is TAB, the kiosk needs CR \(the module ends each code with TAB/);
+      assert.deepEqual(asked, [{ dryRun: false }, { dryRun: true }]);
       assert.equal(sim.counters.commands, 0);
     } finally {
+      await server?.close();
       lock.release();
     }
   });

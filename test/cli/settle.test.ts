@@ -174,8 +174,8 @@ describe('kiosk settle against hand-made journals', () => {
       const b = seedOrder(j, { state: 'delivered', at });
       // Paid the day before, refunded on the 26th: the 26th's file must carry its REFUND row.
       const c = seedOrder(j, { state: 'paid', at: new Date(2026, 10, 25, 10, 0, 0) });
-      j.transition(c.orderNo, [{ from: 'paid', to: 'refunding', event: { cause: 'test' }, patch: { refundNo: `${c.orderNo}R1`, refundAmt: '150', refundTime: wire(at) } }], at.toISOString());
-      j.transition(c.orderNo, [{ from: 'refunding', to: 'refunded', event: { cause: 'test' } }], at.toISOString());
+      j.transition(c.orderNo, [{ from: 'paid', to: 'refunding', event: { kind: 'recovery', cause: 'test' }, patch: { refundNo: `${c.orderNo}R1`, refundAmt: '150', refundTime: wire(at) } }], at.toISOString());
+      j.transition(c.orderNo, [{ from: 'refunding', to: 'refunded', event: { kind: 'answer', cause: 'test' } }], at.toISOString());
       j.close();
       const row = (orderNo: string, state: string, amount: number, refund: number) =>
         [orderNo, '20261126100500', '41509208', '', '', '', 'M', `T${orderNo}`, '', state, amount, refund, 'wechat', '2', '1', '0.60', 'T1', '149', '0', '0', '', '', 'pay', '', '', '', '', ''].join(',');

@@ -3,7 +3,8 @@ import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openJournal, type Journal, type NewOrder } from '../../src/journal/journal.js';
+import { openJournal, type Journal, type NewOrder, type OrderState } from '../../src/journal/journal.js';
+import { kindOf } from '../../src/journal/states.js';
 import { Outbox } from '../../src/journal/outbox.js';
 import { parseFleet, type FleetConfig } from '../../src/config/fleet.js';
 import { FleetClient, type FleetHost } from '../../src/fleet/client.js';
@@ -68,7 +69,8 @@ describe('fleet client against an in-process broker (aedes, MQTT 3.1.1)', functi
   };
   const finishOrder = (i: number, to: 'delivered' | 'failed' = 'failed'): string => {
     const o = journal.createOrder(order(i));
-    journal.transition(o.orderNo, [{ from: 'created', to, event: { cause: 'test' } }], new Date().toISOString());
+    const path: ReadonlyArray<readonly [OrderState, OrderState]> = to === 'delivered' ? [['created', 'paid'], ['paid', 'delivering'], ['delivering', 'delivered']] : [['created', 'failed']];
+    journal.transition(o.orderNo, path.map(([from, next]) => ({ from, to: next, event: { kind: kindOf(from, next), cause: 'test' } })), new Date().toISOString());
     return o.orderNo;
   };
   const waitEmpty = async (): Promise<void> => {

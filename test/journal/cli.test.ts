@@ -21,7 +21,7 @@ describe('kiosk journal', () => {
     j = openJournal(db); // the daemon's connection stays open: the CLI reads beside it
     const base = { deviceId: 'K1', date: '20260601', orderTime: '20260601100000', orderType: 'wechat', authMask: 'wechat…6789', goodsId: 'G', goodsInfo: 'g', acqSpId: 'Y471790403', acqMerId: '41509208', scannedAt: 1 };
     a = j.createOrder({ ...base, txnAmt: '150', authCode: CODE, at: '2026-06-01T09:00:00.000Z' }).orderNo;
-    j.transition(a, [{ from: 'created', to: 'paid', event: { cause: 'micropay: PAID', call: 'micropay', respCode: '00' }, patch: { transactionId: 'T77' } }, { from: 'paid', to: 'delivering', event: { cause: 'x' } }, { from: 'delivering', to: 'delivered', event: { cause: 'y' } }], '2026-06-01T09:00:01.000Z');
+    j.transition(a, [{ from: 'created', to: 'paid', event: { kind: 'answer', cause: 'micropay: PAID', call: 'micropay', respCode: '00' }, patch: { transactionId: 'T77' } }, { from: 'paid', to: 'delivering', event: { kind: 'release', cause: 'x' } }, { from: 'delivering', to: 'delivered', event: { kind: 'released', cause: 'y' } }], '2026-06-01T09:00:01.000Z');
     j.createOrder({ ...base, txnAmt: '200', authCode: '134567890123456780', at: '2026-06-02T09:00:00.000Z' });
     writeFileSync(join(dir, 'etc', 'config.json'), JSON.stringify({ journal: { path: '../data/journal.db' } }));
   });

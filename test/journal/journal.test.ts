@@ -31,7 +31,7 @@ describe('journal', () => {
 
   it('a settlement mismatch flags its order (other flags kept) in one transaction, once; acknowledging it clears only that part', () => {
     const o = j.createOrder(order());
-    j.note(o.orderNo, { cause: 'test' }, '2026-06-01T10:00:01.000Z', { flag: 'relay failed' });
+    j.note(o.orderNo, 'created', { kind: 'settlement', cause: 'test' }, '2026-06-01T10:00:01.000Z', { flag: 'relay failed' });
     const rec = (at: string) =>
       j.recordReconciliation({ stlDate: '20260601', at, ok: false, summary: { rows: 1 }, findings: [{ orderNo: o.orderNo, kind: 'amount-mismatch', reason: 'amount differs' }, { orderNo: 'K0720260601999999', kind: 'paid-not-delivered', reason: 'unknown here' }] });
     assert.equal(rec('2026-06-02T09:30:00.000Z').newFindings, 2);
@@ -48,9 +48,9 @@ describe('journal', () => {
   it('a settlement flag or its acknowledgement does not move a returned order into a later day\'s file (no new finding every day)', () => {
     const local = (d: number, h: number) => new Date(2026, 5, d, h).toISOString();
     const o = j.createOrder(order({ at: local(1, 10) }));
-    j.transition(o.orderNo, [{ from: 'created', to: 'paid', event: { cause: 'paid' } }, { from: 'paid', to: 'delivering', event: { cause: 'vend' } }], local(1, 10));
-    j.transition(o.orderNo, [{ from: 'delivering', to: 'refunding', event: { cause: 'relay' }, patch: { refundNo: `${o.orderNo}R1`, refundAmt: '150' } }], local(1, 10));
-    j.transition(o.orderNo, [{ from: 'refunding', to: 'refunded', event: { cause: 'refunded' } }], local(1, 11));
+    j.transition(o.orderNo, [{ from: 'created', to: 'paid', event: { kind: 'answer', cause: 'paid' } }, { from: 'paid', to: 'delivering', event: { kind: 'release', cause: 'vend' } }], local(1, 10));
+    j.transition(o.orderNo, [{ from: 'delivering', to: 'refunding', event: { kind: 'vend-failed', cause: 'relay' }, patch: { refundNo: `${o.orderNo}R1`, refundAmt: '150' } }], local(1, 10));
+    j.transition(o.orderNo, [{ from: 'refunding', to: 'refunded', event: { kind: 'answer', cause: 'refunded' } }], local(1, 11));
     // The 20260601 file is reconciled the next morning and finds something about this order (here: its fee).
     j.recordReconciliation({ stlDate: '20260601', at: local(2, 9), ok: false, summary: {}, findings: [{ orderNo: o.orderNo, kind: 'fee-mismatch', reason: 'fees do not add up' }] });
     assert.deepEqual(compareDay(j, [], '20260602', 'kiosk-07', '41509208').findings, [], 'the flag made a clean 20260602 unclean');
@@ -75,7 +75,7 @@ describe('journal', () => {
       const o = k.createOrder(order());
       for (const side of ['-wal', '-shm']) assert.equal(statSync(file + side).mode & 0o777, 0o600, side);
       assert.equal(k.db.pragma('secure_delete', { simple: true }), 1);
-      k.transition(o.orderNo, [{ from: 'created', to: 'failed', event: { cause: 'declined' } }], 'now');
+      k.transition(o.orderNo, [{ from: 'created', to: 'failed', event: { kind: 'answer', cause: 'declined' } }], 'now');
       k.close(); // checkpoints the WAL into the file
     } finally {
       process.umask(old);
@@ -87,7 +87,7 @@ describe('journal', () => {
     const file = join(dir, 'open.db');
     const k = openJournal(file);
     const o = k.createOrder(order());
-    k.transition(o.orderNo, [{ from: 'created', to: 'failed', event: { cause: 'declined' } }], 'now');
+    k.transition(o.orderNo, [{ from: 'created', to: 'failed', event: { kind: 'answer', cause: 'declined' } }], 'now');
     assert.ok(readFileSync(file + '-wal').includes(CODE), 'precondition: the WAL holds the code before the purge');
     assert.equal(k.purgeWal(), true);
     for (const f of [file, file + '-wal']) assert.ok(!readFileSync(f).includes(CODE), `the erased payment code is still in ${f}`);
@@ -221,7 +221,7 @@ describe('journal', () => {
   it('a transition from the wrong state writes nothing', () => {
     const o = j.createOrder(order());
     assert.throws(
-      () => j.transition(o.orderNo, [{ from: 'created', to: 'paid', event: { cause: 'a' } }, { from: 'unknown', to: 'delivering', event: { cause: 'b' } }], 'now'),
+      () => j.transition(o.orderNo, [{ from: 'created', to: 'paid', event: { kind: 'answer', cause: 'a' } }, { from: 'unknown', to: 'delivering', event: { kind: 'release', cause: 'b' } }], 'now'),
       /STALE|is paid, not unknown/,
     );
     assert.equal(j.get(o.orderNo)!.state, 'created');
@@ -231,9 +231,9 @@ describe('journal', () => {
   it('the payment code lives only until the order is final; duplicates are found while active', () => {
     const o = j.createOrder(order());
     assert.equal(j.activeByAuthCode(CODE), o.orderNo);
-    j.transition(o.orderNo, [{ from: 'created', to: 'paid', event: { cause: 'x', respCode: '00' }, patch: { transactionId: 'T' } }], 'now');
+    j.transition(o.orderNo, [{ from: 'created', to: 'paid', event: { kind: 'answer', cause: 'x', respCode: '00' }, patch: { transactionId: 'T' } }], 'now');
     assert.equal(j.get(o.orderNo)!.authCode, CODE);
-    j.transition(o.orderNo, [{ from: 'paid', to: 'delivering', event: { cause: 'x' } }, { from: 'delivering', to: 'delivered', event: { cause: 'y' } }], 'now');
+    j.transition(o.orderNo, [{ from: 'paid', to: 'delivering', event: { kind: 'release', cause: 'x' } }, { from: 'delivering', to: 'delivered', event: { kind: 'released', cause: 'y' } }], 'now');
     const row = j.get(o.orderNo)!;
     assert.equal(row.authCode, null);
     assert.equal(row.final, true);
@@ -252,7 +252,7 @@ describe('journal', () => {
   it('read-only queries: list by state/since, counts, last, unfinished, day report; read-only connection beside the writer', () => {
     const a = j.createOrder(order({ at: '2026-06-01T09:00:00.000Z' }));
     const b = j.createOrder(order({ authCode: '134567890123456780', txnAmt: '200', at: '2026-06-01T11:00:00.000Z' }));
-    j.transition(a.orderNo, [{ from: 'created', to: 'failed', event: { cause: 'x' } }], '2026-06-01T09:00:01.000Z');
+    j.transition(a.orderNo, [{ from: 'created', to: 'failed', event: { kind: 'answer', cause: 'x' } }], '2026-06-01T09:00:01.000Z');
     const ro = openJournal(join(dir, 'state', 'journal.db'), { readonly: true });
     try {
       assert.deepEqual(ro.list().map((o) => o.orderNo), [b.orderNo, a.orderNo]);

@@ -32,7 +32,7 @@ describe('journal outbox (fleet events)', () => {
 
   it('writes nothing until capture is on (telemetry off costs nothing)', () => {
     const o = j.createOrder(order());
-    j.transition(o.orderNo, [{ from: 'created', to: 'failed', event: { cause: 'declined' } }], iso(900));
+    j.transition(o.orderNo, [{ from: 'created', to: 'failed', event: { kind: 'answer', cause: 'declined' } }], iso(900));
     assert.equal(out.depth().count, 0);
   });
 
@@ -42,13 +42,13 @@ describe('journal outbox (fleet events)', () => {
     j.transition(
       o.orderNo,
       [
-        { from: 'created', to: 'paid', event: { cause: 'micropay: PAID' } },
-        { from: 'paid', to: 'delivering', event: { cause: 'releasing' } },
+        { from: 'created', to: 'paid', event: { kind: 'answer', cause: 'micropay: PAID' } },
+        { from: 'paid', to: 'delivering', event: { kind: 'release', cause: 'releasing' } },
       ],
       iso(1200),
     );
     assert.equal(out.depth().count, 0, 'paid/delivering are not final');
-    j.transition(o.orderNo, [{ from: 'delivering', to: 'delivered', event: { cause: 'product released' }, patch: { flag: 'test-flag' } }], iso(1700));
+    j.transition(o.orderNo, [{ from: 'delivering', to: 'delivered', event: { kind: 'released', cause: 'product released' }, patch: { flag: 'test-flag' } }], iso(1700));
     const rows = out.pending(0, 10);
     assert.equal(rows.length, 1);
     const d = JSON.parse(rows[0]!.data) as OrderEventData;
@@ -66,8 +66,8 @@ describe('journal outbox (fleet events)', () => {
         j.transition(
           o.orderNo,
           [
-            { from: 'created', to: 'failed', event: { cause: 'x' } },
-            { from: 'created', to: 'reversed', event: { cause: 'stale' } },
+            { from: 'created', to: 'failed', event: { kind: 'answer', cause: 'x' } },
+            { from: 'created', to: 'reversed', event: { kind: 'answer', cause: 'stale' } },
           ],
           iso(1),
         ),
@@ -80,10 +80,10 @@ describe('journal outbox (fleet events)', () => {
   it('attention raised and cleared are events; notes (no state change) are not', () => {
     out.captureOrderEvents();
     const o = j.createOrder(order());
-    j.transition(o.orderNo, [{ from: 'created', to: 'reversing', event: { cause: 'recovery' } }], iso(1000));
-    j.note(o.orderNo, { cause: 'cancelOrder: UNKNOWN' }, iso(2000));
-    j.transition(o.orderNo, [{ from: 'reversing', to: 'attention', event: { cause: 'bounded effort spent' }, patch: { reason: 'not finished after 8 attempts' } }], iso(3000));
-    j.transition(o.orderNo, [{ from: 'attention', to: 'reversed', event: { cause: 'cancelOrder: DONE' } }], iso(4000));
+    j.transition(o.orderNo, [{ from: 'created', to: 'reversing', event: { kind: 'recovery', cause: 'recovery' } }], iso(1000));
+    j.note(o.orderNo, 'reversing', { kind: 'answer', cause: 'cancelOrder: REFUSED' }, iso(2000));
+    j.transition(o.orderNo, [{ from: 'reversing', to: 'attention', event: { kind: 'effort-spent', cause: 'bounded effort spent' }, patch: { reason: 'not finished after 8 attempts', resumeState: 'reversing' } }], iso(3000));
+    j.transition(o.orderNo, [{ from: 'attention', to: 'reversed', event: { kind: 'answer', cause: 'cancelOrder: DONE' } }], iso(4000));
     const rows = out.pending(0, 10).map((r): Record<string, unknown> => ({ type: r.type, ...(JSON.parse(r.data) as Record<string, unknown>) }));
     assert.deepEqual(
       rows.map((r) => [r.type, r.raised ?? r.cleared ?? r.state]),
@@ -101,7 +101,7 @@ describe('journal outbox (fleet events)', () => {
     out.captureOrderEvents();
     for (let i = 0; i < 5; i++) {
       const o = j.createOrder(order({ authCode: `13456789012345${String(i).padStart(4, '0')}` }));
-      j.transition(o.orderNo, [{ from: 'created', to: 'failed', event: { cause: 'declined' } }], iso(100 * i));
+      j.transition(o.orderNo, [{ from: 'created', to: 'failed', event: { kind: 'answer', cause: 'declined' } }], iso(100 * i));
     }
     out.append('fault', { source: 'scanner', detail: 'unplugged' }, iso(999));
     const all = out.pending(0, 100);

@@ -46,6 +46,24 @@ describe('kiosk control socket', () => {
       await server.close();
     }
   });
+  it('scanner-setup passes its args object to the handler; other args or no handler are refused', async () => {
+    const path = join(dir, 's.sock');
+    const seen: unknown[] = [];
+    const server = await startControlServer(path, { status: () => ({ pid: 1 }), reconcile: () => ({ started: 0, remaining: 0 }), scannerSetup: async (a) => (seen.push(a), { matches: true }) });
+    const bare = join(dir, 'b.sock');
+    const without = await startControlServer(bare, { status: () => ({ pid: 1 }), reconcile: () => ({ started: 0, remaining: 0 }) });
+    try {
+      assert.deepEqual(await controlRequest(path, 'scanner-setup', 2000, { dryRun: true }), { matches: true });
+      assert.deepEqual(await controlRequest(path, 'scanner-setup'), { matches: true });
+      assert.deepEqual(seen, [{ dryRun: true }, {}]);
+      await assert.rejects(controlRequest(path, 'scanner-setup', 2000, [] as unknown as Record<string, unknown>), /daemon refused scanner-setup: args must be an object/);
+      await assert.rejects(controlRequest(bare, 'scanner-setup'), /daemon refused scanner-setup: this daemon cannot set up its scanner module/);
+    } finally {
+      await server.close();
+      await without.close();
+    }
+  });
+
   it('replaces a stale socket file but refuses a live one and a regular file', async () => {
     const path = join(dir, 'k.sock');
     const first = await startControlServer(path, { status: () => ({ pid: 1 }), reconcile: () => ({ started: 0, remaining: 0 }) });

@@ -90,7 +90,7 @@ describe('kiosk daemon: the WAL purge while background work never ends', functio
     // An unfinished order whose reversal the platform keeps failing: recovery drives it for as long as the daemon runs.
     const seeded = openJournal(fx.journalPath);
     const o = seeded.createOrder({ deviceId: 'TEST01', date: '20261201', orderTime: '20261201100000', txnAmt: '100', orderType: 'unionpay', authCode: '6212345678901234567', authMask: 'm', goodsId: 'G1', goodsInfo: 'g', acqSpId: 'Y471790403', acqMerId: '41509208', scannedAt: 1, at: new Date().toISOString() });
-    seeded.transition(o.orderNo, [{ from: 'created', to: 'unknown', event: { cause: 'seeded' } }], new Date().toISOString());
+    seeded.transition(o.orderNo, [{ from: 'created', to: 'unknown', event: { kind: 'answer', cause: 'seeded' } }], new Date().toISOString());
     seeded.close();
     fx.sandbox.setFaults(['closeOrder', 'cancelOrder', 'queryOrder'].map((path) => ({ kind: 'http-500' as const, path, count: Infinity })));
     const config = loadConfig(fx.writeConfig({ daemon: { graceMs: 1000, controlSocket: join(fx.dir, 'k.sock'), lockFile: join(fx.dir, 'k.lock') } }));

@@ -16,6 +16,8 @@ import { GmSim } from '../../src/hardware/sim/gm-sim.js';
 import { HoneywellSim, NewlandSim } from '../../src/hardware/sim/tag-sim.js';
 import type { ModuleSim } from '../../src/hardware/sim/module-sim.js';
 import { DaemonFixture, spawnDaemon, type DaemonProcess } from './daemon-helpers.js';
+import { run as scannerCli } from '../../src/cli/scanner.js';
+import { captureIo } from '../../src/cli/tech/format.js';
 import { wireText } from '../../src/umpay/canonical.js';
 
 function write(stream: WriteStream, data: string): Promise<void> {
@@ -291,6 +293,20 @@ for (const m of MODULES) describe(`kiosk daemon end to end with a ${m.module} mo
     await daemon?.stop('SIGKILL');
     await pty.dispose();
     await fx.dispose();
+  });
+
+  it('kiosk scanner setup asks the running daemon (it owns the port): dry run and apply, nothing left to write', async () => {
+    const saves = sim.counters.saves;
+    for (const flags of [['--dry-run'], []]) {
+      const io = captureIo();
+      const code = await scannerCli(['setup', '--json', '--config', fx.configFile, ...flags], io);
+      assert.equal(code, 0, io.stderr() + io.stdout());
+      const r = JSON.parse(io.stdout()) as { source: string; mode: string; matches: boolean; written: string[]; settings: { result: string }[]; identity: { family: string } };
+      assert.deepEqual([r.source, r.mode, r.matches, r.written, r.identity.family], ['daemon', flags.length ? 'dry-run' : 'apply', true, [], m.module]);
+      assert.ok(r.settings.length > 0 && r.settings.every((x) => x.result === 'ok' || x.result === 'refused'), JSON.stringify(r.settings));
+      await daemon.waitFor((l) => l.event === 'released', 'kiosk released after the setup');
+    }
+    assert.equal(sim.counters.saves, saves, 'nothing to save');
   });
 
   it('finds the module, sets it up and saves once; triggers only while ready; a payment goes through it', async () => {

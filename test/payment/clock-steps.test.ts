@@ -102,7 +102,7 @@ describe('payment engine: the wall clock steps mid-payment', () => {
         // The wall clock says the scan was a day ago (it has been stepped since): never trusted for validity.
         scannedAt: clock.wall() - 24 * HOUR, scannedMono: clock.mono() - scannedMonoAgo, bootId, at: new Date(clock.wall()).toISOString(),
       });
-      journal.transition(o.orderNo, [{ from: 'created', to: 'unknown', event: { cause: 'seed' } }], new Date(clock.wall()).toISOString());
+      journal.transition(o.orderNo, [{ from: 'created', to: 'unknown', event: { kind: 'answer', cause: 'seed' } }], new Date(clock.wall()).toISOString());
       return o.orderNo;
     }
     const noSuchOrder = (): FakeGateway =>

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { openJournal, type Journal, type OrderState } from '../../src/journal/journal.js';
 import { PaymentEngine, type CustomerResult, type Timing } from '../../src/payment/engine.js';
 import { formatOrderTime } from '../../src/umpay/messages.js';
+import { kindOf } from '../../src/journal/states.js';
 import { ALIPAY, FakeGateway, UNIONPAY, WECHAT } from './fakes.js';
 import { FakeClock } from '../fake-clock.js';
 
@@ -52,6 +53,22 @@ describe('payment engine (fake clock, fake gateway)', () => {
     assert.deepEqual(states(o.orderNo), ['created', 'paid', 'delivering', 'delivered']);
     assert.match(o.orderNo, /^K0120260601\d{6}_[0-9a-z]{10}$/);
     assert.equal(gw.sent[0]!.fields.orderTime, formatOrderTime(clock.wall()));
+  });
+
+  it('a micropay that throws is journaled as micropay, threw (maybe sent), never as another call; then reversed', async () => {
+    gw.on('micropay', () => {
+      throw new Error('bug in the gateway');
+    })
+      .on('queryOrder', { kind: 'PENDING', code: '02', reason: 'paying' })
+      .on('cancelOrder', { kind: 'DONE' });
+    const e = engine({ customerWindowMs: 7_000 });
+    assert.equal((await pay(e)).kind, 'not-charged');
+    await clock.run(e.whenIdle());
+    const ev = journal.events(only()).find((x) => x.to === 'unknown')!;
+    assert.deepEqual([ev.from, ev.call, ev.kind, ev.cause, ev.delivery], ['created', 'micropay', 'threw', 'micropay: threw', 'maybe-sent']);
+    assert.match(ev.detail ?? '', /gateway threw: bug in the gateway/);
+    assert.deepEqual(states(only()), ['created', 'unknown', 'reversing', 'reversed']);
+    assert.deepEqual(journal.events(only()).map((x) => x.kind), ['scan', 'threw', 'window-over', 'answer']);
   });
 
   it('declined: the platform said not paid', async () => {
@@ -476,10 +493,10 @@ describe('payment engine (fake clock, fake gateway)', () => {
         deviceId: 'K01', date: '20260601', orderTime: formatOrderTime(clock.wall()), txnAmt: '100', orderType, authCode: code, authMask: 'x',
         goodsId: 'G', goodsInfo: 'g', acqSpId: merchant.acqSpId, acqMerId: merchant.acqMerId, scannedAt: clock.wall() - 1000, at: new Date(clock.wall()).toISOString(),
       });
-      const path: OrderState[] = { created: [], unknown: ['unknown'], paid: ['paid'], delivering: ['paid', 'delivering'], reversing: ['reversing'], refunding: ['paid', 'refunding'], attention: ['attention'] }[state as string] as OrderState[];
+      const path: OrderState[] = { created: [], unknown: ['unknown'], paid: ['paid'], delivering: ['paid', 'delivering'], reversing: ['reversing'], refunding: ['paid', 'refunding'], attention: ['reversing', 'attention'] }[state as string] as OrderState[];
       let from: OrderState = 'created';
       for (const to of path) {
-        journal.transition(o.orderNo, [{ from, to, event: { cause: 'seed' }, patch: to === path[path.length - 1] ? (patch) : {} }], new Date(clock.wall()).toISOString());
+        journal.transition(o.orderNo, [{ from, to, event: { kind: kindOf(from, to), cause: 'seed' }, patch: to === path[path.length - 1] ? patch : {} }], new Date(clock.wall()).toISOString());
         from = to;
       }
       return o.orderNo;
@@ -495,7 +512,7 @@ describe('payment engine (fake clock, fake gateway)', () => {
       const refunding = seed('refunding', { refundNo: 'RX1', refundTime: '20260601100000', refundAmt: '100', refundAccepted: true }, '6212345678901234563', 'unionpay');
       const attention = seed('attention', { resumeState: 'reversing', reversal: 'cancelOrder' }, WECHAT, 'wechat');
       // created+notSent=1 with sendAttempts=1: every send provably never left.
-      journal.note(unsent, { cause: 'seed' }, new Date().toISOString(), { notSent: 1 });
+      journal.note(unsent, 'created', { kind: 'not-sent', cause: 'seed' }, new Date().toISOString(), { notSent: 1 });
       const paidSet = new Set([paid, delivering, refunding]);
       gw.on('closeOrder', (f) => (paidSet.has(f.orderNo!) ? { kind: 'REFUSED', code: '35', reason: 'paid' } : { kind: 'DONE' }))
         .on('cancelOrder', { kind: 'DONE' })

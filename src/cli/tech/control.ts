@@ -2,7 +2,7 @@
 import { connectControl, ControlError, MAX_LINE, type ControlCommand } from '../../kiosk/control.js';
 
 /** Sends one request and waits for its answer line. Throws ControlError; an {ok:false} answer is thrown too. */
-export async function controlRequest<T = unknown>(path: string, cmd: ControlCommand, timeoutMs = 5000): Promise<T> {
+export async function controlRequest<T = unknown>(path: string, cmd: ControlCommand, timeoutMs = 5000, args?: Record<string, unknown>): Promise<T> {
   const sock = await connectControl(path, Math.min(timeoutMs, 2000));
   return new Promise<T>((resolve, reject) => {
     let buf = '';
@@ -33,6 +33,6 @@ export async function controlRequest<T = unknown>(path: string, cmd: ControlComm
     });
     sock.on('error', (err) => done(new ControlError('E_CONTROL_PROTOCOL', `${path}: ${err.message}`)));
     sock.on('end', () => done(new ControlError('E_CONTROL_PROTOCOL', `${path}: daemon closed the connection without answering`)));
-    sock.write(JSON.stringify({ cmd }) + '\n');
+    sock.write(JSON.stringify(args ? { cmd, args } : { cmd }) + '\n');
   });
 }

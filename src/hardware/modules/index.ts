@@ -11,5 +11,5 @@ export const MODULE_DRIVERS: Partial<Record<Exclude<ModuleFamily, 'plain'>, Modu
 };
 
 export * from './types.js';
-export { runSetup, describeDifference, type SetupResult, type Difference } from './setup.js';
+export { runSetup, describeDifference, settingReports, setupProblems, type SetupResult, type Difference, type SettingReport } from './setup.js';
 export { ModuleLink } from './link.js';

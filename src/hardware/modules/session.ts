@@ -10,9 +10,11 @@ import type { Logger } from '../../log.js';
 import { silentLogger } from '../../log.js';
 import { systemClock, type Clock, type TimerHandle } from '../../clock.js';
 import { ModuleLink } from './link.js';
-import { describeDifference, runSetup, type SetupResult } from './setup.js';
+import { runSetup, settingReports, setupProblems, type SettingReport, type SetupResult } from './setup.js';
 import { MemoryStateStore, type ModuleStateStore } from './state.js';
 import { ModuleError, type CommandPort, type Identity, type ModuleDriver, type SettingName, type SetupMode, type Settings, type TriggerMode } from './types.js';
+
+export type { SettingReport } from './setup.js';
 
 export interface ModuleSessionOptions {
   driver: ModuleDriver;
@@ -52,17 +54,6 @@ export interface ModuleStatus {
   armed: boolean;
   triggers: number;
   error?: string;
-}
-
-/** One setting in a setup run on demand: as found, as the kiosk wants it, and what was done. */
-export interface SettingReport {
-  setting: SettingName;
-  is: string | null;
-  want: string;
-  /** ok: matched already; written: was different, written and read back; not-written: a write did not take;
-   *  differs: dry run, would be written; refused: this model has no code for the value. */
-  result: 'ok' | 'written' | 'not-written' | 'differs' | 'refused';
-  why?: string;
 }
 
 /** What setupNow() found and did: per setting, the identity and the module's status afterwards. */
@@ -175,7 +166,7 @@ export class ModuleSession extends EventEmitter {
       } catch (err) {
         this.log.warn({ scanner: 'state', err }, 'could not record the scanner setup');
       }
-      const differences = [...result.remaining.map(describeDifference), ...result.refused.map((r) => `${r.setting}: ${r.why}`)];
+      const differences = setupProblems(result);
       this.st = {
         ...this.st,
         state: result.skipped || matches ? 'ready' : 'mismatch',
@@ -258,17 +249,8 @@ export class ModuleSession extends EventEmitter {
   }
 
   private report(r: SetupResult, ms: number): SetupReport {
-    const diff = new Map(r.differences.map((d) => [d.setting, d]));
-    const left = new Set(r.remaining.map((d) => d.setting));
-    const settings: SettingReport[] = r.checked.map((setting) => {
-      const d = diff.get(setting);
-      const want = this.o.profile[setting]!;
-      if (!d) return { setting, is: want, want, result: 'ok' };
-      const result = r.mode !== 'apply' ? 'differs' : r.written.includes(setting) && !left.has(setting) ? 'written' : 'not-written';
-      return { setting, is: d.is ?? null, want, result };
-    });
-    for (const x of r.refused) settings.push({ setting: x.setting, is: null, want: x.want, result: 'refused', why: x.why });
-    const problems = [...r.remaining.map(describeDifference), ...r.refused.map((x) => `${x.setting}: ${x.why}`)];
+    const settings = settingReports(r, this.o.profile);
+    const problems = setupProblems(r);
     return {
       mode: r.mode === 'apply' ? 'apply' : 'dry-run',
       identity: r.identity,

@@ -28,6 +28,37 @@ export interface SetupResult {
   skipped?: string;
 }
 
+/** One setting of a setup run: as found, as the kiosk wants it, and what was done. */
+export interface SettingReport {
+  setting: SettingName;
+  is: string | null;
+  want: string;
+  /** ok: matched already; written: was different, written and read back; not-written: a write did not take;
+   *  differs: not written (dry run, verify); refused: this model has no code for the value. */
+  result: 'ok' | 'written' | 'not-written' | 'differs' | 'refused';
+  why?: string;
+}
+
+/** A setup result per setting, for people and machines (kiosk scanner setup, the fleet's scanner-setup). */
+export function settingReports(r: SetupResult, profile: Settings): SettingReport[] {
+  const diff = new Map(r.differences.map((d) => [d.setting, d]));
+  const left = new Set(r.remaining.map((d) => d.setting));
+  const out: SettingReport[] = r.checked.map((setting) => {
+    const d = diff.get(setting);
+    const want = profile[setting]!;
+    if (!d) return { setting, is: want, want, result: 'ok' };
+    const result = r.mode !== 'apply' ? 'differs' : r.written.includes(setting) && !left.has(setting) ? 'written' : 'not-written';
+    return { setting, is: d.is ?? null, want, result };
+  });
+  for (const x of r.refused) out.push({ setting: x.setting, is: null, want: x.want, result: 'refused', why: x.why });
+  return out;
+}
+
+/** What is still not as the kiosk needs it after a setup, in plain words. */
+export function setupProblems(r: SetupResult): string[] {
+  return [...r.remaining.map(describeDifference), ...r.refused.map((x) => `${x.setting}: ${x.why}`)];
+}
+
 export function compare(want: Settings, is: Settings, names: SettingName[]): Difference[] {
   const out: Difference[] = [];
   for (const name of names) {
