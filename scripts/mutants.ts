@@ -200,7 +200,7 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: 'release-while-paying',
     area: 'money',
-    file: 'src/payment/engine.ts',
+    file: 'src/payment/customer.ts',
     find: "if (q.kind === 'PAID') {\n        if (this.clock.mono() < deadline)",
     replace: "if (q.kind === 'PAID' || q.kind === 'PENDING') {\n        if (this.clock.mono() < deadline)",
     bug: 'the product is released while the query still says the customer is confirming (not paid)',
@@ -209,7 +209,7 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: 'customer-window-ignored',
     area: 'money',
-    file: 'src/payment/engine.ts',
+    file: 'src/payment/customer.ts',
     find: 'const deadline = scan.mono + this.timing.customerWindowMs;',
     replace: 'const deadline = scan.mono + 6 * this.timing.customerWindowMs;',
     bug: 'an unclear payment is not reversed when the customer window ends: the customer keeps waiting',
@@ -218,7 +218,7 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: 'refused-reversal-as-done',
     area: 'money',
-    file: 'src/payment/engine.ts',
+    file: 'src/payment/background.ts',
     find: "if (out.kind === 'DONE') {",
     replace: "if (out.kind === 'DONE' || out.kind === 'REFUSED') {",
     bug: 'a refused cancel/close counts as reversed: an order the platform has paid is never refunded',
@@ -227,9 +227,9 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: 'paid-undelivered-kept',
     area: 'money',
-    file: 'src/payment/engine.ts',
-    find: "      case 'paid':\n        this.startRefund(",
-    replace: "      case 'paid':\n        return { kind: 'wait', why: 'paid' };\n        this.startRefund(",
+    file: 'src/payment/background.ts',
+    find: "      case 'paid':\n        this.core.startRefund(",
+    replace: "      case 'paid':\n        return { kind: 'wait', why: 'paid' };\n        this.core.startRefund(",
     bug: 'a paid order whose product never came out is not refunded',
     tests: ['test/payment/engine.test.ts', 'test/payment/drills.test.ts'],
   },

@@ -1,224 +1,53 @@
 // The write-ahead payment journal (better-sqlite3: synchronous on purpose, so a transition is on disk
 // before the next line of engine code runs). One SQLite transaction per transition, updating the order
-// row and appending its event together; synchronous=FULL so a commit survives a power cut.
+// row and appending its event together; synchronous=FULL so a commit survives a power cut. Every transition
+// and note is checked against the transition table (states.ts). Reads are in reader.ts, rows in rows.ts, the
+// file's own checks (and its -wal/-shm) in files.ts. A little over 350 lines: opening stays with the class it builds.
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
-import { accessSync, closeSync, constants, existsSync, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { JournalError, migrate, SCHEMA_VERSION } from './schema.js';
 import { formatOrderNo, newRunId, orderNoPrefix } from './orderno.js';
-import { allowed, isFinal, subStateProblem, type CauseKind, type OrderState } from './states.js';
+import { allowed, isFinal, subStateProblem, type OrderState } from './states.js';
+import { assertReadable, fileIdAt, secureFile, whereIs, type FileId, type HeldFiles } from './files.js';
+import { JournalReader } from './reader.js';
+import { COLUMNS, type EventInput, type NewOrder, type OpenOptions, type OrderPatch, type OrderRow, type StepHook } from './rows.js';
 
 export { JournalError, SCHEMA_VERSION, orderNoPrefix };
+export { JournalReader } from './reader.js';
+export { journalSchemaVersion, type FileId } from './files.js';
+export type { EventInput, EventRow, NewOrder, OpenOptions, OrderPatch, OrderRow, PublicOrder, StepHook } from './rows.js';
 
 // States, the transition table and sub-states are data in states.ts (enforced here, on every write).
 export { ORDER_STATES, FINAL_STATES, isFinal, type OrderState, type CauseKind } from './states.js';
 
-export interface OrderRow {
-  orderNo: string;
-  seq: number;
-  state: OrderState;
-  final: boolean;
-  orderTime: string;
-  txnAmt: string;
-  orderType: string;
-  /** The payment code: present only while the order is not final. Never log it. */
-  authCode: string | null;
-  authMask: string;
-  goodsId: string;
-  goodsInfo: string;
-  acqSpId: string;
-  acqMerId: string;
-  transactionId: string | null;
-  /** micropay sends started (each counted before it starts) and how many of them provably never left. */
-  sendAttempts: number;
-  notSent: number;
-  respCode: string | null;
-  respMsg: string | null;
-  reversal: 'cancelOrder' | 'closeOrder' | null;
-  refundNo: string | null;
-  refundTime: string | null;
-  refundAmt: string | null;
-  refundAccepted: boolean;
-  resumeState: OrderState | null;
-  reason: string | null;
-  flag: string | null;
-  /** yyyyMMdd the platform settles the order on (its paid answer's stlDate), when it said. */
-  stlDate: string | null;
-  /** Wall clock ms of the scan (for people; orderTime was made from it). */
-  scannedAt: number;
-  /** The scan on the monotonic clock of boot `bootId` (null for orders journaled before schema v6). */
-  scannedMono: number | null;
-  bootId: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
-/** An order as shown outside the engine (CLI, reports): no payment code. */
-export type PublicOrder = Omit<OrderRow, 'authCode'>;
-
-export interface EventRow {
-  id: number;
-  orderNo: string;
-  at: string;
-  from: string | null;
-  to: string;
-  cause: string;
-  call: string | null;
-  respCode: string | null;
-  respMsg: string | null;
-  delivery: string | null;
-  detail: string | null;
-  /** Why (states.ts CAUSE_KINDS); null for events journaled before schema v7. */
-  kind: CauseKind | null;
-}
-
-export interface EventInput {
-  /** Checked against the table (states.ts): the transition's, or for a note what the state may record. */
-  kind: CauseKind;
-  cause: string;
-  call?: string;
-  respCode?: string;
-  respMsg?: string;
-  delivery?: string;
-  detail?: string;
-}
-
-/** Order fields a transition may change. */
-export type OrderPatch = Partial<
-  Pick<
-    OrderRow,
-    | 'transactionId'
-    | 'sendAttempts'
-    | 'notSent'
-    | 'respCode'
-    | 'respMsg'
-    | 'reversal'
-    | 'refundNo'
-    | 'refundTime'
-    | 'refundAmt'
-    | 'refundAccepted'
-    | 'resumeState'
-    | 'reason'
-    | 'flag'
-    | 'stlDate'
-  >
->;
-
-export interface NewOrder {
-  deviceId: string;
-  /** yyyyMMdd, for people and the settlement file (uniqueness comes from the run id and the sequence). */
-  date: string;
-  orderTime: string;
-  txnAmt: string;
-  orderType: string;
-  authCode: string;
-  authMask: string;
-  goodsId: string;
-  goodsInfo: string;
-  acqSpId: string;
-  acqMerId: string;
-  scannedAt: number;
-  /** The scan on the monotonic clock, and that clock's boot (Clock.bootId). */
-  scannedMono?: number;
-  bootId?: string;
-  at: string;
-}
-
-export interface OpenOptions {
-  readonly?: boolean;
-  /** Milliseconds a statement waits for another connection's lock. */
-  busyTimeoutMs?: number;
-}
-
-const COLUMNS: Record<keyof OrderRow, string> = {
-  orderNo: 'order_no',
-  seq: 'seq',
-  state: 'state',
-  final: 'final',
-  orderTime: 'order_time',
-  txnAmt: 'txn_amt',
-  orderType: 'order_type',
-  authCode: 'auth_code',
-  authMask: 'auth_mask',
-  goodsId: 'goods_id',
-  goodsInfo: 'goods_info',
-  acqSpId: 'acq_sp_id',
-  acqMerId: 'acq_mer_id',
-  transactionId: 'transaction_id',
-  sendAttempts: 'send_attempts',
-  notSent: 'not_sent',
-  respCode: 'resp_code',
-  respMsg: 'resp_msg',
-  reversal: 'reversal',
-  refundNo: 'refund_no',
-  refundTime: 'refund_time',
-  refundAmt: 'refund_amt',
-  refundAccepted: 'refund_accepted',
-  resumeState: 'resume_state',
-  reason: 'reason',
-  flag: 'flag',
-  stlDate: 'stl_date',
-  scannedAt: 'scanned_at',
-  scannedMono: 'scanned_mono',
-  bootId: 'boot_id',
-  createdAt: 'created_at',
-  updatedAt: 'updated_at',
-};
-const BOOLEAN_FIELDS = new Set(['final', 'refundAccepted']);
-const PUBLIC_SELECT = (Object.keys(COLUMNS) as (keyof OrderRow)[])
-  .filter((k) => k !== 'authCode')
-  .map((k) => `${COLUMNS[k]} AS ${k}`)
-  .join(', ');
-const FULL_SELECT = (Object.keys(COLUMNS) as (keyof OrderRow)[]).map((k) => `${COLUMNS[k]} AS ${k}`).join(', ');
-
-function toRow<T>(raw: Record<string, unknown> | undefined): T | undefined {
-  if (!raw) return undefined;
-  for (const k of BOOLEAN_FIELDS) if (k in raw) raw[k] = raw[k] === 1;
-  return raw as T;
-}
-
-/**
- * Called inside a transition's transaction for each step that changes state (the fleet outbox, see
- * outbox.ts): whatever it writes commits, or rolls back, with the transition, in the same fsync.
- */
-export type StepHook = (orderNo: string, from: OrderState, to: OrderState, at: string) => void;
-
-export class Journal {
+export class Journal extends JournalReader {
   /** Set by the fleet outbox when telemetry is on; undefined (nothing extra written) otherwise. */
   stepHook: StepHook | undefined;
-  private readonly stmt: Record<string, Statement>;
   /** UPDATE statements by their SQL text (see applyStep). */
   private readonly updates = new Map<string, Statement>();
 
   constructor(
-    readonly db: Db,
-    readonly file: string,
-    readonly readonly: boolean,
+    db: Db,
+    file: string,
+    readonly: boolean,
     /** This open's random run id (writable journals only): part of every order number it makes. */
     readonly runId: string | null = null,
     /** The files this connection holds (writable journals): the paths must keep naming them (whereabouts()). */
     private readonly held: HeldFiles | null = null,
   ) {
-    this.stmt = {
-      get: db.prepare(`SELECT ${FULL_SELECT} FROM orders WHERE order_no = ?`),
-      events: db.prepare(`SELECT id, order_no AS orderNo, at, from_state AS "from", to_state AS "to", cause, call, resp_code AS respCode, resp_msg AS respMsg, delivery, detail, kind FROM events WHERE order_no = ? ORDER BY id`),
-      activeCode: db.prepare(`SELECT order_no AS orderNo FROM orders WHERE auth_code = ? AND final = 0 LIMIT 1`),
-      unfinished: db.prepare(`SELECT ${FULL_SELECT} FROM orders WHERE final = 0 ORDER BY seq`),
-      counts: db.prepare(`SELECT state, count(*) AS n FROM orders GROUP BY state`),
-      last: db.prepare(`SELECT ${PUBLIC_SELECT} FROM orders ORDER BY seq DESC LIMIT 1`),
-      ...(readonly
-        ? {}
-        : {
-            seqGet: db.prepare(`SELECT value FROM meta WHERE key = 'seq'`),
-            seqSet: db.prepare(`INSERT INTO meta(key, value) VALUES ('seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`),
-            insert: db.prepare(`INSERT INTO orders (order_no, seq, state, order_time, txn_amt, order_type, auth_code, auth_mask, goods_id, goods_info, acq_sp_id, acq_mer_id, scanned_at, scanned_mono, boot_id, created_at, updated_at)
-              VALUES (@orderNo, @seq, 'created', @orderTime, @txnAmt, @orderType, @authCode, @authMask, @goodsId, @goodsInfo, @acqSpId, @acqMerId, @scannedAt, @scannedMono, @bootId, @at, @at)`),
-            event: db.prepare(`INSERT INTO events (order_no, at, from_state, to_state, cause, call, resp_code, resp_msg, delivery, detail, kind)
-              VALUES (@orderNo, @at, @from, @to, @cause, @call, @respCode, @respMsg, @delivery, @detail, @kind)`),
-            current: db.prepare(`SELECT state, resume_state AS resumeState, reversal, refund_accepted AS refundAccepted FROM orders WHERE order_no = ?`),
-          }),
-    };
+    super(db, file, readonly);
+    if (readonly) return;
+    Object.assign(this.stmt, {
+      seqGet: db.prepare(`SELECT value FROM meta WHERE key = 'seq'`),
+      seqSet: db.prepare(`INSERT INTO meta(key, value) VALUES ('seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`),
+      insert: db.prepare(`INSERT INTO orders (order_no, seq, state, order_time, txn_amt, order_type, auth_code, auth_mask, goods_id, goods_info, acq_sp_id, acq_mer_id, scanned_at, scanned_mono, boot_id, created_at, updated_at)
+        VALUES (@orderNo, @seq, 'created', @orderTime, @txnAmt, @orderType, @authCode, @authMask, @goodsId, @goodsInfo, @acqSpId, @acqMerId, @scannedAt, @scannedMono, @bootId, @at, @at)`),
+      event: db.prepare(`INSERT INTO events (order_no, at, from_state, to_state, cause, call, resp_code, resp_msg, delivery, detail, kind)
+        VALUES (@orderNo, @at, @from, @to, @cause, @call, @respCode, @respMsg, @delivery, @detail, @kind)`),
+      current: db.prepare(`SELECT state, resume_state AS resumeState, reversal, refund_accepted AS refundAccepted FROM orders WHERE order_no = ?`),
+    });
   }
 
   /**
@@ -324,91 +153,6 @@ export class Journal {
     if (this.readonly) throw new JournalError('READ_ONLY', `${this.file}: opened read-only`);
   }
 
-  get(orderNo: string): OrderRow | undefined {
-    return toRow<OrderRow>(this.stmt.get!.get(orderNo) as Record<string, unknown> | undefined);
-  }
-
-  /** The order without its payment code (for people and reports). */
-  getPublic(orderNo: string): PublicOrder | undefined {
-    const row = this.get(orderNo);
-    if (!row) return undefined;
-    const { authCode: _secret, ...pub } = row;
-    return pub;
-  }
-
-  /** Which of these order numbers the journal has, in one query (a settlement file's rows). */
-  knownOrderNos(orderNos: readonly string[]): Set<string> {
-    const rows = this.db.prepare(`SELECT order_no AS orderNo FROM orders WHERE order_no IN (SELECT value FROM json_each(?))`).all(JSON.stringify(orderNos)) as { orderNo: string }[];
-    return new Set(rows.map((r) => r.orderNo));
-  }
-
-  events(orderNo: string): EventRow[] {
-    return this.stmt.events!.all(orderNo) as EventRow[];
-  }
-
-  /** The active (non-final) order holding this payment code, if any: a scanner double-read. */
-  activeByAuthCode(authCode: string): string | undefined {
-    return (this.stmt.activeCode!.get(authCode) as { orderNo: string } | undefined)?.orderNo;
-  }
-
-  /** Every order not yet final, oldest first (recovery). */
-  unfinished(): OrderRow[] {
-    return (this.stmt.unfinished!.all() as Record<string, unknown>[]).map((r) => toRow<OrderRow>(r)!);
-  }
-
-  /** Orders, newest first, optionally by state and created at or after `since` (ISO). */
-  list(filter: { state?: string; since?: string; limit?: number } = {}): PublicOrder[] {
-    const where: string[] = [];
-    const params: Record<string, unknown> = {};
-    if (filter.state) {
-      where.push('state = @state');
-      params.state = filter.state;
-    }
-    if (filter.since) {
-      where.push('created_at >= @since');
-      params.since = filter.since;
-    }
-    const sql = `SELECT ${PUBLIC_SELECT} FROM orders ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC ${filter.limit ? 'LIMIT ' + Math.floor(filter.limit) : ''}`;
-    return (this.db.prepare(sql).all(params) as Record<string, unknown>[]).map((r) => toRow<PublicOrder>(r)!);
-  }
-
-  countsByState(): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const r of this.stmt.counts!.all() as { state: string; n: number }[]) out[r.state] = r.n;
-    return out;
-  }
-
-  lastPayment(): PublicOrder | undefined {
-    return toRow<PublicOrder>(this.stmt.last!.get() as Record<string, unknown> | undefined);
-  }
-
-  /** Unfinished orders without codes, and since when the oldest waits. */
-  unfinishedSummary(): { count: number; oldestCreatedAt: string | null; byState: Record<string, number> } {
-    const rows = this.db.prepare(`SELECT state, count(*) AS n, min(created_at) AS oldest FROM orders WHERE final = 0 GROUP BY state`).all() as { state: string; n: number; oldest: string }[];
-    const byState: Record<string, number> = {};
-    let count = 0;
-    let oldest: string | null = null;
-    for (const r of rows) {
-      byState[r.state] = r.n;
-      count += r.n;
-      if (oldest === null || r.oldest < oldest) oldest = r.oldest;
-    }
-    return { count, oldestCreatedAt: oldest, byState };
-  }
-
-  /**
-   * Takings of orders created in [fromIso, toIso): per payment type and state, count and amount in fen.
-   * Dates compare as ISO text, as written by the engine.
-   */
-  dayReport(fromIso: string, toIso: string): Array<{ orderType: string; state: string; count: number; amountFen: number }> {
-    return this.db
-      .prepare(
-        `SELECT order_type AS orderType, state, count(*) AS count, sum(CAST(txn_amt AS INTEGER)) AS amountFen
-         FROM orders WHERE created_at >= ? AND created_at < ? GROUP BY order_type, state ORDER BY order_type, state`,
-      )
-      .all(fromIso, toIso) as Array<{ orderType: string; state: string; count: number; amountFen: number }>;
-  }
-
   /**
    * Copies the WAL into the database and truncates it. secure_delete overwrites an erased payment code in
    * the database file, but the WAL keeps older page images (with the code) until it is reused; the daemon
@@ -459,38 +203,6 @@ export class Journal {
       .immediate();
   }
 
-  /** The newest reconciliation (by settlement day), with its findings. */
-  lastReconciliation(): { stlDate: string; at: string; ok: boolean; summary: Record<string, unknown>; findings: { orderNo: string; kind: string; reason: string }[] } | undefined {
-    const row = this.db.prepare(`SELECT stl_date AS stlDate, at, ok, summary FROM reconciliations ORDER BY stl_date DESC LIMIT 1`).get() as
-      | { stlDate: string; at: string; ok: number; summary: string }
-      | undefined;
-    if (!row) return undefined;
-    return { stlDate: row.stlDate, at: row.at, ok: row.ok === 1, summary: JSON.parse(row.summary) as Record<string, unknown>, findings: this.settleFindings(row.stlDate) };
-  }
-
-  /**
-   * Orders a settlement file of days from `fromDay` (yyyyMMdd) on can mention: ordered, settled or changed on or
-   * after it (`fromIso` is the local start of that day), oldest first, without payment codes.
-   */
-  ordersForSettlement(fromDay: string, fromIso: string): PublicOrder[] {
-    const rows = this.db
-      .prepare(`SELECT order_no AS orderNo FROM orders WHERE order_time >= ? OR stl_date >= ? OR updated_at >= ? ORDER BY seq`)
-      .all(`${fromDay}000000`, fromDay, fromIso) as { orderNo: string }[];
-    return rows.map((r) => this.getPublic(r.orderNo)).filter((o): o is PublicOrder => o !== undefined);
-  }
-
-  /** Whether `stlDate` (yyyyMMdd) has been reconciled. */
-  reconciled(stlDate: string): boolean {
-    return this.db.prepare(`SELECT 1 FROM reconciliations WHERE stl_date = ?`).get(stlDate) !== undefined;
-  }
-
-  /** Settlement mismatches, of one day or of every day; `open` only those nobody acknowledged. */
-  settleFindings(stlDate?: string, opts: { open?: boolean } = {}): { stlDate: string; orderNo: string; kind: string; reason: string; at: string; ackedAt: string | null }[] {
-    const where = [stlDate ? 'stl_date = ?' : '', opts.open ? 'acked_at IS NULL' : ''].filter(Boolean);
-    const sql = `SELECT stl_date AS stlDate, order_no AS orderNo, kind, reason, at, acked_at AS ackedAt FROM settle_findings ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`;
-    return this.db.prepare(sql).all(...(stlDate ? [stlDate] : [])) as { stlDate: string; orderNo: string; kind: string; reason: string; at: string; ackedAt: string | null }[];
-  }
-
   /**
    * A person dealt with an order's settlement mismatches: they are marked acknowledged (kept, with the note) and
    * the settlement part of the order's flag is removed (other flags stay), with an event; one transaction.
@@ -520,7 +232,7 @@ export class Journal {
   whereabouts(): string | null {
     if (!this.held) return null;
     const after = 'new payments are refused; unfinished orders are finished in the open file; restart the daemon once they are (kiosk status)';
-    const main = this.at(this.file, this.held.main);
+    const main = whereIs(this.file, this.held.main);
     if (main === 'gone') return `${this.file} was deleted (or moved away) while the daemon has it open: ${after}`;
     if (main === 'other') return `${this.file} is now another file than the journal the daemon has open (replaced or restored while it ran): ${after}`;
     if (main !== 'same') return main;
@@ -533,30 +245,12 @@ export class Journal {
       ['-shm', this.held.shm, "the journal's shared-memory index: what readers and writers of the journal agree on"],
     ] as const) {
       if (!id) continue;
-      const where = this.at(this.file + side, id);
+      const where = whereIs(this.file + side, id);
       if (where === 'gone') return `${this.file}${side} (${what}) was deleted (or moved away) while the daemon has it open: ${after}`;
       if (where === 'other') return `${this.file}${side} (${what}) is now another file than the one the daemon has open (replaced or restored while it ran): ${after}`;
       if (where !== 'same') return where;
     }
     return null;
-  }
-
-  /** Whether `path` still names the file `id` ('same'), nothing ('gone') or another file ('other'); else the error. */
-  private at(path: string, id: FileId): string {
-    try {
-      const st = lstatSync(path);
-      return st.dev === id.dev && st.ino === id.ino ? 'same' : 'other';
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
-      return `${path}: ${(err as Error).message}`;
-    }
-  }
-
-  /** Who this journal is: a random id made with it, when it was made, and every writable open (run). */
-  identity(): { journalId: string | null; createdAt: string | null; runs: Array<{ runId: string; openedAt: string; firstSeq: number; pid: number | null }> } {
-    const meta = (k: string) => (this.db.prepare(`SELECT value FROM meta WHERE key = ?`).get(k) as { value: string } | undefined)?.value ?? null;
-    const runs = this.db.prepare(`SELECT run_id AS runId, opened_at AS openedAt, first_seq AS firstSeq, pid FROM runs ORDER BY first_seq, opened_at`).all() as Array<{ runId: string; openedAt: string; firstSeq: number; pid: number | null }>;
-    return { journalId: meta('journalId'), createdAt: meta('createdAt'), runs };
   }
 
   /**
@@ -566,15 +260,6 @@ export class Journal {
   saveCopy(dest: string): void {
     closeSync(openSync(dest, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600));
     this.db.prepare('VACUUM INTO ?').run(dest);
-  }
-
-  integrityCheck(): string {
-    return (this.db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check).join('; ');
-  }
-
-  /** The cheaper check (no index cross-checks), for a running daemon (the remote selftest). */
-  quickCheck(): string {
-    return (this.db.pragma('quick_check') as { quick_check: string }[]).map((r) => r.quick_check).join('; ');
   }
 
   /**
@@ -587,7 +272,7 @@ export class Journal {
     if (!this.db.open) return null;
     if (this.held) {
       const { wal, shm } = this.held;
-      const foreign = [wal && this.at(`${this.file}-wal`, wal) === 'other' ? '-wal' : '', shm && this.at(`${this.file}-shm`, shm) === 'other' ? '-shm' : ''].filter(Boolean);
+      const foreign = [wal && whereIs(`${this.file}-wal`, wal) === 'other' ? '-wal' : '', shm && whereIs(`${this.file}-shm`, shm) === 'other' ? '-shm' : ''].filter(Boolean);
       if (foreign.length) {
         LEFT_OPEN.push(this.db); // never closed by a garbage collection either
         return `${foreign.map((side) => this.file + side).join(' and ')}: not the file(s) this connection made: the connection is left open so that SQLite's close does not delete them`;
@@ -646,90 +331,8 @@ export function openJournal(path: string, opts: OpenOptions = {}): Journal {
   }
 }
 
-/**
- * A journal that is there but not ours to read (an admin user outside the kiosk user's 0700 folder) is
- * "permission denied", never "no journal here": existsSync cannot tell the two apart.
- */
-function assertReadable(file: string): void {
-  try {
-    statSync(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM') throw new JournalError('PERMISSION', `${file}: permission denied: use sudo (the journal belongs to the kiosk user)`);
-    throw new JournalError('NO_JOURNAL', `${file}: no journal here (check journal.path in the config, or --db)`);
-  }
-  try {
-    accessSync(file, constants.R_OK);
-  } catch {
-    throw new JournalError('PERMISSION', `${file}: permission denied: use sudo (the journal belongs to the kiosk user)`);
-  }
-}
-
-/** The schema version of the journal at `path` (read-only, no migration): what `kiosk version` compares. */
-export function journalSchemaVersion(path: string): number {
-  const file = resolve(path);
-  assertReadable(file);
-  const db = new Database(file, { readonly: true, fileMustExist: true });
-  try {
-    return db.pragma('user_version', { simple: true }) as number;
-  } finally {
-    db.close();
-  }
-}
-
-/**
- * Opens `path` without following a symlink (creating it 0600 when `create`), checks it is a regular file owned
- * by this user, makes it 0600 through the descriptor, and returns its identity; undefined when it does not exist
- * and `create` is false.
- */
-function secureFile(path: string, create: boolean): FileId | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, (create ? constants.O_RDWR | constants.O_CREAT : constants.O_RDONLY) | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (!create && e.code === 'ENOENT') return undefined;
-    if (e.code === 'ELOOP') throw new JournalError('JOURNAL_SYMLINK', `${path} is a symbolic link: journal.path must name the journal file itself (nothing was changed)`);
-    if (e.code === 'EISDIR') throw new JournalError('NOT_A_JOURNAL', `${path} is a folder: journal.path must name the journal file`);
-    throw new JournalError(e.code ?? 'JOURNAL_OPEN', `${path}: ${e.message}`);
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw new JournalError('NOT_A_JOURNAL', `${path} is not a regular file (a device, a pipe or a socket): not a journal (nothing was changed)`);
-    if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
-      throw new JournalError('JOURNAL_NOT_OURS', `${path} belongs to uid ${st.uid}, not to the kiosk user (uid ${process.getuid()}): refusing to change its mode or write to it`);
-    }
-    if ((st.mode & 0o777) !== 0o600) fchmodSync(fd, 0o600);
-    return { dev: st.dev, ino: st.ino };
-  } finally {
-    closeSync(fd);
-  }
-}
-
-export interface FileId {
-  dev: number;
-  ino: number;
-}
-
-/** The journal file and its -wal/-shm as a writable connection opened them (null: not there at open). */
-interface HeldFiles {
-  main: FileId;
-  wal: FileId | null;
-  shm: FileId | null;
-}
-
 /** Connections Journal.close() must not close (see there): referenced for the life of the process. */
 const LEFT_OPEN: Db[] = [];
-
-/** The identity of the file at `path`, or null when there is none. */
-function fileIdAt(path: string): FileId | null {
-  try {
-    const st = lstatSync(path);
-    return { dev: st.dev, ino: st.ino };
-  } catch {
-    return null;
-  }
-}
 
 function openWritable(file: string, busy: number, id: FileId): Journal {
   const db = new Database(file);

@@ -156,7 +156,7 @@ export class Interaction extends EventEmitter {
   private page = 0;
   private shownScreen: string | undefined;
   private scannerFault = false;
-  /** Held out of customer use for a short service task (a remote scanner setup): see hold(). */
+  /** Held out of customer use for a short service task (a scanner setup on demand): see hold(). */
   private holding = false;
   /** Why the vend sensor cannot be trusted (stuck, or no drop for N vends), or null: no payments meanwhile. */
   private vendFaultReason: string | null = null;
@@ -202,7 +202,7 @@ export class Interaction extends EventEmitter {
   }
 
   /**
-   * Takes the kiosk out of customer use for a short service task (a remote scanner setup), only when nobody is
+   * Takes the kiosk out of customer use for a short service task (a scanner setup on demand), only when nobody is
    * using it: no amount being typed or chosen, no payment in flight, no result on show. While held, scans and keys
    * are refused ("Please wait"), the lamps do not invite a scan. Returns the release, or why not.
    */

@@ -1,7 +1,8 @@
-// The remote `scanner-setup` command (docs/fleet.md): the scanner module's setup run on demand inside the daemon,
-// which owns the port. Safe by construction: refused unless the kiosk is idle, and the kiosk is held out of customer
-// use while the module takes commands (scans refused with "Please wait", no read window started); released after,
-// also after a failure or the time bound. One at a time. It moves no money and answers no payment code.
+// The scanner module's setup on demand inside the daemon, which owns the port: the fleet's `scanner-setup` command
+// (docs/fleet.md) and `kiosk scanner setup` over the control socket share this one handler. Safe by construction:
+// refused unless the kiosk is idle, and the kiosk is held out of customer use while the module takes commands (scans
+// refused with "Please wait", no read window started); released after, also after a failure or the time bound. One
+// at a time. It moves no money and answers no payment code.
 import type { Config } from '../config/index.js';
 import type { Logger } from '../log.js';
 import type { Scanner } from '../hardware/scanner.js';
@@ -67,10 +68,10 @@ export function remoteScannerSetup(p: RemoteSetupParts): (args: Record<string, u
     if ('busy' in held) throw new Error(`busy: ${held.busy}; nothing was sent to the scanner (try again when the kiosk is idle)`);
     running = true;
     const mode = args.dryRun ? 'dry-run' : 'apply';
-    p.log.info({ event: 'remote-scanner-setup', mode, module: p.scanner.module }, `remote scanner setup (${mode}): kiosk held, scanner paused`);
+    p.log.info({ event: 'scanner-setup', mode, module: p.scanner.module }, `scanner setup on demand (${mode}): kiosk held, scanner paused`);
     try {
       const report = await p.device.setupModule!(mode, p.timeoutMs ?? REMOTE_SETUP_TIMEOUT_MS);
-      p.log.info({ event: 'remote-scanner-setup-done', mode, written: report.written, saved: report.saved, matches: report.matches, ms: report.ms }, 'remote scanner setup done');
+      p.log.info({ event: 'scanner-setup-done', mode, written: report.written, saved: report.saved, matches: report.matches, ms: report.ms }, 'scanner setup on demand done');
       return masked({ module: p.scanner.module, ...report }) as RemoteSetupAnswer;
     } catch (err) {
       throw new Error(maskDigitRuns(`scanner setup failed: ${(err as Error)?.message ?? String(err)}`));

@@ -25,7 +25,7 @@ import { lineSink } from '../cli/flow.js';
 import { FakeApprove, FakeEngine, FakeIndicator } from '../kiosk/fakes.js';
 import { startBroker, Watcher, type Broker, type Received } from './helpers.js';
 
-const timing = { entryTimeoutMs: 10_000, signalMs: 200, resultMs: 300, approvePulseMs: 10, customerWindowMs: 5_000, windowEndingMs: 1_000, scrollMs: 3_000 };
+const timing = { entryTimeoutMs: 10_000, signalMs: 50, resultMs: 50, approvePulseMs: 10, customerWindowMs: 5_000, windowEndingMs: 1_000, scrollMs: 3_000 };
 
 const NEWLAND_TAGS = ['SCNMOD', 'ORTSET', 'GRBENA', 'RRDDUR', 'TSUSET'];
 const FAMILIES = [
@@ -66,12 +66,13 @@ for (const fam of FAMILIES)
     let windowsWhileHeld: number;
 
     const start = async (over: Partial<RemoteSetupParts> = {}): Promise<void> => {
+      const since = watcher.messages.length;
       sim = fam.make();
       sim.on('window', (open: boolean) => {
         if (open && kiosk?.held) windowsWhileHeld++;
       });
       const log = createLogger({ level: 'debug', destination: lineSink(logLines) });
-      scanner = new SimScanner({ module: fam.module, model: fam.model, setup: 'off', trigger: 'command', readWindowMs: 1000, terminator: 'CR', baudRate: 9600, sim, answerTimeoutMs: 200, rearmMarginMs: 50, log });
+      scanner = new SimScanner({ module: fam.module, model: fam.model, setup: 'off', trigger: 'command', readWindowMs: 500, terminator: 'CR', baudRate: 9600, sim, answerTimeoutMs: 200, rearmMarginMs: 50, log });
       engine = new FakeEngine();
       kiosk = new Interaction({ pricing: { mode: 'fixed', amountFen: 100, goodsId: 'G1', goodsInfo: 'x' }, engine, indicator: new FakeIndicator(), approve: new FakeApprove(), timing, log });
       // As the daemon wires them (src/kiosk/daemon.ts wire()).
@@ -89,7 +90,7 @@ for (const fam of FAMILIES)
       });
       const r = parseFleet({ url: broker.url, protocolVersion: 4, reconnectMs: 500 });
       client = new FleetClient({ fleet: r.fleet!, deviceId: 'K1', outbox: new Outbox(journal), host: { status: () => ({}), metrics: () => ({}), commands: { 'scanner-setup': handler } }, log, files: { operatorKeys: [operatorPub] } });
-      await watcher.waitFor((m) => m.topic === 'kiosk/K1/status', 'kiosk online');
+      await watcher.waitFor((m) => m.topic === 'kiosk/K1/status' && m.json.online === true, 'kiosk online', 5000, since);
     };
     const send = (args: Record<string, unknown> = {}): { body: ReturnType<typeof newCommand>; answer: Promise<Received> } => {
       const body = newCommand('K1', 'scanner-setup', args, Date.now(), 'ops/K1');
@@ -126,16 +127,21 @@ for (const fam of FAMILIES)
       });
     };
 
-    before(() => {
+    // One broker and watcher for the describe (each test has its own kiosk, module and fleet client).
+    before(async () => {
       const kp = generateKeyPairSync('ed25519');
       operator = kp.privateKey;
       operatorPub = kp.publicKey;
-    });
-    beforeEach(async () => {
-      dir = mkdtempSync(join(tmpdir(), 'fleet-setup-'));
-      journal = openJournal(join(dir, 'journal.db'));
       broker = await startBroker();
       watcher = await Watcher.start(broker.url, '#');
+    });
+    after(async () => {
+      await watcher.close();
+      await broker.close();
+    });
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), 'fleet-setup-'));
+      journal = openJournal(join(dir, 'journal.db'));
       logLines.length = 0;
       windowsWhileHeld = 0;
     });
@@ -143,8 +149,6 @@ for (const fam of FAMILIES)
       await client?.stop(100);
       kiosk?.stop();
       await scanner?.close();
-      await watcher.close();
-      await broker.close();
       journal.close();
       rmSync(dir, { recursive: true, force: true });
     });
@@ -230,8 +234,15 @@ for (const fam of FAMILIES)
       sim.mute = true;
       const t0 = performance.now();
       const first = send({});
-      // The second arrives while the first waits for the silent module.
-      await new Promise((r) => setTimeout(r, 100));
+      // The second arrives while the first waits for the silent module (the kiosk is held).
+      await new Promise<void>((resolve) => {
+        const on = (): void => {
+          if (!kiosk.held) return;
+          kiosk.off('pattern', on);
+          resolve();
+        };
+        kiosk.on('pattern', on);
+      });
       const second = await send({}).answer;
       assert.match(String(second.json.error), /busy: (a scanner setup is already running|the kiosk is already held)/);
       const failed = await first.answer;
@@ -282,5 +293,37 @@ describe("remote selftest's scanner line", () => {
     await plain.open();
     assert.deepEqual(scannerCheck(plain, 'continuous'), { name: 'scanner', ok: true, detail: 'connected' });
     await plain.close();
+  });
+});
+
+describe('module session: setup on demand pauses the trigger', () => {
+  it('no read window is started while the setup runs, even when a line arrives or the kiosk re-arms; triggers resume after', async () => {
+    const sim = new GmSim({ model: 'GM65', zone: { 0x0000: 0x55 } }); // command-trigger mode already
+    const scanner = new SimScanner({ module: 'gm', model: 'GM65', setup: 'off', trigger: 'command', readWindowMs: 500, terminator: 'CR', baudRate: 9600, sim, answerTimeoutMs: 200, rearmMarginMs: 50 });
+    let during = 0;
+    let running = false;
+    sim.on('window', (open: boolean) => {
+      if (open && running) during++;
+    });
+    try {
+      await scanner.open();
+      scanner.arm(true);
+      // Armed: a window was started and its trigger answered (nothing in flight now).
+      await new Promise((r) => scanner.session!.once('triggered', r));
+      await new Promise((r) => setImmediate(r));
+      running = true;
+      const setup = scanner.setupModule('dry-run', 2000);
+      // What would trigger again: the module's line (a scan), and the kiosk leaving and re-entering ready.
+      scanner.session!.lineSeen();
+      scanner.arm(false);
+      scanner.arm(true);
+      const r = await setup;
+      running = false;
+      assert.equal(r.mode, 'dry-run');
+      assert.equal(during, 0, 'no read window started during the setup');
+      await new Promise((resolve) => sim.once('window', resolve)); // resumed
+    } finally {
+      await scanner.close();
+    }
   });
 });

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../src/log.js';
-import { bindIndicator, LinkGateway, linkEvidence, LinkMonitor, linkStatus, type LinkChange } from '../../src/payment/link.js';
+import { bindIndicator, linkEvidence, LinkMonitor, linkStatus, type LinkChange } from '../../src/payment/link.js';
+import { LinkGateway } from '../../src/payment/link-gateway.js';
 import type { CallName, CallResult } from '../../src/umpay/types.js';
 import { FakeGateway } from '../payment/fakes.js';
 import { FakeClock } from '../fake-clock.js';

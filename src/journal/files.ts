@@ -1,0 +1,100 @@
+// The journal file and its -wal/-shm as files: never opened through a symlink, only a regular file this user owns,
+// made 0600 through the descriptor; "permission denied" told apart from "no journal"; the schema version read
+// without migrating; which file a path names now (a journal deleted, replaced or restored under the daemon).
+import Database from 'better-sqlite3';
+import { accessSync, closeSync, constants, fchmodSync, fstatSync, lstatSync, openSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { JournalError } from './schema.js';
+
+/**
+ * A journal that is there but not ours to read (an admin user outside the kiosk user's 0700 folder) is
+ * "permission denied", never "no journal here": existsSync cannot tell the two apart.
+ */
+export function assertReadable(file: string): void {
+  try {
+    statSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') throw new JournalError('PERMISSION', `${file}: permission denied: use sudo (the journal belongs to the kiosk user)`);
+    throw new JournalError('NO_JOURNAL', `${file}: no journal here (check journal.path in the config, or --db)`);
+  }
+  try {
+    accessSync(file, constants.R_OK);
+  } catch {
+    throw new JournalError('PERMISSION', `${file}: permission denied: use sudo (the journal belongs to the kiosk user)`);
+  }
+}
+
+/** The schema version of the journal at `path` (read-only, no migration): what `kiosk version` compares. */
+export function journalSchemaVersion(path: string): number {
+  const file = resolve(path);
+  assertReadable(file);
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    return db.pragma('user_version', { simple: true }) as number;
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Opens `path` without following a symlink (creating it 0600 when `create`), checks it is a regular file owned
+ * by this user, makes it 0600 through the descriptor, and returns its identity; undefined when it does not exist
+ * and `create` is false.
+ */
+export function secureFile(path: string, create: boolean): FileId | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, (create ? constants.O_RDWR | constants.O_CREAT : constants.O_RDONLY) | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (!create && e.code === 'ENOENT') return undefined;
+    if (e.code === 'ELOOP') throw new JournalError('JOURNAL_SYMLINK', `${path} is a symbolic link: journal.path must name the journal file itself (nothing was changed)`);
+    if (e.code === 'EISDIR') throw new JournalError('NOT_A_JOURNAL', `${path} is a folder: journal.path must name the journal file`);
+    throw new JournalError(e.code ?? 'JOURNAL_OPEN', `${path}: ${e.message}`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new JournalError('NOT_A_JOURNAL', `${path} is not a regular file (a device, a pipe or a socket): not a journal (nothing was changed)`);
+    if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
+      throw new JournalError('JOURNAL_NOT_OURS', `${path} belongs to uid ${st.uid}, not to the kiosk user (uid ${process.getuid()}): refusing to change its mode or write to it`);
+    }
+    if ((st.mode & 0o777) !== 0o600) fchmodSync(fd, 0o600);
+    return { dev: st.dev, ino: st.ino };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export interface FileId {
+  dev: number;
+  ino: number;
+}
+
+/** The journal file and its -wal/-shm as a writable connection opened them (null: not there at open). */
+export interface HeldFiles {
+  main: FileId;
+  wal: FileId | null;
+  shm: FileId | null;
+}
+
+/** The identity of the file at `path`, or null when there is none. */
+export function fileIdAt(path: string): FileId | null {
+  try {
+    const st = lstatSync(path);
+    return { dev: st.dev, ino: st.ino };
+  } catch {
+    return null;
+  }
+}
+
+/** Whether `path` still names the file `id` ('same'), nothing ('gone') or another file ('other'); else the error. */
+export function whereIs(path: string, id: FileId): string {
+  try {
+    const st = lstatSync(path);
+    return st.dev === id.dev && st.ino === id.ino ? 'same' : 'other';
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
+    return `${path}: ${(err as Error).message}`;
+  }
+}
