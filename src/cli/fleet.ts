@@ -2,7 +2,8 @@
 //   kiosk fleet watch --broker URL [--prefix P] [--once SECONDS] [--json]
 //       a live table of every kiosk from the retained status and the events
 //   kiosk fleet cmd DEVICE NAME --broker URL --key OPERATOR.pem [--prefix P] [--args JSON] [--timeout S]
-//       signs a command, sends it, prints the answer (exit 0 ok, 1 the kiosk said no or no answer)
+//       signs a command, sends it, prints the answer (exit 0 ok, 1 the kiosk said no or no answer; scanner-setup:
+//       1 also when the module does not match the profile, as kiosk scanner setup)
 //   kiosk fleet keygen --out DIR
 //       an operator key pair: operator.key.pem (0600, stays with the operator), operator.pub.pem (for kiosks)
 // Broker access: --username U --password-file F --ca F --cert F --key-file F --protocol 4|5.
@@ -15,6 +16,8 @@ import { CommandExit, runCommand } from './tech/context.js';
 import { ago, EXIT, json, processIo, table, yuan, type Io } from './tech/format.js';
 import { COMMAND_NAMES, newCommand, operatorKeyPair, PAYLOAD_VERSION, signCommand, type CommandReply, type StatusPayload } from '../fleet/protocol.js';
 import { FleetFileError, loadOperatorPrivateKey } from '../fleet/files.js';
+import type { RemoteSetupAnswer } from '../kiosk/scanner-setup.js';
+import { setupWords } from './tech/scanner-words.js';
 
 
 export async function main(argv: string[]): Promise<number> {
@@ -238,8 +241,16 @@ async function cmd(argv: readonly string[], io: Io): Promise<number> {
     clearTimeout(timer);
     if (!r) throw new CommandExit(EXIT.PROBLEM, `no answer from ${device} within ${timeoutS} s (offline? kiosk fleet watch shows it)`);
     if (args.flags.json) io.out(json(r));
-    else if (r.ok) io.out(`${device} ${name}: ok\n${JSON.stringify(r.result, null, 2)}\n`);
+    else if (r.ok && name === 'scanner-setup') {
+      // The same table as `kiosk scanner setup` on site.
+      const s = r.result as RemoteSetupAnswer;
+      io.out(`${device} ${name}: ok${s.mode === 'dry-run' ? ' (dry run: nothing written)' : ''}\n${setupWords(s.identity, s, s.mode === 'apply')}module: ${s.status.state}, flash saves ${s.status.saves}, ${s.ms} ms\n`);
+    } else if (r.ok) io.out(`${device} ${name}: ok\n${JSON.stringify(r.result, null, 2)}\n`);
     else io.out(`${device} ${name}: ${r.error}\n`);
+    if (r.ok && name === 'scanner-setup') {
+      const s = r.result as RemoteSetupAnswer;
+      return s.matches || s.skipped ? EXIT.OK : EXIT.PROBLEM;
+    }
     return r.ok ? EXIT.OK : EXIT.PROBLEM;
   } finally {
     await new Promise<void>((r) => client.end(false, {}, () => r()));

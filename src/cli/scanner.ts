@@ -10,7 +10,7 @@
 import { SerialPort } from 'serialport';
 import { classifyAuthCode, maskAuthCode } from '../umpay/authcode.js';
 import { ScanParser, type BadScan } from '../hardware/scanner.js';
-import { MODULE_DRIVERS, ModuleLink, runSetup, settingReports, setupProblems, DETECT_BAUDS, kioskProfile, type Identity, type ModuleDriver, type SettingReport, type Settings } from '../hardware/modules/index.js';
+import { MODULE_DRIVERS, ModuleLink, runSetup, settingReports, setupProblems, DETECT_BAUDS, kioskProfile, type ModuleDriver, type Settings } from '../hardware/modules/index.js';
 import type { ModuleStatus, SetupReport } from '../hardware/modules/session.js';
 import type { Config } from '../config/index.js';
 import { runCommand, techConfig, CommandExit } from './tech/context.js';
@@ -20,7 +20,7 @@ import { controlRequest } from './tech/control.js';
 import { REMOTE_SETUP_TIMEOUT_MS } from '../kiosk/scanner-setup.js';
 import type { ControlError, DaemonStatus } from '../kiosk/control.js';
 import { intFlag, parseCommand, stringFlag, usage, UsageError } from './args.js';
-import { statusWords } from './tech/scanner-words.js';
+import { setupWords, statusWords } from './tech/scanner-words.js';
 
 
 export async function main(argv: string[]): Promise<number> {
@@ -231,18 +231,4 @@ async function setupByDaemon(config: Config, pid: number | undefined, dryRun: bo
   if (asJson) io.out(json({ source: 'daemon', ...r }));
   else io.out(`set up by the running daemon${r.mode === 'dry-run' ? ' (dry run: nothing written)' : ''}\n` + setupWords(r.identity, r, r.mode === 'apply'));
   return r.matches || r.skipped ? EXIT.OK : EXIT.PROBLEM;
-}
-
-/** A setup's outcome as a table: each setting as is → to be and what was done. */
-function setupWords(id: Identity, r: { settings: SettingReport[]; written: string[]; saved: boolean; skipped?: string; problems: string[] }, applied: boolean): string {
-  const lines = [`${id.family} ${id.model}${id.firmware ? ` (firmware ${id.firmware})` : ''}`];
-  if (r.skipped) return lines.concat(r.skipped, '').join('\n');
-  const label: Record<SettingReport['result'], string> = { ok: '', written: 'written', 'not-written': 'NOT written', differs: 'differs', refused: 'refused' };
-  const rows = r.settings.filter((x) => x.result !== 'refused');
-  lines.push(table(['setting', 'is', 'to be', ''], rows.map((x) => (x.result === 'ok' ? [x.setting, 'ok', '', ''] : [x.setting, x.is ?? '?', x.want, label[x.result]]))).trimEnd());
-  if (applied) lines.push(r.written.length ? `${r.written.length} setting(s) written${r.saved ? ', saved to flash' : ''}` : 'nothing to write');
-  // Refused settings say why as they are; the others are still different (a dry run: not written yet).
-  const refused = new Set(r.settings.filter((x) => x.result === 'refused').map((x) => `${x.setting}: ${x.why}`));
-  lines.push(...r.problems.map((p) => (refused.has(p) ? p : `STILL DIFFERENT: ${p}`)));
-  return lines.join('\n') + '\n';
 }

@@ -3,7 +3,7 @@
 // docs/display.md describe the fields.
 import { z } from 'zod';
 import { fill, PLACEHOLDER_SAMPLES, TEXT_KEYS, textProblem, type TextKey } from '../kiosk/texts.js';
-import { doc } from './fields.js';
+import { doc, ms } from './fields.js';
 import { defineSection } from './rules.js';
 import type { ConfigProblem } from './problem.js';
 
@@ -40,6 +40,10 @@ export const displaySchema = z
     rows: doc(z.number().int().min(1).max(4).default(2), 'The module\'s lines (2 or 4).', { allowed: '1–4' }),
     address: doc(address.default(0x27), 'The backpack\'s I2C address, number or hex string (`i2cdetect -y 1`; 0x3F for a PCF8574AT).', { allowed: '0x08–0x77', default: '`"0x27"`' }),
     i2cBus: doc(z.number().int().min(0).max(31).default(1), '`/dev/i2c-<n>`; 1 is GPIO 2/3 (then BCM 2 and 3 are taken).', { allowed: '0–31' }),
+    resultMs: doc(
+      ms(100, 60_000).default(3_000),
+      'How long a customer\'s result (paid, declined, not charged, offline, fault) stays on the display and the indicator before the kiosk is ready for the next customer.',
+    ),
     texts: doc(
       texts.default({}),
       'Overrides of the customer texts by key (docs/display.md lists keys and defaults): printable ASCII or `¥`, no `\\` or `~`, fitting `cols`.',

@@ -183,7 +183,13 @@ export class Daemon {
         display: hardware.display,
         vend,
         texts: config.display.texts,
-        timing: { approvePulseMs: config.approve.pulseMs, entryTimeoutMs: config.pricing.entryTimeoutMs, customerWindowMs: config.payment.customerWindowMs, ...options.timing },
+        timing: {
+          approvePulseMs: config.approve.pulseMs,
+          entryTimeoutMs: config.pricing.entryTimeoutMs,
+          customerWindowMs: config.payment.customerWindowMs,
+          resultMs: config.display.resultMs,
+          ...options.timing,
+        },
         clock,
         log,
       });

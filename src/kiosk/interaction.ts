@@ -47,7 +47,7 @@ export interface InteractionTiming {
 export const DEFAULT_TIMING: InteractionTiming = {
   entryTimeoutMs: DEFAULTS.pricing.entryTimeoutMs,
   signalMs: 1_500,
-  resultMs: 3_000,
+  resultMs: DEFAULTS.display.resultMs,
   approvePulseMs: DEFAULTS.approve.pulseMs,
   customerWindowMs: DEFAULTS.payment.customerWindowMs,
   windowEndingMs: 10_000,
@@ -432,7 +432,14 @@ export class Interaction extends EventEmitter {
       this.sendingOffline = false;
       this.paying = false;
       this.clear('tickTimer');
-    } else this.tick();
+    } else {
+      // A good scan right after a bad one: the customer is paying now, not looking at a stale bad-code flash
+      // (which would also hide a result shorter than the flash).
+      this.clear('signalTimer');
+      this.signal = undefined;
+      this.signalScreen = undefined;
+      this.tick();
+    }
     this.clear('entryTimer');
     this.clear('resultTimer');
     if (next.name !== 'idle' || !wasIdle) this.scroll();

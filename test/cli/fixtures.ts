@@ -7,6 +7,7 @@ import { openJournal, type Journal, type OrderRow, type OrderState } from '../..
 import { captureIo } from '../../src/cli/tech/format.js';
 import { formatOrderTime } from '../../src/umpay/messages.js';
 import { systemClock } from '../../src/clock.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { kindOf } from '../../src/journal/states.js';
 
 // dist/test/cli/ → test/fixtures/umpay/ (the platform's published test key and certificate)
@@ -31,6 +32,21 @@ export interface KioskOptions {
   privateKey?: string;
   platformCert?: string;
   extra?: (raw: Record<string, any>) => void;
+}
+
+/** For one describe block: a sandbox and a temp kiosk configured for it, started before its tests, removed after. */
+export function sandboxKiosk(options: KioskOptions = {}, seed?: (k: TempKiosk) => void): { readonly sandbox: Sandbox; readonly k: TempKiosk } {
+  const rig = {} as { sandbox: Sandbox; k: TempKiosk };
+  before(async () => {
+    rig.sandbox = await startSandbox();
+    rig.k = tempKiosk({ baseUrl: rig.sandbox.baseUrl, privateKey: rig.sandbox.merchantKeyPath!, platformCert: rig.sandbox.platformCertPath, ...options });
+    seed?.(rig.k);
+  });
+  after(async () => {
+    rig.k?.cleanup();
+    await rig.sandbox?.close();
+  });
+  return rig;
 }
 
 export function tempKiosk(options: KioskOptions = {}): TempKiosk {

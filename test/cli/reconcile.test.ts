@@ -4,23 +4,17 @@ import { join } from 'node:path';
 import { run as reconcile } from '../../src/cli/reconcile.js';
 import { startControlServer } from '../../src/kiosk/control.js';
 import { acquireLock, lockState } from '../../src/kiosk/lock.js';
-import { startSandbox, testCode, type Sandbox } from '../../src/sandbox/index.js';
+import { testCode, type Sandbox } from '../../src/sandbox/index.js';
 import { HttpGateway } from '../../src/umpay/client.js';
 import { loadPrivateKey, loadPublicKey } from '../../src/umpay/keys.js';
-import { seedOrder, tempKiosk, type TempKiosk } from './fixtures.js';
+import { sandboxKiosk, seedOrder, type TempKiosk } from './fixtures.js';
 
 describe('kiosk reconcile', function () {
   this.timeout(10000);
   let sandbox: Sandbox;
   let k: TempKiosk;
-  before(async () => {
-    sandbox = await startSandbox();
-    k = tempKiosk({ baseUrl: sandbox.baseUrl, privateKey: sandbox.merchantKeyPath!, platformCert: sandbox.platformCertPath });
-  });
-  after(async () => {
-    k.cleanup();
-    await sandbox.close();
-  });
+  const rig = sandboxKiosk();
+  before(() => ({ sandbox, k } = rig));
 
   it('without a daemon: finishes every unfinished order in the foreground; the customer charged for nothing gets it back', async () => {
     // A crash left two orders: one charged at the platform whose answer was never recorded, one never sent.

@@ -127,7 +127,7 @@ describe('kiosk scanner (pty, simulated GM module)', function () {
       assert.equal(dry.code, 1);
       assert.match(dry.out, /set up by the running daemon \(dry run: nothing written\)/);
       assert.match(dry.out, /tail\s+TAB\s+CR\s+differs/);
-      assert.match(dry.out, /STILL DIFFERENT: tail is TAB, the kiosk needs CR \(the module ends each code with TAB/);
+      assert.match(dry.out, /differs: tail is TAB, the kiosk needs CR \(the module ends each code with TAB/);
       assert.deepEqual(asked, [{ dryRun: false }, { dryRun: true }]);
       assert.equal(sim.counters.commands, 0);
     } finally {

@@ -10,8 +10,8 @@ import { run as status } from '../../src/cli/status.js';
 import { run as doctor } from '../../src/cli/doctor.js';
 import { startControlServer } from '../../src/kiosk/control.js';
 import type { Roots } from '../../src/cli/tech/probe.js';
-import { startSandbox, testCode, type Sandbox } from '../../src/sandbox/index.js';
-import { seedOrder, SHARED, tempKiosk, type TempKiosk } from './fixtures.js';
+import { testCode, type Sandbox } from '../../src/sandbox/index.js';
+import { sandboxKiosk, seedOrder, SHARED, tempKiosk, type TempKiosk } from './fixtures.js';
 
 /**
  * A fake system tree: a scanner node (a symlink to /dev/null, a real character device), a Pi GPIO chip, timesyncd's
@@ -45,14 +45,8 @@ describe('kiosk doctor', function () {
   this.timeout(10000);
   let sandbox: Sandbox;
   let k: TempKiosk;
-  before(async () => {
-    sandbox = await startSandbox();
-    k = tempKiosk({ baseUrl: sandbox.baseUrl, privateKey: sandbox.merchantKeyPath!, platformCert: sandbox.platformCertPath, extra: serialAndGpio });
-  });
-  after(async () => {
-    k.cleanup();
-    await sandbox.close();
-  });
+  const rig = sandboxKiosk({ extra: serialAndGpio });
+  before(() => ({ sandbox, k } = rig));
 
   it('passes every check on a healthy kiosk: ✓ lines, exit 0', async () => {
     const io = k.io();
@@ -191,20 +185,14 @@ describe('kiosk doctor', function () {
 
 describe('kiosk status', function () {
   this.timeout(10000);
-  let sandbox: Sandbox;
   let k: TempKiosk;
-  before(async () => {
-    sandbox = await startSandbox();
-    k = tempKiosk({ baseUrl: sandbox.baseUrl, privateKey: sandbox.merchantKeyPath!, platformCert: sandbox.platformCertPath });
-    const j = k.journal();
+  const rig = sandboxKiosk({}, (kiosk) => {
+    const j = kiosk.journal();
     seedOrder(j, { state: 'delivered', amountFen: 150 });
     seedOrder(j, { state: 'unknown', amountFen: 300, at: new Date(Date.now() - 90_000) });
     j.close();
   });
-  after(async () => {
-    k.cleanup();
-    await sandbox.close();
-  });
+  before(() => ({ k } = rig));
 
   it('without a daemon: says so, shows counts, unfinished, gateway round trip, versions; exit 1', async () => {
     const io = k.io();

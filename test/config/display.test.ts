@@ -6,7 +6,7 @@ const parse = (raw: unknown) => parseDisplay(raw, 'config.json');
 
 describe('config display', () => {
   it('absent: driver none, 16×2 at 0x27 on bus 1, no text overrides', () => {
-    assert.deepEqual(parse(undefined), { display: { driver: 'none', cols: 16, rows: 2, address: 0x27, i2cBus: 1, texts: {} }, problems: [] });
+    assert.deepEqual(parse(undefined), { display: { driver: 'none', cols: 16, rows: 2, address: 0x27, i2cBus: 1, resultMs: 3000, texts: {} }, problems: [] });
   });
 
   it('an lcd at "0x3F" (hex as printed on the backpack), 20×4, texts overridden', () => {

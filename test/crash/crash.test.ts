@@ -38,7 +38,9 @@ const SCENARIOS: Scenario[] = [
 ];
 
 describe('crash harness (engine in a child process, SIGKILL, restart, sandbox ledger)', function () {
-  this.timeout(60_000);
+  // A bound for a hang, not a speed check: the random run starts 100+ node processes (CPU-bound), and under
+  // `npm test` it shares two cores with another test file. Each child has its own 20-30 s guard (harness.ts).
+  this.timeout(180_000);
   let sandbox: Sandbox;
   let dir: string;
   before(async () => {

@@ -18,6 +18,7 @@ import { openJournal } from '../../src/journal/journal.js';
 import { SCHEMA_VERSION } from '../../src/journal/schema.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { seedOrder } from '../cli/fixtures.js';
+import { until } from '../wait.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const FIXTURES = join(REPO, 'test/fixtures/umpay');
@@ -271,20 +272,20 @@ describe('field/install.sh --root: a kiosk installed, updated three times, rolle
     assert.match(v.stdout, new RegExp(`^previous:\\s+${ids[0]}`, 'm'));
     assert.match(v.stdout, new RegExp(`^daemon:\\s+pid \\d+, release ${ids[1]}`, 'm'));
     // Recovery in the new release finishes the order (bounded wait on the journal, not a fixed sleep).
-    const deadline = Date.now() + 15000;
-    let final = false;
-    while (!final && Date.now() < deadline) {
+    const journal = <T>(fn: (db: Database.Database) => T): T => {
       const ro = new Database(join(root, 'var/lib/kiosk/journal.sqlite'), { readonly: true });
-      final = (ro.prepare('SELECT state FROM orders WHERE order_no = ?').get(order.orderNo) as { state: string }).state === 'reversed';
-      ro.close();
-      if (!final) await new Promise((res) => setTimeout(res, 100));
-    }
-    if (!final) {
-      const ro = new Database(join(root, 'var/lib/kiosk/journal.sqlite'), { readonly: true });
-      const ev = ro.prepare('SELECT at, from_state, to_state, cause, call, resp_code FROM events WHERE order_no = ?').all(order.orderNo);
-      ro.close();
-      assert.fail(`order ${order.orderNo} not finished by the new release: ${JSON.stringify(ev)}\n${readFileSync(join(root, '.install/daemon.log'), 'utf8').split('\n').filter((l) => l.includes(order.orderNo)).slice(-8).join('\n')}`);
-    }
+      try {
+        return fn(ro);
+      } finally {
+        ro.close();
+      }
+    };
+    await until(`order ${order.orderNo} finished by the new release`, () => (journal((db) => (db.prepare('SELECT state FROM orders WHERE order_no = ?').get(order.orderNo) as { state: string }).state) === 'reversed' ? true : undefined), {
+      deadlineMs: 15_000,
+      everyMs: 100,
+      detail: () =>
+        `${JSON.stringify(journal((db) => db.prepare('SELECT at, from_state, to_state, cause, call, resp_code FROM events WHERE order_no = ?').all(order.orderNo)))}\n${readFileSync(join(root, '.install/daemon.log'), 'utf8').split('\n').filter((l) => l.includes(order.orderNo)).slice(-8).join('\n')}`,
+    });
   });
 
   it('updates 2 and 3: the rule and the key survive, old releases pruned to three', () => {

@@ -18,6 +18,7 @@ import { openJournal, type OrderRow } from '../../src/journal/journal.js';
 import { testCode } from '../../src/sandbox/codes.js';
 import { PtyPair } from '../hardware/pty.js';
 import { DaemonFixture } from '../kiosk/daemon-helpers.js';
+import { until } from '../wait.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const ECOSYSTEM = join(ROOT, 'ecosystem.config.cjs');
@@ -27,17 +28,6 @@ interface Pm2Proc {
   name: string;
   pid: number;
   pm2_env: { status: string; restart_time: number; unstable_restarts: number; exit_code?: number; pm_out_log_path: string; pm_err_log_path: string; exec_mode: string };
-}
-
-/** Polls `check` every `everyMs` until it returns a value (not undefined), or fails after `deadlineMs`. */
-async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, deadlineMs = 20_000, everyMs = 50): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
 }
 
 /** A zombie (state Z: exited, not yet reaped by a container's init) counts as gone. */
@@ -202,7 +192,7 @@ describe('field/pm2: the real pm2 on ecosystem.config.cjs', function () {
     const final = await until('the order final in the journal', () => {
       const o: OrderRow | undefined = withJournal((j) => j.get(orderNo));
       return o?.final ? o : undefined;
-    }, 20_000, 100);
+    }, { everyMs: 100 });
     assert.equal(final.state, 'reversed', `recovered to ${final.state}`);
     assert.equal(withJournal((j) => j.unfinished()).length, 0);
 
@@ -242,7 +232,7 @@ describe('field/pm2: the real pm2 on ecosystem.config.cjs', function () {
   it('pm2 kill stops pm2 itself; the logs held the whole story, never the payment code', async () => {
     const god = Number(readFileSync(join(pm2Home, 'pm2.pid'), 'utf8'));
     assert.equal((await pm2(['kill'])).code, 0);
-    await until('the pm2 daemon gone', () => (alive(god) ? undefined : true), 5000);
+    await until('the pm2 daemon gone', () => (alive(god) ? undefined : true), { deadlineMs: 5000 });
     for (const pid of [firstPid, newPid]) assert.equal(alive(pid), false, `daemon ${pid} still running`);
     // pm2 creates a log file at the first line written to it.
     const [out, err] = logs.map((f) => (existsSync(f) ? readFileSync(f, 'utf8') : ''));

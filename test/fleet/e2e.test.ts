@@ -17,6 +17,7 @@ import { GmSim } from '../../src/hardware/sim/gm-sim.js';
 import { GM_MAPS } from '../../src/hardware/modules/gm.js';
 import { freePort, Mosquitto } from './mosquitto.js';
 import { Watcher } from './helpers.js';
+import { until } from '../wait.js';
 
 describe('fleet end to end: daemon over a pty, sandbox, real Mosquitto (MQTT 5)', function () {
   this.timeout(40_000);
@@ -40,13 +41,8 @@ describe('fleet end to end: daemon over a pty, sandbox, real Mosquitto (MQTT 5)'
       j.close();
     }
   };
-  const outboxEmpty = async (): Promise<void> => {
-    for (let i = 0; i < 300 && outboxDepth() > 0; i++) await new Promise((r) => setTimeout(r, 10));
-    assert.equal(outboxDepth(), 0, 'acknowledged events are removed from the journal');
-  };
-  /**
-   * Scans a code (the kiosk is ready), waits for the customer's result (and for ready again: 3 s of result display).
-   */
+  const outboxEmpty = (): Promise<unknown> => until('acknowledged events removed from the journal', () => (outboxDepth() === 0 ? true : undefined), { deadlineMs: 3000, everyMs: 10 });
+  /** Scans a code (the kiosk is ready), waits for the customer's result (and for ready again: display.resultMs). */
   const pay = async (code: string, pattern: 'success' | 'failure', thenReady: boolean): Promise<string> => {
     codes.push(code);
     sim.present(code);
@@ -182,9 +178,12 @@ describe('fleet end to end: daemon over a pty, sandbox, real Mosquitto (MQTT 5)'
     const tail = (): string => GM_MAPS.GM65.tail!.decode([sim.zone(0x0060)]);
     // Dry run through the operator's CLI: as is → to be, nothing written.
     const io = captureIo();
-    assert.equal(await fleetCli(['cmd', 'TEST01', 'scanner-setup', '--args', '{"dryRun":true}', '--broker', broker.url, '--key', keyFile, '--timeout', '10'], io), 0, io.stderr() + io.stdout());
-    assert.match(io.stdout(), /TEST01 scanner-setup: ok/);
-    assert.match(io.stdout(), /"setting": "tail",\s+"is": "TAB",\s+"want": "CR",\s+"result": "differs"/);
+    // Exit 1: the module does not match the profile (as `kiosk scanner setup --dry-run` on site).
+    assert.equal(await fleetCli(['cmd', 'TEST01', 'scanner-setup', '--args', '{"dryRun":true}', '--broker', broker.url, '--key', keyFile, '--timeout', '10'], io), 1, io.stderr() + io.stdout());
+    assert.match(io.stdout(), /^TEST01 scanner-setup: ok \(dry run: nothing written\)\ngm GM65 \(firmware 0x87\)\n/);
+    assert.match(io.stdout(), /tail\s+TAB\s+CR\s+differs/);
+    assert.match(io.stdout(), /differs: tail is TAB, the kiosk needs CR/);
+    assert.match(io.stdout(), /module: ready, flash saves 1, \d+ ms/);
     assert.equal(tail(), 'TAB');
     assert.equal(sim.counters.saves, saves);
 

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
+import { exitOf, terminate, until } from '../wait.js';
 
 /** Debian puts it in /usr/sbin, which is not on every user's PATH. */
 export const MOSQUITTO = existsSync('/usr/sbin/mosquitto') ? '/usr/sbin/mosquitto' : 'mosquitto';
@@ -66,21 +67,14 @@ export class Mosquitto {
     const proc = spawn(MOSQUITTO, ['-c', this.conf], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.proc = proc;
     proc.stderr.on('data', (d: Buffer) => this.stderr.push(d.toString()));
-    for (let i = 0; i < 400; i++) {
-      if (proc.exitCode !== null) throw new Error(`mosquitto exited (${proc.exitCode}): ${this.stderr.join('')}`);
-      if (await accepting(this.port)) return;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    throw new Error(`mosquitto did not listen on ${this.port}: ${this.stderr.join('')}`);
+    const stderr = () => this.stderr.join('');
+    await until(`mosquitto listening on ${this.port}`, async () => ((await accepting(this.port)) ? true : undefined), { deadlineMs: 8000, everyMs: 10, abort: exitOf(proc, 'mosquitto', stderr), detail: stderr });
   }
 
   /** SIGTERM: mosquitto saves its sessions and retained messages, then exits. */
   async stop(): Promise<void> {
     const proc = this.proc;
     this.proc = null;
-    if (!proc || proc.exitCode !== null) return;
-    const gone = new Promise((r) => proc.once('exit', r));
-    proc.kill('SIGTERM');
-    await gone;
+    await terminate(proc);
   }
 }

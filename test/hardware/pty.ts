@@ -4,6 +4,7 @@ import { createReadStream, createWriteStream, existsSync, mkdtempSync, rmSync } 
 import type { ModuleSim } from '../../src/hardware/sim/module-sim.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { exitOf, terminate, until } from '../wait.js';
 
 export class PtyPair {
   readonly dir = mkdtempSync(join(tmpdir(), 'kiosk-pty-'));
@@ -17,23 +18,14 @@ export class PtyPair {
   async start(): Promise<void> {
     const proc = spawn('socat', [`pty,raw,echo=0,link=${this.device}`, `pty,raw,echo=0,link=${this.feeder}`], { stdio: 'ignore' });
     this.proc = proc;
-    const exited = new Promise<never>((_, reject) => proc.once('exit', (code) => reject(new Error(`socat exited (${code})`))));
-    exited.catch(() => {});
-    for (let i = 0; i < 500; i++) {
-      if (existsSync(this.device) && existsSync(this.feeder)) return;
-      await Promise.race([new Promise((r) => setTimeout(r, 5)), exited]);
-    }
-    throw new Error(`socat links did not appear in ${this.dir}`);
+    await until(`socat's links in ${this.dir}`, () => (existsSync(this.device) && existsSync(this.feeder) ? true : undefined), { deadlineMs: 5000, everyMs: 5, abort: exitOf(proc, 'socat') });
   }
 
   /** Kills socat (the "unplug"): both ptys vanish. Resolves once it has exited. */
   async stop(): Promise<void> {
     const proc = this.proc;
     this.proc = null;
-    if (!proc || proc.exitCode !== null) return;
-    const gone = new Promise((r) => proc.once('exit', r));
-    proc.kill('SIGTERM');
-    await gone;
+    await terminate(proc);
   }
 
   /** Puts a simulated module on the feeder end: it reads the driver's commands and writes answers and scans. */

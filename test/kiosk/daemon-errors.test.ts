@@ -3,13 +3,13 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config/index.js';
 import { Daemon } from '../../src/kiosk/daemon.js';
 import { openJournal } from '../../src/journal/journal.js';
 import type { PaymentRecord } from '../../src/kiosk/interaction.js';
 import { createLogger } from '../../src/log.js';
-import { DaemonFixture, type LogLine } from './daemon-helpers.js';
+import { DaemonFixture, LogCapture, type LogLine } from './daemon-helpers.js';
+import { until } from '../wait.js';
 
 const CODE = '134567890123456789';
 
@@ -19,15 +19,10 @@ describe('kiosk daemon: errors in the interaction path', function () {
   let lines: LogLine[];
   beforeEach(async () => {
     fx = await new DaemonFixture().start();
-    lines = [];
-    const dest = new Writable({
-      write(chunk, _enc, cb) {
-        for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l) as LogLine);
-        cb();
-      },
-    });
+    const capture = new LogCapture();
+    lines = capture.lines;
     const config = loadConfig(fx.writeConfig({ daemon: { graceMs: 1000, controlSocket: join(fx.dir, 'k.sock'), lockFile: join(fx.dir, 'k.lock') } }));
-    daemon = await Daemon.start(config, { log: createLogger({ destination: dest, level: 'info' }), walPurgeIdleMs: 20 });
+    daemon = await Daemon.start(config, { log: capture.log, walPurgeIdleMs: 20 });
   });
   afterEach(async () => {
     await daemon?.stop();
@@ -70,9 +65,7 @@ describe('kiosk daemon: errors in the interaction path', function () {
     const file = daemon!.config.journal.path;
     const holds = (): boolean => [file, `${file}-wal`].some((f) => existsSync(f) && readFileSync(f).includes(CODE));
     // Bounded wait for the idle timer (20 ms here); the WAL held the code right after the payment.
-    const deadline = Date.now() + 3000;
-    while (holds() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    assert.equal(holds(), false, 'the payment code is still in the journal or its WAL');
+    await until('the payment code gone from the journal and its WAL', () => (holds() ? undefined : true), { deadlineMs: 3000, everyMs: 20 });
   });
 });
 
@@ -101,9 +94,7 @@ describe('kiosk daemon: the WAL purge while background work never ends', functio
     assert.equal((await payment).result.kind, 'approved');
     const file = config.journal.path;
     const holds = (): boolean => [file, `${file}-wal`].some((f) => existsSync(f) && readFileSync(f).includes(CODE));
-    const deadline = Date.now() + 3000;
-    while (holds() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await until('the erased payment code gone from the journal and its WAL', () => (holds() ? undefined : true), { deadlineMs: 3000, everyMs: 20 });
     assert.ok(d.engine.pending > 0, 'precondition: background work still going on');
-    assert.equal(holds(), false, 'the erased payment code is still in the journal or its WAL');
   });
 });

@@ -1,11 +1,14 @@
 // Running the real daemon (`node dist/src/cli/kiosk.js run`) as a child process, against a sandbox
 // started in the test process, reading its JSON log lines as they come.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { createLogger, type Logger } from '../../src/log.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 
 export const KIOSK_JS = fileURLToPath(new URL('../../src/cli/kiosk.js', import.meta.url));
@@ -71,6 +74,40 @@ export class DaemonProcess {
   }
 }
 
+/** The log of a daemon started in this process: every JSON line kept in `lines`, in order. */
+export class LogCapture {
+  readonly lines: LogLine[] = [];
+  private readonly added = new EventEmitter();
+  readonly log: Logger = createLogger({
+    level: 'info',
+    destination: new Writable({
+      write: (chunk, _enc, cb) => {
+        for (const text of String(chunk).split('\n')) {
+          if (!text) continue;
+          const line = JSON.parse(text) as LogLine;
+          this.lines.push(line);
+          this.added.emit('line', line);
+        }
+        cb();
+      },
+    }),
+  });
+
+  /** The first line (so far or to come) for which `match` holds. */
+  first(match: (l: LogLine) => boolean): Promise<LogLine> {
+    return new Promise((resolve) => {
+      const seen = this.lines.find(match);
+      if (seen) return resolve(seen);
+      const on = (l: LogLine) => {
+        if (!match(l)) return;
+        this.added.off('line', on);
+        resolve(l);
+      };
+      this.added.on('line', on);
+    });
+  }
+}
+
 export function spawnDaemon(configFile: string, env: NodeJS.ProcessEnv = {}): DaemonProcess {
   const proc = spawn(process.execPath, [KIOSK_JS, 'run', '--config', configFile], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -101,7 +138,9 @@ export class DaemonFixture {
       scanner: { driver: 'sim' },
       keypad: { driver: 'none' },
       indicator: { driver: 'log' },
-      display: { driver: 'log' },
+      // A result shows 300 ms, not 3 s: every wait for "ready again" is that much shorter (how long a result
+      // shows, and that nothing is read meanwhile, is held on a fake clock in interaction.test.ts).
+      display: { driver: 'log', resultMs: 300 },
       approve: { driver: 'none', pulseMs: 50 },
       pricing: { mode: 'fixed', amountFen: 100 },
       daemon: { graceMs: 3000 },

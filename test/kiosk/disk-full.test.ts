@@ -6,13 +6,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config/index.js';
 import { Daemon } from '../../src/kiosk/daemon.js';
 import type { PaymentRecord } from '../../src/kiosk/interaction.js';
-import { createLogger } from '../../src/log.js';
 import { testCode } from '../../src/sandbox/index.js';
-import { DaemonFixture, type LogLine } from './daemon-helpers.js';
+import { DaemonFixture, LogCapture } from './daemon-helpers.js';
 
 /** Writes zeros into `file` until the filesystem says ENOSPC. */
 function fill(file: string): void {
@@ -52,14 +50,9 @@ describe('kiosk daemon: the journal\'s disk full (issue 10 §4)', function () {
   });
 
   it('a payment that cannot be journaled is refused with fault and never sent; with space back it pays', async () => {
-    const lines: LogLine[] = [];
-    const dest = new Writable({
-      write(chunk, _enc, cb) {
-        for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l) as LogLine);
-        cb();
-      },
-    });
-    daemon = await Daemon.start(loadConfig(fx.writeConfig()), { log: createLogger({ destination: dest, level: 'info' }), walPurgeIdleMs: 60_000, timing: { resultMs: 100 } });
+    const capture = new LogCapture();
+    const lines = capture.lines;
+    daemon = await Daemon.start(loadConfig(fx.writeConfig()), { log: capture.log, walPurgeIdleMs: 60_000, timing: { resultMs: 100 } });
     const d = daemon;
     const next = () => new Promise<PaymentRecord>((resolve) => d.interaction.once('payment', resolve));
     const filler = join(mnt, 'filler');

@@ -114,6 +114,21 @@ describe('kiosk interaction', () => {
       assert.equal(t.engine.calls.length, 0);
     });
 
+    it('a good scan during a bad-code flash ends the flash: processing at once, then the result for its full time', async () => {
+      const t = setup(fixed);
+      t.kiosk.bad('noise');
+      t.clock.tick(500);
+      t.kiosk.code(WECHAT);
+      assert.equal(t.indicator.last, 'processing');
+      await t.engine.approve('K7');
+      await flush();
+      assert.deepEqual(t.indicator.shown.at(-1), { pattern: 'success', orderNo: 'K7' });
+      t.clock.tick(2_999);
+      assert.equal(t.indicator.last, 'success');
+      t.clock.tick(1);
+      assert.equal(t.indicator.last, 'ready');
+    });
+
     // The scanner hands over any digit string; which wallet (if any) it belongs to is decided here.
     for (const digits of ['99345', WECHAT.slice(0, 17), '62' + '0'.repeat(18), '1'.repeat(40)]) {
       it(`a digit string that is no payment code (${digits.length} digits) flashes bad-code and nothing is sent`, () => {

@@ -2,20 +2,18 @@
 // file, so nothing fails by itself; after a restart those writes would be gone (a charge nobody gives back).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { EventEmitter, once } from 'node:events';
+import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import Database from 'better-sqlite3';
 import { openJournal } from '../../src/journal/journal.js';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config/index.js';
 import { Daemon } from '../../src/kiosk/daemon.js';
 import type { PaymentRecord } from '../../src/kiosk/interaction.js';
-import { createLogger } from '../../src/log.js';
 import { run as status } from '../../src/cli/status.js';
 import { testCode } from '../../src/sandbox/index.js';
-import { DaemonFixture, type LogLine } from './daemon-helpers.js';
+import { DaemonFixture, LogCapture, type LogLine } from './daemon-helpers.js';
 import { captureIo } from '../../src/cli/tech/format.js';
 
 describe('kiosk daemon: the journal deleted or replaced while it runs (issue 10 §4)', function () {
@@ -23,32 +21,21 @@ describe('kiosk daemon: the journal deleted or replaced while it runs (issue 10 
   let fx: DaemonFixture;
   let daemon: Daemon | undefined;
   let lines: LogLine[];
+  let capture: LogCapture;
   beforeEach(async () => {
     fx = await new DaemonFixture().start();
-    lines = [];
-    const dest = new Writable({
-      write(chunk, _enc, cb) {
-        for (const l of String(chunk).split('\n')) if (l) logged.emit('line', lines[lines.push(JSON.parse(l) as LogLine) - 1]);
-        cb();
-      },
-    });
+    capture = new LogCapture();
+    lines = capture.lines;
     const config = loadConfig(fx.writeConfig());
-    daemon = await Daemon.start(config, { log: createLogger({ destination: dest, level: 'info' }), walPurgeIdleMs: 60_000, journalWatchMs: 50, timing: { resultMs: 100 } });
+    daemon = await Daemon.start(config, { log: capture.log, walPurgeIdleMs: 60_000, journalWatchMs: 50, timing: { resultMs: 100 } });
   });
   afterEach(async () => {
     await daemon?.stop();
     await fx.dispose();
   });
 
-  const logged = new EventEmitter();
   /** The first log line (so far or to come) that matches. */
-  const waitForLine = (match: (l: LogLine) => boolean): Promise<LogLine> =>
-    new Promise((resolve) => {
-      const seen = lines.find(match);
-      if (seen) return resolve(seen);
-      const on = (l: LogLine) => match(l) && (logged.off('line', on), resolve(l));
-      logged.on('line', on);
-    });
+  const waitForLine = (match: (l: LogLine) => boolean): Promise<LogLine> => capture.first(match);
   const next = (d: Daemon) => new Promise<PaymentRecord>((resolve) => d.interaction.once('payment', resolve));
   const deleteJournal = () => {
     for (const side of ['', '-wal', '-shm']) rmSync(fx.journalPath + side, { force: true });

@@ -4,12 +4,11 @@
 // and retries with backoff.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config/index.js';
 import { Daemon } from '../../src/kiosk/daemon.js';
 import { DailySettlement } from '../../src/kiosk/settle-daily.js';
 import type { PaymentRecord } from '../../src/kiosk/interaction.js';
-import { createLogger, silentLogger } from '../../src/log.js';
+import { silentLogger } from '../../src/log.js';
 import { systemClock } from '../../src/clock.js';
 import type { SettleDayResult } from '../../src/payment/settle-day.js';
 import { testCode } from '../../src/sandbox/index.js';
@@ -23,7 +22,7 @@ import type { Sandbox } from '../../src/sandbox/index.js';
 import type { HttpGateway } from '../../src/umpay/client.js';
 import { DrillClock } from '../offline/world.js';
 import { settleWorld } from '../sandbox/settle-world.js';
-import { DaemonFixture, type LogLine } from './daemon-helpers.js';
+import { DaemonFixture, LogCapture, type LogLine } from './daemon-helpers.js';
 
 describe('kiosk daemon: daily settlement', function () {
   let fx: DaemonFixture;
@@ -32,16 +31,12 @@ describe('kiosk daemon: daily settlement', function () {
   let clock: Date;
   beforeEach(async () => {
     fx = await new DaemonFixture().start();
-    lines = [];
-    const dest = new Writable({
-      write(chunk, _enc, cb) {
-        for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l) as LogLine);
-        cb();
-      },
-    });
+    const capture = new LogCapture();
+    lines = capture.lines;
     clock = new Date();
     const config = loadConfig(fx.writeConfig({ daemon: { graceMs: 1000, controlSocket: join(fx.dir, 'k.sock'), lockFile: join(fx.dir, 'k.lock'), settleAt: '00:00' } }));
-    daemon = await Daemon.start(config, { log: createLogger({ destination: dest, level: 'info' }), walPurgeIdleMs: 20, timing: { resultMs: 20 }, settleClock: { ...systemClock, wall: () => clock.getTime() }, settleTiming: { startDelayMs: 3_600_000 } });
+    const settleClock = { ...systemClock, wall: () => clock.getTime() };
+    daemon = await Daemon.start(config, { log: capture.log, walPurgeIdleMs: 20, timing: { resultMs: 20 }, settleClock, settleTiming: { startDelayMs: 3_600_000 } });
   });
   afterEach(async () => {
     await daemon?.stop();

@@ -376,6 +376,24 @@ describe('payment engine (fake clock, fake gateway)', () => {
     assert.equal(journal.get(only())!.state, 'reversed');
   });
 
+  it('a move from a state the order has left is refused loudly (STALE_STATE): nothing written, logged, attention', async () => {
+    gw.on('micropay', { kind: 'UNKNOWN', cause: '02' })
+      .on('queryOrder', { kind: 'PENDING', code: '02', reason: 'paying' })
+      // While closeOrder is on the wire, something else (a bug, a second writer) finishes the order.
+      .on('closeOrder', (f) => {
+        journal.transition(f.orderNo!, [{ from: 'reversing', to: 'reversed', event: { kind: 'answer', cause: 'someone else' } }], new Date(clock.wall()).toISOString());
+        return { kind: 'DONE' };
+      });
+    const e = engine({ customerWindowMs: 4_000 });
+    const attn: Array<{ reason: string }> = [];
+    e.on('attention', (a: { reason: string }) => attn.push(a));
+    await pay(e, UNIONPAY);
+    await clock.run(e.whenIdle());
+    assert.deepEqual(journal.events(only()).map((x) => x.cause), ['scanned', 'micropay: UNKNOWN', 'customer window over', 'someone else']);
+    assert.equal(attn.length, 1);
+    assert.match(attn[0]!.reason, /internal error: order \S+ is reversed, not reversing \(wanted reversing → reversed by answer\)/);
+  });
+
   it('relay failure after paid: refund path, attention event, customer not charged', async () => {
     gw.on('micropay', { kind: 'PAID' }).on('closeOrder', { kind: 'DONE' }).on('refund', { kind: 'ACCEPTED' }).on('refundQuery', { kind: 'REFUNDED' });
     const e = engine();
