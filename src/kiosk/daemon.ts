@@ -1,7 +1,8 @@
 // The daemon wiring: one validated config in, a running kiosk out. Order matters:
 // lock (one daemon per journal) → journal → gateway → engine (recovery starts) → hardware →
-// interaction → ready. Shutdown is the reverse, bounded by daemon.graceMs.
-import { statSync, writeFileSync } from 'node:fs';
+// interaction → ready. Shutdown is the reverse, bounded by daemon.graceMs. How the parts are connected to
+// each other (drivers → interaction, WAL keeper, daily settlement, journal watch) is daemon-parts.ts.
+import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../log.js';
@@ -15,7 +16,6 @@ import { createHardware, FileStateStore, type Hardware, type HardwareDeps } from
 import { Vend } from './vend.js';
 import { Interaction, type InteractionTiming, type Pricing } from './interaction.js';
 import { acquireLock, type InstanceLock } from './lock.js';
-import { WalKeeper } from './wal-keeper.js';
 import { startControlServer, type ControlServer, type DaemonStatus, type ReconcileSummary } from './control.js';
 import type { Pattern } from '../hardware/indicator.js';
 import { systemClock, type Clock } from '../clock.js';
@@ -23,25 +23,11 @@ import { Outbox } from '../journal/outbox.js';
 import type { FleetClient } from '../fleet/client.js';
 import { startFleet, type FleetParts } from './fleet.js';
 import { remoteScannerSetup } from './scanner-setup.js';
-import { fetchAndReconcile, localYmd } from '../payment/settle-day.js';
-import { DailySettlement, type DailySettleTiming } from './settle-daily.js';
+import type { DailySettlement, DailySettleTiming } from './settle-daily.js';
+import { JournalWatch, startDailySettlement, startWalKeeper, WAL_PURGE_IDLE_MS, wireHardware } from './daemon-parts.js';
 import { releaseInfo } from '../release.js';
 
 const RELEASE = releaseInfo();
-
-/** Idle time after which the journal's WAL is truncated (erased payment codes leave old WAL pages). */
-const WAL_PURGE_IDLE_MS = 3_000;
-
-/** A WAL this big is truncated at the next commit outside a customer payment (SQLite checkpoints at ~4 MB). */
-const WAL_PURGE_BYTES = 2 * 1024 * 1024;
-
-function walBytes(file: string): number {
-  try {
-    return statSync(file).size;
-  } catch {
-    return 0;
-  }
-}
 
 /** How often the daemon checks that journal.path still names the journal it has open. */
 const JOURNAL_WATCH_MS = 5_000;
@@ -87,6 +73,7 @@ export class Daemon {
   /** The daily settlement fetch and reconciliation (daemon.settleAt). */
   settlement: DailySettlement | undefined;
   readonly startedAt = new Date().toISOString();
+  private readonly journalWatch: JournalWatch;
   private constructor(
     readonly config: Config,
     readonly log: Logger,
@@ -98,7 +85,9 @@ export class Daemon {
     readonly interaction: Interaction,
     readonly link: LinkMonitor,
     private readonly gateway: LinkGateway,
-  ) {}
+  ) {
+    this.journalWatch = new JournalWatch(journal, config.journal.path, log);
+  }
 
   /**
    * Starts everything. Throws LockHeldError when another daemon holds the journal; other errors
@@ -143,24 +132,7 @@ export class Daemon {
       const outbox = config.fleet ? new Outbox(journal) : undefined;
       outbox?.captureOrderEvents();
       engine.on('attention', (a: { orderNo: string; reason: string }) => log.warn({ event: 'attention', ...a }, 'order needs attention'));
-      // Erased payment codes sit in old WAL pages until the WAL is truncated; when that happens: wal-keeper.ts.
-      const walFile = `${config.journal.path}-wal`;
-      const wal = new WalKeeper({
-        purge: () => {
-          try {
-            journal.purgeWal();
-          } catch (err) {
-            log.warn({ event: 'wal-purge-failed', err }, 'could not truncate the journal WAL (retried after the next commit)');
-          }
-        },
-        walBytes: () => walBytes(walFile),
-        customerInProgress: () => engine.customerInProgress,
-        delayMs: options.walPurgeIdleMs ?? WAL_PURGE_IDLE_MS,
-        maxBytes: WAL_PURGE_BYTES,
-        timers: clock,
-      });
-      engine.on('idle', () => wal.idle());
-      engine.on('transition', () => wal.committed());
+      const wal = startWalKeeper({ config, journal, engine, log, clock, idleMs: options.walPurgeIdleMs ?? WAL_PURGE_IDLE_MS });
       undo.push(() => wal.stop());
       // The module's flash-save count lives next to the journal (it outlives a module swap; see docs/scanners.md).
       const moduleState = new FileStateStore(join(dirname(config.journal.path), 'scanner-module.json'));
@@ -196,9 +168,9 @@ export class Daemon {
       vend.on('fault', (reason: string | null) => interaction.vendFault(reason));
       if (vend.fault) interaction.vendFault(vend.fault);
       const d = new Daemon(config, log, lock, journal, http, engine, hardware, interaction, link, gateway);
-      d.wire();
-      d.watchJournal(options.journalWatchMs ?? JOURNAL_WATCH_MS);
-      undo.push(() => clearInterval(d.journalWatch));
+      wireHardware(hardware, interaction, log);
+      d.journalWatch.start(options.journalWatchMs ?? JOURNAL_WATCH_MS);
+      undo.push(() => d.journalWatch.stop());
       // The scanner module's setup on demand, for the fleet's `scanner-setup` and `kiosk scanner setup` over the
       // control socket: one handler, so one setup at a time whoever asks.
       const scannerSetup = remoteScannerSetup({ scanner: config.scanner, device: hardware.scanner, interaction, customerInProgress: () => engine.customerInProgress, log });
@@ -219,54 +191,18 @@ export class Daemon {
       );
       d.control = control;
       undo.push(() => control.close());
-      // A customer is there: typing, paying, seeing the result, or (menu/keyed) an amount chosen and the scan awaited.
-      const busy = new Set(['processing', 'entering', 'result', ...(config.pricing.mode === 'fixed' ? [] : ['ready'])]);
-      const isBusy = () => busy.has(interaction.state.name);
-      // The settlement never makes a customer wait: each of its steps waits for this (docs/operations.md).
-      const whenFree = (): Promise<void> =>
-        isBusy()
-          ? new Promise<void>((resolve) => {
-              const on = (st: { name: string }) => {
-                if (busy.has(st.name)) return;
-                interaction.off('state', on);
-                resolve();
-              };
-              interaction.on('state', on);
-            })
-          : Promise.resolve();
-      d.settlement = new DailySettlement({
-        at: config.daemon.settleAt,
-        run: (day) =>
-          fetchAndReconcile(
-            {
-              download: (stlDate, dir) => http.downloadSettleFile(stlDate, dir, { pause: whenFree }),
-              journal,
-              deviceId: config.deviceId,
-              acqMerId: config.merchant.acqMerId,
-              dir: config.daemon.settleDir,
-              log,
-              whenFree,
-            },
-            day,
-          ),
-        reconciled: (day) => journal.reconciled(day),
-        firstDay: () => {
-          const made = journal.identity().createdAt;
-          if (!made) return undefined;
-          const at = new Date(made);
-          return localYmd(new Date(at.getFullYear(), at.getMonth(), at.getDate() - 1));
-        },
-        online: () => link.state === 'online',
-        whenOnline: (signal) => link.whenOnline(signal),
-        busy: isBusy,
-        whenFree,
+      d.settlement = startDailySettlement({
+        config,
+        journal,
+        http,
+        link,
+        interaction,
         log,
         clock: options.settleClock ?? clock,
         timing: options.settleTiming,
         onResult: (r) =>
           d.fleetEvent('settlement', r.kind === 'reconciled' ? { stlDate: r.stlDate, ok: r.ok, rows: r.rows, mismatches: r.mismatches.length } : { stlDate: r.stlDate, ok: false, failed: r.cause }),
       });
-      d.settlement.start();
       undo.push(() => d.settlement?.stop());
       log.info({ event: 'ready', deviceId: config.deviceId, pricing: config.pricing.mode, journal: config.journal.path, scanner: config.scanner.driver }, 'ready');
       if (options.readyFile) writeFileSync(options.readyFile, `${process.pid}\n`);
@@ -275,81 +211,6 @@ export class Daemon {
     } catch (err) {
       await unwind();
       throw err;
-    }
-  }
-
-  /** Set while journal.path no longer names the journal this daemon writes. */
-  private journalProblem: string | null = null;
-  private journalWatch: NodeJS.Timeout | undefined;
-
-  /**
-   * The journal deleted, replaced or moved under the running daemon is said at once, not only at the next scan
-   * (which the journal refuses: journal first, and nobody would find an order in a file that is gone).
-   */
-  private watchJournal(everyMs: number): void {
-    this.journalWatch = setInterval(() => {
-      const problem = this.journal.whereabouts();
-      if (problem && problem !== this.journalProblem) {
-        this.log.error({ event: 'journal-gone', journal: this.config.journal.path, unfinished: this.journal.unfinished().length }, problem);
-        this.rescueJournal('detected');
-      } else if (!problem && this.journalProblem) this.log.info({ event: 'journal-back', journal: this.config.journal.path }, `${this.config.journal.path} names the open journal again`);
-      this.journalProblem = problem;
-    }, everyMs).unref();
-  }
-
-  /**
-   * The open journal is the only record of what it holds (orders in flight, their codes, what was paid): a copy
-   * is written beside journal.path, a new file of ours (never over the file now there), so that a crash or a
-   * restart does not lose it. The technician puts it back once the daemon is stopped (docs/payments.md).
-   */
-  private rescueJournal(when: string): void {
-    const dest = `${this.config.journal.path}.rescued-${this.journal.runId}-${when}-${Date.now()}`;
-    try {
-      this.journal.saveCopy(dest);
-      this.log.error({ event: 'journal-rescued', copy: dest }, `the journal this daemon has open was saved as ${dest}: stop the daemon, then move it to ${this.config.journal.path} (kiosk doctor) before the next start`);
-    } catch (err) {
-      this.log.error({ event: 'journal-rescue-failed', copy: dest, err }, `could not save the open journal as ${dest}: ${(err as Error).message}`);
-    }
-  }
-
-  private wire(): void {
-    const { scanner, keypad } = this.hardware;
-    const kiosk = this.interaction;
-    // Handlers run inside the drivers' data callbacks: an error thrown there would be uncaught and end the
-    // daemon (and every background reversal with it). Log it and keep serving.
-    const guard =
-      <A extends unknown[]>(source: string, f: (...a: A) => void) =>
-      (...a: A) => {
-        try {
-          f(...a);
-        } catch (err) {
-          this.log.error({ event: 'handler-error', source, err }, `error in the ${source} handler`);
-        }
-      };
-    scanner.on('code', guard('scanner code', (code: string) => kiosk.code(code)));
-    scanner.on('bad', guard('scanner bad', (bad: { reason: string }) => kiosk.bad(bad.reason)));
-    // Unplugged → fault pattern and the driver reopens with backoff; the daemon never exits for it.
-    scanner.on(
-      'fault',
-      guard('scanner fault', (f: { reason: string; path: string }) => {
-        this.log.warn({ event: 'scanner-fault', ...f }, 'scanner fault');
-        kiosk.scannerConnected(false);
-      }),
-    );
-    scanner.on(
-      'connected',
-      guard('scanner connected', (c: { path: string }) => {
-        this.log.info({ event: 'scanner-connected', ...c }, 'scanner connected');
-        kiosk.scannerConnected(true);
-      }),
-    );
-    if (!scanner.connected) kiosk.scannerConnected(false);
-    keypad?.on('key', guard('keypad key', (key: string) => kiosk.key(key)));
-    // Command-trigger modules read only while a payment can be taken: never while processing or showing a result.
-    if (scanner.arm) {
-      const arm = scanner.arm.bind(scanner);
-      kiosk.on('state', guard('scanner arm', (st: { name: string }) => arm(st.name === 'ready')));
-      arm(kiosk.state.name === 'ready');
     }
   }
 
@@ -419,7 +280,7 @@ export class Daemon {
     this.log.info({ event: 'stopping', reason, graceMs }, 'stopping');
     this.interaction.stop();
     this.settlement?.stop();
-    clearInterval(this.journalWatch);
+    this.journalWatch.stop();
     const gone = this.journal.whereabouts();
     if (gone) this.log.error({ event: 'journal-gone', journal: this.config.journal.path, unfinished: this.journal.unfinished().length }, `stopping with a journal that is no longer at its path: ${gone}`);
     let rescueAtStop = !!gone;
@@ -453,7 +314,7 @@ export class Daemon {
     if (rescueAtStop) {
       // The last state of what the daemon finished in the lost file.
       rescueAtStop = false;
-      this.rescueJournal('stopped');
+      this.journalWatch.rescue('stopped');
     }
     if (finished === 'done') {
       await step('journal', () => {
