@@ -208,7 +208,8 @@ export class Interaction extends EventEmitter {
     const choice = st.choice;
     this.go({ name: 'processing', choice, since: this.clock.mono() });
     this.inflight = this.pay(authCode, choice)
-      // pay() handles the engine's errors; this catches a throwing 'payment' listener (else: unhandled rejection, exit).
+      // pay() handles the engine's errors; this catches a throwing 'payment' listener (else: unhandled
+      // rejection, exit).
       .catch((err: unknown) => this.log.error({ event: 'payment-listener-error', err }, 'error after the payment'))
       .finally(() => {
         this.inflight = undefined;

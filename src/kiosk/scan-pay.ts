@@ -81,7 +81,12 @@ export function sendScan(deps: ScanPayDeps, authCode: string, choice: Choice, on
  * short signal over it. After success the amount is used up (rest); after anything else the customer may try
  * another code for the same choice.
  */
-export function afterResult(result: CustomerResult, authCode: string, choice: Choice, rest: InteractionState): { record: PaymentRecord; next: InteractionState; signal?: { pattern: Pattern; screen: Screen } } {
+export function afterResult(
+  result: CustomerResult,
+  authCode: string,
+  choice: Choice,
+  rest: InteractionState,
+): { record: PaymentRecord; next: InteractionState; signal?: { pattern: Pattern; screen: Screen } } {
   const { pattern, screen, long } = patternFor(result);
   const record: PaymentRecord = { code: maskAuthCode(authCode), amountFen: choice.amountFen, result, pattern };
   const next: InteractionState = result.kind === 'approved' ? rest : { name: 'ready', choice };

@@ -4,12 +4,12 @@ import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypt
 import { EventEmitter } from 'node:events';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { silentLogger, scrub } from '../log.js';
-import { REQUEST_RULES, type RequestRule, type WireValue } from '../umpay/canonical.js';
+import { REQUEST_RULES, wireText, type RequestRule, type WireValue } from '../umpay/canonical.js';
 import { parseWireJson } from '../umpay/json.js';
 import { loadPrivateKey, loadPublicKey, parsePrivateKey } from '../umpay/keys.js';
 import { signResponse, verifyRequest } from '../umpay/signature.js';
@@ -17,7 +17,7 @@ import type { CallName } from '../umpay/types.js';
 import { certificatePem, selfSignedCertificate } from './cert.js';
 import { testCodeExamples } from './codes.js';
 import { formatProblem, structuralProblem } from './fields.js';
-import { FaultPlan, TokenBucket, type Fault, type FaultHit } from './faults.js';
+import { FaultPlan, TokenBucket, type Fault } from './faults.js';
 import { Ledger, ymd, type Answer, type LedgerSnapshot } from './ledger.js';
 import { normaliseStlDate, settlementCsv, settlementFileName } from './settlement.js';
 
@@ -30,7 +30,9 @@ export interface SandboxOptions {
   host?: string;
   /** Keys, certificate and (with `persist`) the ledger live here; a temporary folder (removed on close) when absent. */
   stateDir?: string;
-  /** Keys (or files: public key, certificate, or a private key whose public half is used) whose signatures are accepted. */
+  /**
+   * Keys (or files: public key, certificate, or a private key whose public half is used) whose signatures are accepted.
+   */
   merchantPublicKey?: KeySource | KeySource[];
   /** The platform key that signs answers (KeyObject or file); generated (or reused) under stateDir when absent. */
   platformPrivateKey?: KeySource;
@@ -258,7 +260,7 @@ export class Sandbox extends EventEmitter {
 
   private async platformCall(call: CallName, path: string, body: Buffer | null, req: IncomingMessage, res: ServerResponse, event: SandboxEvent): Promise<void> {
     const answer = (fields: Record<string, WireValue>): void => {
-      event.respCode = String(fields.respCode);
+      event.respCode = wireText(fields.respCode);
       event.httpStatus = 200;
       res.writeHead(200, { 'content-type': 'application/json;charset=UTF-8' }).end(JSON.stringify(this.sign(fields)));
     };
@@ -303,27 +305,27 @@ export class Sandbox extends EventEmitter {
     const result = this.process(call, fields);
     await this.delay(hit.latencyAfterMs);
     if (result.loseAnswer || fault?.kind === 'drop-after-charge') {
-      if (call === 'micropay' && !result.loseAnswer) this.internals.ledger.answerLost(String(fields.orderNo));
-      event.respCode = String(result.fields.respCode);
+      if (call === 'micropay' && !result.loseAnswer) this.internals.ledger.answerLost(wireText(fields.orderNo));
+      event.respCode = wireText(result.fields.respCode);
       return this.drop(req, event);
     }
     switch (fault?.kind) {
       case 'http-500':
       case 'html':
-        event.respCode = String(result.fields.respCode);
+        event.respCode = wireText(result.fields.respCode);
         return this.httpError(fault.kind, res, event);
       case 'truncated-json': {
         const text = JSON.stringify(this.sign(result.fields));
-        event.respCode = String(result.fields.respCode);
+        event.respCode = wireText(result.fields.respCode);
         event.httpStatus = 200;
         res.writeHead(200, { 'content-type': 'application/json;charset=UTF-8' }).end(text.slice(0, Math.floor(text.length / 2)));
         return;
       }
       case 'bad-signature': {
         const signed = this.sign(result.fields);
-        const sig = Buffer.from(String(signed.signature), 'base64');
-        sig[sig.length >> 1] ^= 0x01; // one bit: still well-formed base64 of the right length, but not the platform's
-        event.respCode = String(result.fields.respCode);
+        const sig = Buffer.from(wireText(signed.signature), 'base64');
+        sig[sig.length >> 1]! ^= 0x01; // one bit: still well-formed base64 of the right length, but not the platform's
+        event.respCode = wireText(result.fields.respCode);
         event.httpStatus = 200;
         res.writeHead(200, { 'content-type': 'application/json;charset=UTF-8' }).end(JSON.stringify({ ...signed, signature: sig.toString('base64') }));
         return;
@@ -351,7 +353,7 @@ export class Sandbox extends EventEmitter {
 
   private drop(req: IncomingMessage, event: SandboxEvent): void {
     event.dropped = true;
-    (req.socket as Socket).destroy();
+    (req.socket).destroy();
   }
 
   private httpError(kind: 'http-500' | 'html', res: ServerResponse, event: SandboxEvent): void {
@@ -380,14 +382,14 @@ export class Sandbox extends EventEmitter {
     if (!this.signedByMerchant(fields)) return refuse('11', '验签失败');
     let day: string;
     try {
-      day = normaliseStlDate(String(fields.stlDate));
+      day = normaliseStlDate(wireText(fields.stlDate));
     } catch {
       return refuse('10', '格式错误: stlDate must be yyyyMMdd');
     }
-    const csv = Buffer.from(settlementCsv(this.ledger(), day, { acqSpId: String(fields.acqSpId) }), 'utf8');
+    const csv = Buffer.from(settlementCsv(this.ledger(), day, { acqSpId: wireText(fields.acqSpId) }), 'utf8');
     const hit = this.internals.faults.take('/pay/downloadSettleFile');
     const fault = hit.fault?.kind === 'settle-drop' || hit.fault?.kind === 'settle-corrupt' ? hit.fault : undefined;
-    const headers = { 'content-type': 'text/csv;charset=UTF-8', 'content-disposition': `attachment; filename="${settlementFileName(String(fields.acqSpId), day)}"`, 'content-length': String(csv.length) };
+    const headers = { 'content-type': 'text/csv;charset=UTF-8', 'content-disposition': `attachment; filename="${settlementFileName(wireText(fields.acqSpId), day)}"`, 'content-length': String(csv.length) };
     event.httpStatus = 200;
     if (fault) {
       event.fault = fault.kind;
@@ -410,7 +412,7 @@ export class Sandbox extends EventEmitter {
   private control(path: string, method: string, body: Buffer | null, res: ServerResponse, event: SandboxEvent): void {
     const json = (status: number, value: unknown) => {
       event.httpStatus = status;
-      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value, (_k, v) => (v === Infinity ? -1 : v)) + '\n');
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value, (_k, v: unknown) => (v === Infinity ? -1 : v)) + '\n');
     };
     this.emit('request', event);
     if (path === '/__sandbox/orders' && method === 'GET') return json(200, this.ledger());

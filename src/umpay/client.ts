@@ -8,7 +8,7 @@ import { closeSync, existsSync, fsync, mkdirSync, openSync, renameSync, rmSync, 
 import { join } from 'node:path';
 import fetch from 'node-fetch';
 import type { Logger } from '../log.js';
-import type { WireValue } from './canonical.js';
+import { wireText, type WireValue } from './canonical.js';
 import { parseWireJson } from './json.js';
 import { signRequest, verifyResponse } from './signature.js';
 import { buildRequest, PATHS, type FieldsByCall } from './messages.js';
@@ -147,15 +147,15 @@ export class HttpGateway implements Gateway {
       const type = res.headers.get('content-type') ?? '';
       const iterator = body[Symbol.asyncIterator]();
       const first = await iterator.next();
-      const head: Buffer = first.done ? Buffer.alloc(0) : (first.value as Buffer);
+      const head: Buffer = first.done ? Buffer.alloc(0) : (first.value);
       const looksJson = /json/i.test(type) || head.toString('latin1').trimStart().startsWith('{');
       if (status < 200 || status > 299 || looksJson) {
         const chunks = [head];
         let size = head.length;
         for (let n = await iterator.next(); !n.done; n = await iterator.next()) {
-          size += (n.value as Buffer).length;
+          size += (n.value).length;
           if (size > 65536) break;
-          chunks.push(n.value as Buffer);
+          chunks.push(n.value);
         }
         body.destroy?.();
         const raw = Buffer.concat(chunks).toString('utf8').slice(0, 65536);
@@ -169,7 +169,7 @@ export class HttpGateway implements Gateway {
         }
         if (!answer) return { kind: 'failed', cause: `answer is neither a file nor a JSON object: ${raw.slice(0, 80)}`, httpStatus: status, raw, plaintext, elapsedMs: elapsed() };
         const signatureValid = verifyResponse(answer, this.options.platformKey).valid;
-        return { kind: 'answer', respCode: String(answer.respCode ?? ''), respMsg: String(answer.respMsg ?? ''), signatureValid, raw, httpStatus: status, plaintext, elapsedMs: elapsed() };
+        return { kind: 'answer', respCode: wireText(answer.respCode ?? ''), respMsg: wireText(answer.respMsg ?? ''), signatureValid, raw, httpStatus: status, plaintext, elapsedMs: elapsed() };
       }
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       part = join(dir, `.${this.options.merchant.acqSpId}_${stlDate}.${process.pid}.${randomBytes(4).toString('hex')}.part`);
@@ -178,7 +178,7 @@ export class HttpGateway implements Gateway {
       const chunks: Buffer[] = [];
       try {
         for (let n: IteratorResult<Buffer> = { done: false, value: head }; !n.done; n = await iterator.next()) {
-          const chunk = n.value as Buffer;
+          const chunk = n.value;
           bytes += chunk.length;
           if (bytes > maxBytes) {
             body.destroy?.();
@@ -272,7 +272,7 @@ export class HttpGateway implements Gateway {
         redirect: 'manual', // a redirect is an HTTP status like any other: UNKNOWN
       });
       status = res.status;
-      const raw = await this.readCapped(res.body as NodeJS.ReadableStream | null, Number(res.headers.get('content-length') ?? NaN));
+      const raw = await this.readCapped(res.body, Number(res.headers.get('content-length') ?? NaN));
       return done({ delivery: 'answered', exchange: { httpStatus: status, body: raw }, httpStatus: status, raw });
     } catch (err) {
       const { delivery, cause } = this.describeFailure(err, track, status, controller.signal.aborted);
@@ -354,7 +354,9 @@ export class HttpGateway implements Gateway {
 export type SettleDownload =
   /** The file, on disk at `path` (mode 0600), with its charset as the bytes show it. */
   | { kind: 'file'; path: string; bytes: number; charset: SettlementCharset; httpStatus: number; plaintext: string; elapsedMs: number }
-  /** A JSON answer instead of a file (e.g. no file for that day, a refused signature): reported as the platform said it. */
+  /**
+   * A JSON answer instead of a file (e.g. no file for that day, a refused signature): reported as the platform said it.
+   */
   | { kind: 'answer'; respCode: string; respMsg: string; signatureValid: boolean; raw: string; httpStatus: number; plaintext: string; elapsedMs: number }
   /** No file and no answer: transport error, HTTP error page, too large, cut short. */
   | { kind: 'failed'; cause: string; httpStatus?: number; raw?: string; plaintext: string; elapsedMs: number };
