@@ -5,15 +5,13 @@
 // follows. Its parts: the amount entry (amount.ts), scan → pay → result (scan-pay.ts), what the
 // customer sees (customer-view.ts).
 import { EventEmitter } from 'node:events';
-import type { Logger } from '../log.js';
-import { silentLogger } from '../log.js';
+import { silentLogger, type Logger } from '../log.js';
 import { classifyAuthCode } from '../umpay/authcode.js';
 import type { ApprovePort, DisplayPort, EnginePort, IndicatorPort, Pattern } from './ports.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import { DEFAULTS } from '../config/types.js';
 import type { Screen } from './screens.js';
-import { DEFAULT_TEXTS } from './texts.js';
-import type { Texts } from './texts.js';
+import { DEFAULT_TEXTS, type Texts } from './texts.js';
 import { entryKey, restEntry, type Choice, type Pricing } from './amount.js';
 import { CustomerView, type InteractionState } from './customer-view.js';
 import { afterError, afterResult, sendScan, type PaymentRecord, type ScanPayDeps } from './scan-pay.js';
@@ -208,7 +206,8 @@ export class Interaction extends EventEmitter {
     const choice = st.choice;
     this.go({ name: 'processing', choice, since: this.clock.mono() });
     this.inflight = this.pay(authCode, choice)
-      // pay() handles the engine's errors; this catches a throwing 'payment' listener (else: unhandled rejection, exit).
+      // pay() handles the engine's errors; this catches a throwing 'payment' listener (else: unhandled
+      // rejection, exit).
       .catch((err: unknown) => this.log.error({ event: 'payment-listener-error', err }, 'error after the payment'))
       .finally(() => {
         this.inflight = undefined;
