@@ -24,6 +24,7 @@ import { testCode } from '../../src/sandbox/codes.js';
 import { lineSink } from '../cli/flow.js';
 import { FakeApprove, FakeEngine, FakeIndicator } from '../kiosk/fakes.js';
 import { startBroker, Watcher, type Broker, type Received } from './helpers.js';
+import { until } from '../wait.js';
 
 const timing = { entryTimeoutMs: 10_000, signalMs: 50, resultMs: 50, approvePulseMs: 10, customerWindowMs: 5_000, windowEndingMs: 1_000, scrollMs: 3_000 };
 
@@ -102,8 +103,8 @@ for (const fam of FAMILIES)
     const pays = async (): Promise<void> => {
       const before = engine.calls.length;
       sim.present(testCode('paid', 'wechat'));
-      for (let i = 0; i < 300 && engine.calls.length === before; i++) await new Promise((r) => setTimeout(r, 10));
-      assert.equal(engine.calls.length, before + 1, 'the code reached the payment engine');
+      await until('the code to reach the payment engine', () => (engine.calls.length > before ? true : undefined), { deadlineMs: 5000, everyMs: 10 });
+      assert.equal(engine.calls.length, before + 1, 'the code reached the payment engine once');
       await engine.approve();
       // The result shows for timing.resultMs; then the kiosk is ready (and idle enough for a setup) again.
       await new Promise<void>((resolve) => {
