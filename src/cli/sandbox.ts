@@ -6,7 +6,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { createLogger } from '../log.js';
-import { FAULT_KINDS, parseFaultFlag, type Fault } from '../sandbox/faults.js';
+import { parseFaultFlag, type Fault } from '../sandbox/faults.js';
 import type { LedgerSnapshot } from '../sandbox/ledger.js';
 import { isLoopbackHost, startSandbox } from '../sandbox/start.js';
 import { settlementCsv } from '../sandbox/settlement.js';

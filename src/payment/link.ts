@@ -65,7 +65,9 @@ export interface LinkMonitorOptions {
   clock?: Clock;
   log?: Logger;
   timing?: Partial<LinkTiming>;
-  /** Assumed until the first evidence. Default 'online' (the kiosk is usable at once; the first probe runs at start). */
+  /**
+   * Assumed until the first evidence. Default 'online' (the kiosk is usable at once; the first probe runs at start).
+   */
   initial?: LinkState;
 }
 
@@ -236,7 +238,7 @@ export class LinkMonitor extends EventEmitter {
           const res = await this.probeFn();
           this.record(res, 'probe');
         } else {
-          const r = await this.reachFn!();
+          const r = await this.reachFn();
           this.observe(r.ok, r.cause, 'reach');
         }
       } catch (err) {

@@ -6,16 +6,15 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { rmSync } from 'node:fs';
 import type { createServer, IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { scrub } from '../log.js';
-import type { RequestRule, WireValue } from '../umpay/canonical.js';
+import { wireText, type RequestRule, type WireValue } from '../umpay/canonical.js';
 import { parseWireJson } from '../umpay/json.js';
 import { signResponse, verifyRequest } from '../umpay/signature.js';
 import type { CallName } from '../umpay/types.js';
 import { controlRequest } from './controls.js';
 import { formatProblem, structuralProblem } from './fields.js';
-import type { FaultPlan, TokenBucket, Fault, FaultHit } from './faults.js';
+import type { FaultPlan, TokenBucket, Fault } from './faults.js';
 import { ymd, type Answer, type Ledger, type LedgerSnapshot } from './ledger.js';
 import { normaliseStlDate, settlementCsv, settlementFileName } from './settlement.js';
 
@@ -203,7 +202,7 @@ export class Sandbox extends EventEmitter {
 
   private async platformCall(call: CallName, path: string, body: Buffer | null, req: IncomingMessage, res: ServerResponse, event: SandboxEvent): Promise<void> {
     const answer = (fields: Record<string, WireValue>): void => {
-      event.respCode = String(fields.respCode);
+      event.respCode = wireText(fields.respCode);
       event.httpStatus = 200;
       res.writeHead(200, { 'content-type': 'application/json;charset=UTF-8' }).end(JSON.stringify(this.sign(fields)));
     };
@@ -248,27 +247,27 @@ export class Sandbox extends EventEmitter {
     const result = this.process(call, fields);
     await this.delay(hit.latencyAfterMs);
     if (result.loseAnswer || fault?.kind === 'drop-after-charge') {
-      if (call === 'micropay' && !result.loseAnswer) this.internals.ledger.answerLost(String(fields.orderNo));
-      event.respCode = String(result.fields.respCode);
+      if (call === 'micropay' && !result.loseAnswer) this.internals.ledger.answerLost(wireText(fields.orderNo));
+      event.respCode = wireText(result.fields.respCode);
       return this.drop(req, event);
     }
     switch (fault?.kind) {
       case 'http-500':
       case 'html':
-        event.respCode = String(result.fields.respCode);
+        event.respCode = wireText(result.fields.respCode);
         return this.httpError(fault.kind, res, event);
       case 'truncated-json': {
         const text = JSON.stringify(this.sign(result.fields));
-        event.respCode = String(result.fields.respCode);
+        event.respCode = wireText(result.fields.respCode);
         event.httpStatus = 200;
         res.writeHead(200, { 'content-type': 'application/json;charset=UTF-8' }).end(text.slice(0, Math.floor(text.length / 2)));
         return;
       }
       case 'bad-signature': {
         const signed = this.sign(result.fields);
-        const sig = Buffer.from(String(signed.signature), 'base64');
-        sig[sig.length >> 1] ^= 0x01; // one bit: still well-formed base64 of the right length, but not the platform's
-        event.respCode = String(result.fields.respCode);
+        const sig = Buffer.from(wireText(signed.signature), 'base64');
+        sig[sig.length >> 1]! ^= 0x01; // one bit: still well-formed base64 of the right length, but not the platform's
+        event.respCode = wireText(result.fields.respCode);
         event.httpStatus = 200;
         res.writeHead(200, { 'content-type': 'application/json;charset=UTF-8' }).end(JSON.stringify({ ...signed, signature: sig.toString('base64') }));
         return;
@@ -296,7 +295,7 @@ export class Sandbox extends EventEmitter {
 
   private drop(req: IncomingMessage, event: SandboxEvent): void {
     event.dropped = true;
-    (req.socket as Socket).destroy();
+    (req.socket).destroy();
   }
 
   private httpError(kind: 'http-500' | 'html', res: ServerResponse, event: SandboxEvent): void {
@@ -325,14 +324,14 @@ export class Sandbox extends EventEmitter {
     if (!this.signedByMerchant(fields)) return refuse('11', '验签失败');
     let day: string;
     try {
-      day = normaliseStlDate(String(fields.stlDate));
+      day = normaliseStlDate(wireText(fields.stlDate));
     } catch {
       return refuse('10', '格式错误: stlDate must be yyyyMMdd');
     }
-    const csv = Buffer.from(settlementCsv(this.ledger(), day, { acqSpId: String(fields.acqSpId) }), 'utf8');
+    const csv = Buffer.from(settlementCsv(this.ledger(), day, { acqSpId: wireText(fields.acqSpId) }), 'utf8');
     const hit = this.internals.faults.take('/pay/downloadSettleFile');
     const fault = hit.fault?.kind === 'settle-drop' || hit.fault?.kind === 'settle-corrupt' ? hit.fault : undefined;
-    const headers = { 'content-type': 'text/csv;charset=UTF-8', 'content-disposition': `attachment; filename="${settlementFileName(String(fields.acqSpId), day)}"`, 'content-length': String(csv.length) };
+    const headers = { 'content-type': 'text/csv;charset=UTF-8', 'content-disposition': `attachment; filename="${settlementFileName(wireText(fields.acqSpId), day)}"`, 'content-length': String(csv.length) };
     event.httpStatus = 200;
     if (fault) {
       event.fault = fault.kind;

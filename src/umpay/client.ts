@@ -182,7 +182,7 @@ export class HttpGateway implements Gateway {
         redirect: 'manual', // a redirect is an HTTP status like any other: UNKNOWN
       });
       status = res.status;
-      const raw = await this.readCapped(res.body as NodeJS.ReadableStream | null, Number(res.headers.get('content-length') ?? NaN));
+      const raw = await this.readCapped(res.body, Number(res.headers.get('content-length') ?? NaN));
       return done({ delivery: 'answered', exchange: { httpStatus: status, body: raw }, httpStatus: status, raw });
     } catch (err) {
       const { delivery, cause } = this.describeFailure(err, track, status, controller.signal.aborted);
