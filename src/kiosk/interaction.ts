@@ -5,15 +5,13 @@
 // follows. Its parts: the amount entry (amount.ts), scan → pay → result (scan-pay.ts), what the
 // customer sees (customer-view.ts).
 import { EventEmitter } from 'node:events';
-import type { Logger } from '../log.js';
-import { silentLogger } from '../log.js';
+import { silentLogger, type Logger } from '../log.js';
 import { classifyAuthCode } from '../umpay/authcode.js';
 import type { ApprovePort, DisplayPort, EnginePort, IndicatorPort, Pattern } from './ports.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import { DEFAULTS } from '../config/types.js';
 import type { Screen } from './screens.js';
-import { DEFAULT_TEXTS } from './texts.js';
-import type { Texts } from './texts.js';
+import { DEFAULT_TEXTS, type Texts } from './texts.js';
 import { entryKey, restEntry, type Choice, type Pricing } from './amount.js';
 import { CustomerView, type InteractionState } from './customer-view.js';
 import { afterError, afterResult, sendScan, type PaymentRecord, type ScanPayDeps } from './scan-pay.js';
