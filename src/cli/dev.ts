@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startSandbox } from '../sandbox/server.js';
+import { startSandbox } from '../sandbox/start.js';
 import { testCode, TEST_CODES } from '../sandbox/codes.js';
 import type { OrderType } from '../umpay/types.js';
 import { maskAuthCode } from '../umpay/authcode.js';

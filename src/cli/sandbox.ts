@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { createLogger } from '../log.js';
 import { parseFaultFlag, type Fault } from '../sandbox/faults.js';
 import type { LedgerSnapshot } from '../sandbox/ledger.js';
-import { isLoopbackHost, startSandbox } from '../sandbox/server.js';
+import { isLoopbackHost, startSandbox } from '../sandbox/start.js';
 import { settlementCsv } from '../sandbox/settlement.js';
 import { testCodeExamples } from '../sandbox/codes.js';
 import { intFlag, parseCommand, stringFlag, subcommand, UsageError } from './args.js';

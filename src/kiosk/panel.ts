@@ -1,6 +1,7 @@
 // The demo's terminal panel: the kiosk's face drawn with plain ANSI escape codes (no packages):
 // three LEDs, the buzzer, the keypad entry, the scanner, and the last payments with their journal
 // states. It only reads the daemon's events and feeds the sim scanner/keypad; it decides nothing.
+// A little over 350 lines: one closure over the panel's state, which its drawing and its keys share.
 import { testCode, TEST_CODES } from '../sandbox/codes.js';
 import { maskAuthCode } from '../umpay/authcode.js';
 import type { OrderType } from '../umpay/types.js';

@@ -1,72 +1,16 @@
 // The sandbox platform's order book and what each call does to it. Pure apart from the clock; the server signs
-// and sends the answers. Invariant under test: an order's `charged` never exceeds 1.
+// and sends the answers. Invariant under test: an order's `charged` never exceeds 1. The records it keeps are
+// records.ts.
 import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { requestPlaintext, wireText, type WireValue } from '../umpay/canonical.js';
 import { maskAuthCode } from '../umpay/authcode.js';
 import type { OrderType } from '../umpay/types.js';
 import { formatOrderTime } from '../umpay/messages.js';
-import { behaviourOf, type Behaviour } from './codes.js';
+import { behaviourOf } from './codes.js';
+import type { LedgerOrder, LedgerRefund, LedgerSnapshot, OrderState } from './records.js';
 
-export type OrderState = 'paid' | 'paying' | 'failed' | 'closed' | 'cancelled' | 'refunded';
-
-export interface LedgerOrder {
-  orderNo: string;
-  acqSpId: string;
-  acqMerId: string;
-  txnAmt: number;
-  orderType: OrderType;
-  goodsId: string;
-  goodsInfo: string;
-  /** The payment code, masked (the ledger is served over HTTP and may be written to disk). */
-  authCode: string;
-  behaviour: Behaviour;
-  state: OrderState;
-  /** How many times the customer's money was taken for this order (must never exceed 1). */
-  charged: number;
-  /** Money returned by cancelOrder of a paid order. */
-  reversedFen: number;
-  /** Money returned by completed refunds. */
-  refundedFen: number;
-  /** charged × txnAmt − reversed − refunded: what the customer is out of pocket. */
-  netFen: number;
-  transactionId: string;
-  paySeq?: string;
-  payTime?: string;
-  /** micropay's failure code for failed orders. */
-  failCode?: string;
-  failMsg?: string;
-  /** queryOrder calls seen so far (pending-then-paid becomes paid after K). */
-  queries: number;
-  queriesToPay: number;
-  /** micropay re-sends with the same fields (idempotent retries), answered from the order's state. */
-  resends: number;
-  /** A micropay answer for this order was never delivered (dropped connection). */
-  answersLost: number;
-  chargedButAnswerLost: boolean;
-  createdAt: string;
-  updatedAt: string;
-  requestHash: string;
-}
-
-export type RefundState = 'accepted' | 'refunded' | 'failed';
-
-export interface LedgerRefund {
-  orderNo: string;
-  origOrderNo: string;
-  txnAmt: number;
-  state: RefundState;
-  queries: number;
-  transactionId: string;
-  createdAt: string;
-  doneAt?: string;
-  requestHash: string;
-}
-
-export interface LedgerSnapshot {
-  orders: LedgerOrder[];
-  refunds: LedgerRefund[];
-}
+export type { LedgerOrder, LedgerRefund, LedgerSnapshot, OrderState, RefundState } from './records.js';
 
 export interface Answer {
   fields: Record<string, WireValue>;
