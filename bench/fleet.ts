@@ -13,12 +13,10 @@ import { openJournal, type Journal } from '../src/journal/journal.js';
 import { Outbox } from '../src/journal/outbox.js';
 import { PaymentEngine } from '../src/payment/engine.js';
 import { startSandbox, testCode } from '../src/sandbox/index.js';
-import { HttpGateway } from '../src/umpay/client.js';
-import { loadPrivateKey } from '../src/umpay/keys.js';
 import { parseFleet } from '../src/config/fleet.js';
 import { FleetClient } from '../src/fleet/client.js';
 import { silentLogger } from '../src/log.js';
-import { median, msSince, p99, runStandalone, type BenchRow } from './lib.js';
+import { median, msSince, p99, runStandalone, sandboxGateway, type BenchRow } from './lib.js';
 
 const SAMPLES = Number(process.env.BENCH_FLEET_PAYMENTS ?? 200);
 const WARMUP = 20;
@@ -72,7 +70,7 @@ export async function run(): Promise<BenchRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-fleet-'));
   const broker = await startBroker(dir);
   const journals: Journal[] = [];
-  const gateway = new HttpGateway({ baseUrl: sandbox.baseUrl, merchant, privateKey: loadPrivateKey(sandbox.merchantKeyPath!), platformKey: sandbox.platformPublicKey, connectTimeoutMs: 1000, timeoutMs: 5000 });
+  const gateway = sandboxGateway(sandbox, merchant);
   const engineFor = (name: string): PaymentEngine => {
     const journal = openJournal(join(dir, `${name}.db`));
     journals.push(journal);

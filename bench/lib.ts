@@ -1,6 +1,9 @@
 // Shared by every benchmark: one row shape, order statistics, and a table printer.
 // Benchmarks report medians and ratios against a baseline measured in the same run: absolute numbers
 // differ between this machine and a Pi Zero 2 (10-20x slower), ratios much less.
+import type { Sandbox } from '../src/sandbox/index.js';
+import { HttpGateway } from '../src/umpay/client.js';
+import { loadPrivateKey } from '../src/umpay/keys.js';
 
 export interface BenchRow {
   name: string;
@@ -61,4 +64,16 @@ export function formatTable(rows: readonly BenchRow[]): string {
 export async function runStandalone(run: () => Promise<BenchRow[]>): Promise<void> {
   const rows = await run();
   process.stdout.write(formatTable(rows) + '\n');
+}
+
+/** A gateway client of `sandbox` with the bench's timeouts (1 s connect, 5 s total). */
+export function sandboxGateway(sandbox: Sandbox, merchant: { acqSpId: string; acqMerId: string }): HttpGateway {
+  return new HttpGateway({
+    baseUrl: sandbox.baseUrl,
+    merchant,
+    privateKey: loadPrivateKey(sandbox.merchantKeyPath!),
+    platformKey: sandbox.platformPublicKey,
+    connectTimeoutMs: 1000,
+    timeoutMs: 5000,
+  });
 }

@@ -10,10 +10,8 @@ import { PaymentEngine } from '../src/payment/engine.js';
 import { formatOrderTime } from '../src/umpay/messages.js';
 import { systemClock } from '../src/clock.js';
 import { startSandbox, testCode, type Behaviour } from '../src/sandbox/index.js';
-import { HttpGateway } from '../src/umpay/client.js';
-import { loadPrivateKey } from '../src/umpay/keys.js';
 import type { OrderType } from '../src/umpay/types.js';
-import { msSince, runStandalone, type BenchRow } from './lib.js';
+import { msSince, runStandalone, sandboxGateway, type BenchRow } from './lib.js';
 
 const ORDERS = Number(process.env.BENCH_RECOVERY_ORDERS ?? 1000);
 const RATE = { perSecond: 200, burst: 20 };
@@ -23,7 +21,7 @@ export async function run(): Promise<BenchRow[]> {
   const sandbox = await startSandbox({ rateLimit: RATE });
   const dir = mkdtempSync(join(tmpdir(), 'bench-recovery-'));
   const journal = openJournal(join(dir, 'journal.db'));
-  const gateway = new HttpGateway({ baseUrl: sandbox.baseUrl, merchant, privateKey: loadPrivateKey(sandbox.merchantKeyPath!), platformKey: sandbox.platformPublicKey, connectTimeoutMs: 1000, timeoutMs: 5000 });
+  const gateway = sandboxGateway(sandbox, merchant);
   try {
     // Seed: orders as a crash would leave them, made real at the sandbox where they were sent.
     const scannedAt = Date.now() - 120_000;

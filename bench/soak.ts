@@ -123,7 +123,7 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
         faultsArmed++;
       }
       const behaviour = pick(r, MIX);
-      const code = testCode(behaviour, WALLETS[Math.floor(r() * WALLETS.length)]!, nonce0 + i, behaviour === 'pending-then-paid' ? { queries: 1 + Math.floor(r() * 3) } : {});
+      const code = testCode(behaviour, WALLETS[Math.floor(r() * WALLETS.length)], nonce0 + i, behaviour === 'pending-then-paid' ? { queries: 1 + Math.floor(r() * 3) } : {});
       const { paid, readyAgain } = d.expectCustomer(20_000);
       const kill = r() < killChance;
       writeSync(feeder, `${code}\r`);

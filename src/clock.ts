@@ -16,7 +16,8 @@ export class Halted extends Error {
   }
 }
 
-export type TimerHandle = unknown;
+/** What setTimeout/setInterval return, only for clearing: Node's Timeout object, a fake clock's number. */
+export type TimerHandle = object | number;
 
 export interface Clock {
   /** Monotonic ms: for every duration and deadline. */
@@ -32,9 +33,10 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   /** Unref'd: a pending timer never keeps a stopping process alive. */
   setTimeout(fn: () => void, ms: number): TimerHandle;
-  clearTimeout(handle: TimerHandle): void;
+  /** Like Node's: nothing to clear (undefined, null) is fine. */
+  clearTimeout(handle: TimerHandle | null | undefined): void;
   setInterval(fn: () => void, ms: number): TimerHandle;
-  clearInterval(handle: TimerHandle): void;
+  clearInterval(handle: TimerHandle | null | undefined): void;
 }
 
 /** Linux's id of this boot; elsewhere an id of this process (readings of other processes never compare). */
@@ -67,9 +69,9 @@ export const systemClock: Clock = {
       signal?.addEventListener('abort', onAbort, { once: true });
     }),
   setTimeout: (fn, ms) => setTimeout(fn, Math.max(0, ms)).unref(),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout | undefined),
   setInterval: (fn, ms) => setInterval(fn, ms).unref(),
-  clearInterval: (h) => clearInterval(h as NodeJS.Timeout),
+  clearInterval: (h) => clearInterval(h as NodeJS.Timeout | undefined),
 };
 
 /** An ISO timestamp of the wall clock (journal `at`, status lines). */

@@ -43,7 +43,8 @@ function readJson(file: string): Record<string, unknown> | undefined {
 }
 
 export function releaseInfo(root = packageRoot()): ReleaseInfo {
-  const version = String(readJson(join(root, 'package.json'))?.version ?? '?');
+  const v = readJson(join(root, 'package.json'))?.version;
+  const version = typeof v === 'string' ? v : '?';
   const rel = readJson(join(root, 'release.json'));
   const installed = basename(dirname(root)) === 'releases';
   return {

@@ -14,7 +14,7 @@ export async function main(argv: string[]): Promise<number> {
   const auto = intFlag(args, 'auto');
   const mod = stringFlag(args, 'module');
   if (mod !== undefined && mod !== 'gm') throw new UsageError(`demo: --module must be gm (a simulated Grow GM65), got ${JSON.stringify(mod)}`);
-  const module = mod as 'gm' | undefined;
+  const module = mod;
 
   if (auto !== undefined) {
     if (auto < 1 || auto > 1000) throw new UsageError(`demo: --auto must be 1 to 1000 customers, got ${auto}`);

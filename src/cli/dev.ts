@@ -6,8 +6,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startSandbox } from '../sandbox/server.js';
-import { testCode, TEST_CODES, type Behaviour } from '../sandbox/codes.js';
+import { startSandbox } from '../sandbox/start.js';
+import { testCode, TEST_CODES } from '../sandbox/codes.js';
 import type { OrderType } from '../umpay/types.js';
 import { maskAuthCode } from '../umpay/authcode.js';
 import { demoConfigJson } from '../kiosk/demo.js';
@@ -48,7 +48,7 @@ async function scan(argv: string[]): Promise<number> {
   const wallet = (values.wallet ?? 'wechat') as OrderType;
   if (!['wechat', 'alipay', 'unionpay'].includes(wallet)) throw new UsageError(`dev scan: --wallet must be wechat, alipay or unionpay, got ${JSON.stringify(values.wallet)}`);
   const arg = positionals[0]!;
-  const behaviour = TEST_CODES.find((t) => t.behaviour === arg)?.behaviour as Behaviour | undefined;
+  const behaviour = TEST_CODES.find((t) => t.behaviour === arg)?.behaviour;
   const line = behaviour ? testCode(behaviour, wallet) : arg;
   if (!existsSync(info.feeder)) {
     process.stderr.write(`kiosk dev scan: the rig's scanner ${info.feeder} is gone (is kiosk dev still running?)\n`);

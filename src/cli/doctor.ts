@@ -30,7 +30,9 @@ export async function run(argv: readonly string[], io: Io, options: DoctorOption
   return runCommand(io, () => doctor(argv, io, options));
 }
 
-/** The fleet's remote `doctor` (src/kiosk/fleet.ts): `kiosk doctor --json` on the daemon's config file, as an object. */
+/**
+ * The fleet's remote `doctor` (src/kiosk/fleet.ts): `kiosk doctor --json` on the daemon's config file, as an object.
+ */
 export async function remoteDoctor(configFile: string): Promise<Record<string, unknown>> {
   const io = captureIo();
   const code = await run(['--json', '--config', configFile], io);

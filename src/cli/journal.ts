@@ -18,7 +18,9 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
   return runCommand(io, () => journalCommand(argv, io));
 }
 
-/** --db FILE, else journal.path of the config (--config, $KIOSK_CONFIG, /etc/kiosk/config.json), relative to its folder. */
+/**
+ * --db FILE, else journal.path of the config (--config, $KIOSK_CONFIG, /etc/kiosk/config.json), relative to its folder.
+ */
 export function journalPath(flags: Record<string, string | true>, env: NodeJS.ProcessEnv): string {
   if (typeof flags.db === 'string') return resolve(flags.db);
   const file = resolve(typeof flags.config === 'string' ? flags.config : env.KIOSK_CONFIG || DEFAULT_CONFIG_PATH);

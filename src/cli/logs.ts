@@ -44,7 +44,10 @@ export async function run(argv: readonly string[], io: Io, options: LogsOptions 
 }
 
 
-/** One log line made safe: a JSON object through scrub (fields by name, code-shaped text anywhere); other lines through the text net. */
+/**
+ * One log line made safe: a JSON object through scrub (fields by name, code-shaped text anywhere); other lines through
+ * the text net.
+ */
 export function maskLine(line: string): { json?: Record<string, unknown>; text: string } {
   const stamped = TIME_PREFIX.exec(line);
   if (stamped && stamped[2]!.trim().startsWith('{')) line = stamped[2]!;
@@ -106,7 +109,7 @@ async function logs(argv: readonly string[], io: Io, options: LogsOptions): Prom
     // The reader went away (kiosk logs --follow | head exits 141): stop the child too.
     if (RUNNING.size === 0) process.once('exit', () => RUNNING.forEach((c) => c.kill()));
     RUNNING.add(child);
-    child.once('close', () => RUNNING.delete(child!));
+    child.once('close', () => RUNNING.delete(child));
     createInterface({ input: child.stderr! }).on('line', (l) => {
       // journalctl as a user outside adm/systemd-journal: its hint, as ours.
       if (/insufficient permissions|Permission denied/i.test(l)) io.err(`kiosk: the kiosk's log: permission denied: use sudo (${maskText(l.trim())})\n`);
@@ -123,8 +126,8 @@ async function logs(argv: readonly string[], io: Io, options: LogsOptions): Prom
   const rl = createInterface({ input, crlfDelay: Infinity });
   const spawnFailed = child
     ? new Promise<string | null>((resolve) => {
-        child!.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ENOENT' ? `${childName} not found: read a file instead: kiosk logs --file FILE (or --file - from a pipe)` : err.message));
-        child!.once('close', () => resolve(null));
+        child.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ENOENT' ? `${childName} not found: read a file instead: kiosk logs --file FILE (or --file - from a pipe)` : err.message));
+        child.once('close', () => resolve(null));
       })
     : Promise.resolve(null);
   const ring: string[] = [];

@@ -80,7 +80,8 @@ async function foreground(config: Config, timeoutMs: number, asJson: boolean, io
         else bar.tick(finished, t.to);
       });
       await engine.start();
-      // Done when idle, when only orders needing a person are left (they are retried slowly, for hours), or at the timeout.
+      // Done when idle, when only orders needing a person are left (they are retried slowly, for hours), or at
+      // the timeout.
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, timeoutMs);
         const check = () => {
@@ -92,10 +93,11 @@ async function foreground(config: Config, timeoutMs: number, asJson: boolean, io
         };
         engine.on('attention', check);
         engine.on('transition', check);
-        engine.whenIdle().then(() => {
+        const idle = () => {
           clearTimeout(timer);
           resolve();
-        });
+        };
+        engine.whenIdle().then(idle, idle);
         check();
       });
       bar.end();

@@ -44,6 +44,7 @@ function report(argv: readonly string[], io: Io, now: () => Date): number {
     }));
     attention = attentionList(journal, new Date(now().getTime() - STUCK_AFTER_MS).toISOString()).map((o) => ({
       orderNo: o.orderNo,
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- widened: 'absent' rows join below
       state: o.state as string,
       orderType: o.orderType,
       amountFen: Number(o.txnAmt),

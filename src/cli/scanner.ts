@@ -1,6 +1,8 @@
 // `kiosk scanner detect|show|setup|trigger|read`: the technician's view of the scanner module.
-//   detect [--path DEV] [--json]      try each protocol at the common bauds, read-only; print family, model, baud, settings
-//   show [--json]                     the module as the kiosk sees it: identity, settings is → profile (asks a running daemon)
+//   detect [--path DEV] [--json]      try each protocol at the common bauds, read-only; print family, model,
+//                                     baud, settings
+//   show [--json]                     the module as the kiosk sees it: identity, settings is → profile (asks a
+//                                     running daemon)
 //   setup [--dry-run] [--json]        apply the profile now (--dry-run: list each setting as is → to be, write nothing)
 //   trigger                           start one read window
 //   read [--timeout S]                wait for one scan (masked) and say what it was
@@ -177,7 +179,7 @@ async function scanner(argv: readonly string[], io: Io): Promise<number> {
 async function detect(path: string, config: Config, io: Io, asJson: boolean): Promise<number> {
   const tried: string[] = [];
   for (const baud of DETECT_BAUDS) {
-    for (const [family, driver] of Object.entries(MODULE_DRIVERS) as [string, ModuleDriver][]) {
+    for (const [family, driver] of Object.entries<ModuleDriver>(MODULE_DRIVERS)) {
       let open: Open;
       try {
         open = await openPort(path, baud, driver, config, undefined, 250);

@@ -111,7 +111,8 @@ function settle(argv: readonly string[], io: Io): number {
   for (const file of args.positional) {
     let data: Buffer;
     try {
-      // A device (/dev/zero) never ends and a huge wrong file fills memory: on the kiosk the OOM killer may pick the daemon.
+      // A device (/dev/zero) never ends and a huge wrong file fills memory: on the kiosk the OOM killer may
+      // pick the daemon.
       const st = statSync(file);
       if (!st.isFile() && !st.isDirectory()) throw new CommandExit(EXIT.USAGE, `${file}: not a regular file`);
       if (st.size > MAX_SETTLEMENT_BYTES) {
@@ -194,7 +195,11 @@ function settle(argv: readonly string[], io: Io): number {
     io.out(
       table(
         ['result', 'orderNo', 'line', 'here', 'here ¥', 'there', 'there ¥', 'note'],
-        shown.map((f) => [f.kind, f.orderNo, f.line, f.hereState, f.hereAmountFen === undefined ? undefined : yuan(f.hereAmountFen), f.thereState, f.thereAmountFen === undefined ? undefined : yuan(f.thereAmountFen), f.note]),
+        shown.map((f) => {
+          const here = f.hereAmountFen === undefined ? undefined : yuan(f.hereAmountFen);
+          const there = f.thereAmountFen === undefined ? undefined : yuan(f.thereAmountFen);
+          return [f.kind, f.orderNo, f.line, f.hereState, here, f.thereState, there, f.note];
+        }),
       ),
     );
     const kinds = [...new Set(shown.map((f) => f.kind))].filter((k) => ADVICE[k]);

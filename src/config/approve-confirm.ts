@@ -33,7 +33,7 @@ export function parseApproveConfirm(raw: unknown, file: string): { confirm: Appr
   if (res.success) return { confirm: res.data, problems: [] };
   const problems = res.error.issues.map((i) => {
     let value: unknown = raw;
-    for (const k of i.path) value = value && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined;
+    for (const k of i.path) value = value && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[k] : undefined;
     const problem = i.code === 'unrecognized_keys' ? `unknown key(s) ${(i as { keys: string[] }).keys.join(', ')}` : i.message;
     return { file, field: ['approve.confirm', ...i.path.map(String)].join('.'), value, problem };
   });

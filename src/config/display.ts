@@ -65,13 +65,13 @@ export type DisplayConfig = Omit<z.output<typeof displaySchema>, 'texts'> & { te
 /** Parses `display` (absent → defaults); problems carry the dotted field and the value found. */
 export function parseDisplay(raw: unknown, file: string): { display: DisplayConfig; problems: ConfigProblem[] } {
   const res = displaySchema.safeParse(raw ?? {});
-  if (res.success) return { display: res.data as DisplayConfig, problems: [] };
+  if (res.success) return { display: res.data, problems: [] };
   const problems = res.error.issues.map((i) => {
     const field = ['display', ...i.path.map(String)].join('.');
     let value: unknown = raw;
-    for (const k of i.path) value = value && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined;
+    for (const k of i.path) value = value && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[k] : undefined;
     const message = i.code === 'unrecognized_keys' ? `unknown key(s) ${(i as { keys: string[] }).keys.join(', ')}` : i.message;
     return { file, field, value, problem: message };
   });
-  return { display: displaySchema.parse({}) as DisplayConfig, problems };
+  return { display: displaySchema.parse({}), problems };
 }

@@ -90,7 +90,7 @@ export function parseFleet(raw: unknown): { fleet?: FleetConfig; issues: FleetIs
   if (r.success) return { fleet: r.data, issues: [] };
   const issues = r.error.issues.map((i) => {
     let value: unknown = raw;
-    for (const k of i.path) value = value && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined;
+    for (const k of i.path) value = value && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[k] : undefined;
     if (i.code === 'unrecognized_keys') {
       return { field: ['fleet', ...i.path.map(String), i.keys.join(', ')].join('.'), value: undefined, problem: `unknown key; known keys here: ${Object.keys(fleetSchema.shape).join(', ')}` };
     }

@@ -29,9 +29,12 @@ const MAX_VALUE_SHOWN = 80;
 function showValue(value: unknown): string {
   if (value === undefined) return '';
   let text: string;
+  // Only what JSON cannot show (a function, a BigInt) reaches String().
   try {
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- see above
     text = JSON.stringify(value) ?? String(value);
   } catch {
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- see above
     text = String(value);
   }
   return text.length > MAX_VALUE_SHOWN ? `${text.slice(0, MAX_VALUE_SHOWN - 1)}…` : text;
@@ -115,11 +118,13 @@ function lineColumn(text: string, offset: number): { line: number; column: numbe
  */
 function findSyntaxError(s: string): { offset: number; what: string } {
   let i = 0;
-  class Stop {
+  class Stop extends Error {
     constructor(
       readonly offset: number,
       readonly what: string,
-    ) {}
+    ) {
+      super(what);
+    }
   }
   const ws = () => {
     while (i < s.length && ' \t\r\n'.includes(s[i]!)) i++;

@@ -76,7 +76,7 @@ payment call fail later.
 /** The whole text of device/CONFIG.md. */
 export function configReference(): string {
   const out: Row[] = [];
-  for (const [key, section] of Object.entries(SECTIONS)) rows(key, section.schema as z.core.$ZodType, out);
+  for (const [key, section] of Object.entries(SECTIONS)) rows(key, section.schema, out);
   const cell = (s: string) => s.replace(/\|/g, '\\|');
   const table = ['| field | default | allowed | meaning |', '|---|---|---|---|', ...out.map((r) => `| ${cell(r.field)} | ${cell(r.default)} | ${cell(r.allowed)} | ${cell(r.meaning)} |`)];
   const also = RULES.flatMap((r) => (r.doc ? [`- ${r.doc}`] : []));

@@ -3,7 +3,7 @@
 // sections/; adding a section is one line in SECTIONS (and its module).
 import { z } from 'zod';
 import { approve } from './sections/approve.js';
-import { daemon, MAX_SOCKET_PATH } from './sections/daemon.js';
+import { daemon } from './sections/daemon.js';
 import { deviceId } from './sections/device.js';
 import { display } from './display.js';
 import { fleet } from './fleet.js';

@@ -60,6 +60,6 @@ function defaultsOf(schema: z.core.$ZodType): unknown {
  * take the config's default directly (one definition); a field the schema gives no default (a path, a merchant
  * id) is absent at run time, and nothing reads such a field from here.
  */
-export const DEFAULTS = defaultsOf(ConfigSchema.in as unknown as z.core.$ZodType) as {
+export const DEFAULTS = defaultsOf(ConfigSchema.in) as {
   [K in Exclude<keyof typeof SECTIONS, 'deviceId'>]: Config[K];
 } & { daemon: { graceMs: number } };

@@ -54,7 +54,7 @@ function valueAt(root: unknown, path: ReadonlyArray<PropertyKey>): unknown {
 
 /** The object schema at `path` (through defaults, optionals and records), for the keys it knows. */
 function knownKeys(path: ReadonlyArray<PropertyKey>): string[] {
-  let s: z.core.$ZodType | undefined = ConfigSchema as unknown as z.core.$ZodType;
+  let s: z.core.$ZodType | undefined = ConfigSchema;
   const unwrap = () => {
     for (;;) {
       const def = s?._zod.def as { type: string; innerType?: z.core.$ZodType; in?: z.core.$ZodType } | undefined;

@@ -148,7 +148,16 @@ export class FleetClient {
       this.o.log.warn({ event: 'fleet-metrics-error', err }, 'could not build the fleet metrics');
     }
     const m = process.memoryUsage();
-    const payload = { v: PAYLOAD_VERSION, device: this.o.deviceId, at: new Date(this.now()).toISOString(), rssBytes: m.rss, heapBytes: m.heapUsed, outbox: this.o.outbox.depth(), fleet: { ...this.counters }, ...host };
+    const payload = {
+      v: PAYLOAD_VERSION,
+      device: this.o.deviceId,
+      at: new Date(this.now()).toISOString(),
+      rssBytes: m.rss,
+      heapBytes: m.heapUsed,
+      outbox: this.o.outbox.depth(),
+      fleet: { ...this.counters },
+      ...host,
+    };
     this.client.publish(topic(this.o.fleet.prefix, this.o.deviceId, 'metrics'), JSON.stringify(payload), { qos: 0 });
   }
 

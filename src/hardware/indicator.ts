@@ -103,8 +103,8 @@ export abstract class PatternIndicator extends EventEmitter implements Indicator
     this.buzz(true);
     this.beepTimer = this.timers.setTimeout(() => {
       this.buzz(false);
-      this.beepTimer = this.timers.setTimeout(() => this.playBeeps(list, i + 1), list[i].gapMs);
-    }, list[i].ms);
+      this.beepTimer = this.timers.setTimeout(() => this.playBeeps(list, i + 1), list[i]!.gapMs);
+    }, list[i]!.ms);
   }
 
   private stopBeeps(): void {

@@ -32,7 +32,8 @@ export interface ScannerFault {
 }
 
 /**
- * Events: 'code' (a digit string: not yet known to be a payment code), 'bad' (BadScan), 'fault' (ScannerFault), 'connected' ({path}),
+ * Events: 'code' (a digit string: not yet known to be a payment code), 'bad' (BadScan), 'fault' (ScannerFault),
+ * 'connected' ({path}),
  * 'module' (ModuleStatus, drivers with a command protocol: after each identification/setup).
  * open() never rejects for a missing device: it reports 'fault' and keeps trying.
  */

@@ -89,7 +89,7 @@ export function fileIdAt(path: string): FileId | null {
 }
 
 /** Whether `path` still names the file `id` ('same'), nothing ('gone') or another file ('other'); else the error. */
-export function whereIs(path: string, id: FileId): 'same' | 'gone' | 'other' | string {
+export function whereIs(path: string, id: FileId): string {
   try {
     const st = lstatSync(path);
     return st.dev === id.dev && st.ino === id.ino ? 'same' : 'other';

@@ -174,7 +174,13 @@ export class Journal extends JournalReader {
    * attention list) and an event saying why. Recording the same day again replaces the summary; a finding
    * already recorded is not repeated.
    */
-  recordReconciliation(r: { stlDate: string; at: string; ok: boolean; summary: Record<string, unknown>; findings: ReadonlyArray<{ orderNo: string; kind: string; reason: string }> }): { newFindings: number } {
+  recordReconciliation(r: {
+    stlDate: string;
+    at: string;
+    ok: boolean;
+    summary: Record<string, unknown>;
+    findings: ReadonlyArray<{ orderNo: string; kind: string; reason: string }>;
+  }): { newFindings: number } {
     this.writable();
     return this.db
       .transaction(() => {

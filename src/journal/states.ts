@@ -152,7 +152,8 @@ export function allowed(from: OrderState | null, to: OrderState, kind: CauseKind
 export const SUB_STATES = {
   reversal: { state: 'reversing', values: ['cancelOrder', 'closeOrder'], changes: [['cancelOrder', 'closeOrder']], meaning: 'which reversal: cancelOrder (same day, WeChat/Alipay) or closeOrder; a cancel refused for an order the platform does not have, or still paying, becomes a close' },
   // refund sent (not known to have arrived) → accepted (the platform has it: confirm with refundQuery);
-  // → not accepted again only with a new refund serial (the platform said that refund failed, or the serial was another's).
+  // → not accepted again only with a new refund serial (the platform said that refund failed, or the serial was
+  // another's).
   refundAccepted: { state: 'refunding', values: [false, true], changes: [[false, true], [true, false], [false, false]], meaning: 'false: refund sent (re-sent with the same serial until the platform has it); true: accepted, followed with refundQuery; back to false only with a new refund serial' },
 } as const satisfies Record<string, { state: OrderState; values: readonly unknown[]; changes: readonly (readonly [unknown, unknown])[]; meaning: string }>;
 export type SubStateField = keyof typeof SUB_STATES;

@@ -16,7 +16,8 @@ export interface DaemonStatus {
   release?: { id: string; root: string };
   /** module: the scanner module's identification and setup (src/hardware/modules/session.ts ModuleStatus). */
   scanner?: { connected: boolean; device?: string; detail?: string; module?: unknown };
-  link?: { state: 'online' | 'degraded' | 'offline' | string; since?: string };
+  /** state: online, degraded or offline (src/payment/link.ts); a newer daemon may answer others. */
+  link?: { state: string; since?: string };
   /** The journal the daemon writes: `problem` when journal.path no longer names it (deleted, replaced). */
   journal?: { path: string; problem: string | null; unfinished?: number };
   [extra: string]: unknown;

@@ -155,7 +155,13 @@ export class Daemon {
         display: hardware.display,
         vend,
         texts: config.display.texts,
-        timing: { approvePulseMs: config.approve.pulseMs, entryTimeoutMs: config.pricing.entryTimeoutMs, customerWindowMs: config.payment.customerWindowMs, resultMs: config.display.resultMs, ...options.timing },
+        timing: {
+          approvePulseMs: config.approve.pulseMs,
+          entryTimeoutMs: config.pricing.entryTimeoutMs,
+          customerWindowMs: config.payment.customerWindowMs,
+          resultMs: config.display.resultMs,
+          ...options.timing,
+        },
         clock,
         log,
       });
@@ -171,7 +177,9 @@ export class Daemon {
       if (outbox && config.fleet) {
         d.outbox = outbox;
         const fleetConfig = config as Config & { fleet: NonNullable<Config['fleet']> };
-        d.fleet = startFleet({ config: fleetConfig, log, journal, outbox, engine, link, hardware, interaction, status: () => d.status(), reconcile: () => d.reconcile(), doctor: options.doctor, scannerSetup });
+        const status = () => d.status();
+        const reconcile = () => d.reconcile();
+        d.fleet = startFleet({ config: fleetConfig, log, journal, outbox, engine, link, hardware, interaction, status, reconcile, doctor: options.doctor, scannerSetup });
         undo.push(() => d.fleet?.stop(0));
       }
       bindIndicator(link, interaction);

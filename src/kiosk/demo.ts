@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../config/index.js';
 import { createLogger, type Logger } from '../log.js';
-import { startSandbox, type Sandbox } from '../sandbox/server.js';
+import { startSandbox, type Sandbox } from '../sandbox/start.js';
 import { testCode, type Behaviour } from '../sandbox/codes.js';
 import { isFinal } from '../journal/journal.js';
 import { maskAuthCode } from '../umpay/authcode.js';

@@ -31,7 +31,9 @@ export interface FleetParts {
   reconcile(): Promise<ReconcileSummary>;
   /** The remote `doctor`: `kiosk doctor --json` on the daemon's config file, handed in by `kiosk run` (the CLI). */
   doctor?: () => Promise<Record<string, unknown>>;
-  /** The scanner module's setup on demand (src/kiosk/scanner-setup.ts), shared with the control socket: one at a time. */
+  /**
+   * The scanner module's setup on demand (src/kiosk/scanner-setup.ts), shared with the control socket: one at a time.
+   */
   scannerSetup(args: Record<string, unknown>): Promise<unknown>;
 }
 

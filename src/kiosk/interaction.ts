@@ -5,15 +5,13 @@
 // follows. Its parts: the amount entry (amount.ts), scan → pay → result (scan-pay.ts), what the
 // customer sees (customer-view.ts).
 import { EventEmitter } from 'node:events';
-import type { Logger } from '../log.js';
-import { silentLogger } from '../log.js';
+import { silentLogger, type Logger } from '../log.js';
 import { classifyAuthCode } from '../umpay/authcode.js';
 import type { ApprovePort, DisplayPort, EnginePort, IndicatorPort, Pattern } from './ports.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import { DEFAULTS } from '../config/types.js';
 import type { Screen } from './screens.js';
-import { DEFAULT_TEXTS } from './texts.js';
-import type { Texts } from './texts.js';
+import { DEFAULT_TEXTS, type Texts } from './texts.js';
 import { entryKey, restEntry, type Choice, type Pricing } from './amount.js';
 import { CustomerView, type InteractionState } from './customer-view.js';
 import { afterError, afterResult, sendScan, type PaymentRecord, type ScanPayDeps } from './scan-pay.js';
@@ -110,14 +108,10 @@ export class Interaction extends EventEmitter {
     this.timing = { ...DEFAULT_TIMING, ...opts.timing };
     this.clock = opts.clock ?? systemClock;
     this.log = opts.log ?? silentLogger;
+    const shown = { pricing: this.pricing, indicator: opts.indicator, display: opts.display, texts: { ...DEFAULT_TEXTS, ...opts.texts }, clock: this.clock, log: this.log };
     this.view = new CustomerView({
-      pricing: this.pricing,
-      indicator: opts.indicator,
-      display: opts.display,
-      texts: { ...DEFAULT_TEXTS, ...opts.texts },
+      ...shown,
       timing: this.timing,
-      clock: this.clock,
-      log: this.log,
       emit: (event, ...args) => this.emit(event, ...args),
       refresh: () => this.render(),
       processingSince: () => (this.st.name === 'processing' ? this.st.since : undefined),
@@ -208,7 +202,8 @@ export class Interaction extends EventEmitter {
     const choice = st.choice;
     this.go({ name: 'processing', choice, since: this.clock.mono() });
     this.inflight = this.pay(authCode, choice)
-      // pay() handles the engine's errors; this catches a throwing 'payment' listener (else: unhandled rejection, exit).
+      // pay() handles the engine's errors; this catches a throwing 'payment' listener (else: unhandled
+      // rejection, exit).
       .catch((err: unknown) => this.log.error({ event: 'payment-listener-error', err }, 'error after the payment'))
       .finally(() => {
         this.inflight = undefined;
@@ -264,8 +259,6 @@ export class Interaction extends EventEmitter {
   showClosed(): void {
     this.view.showScreen({ name: 'closed' });
   }
-
-  // ---- internals
 
   private async pay(authCode: string, choice: Choice): Promise<void> {
     const deps = { engine: this.engine, approve: this.approve, vend: this.vend, approvePulseMs: this.timing.approvePulseMs, log: this.log };

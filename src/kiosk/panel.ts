@@ -1,7 +1,8 @@
 // The demo's terminal panel: the kiosk's face drawn with plain ANSI escape codes (no packages):
 // three LEDs, the buzzer, the keypad entry, the scanner, and the last payments with their journal
 // states. It only reads the daemon's events and feeds the sim scanner/keypad; it decides nothing.
-import { testCode, TEST_CODES, type Behaviour } from '../sandbox/codes.js';
+// A little over 350 lines: one closure over the panel's state, which its drawing and its keys share.
+import { testCode, TEST_CODES } from '../sandbox/codes.js';
 import { maskAuthCode } from '../umpay/authcode.js';
 import type { OrderType } from '../umpay/types.js';
 import type { Demo } from './demo.js';
@@ -18,7 +19,10 @@ interface Look {
   meaning: string;
 }
 
-/** How the panel draws a pattern: the indicator's own table (src/hardware/indicator.ts), so the panel shows what the lamps would. */
+/**
+ * How the panel draws a pattern: the indicator's own table (src/hardware/indicator.ts), so the panel shows what the
+ * lamps would.
+ */
 export function lookOf(pattern: Pattern): Look {
   const spec = PATTERNS[pattern];
   const n = spec.beeps.length;
@@ -237,7 +241,10 @@ export function runPanel(demo: Demo, io: PanelIo): Promise<void> {
     draw();
   }, 400);
 
-  /** What the scanner would do with a line now, said truthfully: an unplugged scanner reads nothing, and a scan while not ready is ignored (not refused). */
+  /**
+   * What the scanner would do with a line now, said truthfully: an unplugged scanner reads nothing, and a scan while
+   * not ready is ignored (not refused).
+   */
   const scanNote = (what: string): string => {
     if (!scannerUp) return `scanner unplugged: ${what} was not read (o replugs it)`;
     const st = interaction.state.name;
@@ -254,7 +261,7 @@ export function runPanel(demo: Demo, io: PanelIo): Promise<void> {
     const info = TEST_CODES[n - 1];
     if (!info) return say(`no test code ${n}`);
     const wallet = WALLETS[Math.floor(Math.random() * WALLETS.length)]!;
-    scan(testCode(info.behaviour as Behaviour, wallet), `${info.behaviour} (${info.description})`);
+    scan(testCode(info.behaviour, wallet), `${info.behaviour} (${info.description})`);
   };
   const toggleScanner = async () => {
     const s = hardware.scanner as typeof hardware.scanner & { unplug?: () => void; replug?: () => void };
@@ -323,6 +330,8 @@ export function runPanel(demo: Demo, io: PanelIo): Promise<void> {
       if (k === 'o') return void toggleScanner();
       if (k === 'j') {
         // The simulated drop sensor sees nothing after the next pulse: the vend fails and is refunded.
+        // Only the simulated sensor has `misses`.
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
         const sensor = hardware.sensor as (typeof hardware.sensor & { misses?: number }) | null;
         if (!sensor || sensor.misses === undefined) return say('no simulated vend sensor (approve.confirm)');
         sensor.misses++;

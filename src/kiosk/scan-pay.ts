@@ -76,12 +76,18 @@ export function sendScan(deps: ScanPayDeps, authCode: string, choice: Choice, on
   );
 }
 
+/** The record of a finished payment and the state the interaction goes to. */
+export interface After {
+  record: PaymentRecord;
+  next: InteractionState;
+}
+
 /**
  * What follows the engine's answer: a result on show (next: the state after it), or at once the next state with a
  * short signal over it. After success the amount is used up (rest); after anything else the customer may try
  * another code for the same choice.
  */
-export function afterResult(result: CustomerResult, authCode: string, choice: Choice, rest: InteractionState): { record: PaymentRecord; next: InteractionState; signal?: { pattern: Pattern; screen: Screen } } {
+export function afterResult(result: CustomerResult, authCode: string, choice: Choice, rest: InteractionState): After & { signal?: { pattern: Pattern; screen: Screen } } {
   const { pattern, screen, long } = patternFor(result);
   const record: PaymentRecord = { code: maskAuthCode(authCode), amountFen: choice.amountFen, result, pattern };
   const next: InteractionState = result.kind === 'approved' ? rest : { name: 'ready', choice };
@@ -93,7 +99,7 @@ export function afterResult(result: CustomerResult, authCode: string, choice: Ch
  * The engine failed in a way it did not classify: we cannot say paid or not, so neither success nor failure is
  * shown; the technician's 'fault' pattern is.
  */
-export function afterError(err: unknown, authCode: string, choice: Choice, rest: InteractionState): { record: PaymentRecord; next: InteractionState } {
+export function afterError(err: unknown, authCode: string, choice: Choice, rest: InteractionState): After {
   const detail = (err as Error)?.message ?? String(err);
   const record: PaymentRecord = { code: maskAuthCode(authCode), amountFen: choice.amountFen, result: { kind: 'error', detail }, pattern: 'fault' };
   return { record, next: { name: 'result', pattern: 'fault', screen: { name: 'fault', fault: 'F03' }, next: rest } };

@@ -137,7 +137,7 @@ export class Vend extends EventEmitter {
         },
         (err: unknown) => {
           sensor.off('change', onChange);
-          reject(err);
+          reject(err instanceof Error ? err : new Error(String(err)));
         },
       );
     });

@@ -93,7 +93,10 @@ export class EngineCore {
     return reversalAsked ? 'reversed' : 'failed';
   }
 
-  /** One transition from the state the caller read (`o.state`): the journal refuses it if that is stale or not in the table. */
+  /**
+   * One transition from the state the caller read (`o.state`): the journal refuses it if that is stale or not in the
+   * table.
+   */
   move(o: OrderRow, to: OrderState, event: EventInput, patch: OrderPatch = {}): OrderRow {
     if (to !== 'delivered') this.checkHalted();
     const row = this.journal.transition(o.orderNo, [{ from: o.state, to, event, patch }], this.iso());

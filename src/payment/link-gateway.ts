@@ -5,6 +5,7 @@ import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import type { CallName, CallResult, CancelOrderFields, CloseOrderFields, Gateway, MicropayFields, QueryOrderFields, RefundFields, RefundQueryFields } from '../umpay/types.js';
 import { systemClock, type Clock } from '../clock.js';
+import { wireText } from '../umpay/canonical.js';
 import type { LinkChange, LinkMonitor } from './link.js';
 
 /** The calls that only background work makes: they wait while the link is offline. */
@@ -30,8 +31,8 @@ export interface LinkGatewayOptions {
 
 /** The order a background call is about: refunds name the original order; a refund serial is orderNo+R<n>. */
 function orderOf(call: CallName, fields: Record<string, unknown>): string {
-  if (call === 'refund') return String(fields.origOrderNo ?? '');
-  const no = String(fields.orderNo ?? '');
+  if (call === 'refund') return wireText(fields.origOrderNo ?? '');
+  const no = wireText(fields.orderNo ?? '');
   return call === 'refundQuery' ? no.replace(/R\d+$/, '') : no;
 }
 

@@ -7,6 +7,7 @@
 // States with hysteresis: one failure makes `online` → `degraded`, a few in a row → `offline`; coming back
 // takes a few successes in a row. Each change is emitted (and logged) once, never once per probe.
 // LinkGateway (link-gateway.ts) puts the monitor in front of the engine's gateway.
+// A little over 350 lines: the states, the probe loop and the waits on them are one state machine.
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
@@ -64,7 +65,9 @@ export interface LinkMonitorOptions {
   clock?: Clock;
   log?: Logger;
   timing?: Partial<LinkTiming>;
-  /** Assumed until the first evidence. Default 'online' (the kiosk is usable at once; the first probe runs at start). */
+  /**
+   * Assumed until the first evidence. Default 'online' (the kiosk is usable at once; the first probe runs at start).
+   */
   initial?: LinkState;
 }
 
@@ -235,7 +238,7 @@ export class LinkMonitor extends EventEmitter {
           const res = await this.probeFn();
           this.record(res, 'probe');
         } else {
-          const r = await this.reachFn!();
+          const r = await this.reachFn();
           this.observe(r.ok, r.cause, 'reach');
         }
       } catch (err) {

@@ -15,7 +15,9 @@ export type FindingKind =
   | 'returned-later'
   /** same order, different amount */
   | 'amount-mismatch'
-  /** money taken at the platform, but here the order is not delivered and not returned: a customer may be out of pocket */
+  /**
+   * money taken at the platform, but here the order is not delivered and not returned: a customer may be out of pocket
+   */
   | 'paid-not-delivered'
   /** delivered here (product out), but the platform's file has no payment for it */
   | 'delivered-absent-there'
@@ -29,7 +31,10 @@ export type FindingKind =
   | 'paid-twice'
   /** the row's fee does not fit its own rate */
   | 'fee-mismatch'
-  /** an order of this deviceId made by another journal (its run id is not one of this journal's): two kiosks share the deviceId, or a copy of the journal runs elsewhere */
+  /**
+   * an order of this deviceId made by another journal (its run id is not one of this journal's): two kiosks share the
+   * deviceId, or a copy of the journal runs elsewhere
+   */
   | 'other-journal';
 
 export const OK_KINDS: ReadonlySet<FindingKind> = new Set(['matched', 'refund-matched', 'returned-later']);
@@ -86,7 +91,10 @@ export interface CompareInput {
   days: ReadonlySet<string>;
   deviceId: string;
   acqMerId: string;
-  /** This journal's run ids (journal runs table): an order number of this deviceId with another run id is another journal's. */
+  /**
+   * This journal's run ids (journal runs table): an order number of this deviceId with another run id is another
+   * journal's.
+   */
   runIds?: ReadonlySet<string>;
   /** Local yyyyMMdd of an ISO timestamp (injectable for tests across time zones). */
   dayOf?: (iso: string) => string;

@@ -29,7 +29,10 @@ export type CustomerResult =
 export interface PayHooks {
   /** Releases the product (pulses the vend relay); the order is marked delivered only after it resolves. */
   deliver(orderNo: string, evidence: { sensed(): void }): Promise<void>;
-  /** 'sending' | 'waiting' (querying while the customer waits) | 'offline' (retrying an unsent request) | 'paying' (the platform says the customer is confirming on their phone). */
+  /**
+   * 'sending' | 'waiting' (querying while the customer waits) | 'offline' (retrying an unsent request) | 'paying' (the
+   * platform says the customer is confirming on their phone).
+   */
   progress?(state: string): void;
 }
 

@@ -1,72 +1,16 @@
 // The sandbox platform's order book and what each call does to it. Pure apart from the clock; the server signs
-// and sends the answers. Invariant under test: an order's `charged` never exceeds 1.
+// and sends the answers. Invariant under test: an order's `charged` never exceeds 1. The records it keeps are
+// records.ts.
 import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { requestPlaintext, type WireValue } from '../umpay/canonical.js';
+import { requestPlaintext, wireText, type WireValue } from '../umpay/canonical.js';
 import { maskAuthCode } from '../umpay/authcode.js';
 import type { OrderType } from '../umpay/types.js';
 import { formatOrderTime } from '../umpay/messages.js';
-import { behaviourOf, type Behaviour } from './codes.js';
+import { behaviourOf } from './codes.js';
+import type { LedgerOrder, LedgerRefund, LedgerSnapshot, OrderState } from './records.js';
 
-export type OrderState = 'paid' | 'paying' | 'failed' | 'closed' | 'cancelled' | 'refunded';
-
-export interface LedgerOrder {
-  orderNo: string;
-  acqSpId: string;
-  acqMerId: string;
-  txnAmt: number;
-  orderType: OrderType;
-  goodsId: string;
-  goodsInfo: string;
-  /** The payment code, masked (the ledger is served over HTTP and may be written to disk). */
-  authCode: string;
-  behaviour: Behaviour;
-  state: OrderState;
-  /** How many times the customer's money was taken for this order (must never exceed 1). */
-  charged: number;
-  /** Money returned by cancelOrder of a paid order. */
-  reversedFen: number;
-  /** Money returned by completed refunds. */
-  refundedFen: number;
-  /** charged × txnAmt − reversed − refunded: what the customer is out of pocket. */
-  netFen: number;
-  transactionId: string;
-  paySeq?: string;
-  payTime?: string;
-  /** micropay's failure code for failed orders. */
-  failCode?: string;
-  failMsg?: string;
-  /** queryOrder calls seen so far (pending-then-paid becomes paid after K). */
-  queries: number;
-  queriesToPay: number;
-  /** micropay re-sends with the same fields (idempotent retries), answered from the order's state. */
-  resends: number;
-  /** A micropay answer for this order was never delivered (dropped connection). */
-  answersLost: number;
-  chargedButAnswerLost: boolean;
-  createdAt: string;
-  updatedAt: string;
-  requestHash: string;
-}
-
-export type RefundState = 'accepted' | 'refunded' | 'failed';
-
-export interface LedgerRefund {
-  orderNo: string;
-  origOrderNo: string;
-  txnAmt: number;
-  state: RefundState;
-  queries: number;
-  transactionId: string;
-  createdAt: string;
-  doneAt?: string;
-  requestHash: string;
-}
-
-export interface LedgerSnapshot {
-  orders: LedgerOrder[];
-  refunds: LedgerRefund[];
-}
+export type { LedgerOrder, LedgerRefund, LedgerSnapshot, OrderState, RefundState } from './records.js';
 
 export interface Answer {
   fields: Record<string, WireValue>;
@@ -141,7 +85,7 @@ export class Ledger {
     }
     let data: { orders?: LedgerOrder[]; refunds?: LedgerRefund[]; usedCodes?: Record<string, string>; seq?: number };
     try {
-      data = JSON.parse(text);
+      data = JSON.parse(text) as typeof data;
     } catch (err) {
       throw new Error(`${file}: sandbox ledger is not valid JSON (${(err as Error).message}); delete it to start empty`);
     }
@@ -232,12 +176,12 @@ export class Ledger {
   }
 
   micropay(f: Fields): Answer {
-    const orderNo = String(f.orderNo);
-    const authCode = String(f.authCode);
+    const orderNo = wireText(f.orderNo);
+    const authCode = wireText(f.authCode);
     const hash = sha256(requestPlaintext(f));
     const existing = this.orders.get(orderNo);
     if (existing) {
-      if (existing.requestHash !== hash) return { fields: this.base('16', { orderNo, txnAmt: String(f.txnAmt), transactionId: null }) };
+      if (existing.requestHash !== hash) return { fields: this.base('16', { orderNo, txnAmt: wireText(f.txnAmt), transactionId: null }) };
       existing.resends++;
       this.touch(existing);
       this.save();
@@ -250,12 +194,12 @@ export class Ledger {
     const nowIso = this.now().toISOString();
     const o: LedgerOrder = {
       orderNo,
-      acqSpId: String(f.acqSpId),
-      acqMerId: String(f.acqMerId),
+      acqSpId: wireText(f.acqSpId),
+      acqMerId: wireText(f.acqMerId),
       txnAmt: Number(f.txnAmt),
-      orderType: String(f.orderType) as OrderType,
-      goodsId: f.goodsId == null ? '' : String(f.goodsId),
-      goodsInfo: f.goodsInfo == null ? '' : String(f.goodsInfo),
+      orderType: wireText(f.orderType) as OrderType,
+      goodsId: f.goodsId == null ? '' : wireText(f.goodsId),
+      goodsInfo: f.goodsInfo == null ? '' : wireText(f.goodsInfo),
       authCode: maskAuthCode(authCode),
       behaviour,
       state: 'paying',
@@ -305,8 +249,8 @@ export class Ledger {
   }
 
   queryOrder(f: Fields): Answer {
-    const o = this.orders.get(String(f.orderNo));
-    if (!o || (f.transactionId && f.transactionId !== o.transactionId)) return { fields: this.base('17', { orderNo: String(f.orderNo) }) };
+    const o = this.orders.get(wireText(f.orderNo));
+    if (!o || (f.transactionId && f.transactionId !== o.transactionId)) return { fields: this.base('17', { orderNo: wireText(f.orderNo) }) };
     o.queries++;
     if (o.state === 'paying' && o.behaviour === 'pending-then-paid' && o.queries >= o.queriesToPay) this.charge(o);
     this.touch(o);
@@ -333,8 +277,8 @@ export class Ledger {
   }
 
   cancelOrder(f: Fields): Answer {
-    const o = this.orders.get(String(f.orderNo));
-    if (!o) return { fields: this.base('17', { orderNo: String(f.orderNo) }) };
+    const o = this.orders.get(wireText(f.orderNo));
+    if (!o) return { fields: this.base('17', { orderNo: wireText(f.orderNo) }) };
     const common = { orderNo: o.orderNo, transactionId: o.transactionId, txnAmt: String(o.txnAmt) };
     if (o.orderType === 'unionpay') return { fields: this.base('35', common, '银联付款码不支持撤销，请使用退款') };
     if (!this.sameDay(o.createdAt)) return { fields: this.base('35', common, '仅支持撤销当日交易，请使用退款') };
@@ -348,8 +292,8 @@ export class Ledger {
   }
 
   closeOrder(f: Fields): Answer {
-    const o = this.orders.get(String(f.orderNo));
-    if (!o) return { fields: this.base('17', { orderNo: String(f.orderNo) }) };
+    const o = this.orders.get(wireText(f.orderNo));
+    if (!o) return { fields: this.base('17', { orderNo: wireText(f.orderNo) }) };
     const common = { orderNo: o.orderNo, transactionId: o.transactionId, txnAmt: String(o.txnAmt) };
     if (o.state === 'paid' || o.state === 'refunded') return { fields: this.base('35', common, '订单已支付，不能关闭') };
     // closed or cancelled already: it can no longer be paid either way
@@ -366,17 +310,17 @@ export class Ledger {
   }
 
   refund(f: Fields): Answer {
-    const orderNo = String(f.orderNo);
+    const orderNo = wireText(f.orderNo);
     const hash = sha256(requestPlaintext(f));
-    const common = { orderNo, origOrderNo: String(f.origOrderNo), txnAmt: String(f.txnAmt) };
+    const common = { orderNo, origOrderNo: wireText(f.origOrderNo), txnAmt: wireText(f.txnAmt) };
     const existing = this.refunds.get(orderNo) ?? (this.orders.has(orderNo) ? ({ requestHash: '' } as LedgerRefund) : undefined);
     if (existing) {
       if (existing.requestHash !== hash) return { fields: this.base('16', common) };
       return { fields: this.base('00', { ...common, transactionId: existing.transactionId }) };
     }
-    const o = this.orders.get(String(f.origOrderNo));
+    const o = this.orders.get(wireText(f.origOrderNo));
     if (!o) return { fields: this.base('35', common) };
-    if (String(o.txnAmt) !== String(f.origTxnAmt)) return { fields: this.base('36', common) };
+    if (String(o.txnAmt) !== wireText(f.origTxnAmt)) return { fields: this.base('36', common) };
     if (o.state !== 'paid') return { fields: this.base('35', common) };
     const amount = Number(f.txnAmt);
     if (amount > o.txnAmt - o.refundedFen - this.pendingRefundFen(o.orderNo)) return { fields: this.base('08', common, '退款金额超过可退金额') };
@@ -387,8 +331,8 @@ export class Ledger {
   }
 
   refundQuery(f: Fields): Answer {
-    const r = this.refunds.get(String(f.orderNo));
-    if (!r) return { fields: this.base('17', { orderNo: String(f.orderNo) }) };
+    const r = this.refunds.get(wireText(f.orderNo));
+    if (!r) return { fields: this.base('17', { orderNo: wireText(f.orderNo) }) };
     r.queries++;
     if (r.state === 'accepted' && r.queries >= this.refundQueriesUntilDone) {
       const o = this.orders.get(r.origOrderNo)!;

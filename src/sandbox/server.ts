@@ -1,59 +1,22 @@
 // The local UMPay gateway: node:http on loopback, the platform's six calls and the settlement file, every answer
-// signed with the sandbox's platform key. Fault controls and the ledger are under /__sandbox/.
-import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+// signed with the sandbox's platform key. Fault controls and the ledger are under /__sandbox/ (controls.ts).
+// startSandbox (start.ts) makes the keys, ledger and faults and starts listening. A little over 350 lines: each
+// route's faults are applied where its answer is written, so a drill's fault reads in one place.
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import type { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { silentLogger, scrub } from '../log.js';
-import { REQUEST_RULES, type RequestRule, type WireValue } from '../umpay/canonical.js';
+import { scrub } from '../log.js';
+import { wireText, type RequestRule, type WireValue } from '../umpay/canonical.js';
 import { parseWireJson } from '../umpay/json.js';
-import { loadPrivateKey, loadPublicKey, parsePrivateKey } from '../umpay/keys.js';
 import { signResponse, verifyRequest } from '../umpay/signature.js';
 import type { CallName } from '../umpay/types.js';
-import { certificatePem, selfSignedCertificate } from './cert.js';
-import { testCodeExamples } from './codes.js';
+import { controlRequest } from './controls.js';
 import { formatProblem, structuralProblem } from './fields.js';
-import { FaultPlan, TokenBucket, type Fault, type FaultHit } from './faults.js';
-import { Ledger, ymd, type Answer, type LedgerSnapshot } from './ledger.js';
+import type { FaultPlan, TokenBucket, Fault } from './faults.js';
+import { ymd, type Answer, type Ledger, type LedgerSnapshot } from './ledger.js';
 import { normaliseStlDate, settlementCsv, settlementFileName } from './settlement.js';
-
-export type KeySource = KeyObject | string;
-
-export interface SandboxOptions {
-  /** 0 (default) picks a free port. */
-  port?: number;
-  /** Default 127.0.0.1. */
-  host?: string;
-  /** Keys, certificate and (with `persist`) the ledger live here; a temporary folder (removed on close) when absent. */
-  stateDir?: string;
-  /** Keys (or files: public key, certificate, or a private key whose public half is used) whose signatures are accepted. */
-  merchantPublicKey?: KeySource | KeySource[];
-  /** The platform key that signs answers (KeyObject or file); generated (or reused) under stateDir when absent. */
-  platformPrivateKey?: KeySource;
-  /** Persist the ledger to this JSON file (atomic writes) and load it on start. */
-  ledgerFile?: string;
-  rateLimit?: { perSecond: number; burst?: number };
-  /** Clock for dates in answers and the ledger. */
-  now?: () => Date;
-  log?: Logger;
-  /** refundQuery calls until an accepted refund is done (default 1). */
-  refundQueriesUntilDone?: number;
-  /** Seed of the generator that decides probabilistic faults. */
-  seed?: number;
-  faults?: Fault[];
-  /**
-   * Plaintext rules a request signature may verify under (PROTOCOL.md, "Signing a request"): `doc` (documented,
-   * PHP demo), `java` (the Java demo kit's TreeMap.toString()). Default both, so the vendor's demos are served as
-   * written; one alone shows what a server applying only that rule would answer.
-   */
-  signingRules?: RequestRule[];
-  /** Accept refund's `orderType` (in the docs' example, not in their table). Default false: `11` unknown field. */
-  refundOrderType?: boolean;
-}
 
 export interface SandboxStats {
   requests: Record<string, number>;
@@ -86,32 +49,22 @@ const CALLS: Record<string, CallName> = {
 };
 
 const MAX_BODY = 64 * 1024;
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
-
-export function isLoopbackHost(host: string): boolean {
-  return LOOPBACK.has(host) || /^127\.[0-9]+\.[0-9]+\.[0-9]+$/.test(host);
-}
-
-function toPublic(source: KeySource): KeyObject {
-  if (typeof source !== 'string') return source.type === 'private' ? createPublicKey(source) : source;
-  try {
-    return loadPublicKey(source);
-  } catch (publicError) {
-    try {
-      return createPublicKey(loadPrivateKey(source));
-    } catch {
-      throw publicError;
-    }
-  }
-}
-
-function generatedKey(file: string): KeyObject {
-  if (existsSync(file)) return loadPrivateKey(file);
-  // RSA-1024 like the platform's own keys; also fast to generate for tests that start many sandboxes.
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
-  writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-  chmodSync(file, 0o600);
-  return parsePrivateKey(Buffer.from(privateKey.export({ type: 'pkcs8', format: 'pem' })), file);
+/** What startSandbox (start.ts) made for the server: keys, ledger, faults, settings. */
+export interface SandboxInternals {
+  baseUrl: string;
+  stateDir: string;
+  removeStateDir: boolean;
+  platformCertPath: string;
+  platformPrivateKey: KeyObject;
+  merchantKeys: KeyObject[];
+  merchantKeyPath?: string;
+  ledger: Ledger;
+  faults: FaultPlan;
+  bucket?: TokenBucket;
+  log: Logger;
+  now: () => Date;
+  signingRules: readonly RequestRule[];
+  refundOrderType: boolean;
 }
 
 export class Sandbox extends EventEmitter {
@@ -125,22 +78,7 @@ export class Sandbox extends EventEmitter {
 
   constructor(
     private readonly server: ReturnType<typeof createServer>,
-    private readonly internals: {
-      baseUrl: string;
-      stateDir: string;
-      removeStateDir: boolean;
-      platformCertPath: string;
-      platformPrivateKey: KeyObject;
-      merchantKeys: KeyObject[];
-      merchantKeyPath?: string;
-      ledger: Ledger;
-      faults: FaultPlan;
-      bucket?: TokenBucket;
-      log: Logger;
-      now: () => Date;
-      signingRules: readonly RequestRule[];
-      refundOrderType: boolean;
-    },
+    private readonly internals: SandboxInternals,
   ) {
     super();
     this.baseUrl = internals.baseUrl;
@@ -234,7 +172,13 @@ export class Sandbox extends EventEmitter {
     const event: SandboxEvent = { path, fields: {} };
     try {
       const body = await readBody(req);
-      if (path.startsWith('/__sandbox/')) return this.control(path, req.method ?? 'GET', body, res, event);
+      if (path.startsWith('/__sandbox/')) {
+        this.emit('request', event);
+        const { status, value } = controlRequest(this, path, req.method ?? 'GET', body);
+        event.httpStatus = status;
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value, (_k, v: unknown) => (v === Infinity ? -1 : v)) + '\n');
+        return;
+      }
       const call = CALLS[path];
       if (path === '/pay/downloadSettleFile' && req.method === 'GET') return this.settleFile(url, res, event);
       if (!call || req.method !== 'POST') {
@@ -258,7 +202,7 @@ export class Sandbox extends EventEmitter {
 
   private async platformCall(call: CallName, path: string, body: Buffer | null, req: IncomingMessage, res: ServerResponse, event: SandboxEvent): Promise<void> {
     const answer = (fields: Record<string, WireValue>): void => {
-      event.respCode = String(fields.respCode);
+      event.respCode = wireText(fields.respCode);
       event.httpStatus = 200;
       res.writeHead(200, { 'content-type': 'application/json;charset=UTF-8' }).end(JSON.stringify(this.sign(fields)));
     };
@@ -303,27 +247,27 @@ export class Sandbox extends EventEmitter {
     const result = this.process(call, fields);
     await this.delay(hit.latencyAfterMs);
     if (result.loseAnswer || fault?.kind === 'drop-after-charge') {
-      if (call === 'micropay' && !result.loseAnswer) this.internals.ledger.answerLost(String(fields.orderNo));
-      event.respCode = String(result.fields.respCode);
+      if (call === 'micropay' && !result.loseAnswer) this.internals.ledger.answerLost(wireText(fields.orderNo));
+      event.respCode = wireText(result.fields.respCode);
       return this.drop(req, event);
     }
     switch (fault?.kind) {
       case 'http-500':
       case 'html':
-        event.respCode = String(result.fields.respCode);
+        event.respCode = wireText(result.fields.respCode);
         return this.httpError(fault.kind, res, event);
       case 'truncated-json': {
         const text = JSON.stringify(this.sign(result.fields));
-        event.respCode = String(result.fields.respCode);
+        event.respCode = wireText(result.fields.respCode);
         event.httpStatus = 200;
         res.writeHead(200, { 'content-type': 'application/json;charset=UTF-8' }).end(text.slice(0, Math.floor(text.length / 2)));
         return;
       }
       case 'bad-signature': {
         const signed = this.sign(result.fields);
-        const sig = Buffer.from(String(signed.signature), 'base64');
-        sig[sig.length >> 1] ^= 0x01; // one bit: still well-formed base64 of the right length, but not the platform's
-        event.respCode = String(result.fields.respCode);
+        const sig = Buffer.from(wireText(signed.signature), 'base64');
+        sig[sig.length >> 1]! ^= 0x01; // one bit: still well-formed base64 of the right length, but not the platform's
+        event.respCode = wireText(result.fields.respCode);
         event.httpStatus = 200;
         res.writeHead(200, { 'content-type': 'application/json;charset=UTF-8' }).end(JSON.stringify({ ...signed, signature: sig.toString('base64') }));
         return;
@@ -351,7 +295,7 @@ export class Sandbox extends EventEmitter {
 
   private drop(req: IncomingMessage, event: SandboxEvent): void {
     event.dropped = true;
-    (req.socket as Socket).destroy();
+    (req.socket).destroy();
   }
 
   private httpError(kind: 'http-500' | 'html', res: ServerResponse, event: SandboxEvent): void {
@@ -380,14 +324,14 @@ export class Sandbox extends EventEmitter {
     if (!this.signedByMerchant(fields)) return refuse('11', '验签失败');
     let day: string;
     try {
-      day = normaliseStlDate(String(fields.stlDate));
+      day = normaliseStlDate(wireText(fields.stlDate));
     } catch {
       return refuse('10', '格式错误: stlDate must be yyyyMMdd');
     }
-    const csv = Buffer.from(settlementCsv(this.ledger(), day, { acqSpId: String(fields.acqSpId) }), 'utf8');
+    const csv = Buffer.from(settlementCsv(this.ledger(), day, { acqSpId: wireText(fields.acqSpId) }), 'utf8');
     const hit = this.internals.faults.take('/pay/downloadSettleFile');
     const fault = hit.fault?.kind === 'settle-drop' || hit.fault?.kind === 'settle-corrupt' ? hit.fault : undefined;
-    const headers = { 'content-type': 'text/csv;charset=UTF-8', 'content-disposition': `attachment; filename="${settlementFileName(String(fields.acqSpId), day)}"`, 'content-length': String(csv.length) };
+    const headers = { 'content-type': 'text/csv;charset=UTF-8', 'content-disposition': `attachment; filename="${settlementFileName(wireText(fields.acqSpId), day)}"`, 'content-length': String(csv.length) };
     event.httpStatus = 200;
     if (fault) {
       event.fault = fault.kind;
@@ -407,34 +351,6 @@ export class Sandbox extends EventEmitter {
     res.writeHead(200, headers).end(csv);
   }
 
-  private control(path: string, method: string, body: Buffer | null, res: ServerResponse, event: SandboxEvent): void {
-    const json = (status: number, value: unknown) => {
-      event.httpStatus = status;
-      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value, (_k, v) => (v === Infinity ? -1 : v)) + '\n');
-    };
-    this.emit('request', event);
-    if (path === '/__sandbox/orders' && method === 'GET') return json(200, this.ledger());
-    if (path === '/__sandbox/stats' && method === 'GET') return json(200, this.stats());
-    if (path === '/__sandbox/codes' && method === 'GET') return json(200, testCodeExamples());
-    if (path === '/__sandbox/faults' && method === 'GET') return json(200, { faults: this.pendingFaults() });
-    if (path === '/__sandbox/reset' && method === 'POST') {
-      this.reset();
-      return json(200, { ok: true });
-    }
-    if (path === '/__sandbox/faults' && method === 'POST') {
-      try {
-        const parsed: unknown = JSON.parse(body?.toString('utf8') || '[]');
-        const obj = parsed as { faults?: Fault[]; seed?: number; kind?: string };
-        const list = Array.isArray(parsed) ? parsed : obj && typeof obj === 'object' && 'kind' in obj ? [parsed] : (obj?.faults ?? []);
-        if (obj && !Array.isArray(parsed) && obj.seed !== undefined && typeof obj.seed !== 'number') throw new Error('seed: expected a number');
-        this.setFaults(list as Fault[], Array.isArray(parsed) ? undefined : obj?.seed);
-        return json(200, { faults: this.pendingFaults() });
-      } catch (err) {
-        return json(400, { error: (err as Error).message });
-      }
-    }
-    json(404, { error: `no such control: ${method} ${path}` });
-  }
 }
 
 /** Reads the body; null when over the cap (the rest is discarded). */
@@ -453,68 +369,3 @@ function readBody(req: IncomingMessage): Promise<Buffer | null> {
   });
 }
 
-export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
-  const host = options.host ?? '127.0.0.1';
-  const log = options.log ?? silentLogger;
-  const now = options.now ?? (() => new Date());
-  const removeStateDir = !options.stateDir;
-  const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'umpay-sandbox-'));
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-
-  const platformPrivateKey =
-    options.platformPrivateKey === undefined
-      ? generatedKey(join(stateDir, 'platform.key.pem'))
-      : typeof options.platformPrivateKey === 'string'
-        ? loadPrivateKey(options.platformPrivateKey)
-        : options.platformPrivateKey;
-  const der = selfSignedCertificate(createPublicKey(platformPrivateKey), platformPrivateKey);
-  const platformCertPath = join(stateDir, 'platform.cert.crt');
-  writeFileSync(platformCertPath, der);
-  writeFileSync(join(stateDir, 'platform.cert.pem'), certificatePem(der));
-
-  let merchantKeys: KeyObject[];
-  let merchantKeyPath: string | undefined;
-  if (options.merchantPublicKey === undefined) {
-    merchantKeyPath = join(stateDir, 'merchant.key.pem');
-    const key = generatedKey(merchantKeyPath);
-    merchantKeys = [createPublicKey(key)];
-    writeFileSync(join(stateDir, 'merchant.pub.pem'), merchantKeys[0]!.export({ type: 'spki', format: 'pem' }));
-  } else {
-    const list = Array.isArray(options.merchantPublicKey) ? options.merchantPublicKey : [options.merchantPublicKey];
-    merchantKeys = list.map(toPublic);
-  }
-
-  const ledger = new Ledger({ now, file: options.ledgerFile, refundQueriesUntilDone: options.refundQueriesUntilDone });
-  const faults = new FaultPlan(options.seed ?? 1);
-  if (options.faults) faults.set(options.faults);
-  const bucket = options.rateLimit ? new TokenBucket(options.rateLimit.perSecond, options.rateLimit.burst) : undefined;
-
-  const server = createServer({ keepAlive: true });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const sandbox = new Sandbox(server, {
-    baseUrl: `http://${urlHost}:${address.port}`,
-    stateDir,
-    removeStateDir,
-    platformCertPath,
-    platformPrivateKey,
-    merchantKeys,
-    merchantKeyPath,
-    ledger,
-    faults,
-    bucket,
-    log,
-    now,
-    signingRules: options.signingRules?.length ? options.signingRules : REQUEST_RULES,
-    refundOrderType: options.refundOrderType ?? false,
-  });
-  log.info({ baseUrl: sandbox.baseUrl, stateDir, platformCertPath, merchantKeyPath }, 'sandbox listening');
-  return sandbox;
-}

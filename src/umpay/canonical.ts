@@ -3,6 +3,14 @@
 /** A field value as it may appear in a request or an answer. */
 export type WireValue = string | number | boolean | null | undefined | { [key: string]: WireValue } | WireValue[];
 
+/**
+ * A field's value as text, for lookups and messages: what String() gives for a scalar, JSON for an object or array
+ * (a hostile or broken answer must not turn into "[object Object]").
+ */
+export function wireText(value: unknown): string {
+  return value !== null && typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
 function isBlank(value: unknown): boolean {
   return value === null || value === undefined || value === '';
 }
@@ -35,7 +43,10 @@ export function requestPlaintextBy(rule: RequestRule, fields: Readonly<Record<st
   return rule === 'java' ? javaRequestPlaintext(fields) : requestPlaintext(fields);
 }
 
-/** `TreeMap<String,Object>.toString().replace(", ", "&").replace("{", "").replace("}", "")` over every field but `signature`. */
+/**
+ * `TreeMap<String,Object>.toString().replace(", ", "&").replace("{", "").replace("}", "")` over every field but
+ * `signature`.
+ */
 export function javaRequestPlaintext(fields: Readonly<Record<string, WireValue>>): string {
   const rest: Record<string, WireValue> = {};
   for (const key of Object.keys(fields)) if (key !== 'signature') rest[key] = fields[key];
@@ -103,7 +114,7 @@ export function phpResponsePlaintext(fields: Readonly<Record<string, WireValue>>
       if (top && key === 'signature') continue;
       const value = obj[key];
       if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-        walk(value as Record<string, WireValue>, false);
+        walk(value, false);
         continue;
       }
       let text: string;

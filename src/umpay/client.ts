@@ -1,20 +1,21 @@
 // The HTTP gateway to the platform (node-fetch, keep-alive). It never throws for a bad answer or a transport
-// error: it returns UNKNOWN with the cause, and says whether the request can have reached the platform.
+// error: it returns UNKNOWN with the cause, and says whether the request can have reached the platform. The
+// settlement file's download is settle-download.ts.
 import http from 'node:http';
 import https from 'node:https';
 import { connect as netConnect, type Socket } from 'node:net';
-import { randomBytes, type KeyObject } from 'node:crypto';
-import { closeSync, existsSync, fsync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import type { KeyObject } from 'node:crypto';
 import fetch from 'node-fetch';
 import type { Logger } from '../log.js';
 import type { WireValue } from './canonical.js';
 import { parseWireJson } from './json.js';
 import { signRequest, verifyResponse } from './signature.js';
 import { buildRequest, PATHS, type FieldsByCall } from './messages.js';
-import { decodeSettlementFile, type SettlementCharset } from './settlement.js';
+import { downloadSettleFile, type SettleDownload, type SettleDownloadOptions } from './settle-download.js';
 import { classify, type Exchange } from './outcome.js';
 import type { CallName, CallResult, Delivery, Gateway, Merchant, MicropayFields, QueryOrderFields, CancelOrderFields, CloseOrderFields, RefundFields, RefundQueryFields } from './types.js';
+
+export type { SettleDownload, SettleDownloadOptions } from './settle-download.js';
 
 export interface HttpGatewayOptions {
   /** e.g. http://111.205.18.100:8011/entry-provider-plat-client (no trailing slash needed). */
@@ -120,101 +121,10 @@ export class HttpGateway implements Gateway {
     return result;
   }
 
-  /**
-   * `GET /pay/downloadSettleFile` for `stlDate` (yyyyMMdd), signed like any request (acqSpId, stlDate), streamed to
-   * a new file in `dir` named as the platform names it (`<acqSpId>_<yyyyMMdd>.csv`; `.1.csv`, `.2.csv`… when that
-   * name is taken: a file we did not write is never replaced). At most `maxBytes` (default 64 MiB) are kept: past
-   * it the partial file is removed and the download fails. Uses its own connection, never one a payment waits for.
-   * Never throws for the network or the answer.
-   */
-  async downloadSettleFile(stlDate: string, dir: string, opts: { maxBytes?: number; timeoutMs?: number; pause?: () => Promise<void> } = {}): Promise<SettleDownload> {
-    const started = performance.now();
-    const elapsed = () => Math.round(performance.now() - started);
-    if (!/^[0-9]{8}$/.test(stlDate)) throw new RangeError(`stlDate ${JSON.stringify(stlDate)}: must be yyyyMMdd`);
-    const fields = { acqSpId: this.options.merchant.acqSpId, stlDate };
-    const { plaintext, signature } = signRequest(fields, this.options.privateKey);
-    const url = `${this.base}/pay/downloadSettleFile?acqSpId=${encodeURIComponent(fields.acqSpId)}&stlDate=${stlDate}&signature=${encodeURIComponent(signature)}`;
-    const maxBytes = opts.maxBytes ?? 64 * 1024 * 1024;
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), opts.timeoutMs ?? Math.max(60_000, this.options.timeoutMs));
-    const agent = new URL(this.base).protocol === 'https:' ? new https.Agent({ keepAlive: false }) : new http.Agent({ keepAlive: false });
-    let part: string | undefined;
-    let status: number | undefined;
-    try {
-      const res = await fetch(url, { method: 'GET', agent, signal: controller.signal, compress: false, redirect: 'manual', headers: { Accept: 'text/csv, application/json' } });
-      status = res.status;
-      const body = res.body as unknown as AsyncIterable<Buffer> & { destroy?: () => void };
-      const type = res.headers.get('content-type') ?? '';
-      const iterator = body[Symbol.asyncIterator]();
-      const first = await iterator.next();
-      const head: Buffer = first.done ? Buffer.alloc(0) : (first.value as Buffer);
-      const looksJson = /json/i.test(type) || head.toString('latin1').trimStart().startsWith('{');
-      if (status < 200 || status > 299 || looksJson) {
-        const chunks = [head];
-        let size = head.length;
-        for (let n = await iterator.next(); !n.done; n = await iterator.next()) {
-          size += (n.value as Buffer).length;
-          if (size > 65536) break;
-          chunks.push(n.value as Buffer);
-        }
-        body.destroy?.();
-        const raw = Buffer.concat(chunks).toString('utf8').slice(0, 65536);
-        if (status < 200 || status > 299) return { kind: 'failed', cause: `HTTP ${status}: ${raw.slice(0, 80).replace(/\s+/g, ' ')}`, httpStatus: status, raw, plaintext, elapsedMs: elapsed() };
-        let answer: Record<string, WireValue> | undefined;
-        try {
-          const v = parseWireJson(raw);
-          if (v && typeof v === 'object' && !Array.isArray(v)) answer = v as Record<string, WireValue>;
-        } catch {
-          answer = undefined;
-        }
-        if (!answer) return { kind: 'failed', cause: `answer is neither a file nor a JSON object: ${raw.slice(0, 80)}`, httpStatus: status, raw, plaintext, elapsedMs: elapsed() };
-        const signatureValid = verifyResponse(answer, this.options.platformKey).valid;
-        return { kind: 'answer', respCode: String(answer.respCode ?? ''), respMsg: String(answer.respMsg ?? ''), signatureValid, raw, httpStatus: status, plaintext, elapsedMs: elapsed() };
-      }
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      part = join(dir, `.${this.options.merchant.acqSpId}_${stlDate}.${process.pid}.${randomBytes(4).toString('hex')}.part`);
-      const fd = openSync(part, 'wx', 0o600);
-      let bytes = 0;
-      const chunks: Buffer[] = [];
-      try {
-        for (let n: IteratorResult<Buffer> = { done: false, value: head }; !n.done; n = await iterator.next()) {
-          const chunk = n.value as Buffer;
-          bytes += chunk.length;
-          if (bytes > maxBytes) {
-            body.destroy?.();
-            throw new AnswerTooLarge(`settlement file larger than ${maxBytes} bytes`);
-          }
-          // Someone else goes first (the daemon: a customer's payment): no disk write meanwhile, and the body is not
-          // read, so TCP holds the sender back and the link is the payment's. The time limit still runs.
-          if (opts.pause) await opts.pause();
-          writeSync(fd, chunk);
-          chunks.push(chunk);
-        }
-        if (opts.pause) await opts.pause();
-        // Off the event loop: a file of megabytes takes a while to reach an SD card.
-        await new Promise<void>((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
-      } finally {
-        closeSync(fd);
-      }
-      const declared = Number(res.headers.get('content-length') ?? NaN);
-      if (Number.isFinite(declared) && declared !== bytes) throw new Error(`cut short: ${bytes} of ${declared} bytes`);
-      const { charset } = decodeSettlementFile(Buffer.concat(chunks));
-      let path = join(dir, `${this.options.merchant.acqSpId}_${stlDate}.csv`);
-      for (let i = 1; existsSync(path); i++) path = join(dir, `${this.options.merchant.acqSpId}_${stlDate}.${i}.csv`);
-      renameSync(part, path);
-      part = undefined;
-      return { kind: 'file', path, bytes, charset, httpStatus: status, plaintext, elapsedMs: elapsed() };
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      const cause = controller.signal.aborted ? 'no complete file within the time limit' : err instanceof AnswerTooLarge ? err.message : `${e.code ?? 'ERR'}: ${e.message}`;
-      const out: SettleDownload = { kind: 'failed', cause, plaintext, elapsedMs: elapsed() };
-      if (status !== undefined) out.httpStatus = status;
-      return out;
-    } finally {
-      clearTimeout(timer);
-      agent.destroy();
-      if (part) rmSync(part, { force: true }); // ours: created above with 'wx'
-    }
+  /** The settlement file of `stlDate` (yyyyMMdd) into `dir` (settle-download.ts); never throws for the network. */
+  downloadSettleFile(stlDate: string, dir: string, opts: SettleDownloadOptions = {}): Promise<SettleDownload> {
+    const { merchant, privateKey, platformKey, timeoutMs } = this.options;
+    return downloadSettleFile({ base: this.base, acqSpId: merchant.acqSpId, privateKey, platformKey, timeoutMs }, stlDate, dir, opts);
   }
 
   /**
@@ -272,7 +182,7 @@ export class HttpGateway implements Gateway {
         redirect: 'manual', // a redirect is an HTTP status like any other: UNKNOWN
       });
       status = res.status;
-      const raw = await this.readCapped(res.body as NodeJS.ReadableStream | null, Number(res.headers.get('content-length') ?? NaN));
+      const raw = await this.readCapped(res.body, Number(res.headers.get('content-length') ?? NaN));
       return done({ delivery: 'answered', exchange: { httpStatus: status, body: raw }, httpStatus: status, raw });
     } catch (err) {
       const { delivery, cause } = this.describeFailure(err, track, status, controller.signal.aborted);
@@ -349,15 +259,6 @@ export class HttpGateway implements Gateway {
     return Buffer.concat(chunks).toString('utf8');
   }
 }
-
-/** What `downloadSettleFile` got. */
-export type SettleDownload =
-  /** The file, on disk at `path` (mode 0600), with its charset as the bytes show it. */
-  | { kind: 'file'; path: string; bytes: number; charset: SettlementCharset; httpStatus: number; plaintext: string; elapsedMs: number }
-  /** A JSON answer instead of a file (e.g. no file for that day, a refused signature): reported as the platform said it. */
-  | { kind: 'answer'; respCode: string; respMsg: string; signatureValid: boolean; raw: string; httpStatus: number; plaintext: string; elapsedMs: number }
-  /** No file and no answer: transport error, HTTP error page, too large, cut short. */
-  | { kind: 'failed'; cause: string; httpStatus?: number; raw?: string; plaintext: string; elapsedMs: number };
 
 /** The answer object of a PostedCall, parsed when it is JSON (for display; classification does its own). */
 export function answerOf(posted: PostedCall): Record<string, WireValue> | undefined {

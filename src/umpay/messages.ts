@@ -184,7 +184,7 @@ function checkField(call: CallName, field: string, value: unknown, spec: FieldSp
   }
   if (typeof value !== 'string') fail(`must be a string, got ${typeof value}`);
   const text = value as string;
-  // eslint-disable-next-line no-control-regex
+   
   if (/[\u0000-\u001f\u007f]/.test(text)) fail('contains a control character');
   if (text !== text.trim()) fail('has leading or trailing spaces');
   const bytes = Buffer.byteLength(text, 'utf8');

@@ -56,7 +56,9 @@ export const KNOWN_8_CHAR_REFUSALS: readonly string[] = Object.freeze(['001100WN
  */
 export const NOT_THIS_ORDER: readonly string[] = Object.freeze(['16']);
 
-/** Codes in progress or unclear for micropay (listed for the tests and the manual; any unlisted code is UNKNOWN too). */
+/**
+ * Codes in progress or unclear for micropay (listed for the tests and the manual; any unlisted code is UNKNOWN too).
+ */
 export const MICROPAY_QUERY_CODES: readonly string[] = Object.freeze(['01', '02', '04', '05', '06', '12', '99']);
 
 /**
@@ -283,10 +285,10 @@ const DECIDE: { [C in CallName]: Decide<C> } = {
  */
 export function classify<C extends CallName>(call: C, exchange: Exchange, verify: (answer: Record<string, WireValue>) => Verified, expect?: Expectation): Classified<C> {
   if ('transportError' in exchange) {
-    return { outcome: unknown(`no answer: ${exchange.transportError}`) as OutcomeByCall[C], cause: exchange.transportError };
+    return { outcome: unknown(`no answer: ${exchange.transportError}`), cause: exchange.transportError };
   }
   const parsed = parseAnswer(exchange.httpStatus, exchange.body);
-  if (!parsed.ok) return { outcome: unknown(parsed.cause) as OutcomeByCall[C], cause: parsed.cause };
+  if (!parsed.ok) return { outcome: unknown(parsed.cause), cause: parsed.cause };
   const answer = parsed.answer;
   let checked: Verified;
   try {
@@ -298,20 +300,20 @@ export function classify<C extends CallName>(call: C, exchange: Exchange, verify
   const base = { answer, signatureValid: checked.valid, answerPlaintext: checked.plaintext };
   if (typeof answer.signature !== 'string' || answer.signature === '') {
     const cause = 'answer is not signed';
-    return { ...base, outcome: unknown(cause) as OutcomeByCall[C], cause };
+    return { ...base, outcome: unknown(cause), cause };
   }
   if (!checked.valid) {
     const cause = 'answer signature does not verify with the platform key';
-    return { ...base, outcome: unknown(cause) as OutcomeByCall[C], cause };
+    return { ...base, outcome: unknown(cause), cause };
   }
   const code = answer.respCode;
   if (typeof code !== 'string' || code === '') {
     const cause = `answer has no respCode string (${JSON.stringify(code ?? null)})`;
-    return { ...base, outcome: unknown(cause) as OutcomeByCall[C], cause };
+    return { ...base, outcome: unknown(cause), cause };
   }
   if (code === RATE_LIMITED) {
     const cause = `respCode 37: ${reasonOf(code, answer)}; back off`;
-    return { ...base, outcome: unknown(cause, true) as OutcomeByCall[C], cause };
+    return { ...base, outcome: unknown(cause, true), cause };
   }
   const outcome = DECIDE[call](code, answer, expect);
   return outcome.kind === 'UNKNOWN' ? { ...base, outcome, cause: outcome.cause } : { ...base, outcome };

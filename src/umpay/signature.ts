@@ -47,10 +47,16 @@ export function verifyRequest(
   return { plaintext: first ?? requestPlaintext(fields), valid: false };
 }
 
-/** Which plaintext rule an answer's signature verifies under: the exact text (the platform, the Java demo) or the PHP demo's. */
+/**
+ * Which plaintext rule an answer's signature verifies under: the exact text (the platform, the Java demo) or the PHP
+ * demo's.
+ */
 export type AnswerRule = 'exact' | 'php';
 
-/** For diagnostics (`kiosk umpay --verbose`): the rule an answer verifies under, or null. Money uses verifyResponse only. */
+/**
+ * For diagnostics (`kiosk umpay --verbose`): the rule an answer verifies under, or null. Money uses verifyResponse
+ * only.
+ */
 export function answerRule(answer: Readonly<Record<string, WireValue>>, publicKey: KeyObject): { rule: AnswerRule | null; plaintext: string } {
   const exact = verifyResponse(answer, publicKey);
   if (exact.valid) return { rule: 'exact', plaintext: exact.plaintext };

@@ -62,7 +62,7 @@ describe('logs never hold a payment code (whole run)', function () {
       log: createLogger({ level: 'trace', destination: lineSink(corpus) }),
       fleet: { url: broker.url, protocolVersion: 4, operatorKeys: join(dir, 'operator.pub.pem') },
     });
-    const scan = demo.scan;
+    const scan = demo.scan.bind(demo);
     demo.scan = (line: string) => {
       codes.push(line);
       scan(line);

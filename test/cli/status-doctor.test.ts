@@ -13,7 +13,10 @@ import type { Roots } from '../../src/cli/tech/probe.js';
 import { testCode, type Sandbox } from '../../src/sandbox/index.js';
 import { sandboxKiosk, seedOrder, SHARED, tempKiosk, type TempKiosk } from './fixtures.js';
 
-/** A fake system tree: a scanner node (a symlink to /dev/null, a real character device), a Pi GPIO chip, timesyncd's flag. */
+/**
+ * A fake system tree: a scanner node (a symlink to /dev/null, a real character device), a Pi GPIO chip, timesyncd's
+ * flag.
+ */
 function fakeRoots(base: string, opts: { synced?: boolean; gpio?: boolean; scannerGroup?: string } = {}): Roots {
   const roots = { dev: join(base, 'dev'), sys: join(base, 'sys'), run: join(base, 'run'), etc: join(base, 'etc') };
   mkdirSync(roots.dev, { recursive: true });
@@ -182,7 +185,6 @@ describe('kiosk doctor', function () {
 
 describe('kiosk status', function () {
   this.timeout(10000);
-  let sandbox: Sandbox;
   let k: TempKiosk;
   const rig = sandboxKiosk({}, (kiosk) => {
     const j = kiosk.journal();
@@ -190,7 +192,7 @@ describe('kiosk status', function () {
     seedOrder(j, { state: 'unknown', amountFen: 300, at: new Date(Date.now() - 90_000) });
     j.close();
   });
-  before(() => ({ sandbox, k } = rig));
+  before(() => ({ k } = rig));
 
   it('without a daemon: says so, shows counts, unfinished, gateway round trip, versions; exit 1', async () => {
     const io = k.io();

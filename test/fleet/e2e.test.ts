@@ -68,7 +68,8 @@ describe('fleet end to end: daemon over a pty, sandbox, real Mosquitto (MQTT 5)'
     writeFileSync(join(fx.dir, 'operator.pub.pem'), kp.publicKey.export({ type: 'spki', format: 'pem' }));
     broker = new Mosquitto(fx.dir, await freePort());
     await broker.start();
-    // A persistent session: what the kiosk publishes while the watcher reconnects after a broker restart is queued for it.
+    // A persistent session: what the kiosk publishes while the watcher reconnects after a broker restart is
+    // queued for it.
     watcher = await Watcher.start(broker.url, 'kiosk/TEST01/#', { protocolVersion: 5, clean: false, clientId: 'e2e-watcher', reconnectPeriod: 100, properties: { sessionExpiryInterval: 600 } });
     fx.writeConfig({
       // Continuous mode: the module reads what is held up at once (the kiosk sets it up at start).

@@ -66,7 +66,7 @@ export class Mosquitto {
   async start(): Promise<void> {
     const proc = spawn(MOSQUITTO, ['-c', this.conf], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.proc = proc;
-    proc.stderr!.on('data', (d: Buffer) => this.stderr.push(d.toString()));
+    proc.stderr.on('data', (d: Buffer) => this.stderr.push(d.toString()));
     const stderr = () => this.stderr.join('');
     await until(`mosquitto listening on ${this.port}`, async () => ((await accepting(this.port)) ? true : undefined), { deadlineMs: 8000, everyMs: 10, abort: exitOf(proc, 'mosquitto', stderr), detail: stderr });
   }

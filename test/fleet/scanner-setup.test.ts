@@ -98,7 +98,18 @@ for (const fam of FAMILIES)
       watcher.client.publish('kiosk/K1/cmd/scanner-setup', JSON.stringify(signCommand(body, operator)), { qos: 1 });
       return { body, answer: watcher.waitFor((m) => m.topic === 'ops/K1' && m.json.nonce === body.nonce, `answer to ${JSON.stringify(args)}`, 10_000) };
     };
-    const result = (m: Received) => m.json.result as { module: string; mode: string; identity: { model: string; family: string }; settings: { setting: string; is: string | null; want: string; result: string }[]; written: string[]; saved: boolean; matches: boolean; status: { state: string; profileMatch?: boolean }; ms: number };
+    const result = (m: Received) =>
+      m.json.result as {
+        module: string;
+        mode: string;
+        identity: { model: string; family: string };
+        settings: { setting: string; is: string | null; want: string; result: string }[];
+        written: string[];
+        saved: boolean;
+        matches: boolean;
+        status: { state: string; profileMatch?: boolean };
+        ms: number;
+      };
     /** A customer holds a code up; the kiosk must read it and send it to the engine. */
     const pays = async (): Promise<void> => {
       const before = engine.calls.length;

@@ -89,7 +89,7 @@ describe('kiosk fleet watch / cmd / keygen (three demo kiosks, in-process broker
 
   it('what a broker relays cannot reach the operator terminal as escape sequences', () => {
     const hostile = { v: 1, device: 'X', online: false, reason: '\u001b]0;pwned\u0007', at: new Date(0).toISOString(), link: '\u001b[2Jgone', today: { day: 'x', count: 1, amountFen: 1.5 } };
-    const out = watchTable([{ device: 'K-\u001b[31m9', status: hostile as never }], Date.now());
+    const out = watchTable([{ device: 'K-\u001b[31m9', status: hostile }], Date.now());
     assert.ok(!/[\u0000-\u0008\u000b-\u001f\u007f]/.test(out), JSON.stringify(out));
     assert.match(out, /K-\?\[31m9/);
   });

@@ -12,6 +12,8 @@ export class FakeBank {
   unexported: number[] = [];
 
   get Gpio(): GpioClass {
+    // The pin class below needs the bank; its own `this` is the pin.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const bank = this;
     return class extends FakePin {
       constructor(gpio: number, direction: Direction, edge?: Edge, options?: { activeLow?: boolean }) {
@@ -26,7 +28,7 @@ export class FakeBank {
     if (pin?.isOutput) return pin.physical;
     if (this.forced.has(gpio)) return this.forced.get(gpio)!;
     for (const w of this.wires) {
-      const [a, b] = w.split('-').map(Number);
+      const [a, b] = w.split('-').map(Number) as [number, number];
       const other = a === gpio ? b : b === gpio ? a : null;
       if (other !== null && this.pins.get(other)?.isOutput && this.pins.get(other)!.physical === 0) return 0;
     }

@@ -101,7 +101,7 @@ describe('hardware/keypad (gpio, fake bank)', () => {
     assert.equal(clock.pending, 0, 'no scan loop while nobody types');
     assert.ok(rows.every((r) => bank.level(r) === 0), 'all rows driven active (low) at rest');
 
-    const press = (row: number, col: number, down: boolean) => bank.connect(rows[row], cols[col], down);
+    const press = (row: number, col: number, down: boolean) => bank.connect(rows[row]!, cols[col]!, down);
     // '0' is row 3, col 1; the contact bounces first
     press(3, 1, true);
     clock.tick(1);
@@ -118,7 +118,7 @@ describe('hardware/keypad (gpio, fake bank)', () => {
     assert.equal(clock.pending, 0, 'back to waiting for edges');
     assert.ok(rows.every((r) => bank.level(r) === 0));
 
-    for (const [r, c] of [[0, 0], [1, 2], [3, 2]]) {
+    for (const [r, c] of [[0, 0], [1, 2], [3, 2]] as const) {
       press(r, c, true);
       clock.tick(40);
       press(r, c, false);

@@ -42,7 +42,7 @@ describe('hardware/modules gm: frames', () => {
     const f = new GmFramer();
     f.expect(gmRead(0, 1));
     const bad = gmAnswer(0, [0x54]);
-    bad[bad.length - 1] ^= 0xff;
+    bad[bad.length - 1]! ^= 0xff;
     const out = [...f.push(bad), ...f.flush()];
     assert.equal(out.filter((o) => o.kind === 'answer').length, 0);
   });

@@ -77,7 +77,7 @@ describe('hardware/scanner (mock serial binding)', () => {
     port.on('data', () => (maxBuffered = Math.max(maxBuffered, s.parser.buffered)));
     const run = await feed(s, [...chunks, '\r', WECHAT + '\r']);
     assert.equal(run.bad.length, 1);
-    assert.match(run.bad[0].reason, /too long \(10240 bytes, at most 64\)/);
+    assert.match(run.bad[0]!.reason, /too long \(10240 bytes, at most 64\)/);
     assert.deepEqual(run.codes, [WECHAT]);
     assert.ok(maxBuffered <= 64 + 2, `buffered ${maxBuffered}`);
     await s.close();
@@ -101,8 +101,8 @@ describe('hardware/scanner (mock serial binding)', () => {
     s.on('fault', (f: ScannerFault) => faults.push(f));
     await s.open(); // resolves: the daemon goes on without a scanner
     assert.equal(faults.length, 1);
-    assert.equal(faults[0].path, '/dev/absent');
-    assert.match(faults[0].reason, /does not exist/);
+    assert.equal(faults[0]!.path, '/dev/absent');
+    assert.match(faults[0]!.reason, /does not exist/);
     assert.equal(s.connected, false);
     const attempts: number[] = [];
     const orig = MockBinding.open.bind(MockBinding);

@@ -84,7 +84,7 @@ describe('journal outbox (fleet events)', () => {
     j.note(o.orderNo, 'reversing', { kind: 'answer', cause: 'cancelOrder: REFUSED' }, iso(2000));
     j.transition(o.orderNo, [{ from: 'reversing', to: 'attention', event: { kind: 'effort-spent', cause: 'bounded effort spent' }, patch: { reason: 'not finished after 8 attempts', resumeState: 'reversing' } }], iso(3000));
     j.transition(o.orderNo, [{ from: 'attention', to: 'reversed', event: { kind: 'answer', cause: 'cancelOrder: DONE' } }], iso(4000));
-    const rows = out.pending(0, 10).map((r) => ({ type: r.type, ...(JSON.parse(r.data) as Record<string, unknown>) }) as Record<string, unknown>);
+    const rows = out.pending(0, 10).map((r): Record<string, unknown> => ({ type: r.type, ...(JSON.parse(r.data) as Record<string, unknown>) }));
     assert.deepEqual(
       rows.map((r) => [r.type, r.raised ?? r.cleared ?? r.state]),
       [

@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { createLogger, type Logger } from '../../src/log.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/start.js';
 
 export const KIOSK_JS = fileURLToPath(new URL('../../src/cli/kiosk.js', import.meta.url));
 

@@ -18,6 +18,7 @@ import type { ModuleSim } from '../../src/hardware/sim/module-sim.js';
 import { DaemonFixture, spawnDaemon, type DaemonProcess } from './daemon-helpers.js';
 import { run as scannerCli } from '../../src/cli/scanner.js';
 import { captureIo } from '../../src/cli/tech/format.js';
+import { wireText } from '../../src/umpay/canonical.js';
 
 function write(stream: WriteStream, data: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -139,7 +140,7 @@ describe('kiosk daemon end to end (real pty, sandbox over HTTP)', function () {
     await daemon.indicator('ready');
     const before = fx.sandbox.stats().total;
     const sent: string[] = [];
-    const onRequest = (e: { path: string; fields: Record<string, unknown> }) => sent.push(`${e.path} ${String(e.fields.authCode ?? '')}`);
+    const onRequest = (e: { path: string; fields: Record<string, unknown> }) => sent.push(`${e.path} ${wireText(e.fields.authCode ?? '')}`);
     fx.sandbox.on('request', onRequest);
     const r = seededRandom(20261126); // deterministic, so a failing fuzz run can be replayed
     const rss: number[] = [rssKb(daemon.proc.pid!)];

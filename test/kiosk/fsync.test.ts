@@ -50,7 +50,7 @@ describe('fsyncs on the customer path (strace over the real daemon)', function (
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
-    child.stdout!.on('data', (c) => (out += c));
+    child.stdout.on('data', (c) => (out += c));
     const code = await new Promise<number | null>((r) => child.once('exit', r));
     assert.equal(code, 0);
     assert.deepEqual(JSON.parse(out.trim()), ['approved', 'approved', 'approved']);

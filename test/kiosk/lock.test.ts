@@ -14,7 +14,7 @@ async function holder(file: string): Promise<ChildProcess> {
   const code = `const k=require(${JSON.stringify(koffiPath)});const f=k.load('libc.so.6').func('int flock(int,int)');const fd=require('fs').openSync(${JSON.stringify(file)},'a+');if(f(fd,6)!==0)process.exit(3);process.stdout.write('locked\\n');setInterval(()=>{},1000);`;
   const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
-    child.stdout!.once('data', () => resolve());
+    child.stdout.once('data', () => resolve());
     child.once('exit', (c) => reject(new Error(`holder exited ${c}`)));
   });
   return child;

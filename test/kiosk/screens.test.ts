@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { LcdDisplay } from '../../src/hardware/pi/lcd-display.js';
 import { Interaction, type Pricing } from '../../src/kiosk/interaction.js';
-import type { CustomerResult } from '../../src/kiosk/ports.js';
 import { FAULTS, renderScreen, type Screen } from '../../src/kiosk/screens.js';
 import { DEFAULT_TEXTS, fill, PLACEHOLDER_SAMPLES, TEXT_KEYS, textProblem } from '../../src/kiosk/texts.js';
 import { FakeI2cBus } from '../hardware/hd44780.js';
@@ -110,7 +109,7 @@ describe('kiosk screens (read off an HD44780 decoded from the I2C bytes)', funct
     it(`${name}: ${glass.join(' / ')}`, async () => {
       const t = setup(fixed);
       t.kiosk.code(WECHAT);
-      t.engine.last.resolve(result as CustomerResult);
+      t.engine.last.resolve(result);
       await flush();
       assert.deepEqual(t.glass(), glass);
     });

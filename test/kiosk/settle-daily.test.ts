@@ -35,7 +35,8 @@ describe('kiosk daemon: daily settlement', function () {
     lines = capture.lines;
     clock = new Date();
     const config = loadConfig(fx.writeConfig({ daemon: { graceMs: 1000, controlSocket: join(fx.dir, 'k.sock'), lockFile: join(fx.dir, 'k.lock'), settleAt: '00:00' } }));
-    daemon = await Daemon.start(config, { log: capture.log, walPurgeIdleMs: 20, timing: { resultMs: 20 }, settleClock: { ...systemClock, wall: () => clock.getTime() }, settleTiming: { startDelayMs: 3_600_000 } });
+    const settleClock = { ...systemClock, wall: () => clock.getTime() };
+    daemon = await Daemon.start(config, { log: capture.log, walPurgeIdleMs: 20, timing: { resultMs: 20 }, settleClock, settleTiming: { startDelayMs: 3_600_000 } });
   });
   afterEach(async () => {
     await daemon?.stop();

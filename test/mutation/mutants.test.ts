@@ -13,7 +13,7 @@ describe('mutation run: the mutant list (scripts/mutants.ts)', () => {
   });
 
   it('the check finds a broken entry', () => {
-    const good = MUTANTS[0];
+    const good = MUTANTS[0]!;
     const bad = [good, { ...good }, { ...good, id: 'x-1', file: 'src/nope.ts', replace: good.find, tests: ['test/nope.test.ts'], bug: 'a\nb' }];
     const problems = structureProblems(bad, ROOT).join('\n');
     for (const want of ['id used twice', 'src/nope.ts does not exist', 'must be non-empty and differ', 'test test/nope.test.ts does not exist', 'one non-empty line']) {

@@ -21,7 +21,8 @@ export function offlineInvariants(w: World, codeValidityMs: number): OfflineVerd
     const micropays = mine.filter((s) => s.call === 'micropay');
     // No order sent after its code's validity window.
     for (const m of micropays) if (m.at > o.scannedAt + codeValidityMs) problems.push(`${o.orderNo}: micropay sent ${m.at - o.scannedAt} ms after the scan (validity ${codeValidityMs} ms)`);
-    // The same order every time (one orderNo per scan is given by construction; the orderTime is checked by the sandbox: different fields → 16).
+    // The same order every time (one orderNo per scan is given by construction; the orderTime is checked by the
+    // sandbox: different fields → 16).
     const provablyUnsent = micropays.length > 0 && micropays.every((m) => m.delivery === 'not-sent');
     const events = w.journal.events(o.orderNo).map((e) => e.to);
     if (provablyUnsent) {

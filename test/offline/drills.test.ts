@@ -182,7 +182,7 @@ describe('offline drills (sandbox behind a switchable proxy, fake time)', functi
     const kinds = ['paid', 'pending-then-paid', 'answer-lost', 'pending-forever', 'insufficient-balance'] as const;
     const wallets = ['wechat', 'alipay', 'unionpay'] as const;
     for (let i = 0; i < 8; i++) {
-      await w.scan(code(kinds[i % kinds.length]!, wallets[i % wallets.length]!));
+      await w.scan(code(kinds[i % kinds.length]!, wallets[i % wallets.length]));
       await w.clock.advance(2_000);
     }
     await w.clock.run(flapping);
@@ -201,7 +201,7 @@ describe('offline drills (sandbox behind a switchable proxy, fake time)', functi
     await w.setLink('drop-after-request'); // answers lost, charges recorded
     const wallets = ['wechat', 'alipay', 'unionpay'] as const;
     for (let i = 0; i < 50; i++) {
-      const r = await w.scan(code(i % 5 === 4 ? 'pending-forever' : 'paid', wallets[i % 3]!));
+      const r = await w.scan(code(i % 5 === 4 ? 'pending-forever' : 'paid', wallets[i % 3]));
       assert.equal(r.result.kind, 'not-charged');
     }
     await w.setLink('refuse');

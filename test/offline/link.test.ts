@@ -15,13 +15,13 @@ function result(call: CallName, kind: 'ok' | 'refused' | 'unsigned' | 'html' | '
     case 'ok':
       return { ...base, outcome: outcome ?? { kind: 'NOT_PAID', state: 'no-such-order', code: '17', reason: 'no such trade' }, delivery: 'answered', signatureValid: true, answer: { respCode: '17' } } as CallResult;
     case 'unsigned':
-      return { ...base, outcome: { kind: 'UNKNOWN', cause: 'signature does not verify' }, delivery: 'answered', signatureValid: false, answer: { respCode: '00' } } as CallResult;
+      return { ...base, outcome: { kind: 'UNKNOWN', cause: 'signature does not verify' }, delivery: 'answered', signatureValid: false, answer: { respCode: '00' } };
     case 'html':
-      return { ...base, outcome: { kind: 'UNKNOWN', cause: 'HTTP 502' }, delivery: 'answered', httpStatus: 502, cause: 'HTTP 502' } as CallResult;
+      return { ...base, outcome: { kind: 'UNKNOWN', cause: 'HTTP 502' }, delivery: 'answered', httpStatus: 502, cause: 'HTTP 502' };
     case 'reset':
-      return { ...base, outcome: { kind: 'UNKNOWN', cause: 'ECONNRESET' }, delivery: 'maybe-sent', cause: 'ECONNRESET: socket hang up' } as CallResult;
+      return { ...base, outcome: { kind: 'UNKNOWN', cause: 'ECONNRESET' }, delivery: 'maybe-sent', cause: 'ECONNRESET: socket hang up' };
     case 'refused':
-      return { ...base, outcome: { kind: 'UNKNOWN', cause: 'ECONNREFUSED' }, delivery: 'not-sent', cause: 'ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:9' } as CallResult;
+      return { ...base, outcome: { kind: 'UNKNOWN', cause: 'ECONNREFUSED' }, delivery: 'not-sent', cause: 'ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:9' };
   }
 }
 

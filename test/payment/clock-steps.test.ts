@@ -110,7 +110,9 @@ describe('payment engine: the wall clock steps mid-payment', () => {
         .on('closeOrder', { kind: 'REFUSED', code: '17', reason: 'no such order' })
         .on('queryOrder', { kind: 'NOT_PAID', state: 'no-such-order', code: '17', reason: 'no such order' });
 
-    /** An order scanned 3 s before a restart on boot-A; the engine restarts on `boot`: how long until it is reversed. */
+    /**
+     * An order scanned 3 s before a restart on boot-A; the engine restarts on `boot`: how long until it is reversed.
+     */
     async function reversedAfterRestartOn(boot: string): Promise<number> {
       clock = new FakeClock(undefined, boot);
       await clock.advance(60_000);

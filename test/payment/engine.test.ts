@@ -514,7 +514,7 @@ describe('payment engine (fake clock, fake gateway)', () => {
       const path: OrderState[] = { created: [], unknown: ['unknown'], paid: ['paid'], delivering: ['paid', 'delivering'], reversing: ['reversing'], refunding: ['paid', 'refunding'], attention: ['reversing', 'attention'] }[state as string] as OrderState[];
       let from: OrderState = 'created';
       for (const to of path) {
-        journal.transition(o.orderNo, [{ from, to, event: { kind: kindOf(from, to), cause: 'seed' }, patch: to === path[path.length - 1] ? (patch as never) : {} }], new Date(clock.wall()).toISOString());
+        journal.transition(o.orderNo, [{ from, to, event: { kind: kindOf(from, to), cause: 'seed' }, patch: to === path[path.length - 1] ? patch : {} }], new Date(clock.wall()).toISOString());
         from = to;
       }
       return o.orderNo;

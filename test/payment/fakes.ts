@@ -34,7 +34,7 @@ export class FakeGateway implements Gateway {
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {
       if (this.latency) await this.latency.clock.sleep(this.latency.ms);
-      const h = this.handlers[call] as Handler<C> | undefined;
+      const h = this.handlers[call];
       const a: Answer<C> = h ? h(f, n) : ({ kind: 'UNKNOWN', cause: `no handler for ${call}` } as OutcomeByCall[C]);
       const { outcome, delivery, cause, answer: fields } = 'outcome' in a ? a : { outcome: a, delivery: 'answered' as Delivery, cause: undefined, answer: undefined };
       const code = (outcome as { code?: string }).code ?? ((outcome as { kind: string }).kind === 'PAID' || (outcome as { kind: string }).kind === 'DONE' ? '00' : undefined);

@@ -34,7 +34,7 @@ describe('kiosk sandbox (CLI)', function () {
   it('prints one JSON line when listening, serves signed answers, writes the settlement file, exits 0 on SIGTERM', async () => {
     const child = spawn(process.execPath, [KIOSK, 'sandbox', '--port', '0', '--state', dir, '--fault', 'rate-limit:1'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     const info = JSON.parse(await firstLine(child)) as { baseUrl: string; platformCert: string; merchantKey: string };
     assert.match(info.baseUrl, /^http:\/\/127\.0\.0\.1:[0-9]+$/);

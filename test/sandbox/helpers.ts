@@ -46,7 +46,10 @@ export function orderNo(): string {
   return `T${Date.now()}${String(seq).padStart(5, '0')}`;
 }
 
-export function micropayFields(authCode: string, orderType: string, extra: Record<string, string> = {}): Record<string, string> {
+/** The micropay fields the tests send: these keys always, plus `extra`. */
+export type MicropayFields = Record<'orderTime' | 'orderNo' | 'txnAmt' | 'orderType' | 'authCode' | 'goodsId' | 'goodsInfo', string> & Record<string, string>;
+
+export function micropayFields(authCode: string, orderType: string, extra: Record<string, string> = {}): MicropayFields {
   return { orderTime: '20260101120000', orderNo: orderNo(), txnAmt: '100', orderType, authCode, goodsId: 'G1', goodsInfo: '可乐', ...extra };
 }
 

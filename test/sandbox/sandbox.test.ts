@@ -19,6 +19,7 @@ import {
 } from '../../src/sandbox/index.js';
 import { ymd } from '../../src/sandbox/ledger.js';
 import { call, merchantKey, micropayFields, orderNo, postRaw, SP } from './helpers.js';
+import { wireText } from '../../src/umpay/canonical.js';
 
 const WALLETS: OrderType[] = ['wechat', 'alipay', 'unionpay'];
 
@@ -121,7 +122,7 @@ describe('sandbox gateway', function () {
       assert.deepEqual([q1.json!.respCode, q1.json!.origRespCode, q1.json!.origRespDescMsg, q1.valid], ['00', '02', '6', true]);
       const q2 = await call(sb, 'queryOrder', { orderNo: f.orderNo });
       assert.deepEqual([q2.json!.respCode, q2.json!.origRespCode, q2.json!.origRespDescMsg], ['00', '00', '0']);
-      assert.match(String(q2.json!.payTime), /^[0-9]{10}$/);
+      assert.match(wireText(q2.json!.payTime), /^[0-9]{10}$/);
       assert.equal(q2.json!.stlDate, ymd(new Date()));
       assert.equal(order(f.orderNo).charged, 1);
       assert.equal((await call(sb, 'micropay', f)).json!.respCode, '00', 're-send after payment answers 00');
@@ -201,15 +202,15 @@ describe('sandbox gateway', function () {
       delete f.authCode;
       const r = await call(sb, 'micropay', f);
       assert.equal(r.json!.respCode, '13');
-      assert.match(String(r.json!.respMsg), /authCode/);
+      assert.match(wireText(r.json!.respMsg), /authCode/);
     });
     it('micropay without goodsId/goodsInfo, and with goodsTag, subAppId, longitude, latitude and a real backUrl host, is paid; the answer carries stlDate', async () => {
       const f: Record<string, string> = micropayFields(testCode('paid', 'wechat'), 'wechat', { goodsTag: 'T1', subAppId: 'wx1', longitude: '-83.2345', latitude: '-24.3094', backUrl: 'http://pay.example.com:8080/cb?a=1' });
       delete f.goodsId;
       delete f.goodsInfo;
       const r = await call(sb, 'micropay', f);
-      assert.equal(r.json!.respCode, '00', String(r.json!.respMsg));
-      assert.match(String(r.json!.stlDate), /^[0-9]{8}$/);
+      assert.equal(r.json!.respCode, '00', wireText(r.json!.respMsg));
+      assert.match(wireText(r.json!.stlDate), /^[0-9]{8}$/);
       assert.equal(r.valid, true);
     });
     it('faceFlag/ledgerAccountFlag 0 is 10: only 1 is defined', async () => {
@@ -373,7 +374,7 @@ describe('sandbox gateway', function () {
       const pattern = async () => {
         sb.setFaults([{ kind: 'rate-limit', count: 100, probability: 0.5, path: 'queryOrder' }], 42);
         const out: string[] = [];
-        for (let i = 0; i < 12; i++) out.push(String((await call(sb, 'queryOrder', { orderNo: 'NONE' })).json!.respCode));
+        for (let i = 0; i < 12; i++) out.push(wireText((await call(sb, 'queryOrder', { orderNo: 'NONE' })).json!.respCode));
         return out.join(',');
       };
       const a = await pattern();
@@ -482,7 +483,7 @@ describe('sandbox options', () => {
     const sb = await startSandbox({ rateLimit: { perSecond: 0.001, burst: 3 }, refundQueriesUntilDone: 2 });
     try {
       const codes: string[] = [];
-      for (let i = 0; i < 5; i++) codes.push(String((await call(sb, 'queryOrder', { orderNo: 'NONE' })).json!.respCode));
+      for (let i = 0; i < 5; i++) codes.push(wireText((await call(sb, 'queryOrder', { orderNo: 'NONE' })).json!.respCode));
       assert.deepEqual(codes, ['17', '17', '17', '37', '37']);
       assert.equal(sb.stats().rateLimited, 2);
     } finally {

@@ -16,7 +16,10 @@ export interface SettleWorld {
   journal: Journal;
 }
 
-/** Mocha hooks of the calling describe: one sandbox for its tests; per test a reset, a new folder, gateway and journal. */
+/**
+ * Mocha hooks of the calling describe: one sandbox for its tests; per test a reset, a new folder, gateway and
+ * journal.
+ */
 export function settleWorld(prefix: string, options: SandboxOptions = {}): SettleWorld {
   const w = {} as SettleWorld;
   before(async () => {

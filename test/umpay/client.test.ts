@@ -123,6 +123,7 @@ describe('umpay HttpGateway (local servers on 127.0.0.1)', () => {
   it('an unreachable-route error after the request was written (connected socket) → maybe-sent, not not-sent', async () => {
     // On Linux an established connection can fail with EHOSTUNREACH/ENETUNREACH (ICMP during retransmission):
     // the platform may have the request by then.
+    // eslint-disable-next-line prefer-const -- assigned once the gateway exists; the hook below reads it later
     let gwRef: HttpGateway | undefined;
     const { gw } = await use(() => {
       const agent = (gwRef as unknown as { agent: http.Agent }).agent;

@@ -166,7 +166,8 @@ describe('umpay outcome: is a query answer about our order (notAboutOrder)', () 
     assert.match(notAboutOrder({ payTime: '1201091500' }, ours)!, /before the order was made/);
     assert.equal(notAboutOrder({ payTime: '1201102500' }, ours), undefined, 'five minutes early is clock skew');
     assert.equal(notAboutOrder({ payTime: '1201160000' }, ours), undefined, 'paid later (the customer typed a password): ours');
-    // Across New Year: 31 Dec 23:59 paid, ordered 1 Jan 00:01 → paid first, two minutes: skew. A year earlier it would not be.
+    // Across New Year: 31 Dec 23:59 paid, ordered 1 Jan 00:01 → paid first, two minutes: skew. A year earlier it
+    // would not be.
     assert.equal(notAboutOrder({ payTime: '1231235900' }, { ...ours, orderTime: '20270101000100' }), undefined);
     assert.match(notAboutOrder({ payTime: '1230235900' }, { ...ours, orderTime: '20270101000100' })!, /before the order was made/);
   });

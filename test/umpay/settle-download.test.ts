@@ -30,7 +30,7 @@ describe('umpay: settlement file download and daily reconciliation', () => {
     const f = micropayFields(testCode('paid', 'wechat'), 'wechat', { txnAmt: amount, orderNo: `TEST01${today()}${++seq}` });
     const r = await call(sb, 'micropay', f);
     assert.equal(r.json!.respCode, '00');
-    return f.orderNo!;
+    return f.orderNo;
   };
 
   it('downloads the day\'s file to <acqSpId>_<day>.csv (0600); a second download never replaces it', async () => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { javaRequestPlaintext, requestPlaintext, responsePlaintext, signingHazard, type WireValue } from '../../src/umpay/canonical.js';
+import { javaRequestPlaintext, requestPlaintext, responsePlaintext, signingHazard, wireText, type WireValue } from '../../src/umpay/canonical.js';
 import { parseWireJson } from '../../src/umpay/json.js';
 import { loadPrivateKey, loadPublicKey } from '../../src/umpay/keys.js';
 import { classify } from '../../src/umpay/outcome.js';
@@ -61,7 +61,7 @@ describe('umpay: the vendor demo kit (recorded with its own classes)', () => {
           continue;
         }
         const answer = obj(got.text);
-        assert.equal(answer.respCode, obj(want.answer).respCode, `${r.call}: ${String(answer.respMsg)}`);
+        assert.equal(answer.respCode, obj(want.answer).respCode, `${r.call}: ${wireText(answer.respMsg)}`);
         assert.notEqual(answer.respCode, '11');
         assert.notEqual(answer.respCode, '13');
         assert.equal(verifyResponse(answer, testKeyPublic).valid, true, r.call);
@@ -115,7 +115,7 @@ describe('umpay: the vendor demo kit (recorded with its own classes)', () => {
     const printed = `{
     "respCode": "00",
     "respMsg": "处理成功",
-    "signature": "${String(vectors.responseSignatures[0]!.response.signature)}",
+    "signature": "${wireText(vectors.responseSignatures[0]!.response.signature)}",
     "platDate": "",
     "txnAmt": 1,
     "paySeq": "",
@@ -143,7 +143,7 @@ describe('sandbox: refund orderType (the docs\' example has it, their table and 
         const paid = await post('/pay/micropay', { orderTime: '20261201093015', orderNo: 'R1', txnAmt: '5', orderType: 'wechat', authCode: testCode('paid', 'wechat') });
         assert.equal(paid.respCode, '00');
         const r = await post('/pay/refund', { orderTime: '20261201093016', origOrderNo: 'R1', origTxnAmt: '5', orderNo: 'R1R1', txnAmt: '5', orderType: 'wechat' });
-        assert.equal(r.respCode, refundOrderType ? '00' : '11', String(r.respMsg));
+        assert.equal(r.respCode, refundOrderType ? '00' : '11', wireText(r.respMsg));
       } finally {
         await sb.close();
       }

@@ -54,7 +54,8 @@ export function readJournal(path: string): Journal {
 
 /**
  * Runs a command body with its Io and turns the expected failures into exit codes:
- * --help → the help on stdout and 0, UsageError → 2, CommandExit → its code; anything else is a bug and propagates (stack trace, exit 1).
+ * --help → the help on stdout and 0, UsageError → 2, CommandExit → its code; anything else is a bug and
+ * propagates (stack trace, exit 1).
  */
 export async function runCommand(io: Io, body: () => Promise<number> | number): Promise<number> {
   try {

@@ -1,7 +1,10 @@
 // Output shared by the technician's commands: aligned tables for people, JSON for machines,
 // ✓/✗ check lines, money in yuan, and one set of exit codes so scripts can rely on them.
 
-/** Exit codes every technician command uses (docs/operations.md, "The technician's command line", lists them per command). */
+/**
+ * Exit codes every technician command uses (docs/operations.md, "The technician's command line", lists them per
+ * command).
+ */
 export const EXIT = {
   /** Everything checked out / all matched / done. */
   OK: 0,

@@ -9,6 +9,7 @@ import { gatewayFromConfig } from '../../kiosk/wiring.js';
 import { KeyError } from '../../umpay/keys.js';
 import { silentLogger, type Logger } from '../../log.js';
 import { releaseInfo } from '../../release.js';
+import { wireText } from '../../umpay/canonical.js';
 
 /** Filesystem roots, injectable so tests run the checks against a fake tree on any machine. */
 export interface Roots {
@@ -108,8 +109,8 @@ export async function probeGateway(config: Config, orderNo: string, log: Logger 
       const what = res.httpStatus !== undefined ? `HTTP ${res.httpStatus}` : (res.cause ?? 'no answer');
       return { ...base, ok: false, reachable: res.httpStatus !== undefined, signed: false, detail: `${config.gateway.baseUrl}: no platform answer (${what})`, fix: 'check gateway.baseUrl (path /entry-provider-plat-client) and the link' };
     }
-    const respCode = String(res.answer.respCode ?? '');
-    const respMsg = String(res.answer.respMsg ?? '');
+    const respCode = wireText(res.answer.respCode ?? '');
+    const respMsg = wireText(res.answer.respMsg ?? '');
     if (!res.signatureValid) {
       return { ...base, respCode, ok: false, reachable: true, signed: false, detail: `answered ${respCode} but its signature does not verify with ${config.gateway.platformCert}`, fix: 'gateway.platformCert must be the platform certificate of this environment (test and production differ)' };
     }

@@ -227,7 +227,7 @@ export const gmDriver: ModuleDriver = {
     const known = model !== undefined && (GM_MODELS as readonly string[]).includes(model);
     return {
       family: 'gm',
-      model: known ? model! : (model ?? 'unknown'),
+      model: known ? model : (model ?? 'unknown'),
       known,
       hardware: `0x${hw[0]!.toString(16).padStart(2, '0')}`,
       firmware: sw ? `0x${sw[0]!.toString(16).padStart(2, '0')}` : undefined,

@@ -2,7 +2,7 @@
 // the answer out of the incoming bytes, everything else goes to the scan line parser. Answers are accepted only
 // while a command waits (a stray frame is never taken for an answer); a command that gets no answer within its
 // timeout fails with TIMEOUT and the bytes held for it go on as data (the parser drops them as noise).
-import { systemClock, type Clock } from '../../clock.js';
+import { systemClock, type Clock, type TimerHandle } from '../../clock.js';
 import { ModuleError, type AnswerFramer, type CommandPort } from './types.js';
 
 export interface LinkOptions {
@@ -11,14 +11,16 @@ export interface LinkOptions {
   onData(bytes: Buffer): void;
   onNoise?(bytes: number, reason: string): void;
   timers?: Clock;
-  /** Default answer timeout, ms. Default 500 (a GM answer is 7 bytes: 7 ms at 9600 baud; modules answer within ~50 ms). */
+  /**
+   * Default answer timeout, ms. Default 500 (a GM answer is 7 bytes: 7 ms at 9600 baud; modules answer within ~50 ms).
+   */
   timeoutMs?: number;
 }
 
 interface Pending {
   resolve(frame: Buffer): void;
   reject(err: Error): void;
-  timer: unknown;
+  timer: TimerHandle;
 }
 
 export class ModuleLink implements CommandPort {

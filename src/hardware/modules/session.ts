@@ -83,7 +83,9 @@ export class ModuleSession extends EventEmitter {
   private wantArmed = false;
   private rearm: TimerHandle | null = null;
   private triggering = false;
-  /** A trigger was wanted while one was in flight (the kiosk became ready again, a line arrived): fire once it is done. */
+  /**
+   * A trigger was wanted while one was in flight (the kiosk became ready again, a line arrived): fire once it is done.
+   */
   private fireAgain = false;
   private stopped = false;
   /** A setup on demand holds the module: no triggers, start() waits for it. */
@@ -97,7 +99,7 @@ export class ModuleSession extends EventEmitter {
     this.state = o.state ?? new MemoryStateStore();
     this.link = new ModuleLink({
       framer: o.driver.framer(),
-      write: o.write,
+      write: (bytes) => o.write(bytes),
       onData: (b) => o.onData(b),
       onNoise: (bytes, reason) => this.log.debug({ scanner: 'noise', bytes, reason }, 'scanner noise dropped'),
       timers: this.timers,
@@ -263,7 +265,9 @@ export class ModuleSession extends EventEmitter {
     };
   }
 
-  /** The kiosk can (true) or cannot (false) take a payment now. Only in command-trigger mode does this send anything. */
+  /**
+   * The kiosk can (true) or cannot (false) take a payment now. Only in command-trigger mode does this send anything.
+   */
   arm(ready: boolean): void {
     if (this.o.trigger !== 'command' || this.stopped) return;
     if (ready === this.wantArmed) return;
@@ -330,7 +334,9 @@ export class ModuleSession extends EventEmitter {
           this.rearm = null;
           if (this.wantArmed) this.fire();
         }, (window > 0 ? window : 5000) + (this.o.rearmMarginMs ?? 200));
-      });
+      })
+      // A throw above would be an unhandled rejection, which ends the daemon: the scanner is not worth that.
+      .catch((err: unknown) => this.log.error({ scanner: 'trigger-error', err }, 'scanner trigger bookkeeping failed'));
   }
 
   private clearRearm(): void {

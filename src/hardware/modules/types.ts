@@ -65,7 +65,9 @@ export class ModuleError extends Error {
 export interface ModuleDriver {
   readonly family: Exclude<ModuleFamily, 'plain'>;
   framer(): AnswerFramer;
-  /** Read-only: harmless queries only. null when nothing answered. `model` from config overrides what cannot be read. */
+  /**
+   * Read-only: harmless queries only. null when nothing answered. `model` from config overrides what cannot be read.
+   */
   identify(port: CommandPort, model?: string): Promise<Identity | null>;
   /** The settings this identity's register map covers (empty for an unknown model: nothing is written). */
   settingsFor(id: Identity): SettingName[];

@@ -45,7 +45,7 @@ export class GpioApprove implements ApproveOutput {
               line.writeSync(0);
               resolve();
             } catch (err) {
-              reject(err);
+              reject(err instanceof Error ? err : new Error(String(err)));
             }
           }, ms);
         }),

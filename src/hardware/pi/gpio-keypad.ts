@@ -127,11 +127,11 @@ export class GpioKeypad extends EventEmitter implements Keypad {
     const n = this.cols.length;
     let anyDown = false;
     for (let r = 0; r < this.rows.length; r++) {
-      for (let i = 0; i < this.rows.length; i++) this.rows[i].writeSync(i === r ? 1 : 0);
+      for (let i = 0; i < this.rows.length; i++) this.rows[i]!.writeSync(i === r ? 1 : 0);
       for (let c = 0; c < n; c++) {
-        const key = this.labels[r * n + c];
+        const key = this.labels[r * n + c]!;
         const s = this.state.get(key)!;
-        const raw = this.cols[c].readSync() === 1;
+        const raw = this.cols[c]!.readSync() === 1;
         if (raw !== s.candidate) {
           s.candidate = raw;
           s.since = now;

@@ -12,7 +12,7 @@ export type I2cOpener = (busNumber: number) => Promise<I2cBusLike>;
 
 export const openI2cBus: I2cOpener = async (busNumber) => {
   const name = 'i2c-bus';
-  const mod = (await import(name)) as { default?: { openSync(n: number): I2cBusLike }; openSync?(n: number): I2cBusLike };
+  const mod = (await import(name)) as { default?: { openSync: (n: number) => I2cBusLike }; openSync?: (n: number) => I2cBusLike };
   const openSync = mod.openSync ?? mod.default?.openSync;
   if (!openSync) throw new Error('the i2c-bus package has no openSync');
   try {

@@ -39,7 +39,9 @@ export class LcdDisplay extends BaseDisplay {
   private lcd: J5Lcd | null = null;
   private io: unknown = null;
   private makeLcd: (() => J5Lcd) | null = null;
-  /** A write failed: the controller may be half-way through a byte (4-bit mode), so it is reset before the next screen. */
+  /**
+   * A write failed: the controller may be half-way through a byte (4-bit mode), so it is reset before the next screen.
+   */
   private resync = false;
   private readonly log: Logger;
 
@@ -87,7 +89,7 @@ export class LcdDisplay extends BaseDisplay {
   private write(lcd: J5Lcd, next: readonly string[], previous: readonly string[]): void {
     next.forEach((line, row) => {
       const chars = Array.from(line);
-      const old = previous[row] === undefined ? null : Array.from(previous[row]!);
+      const old = previous[row] === undefined ? null : Array.from(previous[row]);
       let col = 0;
       while (col < chars.length) {
         if (old && old[col] === chars[col]) {

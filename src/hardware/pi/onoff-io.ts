@@ -61,31 +61,31 @@ export class OnoffIO extends EventEmitter {
     if (!this.gpio) throw new Error('onoff IO is not ready');
     if (mode !== MODES.INPUT && mode !== MODES.OUTPUT) throw new RangeError(`BCM ${n}: mode ${mode} not supported (digital INPUT/OUTPUT only)`);
     const old = this.lines.get(n);
-    if (old && this.pins[n].mode === mode) return this;
+    if (old && this.pins[n]!.mode === mode) return this;
     if (old) {
       old.unwatch();
       old.unexport();
     }
     this.lines.set(n, mode === MODES.OUTPUT ? this.gpio.open(n, 'low') : this.gpio.open(n, 'in', 'both'));
-    this.pins[n].mode = mode;
+    this.pins[n]!.mode = mode;
     return this;
   }
 
   digitalWrite(pin: number | string, value: number): this {
     const n = this.normalize(pin);
-    if (this.pins[n].mode !== MODES.OUTPUT) this.pinMode(n, MODES.OUTPUT);
+    if (this.pins[n]!.mode !== MODES.OUTPUT) this.pinMode(n, MODES.OUTPUT);
     const v: BinaryValue = value ? 1 : 0;
     this.lines.get(n)!.writeSync(v);
-    this.pins[n].value = v;
+    this.pins[n]!.value = v;
     return this;
   }
 
   digitalRead(pin: number | string, handler: (value: number) => void): this {
     const n = this.normalize(pin);
-    if (this.pins[n].mode !== MODES.INPUT) this.pinMode(n, MODES.INPUT);
+    if (this.pins[n]!.mode !== MODES.INPUT) this.pinMode(n, MODES.INPUT);
     const line = this.lines.get(n)!;
     const report = (v: number) => {
-      this.pins[n].value = v;
+      this.pins[n]!.value = v;
       handler(v);
       this.emit(`digital-read-${n}`, v);
     };
@@ -108,7 +108,8 @@ export class OnoffIO extends EventEmitter {
    * On the bus when it returns; a bus error throws (johnny-five passes it to its caller: the display driver).
    */
   i2cWrite(address: number, registerOrData: number | readonly number[], inBytes?: number | readonly number[]): this {
-    const data = inBytes === undefined ? (Array.isArray(registerOrData) ? [...registerOrData] : [registerOrData as number]) : [registerOrData as number, ...(Array.isArray(inBytes) ? inBytes : [inBytes as number])];
+    const list = (v: number | readonly number[]): readonly number[] => (typeof v === 'number' ? [v] : v);
+    const data = inBytes === undefined ? [...list(registerOrData)] : [registerOrData as number, ...list(inBytes)];
     this.i2c().i2cWriteSync(address, data.length, Buffer.from(data.map((b) => b & 0xff)));
     return this;
   }

@@ -134,7 +134,7 @@ export class SerialScanner extends EventEmitter implements Scanner {
         baudRate: this.options.baudRate ?? DEFAULTS.scanner.baudRate,
         autoOpen: false,
         ...(this.options.binding ? { binding: this.options.binding } : {}),
-      } as ConstructorParameters<typeof SerialPort>[0]);
+      });
     } catch (err) {
       this.fail(err);
       return done?.();

@@ -4,7 +4,7 @@
 // itself after the read window), the baud rate it talks at (bytes at another rate are garbage both ways),
 // optional garbage between frames, and counters tests assert on (writes, flash saves, triggers).
 import { EventEmitter } from 'node:events';
-import { systemClock, type Clock } from '../../clock.js';
+import { systemClock, type Clock, type TimerHandle } from '../../clock.js';
 
 export interface ModuleSimOptions {
   timers?: Clock;
@@ -20,7 +20,8 @@ export type SimMode = 'manual' | 'command' | 'continuous' | 'sensing';
 export abstract class ModuleSim extends EventEmitter {
   protected readonly timers: Clock;
   private presented: string | null = null;
-  private window: unknown = null;
+  /** The open read window's timer, `true` while open without an end, null while closed. */
+  private window: TimerHandle | true | null = null;
   readonly counters = { commands: 0, writes: 0, saves: 0, triggers: 0, scans: 0, badCrc: 0 };
 
   constructor(protected readonly opts: ModuleSimOptions = {}) {

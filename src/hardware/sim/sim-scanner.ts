@@ -28,7 +28,8 @@ export class SimScanner extends EventEmitter implements Scanner {
   constructor(private readonly options: SimScannerOptions = {}) {
     super();
     const sim = options.sim;
-    // With a simulated module the bytes go through a module session, as on a serial port; without one, straight to the parser.
+    // With a simulated module the bytes go through a module session, as on a serial port; without one, straight to
+    // the parser.
     ({ parser: this.parser, session: this.session } = scanLines(this, sim ? options : { ...options, module: 'plain' }, {
       path: 'sim',
       baudRate: options.baudRate ?? 9600,
