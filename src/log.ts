@@ -25,7 +25,10 @@ export function scrub(value: unknown, depth = 0): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     if (SECRET_KEYS.has(k) && v != null) {
-      out[k] = k === 'signature' && typeof v === 'string' ? `${v.slice(0, 8)}…` : k === 'privateKey' ? '[redacted]' : maskAuthCode(typeof v === 'string' ? v : JSON.stringify(v));
+      // String(), not JSON: never a throw (a cycle, a BigInt) inside a log call; an object only masks as a length.
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string
+      const text = typeof v === 'string' ? v : String(v);
+      out[k] = k === 'signature' && typeof v === 'string' ? `${v.slice(0, 8)}…` : k === 'privateKey' ? '[redacted]' : maskAuthCode(text);
     } else {
       out[k] = scrub(v, depth + 1);
     }

@@ -52,6 +52,14 @@ describe('log: secrets never reach a line', () => {
     }
   });
 
+  it('a secret field holding an object (a cycle, a BigInt inside) is masked, never a throw in the log call', () => {
+    const cyclic: Record<string, unknown> = { n: 10n };
+    cyclic.self = cyclic;
+    const out = scrub({ authCode: cyclic, payCode: 134579761426152164n }) as Record<string, unknown>;
+    assert.equal(out.authCode, 'code…(15 chars)');
+    assert.equal(out.payCode, 'wechat…2164');
+  });
+
   it('masks an authCode field even when it holds no valid code (a misread scan is still a bearer token)', () => {
     const out = scrub({ authCode: '13457976142615216', nested: { authCode: '2812-3456-7890-1234' } }) as { authCode: string; nested: { authCode: string } };
     assert.equal(out.authCode, 'code…5216');

@@ -9,7 +9,7 @@ import type { FleetConfig } from '../config/fleet.js';
 import type { Logger } from '../log.js';
 import type { Outbox, OutboxRow } from '../journal/outbox.js';
 import { loadFleetFiles } from './files.js';
-import { checkCommand, COMMAND_NAMES, PAYLOAD_VERSION, topic, type CommandReply, type EventPayload, type StatusPayload } from './protocol.js';
+import { checkCommand, COMMAND_NAMES, PAYLOAD_VERSION, topic, unknownArgs, type CommandName, type CommandReply, type EventPayload, type StatusPayload } from './protocol.js';
 
 /** What the daemon gives the fleet client: snapshots and command handlers, nothing to hold on to. */
 export interface FleetHost {
@@ -284,7 +284,9 @@ export class FleetClient {
     const handler = (COMMAND_NAMES as readonly string[]).includes(name) ? this.o.host.commands[name] : undefined;
     let reply: CommandReply;
     const at = (): string => new Date(this.now()).toISOString();
+    const badArgs = handler ? unknownArgs(name as CommandName, body.args) : undefined;
     if (!handler) reply = { v: PAYLOAD_VERSION, device: this.o.deviceId, name, nonce, at: at(), ok: false, error: `not supported: ${name}` };
+    else if (badArgs) reply = { v: PAYLOAD_VERSION, device: this.o.deviceId, name, nonce, at: at(), ok: false, error: badArgs };
     else {
       try {
         reply = { v: PAYLOAD_VERSION, device: this.o.deviceId, name, nonce, at: at(), ok: true, result: await handler(body.args) };

@@ -108,14 +108,10 @@ export class Interaction extends EventEmitter {
     this.timing = { ...DEFAULT_TIMING, ...opts.timing };
     this.clock = opts.clock ?? systemClock;
     this.log = opts.log ?? silentLogger;
+    const shown = { pricing: this.pricing, indicator: opts.indicator, display: opts.display, texts: { ...DEFAULT_TEXTS, ...opts.texts }, clock: this.clock, log: this.log };
     this.view = new CustomerView({
-      pricing: this.pricing,
-      indicator: opts.indicator,
-      display: opts.display,
-      texts: { ...DEFAULT_TEXTS, ...opts.texts },
+      ...shown,
       timing: this.timing,
-      clock: this.clock,
-      log: this.log,
       emit: (event, ...args) => this.emit(event, ...args),
       refresh: () => this.render(),
       processingSince: () => (this.st.name === 'processing' ? this.st.since : undefined),
@@ -263,8 +259,6 @@ export class Interaction extends EventEmitter {
   showClosed(): void {
     this.view.showScreen({ name: 'closed' });
   }
-
-  // ---- internals
 
   private async pay(authCode: string, choice: Choice): Promise<void> {
     const deps = { engine: this.engine, approve: this.approve, vend: this.vend, approvePulseMs: this.timing.approvePulseMs, log: this.log };

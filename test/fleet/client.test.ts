@@ -50,6 +50,10 @@ describe('fleet client against an in-process broker (aedes, MQTT 3.1.1)', functi
         calls.push(`reconcile ${JSON.stringify(args)}`);
         return { started: 0, remaining: 0 };
       },
+      report: async (args) => {
+        calls.push(`report ${JSON.stringify(args)}`);
+        return { rows: [] };
+      },
     },
   };
 
@@ -240,9 +244,24 @@ describe('fleet client against an in-process broker (aedes, MQTT 3.1.1)', functi
       const r = await send(signed('scanner-setup'), 'scanner-setup');
       assert.equal(r.ok, false);
       assert.match(String(r.error), /not supported/);
-      const r2 = await send(signed('reconcile', { args: { why: 'test' } }), 'reconcile');
+      const r2 = await send(signed('reconcile'), 'reconcile');
       assert.equal(r2.ok, true);
-      assert.deepEqual(calls, ['reconcile {"why":"test"}']);
+      assert.deepEqual(calls, ['reconcile {}']);
+    });
+
+    it('an argument the command does not take is refused by name, and the command does not run', async () => {
+      start();
+      await watcher.waitFor((m) => m.json.online === true, 'online');
+      const r = await send(signed('reconcile', { args: { why: 'test' } }), 'reconcile');
+      assert.equal(r.ok, false);
+      assert.equal(r.error, 'unknown argument "why": reconcile takes no arguments');
+      const r2 = await send(signed('report', { args: { day: '2026-12-01', days: 3 } }), 'report');
+      assert.equal(r2.ok, false);
+      assert.equal(r2.error, 'unknown argument "days": report takes only day');
+      assert.deepEqual(calls, [], 'neither ran');
+      const r3 = await send(signed('report', { args: { day: '2026-12-01' } }), 'report');
+      assert.equal(r3.ok, true, JSON.stringify(r3));
+      assert.deepEqual(calls, ['report {"day":"2026-12-01"}']);
     });
 
     it('without operator keys every command is refused', async () => {

@@ -225,7 +225,7 @@ for (const fam of FAMILIES)
       await start();
       const bad = await Promise.all([send({ dryRun: 'yes' }).answer, send({ dryrun: true }).answer]);
       assert.match(String(bad[0].json.error), /args\.dryRun must be true or false, got "yes"/);
-      assert.match(String(bad[1].json.error), /args: unknown field "dryrun" \(scanner-setup takes \{"dryRun":true\|false\}\)/);
+      assert.equal(String(bad[1].json.error), 'unknown argument "dryrun": scanner-setup takes only dryRun');
       assert.ok(!logLines.some((l) => l.includes('"event":"held"')), 'no setup started');
     });
 
