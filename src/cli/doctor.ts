@@ -10,6 +10,7 @@ import { gpioChipBase } from '../hardware/gpio.js';
 import { loadPrivateKey, loadPublicKey } from '../umpay/keys.js';
 import { configPath, runCommand } from './tech/context.js';
 import { captureIo, checkLines, EXIT, json, processIo, type Check, type Io } from './tech/format.js';
+import { inWorker } from '../worker.js';
 import { clockState, daemonState, PERMISSION_DENIED, probeGateway, probeOrderNo, rooted, SYSTEM_ROOTS, type Roots } from './tech/probe.js';
 import { formatOrderTime } from '../umpay/messages.js';
 import { controlRequest } from './tech/control.js';
@@ -30,10 +31,8 @@ export async function run(argv: readonly string[], io: Io, options: DoctorOption
   return runCommand(io, () => doctor(argv, io, options));
 }
 
-/**
- * The fleet's remote `doctor` (src/kiosk/fleet.ts): `kiosk doctor --json` on the daemon's config file, as an object.
- */
-export async function remoteDoctor(configFile: string): Promise<Record<string, unknown>> {
+/** `kiosk doctor --json` on a config file, as an object (the remote `doctor` runs it in doctor-worker.ts). */
+export async function doctorReport(configFile: string): Promise<Record<string, unknown>> {
   const io = captureIo();
   const code = await run(['--json', '--config', configFile], io);
   try {
@@ -41,6 +40,15 @@ export async function remoteDoctor(configFile: string): Promise<Record<string, u
   } catch {
     return { exit: code, output: io.stdout().slice(0, 4000), stderr: io.stderr().slice(0, 2000) };
   }
+}
+
+/**
+ * The fleet's remote `doctor` (src/kiosk/fleet.ts), in a worker thread: the doctor's checks are synchronous
+ * (integrity_check reads the whole journal, keys are parsed), and on the daemon's own event loop they would hold
+ * a customer's payment for as long as they take (seconds for a large journal on a Pi).
+ */
+export function remoteDoctor(configFile: string): Promise<Record<string, unknown>> {
+  return inWorker<Record<string, unknown>>(new URL('./doctor-worker.js', import.meta.url), { configFile });
 }
 
 async function doctor(argv: readonly string[], io: Io, options: DoctorOptions): Promise<number> {

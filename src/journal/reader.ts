@@ -2,6 +2,7 @@
 // CLI, reports and recovery read. The Journal (journal.ts) adds the transitions on top.
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { FULL_SELECT, PUBLIC_SELECT, toRow, type EventRow, type OrderRow, type PublicOrder } from './rows.js';
+import { inWorker } from '../worker.js';
 
 export class JournalReader {
   protected readonly stmt: Record<string, Statement>;
@@ -152,5 +153,10 @@ export class JournalReader {
   /** The cheaper check (no index cross-checks), for a running daemon (the remote selftest). */
   quickCheck(): string {
     return (this.db.pragma('quick_check') as { quick_check: string }[]).map((r) => r.quick_check).join('; ');
+  }
+
+  /** quick_check on a connection of its own in a worker thread: 'ok', or what is wrong. */
+  quickCheckOffThread(): Promise<string> {
+    return inWorker<string>(new URL('./quick-check-worker.js', import.meta.url), { path: this.file });
   }
 }

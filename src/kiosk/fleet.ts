@@ -122,9 +122,10 @@ export function startFleet(p: FleetParts): FleetClient {
         return p.doctor();
       },
       // Without the relay (it releases a product) and without a lamp sequence (a customer may be in front of
-      // the kiosk): the devices' and the journal's state as the daemon sees them.
+      // the kiosk): the devices' and the journal's state as the daemon sees them. quick_check reads the whole
+      // journal: in a worker thread, so that a customer paying meanwhile is not held for it.
       selftest: async () => {
-        const integrity = journal.quickCheck();
+        const integrity = await journal.quickCheckOffThread();
         const checks = [
           scannerCheck(p.hardware.scanner, p.config.scanner.trigger),
           { name: 'indicator', ok: true, detail: `showing ${String((p.hardware.indicator as { pattern?: string }).pattern ?? 'unknown')}` },

@@ -242,7 +242,9 @@ describe('fleet end to end: daemon over a pty, sandbox, real Mosquitto (MQTT 5)'
     const result = JSON.parse(io.stdout().slice(io.stdout().indexOf('\n') + 1)) as { exit: number; checks: { name: string; ok: boolean }[] };
     assert.equal(typeof result.exit, 'number');
     const names = result.checks.map((c) => c.name);
-    for (const n of ['config', 'gateway', 'fleet broker']) assert.ok(names.includes(n), names.join(', '));
+    for (const n of ['config', 'journal', 'gateway', 'fleet broker']) assert.ok(names.includes(n), names.join(', '));
+    // In a worker thread (remoteDoctor): better-sqlite3 opens and checks the daemon's journal there too.
+    assert.equal(result.checks.find((c) => c.name === 'journal')?.ok, true, JSON.stringify(result.checks.find((c) => c.name === 'journal')));
     assert.equal(result.checks.find((c) => c.name === 'config')?.ok, true, 'it read the same config file');
   });
 
