@@ -95,8 +95,8 @@ function newOrderNo(now: Date): string {
   return `JD${formatOrderTime(now)}${String(randomInt(0, 1_000_000)).padStart(6, '0')}`;
 }
 
-async function send(call: CallName, args: ParsedArgs): Promise<number> {
-  const own = CALL_FIELDS[call].filter((f) => f !== 'acqSpId' && f !== 'acqMerId');
+/** `--base`: the gateway's http:// or https:// URL, or a usage error naming it. */
+function baseFlag(args: ParsedArgs): string {
   const base = requireFlag(args, 'base');
   try {
     const u = new URL(base);
@@ -104,6 +104,12 @@ async function send(call: CallName, args: ParsedArgs): Promise<number> {
   } catch {
     throw new UsageError(`--base ${JSON.stringify(base)} is not an http:// or https:// URL`);
   }
+  return base;
+}
+
+async function send(call: CallName, args: ParsedArgs): Promise<number> {
+  const own = CALL_FIELDS[call].filter((f) => f !== 'acqSpId' && f !== 'acqMerId');
+  const base = baseFlag(args);
   const keyFile = requireFlag(args, 'key');
   const certFile = requireFlag(args, 'cert');
   const merchant = { acqSpId: requireFlag(args, 'sp'), acqMerId: requireFlag(args, 'mer') };
@@ -177,13 +183,7 @@ interface CheckStep {
  * connect, a queryOrder for an order number that cannot exist, and yesterday's settlement file.
  */
 async function check(args: ParsedArgs): Promise<number> {
-  const base = requireFlag(args, 'base');
-  try {
-    const u = new URL(base);
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
-  } catch {
-    throw new UsageError(`--base ${JSON.stringify(base)} is not an http:// or https:// URL`);
-  }
+  const base = baseFlag(args);
   const merchant = { acqSpId: stringFlag(args, 'sp') ?? 'Y471790403', acqMerId: stringFlag(args, 'mer') ?? '41509208' };
   const privateKey = loadPrivateKey(requireFlag(args, 'key'));
   const platformKey = loadPublicKey(requireFlag(args, 'cert'));
