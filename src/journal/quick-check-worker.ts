@@ -2,13 +2,14 @@
 // reads the whole journal, which on the daemon's event loop would hold a customer's payment meanwhile.
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
+import { quickCheckOf } from './reader.js';
 
 const { path } = workerData as { path: string };
 let answer: string;
 try {
   const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
-    answer = (db.pragma('quick_check') as { quick_check: string }[]).map((r) => r.quick_check).join('; ');
+    answer = quickCheckOf(db);
   } finally {
     db.close();
   }

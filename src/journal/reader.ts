@@ -152,11 +152,16 @@ export class JournalReader {
 
   /** The cheaper check (no index cross-checks), for a running daemon (the remote selftest). */
   quickCheck(): string {
-    return (this.db.pragma('quick_check') as { quick_check: string }[]).map((r) => r.quick_check).join('; ');
+    return quickCheckOf(this.db);
   }
 
   /** quick_check on a connection of its own in a worker thread: 'ok', or what is wrong. */
   quickCheckOffThread(): Promise<string> {
     return inWorker<string>(new URL('./quick-check-worker.js', import.meta.url), { path: this.file });
   }
+}
+
+/** PRAGMA quick_check on a connection: 'ok', or what is wrong ('; '-joined). */
+export function quickCheckOf(db: Db): string {
+  return (db.pragma('quick_check') as { quick_check: string }[]).map((r) => r.quick_check).join('; ');
 }

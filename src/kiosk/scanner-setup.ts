@@ -7,6 +7,7 @@ import type { Config } from '../config/index.js';
 import type { Logger } from '../log.js';
 import type { Scanner } from '../hardware/scanner.js';
 import type { SetupReport } from '../hardware/modules/session.js';
+import { unknownArgs } from '../fleet/protocol.js';
 import { maskDigitRuns } from '../umpay/authcode.js';
 import type { Interaction } from './interaction.js';
 
@@ -30,7 +31,8 @@ export interface RemoteSetupArgs {
 
 /** Strict: only the documented fields, each of its type; anything else is a clear error, never ignored. */
 export function parseSetupArgs(args: Record<string, unknown>): RemoteSetupArgs {
-  for (const k of Object.keys(args)) if (k !== 'dryRun') throw new Error(`args: unknown field ${JSON.stringify(k).slice(0, 40)} (scanner-setup takes {"dryRun":true|false})`);
+  const unknown = unknownArgs('scanner-setup', args);
+  if (unknown) throw new Error(unknown);
   const d = args.dryRun;
   if (d !== undefined && typeof d !== 'boolean') throw new Error(`args.dryRun must be true or false, got ${JSON.stringify(d).slice(0, 40)}`);
   return { dryRun: d === true };
