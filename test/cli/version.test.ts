@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { run as version } from '../../src/cli/version.js';
@@ -119,6 +119,7 @@ describe('kiosk version', function () {
     chmodSync(k.dir, 0o755);
     chmodSync(k.configFile, 0o644);
     const lock = acquireLock(join(k.dir, 'data/kiosk.lock'));
+    const reopen = othersMayTraverse(ROOT);
     try {
       const asNobody = (...args: string[]) => spawnSync(process.execPath, [KIOSK, ...args, '--config', k.configFile], { encoding: 'utf8', timeout: 10000, uid: 65534, gid: 65534, cwd: '/' });
       const v = asNobody('version');
@@ -136,10 +137,31 @@ describe('kiosk version', function () {
       const d = asNobody('doctor', '--no-gateway');
       assert.match(d.stdout, /^✗ daemon\s+.*permission denied: use sudo/m);
     } finally {
+      reopen();
       lock.release();
     }
   });
 });
+
+/**
+ * The program itself must be reachable by the other user: a clone inside a private folder (`mktemp -d` is 0700)
+ * is not. Adds only the search bit (o+x, no listing) to the folders above `dir` that lack it; the returned
+ * function puts each mode back.
+ */
+function othersMayTraverse(dir: string): () => void {
+  const changed: Array<[string, number]> = [];
+  for (let d = dir; ; d = dirname(d)) {
+    const mode = statSync(d).mode & 0o7777;
+    if (!(mode & 0o001)) {
+      chmodSync(d, mode | 0o001);
+      changed.push([d, mode]);
+    }
+    if (dirname(d) === d) break;
+  }
+  return () => {
+    for (const [d, mode] of changed.reverse()) chmodSync(d, mode);
+  };
+}
 
 describe('every command on a closed pipe', function () {
   this.timeout(15000);
