@@ -81,6 +81,14 @@ export class FakeClock implements Clock {
     return this.tasks.size;
   }
 
+  /** Timers and sleeps fired so far (each one a wakeup of a real process). */
+  fired = 0;
+
+  /** The periods of the intervals that are set, in ms. */
+  intervals(): number[] {
+    return [...this.tasks.values()].filter((t) => t.every !== null).map((t) => t.every!);
+  }
+
   /** Synchronous: runs every task due within the next `ms`, in time order. */
   tick(ms: number): void {
     const end = this.m + ms;
@@ -140,6 +148,7 @@ export class FakeClock implements Clock {
     this.m = Math.max(this.m, t.at);
     if (t.every !== null) t.at += t.every;
     else this.tasks.delete(t.id);
+    this.fired++;
     t.fire();
   }
 }

@@ -9,7 +9,7 @@ import type { LinkMonitor } from '../payment/link.js';
 import type { PaymentEngine } from '../payment/engine.js';
 import type { HttpGateway } from '../umpay/client.js';
 import type { Hardware } from '../hardware/index.js';
-import type { Clock } from '../clock.js';
+import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import type { Interaction } from './interaction.js';
 import { WalKeeper } from './wal-keeper.js';
 import { fetchAndReconcile, localYmd } from '../payment/settle-day.js';
@@ -163,7 +163,8 @@ export function startDailySettlement(p: {
 export class JournalWatch {
   /** Set while journal.path no longer names the journal this daemon writes. */
   private problem: string | null = null;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
+  private timers: Clock = systemClock;
 
   constructor(
     private readonly journal: Journal,
@@ -171,19 +172,22 @@ export class JournalWatch {
     private readonly log: Logger,
   ) {}
 
-  start(everyMs: number): void {
-    this.timer = setInterval(() => {
+  /** Checks every `everyMs` on `timers` (the daemon's clock: unref'd, so it never holds a stopping process). */
+  start(everyMs: number, timers: Clock = systemClock): void {
+    this.timers = timers;
+    this.timer = timers.setInterval(() => {
       const problem = this.journal.whereabouts();
       if (problem && problem !== this.problem) {
         this.log.error({ event: 'journal-gone', journal: this.path, unfinished: this.journal.unfinished().length }, problem);
         this.rescue('detected');
       } else if (!problem && this.problem) this.log.info({ event: 'journal-back', journal: this.path }, `${this.path} names the open journal again`);
       this.problem = problem;
-    }, everyMs).unref();
+    }, everyMs);
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.timers.clearInterval(this.timer);
+    this.timer = undefined;
   }
 
   /**

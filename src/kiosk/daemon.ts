@@ -169,7 +169,7 @@ export class Daemon {
       if (vend.fault) interaction.vendFault(vend.fault);
       const d = new Daemon(config, log, lock, journal, http, engine, hardware, interaction, link, gateway);
       wireHardware(hardware, interaction, log);
-      d.journalWatch.start(options.journalWatchMs ?? JOURNAL_WATCH_MS);
+      d.journalWatch.start(options.journalWatchMs ?? JOURNAL_WATCH_MS, clock);
       undo.push(() => d.journalWatch.stop());
       // The scanner module's setup on demand, for the fleet's `scanner-setup` and `kiosk scanner setup` over the
       // control socket: one handler, so one setup at a time whoever asks.

@@ -23,9 +23,12 @@ export interface SerialScannerOptions extends ScannerParseOptions, ModuleOptions
   /** Retry interval cap, ms. */
   reopenMaxMs?: number;
   /**
-   * While connected, check every this many ms that the device node still exists and is the same device.
-   * serialport on Linux does not always see a hangup (a pty whose master closed, some USB adapters), so
-   * this is how an unplug is noticed. 0 turns it off. Default 1000 (0 when a custom binding is given).
+   * While connected, check every this many ms that the device node still exists and is the same device. An
+   * unplug is normally seen at once from the port itself (a read error or close: EIO, ENXIO, EBADF); this
+   * slower check catches what the port cannot say: a replugged adapter or a new pty behind the same symlink
+   * (the open fd is stale) and an adapter whose driver reports no error. 0 turns it off. Default
+   * PRESENCE_CHECK_MS (0 when a custom binding is given). Idle means asleep: each check is a wakeup (a stat in
+   * libuv's thread pool), so it is never more often than every 5 s by default.
    */
   presenceCheckMs?: number;
   /** serialport binding (tests: MockBinding from @serialport/binding-mock). Default: the native binding. */
@@ -33,6 +36,9 @@ export interface SerialScannerOptions extends ScannerParseOptions, ModuleOptions
   timers?: Clock;
   log?: Logger;
 }
+
+/** The default pace of the device-node check (presenceCheckMs). */
+export const PRESENCE_CHECK_MS = 10_000;
 
 export class SerialScanner extends EventEmitter implements Scanner {
   readonly parser: ScanParser;
@@ -209,7 +215,7 @@ export class SerialScanner extends EventEmitter implements Scanner {
   }
 
   private startPresenceCheck(port: SerialPort): void {
-    const every = this.options.presenceCheckMs ?? (this.options.binding ? 0 : 1000);
+    const every = this.options.presenceCheckMs ?? (this.options.binding ? 0 : PRESENCE_CHECK_MS);
     if (every <= 0) return;
     let device: number | null = null;
     let busy = false;
