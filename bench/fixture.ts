@@ -6,7 +6,8 @@ import { loadConfig, type Config } from '../src/config/index.js';
 import type { Hardware } from '../src/hardware/index.js';
 import type { Journal } from '../src/journal/journal.js';
 import type { Interaction, InteractionTiming } from '../src/kiosk/interaction.js';
-import { Daemon } from '../src/kiosk/daemon.js';
+import { Daemon, type DaemonOptions } from '../src/kiosk/daemon.js';
+import type { HttpGateway } from '../src/umpay/client.js';
 import { silentLogger, type Logger } from '../src/log.js';
 import type { PaymentEngine } from '../src/payment/engine.js';
 import { DaemonFixture } from '../test/kiosk/daemon-helpers.js';
@@ -27,14 +28,16 @@ export interface Wiring {
   engine: PaymentEngine;
   hardware: Hardware;
   interaction: Interaction;
+  /** The daemon's gateway client (its connection warm-up). */
+  http: HttpGateway;
   close(): Promise<void>;
 }
 
 /** The real daemon in-process (Daemon.start), with a serialport binding for the scanner (MockBinding). */
-export async function startWiring(configFile: string, o: { binding?: unknown; timing?: Partial<InteractionTiming>; log?: Logger } = {}): Promise<Wiring> {
+export async function startWiring(configFile: string, o: { binding?: unknown; timing?: Partial<InteractionTiming>; log?: Logger; gateway?: DaemonOptions['gateway'] } = {}): Promise<Wiring> {
   const config = loadConfig(configFile);
-  const daemon = await Daemon.start(config, { log: o.log ?? silentLogger, timing: o.timing, hardwareDeps: o.binding ? { binding: o.binding } : undefined });
-  return { config, journal: daemon.journal, engine: daemon.engine, hardware: daemon.hardware, interaction: daemon.interaction, close: () => daemon.stop('bench done') };
+  const daemon = await Daemon.start(config, { log: o.log ?? silentLogger, timing: o.timing, hardwareDeps: o.binding ? { binding: o.binding } : undefined, gateway: o.gateway });
+  return { config, journal: daemon.journal, engine: daemon.engine, hardware: daemon.hardware, interaction: daemon.interaction, http: daemon.http, close: () => daemon.stop('bench done') };
 }
 
 /** Resolves on the first `event` of `emitter` for which `match` holds. */

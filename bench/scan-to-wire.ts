@@ -20,7 +20,7 @@ const BUDGET_MS = 5;
 let nonce = Date.now() % 1_000_000;
 
 /** One customer: feed the line, time until the micropay arrives, then wait until the kiosk is ready again. */
-async function customer(w: Wiring, fx: BenchFixture, feed: (bytes: Buffer) => void): Promise<number> {
+export async function customer(w: Wiring, fx: BenchFixture, feed: (bytes: Buffer) => void): Promise<number> {
   const code = testCode('paid', 'wechat', nonce++);
   let start = 0n;
   const arrived = nextEvent<SandboxEvent>(fx.sandbox, 'request', (e) => e.path === '/pay/micropay').then(() => msSince(start));

@@ -98,6 +98,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       'refund-queries': { type: 'int', arg: 'N', help: 'refund queries answered "in progress" before done' },
       'signing-rule': { type: 'string', arg: 'doc|java|both', help: "which of the vendor's signing rules requests may use (default both)" },
       'refund-order-type': { type: 'boolean', help: 'accept orderType in refund requests' },
+      tls: { type: 'boolean', help: 'serve https with the sandbox\'s own CA (its file is printed as caFile: gateway.ca)' },
     },
     notes: `faults: ${FAULT_KINDS.filter((k) => k !== 'latency').join(', ')}, latency:MS`,
     subcommands: {
@@ -252,6 +253,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       data: { type: 'string', arg: 'DIR', help: "the rig's folder (default ./kiosk-dev)" },
       pricing: { type: 'string', arg: 'fixed|menu|keyed', help: 'pricing mode (default fixed)' },
       port: { type: 'int', arg: 'N', help: "the sandbox's port (default: a free one)" },
+      tls: { type: 'boolean', help: 'the production transport: the sandbox serves https, the kiosk trusts its CA (gateway.ca)' },
     },
     notes: 'runs in the foreground: sandbox + pty scanner + daemon (Ctrl-C stops it)',
     subcommands: {

@@ -78,7 +78,8 @@ async function up(argv: string[]): Promise<number> {
   freshRigDir(dir);
   writeFileSync(join(dir, MARKER), '{}\n', { mode: 0o600 }); // claimed before anything else is made
 
-  const sandbox = await startSandbox({ port, host: '127.0.0.1', stateDir: join(dir, 'sandbox'), ledgerFile: join(dir, 'sandbox', 'ledger.json') });
+  const tls = values.tls !== undefined;
+  const sandbox = await startSandbox({ port, host: '127.0.0.1', stateDir: join(dir, 'sandbox'), ledgerFile: join(dir, 'sandbox', 'ledger.json'), tls });
   const device = join(dir, 'scanner');
   const feeder = join(dir, 'feeder');
   const socat = spawn('socat', [`pty,raw,echo=0,link=${device}`, `pty,raw,echo=0,link=${feeder}`], { stdio: 'ignore' });
@@ -103,7 +104,7 @@ async function up(argv: string[]): Promise<number> {
       await Promise.race([new Promise((r) => setTimeout(r, 5)), socatFailed]);
     }
     const config = {
-      ...demoConfigJson(sandbox.baseUrl, pricing),
+      ...demoConfigJson(sandbox.baseUrl, pricing, tls ? 'sandbox/tls-ca.pem' : undefined),
       scanner: { driver: 'serial', path: device },
       indicator: { driver: 'log' },
       approve: { driver: 'sim', pulseMs: 300 },

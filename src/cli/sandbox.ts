@@ -71,6 +71,7 @@ export async function main(argv: string[]): Promise<number> {
       refundQueriesUntilDone: intFlag(args, 'refund-queries'),
       signingRules: rule === 'both' ? ['doc', 'java'] : [rule],
       refundOrderType: args.flags['refund-order-type'] === true,
+      tls: args.flags.tls === true,
       faults,
       log,
     });
@@ -80,7 +81,7 @@ export async function main(argv: string[]): Promise<number> {
     return e.code === 'EADDRINUSE' ? 1 : 2;
   }
   process.stdout.write(
-    JSON.stringify({ baseUrl: sandbox.baseUrl, platformCert: sandbox.platformCertPath, merchantKey: sandbox.merchantKeyPath ?? null, stateDir, ledger: join(stateDir, 'ledger.json') }) + '\n',
+    JSON.stringify({ baseUrl: sandbox.baseUrl, platformCert: sandbox.platformCertPath, merchantKey: sandbox.merchantKeyPath ?? null, stateDir, ledger: join(stateDir, 'ledger.json'), ...(sandbox.caFile ? { caFile: sandbox.caFile } : {}) }) + '\n',
   );
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

@@ -4,7 +4,7 @@
 import { statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { z } from 'zod';
-import { KeyError, loadPrivateKey, loadPublicKey } from '../umpay/keys.js';
+import { KeyError, loadCaCertificates, loadPrivateKey, loadPublicKey } from '../umpay/keys.js';
 import { checkFleetFiles } from '../fleet/files.js';
 import { FLEET_PATHS, fleetSchema, type FleetConfig } from './fleet.js';
 import { MAX_SOCKET_PATH } from './sections/daemon.js';
@@ -117,6 +117,8 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Validate
     const journal = rawPath('journal', 'path');
     if (key && !bad('merchant.privateKey')) checkKey(problems, file, 'merchant.privateKey', key, (f) => loadPrivateKey(f, { requirePrivateMode: true }));
     if (cert && !bad('gateway.platformCert')) checkKey(problems, file, 'gateway.platformCert', cert, loadPublicKey);
+    const ca = rawPath('gateway', 'ca');
+    if (ca && !bad('gateway.ca')) checkKey(problems, file, 'gateway.ca', ca, loadCaCertificates);
     if (journal && !bad('journal.path')) checkJournalFolder(problems, file, journal);
   }
   // Telemetry (src/config/fleet.ts): its files are checked once the section itself is right.
@@ -131,7 +133,7 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Validate
   const config: Config = {
     ...c,
     merchant: { ...c.merchant, privateKey: resolve(baseDir, c.merchant.privateKey) },
-    gateway: { ...c.gateway, platformCert: resolve(baseDir, c.gateway.platformCert) },
+    gateway: { ...c.gateway, platformCert: resolve(baseDir, c.gateway.platformCert), ...(c.gateway.ca ? { ca: resolve(baseDir, c.gateway.ca) } : {}) },
     journal: { path: resolve(baseDir, c.journal.path) },
     daemon: {
       ...c.daemon,

@@ -53,7 +53,8 @@ export function startWalKeeper(p: { config: Config; journal: Journal; engine: Pa
 }
 
 /** The drivers' events to the interaction (scanner codes, bad lines, faults; keypad keys; trigger arming). */
-export function wireHardware(hardware: Hardware, kiosk: Interaction, log: Logger): void {
+/** `customer`: a key press or a scan has arrived, before the interaction acts on it (the gateway's warm-up). */
+export function wireHardware(hardware: Hardware, kiosk: Interaction, log: Logger, customer: () => void = () => undefined): void {
   const { scanner, keypad } = hardware;
   // Handlers run inside the drivers' data callbacks: an error thrown there would be uncaught and end the
   // daemon (and every background reversal with it). Log it and keep serving.
@@ -66,7 +67,13 @@ export function wireHardware(hardware: Hardware, kiosk: Interaction, log: Logger
         log.error({ event: 'handler-error', source, err }, `error in the ${source} handler`);
       }
     };
-  scanner.on('code', guard('scanner code', (code: string) => kiosk.code(code)));
+  scanner.on(
+    'code',
+    guard('scanner code', (code: string) => {
+      customer();
+      kiosk.code(code);
+    }),
+  );
   scanner.on('bad', guard('scanner bad', (bad: { reason: string }) => kiosk.bad(bad.reason)));
   // Unplugged → fault pattern and the driver reopens with backoff; the daemon never exits for it.
   scanner.on(
@@ -84,7 +91,13 @@ export function wireHardware(hardware: Hardware, kiosk: Interaction, log: Logger
     }),
   );
   if (!scanner.connected) kiosk.scannerConnected(false);
-  keypad?.on('key', guard('keypad key', (key: string) => kiosk.key(key)));
+  keypad?.on(
+    'key',
+    guard('keypad key', (key: string) => {
+      customer();
+      kiosk.key(key);
+    }),
+  );
   // Command-trigger modules read only while a payment can be taken: never while processing or showing a result.
   if (scanner.arm) {
     const arm = scanner.arm.bind(scanner);

@@ -11,7 +11,7 @@ import { bindIndicator, LinkMonitor, linkStatus } from '../payment/link.js';
 import { LinkGateway } from '../payment/link-gateway.js';
 import type { HttpGateway } from '../umpay/client.js';
 import type { PaymentEngine } from '../payment/engine.js';
-import { engineFromConfig, gatewayFromConfig } from './wiring.js';
+import { engineFromConfig, gatewayFromConfig, type GatewayOverrides } from './wiring.js';
 import { createHardware, FileStateStore, type Hardware, type HardwareDeps } from '../hardware/index.js';
 import { Vend } from './vend.js';
 import { Interaction, type InteractionTiming, type Pricing } from './interaction.js';
@@ -51,6 +51,8 @@ export interface DaemonOptions {
   clock?: Clock;
   /** The fleet's remote `doctor` command (`kiosk run` hands in `kiosk doctor` on its config file). */
   doctor?: FleetParts['doctor'];
+  /** Test and bench overrides of the gateway client's connection warm-up. */
+  gateway?: Partial<GatewayOverrides>;
   /** The daily settlement run's clock (tests move its wall clock to the next day). Default: `clock`. */
   settleClock?: Clock;
   settleTiming?: Partial<DailySettleTiming>;
@@ -79,7 +81,8 @@ export class Daemon {
     readonly log: Logger,
     private readonly lock: InstanceLock,
     readonly journal: Journal,
-    private readonly http: HttpGateway,
+    /** The gateway client (tests and the bench watch its connection warm-up). */
+    readonly http: HttpGateway,
     readonly engine: PaymentEngine,
     readonly hardware: Hardware,
     readonly interaction: Interaction,
@@ -110,7 +113,7 @@ export class Daemon {
     try {
       const journal = openJournal(config.journal.path);
       undo.push(() => journal.close());
-      const http = gatewayFromConfig(config, log);
+      const http = gatewayFromConfig(config, log, { daemon: true, ...options.gateway });
       undo.push(() => http.close());
       // The link monitor watches every call and probes when nothing else has spoken lately. Background calls
       // wait behind it while offline instead of burning their retries.
@@ -168,7 +171,9 @@ export class Daemon {
       vend.on('fault', (reason: string | null) => interaction.vendFault(reason));
       if (vend.fault) interaction.vendFault(vend.fault);
       const d = new Daemon(config, log, lock, journal, http, engine, hardware, interaction, link, gateway);
-      wireHardware(hardware, interaction, log);
+      // A customer starts with a key press or a scan: the payment's connection is opened then, beside the
+      // journal commit, not after it (issue 20 §4; with gateway.keepWarm one is usually open already).
+      wireHardware(hardware, interaction, log, () => http.warm());
       d.journalWatch.start(options.journalWatchMs ?? JOURNAL_WATCH_MS, clock);
       undo.push(() => d.journalWatch.stop());
       // The scanner module's setup on demand, for the fleet's `scanner-setup` and `kiosk scanner setup` over the

@@ -54,7 +54,7 @@ interface SimKeypadLike {
 }
 
 /** The config the demo writes: relative paths, so the folder can be moved or inspected. */
-export function demoConfigJson(baseUrl: string, pricing: DemoOptions['pricing'] = 'fixed'): Record<string, unknown> {
+export function demoConfigJson(baseUrl: string, pricing: DemoOptions['pricing'] = 'fixed', ca?: string): Record<string, unknown> {
   const pricingSection =
     pricing === 'menu'
       ? { mode: 'menu', items: { '1': { amountFen: 150, goodsInfo: 'water' }, '2': { amountFen: 300, goodsInfo: 'cola' }, '3': { amountFen: 550, goodsInfo: 'sandwich' } } }
@@ -64,7 +64,7 @@ export function demoConfigJson(baseUrl: string, pricing: DemoOptions['pricing'] 
   return {
     deviceId: 'DEMO01',
     merchant: { acqSpId: 'Y471790403', acqMerId: '41509208', privateKey: 'sandbox/merchant.key.pem', goodsId: 'DEMO', goodsInfo: 'demo snack' },
-    gateway: { baseUrl, platformCert: 'sandbox/platform.cert.crt' },
+    gateway: { baseUrl, platformCert: 'sandbox/platform.cert.crt', ...(ca ? { ca } : {}) },
     journal: { path: 'journal.sqlite' },
     scanner: { driver: 'sim' },
     keypad: { driver: pricing === 'fixed' ? 'none' : 'sim' },

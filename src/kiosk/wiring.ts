@@ -4,13 +4,19 @@ import type { Config } from '../config/index.js';
 import type { Logger } from '../log.js';
 import type { Journal } from '../journal/journal.js';
 import type { Gateway } from '../umpay/types.js';
-import { loadPrivateKey, loadPublicKey } from '../umpay/keys.js';
-import { HttpGateway } from '../umpay/client.js';
+import { loadCaCertificates, loadPrivateKey, loadPublicKey } from '../umpay/keys.js';
+import { HttpGateway, type HttpGatewayOptions } from '../umpay/client.js';
 import { PaymentEngine } from '../payment/engine.js';
 import type { Clock } from '../clock.js';
 
-/** The gateway client as the config describes it (also for tools that talk to the platform). */
-export function gatewayFromConfig(config: Config, log: Logger): HttpGateway {
+/** Test and bench overrides of the client's connection warm-up (client.ts, warm.ts). */
+export type GatewayOverrides = Pick<HttpGatewayOptions, 'warm' | 'warmMinIntervalMs'>;
+
+/**
+ * The gateway client as the config describes it (also for tools that talk to the platform). `keepWarm`: only the
+ * daemon keeps a connection open while idle (`daemon`); a tool's client opens one when it calls.
+ */
+export function gatewayFromConfig(config: Config, log: Logger, o: { daemon?: boolean } & Partial<GatewayOverrides> = {}): HttpGateway {
   return new HttpGateway({
     baseUrl: config.gateway.baseUrl,
     merchant: { acqSpId: config.merchant.acqSpId, acqMerId: config.merchant.acqMerId },
@@ -19,6 +25,9 @@ export function gatewayFromConfig(config: Config, log: Logger): HttpGateway {
     connectTimeoutMs: config.gateway.connectTimeoutMs,
     timeoutMs: config.gateway.timeoutMs,
     log,
+    ...(config.gateway.ca ? { ca: loadCaCertificates(config.gateway.ca) } : {}),
+    warm: o.warm ?? (o.daemon && config.gateway.keepWarm ? 'keep' : 'customer'),
+    ...(o.warmMinIntervalMs !== undefined ? { warmMinIntervalMs: o.warmMinIntervalMs } : {}),
   });
 }
 

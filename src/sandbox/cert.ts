@@ -1,6 +1,8 @@
 // A self-signed X.509 certificate for the sandbox's platform key, so a kiosk loads the sandbox exactly like the
-// real platform (a certificate file). Node has no certificate builder, hence this tiny ASN.1 DER writer.
-import { sign, type KeyObject } from 'node:crypto';
+// real platform (a certificate file); and for `kiosk sandbox --tls` a CA and the server certificate it signs.
+// Node has no certificate builder, hence this tiny ASN.1 DER writer.
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { isIP, isIPv4 } from 'node:net';
 
 function length(n: number): Buffer {
   if (n < 0x80) return Buffer.from([n]);
@@ -79,4 +81,86 @@ export function selfSignedCertificate(publicKey: KeyObject, privateKey: KeyObjec
 export function certificatePem(der: Buffer): string {
   const b64 = der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
   return `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`;
+}
+
+// ---- TLS: a CA and a server certificate it signs, for `kiosk sandbox --tls` (tls.ts) ----
+
+const ECDSA_WITH_SHA256 = '1.2.840.10045.4.3.2';
+const octets = (b: Buffer): Buffer => tlv(0x04, b);
+const bool = (v: boolean): Buffer => Buffer.from([0x01, 0x01, v ? 0xff : 0x00]);
+
+function extension(id: string, critical: boolean, value: Buffer): Buffer {
+  return seq(oid(id), ...(critical ? [bool(true)] : []), octets(value));
+}
+
+/** SHA-1 of the public key's bits (RFC 5280 §4.2.1.2 method 1 over the whole SPKI, enough for matching). */
+function keyId(publicKey: KeyObject): Buffer {
+  return createHash('sha1').update(publicKey.export({ type: 'spki', format: 'der' })).digest();
+}
+
+function ipBytes(ip: string): Buffer {
+  if (isIPv4(ip)) return Buffer.from(ip.split('.').map(Number));
+  const [head = '', tail = ''] = ip.split('::');
+  const words = (s: string) => (s ? s.split(':').map((w) => parseInt(w, 16)) : []);
+  const h = words(head);
+  const t = ip.includes('::') ? words(tail) : [];
+  const all = [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t];
+  return Buffer.from(all.flatMap((w) => [w >> 8, w & 0xff]));
+}
+
+export interface IssuedCertificate {
+  /** PEM of the certificate. */
+  cert: string;
+  /** PKCS#8 PEM of its private key. */
+  key: string;
+}
+
+const CA_NAME = 'UMPay sandbox CA';
+
+/**
+ * A certificate authority (ECDSA P-256, CA:TRUE, keyCertSign) whose certificate a client configures as the one
+ * it trusts (gateway.ca), and server certificates it signs for `hosts` (names and IP addresses). `existing`: the
+ * same CA again (its files from an earlier start), so a client configured with it keeps working.
+ */
+export function certificateAuthority(existing?: IssuedCertificate): { ca: IssuedCertificate; issue(hosts: string[]): IssuedCertificate } {
+  const caPrivate = existing ? createPrivateKey(existing.key) : generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+  const caKeys = { privateKey: caPrivate, publicKey: createPublicKey(caPrivate) };
+  const caName = seq(set(seq(oid(COMMON_NAME), utf8(CA_NAME))));
+  const caId = keyId(caKeys.publicKey);
+  const make = (subject: Buffer, publicKey: KeyObject, extensions: Buffer[]): string => {
+    const algorithm = seq(oid(ECDSA_WITH_SHA256));
+    const tbs = seq(
+      explicit(0, integer(2)),
+      tlv(0x02, Buffer.concat([Buffer.from([0x01]), randomBytes(15)])), // 16-byte positive serial, unique per issue
+      algorithm,
+      caName,
+      seq(utcTime(new Date(Date.UTC(2024, 0, 1))), utcTime(new Date(Date.UTC(2049, 11, 31)))),
+      subject,
+      publicKey.export({ type: 'spki', format: 'der' }),
+      explicit(3, seq(...extensions)),
+    );
+    return certificatePem(seq(tbs, algorithm, bitString(sign('sha256', tbs, caKeys.privateKey))));
+  };
+  const ca: IssuedCertificate = existing ?? {
+    cert: make(caName, caKeys.publicKey, [
+      extension('2.5.29.19', true, seq(bool(true))), // basicConstraints CA:TRUE
+      extension('2.5.29.15', true, Buffer.from([0x03, 0x02, 0x01, 0x06])), // keyUsage keyCertSign, cRLSign
+      extension('2.5.29.14', false, octets(caId)), // subjectKeyIdentifier
+    ]),
+    key: caKeys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  };
+  const issue = (hosts: string[]): IssuedCertificate => {
+    const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const names = hosts.map((h) => (isIP(h) ? tlv(0x87, ipBytes(h)) : tlv(0x82, Buffer.from(h, 'ascii'))));
+    const subject = seq(set(seq(oid(COMMON_NAME), utf8(hosts[0] ?? 'localhost'))));
+    const cert = make(subject, keys.publicKey, [
+      extension('2.5.29.19', true, seq()), // basicConstraints CA:FALSE
+      extension('2.5.29.15', true, Buffer.from([0x03, 0x02, 0x07, 0x80])), // keyUsage digitalSignature
+      extension('2.5.29.37', false, seq(oid('1.3.6.1.5.5.7.3.1'))), // extKeyUsage serverAuth
+      extension('2.5.29.17', false, seq(...names)), // subjectAltName
+      extension('2.5.29.35', false, seq(tlv(0x80, caId))), // authorityKeyIdentifier
+    ]);
+    return { cert, key: keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+  };
+  return { ca, issue };
 }

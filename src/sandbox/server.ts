@@ -4,8 +4,10 @@
 // route's faults are applied where its answer is written, so a drill's fault reads in one place.
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
 import { rmSync } from 'node:fs';
-import type { createServer, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Server as TlsServer } from 'node:https';
 import type { Logger } from 'pino';
 import { scrub } from '../log.js';
 import { wireText, type RequestRule, type WireValue } from '../umpay/canonical.js';
@@ -25,6 +27,8 @@ export interface SandboxStats {
   maxInFlight: number;
   rateLimited: number;
   faultsApplied: Record<string, number>;
+  /** TCP connections accepted since start (reset() keeps it): how many handshakes clients made. */
+  connections: number;
 }
 
 /** Emitted as 'request' (on arrival) and 'response' (after the answer was written or the connection dropped). */
@@ -52,6 +56,8 @@ const MAX_BODY = 64 * 1024;
 /** What startSandbox (start.ts) made for the server: keys, ledger, faults, settings. */
 export interface SandboxInternals {
   baseUrl: string;
+  /** With tls: the CA certificate (PEM) a client trusts the sandbox with. */
+  caFile?: string;
   stateDir: string;
   removeStateDir: boolean;
   platformCertPath: string;
@@ -75,9 +81,11 @@ export class Sandbox extends EventEmitter {
   /** The generated merchant private key (PKCS#8 PEM, mode 0600) when no merchantPublicKey was given. */
   readonly merchantKeyPath?: string;
   readonly stateDir: string;
+  /** With tls: the CA certificate (PEM) to configure as gateway.ca. */
+  readonly caFile?: string;
 
   constructor(
-    private readonly server: ReturnType<typeof createServer>,
+    private readonly server: Server | TlsServer,
     private readonly internals: SandboxInternals,
   ) {
     super();
@@ -86,11 +94,19 @@ export class Sandbox extends EventEmitter {
     this.platformPublicKey = createPublicKey(internals.platformPrivateKey);
     this.merchantKeyPath = internals.merchantKeyPath;
     this.stateDir = internals.stateDir;
-    server.on('request', (req, res) => void this.handle(req, res));
+    this.caFile = internals.caFile;
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res));
+    server.on('connection', (socket: Socket) => {
+      this.counters.connections++;
+      this.unused.add(socket);
+      socket.once('close', () => this.unused.delete(socket));
+    });
   }
 
-  private readonly counters: SandboxStats = { requests: {}, total: 0, inFlight: 0, maxInFlight: 0, rateLimited: 0, faultsApplied: {} };
+  private readonly counters: SandboxStats = { requests: {}, total: 0, inFlight: 0, maxInFlight: 0, rateLimited: 0, faultsApplied: {}, connections: 0 };
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Connections that have carried no request yet (node's closeIdleConnections leaves them open). */
+  private readonly unused = new Set<Socket>();
   private closed = false;
 
   ledger(): LedgerSnapshot {
@@ -119,6 +135,13 @@ export class Sandbox extends EventEmitter {
     this.internals.ledger.reset();
     this.internals.faults.set([]);
     Object.assign(this.counters, { requests: {}, total: 0, maxInFlight: this.counters.inFlight, rateLimited: 0, faultsApplied: {} });
+  }
+
+  /** Closes the connections that carry no request now: a gateway's idle timeout, at once (tests, bench). */
+  closeIdleConnections(): void {
+    this.server.closeIdleConnections();
+    for (const socket of this.unused) socket.destroy();
+    this.unused.clear();
   }
 
   /** Resolves with the next 'response' event that satisfies `match`. */
@@ -161,6 +184,8 @@ export class Sandbox extends EventEmitter {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // https: the TLS socket's TCP socket is the one 'connection' gave.
+    this.unused.delete((req.socket as Socket & { _parent?: Socket })._parent ?? req.socket);
     const started = performance.now();
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const path = url.pathname;

@@ -1,8 +1,9 @@
 // Starting a local UMPay gateway: its state folder, the platform key and certificate, the merchant keys it
 // accepts, the ledger and the fault plan, then listening on loopback. The requests are served by server.ts.
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import type { Logger } from 'pino';
 import { silentLogger } from '../log.js';
 import { REQUEST_RULES, type RequestRule } from '../umpay/canonical.js';
 import { loadPrivateKey, loadPublicKey, parsePrivateKey } from '../umpay/keys.js';
-import { certificatePem, selfSignedCertificate } from './cert.js';
+import { certificateAuthority, certificatePem, selfSignedCertificate, type IssuedCertificate } from './cert.js';
 import { FaultPlan, TokenBucket, type Fault } from './faults.js';
 import { Ledger } from './ledger.js';
 import { Sandbox } from './server.js';
@@ -51,6 +52,11 @@ export interface SandboxOptions {
   signingRules?: RequestRule[];
   /** Accept refund's `orderType` (in the docs' example, not in their table). Default false: `11` unknown field. */
   refundOrderType?: boolean;
+  /**
+   * Serve HTTPS, like the real platform: a CA of the sandbox's own (tls-ca.pem under stateDir, kept across starts;
+   * a client trusts it with gateway.ca) signs a certificate for localhost, 127.0.0.1, ::1 and `host`.
+   */
+  tls?: boolean;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -79,6 +85,20 @@ function generatedKey(file: string): KeyObject {
   writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
   chmodSync(file, 0o600);
   return parsePrivateKey(Buffer.from(privateKey.export({ type: 'pkcs8', format: 'pem' })), file);
+}
+
+/** The sandbox's CA (reused from stateDir when there) and a fresh server certificate signed by it. */
+function sandboxTls(stateDir: string, host: string): { caFile: string; server: IssuedCertificate } {
+  const caFile = join(stateDir, 'tls-ca.pem');
+  const keyFile = join(stateDir, 'tls-ca.key.pem');
+  const existing = existsSync(caFile) && existsSync(keyFile) ? { cert: readFileSync(caFile, 'utf8'), key: readFileSync(keyFile, 'utf8') } : undefined;
+  const authority = certificateAuthority(existing);
+  if (!existing) {
+    writeFileSync(keyFile, authority.ca.key, { mode: 0o600 });
+    writeFileSync(caFile, authority.ca.cert);
+  }
+  const hosts = [...new Set(['localhost', '127.0.0.1', '::1', host])];
+  return { caFile, server: authority.issue(hosts) };
 }
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
@@ -117,7 +137,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   if (options.faults) faults.set(options.faults);
   const bucket = options.rateLimit ? new TokenBucket(options.rateLimit.perSecond, options.rateLimit.burst) : undefined;
 
-  const server = createServer({ keepAlive: true });
+  const tls = options.tls ? sandboxTls(stateDir, host) : undefined;
+  const server = tls ? createTlsServer({ keepAlive: true, key: tls.server.key, cert: tls.server.cert }) : createServer({ keepAlive: true });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => {
@@ -128,7 +149,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const address = server.address() as AddressInfo;
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const sandbox = new Sandbox(server, {
-    baseUrl: `http://${urlHost}:${address.port}`,
+    baseUrl: `${tls ? 'https' : 'http'}://${urlHost}:${address.port}`,
+    caFile: tls?.caFile,
     stateDir,
     removeStateDir,
     platformCertPath,

@@ -131,3 +131,16 @@ export function loadPrivateKey(file: string, options: LoadKeyOptions = {}): KeyO
 export function loadPublicKey(file: string): KeyObject {
   return parsePublicKey(readKeyFile(file), file);
 }
+
+/** A CA file for TLS (gateway.ca): one or more PEM certificates, returned as read. */
+export function loadCaCertificates(file: string): Buffer {
+  const data = readKeyFile(file);
+  const pems = data.toString('latin1').match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
+  try {
+    if (pems.length === 0) throw new Error('none');
+    for (const pem of pems) new X509Certificate(pem);
+  } catch {
+    throw new KeyError(file, 'expected one or more PEM certificates (-----BEGIN CERTIFICATE-----)');
+  }
+  return data;
+}

@@ -39,6 +39,8 @@ export interface SettleGateway {
   privateKey: KeyObject;
   platformKey: KeyObject;
   timeoutMs: number;
+  /** https: the gateway's CA (PEM), as HttpGateway's. */
+  ca?: string | Buffer;
 }
 
 class TooLarge extends Error {}
@@ -60,7 +62,7 @@ export async function downloadSettleFile(gw: SettleGateway, stlDate: string, dir
   const maxBytes = opts.maxBytes ?? 64 * 1024 * 1024;
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), opts.timeoutMs ?? Math.max(60_000, gw.timeoutMs));
-  const agent = new URL(gw.base).protocol === 'https:' ? new https.Agent({ keepAlive: false }) : new http.Agent({ keepAlive: false });
+  const agent = new URL(gw.base).protocol === 'https:' ? new https.Agent({ keepAlive: false, ...(gw.ca ? { ca: gw.ca } : {}) }) : new http.Agent({ keepAlive: false });
   let part: string | undefined;
   let status: number | undefined;
   try {

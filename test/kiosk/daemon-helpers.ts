@@ -123,8 +123,9 @@ export class DaemonFixture {
   configFile = join(this.dir, 'config.json');
   journalPath = join(this.dir, 'journal.sqlite');
 
-  async start(): Promise<this> {
-    this.sandbox = await startSandbox({ port: 0, host: '127.0.0.1', stateDir: join(this.dir, 'sandbox') });
+  /** `tls`: the sandbox serves https and the config trusts its CA (gateway.ca). */
+  async start(o: { tls?: boolean } = {}): Promise<this> {
+    this.sandbox = await startSandbox({ port: 0, host: '127.0.0.1', stateDir: join(this.dir, 'sandbox'), tls: o.tls });
     return this;
   }
 
@@ -132,7 +133,7 @@ export class DaemonFixture {
     const config = {
       deviceId: 'TEST01',
       merchant: { acqSpId: 'Y471790403', acqMerId: '41509208', privateKey: this.sandbox.merchantKeyPath, goodsId: 'G1', goodsInfo: 'test snack' },
-      gateway: { baseUrl: this.sandbox.baseUrl, platformCert: this.sandbox.platformCertPath, connectTimeoutMs: 1000, timeoutMs: 3000 },
+      gateway: { baseUrl: this.sandbox.baseUrl, platformCert: this.sandbox.platformCertPath, connectTimeoutMs: 1000, timeoutMs: 3000, ...(this.sandbox.caFile ? { ca: this.sandbox.caFile } : {}) },
       payment: { customerWindowMs: 5000, queryIntervalMs: 500 },
       journal: { path: this.journalPath },
       scanner: { driver: 'sim' },
