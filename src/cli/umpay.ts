@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { previousDay } from '../payment/settle-day.js';
 import { intFlag, parseCommand, requireFlag, stringFlag, subcommand, UsageError, type ParsedArgs } from './args.js';
 import { javaRequestPlaintext, wireText, type WireValue } from '../umpay/canonical.js';
-import { KeyError, loadPrivateKey, loadPublicKey } from '../umpay/keys.js';
+import { KeyError, loadPrivateKey, loadPublicKey, loadCaCertificates } from '../umpay/keys.js';
 import { answerRule, signRequest } from '../umpay/signature.js';
 import { parseWireJson } from '../umpay/json.js';
 import { classifyAuthCode, maskAuthCode } from '../umpay/authcode.js';
@@ -95,6 +95,12 @@ function newOrderNo(now: Date): string {
   return `JD${formatOrderTime(now)}${String(randomInt(0, 1_000_000)).padStart(6, '0')}`;
 }
 
+/** `--ca FILE`: the CA a https gateway's certificate chains to (a KeyError names the file when it is no PEM). */
+function caFlag(args: ParsedArgs): { ca?: Buffer } {
+  const file = stringFlag(args, 'ca');
+  return file === undefined ? {} : { ca: loadCaCertificates(file) };
+}
+
 /** `--base`: the gateway's http:// or https:// URL, or a usage error naming it. */
 function baseFlag(args: ParsedArgs): string {
   const base = requireFlag(args, 'base');
@@ -133,7 +139,7 @@ async function send(call: CallName, args: ParsedArgs): Promise<number> {
   }
   const privateKey = loadPrivateKey(keyFile);
   const platformKey = loadPublicKey(certFile);
-  const gw = new HttpGateway({ baseUrl: base, merchant, privateKey, platformKey, connectTimeoutMs, timeoutMs });
+  const gw = new HttpGateway({ baseUrl: base, merchant, privateKey, platformKey, connectTimeoutMs, timeoutMs, ...caFlag(args) });
   try {
     const r = await gw.call(call, fields as unknown as FieldsByCall[typeof call]);
     // The payment code is a bearer token: masked unless the technician asks for it (--reveal).
@@ -193,7 +199,7 @@ async function check(args: ParsedArgs): Promise<number> {
   const now = new Date();
   const day = dateFlag ? /^([0-9]{4})-?([0-9]{2})-?([0-9]{2})$/.exec(dateFlag)?.slice(1).join('') : previousDay(now);
   if (!day) throw new UsageError(`--date ${JSON.stringify(dateFlag)} is not a date (yyyy-mm-dd)`);
-  const gw = new HttpGateway({ baseUrl: base, merchant, privateKey, platformKey, connectTimeoutMs, timeoutMs });
+  const gw = new HttpGateway({ baseUrl: base, merchant, privateKey, platformKey, connectTimeoutMs, timeoutMs, ...caFlag(args) });
   const steps: CheckStep[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'umpay-check-'));
   try {

@@ -195,3 +195,20 @@ describe('kiosk umpay check (against the sandbox)', function () {
   });
 });
 
+describe('kiosk umpay check over https (kiosk sandbox --tls)', function () {
+  this.timeout(10000);
+  let sb: Sandbox;
+  before(async () => {
+    sb = await startSandbox({ merchantPublicKey: KEY_FILE, tls: true });
+  });
+  after(() => sb.close());
+
+  it('--ca FILE: the sandbox CA is trusted, the settlement download too; without it nothing connects', async () => {
+    const ok = await run(['check', '--base', sb.baseUrl, '--key', KEY_FILE, '--cert', sb.platformCertPath, '--ca', sb.caFile!]);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stdout, /all worked/);
+    const refused = await run(['check', '--base', sb.baseUrl, '--key', KEY_FILE, '--cert', sb.platformCertPath]);
+    assert.equal(refused.code, 3, refused.stdout + refused.stderr);
+    assert.match(refused.stdout, /certificate/i);
+  });
+});
