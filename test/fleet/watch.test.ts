@@ -110,7 +110,9 @@ describe('kiosk fleet watch / cmd / keygen (three demo kiosks, in-process broker
       [['watch'], /missing --broker/],
       [['watch', '--broker', 'http://x'], /mqtt:\/\/HOST/],
       [['cmd', 'K-0001'], /give DEVICE NAME/],
-      [['cmd', 'K-0001', 'pay', '--broker', broker.url], /unknown command "pay"/],
+      [['cmd', 'K-0001', 'pay', '--broker', broker.url, '--key', join(keyDir, 'operator.key.pem')], /unknown command "pay"/],
+      // --key is required (the table says so: usage and docs/cli.md show it without brackets).
+      [['cmd', 'K-0001', 'status', '--broker', broker.url], /missing --key\n.*--broker URL --key OPERATOR\.key\.pem/],
       [['cmd', 'K-0001', 'status', '--broker', broker.url, '--key', loose], /readable by group or others/],
       [['cmd', 'K-0001', 'status', '--broker', broker.url, '--key', pub], /not a PEM private key/],
       [['frobnicate'], /unknown subcommand/],
