@@ -45,6 +45,13 @@ describe('kiosk dev (local rig)', function () {
     assert.match(s.stdout, /^typed paid wechat…\d{4} into the rig's scanner\nthe daemon took it: paying…\nresult: approved \(order DEMO01\S+\)$/m);
     const log = join(data, 'daemon.log');
     await until(() => (existsSync(log) ? readFileSync(log, 'utf8') : ''), /"event":"customer-result","kind":"approved"/, 10000, 'payment');
+    // The result shows for display.resultMs; the scans below need the kiosk ready again (the commands in between
+    // start fast enough now to land inside the result).
+    const afterResult = () => {
+      const text = readFileSync(log, 'utf8');
+      return text.slice(text.lastIndexOf('"event":"customer-result"'));
+    };
+    await until(afterResult, /"indicator":"ready"/, 10000, 'ready after the result');
 
     // A second rig in the same folder would replace the config, the lock and the journal under this one.
     const config = readFileSync(join(data, 'config.json'), 'utf8');
