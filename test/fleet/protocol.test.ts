@@ -13,7 +13,7 @@ describe('fleet/protocol: signed commands', () => {
     ({ privateKey: key, publicKey: pub } = generateKeyPairSync('ed25519'));
     otherPub = generateKeyPairSync('ed25519').publicKey;
   });
-  const body = (over: Partial<CommandBody> & Record<string, unknown> = {}): CommandBody => ({ ...newCommand('K1', 'status', {}, 1_700_000_000_000), ...over }) as CommandBody;
+  const body = (over: Partial<CommandBody> & Record<string, unknown> = {}): CommandBody => ({ ...newCommand('K1', 'status', {}, 1_700_000_000_000), ...over });
   const wire = (b: unknown, k = key): Buffer => Buffer.from(JSON.stringify(signCommand(b as CommandBody, k)));
   const check = (message: Buffer | string, device = 'K1', name = 'status', keys: KeyObject[] = [pub]) => checkCommand(Buffer.isBuffer(message) ? message : Buffer.from(message), keys, device, name);
   const reason = (r: ReturnType<typeof checkCommand>): string => (r.ok ? 'ok' : r.reason);
