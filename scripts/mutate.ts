@@ -37,9 +37,7 @@ const spec = (...files: string[]): string[] => files.map((f) => `dist/test/${f}.
 /**
  * The folders of issue 21, smallest first. The specs leave out the slow end-to-end files (test/crash, test/field,
  * test/fleet/e2e, daemons on a pty, CLI runs): they exercise this code in child processes, whose coverage Stryker
- * cannot see, and would cost minutes per mutant. Nor can a spec start the daemon in-process (test/kiosk): it
- * tells its parent "ready" over IPC (pm2's wait_ready), and in Stryker's test runner that parent is Stryker,
- * which stops on the message. docs/tests.md lists what each folder's run takes.
+ * cannot see, and would cost minutes per mutant. docs/tests.md lists what each folder's run takes.
  */
 export const FOLDERS: readonly Folder[] = [
   {
@@ -205,9 +203,9 @@ async function main(): Promise<number> {
   process.chdir(ROOT);
   // The machine is shared: the run and every process it starts (build, test runners) yield to interactive work.
   setPriority(10);
-  // mocha 12's CLI helpers as Stryker's mocha runner loads them (see the file): here and, through NODE_OPTIONS,
-  // in every process Stryker starts.
-  const shim = `${ROOT}scripts/stryker-mocha12.cjs`;
+  // mocha 12's CLI helpers as Stryker's mocha runner loads them, and no "ready" to Stryker (see the file): here
+  // and, through NODE_OPTIONS, in every process Stryker starts.
+  const shim = `${ROOT}scripts/stryker-preload.cjs`;
   createRequire(import.meta.url)(shim);
   process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --require=${shim}`.trim();
   let worst = 100;

@@ -2,8 +2,9 @@
 // it runnable: the config is valid against Stryker's own schema, the folders and test files it names exist, the
 // pinned Stryker loads with this mocha, and docs/tests.md has a score for each folder. A second or two.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { fork, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,7 +67,7 @@ describe('mutation run: StrykerJS config (stryker.config.json, scripts/mutate.ts
     }
   });
 
-  it('the pinned Stryker (9.6.1, Node 20) loads its mocha runner with this mocha through scripts/stryker-mocha12.cjs', () => {
+  it('the pinned Stryker (9.6.1, Node 20) loads its mocha runner with this mocha through scripts/stryker-preload.cjs', () => {
     const pkg = JSON.parse(read('package.json')) as { devDependencies: Record<string, string> };
     for (const p of ['core', 'mocha-runner', 'typescript-checker']) {
       const name = `@stryker-mutator/${p}`;
@@ -74,10 +75,25 @@ describe('mutation run: StrykerJS config (stryker.config.json, scripts/mutate.ts
       assert.equal((JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as { version: string }).version, pkg.devDependencies[name], `${name} installed as pinned`);
     }
     const load = (args: string[]) => spawnSync(process.execPath, [...args, '--input-type=module', '-e', "await import('@stryker-mutator/mocha-runner')"], { cwd: ROOT, encoding: 'utf8' });
-    const withShim = load(['--require', './scripts/stryker-mocha12.cjs']);
+    const withShim = load(['--require', './scripts/stryker-preload.cjs']);
     assert.equal(withShim.status, 0, withShim.stderr);
     const without = load([]);
-    if (without.status === 0) assert.fail('the mocha runner loads without the shim now: drop scripts/stryker-mocha12.cjs');
+    if (without.status === 0) assert.fail('the mocha runner loads without the shim now: drop scripts/stryker-preload.cjs');
+  });
+
+  it('the preload keeps a daemon\'s "ready" (pm2 wait_ready) from Stryker\'s IPC channel, and only that', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stryker-preload-'));
+    try {
+      const script = join(dir, 'child.cjs');
+      writeFileSync(script, "process.send('ready'); process.send('{\"kind\":1}'); process.send({ a: 1 }, () => process.disconnect());\n");
+      const child = fork(script, [], { execArgv: ['--require', join(ROOT, 'scripts/stryker-preload.cjs')], stdio: 'ignore' });
+      const got: unknown[] = [];
+      child.on('message', (m) => got.push(m));
+      await new Promise((r) => child.on('exit', r));
+      assert.deepEqual(got, ['{"kind":1}', { a: 1 }]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('incremental results, where present, are Stryker reports of that folder\'s files only', () => {

@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import type { PublicOrder } from '../../src/journal/journal.js';
 import type { OrderState } from '../../src/journal/states.js';
-import { compareSettlement, isOurOrderNo, type CompareInput, type Finding } from '../../src/payment/settle-compare.js';
+import { compareSettlement, isOurOrderNo, localDay, type CompareInput, type Finding } from '../../src/payment/settle-compare.js';
+import { formatOrderTime } from '../../src/umpay/messages.js';
 import type { SettlementRow, SettlementState } from '../../src/umpay/settlement.js';
 
 const DEVICE = 'K1';
@@ -178,6 +179,55 @@ describe('payment/settle-compare: the platform rows against the journal', () => 
     assert.ok(!isOurOrderNo('OTHER20261201000001', DEVICE));
   });
 
+  it('the OK kinds alone make a good day; a day with only a later return is good', () => {
+    const later = order(no(2), 'reversed', 200, { updatedAt: '2026-12-02T08:00:00.000Z' });
+    const c = compare([row(no(1), 'SUCCESS', 100), row(no(2), 'SUCCESS', 200), row(no(3), 'REFUND', 50)], [order(no(1), 'delivered', 100), later, order(no(3), 'refunded', 50, { orderTime: '20261130090000' })], { ordersOnDays: [] });
+    assert.deepEqual(c.findings.map((f) => f.kind), ['matched', 'returned-later', 'refund-matched']);
+    assert.equal(c.ok, true);
+  });
+
+  for (const state of ['refunded', 'refunding', 'reversed', 'reversing'] as const) {
+    it(`paid there and ${state} here the same day, without a REFUND row: the refund is missing there (not "paid, not delivered")`, () => {
+      const c = compare([row(no(1), 'SUCCESS', 100)], [order(no(1), state, 100, { updatedAt: '2026-12-01T12:00:00.000Z' })], { ordersOnDays: [] });
+      assert.deepEqual(c.findings.map((f) => [f.kind, f.note]), [['refund-absent-there', `${state} here on 20261201, no REFUND row in this file`]]);
+    });
+  }
+
+  it('the file\'s days decide "later": none known is never later; between two days is not after both', () => {
+    const o = order(no(1), 'refunded', 100, { updatedAt: '2026-12-02T08:00:00.000Z' });
+    const kinds = (days: string[]) => compare([row(no(1), 'SUCCESS', 100)], [o], { ordersOnDays: [], days: new Set(days) }).findings.map((f) => f.kind);
+    assert.deepEqual(kinds([]), ['refund-absent-there']);
+    assert.deepEqual(kinds([DAY, '20261203']), ['refund-absent-there']);
+    assert.deepEqual(kinds([DAY, '20261130']), ['returned-later']);
+  });
+
+  it('an order the journal has is this kiosk\'s whatever its number looks like; with no merchant id configured none is set aside for it', () => {
+    const c = compare([row('LEGACY-7', 'SUCCESS', 100)], [order('LEGACY-7', 'delivered', 100)], { ordersOnDays: [] });
+    assert.deepEqual(c.findings.map((f) => [f.kind, f.orderNo]), [['matched', 'LEGACY-7']]);
+    const d = compare([row(no(9), 'SUCCESS', 6, { merchantId: '99999999' })], [], { acqMerId: '' });
+    assert.deepEqual([d.otherTerminals, d.findings.map((f) => f.kind)], [0, ['paid-not-delivered']]);
+    const e = compare([row(no(9), 'SUCCESS', 6, { merchantId: '' })], []);
+    assert.deepEqual([e.otherTerminals, e.findings.map((f) => f.kind)], [0, ['paid-not-delivered']], 'a row without a merchant id');
+    const known = compare([row(no(9), 'SUCCESS', 6, { merchantId: '99999999' })], [order(no(9), 'delivered', 6)]);
+    assert.equal(known.otherTerminals, 0, 'an order the journal has is never another merchant\'s');
+  });
+
+  it('another journal\'s refund: its refund amount, absent here', () => {
+    const c = compare([row(no(10, '_zzzzzzzzzz'), 'REFUND', 7)], [], { runIds: new Set(['abcdefghij']) });
+    assert.deepEqual(c.findings.map(strip), [{ kind: 'other-journal', orderNo: no(10, '_zzzzzzzzzz'), hereState: 'absent', thereState: 'REFUND', thereAmountFen: 7, note: 'run zzzzzzzzzz is not this journal\'s' }]);
+  });
+
+  it('23:55 exactly is near midnight', () => {
+    const c = compare([], [order(no(1), 'delivered', 25, { orderTime: `${DAY}235500` })]);
+    assert.equal(c.findings[0]!.note, 'ordered just before midnight: may be in the next day\'s file');
+  });
+
+  it('localDay is the local yyyyMMdd of a timestamp', () => {
+    const iso = '2026-12-01T23:30:00.000Z';
+    assert.equal(localDay(iso), formatOrderTime(new Date(iso)).slice(0, 8));
+    assert.match(localDay(iso), /^2026120[12]$/);
+  });
+
   it('fees: the fee and the extra fee against their rates (a fen either way), summed into the total', () => {
     const fees = (fields: Record<string, string>) => compare([row(no(1), 'SUCCESS', 1000, { fields })], [order(no(1), 'delivered', 1000)]);
     assert.equal(fees({ fee: '6', feeRate: '0.60', extraFee: '2', extraRate: '0.2' }).counts['fee-mismatch'], 0);
@@ -190,6 +240,16 @@ describe('payment/settle-compare: the platform rows against the journal', () => 
     assert.equal(fees({ fee: '6', feeRate: '0.60', extraFee: '5', extraRate: '0.2' }).findings.find((f) => f.kind === 'fee-mismatch')!.note, 'extra fee 5 fen is not 0.2% of 1000');
     assert.equal(fees({ fee: '9', feeRate: '0.60', extraFee: '5', extraRate: '0.2' }).findings.find((f) => f.kind === 'fee-mismatch')!.note, 'fee 9 fen is not 0.6% of 1000; extra fee 5 fen is not 0.2% of 1000');
     assert.equal(fees({ fee: 'x', feeRate: '0.60' }).counts['fee-mismatch'], 0, 'a column that is no number is not checked');
+    for (const fee of ['a6', '6a', '6.0', '']) assert.equal(fees({ fee, feeRate: '0.60' }).totals.feesThereFen, 0, `fee ${JSON.stringify(fee)} is no amount`);
+    assert.equal(fees({ fee: '-2' }).totals.feesThereFen, -2, 'a negative fee (a reversal\'s) is an amount');
+    assert.equal(fees({ fee: ' 9 ', feeRate: ' 0.60 ' }).counts['fee-mismatch'], 1, 'trimmed rate and fee are checked');
+    assert.equal(fees({ fee: '50', feeRate: '10' }).counts['fee-mismatch'], 1, 'a whole-number rate of two digits (10 %)');
+    assert.equal(fees({ fee: '100', feeRate: '10' }).counts['fee-mismatch'], 0);
+    assert.equal(fees({ fee: '50', feeRate: '1' }).counts['fee-mismatch'], 1, 'a whole-number rate (1 %)');
+    assert.equal(fees({ fee: '60', feeRate: '0.60x' }).counts['fee-mismatch'], 0, 'a rate with text after it is no rate: not checked');
+    assert.equal(fees({ fee: '6', feeRate: '0.60', extraFee: '3', extraRate: '0.2' }).counts['fee-mismatch'], 0, 'extra fee one fen over');
+    assert.equal(fees({ fee: '6', feeRate: '0.60', extraFee: '1', extraRate: '0.2' }).counts['fee-mismatch'], 0, 'extra fee one fen under');
+    assert.equal(fees({ fee: '6', feeRate: '0.60', extraRate: '0.2' }).counts['fee-mismatch'], 1, 'no extra fee where the rate asks for 2 fen');
     assert.equal(fees({ fee: ' 6 ', feeRate: ' 0.60 ' }).totals.feesThereFen, 6, 'trimmed');
     assert.equal(fees({ fee: '60', feeRate: '-1' }).counts['fee-mismatch'], 0, 'a negative rate is no rate');
   });
