@@ -9,6 +9,8 @@
 // --checker         also run @stryker-mutator/typescript-checker (mutants that do not compile are not run;
 //                   measured slower than running them here, so off by default: docs/tests.md)
 // --no-docs         leave docs/tests.md alone
+// --force           test every mutant again, ignoring the incremental results (Stryker sees the compiled tests
+//                   only by name: a test changed under the same name is not noticed otherwise)
 //
 // Incremental: each folder keeps its results in reports/mutation/<folder>.incremental.json (committed), so a
 // later run only tests the mutants whose code or covering tests changed. The working tree is never mutated:
@@ -43,7 +45,7 @@ export const FOLDERS: readonly Folder[] = [
   {
     name: 'settle',
     mutate: ['src/payment/settle-*.ts'],
-    spec: spec('payment/settle-compare', 'umpay/settle-download', 'journal/journal'),
+    spec: spec('payment/settle-compare', 'payment/settle-day', 'umpay/settle-download', 'journal/journal'),
   },
   {
     name: 'fleet',
@@ -149,14 +151,16 @@ interface Args {
   concurrency: number;
   checker: boolean;
   docs: boolean;
+  force: boolean;
 }
 
 export function parseArgs(argv: readonly string[]): Args | string {
-  const out: Args = { folders: [], concurrency: 1, checker: false, docs: true };
+  const out: Args = { folders: [], concurrency: 1, checker: false, docs: true, force: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--checker') out.checker = true;
     else if (a === '--no-docs') out.docs = false;
+    else if (a === '--force') out.force = true;
     else if (a === '--concurrency') {
       const n = Number(argv[++i]);
       if (!Number.isInteger(n) || n < 1 || n > 8) return '--concurrency takes a whole number 1–8';
@@ -164,7 +168,7 @@ export function parseArgs(argv: readonly string[]): Args | string {
     } else if (a === 'all') out.folders.push(...FOLDERS);
     else {
       const f = FOLDERS.find((x) => x.name === a);
-      if (!f) return `unknown folder or option "${a}": one of ${FOLDERS.map((x) => x.name).join(', ')}, all; --concurrency n, --checker, --no-docs`;
+      if (!f) return `unknown folder or option "${a}": one of ${FOLDERS.map((x) => x.name).join(', ')}, all; --concurrency n, --checker, --no-docs, --force`;
       out.folders.push(f);
     }
   }
@@ -179,8 +183,11 @@ async function runFolder(f: Folder, a: Args): Promise<Row> {
     mutate: f.mutate,
     mochaOptions: { config: '.mocharc.json', spec: f.spec },
     incrementalFile: incrementalFile(f),
+    // A folder of its own: two folders may run side by side (each removes its own when done).
+    tempDirName: `.stryker-tmp/${f.name}`,
     concurrency: a.concurrency,
     checkers: a.checker ? ['typescript'] : [],
+    force: a.force,
   });
   const results = await stryker.runMutationTest();
   const row: Row = {
