@@ -134,11 +134,11 @@ describe('mutation run: scripts/mutate.ts', () => {
   });
 
   it('takes a folder, all, and its options; refuses anything else with the list', () => {
-    const a = parseArgs(['fleet', '--concurrency', '2', '--checker', '--no-docs']);
+    const a = parseArgs(['fleet', '--concurrency', '2', '--checker', '--no-docs', '--force']);
     assert.ok(typeof a !== 'string');
-    assert.deepEqual([a.folders.map((f) => f.name), a.concurrency, a.checker, a.docs], [['fleet'], 2, true, false]);
+    assert.deepEqual([a.folders.map((f) => f.name), a.concurrency, a.checker, a.docs, a.force], [['fleet'], 2, true, false, true]);
     const all = parseArgs(['all']);
-    assert.ok(typeof all !== 'string' && all.folders.length === FOLDERS.length && all.concurrency === 1 && all.docs);
+    assert.ok(typeof all !== 'string' && all.folders.length === FOLDERS.length && all.concurrency === 1 && all.docs && !all.force);
     assert.equal(typeof parseArgs([]), 'string');
     assert.match(parseArgs([]) as string, /name a folder: settle, fleet, payment, journal, umpay or all/);
     assert.match(parseArgs(['src/fleet']) as string, /unknown folder or option "src\/fleet"/);
