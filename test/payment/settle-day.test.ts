@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openJournal, type Journal } from '../../src/journal/journal.js';
+import { openJournal, type Journal, type OrderState } from '../../src/journal/journal.js';
+import { kindOf } from '../../src/journal/states.js';
 import { createLogger } from '../../src/log.js';
 import { fetchAndReconcile, localYmd, mismatchReason, previousDay, type SettleDayDeps } from '../../src/payment/settle-day.js';
 import { ADVICE, OK_KINDS, type FindingKind } from '../../src/payment/settle-compare.js';
@@ -107,6 +108,37 @@ describe('payment/settle-day: one day fetched and reconciled (download double)',
     assert.deepEqual(last.summary, { file: (got as { path: string }).path, bytes: Buffer.byteLength(text), charset: 'ascii', rows: 2, counts: r.comparison.counts, totals: r.comparison.totals, otherTerminals: 1, mismatches: 1 });
     const warned = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.event === 'attention');
     assert.deepEqual(warned.map((l) => [l.orderNo, l.kind, l.reason, l.msg]), [['TEST0120261201000001', 'paid-not-delivered', `settlement ${DAY}: platform charged ¥3.00 for an order the journal does not know`, 'order needs attention']]);
+  });
+
+  // A delivered order of this journal, paid at `orderTime` and settled on `stlDate`.
+  const delivered = (orderTime: string, stlDate: string, txnAmt = '100'): string => {
+    const at = '2026-11-30T12:00:00.000Z';
+    const o = journal.createOrder({
+      deviceId: 'TEST01', date: orderTime.slice(0, 8), orderTime, txnAmt, orderType: 'wechat', authCode: '134567890123456789', authMask: 'wechat…6789',
+      goodsId: 'G1', goodsInfo: 'drink', acqSpId: 'Y471790403', acqMerId: '41509208', scannedAt: 0, at,
+    });
+    const path: Array<[OrderState, OrderState]> = [['created', 'paid'], ['paid', 'delivering'], ['delivering', 'delivered']];
+    journal.transition(o.orderNo, path.map(([from, to]) => ({ from, to, event: { kind: kindOf(from, to), cause: 'test' }, patch: to === 'paid' ? { stlDate } : {} })), at);
+    return o.orderNo;
+  };
+
+  it('the journal\'s own orders: matched when in the file; one paid just before midnight and settled on the file\'s day is asked for; a row with this journal\'s run id is not another journal\'s', async () => {
+    const inFile = delivered(`${DAY}100000`, DAY, '120');
+    const lateYesterday = delivered('20261130235900', DAY, '90');
+    const runId = journal.identity().runs[0]!.runId;
+    const unknownOfOurs = `TEST01${DAY}999999_${runId}`;
+    const { r } = await run(file(`${row(inFile, 120)}\n${row(unknownOfOurs, 70)}\n`));
+    assert.equal(r.kind, 'reconciled');
+    if (r.kind !== 'reconciled') return;
+    assert.deepEqual(r.comparison.findings.map((f) => [f.kind, f.orderNo]), [['matched', inFile], ['paid-not-delivered', unknownOfOurs], ['delivered-absent-there', lateYesterday]]);
+    assert.deepEqual(r.mismatches.map((m) => m.kind), ['paid-not-delivered', 'delivered-absent-there'], 'a match is no mismatch');
+  });
+
+  it('a long damaged file: the cause quotes only its first 120 characters', async () => {
+    const text = `${row('TEST0120261201000001', 100)}\n${'x'.repeat(300)}\n`;
+    const r = (await run(file(text))).r;
+    assert.equal(r.kind, 'failed');
+    assert.ok(r.kind === 'failed' && r.cause.endsWith(`it began: ${JSON.stringify(text.slice(0, 120).replace(/\s+/g, ' '))})`), r.kind === 'failed' ? r.cause : '');
   });
 
   it('a file with nothing of this kiosk is a good day', async () => {
