@@ -50,7 +50,7 @@ export const FOLDERS: readonly Folder[] = [
   {
     name: 'fleet',
     mutate: ['src/fleet/**/*.ts'],
-    spec: spec('fleet/protocol', 'fleet/client', 'fleet/scanner-setup', 'fleet/watch', 'fleet/tls'),
+    spec: spec('fleet/protocol', 'fleet/files', 'fleet/client', 'fleet/scanner-setup', 'fleet/watch', 'fleet/tls'),
   },
   {
     name: 'payment',
@@ -178,6 +178,8 @@ export function parseArgs(argv: readonly string[]): Args | string {
 async function runFolder(f: Folder, a: Args): Promise<Row> {
   const { Stryker } = await import('@stryker-mutator/core');
   const started = Date.now();
+  // The tree as Stryker copies it now (a commit made while it runs is not what it measured).
+  const commit = commitMeasured();
   const stryker = new Stryker({
     configFile: CONFIG,
     mutate: f.mutate,
@@ -193,7 +195,7 @@ async function runFolder(f: Folder, a: Args): Promise<Row> {
   const row: Row = {
     folder: f.name,
     counts: countStatuses(results.map((r) => r.status)),
-    commit: commitMeasured(),
+    commit,
     at: new Date().toISOString().slice(0, 16).replace('T', ' '),
     seconds: (Date.now() - started) / 1000,
   };
