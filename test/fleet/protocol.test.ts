@@ -102,6 +102,8 @@ describe('fleet/protocol: helpers', () => {
     assert.equal(topic('kiosk', 'K1', 'status'), 'kiosk/K1/status');
     assert.equal(unknownArgs('report', { day: '2026-12-01' }), undefined);
     assert.equal(unknownArgs('status', {}), undefined);
+    for (const name of ['status', 'doctor', 'reconcile', 'selftest'] as const) assert.equal(unknownArgs(name, { x: 1 }), `unknown argument "x": ${name} takes no arguments`);
+    assert.equal(unknownArgs('scanner-setup', { dryRun: true }), undefined);
     assert.equal(unknownArgs('report', { days: 1 }), 'unknown argument "days": report takes only day');
     assert.equal(unknownArgs('scanner-setup', { a: 1, b: 2 }), 'unknown arguments "a", "b": scanner-setup takes only dryRun');
     assert.equal(unknownArgs('status', { ['x'.repeat(50)]: 1 }), `unknown argument "${'x'.repeat(40)}": status takes no arguments`);
