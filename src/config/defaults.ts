@@ -7,4 +7,5 @@ export const PAYMENT_DEFAULTS = {
   codeValidityMs: 45_000,
   recoveryConcurrency: 4,
   maxAmountFen: 100_000,
+  clockToleranceMs: 60_000,
 } as const;

@@ -113,6 +113,15 @@ describe('payment engine: money held is given back whatever the clocks say (issu
     });
   }
 
+  it('while the clock disagrees with the platform\'s (platformClockCheck): refused, nothing journaled, nothing sent', async () => {
+    const gw = new FakeGateway().on('micropay', { kind: 'PAID', transactionId: 'T9' });
+    const e = new PaymentEngine({ journal, gateway: gw, merchant, deviceId: 'K-01', goods: { goodsId: 'G1', goodsInfo: 'drink' }, clock, timing, clockCheck: () => null, platformClockCheck: () => 'fast by 1 h' });
+    const r = await clock.run(e.pay({ authCode: UNIONPAY, amountFen: 150 }, { deliver: async (o) => void delivered.push(o) }));
+    assert.deepEqual(r, { kind: 'refused', reason: 'platform-clock', detail: 'fast by 1 h' });
+    assert.equal(gw.sent.length, 0);
+    assert.equal(journal.list().length, 0);
+  });
+
   it('an answer naming another amount is still not ours: no refund of someone else\'s order on it', async () => {
     const orderNo = seed('reversing');
     const gw = refunds(new FakeGateway()).on('closeOrder', { kind: 'REFUSED', code: '35', reason: 'wrong state' }).on('queryOrder', () => paidAnswer(0, { txnAmt: '1500' }));
