@@ -16,7 +16,7 @@ import { FleetClient, type FleetHost } from '../fleet/client.js';
 import { localDayRange } from '../days.js';
 import { releaseInfo } from '../release.js';
 import type { DaemonStatus, ReconcileSummary } from './control.js';
-import type { ClockReading } from '../umpay/platform-clock.js';
+import { zoneNote, type ClockReading } from '../umpay/platform-clock.js';
 
 /** The parts of the running daemon the fleet reads (no reference to the Daemon class: no cycle). */
 export interface FleetParts {
@@ -46,7 +46,7 @@ const pad = (n: number): string => String(n).padStart(2, '0');
 const clockSummary = (r: ClockReading): { state: string; offsetMs?: number; detail: string } => ({
   state: r.state,
   ...(r.offsetMs !== undefined ? { offsetMs: r.offsetMs } : {}),
-  detail: r.zoneIsPlatform ? r.detail : `${r.detail}; time zone UTC${r.zone}, not the platform's (UTC+08:00)`,
+  detail: r.zoneIsPlatform ? r.detail : `${r.detail}; ${zoneNote(r)}`,
 });
 const localDay = (d: Date): string => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
 

@@ -47,6 +47,11 @@ export function zoneName(minutesEast: number): string {
   return `${minutesEast < 0 ? '-' : '+'}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`;
 }
 
+/** What people are told when the kiosk's zone is not the platform's ('' when it is). */
+export function zoneNote(r: Pick<ClockReading, 'zone' | 'zoneIsPlatform'>): string {
+  return r.zoneIsPlatform ? '' : `time zone UTC${r.zone} is not the platform's (UTC${zoneName(PLATFORM_UTC_OFFSET_MIN)}): orderTime is sent in local time, set Asia/Shanghai`;
+}
+
 /** "1 h 0 min 5 s" for people (the sign is said by the caller: fast / slow). */
 export function span(ms: number): string {
   let s = Math.round(Math.abs(ms) / 1000);

@@ -10,7 +10,7 @@ import { KeyError } from '../../umpay/keys.js';
 import { silentLogger, type Logger } from '../../log.js';
 import { releaseInfo } from '../../release.js';
 import { wireText } from '../../umpay/canonical.js';
-import { PlatformClock, type ClockReading } from '../../umpay/platform-clock.js';
+import { PlatformClock, zoneNote, type ClockReading } from '../../umpay/platform-clock.js';
 import { systemClock } from '../../clock.js';
 
 /** Filesystem roots, injectable so tests run the checks against a fake tree on any machine. */
@@ -135,8 +135,8 @@ async function probeWith(config: Config, orderNo: string, log: Logger, platformC
 
 /** The platform clock's line for people: the reading, and the time zone when it is not the platform's. */
 export function platformClockWords(r: ClockReading): string {
-  const zone = r.zoneIsPlatform ? '' : `; time zone UTC${r.zone} is not the platform's (UTC+08:00): orderTime is sent in local time, set Asia/Shanghai`;
-  return `${r.state === 'wrong' ? 'NOT OK' : r.state === 'ok' ? 'ok' : 'unknown'}: ${r.detail}${zone}`;
+  const zone = zoneNote(r);
+  return `${r.state === 'wrong' ? 'NOT OK' : r.state === 'ok' ? 'ok' : 'unknown'}: ${r.detail}${zone ? `; ${zone}` : ''}`;
 }
 
 /** A probe order number that can exist nowhere: the device prefix and "PROBE". */
