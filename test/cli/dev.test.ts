@@ -59,7 +59,9 @@ describe('kiosk dev (local rig)', function () {
     assert.equal(bogus.status, 2);
     assert.match(bogus.stderr, /"bogus-behaviour" is neither digits nor a sandbox behaviour \(paid, pending-then-paid/);
 
-    // A scan while a payment is in flight: the daemon ignores it, and the command says so.
+    // A scan while a payment is in flight: the daemon ignores it, and the command says so. First the kiosk must be
+    // ready again after the first result (its result display), or the slow scan itself is "not now".
+    await until(() => readFileSync(log, 'utf8'), /"kind":"approved"[\s\S]*"indicator":"ready"/, 10000, 'ready after the first result');
     const slow = spawn(process.execPath, [KIOSK, 'dev', 'scan', 'pending-then-paid', '--data', data], { stdio: ['ignore', 'pipe', 'pipe'] });
     let slowOut = '';
     slow.stdout.on('data', (d: Buffer) => (slowOut += d.toString()));
