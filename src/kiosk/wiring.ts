@@ -8,6 +8,7 @@ import { loadCaCertificates, loadPrivateKey, loadPublicKey } from '../umpay/keys
 import { HttpGateway, type HttpGatewayOptions } from '../umpay/client.js';
 import { PaymentEngine } from '../payment/engine.js';
 import type { Clock } from '../clock.js';
+import type { PlatformClock } from '../umpay/platform-clock.js';
 
 /** Test and bench overrides of the client's connection warm-up (client.ts, warm.ts). */
 export type GatewayOverrides = Pick<HttpGatewayOptions, 'warm' | 'warmMinIntervalMs'>;
@@ -16,7 +17,7 @@ export type GatewayOverrides = Pick<HttpGatewayOptions, 'warm' | 'warmMinInterva
  * The gateway client as the config describes it (also for tools that talk to the platform). `keepWarm`: only the
  * daemon keeps a connection open while idle (`daemon`); a tool's client opens one when it calls.
  */
-export function gatewayFromConfig(config: Config, log: Logger, o: { daemon?: boolean } & Partial<GatewayOverrides> = {}): HttpGateway {
+export function gatewayFromConfig(config: Config, log: Logger, o: { daemon?: boolean; platformClock?: PlatformClock } & Partial<GatewayOverrides> = {}): HttpGateway {
   return new HttpGateway({
     baseUrl: config.gateway.baseUrl,
     merchant: { acqSpId: config.merchant.acqSpId, acqMerId: config.merchant.acqMerId },
@@ -28,11 +29,12 @@ export function gatewayFromConfig(config: Config, log: Logger, o: { daemon?: boo
     ...(config.gateway.ca ? { ca: loadCaCertificates(config.gateway.ca) } : {}),
     warm: o.warm ?? (o.daemon && config.gateway.keepWarm ? 'keep' : 'customer'),
     ...(o.warmMinIntervalMs !== undefined ? { warmMinIntervalMs: o.warmMinIntervalMs } : {}),
+    ...(o.platformClock ? { timeEvidence: (e) => o.platformClock!.observe(e) } : {}),
   });
 }
 
 /** The payment engine as the config describes it. */
-export function engineFromConfig(config: Config, journal: Journal, gateway: Gateway, log: Logger, clock?: Clock): PaymentEngine {
+export function engineFromConfig(config: Config, journal: Journal, gateway: Gateway, log: Logger, clock?: Clock, platformClock?: PlatformClock): PaymentEngine {
   return new PaymentEngine({
     journal,
     gateway,
@@ -47,5 +49,6 @@ export function engineFromConfig(config: Config, journal: Journal, gateway: Gate
     },
     clock,
     log,
+    ...(platformClock ? { platformClockCheck: () => platformClock.problem() } : {}),
   });
 }

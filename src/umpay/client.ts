@@ -16,6 +16,8 @@ import { downloadSettleFile, type SettleDownload, type SettleDownloadOptions } f
 import { classify, type Exchange } from './outcome.js';
 import { ConnectionWarmer, type WarmMode } from './warm.js';
 import type { Clock } from '../clock.js';
+import { wireText } from './canonical.js';
+import type { TimeEvidence } from './platform-clock.js';
 import type { CallName, CallResult, Delivery, Gateway, Merchant, MicropayFields, QueryOrderFields, CancelOrderFields, CloseOrderFields, RefundFields, RefundQueryFields } from './types.js';
 
 export type { SettleDownload, SettleDownloadOptions } from './settle-download.js';
@@ -40,6 +42,8 @@ export interface HttpGatewayOptions {
   warmMinIntervalMs?: number;
   /** The warm-up's timers (tests: a fake clock). */
   timers?: Clock;
+  /** Told the platform's time as each signed answer shows it (its HTTP Date header, platDate): platform-clock.ts. */
+  timeEvidence?: (e: TimeEvidence) => void;
 }
 
 /** keep: a gateway that closes idle connections sooner still sees at most one connect a minute (1,440 a day). */
@@ -57,6 +61,8 @@ export interface PostedCall {
   /** Transport or size problem, when there is one. */
   cause?: string;
   elapsedMs: number;
+  /** The answer's HTTP Date header. */
+  date?: string;
 }
 
 class AnswerTooLarge extends Error {}
@@ -152,6 +158,10 @@ export class HttpGateway implements Gateway {
     if (c.answerPlaintext !== undefined) result.answerPlaintext = c.answerPlaintext;
     const cause = posted.cause ?? c.cause;
     if (cause) result.cause = cause;
+    if (c.signatureValid && c.answer) {
+      const platDate = c.answer.platDate === undefined ? undefined : wireText(c.answer.platDate);
+      this.options.timeEvidence?.({ date: posted.date, ...(platDate ? { platDate } : {}), elapsedMs: posted.elapsedMs });
+    }
     this.options.log?.info(
       { call, orderNo: wire.orderNo, delivery: result.delivery, outcome: c.outcome.kind, httpStatus: result.httpStatus, respCode: c.answer?.respCode, cause, elapsedMs: result.elapsedMs },
       'umpay call',
@@ -221,7 +231,8 @@ export class HttpGateway implements Gateway {
       });
       status = res.status;
       const raw = await this.readCapped(res.body, Number(res.headers.get('content-length') ?? NaN));
-      return done({ delivery: 'answered', exchange: { httpStatus: status, body: raw }, httpStatus: status, raw });
+      const date = res.headers.get('date') ?? undefined;
+      return done({ delivery: 'answered', exchange: { httpStatus: status, body: raw }, httpStatus: status, raw, ...(date ? { date } : {}) });
     } catch (err) {
       const { delivery, cause } = this.describeFailure(err, track, status, controller.signal.aborted);
       const rest: Omit<PostedCall, 'request' | 'plaintext' | 'signature' | 'elapsedMs'> = { delivery, exchange: { transportError: cause }, cause };
