@@ -8,7 +8,7 @@
 //       an operator key pair: operator.key.pem (0600, stays with the operator), operator.pub.pem (for kiosks)
 // Broker access: --username U --password-file F --ca F --cert F --key-file F --protocol 4|5.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { parseCommand, subcommand, UsageError } from './args.js';
@@ -18,6 +18,7 @@ import { COMMAND_NAMES, newCommand, operatorKeyPair, PAYLOAD_VERSION, signComman
 import { FleetFileError, loadOperatorPrivateKey } from '../fleet/files.js';
 import type { RemoteSetupAnswer } from '../kiosk/scanner-setup.js';
 import { setupWords } from './tech/scanner-words.js';
+import { makeDirs } from '../dirs.js';
 
 
 export async function main(argv: string[]): Promise<number> {
@@ -267,7 +268,7 @@ function keygen(argv: readonly string[], io: Io): number {
   const pub = join(out, 'operator.pub.pem');
   // Never overwrite a key: the kiosks trust the old public half.
   for (const f of [priv, pub]) if (existsSync(f)) throw new CommandExit(EXIT.REFUSED, `${f} exists; not overwritten (kiosks may trust it)`);
-  mkdirSync(out, { recursive: true, mode: 0o700 });
+  makeDirs(out, 0o700);
   const kp = operatorKeyPair();
   writeFileSync(priv, kp.privatePem, { mode: 0o600, flag: 'wx' });
   writeFileSync(pub, kp.publicPem, { mode: 0o644, flag: 'wx' });

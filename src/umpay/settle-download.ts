@@ -3,13 +3,14 @@
 import http from 'node:http';
 import https from 'node:https';
 import { randomBytes, type KeyObject } from 'node:crypto';
-import { closeSync, existsSync, fsync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import fetch from 'node-fetch';
 import { wireText, type WireValue } from './canonical.js';
 import { parseWireJson } from './json.js';
 import { signRequest, verifyResponse } from './signature.js';
 import { decodeSettlementFile, type SettlementCharset } from './settlement.js';
+import { makeDirs } from '../dirs.js';
 
 /** What `downloadSettleFile` got. */
 export type SettleDownload =
@@ -94,7 +95,7 @@ export async function downloadSettleFile(gw: SettleGateway, stlDate: string, dir
       const signatureValid = verifyResponse(answer, gw.platformKey).valid;
       return { kind: 'answer', respCode: wireText(answer.respCode ?? ''), respMsg: wireText(answer.respMsg ?? ''), signatureValid, raw, httpStatus: status, plaintext, elapsedMs: elapsed() };
     }
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    makeDirs(dir, 0o700);
     part = join(dir, `.${gw.acqSpId}_${stlDate}.${process.pid}.${randomBytes(4).toString('hex')}.part`);
     const fd = openSync(part, 'wx', 0o600);
     let bytes = 0;

@@ -79,6 +79,13 @@ describe('umpay: settlement file download and daily reconciliation', () => {
     assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.csv')), [], 'the damaged download is not kept (retries would pile up copies)');
   });
 
+  it('a folder mkdir cannot make (/proc: ENOENT under a folder that exists) fails the download at once instead of retrying for ever', async () => {
+    await pay();
+    const r = await gw.downloadSettleFile(today(), '/proc/kiosk-settle');
+    assert.equal(r.kind, 'failed');
+    assert.match(r.kind === 'failed' ? r.cause : '', /^ENOENT: /);
+  });
+
   it('a file over the size cap is refused and removed', async () => {
     for (let i = 0; i < 5; i++) await pay();
     const r = await gw.downloadSettleFile(today(), dir, { maxBytes: 200 });
