@@ -2,12 +2,13 @@
 // downloaded (signed GET), parsed, compared with the journal, and the result stored in the journal; every mismatch
 // becomes a settle_findings row and flags its order, so it is on the attention list (`kiosk report`) with a reason.
 // Used by the daemon once a day and by `kiosk settle --fetch`.
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import type { Journal, PublicOrder } from '../journal/journal.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import type { SettleDownload } from '../umpay/client.js';
-import { decodeSettlementFile, parseSettlementPaced, type SettlementRow } from '../umpay/settlement.js';
+import type { SettlementRow } from '../umpay/settlement.js';
+import { parseSettlementFile, type ParsedFile } from '../umpay/settle-parse.js';
 import { compareSettlement, OK_KINDS, type Comparison, type Finding } from './settle-compare.js';
 import { formatOrderTime } from '../umpay/messages.js';
 
@@ -124,21 +125,21 @@ export async function fetchAndReconcile(deps: SettleDayDeps, stlDate: string): P
   }
   const free = deps.whenFree ?? (() => Promise.resolve());
   await free();
-  let data: Buffer;
+  let parsed: ParsedFile;
   try {
     if (statSync(got.path).size !== got.bytes) return { kind: 'failed', stlDate, cause: `${got.path} changed after the download`, file: got.path };
-    data = readFileSync(got.path);
+    // Read, decoded and parsed in a worker thread: a provider's file is tens of megabytes (seconds on a Pi), and a
+    // damaged one may be one long record; the rows arrive in batches, a customer's scan goes between any two.
+    parsed = await parseSettlementFile(got.path, got.path.split('/').pop());
   } catch (err) {
     return { kind: 'failed', stlDate, cause: `${got.path}: ${(err as Error).message}`, file: got.path };
   }
-  const { text, charset } = decodeSettlementFile(data);
-  // Paced: a whole provider's file takes seconds to parse on a Pi; a customer's scan must not wait behind it.
-  const parsed = await parseSettlementPaced(text, got.path.split('/').pop(), undefined, deps.whenFree);
+  const { charset } = parsed;
   // A damaged file is not compared: a row read wrongly would accuse a good order, or hide a bad one.
-  if (charset === 'unknown' || parsed.problems.length > 0) {
+  if (charset === 'unknown' || parsed.problemCount > 0) {
     const first = parsed.problems[0];
-    const why = charset === 'unknown' ? 'bytes that are neither UTF-8 nor GBK' : `${parsed.problems.length} unreadable row(s), first at line ${first!.line}: ${first!.message}`;
-    const sample = text.slice(0, 120).replace(/\s+/g, ' ');
+    const why = charset === 'unknown' ? 'bytes that are neither UTF-8 nor GBK' : `${parsed.problemCount} unreadable row(s), first at line ${first!.line}: ${first!.message}`;
+    const sample = parsed.sample.replace(/\s+/g, ' ');
     // Written by this call a moment ago (a new name, never an existing file): removed, so that retries during a
     // day of captive-portal pages or cut-off files do not pile up copies; what it held is in the cause.
     rmSync(got.path, { force: true });

@@ -9,7 +9,7 @@ import fetch from 'node-fetch';
 import { wireText, type WireValue } from './canonical.js';
 import { parseWireJson } from './json.js';
 import { signRequest, verifyResponse } from './signature.js';
-import { decodeSettlementFile, type SettlementCharset } from './settlement.js';
+import { CharsetSniffer, type SettlementCharset } from './settle-charset.js';
 import { makeDirs } from '../dirs.js';
 
 /** What `downloadSettleFile` got. */
@@ -151,7 +151,8 @@ export async function downloadSettleFile(gw: SettleGateway, stlDate: string, dir
     part = join(dir, `.${gw.acqSpId}_${stlDate}.${process.pid}.${randomBytes(4).toString('hex')}.part`);
     const fd = openSync(part, 'wx', 0o600);
     let bytes = 0;
-    const chunks: Buffer[] = [];
+    // The charset a chunk at a time: the whole file (tens of megabytes) is never in one step on the event loop.
+    const sniffer = new CharsetSniffer();
     try {
       for (let n: IteratorResult<Buffer> = { done: false, value: head }; !n.done; n = await iterator.next()) {
         const chunk = n.value;
@@ -164,7 +165,7 @@ export async function downloadSettleFile(gw: SettleGateway, stlDate: string, dir
         // read, so TCP holds the sender back and the link is the payment's. The time limit still runs.
         if (opts.pause) await opts.pause();
         writeSync(fd, chunk);
-        chunks.push(chunk);
+        sniffer.push(chunk);
       }
       if (opts.pause) await opts.pause();
       // Off the event loop: a file of megabytes takes a while to reach an SD card.
@@ -174,7 +175,7 @@ export async function downloadSettleFile(gw: SettleGateway, stlDate: string, dir
     }
     const declared = Number(res.headers.get('content-length') ?? NaN);
     if (Number.isFinite(declared) && declared !== bytes) throw new Error(`cut short: ${bytes} of ${declared} bytes`);
-    const { charset } = decodeSettlementFile(Buffer.concat(chunks));
+    const { charset } = sniffer;
     let path = join(dir, `${gw.acqSpId}_${stlDate}.csv`);
     for (let i = 1; existsSync(path); i++) path = join(dir, `${gw.acqSpId}_${stlDate}.${i}.csv`);
     renameSync(part, path);
