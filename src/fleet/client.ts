@@ -7,7 +7,7 @@ import { connect, type IClientOptions, type IPublishPacket, type MqttClient } fr
 import type { KeyObject } from 'node:crypto';
 import type { FleetConfig } from '../config/fleet.js';
 import type { Logger } from '../log.js';
-import type { Outbox, OutboxRow } from '../journal/outbox.js';
+import type { AgeClockSource, Outbox, OutboxRow } from '../journal/outbox.js';
 import { loadFleetFiles } from './files.js';
 import { checkCommand, COMMAND_NAMES, PAYLOAD_VERSION, topic, unknownArgs, type CommandName, type CommandReply, type EventPayload, type StatusPayload } from './protocol.js';
 
@@ -37,6 +37,8 @@ export interface FleetOptions {
   /** Also read the outbox this often (events appended by another process, e.g. a reconciliation run). */
   pollMs?: number;
   now?: () => number;
+  /** The outbox's age is measured on this (monotonic, never the wall clock); default the system's. */
+  ageClock?: AgeClockSource;
 }
 
 /** How much of a command's topic name and of a refusal's reason an answer repeats (the sender chose them). */
@@ -167,7 +169,7 @@ export class FleetClient {
 
   private trim(): void {
     try {
-      const n = this.o.outbox.trim(this.o.fleet.outboxMaxEvents, this.o.fleet.outboxMaxAgeDays * 86_400_000, this.now());
+      const n = this.o.outbox.trim(this.o.fleet.outboxMaxEvents, this.o.fleet.outboxMaxAgeDays * 86_400_000, this.o.ageClock);
       if (n > 0) this.o.log.warn({ event: 'fleet-outbox-dropped', count: n }, `fleet outbox over its cap: ${n} oldest event(s) dropped unsent`);
     } catch (err) {
       this.o.log.warn({ event: 'fleet-trim-error', err }, 'could not trim the fleet outbox');
