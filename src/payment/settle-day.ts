@@ -9,7 +9,7 @@ import { silentLogger } from '../log.js';
 import type { SettleDownload } from '../umpay/client.js';
 import type { SettlementRow } from '../umpay/settlement.js';
 import { parseSettlementFile, type ParsedFile } from '../umpay/settle-parse.js';
-import { compareSettlement, OK_KINDS, type Comparison, type Finding } from './settle-compare.js';
+import { compareSettlement, isOurOrderNo, OK_KINDS, type Comparison, type Finding } from './settle-compare.js';
 import { formatOrderTime } from '../umpay/messages.js';
 
 export interface SettleDayDeps {
@@ -112,6 +112,31 @@ export async function ordersKnown(journal: Journal, rows: readonly SettlementRow
   return known;
 }
 
+/**
+ * The rows compareSettlement would count as other terminals' and pass over (an order number neither the journal has
+ * nor of this kiosk's form), counted and set aside a slice at a time with `between` awaited after each: the
+ * comparison over the rest is the same, otherTerminals plus `others`.
+ */
+export async function setAsideOthers(
+  rows: readonly SettlementRow[],
+  known: ReadonlySet<string>,
+  deviceId: string,
+  between: () => Promise<void>,
+  slice = 5000,
+): Promise<{ ours: SettlementRow[]; others: number }> {
+  const ours: SettlementRow[] = [];
+  let others = 0;
+  for (let i = 0; i < rows.length; i += slice) {
+    for (const r of rows.slice(i, i + slice)) {
+      if (known.has(r.orderNo) || isOurOrderNo(r.orderNo, deviceId)) ours.push(r);
+      else others++;
+    }
+    await new Promise((r) => setImmediate(r));
+    await between();
+  }
+  return { ours, others };
+}
+
 /** Downloads, parses, compares and records one day. Never throws for the network or the file. */
 export async function fetchAndReconcile(deps: SettleDayDeps, stlDate: string): Promise<SettleDayResult> {
   const log = deps.log ?? silentLogger;
@@ -146,9 +171,12 @@ export async function fetchAndReconcile(deps: SettleDayDeps, stlDate: string): P
     return { kind: 'failed', stlDate, cause: `damaged file (${why}; it began: ${JSON.stringify(sample)})` };
   }
   const known = await ordersKnown(deps.journal, parsed.rows, free);
-  // From here to the journal's commit is one synchronous step: a scan that comes meanwhile waits for it.
+  const { ours, others } = await setAsideOthers(parsed.rows, known, deps.deviceId, free);
+  // From here to the journal's commit is one synchronous step: a scan that comes meanwhile waits for it. Over this
+  // kiosk's rows only (a provider's file is mostly other terminals': a second of comparing on a Pi otherwise).
   await free();
-  const comparison = compareDay(deps.journal, parsed.rows, stlDate, deps.deviceId, deps.acqMerId, known);
+  const comparison = compareDay(deps.journal, ours, stlDate, deps.deviceId, deps.acqMerId, known);
+  comparison.otherTerminals += others;
   const mismatches = comparison.findings.filter((f) => !OK_KINDS.has(f.kind)).map((f) => ({ orderNo: f.orderNo, kind: f.kind, reason: mismatchReason(f) }));
   const summary = {
     file: got.path,

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Journal } from '../../src/journal/journal.js';
-import { compareDay, fetchAndReconcile, mismatchReason, ordersKnown } from '../../src/payment/settle-day.js';
+import { compareDay, fetchAndReconcile, mismatchReason, ordersKnown, setAsideOthers } from '../../src/payment/settle-day.js';
 import { compareSettlement } from '../../src/payment/settle-compare.js';
 import { testCode, type Sandbox } from '../../src/sandbox/index.js';
 import { ymd } from '../../src/sandbox/ledger.js';
@@ -114,6 +114,26 @@ describe('umpay: settlement file download and daily reconciliation', () => {
     const old = new Date(Date.now() - process.uptime() * 1000 - 60_000);
     utimesSync(join(files, names.mine), old, old);
     assert.deepEqual(removeStaleParts(files), [names.mine]);
+  });
+
+  it("other terminals' rows are set aside a slice at a time: the comparison over the rest is the same", async () => {
+    const mine = await pay('300');
+    await pay('120');
+    const got = await gw.downloadSettleFile(today(), dir);
+    assert.equal(got.kind, 'file');
+    if (got.kind !== 'file') return;
+    const base = parseSettlement(readFileSync(got.path, 'utf8')).rows;
+    const others = Array.from({ length: 12_000 }, (_, i) => ({ ...base[0]!, orderNo: `OTHER7${today()}${i}`, line: 100 + i }));
+    const rows = [...others.slice(0, 6000), ...base, ...others.slice(6000)];
+    const known = await ordersKnown(journal, rows, () => Promise.resolve());
+    let turns = 0;
+    const { ours, others: n } = await setAsideOthers(rows, known, 'TEST01', async () => void turns++);
+    assert.equal(n, 12_000);
+    assert.ok(turns >= 3, `${turns} slices`);
+    assert.ok(ours.some((r) => r.orderNo === mine));
+    const all = compareDay(journal, rows, today(), 'TEST01', SP.acqMerId, known);
+    const part = compareDay(journal, ours, today(), 'TEST01', SP.acqMerId, known);
+    assert.deepEqual({ ...part, otherTerminals: part.otherTerminals + n }, all);
   });
 
   it('a file over the size cap is refused and removed', async () => {
