@@ -4,7 +4,7 @@
 import { run } from '../bench/cold-start.js';
 
 const rows = await run();
-const ours = rows.find((r) => r.ratio !== undefined);
-const base = rows.find((r) => r !== ours);
+const ours = rows.find((r) => r.name === 'cold-start: kiosk run to ready');
+const base = rows.find((r) => r.name === ours?.baseline);
 if (!ours || !base) throw new Error('bench/cold-start gave no ratio row');
 process.stdout.write(`${JSON.stringify({ ratio: ours.ratio, kioskMs: ours.median, nodeMs: base.median })}\n`);

@@ -154,6 +154,7 @@ const LEFT: Record<string, string> = {
   'kiosk/demo.test.js': 'processes',
   'kiosk/journal-gone.test.js': 'processes',
   'sandbox/cli.test.js': 'processes',
+  'start/imports.test.js': 'processes',
   'umpay/cli.test.js': 'processes',
   'umpay/docs-example.test.js': 'processes',
   'fleet/tls.test.js': 'processes',
