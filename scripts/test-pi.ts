@@ -11,7 +11,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { acquireLock } from '../src/kiosk/lock.js';
-import { aptMirror, LEFT_OUT, mochaCounts, SUBSET, parsePiArgs, PiUsageError, resultLine, ROOT_PACKAGES, SUITE, USAGE, type PiOptions } from './pi-platform.js';
+import { aptMirror, LEFT_OUT, mochaCounts, NOT_PLACED, SUBSET, parsePiArgs, PiUsageError, resultLine, ROOT_PACKAGES, SUITE, USAGE, type PiOptions } from './pi-platform.js';
 import { crossBuild, nativePackages } from './pi-native.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -206,11 +206,13 @@ async function npmCi(c: Ctx): Promise<void> {
 
 function testFiles(c: Ctx): string[] {
   const dir = path.join(c.root, APP, 'dist/test');
-  return readdirSync(dir, { recursive: true })
+  const all = readdirSync(dir, { recursive: true })
     .map(String)
-    .filter((f) => f.endsWith('.test.js') && (c.o.all || f in SUBSET))
-    .sort()
-    .map((f) => `dist/test/${f}`);
+    .filter((f) => f.endsWith('.test.js'))
+    .sort();
+  const unplaced = all.filter((f) => !(f in SUBSET) && !(f in LEFT_OUT));
+  if (unplaced.length && !c.o.all) say(c, `left out, ${NOT_PLACED}: ${unplaced.join(' ')}`);
+  return all.filter((f) => c.o.all || f in SUBSET).map((f) => `dist/test/${f}`);
 }
 
 async function main(argv: string[]): Promise<number> {
