@@ -122,7 +122,7 @@ const WHY = {
 const LEFT: Record<string, string> = {
   'architecture.test.js': 'static',
   'docs-names.test.js': 'static',
-  'mutation/mutants.test.js': 'static',
+  'mutation/stryker.test.js': 'static',
   'hardware/modules-docs.test.js': 'static',
   'config/reference.test.js': 'static',
   'field/test-pi.test.js': 'this script itself, on the machine that runs it',
