@@ -179,8 +179,8 @@ function checkDaemonPaths(problems: ConfigProblem[], file: string, daemon: { loc
   const same = (a: string, b: string): boolean => {
     if (a === b) return true;
     try {
-      const x = statSync(a);
-      const y = statSync(b);
+      const x = statSync(a, { bigint: true }); // exact inode numbers (src/journal/files.ts, FileId)
+      const y = statSync(b, { bigint: true });
       return x.dev === y.dev && x.ino === y.ino;
     } catch {
       return false;
