@@ -6,7 +6,7 @@ import type { Journal } from '../journal/journal.js';
 import type { Gateway } from '../umpay/types.js';
 import { loadPrivateKey, loadPublicKey } from '../umpay/keys.js';
 import { HttpGateway } from '../umpay/client.js';
-import { PaymentEngine } from '../payment/engine.js';
+import { PaymentEngine, type EngineOptions } from '../payment/engine.js';
 import type { Clock } from '../clock.js';
 
 /** The gateway client as the config describes it (also for tools that talk to the platform). */
@@ -23,8 +23,9 @@ export function gatewayFromConfig(config: Config, log: Logger): HttpGateway {
 }
 
 /** The payment engine as the config describes it. */
-export function engineFromConfig(config: Config, journal: Journal, gateway: Gateway, log: Logger, clock?: Clock): PaymentEngine {
+export function engineFromConfig(config: Config, journal: Journal, gateway: Gateway, log: Logger, clock?: Clock, extra: Pick<EngineOptions, 'vendReport'> = {}): PaymentEngine {
   return new PaymentEngine({
+    ...extra,
     journal,
     gateway,
     merchant: { acqSpId: config.merchant.acqSpId, acqMerId: config.merchant.acqMerId },
