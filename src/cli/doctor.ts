@@ -67,6 +67,7 @@ async function doctor(argv: readonly string[], io: Io, options: DoctorOptions): 
     for (const name of skipped) checks.push({ name, ok: false, skipped: true, detail: 'not checked: the config could not be read or is invalid' });
   } else {
     checks.push(keyCheck(config), certCheck(config), journalCheck(config), scannerCheck(config, roots), gpioCheck(config, roots));
+    if (config.mdb) checks.push(mdbCheck(config, roots));
     checks.push(await orderNumbersCheck(config, !args.flags['no-gateway'], (options.now ?? Date.now)()));
     const clock = clockState(roots, (options.now ?? Date.now)());
     checks.push({ name: 'clock', ok: clock.ok, detail: clock.detail, fix: 'enable time sync: sudo timedatectl set-ntp true; check the network; wait for systemd-timesyncd' });
@@ -279,21 +280,49 @@ function scannerCheck(config: Config, roots: Roots): Check {
     }
   }
   if (config.scanner.driver !== 'serial') return { name, ok: true, detail: `driver ${config.scanner.driver} (no device)` };
-  const path = config.scanner.path;
+  return serialNodeCheck(name, config.scanner.path, roots, 'plug the scanner in; install device/udev rules (the /dev/kiosk-scanner symlink); for the UART enable it in /boot/firmware/config.txt');
+}
+
+/** A serial device node the kiosk opens: present, a character device, group dialout with read-write for it. */
+function serialNodeCheck(name: string, path: string, roots: Roots, missingFix: string): Check {
   const real = rooted(roots, path);
   let st;
   try {
     st = statSync(real);
   } catch {
-    return { name, ok: false, detail: `${path} missing`, fix: 'plug the scanner in; install device/udev rules (the /dev/kiosk-scanner symlink); for the UART enable it in /boot/firmware/config.txt' };
+    return { name, ok: false, detail: `${path} missing`, fix: missingFix };
   }
-  if (!st.isCharacterDevice()) return { name, ok: false, detail: `${path} is not a character device`, fix: 'scanner.path must name the serial device (e.g. /dev/kiosk-scanner, /dev/serial0, /dev/ttyACM0)' };
+  if (!st.isCharacterDevice()) return { name, ok: false, detail: `${path} is not a character device`, fix: `${name === 'scanner' ? 'scanner' : 'mdb'}.path must name the serial device (e.g. /dev/kiosk-scanner, /dev/serial0, /dev/ttyACM0)` };
   const group = groupName(roots, st.gid);
   const m = st.mode & 0o777;
   if (group !== 'dialout' || (m & 0o060) !== 0o060) {
     return { name, ok: false, detail: `${path} present, group ${group}, mode ${m.toString(8).padStart(4, '0')}`, fix: 'install the udev rule (GROUP="dialout", MODE="0660") and add the kiosk user to dialout: sudo usermod -aG dialout kiosk' };
   }
   return { name, ok: true, detail: `${path} present, group dialout, mode ${m.toString(8).padStart(4, '0')}` };
+}
+
+/**
+ * The MDB HAT's port (docs/mdb.md): the device node as for the scanner, and on the Pi's UART no serial console on it
+ * (a console writes login prompts into the HAT and eats its lines).
+ */
+function mdbCheck(config: Config, roots: Roots): Check {
+  const name = 'mdb HAT port';
+  const mdb = config.mdb!;
+  if (mdb.driver === 'sim') return { name, ok: true, detail: 'driver sim (no device)' };
+  const node = serialNodeCheck(name, mdb.path, roots, 'seat the HAT (or plug the MDB-USB in); for the UART: enable_uart=1 in /boot/firmware/config.txt and reboot (docs/mdb.md)');
+  if (!node.ok || !/^\/dev\/(serial0|ttyAMA0|ttyS0)$/.test(mdb.path)) return node;
+  for (const file of ['/boot/firmware/cmdline.txt', '/boot/cmdline.txt']) {
+    let text: string;
+    try {
+      text = readFileSync(rooted(roots, file), 'utf8');
+    } catch {
+      continue;
+    }
+    const console = /(?:^|\s)console=(serial0|ttyAMA0|ttyS0)\b/.exec(text);
+    if (console) return { name, ok: false, detail: `${mdb.path} present, but ${file} puts the serial console on ${console[1]}`, fix: `remove console=${console[1]},… from ${file} (or sudo raspi-config nonint do_serial_cons 1) and reboot` };
+    return { ...node, detail: `${node.detail}; no serial console in ${file}` };
+  }
+  return node;
 }
 
 function gpioCheck(config: Config, roots: Roots): Check {

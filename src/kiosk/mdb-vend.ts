@@ -172,17 +172,22 @@ export class MdbVend extends EventEmitter {
     });
   }
 
-  private approve(s: Selection, evidence: DeliverEvidence, amount = s.amount): Promise<'vend-success'> {
+  private approve(s: Selection, evidence: DeliverEvidence): Promise<'vend-success'> {
+    return new Promise((resolve, reject) => {
+      s.waiting = { resolve, reject };
+      this.sendApproval(s, evidence, s.amount);
+    });
+  }
+
+  /** C,VEND with the machine's amount; the vend is then over on the machine's report (vendOver). */
+  private sendApproval(s: Selection, evidence: DeliverEvidence, amount: string): void {
     const line = `C,VEND,${amount}` as const;
     // Journaled before it is sent: a restart then waits for the machine's report instead of guessing.
     evidence.approving(line);
     this.clearTimer(s);
     s.phase = 'approved';
-    return new Promise((resolve, reject) => {
-      s.waiting = { resolve, reject };
-      s.timer = this.o.clock.setTimeout(() => this.vendOver(s, null), this.o.config.vendResultMs);
-      if (!this.o.device.send(line)) this.vendOver(s, 'the HAT is not connected: the approval was not sent');
-    });
+    s.timer = this.o.clock.setTimeout(() => this.vendOver(s, null), this.o.config.vendResultMs);
+    if (!this.o.device.send(line)) this.vendOver(s, 'the HAT is not connected: the approval was not sent');
   }
 
   /** Session mode: the paid credit goes to the machine (C,START); its selection at that price is approved. */
@@ -199,8 +204,8 @@ export class MdbVend extends EventEmitter {
         this.deny('no selection within the approval window');
         this.vendOver(s, 'no selection on the machine within the approval window');
       }, this.o.config.approvalWindowMs);
-      if (!this.o.device.send(`C,START,${amount}`)) this.vendOver(s, 'the HAT is not connected: the session was not opened');
       this.pendingEvidence = evidence;
+      if (!this.o.device.send(`C,START,${amount}`)) this.vendOver(s, 'the HAT is not connected: the session was not opened');
     });
   }
 
@@ -275,10 +280,7 @@ export class MdbVend extends EventEmitter {
           return this.vendOver(s, `the machine asked ${amount} for product ${productId}, the customer paid ${s.amount}: denied`);
         }
         s.productId = productId;
-        void this.approve(s, this.pendingEvidence!, amount).then(
-          () => undefined,
-          () => undefined,
-        );
+        this.sendApproval(s, this.pendingEvidence!, amount);
         return;
       }
       this.log.warn({ event: 'mdb-selection-refused', amount, productId }, 'MDB: selection without a paid session: denied');

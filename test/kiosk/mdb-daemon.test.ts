@@ -10,6 +10,8 @@ import { VmcSim } from '../../src/hardware/sim/mdb-sim.js';
 import { PtyPair } from '../hardware/pty.js';
 import { until } from '../wait.js';
 import { DaemonFixture, spawnDaemon, type DaemonProcess } from './daemon-helpers.js';
+import { run as mdbCli } from '../../src/cli/mdb.js';
+import { captureIo } from '../../src/cli/tech/format.js';
 
 describe('MDB cashless port end to end (daemon, HAT driver on a real pty, simulated machine)', function () {
   this.timeout(60_000);
@@ -108,11 +110,12 @@ describe('MDB cashless port end to end (daemon, HAT driver on a real pty, simula
     await waitScreen('Scan to pay / ¥1.00 for Cola');
     scan(testCode('insufficient-balance', 'wechat'));
     const orderNo = await lastOrderNo();
-    const { order: o, events } = await finalOf(orderNo);
+    const { order: o } = await finalOf(orderNo);
     assert.equal(o.state, 'failed');
     await until('C,STOP', () => (sent(from).includes('C,STOP') ? true : undefined), { deadlineMs: 3000, everyMs: 10 });
     assert.ok(!sent(from).some((l) => l.startsWith('C,VEND')), 'never approved');
-    assert.ok(events.some((e) => e.kind === 'vend-denied'));
+    // Journaled on the (final) order when the kiosk denied it, after the customer's result.
+    await until('vend-denied journaled', () => (order(orderNo).events.some((e) => e.kind === 'vend-denied') ? true : undefined), { deadlineMs: 3000, everyMs: 20 });
   });
 
   it('denies when the approval window runs out while the payment is unclear, then reverses it', async () => {
@@ -164,15 +167,37 @@ describe('MDB cashless port end to end (daemon, HAT driver on a real pty, simula
     await waitScreen('Scan to pay / ¥1.00 for Cola');
     vmc.reset();
     await waitScreen('Choose on the / machine first');
+    const before = vmc.received.length;
     vmc.garbage('\x00\xff\xfe noise\r\nc,STATUS,VEND,abc,2\r\nc,STATUS,VEND,1.005,2\r\n');
     await daemon.waitFor((l) => l.event === 'mdb-garbage', 'garbage logged');
     // The well-formed line at a price of no whole fen is denied; the machine has that deny before the next selection.
-    await until('1.005 denied', () => (vmc.received.at(-1) === 'C,STOP' ? true : undefined), { deadlineMs: 3000, everyMs: 10 });
+    await until('1.005 denied', () => (vmc.received.slice(before).includes('C,STOP') ? true : undefined), { deadlineMs: 3000, everyMs: 10 });
     vmc.select('1.00', '2');
     await waitScreen('Scan to pay / ¥1.00 for Cola');
     scan(testCode('paid', 'wechat'));
     const { order: o } = await finalOf(await lastOrderNo());
     assert.equal(o.state, 'delivered');
+  });
+
+  it('kiosk mdb status and watch: the HAT, the selection, the last lines from the running daemon', async () => {
+    vmc.select('1.00', '2');
+    await waitScreen('Scan to pay / ¥1.00 for Cola');
+    let io = captureIo();
+    assert.equal(await mdbCli(['status', '--json', '--config', fx.configFile], io), 0, io.stderr());
+    const r = JSON.parse(io.stdout()) as { connected: boolean; path: string; hat: string; selection: { productId: string; amountFen: number; phase: string }; lines: { dir: string; line: string }[] };
+    assert.equal(r.connected, true);
+    assert.equal(r.path, hatPty.device);
+    assert.deepEqual(r.selection, { phase: 'offered', productId: '2', amountFen: 100 });
+    assert.deepEqual(r.lines.at(-1), { ...r.lines.at(-1), dir: 'in', line: 'c,STATUS,VEND,1.00,2' });
+    io = captureIo();
+    assert.equal(await mdbCli(['status', '--config', fx.configFile], io), 0);
+    assert.match(io.stdout(), /selection: +product 2 at 1\.00: offered/);
+    io = captureIo();
+    assert.equal(await mdbCli(['watch', '--count', '2', '--interval', '50', '--config', fx.configFile], io, { sleep: async () => vmc.cancel() }), 0);
+    assert.match(io.stdout(), /connected/);
+    io = captureIo();
+    assert.equal(await mdbCli(['peek', '--config', fx.configFile], io), 2);
+    await waitScreen('Choose on the / machine first');
   });
 
   // Same-day WeChat: the money goes back by cancelOrder (reversed) rather than a refund.
