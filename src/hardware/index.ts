@@ -20,8 +20,7 @@ import type { Config } from '../config/types.js';
 import type { ModuleStateStore } from './modules/state.js';
 import type { ModuleSim } from './sim/module-sim.js';
 import type { MdbDevice } from './mdb.js';
-import { MdbHat } from './pi/mdb-hat.js';
-import { SimMdb, type VmcSim } from './sim/mdb-sim.js';
+import type { VmcSim } from './sim/mdb-sim.js';
 
 export type { Scanner, BadScan, ScannerFault, Terminator } from './scanner.js';
 export type { Keypad, Key } from './keypad.js';
@@ -34,7 +33,6 @@ export { FileStateStore, MemoryStateStore, type ModuleStateStore } from './modul
 export type { ModuleStatus, SetupReport } from './modules/session.js';
 export { gpioChipBase, GpioError } from './gpio.js';
 export type { MdbDevice, MdbMessage, MdbStatus } from './mdb.js';
-export { SimMdb, VmcSim } from './sim/mdb-sim.js';
 
 /** The config's device sections (their types and defaults are the config's own). Absent display: none. */
 export type HardwareConfig = Pick<Config, 'scanner' | 'keypad' | 'indicator' | 'approve'> & {
@@ -184,7 +182,12 @@ export async function createHardware(config: HardwareConfig, deps: HardwareDeps 
   let mdb: MdbDevice | null = null;
   if (config.mdb) {
     const m = config.mdb;
-    mdb = await open('mdb', m.driver === 'sim' ? new SimMdb(deps.simVmc) : new MdbHat({ path: m.path, baudRate: m.baudRate, binding: deps.mdbBinding, timers, log }));
+    mdb = await open(
+      'mdb',
+      m.driver === 'sim'
+        ? new (await import('./sim/mdb-sim.js')).SimMdb(deps.simVmc)
+        : new (await import('./pi/mdb-hat.js')).MdbHat({ path: m.path, baudRate: m.baudRate, binding: deps.mdbBinding, timers, log }),
+    );
   }
 
   return { scanner, keypad, indicator, approve, sensor, display, mdb, close: closeAll };
