@@ -52,7 +52,7 @@ function serialNodeCheck(name: string, path: string, roots: Roots, field: string
     // A kiosk dev rig (socat) or a test: the pty belongs to whoever made it; udev's group and mode never apply.
     try {
       accessSync(real, constants.R_OK | constants.W_OK);
-      return { name, ok: true, detail: `${path} present: a pseudo-terminal (${pty}, a kiosk dev rig's or a test's), readable and writable by this user` };
+      return { name, ok: true, detail: `${path} present: a pseudo-terminal (${pty}, a kiosk dev rig's or a test's ${name}), readable and writable by this user` };
     } catch {
       return { name, ok: false, detail: `${path} is a pseudo-terminal (${pty}) this user cannot read and write`, fix: 'run the command as the user that started the rig (kiosk dev) or the program that made the pty' };
     }
