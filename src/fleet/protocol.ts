@@ -142,6 +142,8 @@ export interface StatusPayload {
   lastPaymentAt?: string | null;
   today?: { day: string; count: number; amountFen: number };
   outbox?: { count: number; dropped: number };
+  /** The kiosk's clock against the payment platform's: ok, unknown or wrong (no new payments), offsetMs + fast. */
+  clock?: { state: string; offsetMs?: number; detail: string };
 }
 
 /** An event as published on `events`. */

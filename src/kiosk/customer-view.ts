@@ -154,7 +154,7 @@ export class CustomerView {
     if (s.holding) return { name: 'not-now', hint: 'wait' };
     if (s.scannerFault) return { name: 'fault', fault: 'F01' };
     if (s.vendFault) return { name: 'fault', fault: 'F04' };
-    if (s.mdbFault) return { name: 'fault', fault: 'F05' };
+    if (s.mdbFault) return { name: 'fault', fault: 'F06' };
     if (s.linkOffline) return { name: 'offline' };
     if (st.name === 'ready' && st.choice.productId !== undefined) return { name: 'vend', amountFen: st.choice.amountFen, item: st.choice.name ?? st.choice.productId };
     if (st.name === 'ready') return { name: 'ready', amountFen: st.choice.amountFen };

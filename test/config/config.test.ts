@@ -85,7 +85,7 @@ describe('config', () => {
     assert.equal(config.daemon.controlSocket, join(dir, 'data/kiosk.sock'));
     assert.equal(config.daemon.lockFile, join(dir, 'data/kiosk.lock'));
     assert.deepEqual(config.gateway, { baseUrl: 'http://127.0.0.1:8011/entry-provider-plat-client', platformCert: join(dir, 'keys/platform.cert.crt'), connectTimeoutMs: 3000, timeoutMs: 10000 });
-    assert.deepEqual(config.payment, { customerWindowMs: 60000, queryIntervalMs: 3000, codeValidityMs: 45000, recoveryConcurrency: 4, maxAmountFen: 100000 });
+    assert.deepEqual(config.payment, { customerWindowMs: 60000, queryIntervalMs: 3000, codeValidityMs: 45000, recoveryConcurrency: 4, maxAmountFen: 100000, clockToleranceMs: 60000 });
     assert.equal(config.scanner.terminator, 'CR');
     assert.equal(config.scanner.maxLineLength, 64);
     assert.equal(config.keypad.driver, 'none');

@@ -246,7 +246,7 @@ export const DOC_SCREENS: [string, Screen][] = [
   ['Offline', { name: 'offline' }],
   ['Out of service (scanner missing)', { name: 'fault', fault: 'F01' }],
   ['Out of service (vend sensor broken)', { name: 'fault', fault: 'F04' }],
-  ['Out of service (MDB HAT not connected)', { name: 'fault', fault: 'F05' }],
+  ['Out of service (MDB HAT not connected)', { name: 'fault', fault: 'F06' }],
   ['Closed (daemon stopping)', { name: 'closed' }],
 ];
 
