@@ -2,12 +2,31 @@
 // (kiosk fleet watch/cmd): topics, payload versions, and how a remote command is signed and checked.
 // docs/fleet.md describes the same for people; a test keeps its topic list equal to TOPICS.
 import { generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
-import { COMMAND_ARGS, COMMAND_NAMES, unknownArgs, type CommandName } from './commands.js';
 
 /** Every payload carries `v`; a consumer refuses a `v` it does not know. */
 export const PAYLOAD_VERSION = 1;
 
-export { COMMAND_ARGS, COMMAND_NAMES, unknownArgs, type CommandName };
+export const COMMAND_NAMES = ['status', 'doctor', 'reconcile', 'report', 'selftest', 'scanner-setup'] as const;
+export type CommandName = (typeof COMMAND_NAMES)[number];
+
+/** The arguments each command takes (their values are checked by the command); any other is refused by name. */
+export const COMMAND_ARGS: Readonly<Record<CommandName, readonly string[]>> = {
+  status: [],
+  doctor: [],
+  reconcile: [],
+  report: ['day'],
+  selftest: [],
+  'scanner-setup': ['dryRun'],
+};
+
+/** Why a command's arguments are refused, or undefined when every one is known. */
+export function unknownArgs(name: CommandName, args: Record<string, unknown>): string | undefined {
+  const known = COMMAND_ARGS[name];
+  const extra = Object.keys(args).filter((k) => !known.includes(k));
+  if (extra.length === 0) return undefined;
+  const takes = known.length ? `takes only ${known.join(', ')}` : 'takes no arguments';
+  return `unknown argument${extra.length > 1 ? 's' : ''} ${extra.map((k) => JSON.stringify(k.slice(0, 40))).join(', ')}: ${name} ${takes}`;
+}
 
 /** The topic tree under `<prefix>/<deviceId>/`. */
 export const TOPICS = {

@@ -76,7 +76,7 @@ describe('start-up: what is loaded', function () {
     assert.ok(loaded.some((u) => u.endsWith('/dist/src/fleet/client.js')), 'fleet client loaded');
   });
 
-  it('kiosk --help loads the command table only: no config schema, no SQLite, no crypto', async () => {
+  it('kiosk --help loads the command table only: no package, no config schema, no SQLite', async () => {
     const list = join(fx.dir, 'help.txt');
     await new Promise<void>((resolve, reject) =>
       execFile(process.execPath, ['--import', PRELOAD, KIOSK_JS, '--help'], { env: { ...process.env, LOADED_MODULES_FILE: list } }, (err, _out, stderr) =>
@@ -85,7 +85,7 @@ describe('start-up: what is loaded', function () {
     );
     const loaded = loadedList(list);
     assert.ok(loaded.some((u) => u.endsWith('/dist/src/cli/commands.js')), 'the command table was loaded');
-    assert.deepEqual(loaded.filter((u) => /\/node_modules\/|^node:crypto$|\/dist\/src\/(config|journal|kiosk|payment|hardware)\//.test(u)), []);
+    assert.deepEqual(loaded.filter((u) => /\/node_modules\/|\/dist\/src\/(config|journal|kiosk|payment|hardware)\//.test(u)), []);
   });
 
   it('the hardware drivers (sim) take their defaults without the config schema: no zod', async () => {
