@@ -14,6 +14,7 @@ const SLOWEST = [
   'crash/crash.test.js',
   'field/install.test.js',
   'kiosk/daemon.test.js',
+  'kiosk/clock-drill.test.js',
   'field/pm2.test.js',
   'fleet/e2e.test.js',
   'kiosk/cli.test.js',
