@@ -424,6 +424,25 @@ describe('config', () => {
     assert.match(find(validate(raw).problems, 'daemon.controlSocket').problem, /same file as daemon\.lockFile/);
   });
 
+  it('issue 21 §12: a settleDir, lockFile or controlSocket in a kernel pseudo filesystem (/proc, /sys, /dev) is refused', () => {
+    const cases: Array<[string, Record<string, string>]> = [
+      ['daemon.settleDir', { settleDir: '/proc/kiosk-settle' }],
+      ['daemon.settleDir', { settleDir: '/sys/kernel/settle' }],
+      ['daemon.lockFile', { lockFile: '/proc/kiosk.lock' }],
+      ['daemon.controlSocket', { controlSocket: '/dev/kiosk.sock' }],
+    ];
+    for (const [field, daemon] of cases) {
+      for (const checkFiles of [true, false]) {
+        const raw = minimal();
+        raw.daemon = daemon;
+        assert.match(find(validate(raw, checkFiles).problems, field).problem, /kernel pseudo filesystem/, `${field} ${JSON.stringify(daemon)}`);
+      }
+    }
+    const raw = minimal();
+    raw.daemon = { settleDir: 'settle' };
+    assert.deepEqual(validate(raw).problems.filter((p) => p.field.startsWith('daemon.')), []);
+  });
+
   it('issue 10 §2: a lockFile or controlSocket outside a folder the daemon owns is refused (/tmp: anyone can plant a file there)', function () {
     if (process.getuid?.() !== 0) this.skip();
     const shared = join(dir, 'shared');
