@@ -115,6 +115,20 @@ module.exports = {
       to: { path: '^src/' },
     },
     {
+      name: 'hardware-loads-no-config-schema',
+      comment:
+        'Table, src/hardware/: a driver takes its defaults from src/config/defaults.ts (plain constants), never from ' +
+        'the schema (zod and every section: cold start, docs/performance.md); the config\'s types are free.',
+      from: { path: '^src/hardware/' },
+      to: { path: '^src/config/', pathNot: '^src/config/defaults\\.ts$', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'config-defaults-import-nothing',
+      comment: 'src/config/defaults.ts is what code without the schema reads: it must not pull anything in.',
+      from: { path: '^src/config/defaults\\.ts$' },
+      to: { path: '.' },
+    },
+    {
       name: 'clock-release-days-know-nothing',
       comment: 'Table, src/clock.ts, src/release.ts, src/days.ts: the base every folder may use; they use none.',
       from: { path: '^src/(clock|release|days)\\.ts$' },

@@ -31,7 +31,7 @@ async function freePort(): Promise<number> {
 }
 
 /** Mosquitto on a free loopback port with its own config, or aedes in-process if it is not installed. */
-async function startBroker(dir: string): Promise<{ url: string; kind: string; close(): Promise<void> }> {
+export async function startBroker(dir: string): Promise<{ url: string; kind: string; close(): Promise<void> }> {
   const port = await freePort();
   const conf = join(dir, 'mosquitto.conf');
   writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nuser root\nlog_dest none\n`);

@@ -3,15 +3,25 @@
 // over IPC; the sandbox and this driver live in the parent, so the RSS is the kiosk's alone. Each
 // reading follows a full GC in the child. Payments are paid test codes (the common path); the customer
 // window and result display are shortened in memory (BENCH_FAST) so 10,000 customers take a minute or two.
+// Then the same daemon with a fleet section on (a broker on 127.0.0.1, Mosquitto or aedes in this process):
+// RSS once it is ready and its status is on the broker, after a full GC (budget 76 MB).
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { testCode } from '../src/sandbox/index.js';
 import { BenchFixture, ChildDaemon, type Mem } from './fixture.js';
+import { startBroker } from './fleet.js';
+import { connect } from 'mqtt';
+import { topic, TOPICS } from '../src/fleet/protocol.js';
+import { FLEET_DEFAULTS } from '../src/config/defaults.js';
 import { runStandalone, type BenchRow } from './lib.js';
 
 const PAYMENTS = Number(process.env.BENCH_MEM_PAYMENTS ?? 10_000);
 const READY_BUDGET_MB = 70;
+const FLEET_READY_BUDGET_MB = 76;
 const GROWTH_BUDGET = 0.1;
 
 // The node flags production runs the daemon with (pm2's node_args; systemd/kiosk.service says the same).
@@ -39,6 +49,8 @@ export async function run(): Promise<BenchRow[]> {
     const mb = (b: number) => b / 1048576;
     const heap = (m: Mem) => `heap ${mb(m.heapUsed).toFixed(1)} used of ${mb(m.heapTotal).toFixed(1)} MB`;
     const flags = nodeFlags.length ? ` (node ${nodeFlags.join(' ')})` : ' (node defaults)';
+    await d.stop();
+    const fleet = await fleetAtReady(nodeFlags, flags);
     return [
       { name: `memory: RSS at ready${flags}`, unit: 'MB', median: mb(atReady.rss), budget: `<= ${READY_BUDGET_MB} MB`, ok: mb(atReady.rss) <= READY_BUDGET_MB, note: `after a full GC; ${heap(atReady)}` },
       {
@@ -59,9 +71,44 @@ export async function run(): Promise<BenchRow[]> {
         ratio: end.rss / afterWarm.rss,
         note: `leak check once warm: after ${warm} payments RSS ${mb(afterWarm.rss).toFixed(1)} MB, ${heap(afterWarm)}`,
       },
+      fleet,
     ];
   } finally {
     await d.stop();
+    await fx.dispose();
+  }
+}
+
+/** RSS at ready with the fleet section on, once its status is on a broker on loopback. */
+async function fleetAtReady(nodeFlags: string[], flags: string): Promise<BenchRow> {
+  const fx = await new BenchFixture().start();
+  const dir = mkdtempSync(join(tmpdir(), 'bench-memory-fleet-'));
+  const broker = await startBroker(dir);
+  // The kiosk's retained status on the broker: it is connected and has published.
+  const watcher = connect(broker.url, { reconnectPeriod: 100 });
+  const online = new Promise<void>((resolve) =>
+    watcher.on('message', (_t, payload) => (JSON.parse(payload.toString()) as { online?: boolean }).online && resolve()),
+  );
+  await watcher.subscribeAsync(topic(FLEET_DEFAULTS.prefix, 'BENCH01', TOPICS.status), { qos: 1 });
+  const d = new ChildDaemon(fx.writeConfig({ fleet: { url: broker.url } }), {}, 'ignore', nodeFlags);
+  try {
+    await d.ready;
+    await online;
+    const m = await d.memory();
+    const mb = m.rss / 1048576;
+    return {
+      name: `memory: RSS at ready, fleet section on${flags}`,
+      unit: 'MB',
+      median: mb,
+      budget: `<= ${FLEET_READY_BUDGET_MB} MB`,
+      ok: mb <= FLEET_READY_BUDGET_MB,
+      note: `after a full GC; heap ${(m.heapUsed / 1048576).toFixed(1)} used of ${(m.heapTotal / 1048576).toFixed(1)} MB; broker: ${broker.kind}`,
+    };
+  } finally {
+    await d.stop();
+    await watcher.endAsync();
+    await broker.close();
+    rmSync(dir, { recursive: true, force: true });
     await fx.dispose();
   }
 }

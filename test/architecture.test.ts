@@ -46,6 +46,13 @@ describe('architecture (dependency-cruiser, docs/ARCHITECTURE.md)', function () 
       'src/cli/tech/control.ts': `export const startControlServer = 1;\n`,
       'src/hardware/scanner.ts': `import { classifyAuthCode } from '../umpay/authcode.js';\nexport const x = classifyAuthCode;\n`,
       'src/umpay/authcode.ts': `export const classifyAuthCode = 1;\n`,
+      // A driver may read the defaults and the config's types, not the schema; the defaults import nothing.
+      'src/hardware/scanner-driver.ts':
+        `import type { Config } from '../config/types.js';\nimport { DEFAULTS } from '../config/defaults.js';\nimport { SECTIONS } from '../config/schema.js';\n` +
+        `export const x: [Config?, unknown, unknown] = [undefined, DEFAULTS, SECTIONS];\n`,
+      'src/config/types.ts': `export interface Config { deviceId: string }\n`,
+      'src/config/schema.ts': `export const SECTIONS = 1;\n`,
+      'src/config/defaults.ts': `import { join } from 'node:path';\nexport const DEFAULTS = join('a', 'b');\n`,
       'src/config/display.ts': `import { TEXT_KEYS } from '../kiosk/texts.js';\nimport { renderScreen } from '../kiosk/screens.js';\nexport const x = [TEXT_KEYS, renderScreen];\n`,
       'src/kiosk/texts.ts': `import { renderScreen } from './screens.js';\nexport const TEXT_KEYS = [renderScreen];\n`,
       'src/kiosk/screens.ts': `export const renderScreen = 1;\n`,
@@ -103,6 +110,8 @@ describe('architecture (dependency-cruiser, docs/ARCHITECTURE.md)', function () 
         'fleet-loads-no-journal-code: src/fleet/client.ts → src/journal/outbox.ts',
         'fleet-knows-nothing-of-sql-engine-hardware: src/fleet/client.ts → src/payment/engine.ts',
         'clock-release-days-know-nothing: src/clock.ts → src/log.ts',
+        'hardware-loads-no-config-schema: src/hardware/scanner-driver.ts → src/config/schema.ts',
+        'config-defaults-import-nothing: src/config/defaults.ts → path',
         'no-circular: src/payment/a.ts → src/payment/b.ts',
         'src-not-to-tests: src/kiosk/fixture.ts → test/fake-clock.ts',
         'src-not-to-dev-dependencies: src/kiosk/fixture.ts → node_modules/mocha/index.js',

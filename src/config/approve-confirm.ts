@@ -4,20 +4,21 @@
 import { z } from 'zod';
 import { bcm, bool, doc, int, ms, section, typeName } from './fields.js';
 import type { ConfigProblem } from './problem.js';
+import { CONFIRM_DEFAULTS as D } from './defaults.js';
 
 export const approveConfirmSchema = section(
   {
-    pin: doc(bcm().default(24), 'BCM input of the vend sensor\'s output (needs a pull-up).'),
+    pin: doc(bcm().default(D.pin), 'BCM input of the vend sensor\'s output (needs a pull-up).'),
     // Active = electrically low: NPN/open-collector sensors with a pull-up, the usual.
-    activeLow: doc(bool().default(true), 'The sensor pulls the line low when it sees a product.'),
-    debounceMs: doc(ms(0, 1000).default(5), 'The sensor\'s signal must be stable this long.'),
-    confirmWithinMs: doc(ms(100, 60_000).default(3000), 'After the pulse ends, how long to wait for the drop.'),
+    activeLow: doc(bool().default(D.activeLow), 'The sensor pulls the line low when it sees a product.'),
+    debounceMs: doc(ms(0, 1000).default(D.debounceMs), 'The sensor\'s signal must be stable this long.'),
+    confirmWithinMs: doc(ms(100, 60_000).default(D.confirmWithinMs), 'After the pulse ends, how long to wait for the drop.'),
     // Off by default: a second pulse may release a second product.
-    retry: doc(bool().default(false), 'One more pulse when the first saw nothing (a second product may fall: off by default).'),
-    brokenAfter: doc(int(1, 100).default(3), 'No drop in this many vends in a row: sensor fault F04, no payments until it works.'),
-    stuckAfterMs: doc(ms(100, 600_000).default(5000), 'Active this long outside a vend (a blocked beam, a shorted line): sensor fault F04.'),
+    retry: doc(bool().default(D.retry), 'One more pulse when the first saw nothing (a second product may fall: off by default).'),
+    brokenAfter: doc(int(1, 100).default(D.brokenAfter), 'No drop in this many vends in a row: sensor fault F04, no payments until it works.'),
+    stuckAfterMs: doc(ms(100, 600_000).default(D.stuckAfterMs), 'Active this long outside a vend (a blocked beam, a shorted line): sensor fault F04.'),
     simMiss: doc(
-      z.array(int(1, 1_000_000), { error: (iss) => `must be an array of pulse numbers, got ${typeName(iss.input)}` }).default([]),
+      z.array(int(1, 1_000_000), { error: (iss) => `must be an array of pulse numbers, got ${typeName(iss.input)}` }).default([...D.simMiss]),
       '`approve.driver` `sim` only: pulses (1 = first since start) after which the simulated sensor sees nothing.',
     ),
   },

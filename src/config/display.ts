@@ -6,6 +6,9 @@ import { fill, PLACEHOLDER_SAMPLES, TEXT_KEYS, textProblem, type TextKey } from 
 import { doc, ms } from './fields.js';
 import { defineSection } from './rules.js';
 import type { ConfigProblem } from './problem.js';
+import { DEFAULTS } from './defaults.js';
+
+const D = DEFAULTS.display;
 
 export const DISPLAY_DRIVERS = ['none', 'lcd', 'log', 'sim'] as const;
 
@@ -32,20 +35,20 @@ const texts = z.record(z.string(), z.string()).superRefine((t, ctx) => {
 export const displaySchema = z
   .strictObject({
     driver: doc(
-      z.enum(DISPLAY_DRIVERS).default('none'),
+      z.enum(DISPLAY_DRIVERS).default(D.driver),
       '`lcd` (HD44780 on a PCF8574 I2C backpack), `log` (each screen as a JSON log line), `sim` (demo panel) or `none`. docs/display.md shows the screens.',
       { allowed: DISPLAY_DRIVERS.map((d) => `\`${d}\``).join(', ') },
     ),
-    cols: doc(z.number().int().min(8).max(40).default(16), 'The module\'s width in characters (16 or 20).', { allowed: '8–40' }),
-    rows: doc(z.number().int().min(1).max(4).default(2), 'The module\'s lines (2 or 4).', { allowed: '1–4' }),
-    address: doc(address.default(0x27), 'The backpack\'s I2C address, number or hex string (`i2cdetect -y 1`; 0x3F for a PCF8574AT).', { allowed: '0x08–0x77', default: '`"0x27"`' }),
-    i2cBus: doc(z.number().int().min(0).max(31).default(1), '`/dev/i2c-<n>`; 1 is GPIO 2/3 (then BCM 2 and 3 are taken).', { allowed: '0–31' }),
+    cols: doc(z.number().int().min(8).max(40).default(D.cols), 'The module\'s width in characters (16 or 20).', { allowed: '8–40' }),
+    rows: doc(z.number().int().min(1).max(4).default(D.rows), 'The module\'s lines (2 or 4).', { allowed: '1–4' }),
+    address: doc(address.default(D.address), 'The backpack\'s I2C address, number or hex string (`i2cdetect -y 1`; 0x3F for a PCF8574AT).', { allowed: '0x08–0x77', default: '`"0x27"`' }),
+    i2cBus: doc(z.number().int().min(0).max(31).default(D.i2cBus), '`/dev/i2c-<n>`; 1 is GPIO 2/3 (then BCM 2 and 3 are taken).', { allowed: '0–31' }),
     resultMs: doc(
-      ms(100, 60_000).default(3_000),
+      ms(100, 60_000).default(D.resultMs),
       'How long a customer\'s result (paid, declined, not charged, offline, fault) stays on the display and the indicator before the kiosk is ready for the next customer.',
     ),
     texts: doc(
-      texts.default({}),
+      texts.default({ ...D.texts }),
       'Overrides of the customer texts by key (docs/display.md lists keys and defaults): printable ASCII or `¥`, no `\\` or `~`, fitting `cols`.',
     ),
   })

@@ -1,21 +1,12 @@
 // The `fleet` config section (MQTT telemetry and remote commands, docs/fleet.md): a zod schema of its own,
 // composed into the config's validation. No `fleet` section: telemetry is off and nothing is written
-// for it. Defaults live here and nowhere else.
+// for it. Its defaults are FLEET_DEFAULTS (defaults.ts, with every other default).
 import { z } from 'zod';
 import { doc, section } from './fields.js';
 import { defineSection } from './rules.js';
+import { FLEET_DEFAULTS } from './defaults.js';
 
-export const FLEET_DEFAULTS = {
-  prefix: 'kiosk',
-  protocolVersion: 5,
-  keepaliveS: 30,
-  reconnectMs: 5_000,
-  statusIntervalMs: 60_000,
-  metricsIntervalMs: 300_000,
-  outboxMaxEvents: 50_000,
-  outboxMaxAgeDays: 30,
-  commandWindowS: 120,
-} as const;
+export { FLEET_DEFAULTS };
 
 const int = (min: number, max: number, unit: string) =>
   z

@@ -1,6 +1,5 @@
 // The config's types, all inferred from the one schema (schema.ts); device/CONFIG.md is generated from it.
-import type { z } from 'zod';
-import { ConfigSchema, SECTIONS, type Config } from './schema.js';
+import type { Config } from './schema.js';
 
 export type { Config };
 export type { ConfigProblem } from './problem.js';
@@ -35,31 +34,5 @@ export type ApproveDriver = ApproveConfig['driver'];
 export type PricingMode = PricingConfig['mode'];
 export type LogLevel = LogConfig['level'];
 
-
-type Def = { type: string; innerType?: z.core.$ZodType; shape?: Record<string, z.core.$ZodType>; defaultValue?: unknown };
-
-function defaultsOf(schema: z.core.$ZodType): unknown {
-  let s = schema;
-  for (;;) {
-    const def = s._zod.def as Def;
-    if (def.type === 'default') return def.defaultValue;
-    if ((def.type === 'prefault' || def.type === 'optional') && def.innerType) s = def.innerType;
-    else if (def.type === 'object' && def.shape) {
-      const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(def.shape)) {
-        const d = defaultsOf(v);
-        if (d !== undefined) out[k] = d;
-      }
-      return out;
-    } else return undefined;
-  }
-}
-
-/**
- * Every field's default, read from the schema. Typed as the full sections so that drivers and timing tables can
- * take the config's default directly (one definition); a field the schema gives no default (a path, a merchant
- * id) is absent at run time, and nothing reads such a field from here.
- */
-export const DEFAULTS = defaultsOf(ConfigSchema.in) as {
-  [K in Exclude<keyof typeof SECTIONS, 'deviceId'>]: Config[K];
-} & { daemon: { graceMs: number } };
+/** Every default, from the zod-free module the schema takes them from (defaults.ts). */
+export { DEFAULTS } from './defaults.js';

@@ -85,6 +85,9 @@ export class FleetClient {
       keepalive: f.keepaliveS,
       reconnectPeriod: f.reconnectMs,
       connectTimeout: 10_000,
+      // Not MQTT.js's default: its packet writer would pre-build 65,536 two-byte buffers, ~6 MB of the daemon's
+      // heap for the life of the process (a Pi Zero 2 W has 512 MB); writing a message id afresh costs nothing.
+      writeCache: false,
       will: { topic: topic(f.prefix, o.deviceId, 'status'), payload: Buffer.from(will), qos: 1, retain: true },
       // MQTT 5: the broker sends nothing bigger (a command is a few hundred bytes; 3.1.1 has no such limit).
       ...(f.protocolVersion === 5 ? { properties: { maximumPacketSize: 64 * 1024 } } : {}),

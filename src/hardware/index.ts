@@ -1,29 +1,20 @@
 // Builds the kiosk's hardware from config: one driver per device, chosen by `<device>.driver`.
 // Driver options are the config sub-objects as they are (plain data); docs/hardware.md, documents each field.
+// Each driver's module (and the package it needs: serialport, onoff, johnny-five, i2c-bus, koffi) is imported
+// when the config names that driver, not before: a kiosk with a sim scanner and log outputs loads none of them
+// (cold start on a Pi, docs/performance.md). Only the headless drivers (log, none) are loaded up front.
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { NoApprove, type ApproveOutput } from './approve.js';
 import { NoDisplay, type Display } from './display.js';
 import { LogDisplay } from './log-display.js';
 import type { I2cOpener } from './pi/i2c.js';
-import { LcdDisplay } from './pi/lcd-display.js';
-import { SimDisplay } from './sim/sim-display.js';
-import { GpioVendSensor } from './pi/gpio-vend-sensor.js';
-import { SimVendSensor } from './sim/sim-vend-sensor.js';
 import type { VendSensor } from './vend-sensor.js';
 import type { Indicator } from './indicator.js';
 import type { Keypad } from './keypad.js';
 import { LogIndicator } from './log-indicator.js';
-import { GpioApprove } from './pi/gpio-approve.js';
-import { GpioKeypad, type GpioKeypadOptions } from './pi/gpio-keypad.js';
-import { J5Indicator } from './pi/j5-indicator.js';
-import { SerialScanner } from './pi/serial-scanner.js';
-import { HidScanner } from './pi/hid-scanner.js';
+import type { GpioKeypadOptions } from './pi/gpio-keypad.js';
 import type { Scanner } from './scanner.js';
-import { SimApprove } from './sim/sim-approve.js';
-import { SimIndicator } from './sim/sim-indicator.js';
-import { SimKeypad } from './sim/sim-keypad.js';
-import { SimScanner } from './sim/sim-scanner.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/types.js';
 import type { ModuleStateStore } from './modules/state.js';
@@ -36,8 +27,6 @@ export { PATTERNS, PATTERN_NAMES } from './indicator.js';
 export type { ApproveOutput } from './approve.js';
 export type { Display, DisplayGeometry } from './display.js';
 export type { VendSensor } from './vend-sensor.js';
-export { SimVendSensor };
-export { SimScanner, SimKeypad, SimIndicator, SimApprove, SimDisplay, LogIndicator, LogDisplay };
 export { FileStateStore, MemoryStateStore, type ModuleStateStore } from './modules/state.js';
 export type { ModuleStatus, SetupReport } from './modules/session.js';
 export { gpioChipBase, GpioError } from './gpio.js';
@@ -111,18 +100,28 @@ export async function createHardware(config: HardwareConfig, deps: HardwareDeps 
   const ind = clean(config.indicator);
   const indicator = await open(
     'indicator',
-    ind.driver === 'johnny-five' ? new J5Indicator({ ...ind, timers, log, gpioClass, sysfsRoot }) : ind.driver === 'sim' ? new SimIndicator({ timers }) : new LogIndicator({ log }),
+    ind.driver === 'johnny-five'
+      ? new (await import('./pi/j5-indicator.js')).J5Indicator({ ...ind, timers, log, gpioClass, sysfsRoot })
+      : ind.driver === 'sim'
+        ? new (await import('./sim/sim-indicator.js')).SimIndicator({ timers })
+        : new LogIndicator({ log }),
   );
   indicator.on('warning', (err: unknown) => log.warn({ hardware: 'indicator', err }, 'indicator output failed'));
 
   const ap = config.approve;
-  const approve = await open('approve', ap.driver === 'gpio' ? new GpioApprove({ ...ap, timers, gpioClass, sysfsRoot }) : ap.driver === 'sim' ? new SimApprove({ pulseMs: ap.pulseMs, timers }) : new NoApprove());
+  const simApprove = ap.driver === 'sim' ? new (await import('./sim/sim-approve.js')).SimApprove({ pulseMs: ap.pulseMs, timers }) : undefined;
+  const approve = await open(
+    'approve',
+    ap.driver === 'gpio' ? new (await import('./pi/gpio-approve.js')).GpioApprove({ ...ap, timers, gpioClass, sysfsRoot }) : (simApprove ?? new NoApprove()),
+  );
   let sensor: VendSensor | null = null;
   const cf = ap.confirm;
-  if (cf && ap.driver === 'gpio') sensor = await open('vend sensor', new GpioVendSensor({ pin: cf.pin, activeLow: cf.activeLow, debounceMs: cf.debounceMs, timers, gpioClass, sysfsRoot }));
-  else if (cf && approve instanceof SimApprove) {
-    const sim = new SimVendSensor({ timers, miss: cf.simMiss });
-    approve.on('pulse', (p: { active: boolean }) => p.active && sim.pulsed());
+  if (cf && ap.driver === 'gpio') {
+    const { GpioVendSensor } = await import('./pi/gpio-vend-sensor.js');
+    sensor = await open('vend sensor', new GpioVendSensor({ pin: cf.pin, activeLow: cf.activeLow, debounceMs: cf.debounceMs, timers, gpioClass, sysfsRoot }));
+  } else if (cf && simApprove) {
+    const sim = new (await import('./sim/sim-vend-sensor.js')).SimVendSensor({ timers, miss: cf.simMiss });
+    simApprove.on('pulse', (p: { active: boolean }) => p.active && sim.pulsed());
     sensor = await open('vend sensor', sim);
   }
   sensor?.on('warning', (err: unknown) => log.warn({ hardware: 'vend-sensor', err }, 'vend sensor input failed'));
@@ -132,19 +131,19 @@ export async function createHardware(config: HardwareConfig, deps: HardwareDeps 
   const display = await open(
     'display',
     dc.driver === 'lcd'
-      ? new LcdDisplay({ ...geometry, address: dc.address, i2cBus: dc.i2cBus, openI2c: deps.openI2c, log })
+      ? new (await import('./pi/lcd-display.js')).LcdDisplay({ ...geometry, address: dc.address, i2cBus: dc.i2cBus, openI2c: deps.openI2c, log })
       : dc.driver === 'log'
         ? new LogDisplay({ geometry, log })
         : dc.driver === 'sim'
-          ? new SimDisplay({ geometry })
+          ? new (await import('./sim/sim-display.js')).SimDisplay({ geometry })
           : new NoDisplay(geometry),
   );
   display.on('warning', (err: unknown) => log.warn({ hardware: 'display', err }, 'display output failed'));
 
   const kp = config.keypad;
   let keypad: Keypad | null = null;
-  if (kp.driver === 'gpio') keypad = await open('keypad', new GpioKeypad({ ...kp, timers, log, gpioClass, sysfsRoot }));
-  else if (kp.driver === 'sim') keypad = await open('keypad', new SimKeypad());
+  if (kp.driver === 'gpio') keypad = await open('keypad', new (await import('./pi/gpio-keypad.js')).GpioKeypad({ ...kp, timers, log, gpioClass, sysfsRoot }));
+  else if (kp.driver === 'sim') keypad = await open('keypad', new (await import('./sim/sim-keypad.js')).SimKeypad());
 
   const sc = clean(config.scanner);
   let scanner: Scanner;
@@ -153,14 +152,17 @@ export async function createHardware(config: HardwareConfig, deps: HardwareDeps 
       await closeAll();
       throw Object.assign(new Error('scanner.path is required when scanner.driver is "serial"'), { code: 'HARDWARE_CONFIG' });
     }
+    const { SerialScanner } = await import('./pi/serial-scanner.js');
     scanner = new SerialScanner({ ...sc, path: sc.path, timers, log, binding: deps.binding, moduleState: deps.moduleState });
   } else if (sc.driver === 'hid') {
     if (!sc.path) {
       await closeAll();
       throw Object.assign(new Error('scanner.path is required when scanner.driver is "hid"'), { code: 'HARDWARE_CONFIG' });
     }
+    const { HidScanner } = await import('./pi/hid-scanner.js');
     scanner = new HidScanner({ path: sc.path, maxLineLength: sc.maxLineLength, reopenMinMs: sc.reopenMinMs, reopenMaxMs: sc.reopenMaxMs, timers, log });
   } else {
+    const { SimScanner } = await import('./sim/sim-scanner.js');
     scanner = new SimScanner({ ...sc, timers, log, moduleState: deps.moduleState, module: deps.simModule ? sc.module : 'plain', sim: deps.simModule });
   }
   await open('scanner', scanner);

@@ -3,7 +3,7 @@
 // 'code'. Whether a digit string is a payment code, and whose, the kiosk decides (src/kiosk/interaction.ts):
 // the driver knows nothing of payments.
 import { EventEmitter } from 'node:events';
-import { DEFAULTS } from '../config/types.js';
+import { DEFAULTS } from '../config/defaults.js';
 import type { ModuleStatus, SetupReport } from './modules/session.js';
 
 export type Terminator = 'CR' | 'LF' | 'CRLF';

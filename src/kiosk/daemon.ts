@@ -21,7 +21,7 @@ import type { Pattern } from '../hardware/indicator.js';
 import { systemClock, type Clock } from '../clock.js';
 import { Outbox } from '../journal/outbox.js';
 import type { FleetClient } from '../fleet/client.js';
-import { startFleet, type FleetParts } from './fleet.js';
+import type { FleetParts } from './fleet.js';
 import { remoteScannerSetup } from './scanner-setup.js';
 import type { DailySettlement, DailySettleTiming } from './settle-daily.js';
 import { JournalWatch, startDailySettlement, startWalKeeper, WAL_PURGE_IDLE_MS, wireHardware } from './daemon-parts.js';
@@ -107,6 +107,9 @@ export class Daemon {
         }
       }
     };
+    // The fleet's module (and mqtt with it) only with a fleet section.
+    const fleetModule = config.fleet ? import('./fleet.js') : undefined;
+    fleetModule?.catch(() => undefined); // awaited below; a start that fails before must not leave it unhandled
     try {
       const journal = openJournal(config.journal.path);
       undo.push(() => journal.close());
@@ -136,6 +139,8 @@ export class Daemon {
       undo.push(() => wal.stop());
       // The module's flash-save count lives next to the journal (it outlives a module swap; see docs/scanners.md).
       const moduleState = new FileStateStore(join(dirname(config.journal.path), 'scanner-module.json'));
+      // Awaited before the drivers exist: nothing can reach the interaction while it loads.
+      const startFleet = fleetModule && (await fleetModule).startFleet;
       const hardware = await createHardware(config, { log, moduleState, timers: clock, ...options.hardwareDeps });
       undo.push(() => hardware.close());
       const vend = new Vend({
@@ -174,7 +179,7 @@ export class Daemon {
       // The scanner module's setup on demand, for the fleet's `scanner-setup` and `kiosk scanner setup` over the
       // control socket: one handler, so one setup at a time whoever asks.
       const scannerSetup = remoteScannerSetup({ scanner: config.scanner, device: hardware.scanner, interaction, customerInProgress: () => engine.customerInProgress, log });
-      if (outbox && config.fleet) {
+      if (outbox && config.fleet && startFleet) {
         d.outbox = outbox;
         const fleetConfig = config as Config & { fleet: NonNullable<Config['fleet']> };
         const status = () => d.status();

@@ -9,7 +9,7 @@ import { silentLogger, type Logger } from '../log.js';
 import { classifyAuthCode } from '../umpay/authcode.js';
 import type { ApprovePort, DisplayPort, EnginePort, IndicatorPort, Pattern } from './ports.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
-import { DEFAULTS } from '../config/types.js';
+import { DEFAULTS } from '../config/defaults.js';
 import type { Screen } from './screens.js';
 import { DEFAULT_TEXTS, type Texts } from './texts.js';
 import { entryKey, restEntry, type Choice, type Pricing } from './amount.js';

@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import type { Gateway, Merchant } from '../umpay/types.js';
 import type { Journal, OrderState } from '../journal/journal.js';
 import type { Clock } from '../clock.js';
-import { PAYMENT_DEFAULTS } from '../config/defaults.js';
+import { DEFAULTS } from '../config/defaults.js';
 
 export interface PaymentRequest {
   authCode: string;
@@ -59,15 +59,15 @@ export interface Timing {
 }
 
 export const DEFAULT_TIMING: Timing = {
-  customerWindowMs: PAYMENT_DEFAULTS.customerWindowMs,
-  queryIntervalMs: PAYMENT_DEFAULTS.queryIntervalMs,
-  codeValidityMs: PAYMENT_DEFAULTS.codeValidityMs,
+  customerWindowMs: DEFAULTS.payment.customerWindowMs,
+  queryIntervalMs: DEFAULTS.payment.queryIntervalMs,
+  codeValidityMs: DEFAULTS.payment.codeValidityMs,
   notSentRetryMs: 1_000,
   backoffBaseMs: 1_000,
   backoffMaxMs: 60_000,
   effortAttempts: 8,
   attentionRetryMs: 300_000,
-  concurrency: PAYMENT_DEFAULTS.recoveryConcurrency,
+  concurrency: DEFAULTS.payment.recoveryConcurrency,
   minRequestIntervalMs: 50,
 };
 

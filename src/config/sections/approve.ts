@@ -2,15 +2,18 @@
 import { defineSection } from '../rules.js';
 import { approveConfirmSchema } from '../approve-confirm.js';
 import { bcm, bool, doc, ms, oneOf, section } from '../fields.js';
+import { DEFAULTS } from '../defaults.js';
+
+const D = DEFAULTS.approve;
 
 export const APPROVE_DRIVERS = ['gpio', 'sim', 'none'] as const;
 
 export const approve = defineSection(
   section({
-    driver: doc(oneOf(APPROVE_DRIVERS).default('none'), '`gpio` (the vend relay), `sim`, or `none` (no relay: the order is marked delivered at once).'),
-    pin: doc(bcm().default(23), 'BCM pin of the relay driver.'),
-    pulseMs: doc(ms(20, 10000).default(500), 'How long the output is on per approved payment.'),
-    activeLow: doc(bool().default(false), '`true` for relay boards that switch on a low input.'),
+    driver: doc(oneOf(APPROVE_DRIVERS).default(D.driver), '`gpio` (the vend relay), `sim`, or `none` (no relay: the order is marked delivered at once).'),
+    pin: doc(bcm().default(D.pin), 'BCM pin of the relay driver.'),
+    pulseMs: doc(ms(20, 10000).default(D.pulseMs), 'How long the output is on per approved payment.'),
+    activeLow: doc(bool().default(D.activeLow), '`true` for relay boards that switch on a low input.'),
     // Absent: no sensor, delivered when the pulse ends.
     confirm: approveConfirmSchema.optional(),
   }).prefault({}),

@@ -1,6 +1,9 @@
 // gateway: where the platform is and how long we wait for it.
 import { defineSection } from '../rules.js';
 import { doc, ms, section, str } from '../fields.js';
+import { DEFAULTS } from '../defaults.js';
+
+const D = DEFAULTS.gateway;
 
 function baseUrl() {
   return str({ min: 1 })
@@ -21,8 +24,8 @@ export const gateway = defineSection(
   section({
     baseUrl: doc(baseUrl(), 'Platform base URL; call paths (`/pay/micropay`…) are appended.', { allowed: '`http://` or `https://`, no query' }),
     platformCert: doc(str({ min: 1 }), 'Platform certificate (X.509 DER/PEM) or public key; checks every answer\'s signature. Its dates are ignored on purpose.'),
-    connectTimeoutMs: doc(ms(100, 60000).default(3000), 'Give up connecting after this (≤ `timeoutMs`).'),
-    timeoutMs: doc(ms(500, 120000).default(10000), 'Give up on one call after this (shorter than `payment.customerWindowMs`); the order is then queried, never guessed.'),
+    connectTimeoutMs: doc(ms(100, 60000).default(D.connectTimeoutMs), 'Give up connecting after this (≤ `timeoutMs`).'),
+    timeoutMs: doc(ms(500, 120000).default(D.timeoutMs), 'Give up on one call after this (shorter than `payment.customerWindowMs`); the order is then queried, never guessed.'),
   }),
   [
     {

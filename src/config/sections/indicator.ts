@@ -1,6 +1,9 @@
 // indicator: the LEDs and buzzer that tell the customer what happened.
 import { defineSection } from '../rules.js';
 import { devicePath, doc, int, oneOf, section } from '../fields.js';
+import { DEFAULTS } from '../defaults.js';
+
+const D = DEFAULTS.indicator;
 
 export const INDICATOR_DRIVERS = ['johnny-five', 'sim', 'log'] as const;
 export const INDICATOR_IOS = ['gpio', 'firmata'] as const;
@@ -13,19 +16,19 @@ const PIN_DOC = 'BCM pin with `io` `gpio` (0–27); the board\'s pin number with
 
 export const indicator = defineSection(
   section({
-    driver: doc(oneOf(INDICATOR_DRIVERS).default('log'), '`johnny-five` (real LEDs and buzzer), `sim` (demo panel), `log` (each pattern as a JSON log line: headless).'),
-    io: doc(oneOf(INDICATOR_IOS).default('gpio'), '`gpio` (the Pi\'s own pins) or `firmata` (an Arduino-type board on a serial port).'),
-    firmataPort: doc(devicePath('/dev/ttyACM0').default(''), 'The Firmata board\'s absolute device path, e.g. `/dev/ttyACM0`.', { required: 'R if `io` is `firmata`' }),
+    driver: doc(oneOf(INDICATOR_DRIVERS).default(D.driver), '`johnny-five` (real LEDs and buzzer), `sim` (demo panel), `log` (each pattern as a JSON log line: headless).'),
+    io: doc(oneOf(INDICATOR_IOS).default(D.io), '`gpio` (the Pi\'s own pins) or `firmata` (an Arduino-type board on a serial port).'),
+    firmataPort: doc(devicePath('/dev/ttyACM0').default(D.firmataPort), 'The Firmata board\'s absolute device path, e.g. `/dev/ttyACM0`.', { required: 'R if `io` is `firmata`' }),
     pins: section(
       {
-        green: doc(pin(17), PIN_DOC),
-        red: doc(pin(27), PIN_DOC),
-        amber: doc(pin(22), PIN_DOC),
-        buzzer: doc(pin(18), PIN_DOC),
+        green: doc(pin(D.pins.green), PIN_DOC),
+        red: doc(pin(D.pins.red), PIN_DOC),
+        amber: doc(pin(D.pins.amber), PIN_DOC),
+        buzzer: doc(pin(D.pins.buzzer), PIN_DOC),
       },
       'object',
     ).prefault({}),
-    buzzer: doc(oneOf(BUZZER_KINDS).default('active'), '`active` (a buzzer that sounds on a plain high output) or `piezo` (a passive one driven with tones).'),
+    buzzer: doc(oneOf(BUZZER_KINDS).default(D.buzzer), '`active` (a buzzer that sounds on a plain high output) or `piezo` (a passive one driven with tones).'),
   }).prefault({}),
   [
     {

@@ -2,6 +2,9 @@
 import { z } from 'zod';
 import { defineSection } from '../rules.js';
 import { ALWAYS, bcm, bool, doc, int, ms, oneOf, section, str, typeName } from '../fields.js';
+import { DEFAULTS } from '../defaults.js';
+
+const D = DEFAULTS.keypad;
 
 export const KEYPAD_DRIVERS = ['gpio', 'sim', 'none'] as const;
 export const KEYPAD_LAYOUTS = ['matrix', 'direct'] as const;
@@ -22,15 +25,14 @@ const directPins = () =>
 
 export const keypad = defineSection(
   section({
-    driver: doc(oneOf(KEYPAD_DRIVERS).default('none'), '`gpio` (a real keypad), `sim`, or `none`. `menu` and `keyed` pricing need a keypad.'),
-    layout: doc(oneOf(KEYPAD_LAYOUTS).default('matrix'), '`matrix` (rows × columns) or `direct` (one pin per key).'),
-    // Pins match device/WIRING.md.
-    rows: doc(pinList().default([5, 6, 13, 19]), 'Matrix row pins.', { allowed: 'BCM 0–27' }),
-    cols: doc(pinList().default([12, 16, 20]), 'Matrix column pins.', { allowed: 'BCM 0–27' }),
-    keys: doc(str().default('123456789*0#'), 'Matrix labels row by row, one character per key.', { allowed: 'exactly rows × cols of `0-9 * #`, no repeats' }),
-    pins: doc(directPins().default({}), 'Direct layout: `{"1": 5, "2": 6, …, "#": 26}`, key label → BCM pin.'),
-    debounceMs: doc(ms(1, 1000).default(30), 'A key must be stable this long to count.'),
-    activeLow: doc(bool().default(true), 'A pressed key reads low (pull-ups, the usual wiring).'),
+    driver: doc(oneOf(KEYPAD_DRIVERS).default(D.driver), '`gpio` (a real keypad), `sim`, or `none`. `menu` and `keyed` pricing need a keypad.'),
+    layout: doc(oneOf(KEYPAD_LAYOUTS).default(D.layout), '`matrix` (rows × columns) or `direct` (one pin per key).'),
+    rows: doc(pinList().default([...D.rows]), 'Matrix row pins.', { allowed: 'BCM 0–27' }),
+    cols: doc(pinList().default([...D.cols]), 'Matrix column pins.', { allowed: 'BCM 0–27' }),
+    keys: doc(str().default(D.keys), 'Matrix labels row by row, one character per key.', { allowed: 'exactly rows × cols of `0-9 * #`, no repeats' }),
+    pins: doc(directPins().default({ ...D.pins }), 'Direct layout: `{"1": 5, "2": 6, …, "#": 26}`, key label → BCM pin.'),
+    debounceMs: doc(ms(1, 1000).default(D.debounceMs), 'A key must be stable this long to count.'),
+    activeLow: doc(bool().default(D.activeLow), 'A pressed key reads low (pull-ups, the usual wiring).'),
     gpioChipBase: doc(
       int(0, 4096).optional(),
       'Only if detection fails: the sysfs number of BCM 0 (0 on old kernels, 512 on a Pi 4 with Bookworm, 571 on a Pi 5). Leave it out normally.',

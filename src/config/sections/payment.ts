@@ -1,15 +1,17 @@
 // payment: the customer's window and the engine's pacing.
 import { defineSection } from '../rules.js';
 import { doc, int, MAX_FEN, ms, section } from '../fields.js';
-import { PAYMENT_DEFAULTS } from '../defaults.js';
+import { DEFAULTS } from '../defaults.js';
+
+const D = DEFAULTS.payment;
 
 export const payment = defineSection(
   section({
-    customerWindowMs: doc(ms(5000, 600000).default(PAYMENT_DEFAULTS.customerWindowMs), 'Longest a customer waits for an unclear payment before it is reversed.'),
-    queryIntervalMs: doc(ms(500, 60000).default(PAYMENT_DEFAULTS.queryIntervalMs), 'Pause between status queries of an unclear order (< `customerWindowMs`).'),
-    codeValidityMs: doc(ms(5000, 600000).default(PAYMENT_DEFAULTS.codeValidityMs), 'How long a scanned payment code is taken to stay usable.'),
-    recoveryConcurrency: doc(int(1, 32).default(PAYMENT_DEFAULTS.recoveryConcurrency), 'Unfinished orders resumed in parallel after a restart.'),
-    maxAmountFen: doc(int(1, MAX_FEN, 'fen').default(PAYMENT_DEFAULTS.maxAmountFen), 'Ceiling for any one payment, whatever the pricing says.'),
+    customerWindowMs: doc(ms(5000, 600000).default(D.customerWindowMs), 'Longest a customer waits for an unclear payment before it is reversed.'),
+    queryIntervalMs: doc(ms(500, 60000).default(D.queryIntervalMs), 'Pause between status queries of an unclear order (< `customerWindowMs`).'),
+    codeValidityMs: doc(ms(5000, 600000).default(D.codeValidityMs), 'How long a scanned payment code is taken to stay usable.'),
+    recoveryConcurrency: doc(int(1, 32).default(D.recoveryConcurrency), 'Unfinished orders resumed in parallel after a restart.'),
+    maxAmountFen: doc(int(1, MAX_FEN, 'fen').default(D.maxAmountFen), 'Ceiling for any one payment, whatever the pricing says.'),
   }).prefault({}),
   [
     {

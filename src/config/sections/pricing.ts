@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { defineSection } from '../rules.js';
 import { ALWAYS, doc, fen, ms, oneOf, section, typeName, wire } from '../fields.js';
+import { DEFAULTS } from '../defaults.js';
 
 export const PRICING_MODES = ['fixed', 'menu', 'keyed'] as const;
 
@@ -31,12 +32,12 @@ export const pricing = defineSection(
     mode: doc(oneOf(PRICING_MODES), '`fixed` (one price), `menu` (item number typed, then scan), `keyed` (amount typed, `#` confirms, `*` clears).'),
     amountFen: doc(fen().optional(), 'The price (1 … `payment.maxAmountFen`).', { required: 'R if `fixed`' }),
     items: doc(
-      items().default({}),
+      items().default({ ...DEFAULTS.pricing.items }),
       '`{"<1–3 digit item number>": {"amountFen": 300, "goodsInfo": "…", "goodsId": "…"}}`; goodsInfo/goodsId default to the merchant\'s.',
       { required: 'R if `menu`' },
     ),
     maxAmountFen: doc(fen().optional(), '`keyed`: the largest amount a customer may type (≤ `payment.maxAmountFen`).', { default: '`payment.maxAmountFen`' }),
-    entryTimeoutMs: doc(ms(1000, 600000).default(20000), 'An unfinished keypad entry returns to idle after this.'),
+    entryTimeoutMs: doc(ms(1000, 600000).default(DEFAULTS.pricing.entryTimeoutMs), 'An unfinished keypad entry returns to idle after this.'),
   }),
   [
     {

@@ -2,7 +2,7 @@
 import { GpioPins, type GpioLike, type GpioOptions } from '../gpio.js';
 import { PulseQueue, type ApproveOutput } from '../approve.js';
 import { systemClock, type Clock } from '../../clock.js';
-import { DEFAULTS } from '../../config/types.js';
+import { DEFAULTS } from '../../config/defaults.js';
 
 /** config `approve` with driver 'gpio'. */
 export interface GpioApproveOptions extends GpioOptions {

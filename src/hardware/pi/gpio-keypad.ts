@@ -9,7 +9,7 @@ import type { Logger } from '../../log.js';
 import { GpioPins, type GpioLike, type GpioOptions } from '../gpio.js';
 import { KEYS, type Keypad } from '../keypad.js';
 import { systemClock, type Clock, type TimerHandle } from '../../clock.js';
-import { DEFAULTS } from '../../config/types.js';
+import { DEFAULTS } from '../../config/defaults.js';
 
 /** config `keypad` with driver 'gpio'. */
 export interface GpioKeypadOptions extends GpioOptions {

@@ -9,14 +9,14 @@ import { silentLogger } from '../../log.js';
 import type { ScanParser, Scanner, ScannerParseOptions } from '../scanner.js';
 import { scanLines } from '../scan-lines.js';
 import { systemClock, type Clock, type TimerHandle } from '../../clock.js';
-import { DEFAULTS } from '../../config/types.js';
+import { DEFAULTS } from '../../config/defaults.js';
 import type { ModuleOptions } from '../modules/options.js';
 import type { ModuleSession, ModuleStatus, SetupReport } from '../modules/session.js';
 
 /** config `scanner` with driver 'serial'. */
 export interface SerialScannerOptions extends ScannerParseOptions, ModuleOptions {
   path: string;
-  /** Default: config DEFAULTS.scanner. */
+  /** Default: DEFAULTS.scanner (config/defaults.ts). */
   baudRate?: number;
   /** First retry after a fault, ms. */
   reopenMinMs?: number;

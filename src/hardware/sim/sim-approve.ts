@@ -2,7 +2,7 @@
 import { EventEmitter } from 'node:events';
 import { PulseQueue, type ApproveOutput } from '../approve.js';
 import { systemClock, type Clock } from '../../clock.js';
-import { DEFAULTS } from '../../config/types.js';
+import { DEFAULTS } from '../../config/defaults.js';
 
 export interface SimApproveOptions {
   pulseMs?: number;
