@@ -290,7 +290,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
         positionals: [2, 2],
         options: {
           ...BROKER,
-          key: { type: 'string', arg: 'OPERATOR.key.pem', help: "the operator's Ed25519 private key (required; kiosk fleet keygen makes one)" },
+          key: { type: 'string', arg: 'OPERATOR.key.pem', required: true, help: "the operator's Ed25519 private key (kiosk fleet keygen makes one)" },
           args: { type: 'string', arg: 'JSON', help: "the command's arguments" },
           timeout: { type: 'string', arg: 'SECONDS', help: 'wait this long for the reply (default 30)' },
           ...JSON_OUT,

@@ -3,7 +3,7 @@
 // child process) with the log indicator. `kiosk dev scan CODE|BEHAVIOUR` types a line into that scanner.
 // Everything lives in one folder (default ./kiosk-dev) that the rig marks as its own.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSandbox } from '../sandbox/start.js';
@@ -12,6 +12,9 @@ import type { OrderType } from '../umpay/types.js';
 import { maskAuthCode } from '../umpay/authcode.js';
 import { demoConfigJson } from '../kiosk/demo.js';
 import { parseCommand, UsageError } from './args.js';
+import { acquireLock, lockState, LockHeldError, type InstanceLock } from '../kiosk/lock.js';
+import { CommandExit, runCommand } from './tech/context.js';
+import { EXIT, processIo } from './tech/format.js';
 
 
 /** The marker that makes a folder the rig's own: only such a folder is ever emptied by `kiosk dev`. */
@@ -27,8 +30,7 @@ interface RigInfo {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  if (argv[0] === 'scan') return scan(argv.slice(1));
-  return up(argv);
+  return runCommand(processIo, () => (argv[0] === 'scan' ? scan(argv.slice(1)) : up(argv)));
 }
 
 function parse(path: string, argv: string[]): { values: Record<string, string | undefined>; positionals: string[] } {
@@ -49,23 +51,89 @@ async function scan(argv: string[]): Promise<number> {
   if (!['wechat', 'alipay', 'unionpay'].includes(wallet)) throw new UsageError(`dev scan: --wallet must be wechat, alipay or unionpay, got ${JSON.stringify(values.wallet)}`);
   const arg = positionals[0]!;
   const behaviour = TEST_CODES.find((t) => t.behaviour === arg)?.behaviour;
+  if (!behaviour && !/^[0-9]+$/.test(arg)) {
+    throw new UsageError(`dev scan: ${JSON.stringify(arg)} is neither digits nor a sandbox behaviour (${TEST_CODES.map((t) => t.behaviour).join(', ')})`);
+  }
   const line = behaviour ? testCode(behaviour, wallet) : arg;
-  if (!existsSync(info.feeder)) {
-    process.stderr.write(`kiosk dev scan: the rig's scanner ${info.feeder} is gone (is kiosk dev still running?)\n`);
+  if (!existsSync(info.feeder) || !lockState(join(dir, 'kiosk.lock')).held) {
+    process.stderr.write(`kiosk dev scan: the rig's daemon is not running in ${dir} (is kiosk dev still running?)\n`);
     return 1;
   }
+  const shown = `${behaviour ? `${behaviour} ` : ''}${line.length >= 12 ? maskAuthCode(line) : `(${line.length} digits)`}`;
+  const from = existsSync(info.log) ? statSync(info.log).size : 0;
   writeFileSync(info.feeder, line + '\r');
-  process.stdout.write(`scanned ${behaviour ? `${behaviour} ` : ''}${/^[0-9]{10,}$/.test(line) ? maskAuthCode(line) : `(${line.length} characters)`}\n`);
+  process.stdout.write(`typed ${shown} into the rig's scanner\n`);
+  // What the daemon did with it, from its log: taken (and the customer's result), ignored, or not a code.
+  const heard = await nextEvent(info.log, from, (e) => SCAN_EVENTS.has(String(e.event)) && (e.authCode === undefined || e.authCode === maskAuthCode(line)), 5000);
+  if (!heard) {
+    process.stdout.write(`the daemon logged nothing about it within 5 s: see ${info.log}\n`);
+    return 1;
+  }
+  const e = heard.event;
+  if (e.event !== 'scan') {
+    const why = e.event === 'scan-not-now' ? `not now (the kiosk is ${String(e.state)})` : e.event === 'scan-bad' ? `not a payment code (${String(e.reason)})` : `the vend sensor is at fault (${String(e.reason)})`;
+    process.stdout.write(`the daemon ignored it: ${why}; nothing was paid\n`);
+    return 1;
+  }
+  process.stdout.write('the daemon took it: paying…\n');
+  const result = await nextEvent(info.log, heard.offset, (r) => r.event === 'customer-result', RESULT_WAIT_MS);
+  if (!result) {
+    process.stdout.write(`no result within ${RESULT_WAIT_MS / 1000} s (kiosk status shows the order)\n`);
+    return 1;
+  }
+  const r = result.event as { kind?: string; orderNo?: string; reason?: string };
+  process.stdout.write(`result: ${r.kind ?? '?'}${r.orderNo ? ` (order ${r.orderNo})` : ''}${r.reason ? `: ${r.reason}` : ''}\n`);
   return 0;
 }
 
-/** Makes `dir` empty and ours: refuses a folder with files that the rig did not make. */
-function freshRigDir(dir: string): void {
-  if (existsSync(dir) && readdirSync(dir).length > 0) {
-    if (!existsSync(join(dir, MARKER))) throw new UsageError(`dev: ${dir} exists and is not a kiosk dev rig folder; give another --data`);
-    rmSync(dir, { recursive: true, force: true });
+/** The daemon's log events about a scanned line (src/kiosk/interaction.ts, scan-pay.ts). */
+const SCAN_EVENTS = new Set(['scan', 'scan-not-now', 'scan-bad', 'scan-refused-vend-fault']);
+const RESULT_WAIT_MS = 60_000;
+
+/** The first JSON log line after byte `from` of `file` that `match` accepts, within `ms`; and where it ended. */
+async function nextEvent(file: string, from: number, match: (e: Record<string, unknown>) => boolean, ms: number): Promise<{ event: Record<string, unknown>; offset: number } | undefined> {
+  const end = performance.now() + ms;
+  for (;;) {
+    const text = existsSync(file) ? readFileSync(file).subarray(from).toString('utf8') : '';
+    let at = from;
+    for (const l of text.split('\n')) {
+      at += Buffer.byteLength(l) + 1;
+      if (!l.endsWith('}')) continue; // the last line may be half written
+      try {
+        const e = JSON.parse(l) as Record<string, unknown>;
+        if (match(e)) return { event: e, offset: at };
+      } catch {
+        /* not a JSON line */
+      }
+    }
+    if (performance.now() > end) return undefined;
+    await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * Makes `dir` the rig's: refuses a folder with files that the rig did not make, and a folder whose rig runs (its
+ * daemon's kernel lock, or the rig's own). Nothing of a stopped rig is deleted but the links and the ready flag it
+ * remakes: its journal (and any rescued copy of one) and the sandbox's ledger carry over, as on a kiosk restart.
+ */
+function claimRigDir(dir: string): InstanceLock {
+  if (existsSync(dir) && readdirSync(dir).length > 0 && !existsSync(join(dir, MARKER))) throw new UsageError(`dev: ${dir} exists and is not a kiosk dev rig folder; give another --data`);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const running = (pid: number | undefined) => new CommandExit(EXIT.REFUSED, `dev: a rig is already running here (pid ${pid || '?'}): stop it first (Ctrl-C in its terminal), or give another --data`);
+  let lock: InstanceLock;
+  try {
+    lock = acquireLock(join(dir, 'rig.lock'));
+  } catch (err) {
+    if (err instanceof LockHeldError) throw running(err.pid);
+    throw err;
+  }
+  const daemon = lockState(join(dir, 'kiosk.lock'));
+  if (daemon.held) {
+    lock.release();
+    throw running(daemon.pid);
+  }
+  for (const f of ['ready', 'scanner', 'feeder']) rmSync(join(dir, f), { force: true });
+  return lock;
 }
 
 async function up(argv: string[]): Promise<number> {
@@ -75,7 +143,7 @@ async function up(argv: string[]): Promise<number> {
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`dev: --port must be 0–65535, got ${JSON.stringify(values.port)}`);
   const dir = resolve(values.data ?? 'kiosk-dev');
-  freshRigDir(dir);
+  const rigLock = claimRigDir(dir);
   writeFileSync(join(dir, MARKER), '{}\n', { mode: 0o600 }); // claimed before anything else is made
 
   const sandbox = await startSandbox({ port, host: '127.0.0.1', stateDir: join(dir, 'sandbox'), ledgerFile: join(dir, 'sandbox', 'ledger.json') });
@@ -91,6 +159,7 @@ async function up(argv: string[]): Promise<number> {
     }
     if (socat.exitCode === null) socat.kill('SIGTERM');
     await sandbox.close();
+    rigLock.release();
   };
   try {
     const socatFailed = new Promise<never>((_, reject) => {

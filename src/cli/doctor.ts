@@ -11,11 +11,12 @@ import { loadPrivateKey, loadPublicKey } from '../umpay/keys.js';
 import { configPath, runCommand } from './tech/context.js';
 import { captureIo, checkLines, EXIT, json, processIo, type Check, type Io } from './tech/format.js';
 import { inWorker } from '../worker.js';
-import { clockState, daemonState, PERMISSION_DENIED, probeGateway, probeOrderNo, rooted, SYSTEM_ROOTS, type Roots } from './tech/probe.js';
+import { clockState, daemonState, PERMISSION_DENIED, probeGateway, probeOrderNo, SYSTEM_ROOTS, type Roots } from './tech/probe.js';
 import { formatOrderTime } from '../umpay/messages.js';
 import { controlRequest } from './tech/control.js';
 import type { DaemonStatus } from '../kiosk/control.js';
 import { statusWords } from './tech/scanner-words.js';
+import { scannerCheck } from './tech/scanner-check.js';
 import type { ModuleStatus } from '../hardware/modules/session.js';
 
 export interface DoctorOptions {
@@ -56,11 +57,15 @@ async function doctor(argv: readonly string[], io: Io, options: DoctorOptions): 
   const roots = options.roots ?? SYSTEM_ROOTS;
   const file = configPath(args, io);
   const checks: Check[] = [];
-  const { config, problems } = readConfig(file, { checkFiles: false });
+  // The same check `kiosk run` makes before it starts (files included: key mode, fleet.operatorKeys…): every
+  // problem it would refuse to start with is listed here, and counted, one by one.
+  const { problems } = readConfig(file);
+  // The other checks still run when only the files are wrong: they say more about each (and the fix).
+  const { config } = readConfig(file, { checkFiles: false });
   checks.push(
     problems.length === 0
       ? { name: 'config', ok: true, detail: `${file} valid` }
-      : { name: 'config', ok: false, detail: problems.map(formatProblem).join('\n    '), fix: `edit ${file} (device/CONFIG.md explains every field)` },
+      : { name: 'config', ok: false, detail: problems.map(formatProblem).join('\n    '), fix: `kiosk run refuses to start with ${problems.length === 1 ? 'this problem' : `these ${problems.length} problems`}: edit ${file}, or fix the files it names (device/CONFIG.md explains every field)` },
   );
   if (!config) {
     const skipped = ['merchant key', 'certificate', 'journal', 'scanner', 'gpio', 'clock', 'gateway'];
@@ -87,15 +92,36 @@ async function doctor(argv: readonly string[], io: Io, options: DoctorOptions): 
     else checks.push({ name: 'daemon', ok: true, info: !d.running, detail: d.running ? `running, pid ${d.pid ?? '?'}` : d.problem ? `not running; ${d.problem}` : 'not running' });
     if (config.scanner.module !== 'plain') checks.push(await scannerModuleCheck(config, d.running));
   }
-  const failed = checks.filter((c) => !c.ok);
-  const code = failed.length === 0 ? EXIT.OK : EXIT.PROBLEM;
+  const count = countProblems(checks, problems.map((p) => p.field));
+  const code = count.problems === 0 ? EXIT.OK : EXIT.PROBLEM;
   if (args.flags.json) {
-    io.out(json({ ok: failed.length === 0, config: file, checks }));
+    io.out(json({ ok: count.problems === 0, config: file, problems: count.problems, skipped: count.skipped, checks }));
     return code;
   }
   io.out(checkLines(checks));
-  io.out(failed.length === 0 ? '\nall checks passed\n' : `\n${failed.length} problem${failed.length === 1 ? '' : 's'}\n`);
+  const skipped = count.skipped.length ? `; ${plural(count.skipped.length, 'check')} skipped (they need a readable config)` : '';
+  io.out(count.problems === 0 ? `\nall checks passed${skipped}\n` : `\n${plural(count.problems, 'problem')}${skipped}\n`);
   return code;
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** The config field a check looks at again: a problem the config check already counted is not counted twice. */
+const CHECK_FIELD: Readonly<Record<string, string>> = { 'merchant key': 'merchant.privateKey', certificate: 'gateway.platformCert' };
+
+/**
+ * Problems: each config problem (as `kiosk run` counts them) and each other failed check, once; a check that could
+ * not run is skipped, never a problem.
+ */
+export function countProblems(checks: readonly Check[], configFields: readonly string[]): { problems: number; skipped: string[] } {
+  let problems = configFields.length;
+  const skipped: string[] = [];
+  for (const c of checks) {
+    if (c.name === 'config' || c.ok) continue;
+    if (c.skipped) skipped.push(c.name);
+    else if (!configFields.includes(CHECK_FIELD[c.name] ?? '')) problems++;
+  }
+  return { problems, skipped };
 }
 
 function mode(path: string): number {
@@ -230,19 +256,6 @@ async function orderNumbersCheck(config: Config, askGateway: boolean, now: numbe
   return { name, ok: true, detail: `no sign of another journal with deviceId ${config.deviceId} (no 16 answers; the platform does not know this journal's next numbers of the old form)` };
 }
 
-/** Group name of a gid from <etc>/group. */
-function groupName(roots: Roots, gid: number): string {
-  try {
-    for (const line of readFileSync(rooted(roots, '/etc/group'), 'utf8').split('\n')) {
-      const [name, , id] = line.split(':');
-      if (id !== undefined && Number(id) === gid) return name!;
-    }
-  } catch {
-    /* no group file: show the number */
-  }
-  return `gid ${gid}`;
-}
-
 /** The module as the running daemon found and set it up (it owns the port); without a daemon, where to look. */
 async function scannerModuleCheck(config: Config, running: boolean): Promise<Check> {
   const name = 'scanner module';
@@ -261,39 +274,6 @@ async function scannerModuleCheck(config: Config, running: boolean): Promise<Che
   } catch (err) {
     return { name, ok: false, detail: `the daemon did not answer on ${config.daemon.controlSocket}: ${(err as Error).message}` };
   }
-}
-
-function scannerCheck(config: Config, roots: Roots): Check {
-  const name = 'scanner';
-  if (config.scanner.driver === 'hid') {
-    const path = config.scanner.path;
-    try {
-      const st = statSync(rooted(roots, path));
-      if (!st.isCharacterDevice()) return { name, ok: false, detail: `${path} is not a character device`, fix: 'scanner.path must name the input device, e.g. /dev/input/by-id/usb-…-event-kbd' };
-      const group = groupName(roots, st.gid);
-      return (st.mode & 0o060) === 0o060
-        ? { name, ok: true, detail: `${path} present (HID), group ${group}` }
-        : { name, ok: false, detail: `${path} present, group ${group}, mode ${(st.mode & 0o777).toString(8)}`, fix: 'install device/99-kiosk-scanner.rules (rule 3: this device only, GROUP="dialout", MODE="0660")' };
-    } catch {
-      return { name, ok: false, detail: `${path} missing`, fix: 'plug the scanner in; ls /dev/input/by-id/ shows its -event-kbd name' };
-    }
-  }
-  if (config.scanner.driver !== 'serial') return { name, ok: true, detail: `driver ${config.scanner.driver} (no device)` };
-  const path = config.scanner.path;
-  const real = rooted(roots, path);
-  let st;
-  try {
-    st = statSync(real);
-  } catch {
-    return { name, ok: false, detail: `${path} missing`, fix: 'plug the scanner in; install device/udev rules (the /dev/kiosk-scanner symlink); for the UART enable it in /boot/firmware/config.txt' };
-  }
-  if (!st.isCharacterDevice()) return { name, ok: false, detail: `${path} is not a character device`, fix: 'scanner.path must name the serial device (e.g. /dev/kiosk-scanner, /dev/serial0, /dev/ttyACM0)' };
-  const group = groupName(roots, st.gid);
-  const m = st.mode & 0o777;
-  if (group !== 'dialout' || (m & 0o060) !== 0o060) {
-    return { name, ok: false, detail: `${path} present, group ${group}, mode ${m.toString(8).padStart(4, '0')}`, fix: 'install the udev rule (GROUP="dialout", MODE="0660") and add the kiosk user to dialout: sudo usermod -aG dialout kiosk' };
-  }
-  return { name, ok: true, detail: `${path} present, group dialout, mode ${m.toString(8).padStart(4, '0')}` };
 }
 
 function gpioCheck(config: Config, roots: Roots): Check {

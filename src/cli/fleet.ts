@@ -8,12 +8,12 @@
 //       an operator key pair: operator.key.pem (0600, stays with the operator), operator.pub.pem (for kiosks)
 // Broker access: --username U --password-file F --ca F --cert F --key-file F --protocol 4|5.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { parseCommand, subcommand, UsageError } from './args.js';
 import { CommandExit, runCommand } from './tech/context.js';
-import { ago, EXIT, json, processIo, table, yuan, type Io } from './tech/format.js';
+import { ago, EXIT, fsProblem, json, processIo, table, yuan, type Io } from './tech/format.js';
 import { COMMAND_NAMES, newCommand, operatorKeyPair, PAYLOAD_VERSION, signCommand, type CommandReply, type StatusPayload } from '../fleet/protocol.js';
 import { FleetFileError, loadOperatorPrivateKey } from '../fleet/files.js';
 import type { RemoteSetupAnswer } from '../kiosk/scanner-setup.js';
@@ -267,10 +267,17 @@ function keygen(argv: readonly string[], io: Io): number {
   const pub = join(out, 'operator.pub.pem');
   // Never overwrite a key: the kiosks trust the old public half.
   for (const f of [priv, pub]) if (existsSync(f)) throw new CommandExit(EXIT.REFUSED, `${f} exists; not overwritten (kiosks may trust it)`);
-  mkdirSync(out, { recursive: true, mode: 0o700 });
-  const kp = operatorKeyPair();
-  writeFileSync(priv, kp.privatePem, { mode: 0o600, flag: 'wx' });
-  writeFileSync(pub, kp.publicPem, { mode: 0o644, flag: 'wx' });
+  let at = out;
+  try {
+    if (existsSync(out) && !statSync(out).isDirectory()) throw new CommandExit(EXIT.USAGE, `--out ${out}: not a folder (give the folder the two key files go into)`);
+    mkdirSync(out, { recursive: true, mode: 0o700 });
+    const kp = operatorKeyPair();
+    writeFileSync((at = priv), kp.privatePem, { mode: 0o600, flag: 'wx' });
+    writeFileSync((at = pub), kp.publicPem, { mode: 0o644, flag: 'wx' });
+  } catch (err) {
+    if (err instanceof CommandExit) throw err;
+    throw new CommandExit(EXIT.USAGE, `--out ${fsProblem(at, err)}`);
+  }
   io.out(`${priv}  private: stays with the operator (kiosk fleet cmd --key)\n${pub}  public: copy to each kiosk, fleet.operatorKeys (several keys may be concatenated)\n`);
   return EXIT.OK;
 }

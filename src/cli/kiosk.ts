@@ -40,20 +40,22 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-// `kiosk status | head -4`: the reader closed the pipe. Stop quietly, as a tool killed by SIGPIPE would
-// (exit 141), instead of an EPIPE stack trace; this covers every command's output.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(141);
-    throw err;
-  });
-}
+// A command whose work is left waiting on nothing (an unref'd timer, a stream that never ends) would let node
+// exit 0 in its middle, as if it had passed: say so and exit 1 instead.
+let settled = false;
+process.once('beforeExit', () => {
+  if (settled) return;
+  process.stderr.write(`kiosk: ${process.argv[2] ?? ''} stopped before it finished (nothing was left to wait on): a bug, please report it\n`);
+  process.exitCode = 1;
+});
 
 dispatch(process.argv.slice(2)).then(
   (code) => {
+    settled = true;
     process.exitCode = code;
   },
   (err: unknown) => {
+    settled = true;
     if (err instanceof HelpRequest) {
       process.stdout.write(err.text);
       process.exitCode = 0;

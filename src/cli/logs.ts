@@ -6,7 +6,7 @@
 // is masked before printing with src/log.ts scrub (authCode, signature, privateKey fields) and, as a
 // safety net, any payment-code-shaped digit run in text.
 // Exit 0; 2 on bad input (no such file, no log where the mode says, permission denied: use sudo).
-import { accessSync, closeSync, constants, createReadStream, existsSync, openSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, createReadStream, existsSync, openSync, readdirSync, statSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
@@ -26,6 +26,24 @@ export interface LogsOptions {
   journalctl?: string;
   /** tail, for pm2's files and --follow (default /usr/bin/tail). */
   tail?: string;
+  /** Where journald keeps its files (default /run/log/journal, /var/log/journal): none there, no journal. */
+  journalDirs?: readonly string[];
+}
+
+const JOURNAL_DIRS = ['/run/log/journal', '/var/log/journal'];
+
+/** journald's files exist in one of `dirs` (or one level down, per machine id); a folder we may not list counts. */
+function journalPresent(dirs: readonly string[]): boolean {
+  const has = (dir: string, depth: number): boolean => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'EACCES'; // there, but not ours to read: journalctl says so
+    }
+    return entries.some((e) => (e.isFile() && /\.journal~?$/.test(e.name)) || (depth > 0 && e.isDirectory() && has(join(dir, e.name), depth - 1)));
+  };
+  return dirs.some((d) => has(d, 1));
 }
 
 /** pm2's `time: true` prefix, and `journalctl -o short-iso`'s: a timestamp, a colon, the line. */
@@ -79,6 +97,9 @@ async function logs(argv: readonly string[], io: Io, options: LogsOptions): Prom
   let childName = '';
   /** Only the last N lines of a whole file (a ring, so a big rotated log is streamed, not loaded). */
   let lastOnly: number | undefined;
+  /** Where a source that was not a file was looked for, for "nothing there" (exit 2). */
+  let looked: string | undefined;
+  const guessed = sourceFlag === undefined ? ` (the install's mode: no kiosk-pm2.service in ${unitDir})` : '';
   if (file === '-') input = options.stdin ?? process.stdin;
   else if (file !== undefined) {
     checkFile(file);
@@ -101,10 +122,16 @@ async function logs(argv: readonly string[], io: Io, options: LogsOptions): Prom
     input = child.stdout!;
   } else {
     const journalctl = options.journalctl ?? firstExisting('/usr/bin/journalctl', '/bin/journalctl');
+    const dirs = options.journalDirs ?? JOURNAL_DIRS;
+    looked = `journald${guessed}`;
+    if (existsSync(journalctl) && !journalPresent(dirs)) {
+      throw new CommandExit(EXIT.USAGE, `no systemd journal on this machine (no journal files in ${dirs.join(' or ')}), so no kiosk log in ${looked}: read a file instead: kiosk logs --file FILE (or --file - from a pipe), or --source pm2`);
+    }
     child = spawn(journalctl, ['-u', 'kiosk', '-o', 'cat', '--no-pager', '-n', lines, ...(follow ? ['-f'] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
     childName = journalctl;
     input = child.stdout!;
   }
+  let denied = false;
   if (child) {
     // The reader went away (kiosk logs --follow | head exits 141): stop the child too.
     if (RUNNING.size === 0) process.once('exit', () => RUNNING.forEach((c) => c.kill()));
@@ -112,13 +139,17 @@ async function logs(argv: readonly string[], io: Io, options: LogsOptions): Prom
     child.once('close', () => RUNNING.delete(child));
     createInterface({ input: child.stderr! }).on('line', (l) => {
       // journalctl as a user outside adm/systemd-journal: its hint, as ours.
-      if (/insufficient permissions|Permission denied/i.test(l)) io.err(`kiosk: the kiosk's log: permission denied: use sudo (${maskText(l.trim())})\n`);
+      const hint = /insufficient permissions|Permission denied/i.test(l);
+      denied ||= hint;
+      if (hint) io.err(`kiosk: the kiosk's log: permission denied: use sudo (${maskText(l.trim())})\n`);
       else io.err(maskLine(l).text + '\n');
     });
   }
   const pretty = args.flags.json ? undefined : prettyFactory({ colorize: io.outIsTTY, translateTime: 'SYS:standard', ignore: 'hostname' });
+  let printed = 0;
   const print = (line: string) => {
     if (!line.trim()) return;
+    printed++;
     const safe = maskLine(line);
     if (pretty && safe.json) io.out(pretty(safe.json));
     else io.out(safe.text + '\n');
@@ -141,6 +172,10 @@ async function logs(argv: readonly string[], io: Io, options: LogsOptions): Prom
   for (const line of ring) print(line);
   const failure = await spawnFailed;
   if (failure) throw new CommandExit(EXIT.USAGE, failure);
+  if (looked && printed === 0 && !follow) {
+    if (denied) throw new CommandExit(EXIT.USAGE, `no line of the kiosk readable in ${looked}: permission denied: use sudo`);
+    throw new CommandExit(EXIT.USAGE, `no line of the kiosk in ${looked} (journalctl -u kiosk): the daemon has not logged there; in pm2 mode: --source pm2, or read a file: kiosk logs --file FILE`);
+  }
   return EXIT.OK;
 }
 

@@ -12,6 +12,7 @@ import { isLoopbackHost, startSandbox } from '../sandbox/start.js';
 import { settlementCsv } from '../sandbox/settlement.js';
 import { testCodeExamples } from '../sandbox/codes.js';
 import { intFlag, parseCommand, stringFlag, subcommand, UsageError } from './args.js';
+import { fsProblem } from './tech/format.js';
 
 
 function defaultStateDir(): string {
@@ -96,16 +97,23 @@ export async function main(argv: string[]): Promise<number> {
 
 function settleFile(argv: string[]): Promise<number> {
   const args = parseCommand('sandbox settle-file', argv);
-  const stateDir = stringFlag(args, 'state') ?? defaultStateDir();
+  const given = stringFlag(args, 'state');
+  const stateDir = given ?? defaultStateDir();
   const date = stringFlag(args, 'date');
   if (!date) throw new UsageError('missing --date yyyy-mm-dd');
   const file = join(stateDir, 'ledger.json');
   let ledger: LedgerSnapshot;
+  const fail = (why: string) => {
+    process.stderr.write(`kiosk sandbox settle-file: ${why}\n`);
+    return Promise.resolve(2);
+  };
   try {
     ledger = JSON.parse(readFileSync(file, 'utf8')) as LedgerSnapshot;
   } catch (err) {
-    process.stderr.write(`kiosk sandbox settle-file: ${file}: ${(err as Error).message}\n`);
-    return Promise.resolve(2);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      return fail(`no sandbox ledger in ${stateDir}${given ? '' : " (the default: where `kiosk sandbox` keeps it without --state)"}: give --state DIR, the folder of a sandbox that persisted its ledger`);
+    }
+    return fail(err instanceof SyntaxError ? `${file}: not a sandbox ledger (not JSON)` : fsProblem(file, err));
   }
   try {
     process.stdout.write(settlementCsv({ orders: ledger.orders ?? [], refunds: ledger.refunds ?? [] }, date, { acqSpId: stringFlag(args, 'sp'), header: args.flags.header === true }));

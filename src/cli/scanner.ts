@@ -7,6 +7,7 @@
 //   trigger                           start one read window
 //   read [--timeout S]                wait for one scan (masked) and say what it was
 // A running daemon owns the port: show asks it over the control socket; the others say so and stop.
+import { statSync } from 'node:fs';
 import { SerialPort } from 'serialport';
 import { classifyAuthCode, maskAuthCode } from '../umpay/authcode.js';
 import { ScanParser, type BadScan } from '../hardware/scanner.js';
@@ -14,7 +15,7 @@ import { MODULE_DRIVERS, ModuleLink, runSetup, settingReports, setupProblems, DE
 import type { ModuleStatus, SetupReport } from '../hardware/modules/session.js';
 import type { Config } from '../config/index.js';
 import { runCommand, techConfig, CommandExit } from './tech/context.js';
-import { EXIT, json, keyValues, processIo, table, type Io } from './tech/format.js';
+import { EXIT, fsProblem, json, keyValues, processIo, table, type Io } from './tech/format.js';
 import { daemonState } from './tech/probe.js';
 import { controlRequest } from './tech/control.js';
 import { REMOTE_SETUP_TIMEOUT_MS } from '../kiosk/scanner-setup.js';
@@ -71,6 +72,14 @@ async function openPort(path: string, baud: number, driver: ModuleDriver | null,
 
 function describeOpenError(path: string, err: unknown): string {
   const e = err as NodeJS.ErrnoException;
+  // serialport's own text is errno words ("Error: No such file or directory, cannot open …"): say it as we do.
+  try {
+    if (!statSync(path).isCharacterDevice()) return `${path}: not a serial device (scanner.path or --path names the scanner's device, e.g. /dev/kiosk-scanner)`;
+  } catch (statErr) {
+    const code = (statErr as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? `${path}: no such device: is the scanner plugged in? (ls /dev/serial/by-id/; kiosk doctor checks scanner.path)` : fsProblem(path, statErr);
+  }
+  if (/permission denied/i.test(e.message)) return `${path}: permission denied: add the user to the dialout group, or use sudo`;
   return `${path}: ${e.message}${/EBUSY|lock/i.test(e.message) ? ' (another program has the port open: is the kiosk daemon running?)' : ''}`;
 }
 

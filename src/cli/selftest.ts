@@ -10,7 +10,7 @@ import { daemonState } from './tech/probe.js';
 import { createHardware, type Hardware } from '../hardware/index.js';
 import type { Pattern } from '../hardware/indicator.js';
 import { classifyAuthCode, maskAuthCode } from '../umpay/authcode.js';
-import { createLogger } from '../log.js';
+import { createLogger, type Logger } from '../log.js';
 import type { Config } from '../config/index.js';
 
 export interface SelftestOptions {
@@ -49,7 +49,35 @@ async function selftest(argv: readonly string[], io: Io, options: SelftestOption
   if (daemon.running) {
     throw new CommandExit(EXIT.REFUSED, `the daemon (pid ${daemon.pid}) is running and holds the lamps, relay and scanner; stop it first (pm2 stop kiosk / systemctl stop kiosk), then run selftest again`);
   }
-  const log = createLogger({ level: 'warn', destination: process.stderr });
+  // The drivers' warnings (a scanner that cannot be opened…) as lines among the steps, not raw JSON.
+  const log = createLogger({ level: 'warn', destination: { write: (line: string) => io.out(`! ${warningWords(line)}\n`) } });
+  // Every step runs to its verdict: the drivers' timers do not hold the process (they are unref'd for the
+  // daemon), and with the scanner missing nothing else would: node would exit 0 in the middle of a pulse.
+  const alive = setInterval(() => undefined, 1 << 30);
+  try {
+    return await steps(args, config, io, options, log, { holdMs, scanTimeoutMs });
+  } finally {
+    clearInterval(alive);
+  }
+}
+
+/** One warning log line (JSON) in words: its message and why. */
+export function warningWords(line: string): string {
+  try {
+    const o = JSON.parse(line) as { msg?: string; reason?: string; err?: { message?: string }; path?: string };
+    const why = o.reason ?? o.err?.message;
+    return `${o.msg ?? 'warning'}${o.path ? ` (${o.path})` : ''}${why ? `: ${why}` : ''}`;
+  } catch {
+    return line.trim();
+  }
+}
+
+interface Times {
+  holdMs: number;
+  scanTimeoutMs: number;
+}
+
+async function steps(args: ReturnType<typeof parseCommand>, config: Config, io: Io, options: SelftestOptions, log: Logger, { holdMs, scanTimeoutMs }: Times): Promise<number> {
   let hw: Hardware;
   try {
     hw = options.hardware ? await options.hardware(config) : await createHardware(config, { log });

@@ -16,7 +16,7 @@ import { controlRequest } from './tech/control.js';
 import { ControlError, type DaemonStatus } from '../kiosk/control.js';
 import { daemonState, PERMISSION_DENIED } from './tech/probe.js';
 import { installedReleases, releaseInfo, type ReleaseInfo } from '../release.js';
-import { ConfigError, loadConfig, resolveConfigPath, type Config } from '../config/index.js';
+import { ConfigError, formatProblem, loadConfig, resolveConfigPath, type Config } from '../config/index.js';
 import { journalSchemaVersion } from '../journal/journal.js';
 import { JournalError, SCHEMA_VERSION } from '../journal/schema.js';
 
@@ -109,7 +109,9 @@ async function version(argv: readonly string[], io: Io): Promise<number> {
     config = loadConfig(file, { checkFiles: false });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    configProblem = err.message.split('\n')[0];
+    // The problem itself, not the heading of a list ("…: 1 problem in the config:").
+    const [first] = err.problems;
+    configProblem = !first ? err.message.split('\n')[0] : err.problems.length === 1 ? formatProblem(first) : `${err.problems.length} problems in the config, the first: ${formatProblem(first)} (kiosk doctor lists them)`;
   }
 
   if (idleText !== undefined) {

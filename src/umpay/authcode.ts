@@ -30,12 +30,17 @@ export function maskDigitRuns(text: string): string {
   return text.replace(/[0-9]{8,}/g, (run) => `…${run.slice(-4)}`);
 }
 
+/** What maskAuthCode makes: `wechat…4821`, `code…(7 chars)`. Never a code itself (no digits-only text). */
+const MASKED = /^(?:wechat|alipay|unionpay|code)…(?:[0-9]{4}|\([0-9]+ chars\))$/;
+
 /**
  * The only form of a payment code that may appear in a log, a table or an error:
  * the wallet (or "code") and the last 4 digits at most. A code is a bearer token.
  */
 export function maskAuthCode(code: string | null | undefined): string {
   if (!code) return '-';
+  // Already a mask (a log line read back by `kiosk logs`): kept, or the wallet and last four would be lost.
+  if (MASKED.test(code)) return code;
   const c = classifyAuthCode(code);
   const label = c.ok ? c.orderType : 'code';
   const tail = /^[0-9]+$/.test(code) && code.length >= 12 ? code.slice(-4) : '';

@@ -21,7 +21,8 @@ async function until(read: () => string, test: RegExp, ms: number, what: string)
 }
 
 describe('kiosk dev (local rig)', function () {
-  this.timeout(30000);
+  // Each step is a node process of its own (a technician's command): seconds each on a loaded machine.
+  this.timeout(120_000);
   let dir: string;
   let rig: ChildProcess | undefined;
   before(() => {
@@ -41,9 +42,35 @@ describe('kiosk dev (local rig)', function () {
     await until(() => out, /kiosk dev: ready in /, 20000, 'rig start');
     const s = kiosk('dev', 'scan', 'paid', '--data', data);
     assert.equal(s.status, 0, s.stderr);
-    assert.match(s.stdout, /^scanned paid wechat…\d{4}$/m);
+    assert.match(s.stdout, /^typed paid wechat…\d{4} into the rig's scanner\nthe daemon took it: paying…\nresult: approved \(order DEMO01\S+\)$/m);
     const log = join(data, 'daemon.log');
     await until(() => (existsSync(log) ? readFileSync(log, 'utf8') : ''), /"event":"customer-result","kind":"approved"/, 10000, 'payment');
+
+    // A second rig in the same folder would replace the config, the lock and the journal under this one.
+    const config = readFileSync(join(data, 'config.json'), 'utf8');
+    const twice = kiosk('dev', '--data', data);
+    assert.equal(twice.status, 3, twice.stderr);
+    assert.match(twice.stderr, /a rig is already running here \(pid \d+\)/);
+    assert.equal(readFileSync(join(data, 'config.json'), 'utf8'), config);
+    assert.ok(existsSync(join(data, 'journal.sqlite')));
+
+    // Not digits and no behaviour: refused, nothing typed.
+    const bogus = kiosk('dev', 'scan', 'bogus-behaviour', '--data', data);
+    assert.equal(bogus.status, 2);
+    assert.match(bogus.stderr, /"bogus-behaviour" is neither digits nor a sandbox behaviour \(paid, pending-then-paid/);
+
+    // A scan while a payment is in flight: the daemon ignores it, and the command says so.
+    const slow = spawn(process.execPath, [KIOSK, 'dev', 'scan', 'pending-then-paid', '--data', data], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let slowOut = '';
+    slow.stdout.on('data', (d: Buffer) => (slowOut += d.toString()));
+    const slowDone = new Promise<number | null>((r) => slow.once('exit', r));
+    await until(() => slowOut, /the daemon took it/, 10000, 'slow scan taken');
+    const ignored = kiosk('dev', 'scan', 'paid', '--data', data);
+    assert.equal(ignored.status, 1, ignored.stdout + ignored.stderr);
+    assert.match(ignored.stdout, /the daemon ignored it: not now \(the kiosk is processing\); nothing was paid/);
+    assert.doesNotMatch(ignored.stdout, /took it|result:/);
+    assert.equal(await slowDone, 0, slowOut);
+    assert.match(slowOut, /result: approved/);
     const st = kiosk('status', '--config', join(data, 'config.json'), '--no-gateway');
     assert.match(st.stdout, /^daemon:\s+running/m);
     assert.match(st.stdout, /delivered 3\.50 wechat/);
@@ -53,6 +80,19 @@ describe('kiosk dev (local rig)', function () {
     assert.match(out, /kiosk dev: stopped/);
     // Nothing is left listening on the scanner.
     assert.equal(kiosk('dev', 'scan', 'paid', '--data', data).status, 1);
+
+    // The next rig in the folder keeps the journal (and its orders): never deleted.
+    const again = spawn(process.execPath, [KIOSK, 'dev', '--data', data], { stdio: ['ignore', 'pipe', 'pipe'] });
+    rig = again;
+    let out2 = '';
+    again.stdout.on('data', (d: Buffer) => (out2 += d.toString()));
+    again.stderr.on('data', (d: Buffer) => (out2 += d.toString()));
+    await until(() => out2, /kiosk dev: ready in /, 20000, 'second rig start');
+    const st2 = kiosk('status', '--config', join(data, 'config.json'), '--no-gateway');
+    assert.match(st2.stdout, /delivered\s+2/, st2.stdout);
+    const exited2 = new Promise<number | null>((r) => again.once('exit', r));
+    again.kill('SIGINT');
+    assert.equal(await exited2, 0, out2);
   });
 
   it('scan without a rig says so; a folder that is not a rig is never emptied; unknown options are refused', () => {

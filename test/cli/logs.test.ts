@@ -95,10 +95,47 @@ describe('kiosk logs follows the install mode', () => {
     const fake = join(dir, 'journalctl');
     writeFileSync(fake, `#!/bin/sh\necho "$@" > '${join(dir, 'journalctl.args')}'\necho '${line(1)}'\necho 'Hint: You are currently not seeing messages from other users and the system. Users in groups adm, systemd-journal can see all messages. No journal files were opened due to insufficient permissions.' >&2\n`, { mode: 0o755 });
     const io = captureIo();
-    assert.equal(await logs(['--lines', '50'], io, { unitDir: join(dir, 'no-units'), journalctl: fake }), 0);
+    const jdir = join(dir, 'journal-there');
+    mkdirSync(jdir, { recursive: true });
+    writeFileSync(join(jdir, 'system.journal'), '');
+    assert.equal(await logs(['--lines', '50'], io, { unitDir: join(dir, 'no-units'), journalctl: fake, journalDirs: [jdir] }), 0);
     assert.equal(readFileSync(join(dir, 'journalctl.args'), 'utf8').trim(), '-u kiosk -o cat --no-pager -n 50');
     assert.match(io.stdout(), /INFO.*line 1 for wechat…4821/);
     assert.match(io.stderr(), /permission denied: use sudo/);
+  });
+
+  it("keeps the daemon's own mask (wallet + last four): a masked code is not masked again", async () => {
+    // What the daemon writes (src/log.ts masks at the source): the technician matches a customer's code by it.
+    const file = join(dir, 'daemon.log');
+    writeFileSync(file, [JSON.stringify({ level: 30, time: 1764151200000, event: 'scan', authCode: 'unionpay…6916', msg: 'payment code scanned' }), JSON.stringify({ level: 30, time: 1764151200000, authCode: 'code…(7 chars)', msg: 'bad' })].join('\n') + '\n');
+    for (const json of [[], ['--json']]) {
+      const io = captureIo();
+      assert.equal(await logs(['--file', file, ...json], io), 0);
+      assert.match(io.stdout(), /"?authCode"?: ?"unionpay…6916"/);
+      assert.match(io.stdout(), /"?authCode"?: ?"code…\(7 chars\)"/);
+    }
+  });
+
+  it('journald without a journal on this machine, or without a line of the kiosk: says where it looked, exit 2', async () => {
+    const fake = join(dir, 'journalctl-empty');
+    writeFileSync(fake, '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    const empty = join(dir, 'no-journal');
+    mkdirSync(empty, { recursive: true });
+    // No options: the install's mode (no kiosk-pm2.service) says journald; there is none.
+    let io = captureIo();
+    assert.equal(await logs([], io, { unitDir: join(dir, 'no-units'), journalctl: fake, journalDirs: [empty] }), 2);
+    assert.match(io.stderr(), /no systemd journal on this machine \(no journal files in \S+no-journal\), so no kiosk log in journald \(the install's mode: no kiosk-pm2.service in \S+no-units\)/);
+    io = captureIo();
+    assert.equal(await logs(['--source', 'journald'], io, { unitDir: join(dir, 'no-units'), journalctl: fake, journalDirs: [empty] }), 2);
+    assert.match(io.stderr(), /no systemd journal on this machine/);
+    // A journal, but the kiosk never logged into it.
+    const jdir = join(dir, 'journal');
+    mkdirSync(join(jdir, 'machine-id'), { recursive: true });
+    writeFileSync(join(jdir, 'machine-id', 'system.journal'), '');
+    io = captureIo();
+    assert.equal(await logs(['--source', 'journald'], io, { journalctl: fake, journalDirs: [jdir] }), 2);
+    assert.match(io.stderr(), /no line of the kiosk in journald \(journalctl -u kiosk\)/);
+    assert.equal(io.stdout(), '');
   });
 
   it('--file honours --lines: only the last N lines', async () => {

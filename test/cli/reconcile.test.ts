@@ -7,7 +7,7 @@ import { acquireLock, lockState } from '../../src/kiosk/lock.js';
 import { testCode, type Sandbox } from '../../src/sandbox/index.js';
 import { HttpGateway } from '../../src/umpay/client.js';
 import { loadPrivateKey, loadPublicKey } from '../../src/umpay/keys.js';
-import { sandboxKiosk, seedOrder, type TempKiosk } from './fixtures.js';
+import { sandboxKiosk, seedOrder, tempKiosk, type TempKiosk } from './fixtures.js';
 
 describe('kiosk reconcile', function () {
   this.timeout(10000);
@@ -65,6 +65,43 @@ describe('kiosk reconcile', function () {
     } finally {
       await server.close();
       lock.release();
+    }
+  });
+
+  it('with a daemon: says at once that it asked, shows progress while the daemon works, and that the platform is unreachable', async () => {
+    const lock = acquireLock(join(k.dir, 'data/kiosk.lock'));
+    let unfinished = 2;
+    const server = await startControlServer(join(k.dir, 'data/kiosk.sock'), {
+      status: () => ({ pid: process.pid, journal: { path: k.journalPath, problem: null, unfinished }, link: { state: 'offline', since: '2026-12-05T03:00:00.000Z' } }),
+      reconcile: () => new Promise((r) => setTimeout(() => r({ started: 2, remaining: (unfinished = 1) }), 1600)),
+    });
+    try {
+      const io = k.io();
+      assert.equal(await reconcile([], io), 1);
+      assert.match(io.stderr(), new RegExp(`^asked the daemon \\(pid ${process.pid}\\) to resume the unfinished orders; waiting for it \\(up to 120 s\\)…\n  \\d+ s: 2 unfinished, link offline\n`));
+      assert.match(io.stdout(), /1 still unfinished/);
+      assert.match(io.stdout(), /the platform is unreachable from the kiosk \(link offline since 2026-12-05T03:00:00\.000Z\): the orders wait for it/);
+    } finally {
+      await server.close();
+      lock.release();
+    }
+  });
+
+  it('without a daemon and the platform down: says it was unreachable, not only "no verdict before the customer left"', async () => {
+    const down = tempKiosk(); // gateway.baseUrl 127.0.0.1:9: nothing listens
+    try {
+      const j = down.journal();
+      seedOrder(j, { state: 'created', amountFen: 150, authCode: testCode('paid', 'wechat'), at: new Date(Date.now() - 120_000) });
+      j.close();
+      const io = down.io();
+      assert.equal(await reconcile(['--timeout', '2'], io), 1);
+      assert.match(io.stdout(), /1 still unfinished/);
+      assert.match(io.stdout(), /the platform was unreachable: http:\/\/127\.0\.0\.1:9\S* unreachable \(.+\): none of \d+ call\(s\) answered; these orders wait for it/);
+      const asJson = down.io();
+      assert.equal(await reconcile(['--timeout', '1', '--json'], asJson), 1);
+      assert.match(JSON.parse(asJson.stdout()).gateway.unreachable, /127\.0\.0\.1:9/);
+    } finally {
+      down.cleanup();
     }
   });
 

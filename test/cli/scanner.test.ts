@@ -84,6 +84,16 @@ describe('kiosk scanner (pty, simulated GM module)', function () {
     assert.equal((JSON.parse(r.out) as { module: string }).module, 'plain');
   });
 
+  it('detect on a missing device or a plain file: what is wrong in words, no errno text; exit 1', async () => {
+    let r = await cli('detect', '--path', `${k.dir}/no-such-tty`);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /no-such-tty: no such device: is the scanner plugged in\?/);
+    assert.doesNotMatch(r.err, /Error:|No such file or directory|cannot open/);
+    r = await cli('detect', '--path', k.configFile);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /config\.json: not a serial device/);
+  });
+
   it('refuses to open the port under a running daemon, and says so; setup asks the daemon instead', async () => {
     const lock = acquireLock(`${k.dir}/data/kiosk.lock`);
     let server: Awaited<ReturnType<typeof startControlServer>> | undefined;

@@ -2,6 +2,8 @@
 import assert from 'node:assert/strict';
 import { acquireLock } from '../../src/kiosk/lock.js';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { run as selftest } from '../../src/cli/selftest.js';
 import { captureIo, type Io } from '../../src/cli/tech/format.js';
 import { createHardware, type Hardware } from '../../src/hardware/index.js';
@@ -12,6 +14,8 @@ import { SimVendSensor } from '../../src/hardware/sim/sim-vend-sensor.js';
 import { testCode } from '../../src/sandbox/index.js';
 import { tempKiosk, type TempKiosk } from './fixtures.js';
 import { FakeI2cBus } from '../hardware/hd44780.js';
+
+const KIOSK = fileURLToPath(new URL('../../src/cli/kiosk.js', import.meta.url));
 
 describe('kiosk selftest', () => {
   let k: TempKiosk;
@@ -118,6 +122,25 @@ describe('kiosk selftest', () => {
     const silent = scanningIo(null);
     assert.equal(await selftest(['--hold', '0', '--scan-timeout', '0'], silent.io, { hardware: silent.hardware }), 1);
     assert.match(silent.io.stdout(), /✗ no scan within 0 s/);
+  });
+
+  it('as a process with the scanner missing (a stopped kiosk dev rig): every requested step runs to a verdict, exit 1, warnings in words', function () {
+    this.timeout(20000);
+    // Nothing holds the event loop but the drivers' unref'd timers: the command must still finish every step.
+    const rig = tempKiosk({ extra: (raw) => ((raw.indicator = { driver: 'log' }), (raw.approve = { driver: 'sim', pulseMs: 50 }), (raw.scanner = { driver: 'serial', path: join(k.dir, 'no-scanner') })) });
+    try {
+      const r = spawnSync(process.execPath, [KIOSK, 'selftest', '--config', rig.configFile, '--approve', '--sensor', '--hold', '20', '--scan-timeout', '1'], { encoding: 'utf8' });
+      const all = r.stdout + r.stderr;
+      assert.equal(r.status, 1, all);
+      assert.match(r.stdout, /✓ approve output pulsed for 50 ms/);
+      assert.match(r.stdout, /✗ vend sensor: none configured/);
+      assert.match(r.stdout, /✗ no scan within 1 s \(scanner not connected: kiosk doctor\)/);
+      assert.match(r.stdout, /selftest: 2 step\(s\) failed/);
+      assert.match(r.stdout, /^! scanner lost \(\S+no-scanner\): .*no-scanner/m);
+      assert.doesNotMatch(all, /\{"level"/, 'no raw JSON log line');
+    } finally {
+      rig.cleanup();
+    }
   });
 
   it('refuses while the daemon runs (exit 3) without opening any device', async () => {

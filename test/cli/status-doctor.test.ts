@@ -12,6 +12,11 @@ import { startControlServer } from '../../src/kiosk/control.js';
 import type { Roots } from '../../src/cli/tech/probe.js';
 import { testCode, type Sandbox } from '../../src/sandbox/index.js';
 import { sandboxKiosk, seedOrder, SHARED, tempKiosk, type TempKiosk } from './fixtures.js';
+import { PtyPair } from '../hardware/pty.js';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const KIOSK = fileURLToPath(new URL('../../src/cli/kiosk.js', import.meta.url));
 
 /**
  * A fake system tree: a scanner node (a symlink to /dev/null, a real character device), a Pi GPIO chip, timesyncd's
@@ -75,7 +80,9 @@ describe('kiosk doctor', function () {
       assert.equal(code, 1);
       const r = JSON.parse(io.stdout());
       const by = Object.fromEntries(r.checks.map((c: { name: string }) => [c.name, c]));
-      assert.equal(by.config.ok, true);
+      // kiosk run refuses a key others can read: the config check says so, as run does.
+      assert.equal(by.config.ok, false);
+      assert.match(by.config.detail, /merchant\.privateKey/);
       assert.match(by['merchant key'].detail, /mode 0644 lets group\/others read it/);
       assert.match(by['merchant key'].fix, /chmod 600/);
       assert.equal(by.certificate.ok, true);
@@ -128,7 +135,49 @@ describe('kiosk doctor', function () {
     const io = k.io();
     assert.equal(await doctor(['--config', bad], io, { roots: fakeRoots(join(k.dir, 'c')) }), 1);
     assert.match(io.stdout(), /✗ config\s+.*broken\.json: invalid JSON at line 1/);
-    assert.match(io.stdout(), /✗ gateway\s+not checked: the config could not be read/);
+    assert.match(io.stdout(), /^- gateway\s+not checked: the config could not be read/m);
+    // One problem (the JSON); the checks that could not run are skipped, not problems.
+    assert.match(io.stdout(), /\n1 problem; 7 checks skipped \(they need a readable config\)\n$/);
+  });
+
+  it('lists and counts the problems kiosk run refuses to start with (key mode, a missing fleet.operatorKeys file): one check for both', async () => {
+    const t = tempKiosk({ extra: (raw) => ((raw.fleet = { url: 'mqtt://127.0.0.1:9', operatorKeys: 'keys/operators.pub.pem' }), serialAndGpio(raw)) });
+    try {
+      chmodSync(join(t.dir, 'keys/merchant.key.p8'), 0o644);
+      const run = spawnSync(process.execPath, [KIOSK, 'run', '--config', t.configFile], { encoding: 'utf8' });
+      assert.equal(run.status, 78, run.stderr);
+      const refused = run.stderr.split('\n').filter((l) => l.startsWith('  '));
+      assert.match(run.stderr, new RegExp(`refusing to start: ${refused.length} problems`));
+      const io = t.io();
+      assert.equal(await doctor(['--json', '--no-gateway'], io, { roots: fakeRoots(join(t.dir, 'r')) }), 1);
+      const r = JSON.parse(io.stdout());
+      const config = r.checks.find((c: { name: string }) => c.name === 'config');
+      assert.deepEqual(config.detail.split('\n').map((l: string) => l.trim()), refused.map((l) => l.trim()));
+      assert.match(config.detail, /operators\.pub\.pem/);
+      // The key's own check says more, and is not counted again; the broker (port 9) is one more problem.
+      const failed = r.checks.filter((c: { ok: boolean; name: string }) => !c.ok).map((c: { name: string }) => c.name);
+      assert.deepEqual(failed, ['config', 'merchant key', 'fleet broker']);
+      assert.equal(r.problems, refused.length + 1);
+      assert.deepEqual(r.skipped, []);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('a kiosk dev rig: the scanner is a pty, not a udev device; no group/mode problem', async () => {
+    const pty = new PtyPair();
+    await pty.start();
+    const t = tempKiosk({ extra: (raw) => (raw.scanner = { driver: 'serial', path: pty.device }) });
+    try {
+      const io = t.io();
+      await doctor(['--json', '--no-gateway'], io, { roots: fakeRoots(join(t.dir, 'r')) });
+      const scanner = JSON.parse(io.stdout()).checks.find((c: { name: string }) => c.name === 'scanner');
+      assert.equal(scanner.ok, true, scanner.detail);
+      assert.match(scanner.detail, /a pseudo-terminal \(\/dev\/pts\/\d+, a kiosk dev rig's or a test's scanner\), readable and writable by this user/);
+    } finally {
+      t.cleanup();
+      await pty.dispose();
+    }
   });
 
   it('issue 10 §4: a running daemon whose journal is no longer at journal.path (replaced, deleted) is a ✗', async () => {

@@ -37,6 +37,15 @@ describe('kiosk version', function () {
     assert.match(io.stdout(), /^daemon:\s+not running$/m);
   });
 
+  it('without a config: each line says what is wrong with it, not the heading of a list', async () => {
+    const io = k.io();
+    const missing = join(k.dir, 'nowhere.json');
+    assert.equal(await version(['--config', missing], io), 0, io.stderr());
+    assert.match(io.stdout(), /^daemon:\s+not asked: \S+nowhere\.json: no such file \(give --config FILE/m);
+    assert.match(io.stdout(), /^journal:\s+not checked: \S+nowhere\.json: no such file/m);
+    assert.doesNotMatch(io.stdout(), /problem in the config:$/m);
+  });
+
   it('an installed layout: current and previous from the links, every kept release', () => {
     const app = join(k.dir, 'opt/kiosk');
     for (const id of ['0.1.0-aaaa', '0.1.0-bbbb', '0.1.0-cccc']) {

@@ -60,6 +60,13 @@ describe('kiosk fleet watch / cmd / keygen (three demo kiosks, in-process broker
     assert.match(io.stderr(), /exists; not overwritten/);
   });
 
+  it('keygen --out on a file that is not a folder: exit 2 in words, no stack trace', async () => {
+    const io = captureIo();
+    assert.equal(await fleetCli(['keygen', '--out', '/dev/null'], io), 2);
+    assert.match(io.stderr(), /--out \/dev\/null: not a folder/);
+    assert.doesNotMatch(io.stderr(), /EEXIST|at mkdirSync/);
+  });
+
   it('watch --once: one row per kiosk from the retained status: online, link, attention, today, last payment', async () => {
     // The retained status follows a payment within a second (debounced): wait for it, not for a time.
     const w = await Watcher.start(broker.url, 'kiosk/K-0001/status');
@@ -103,7 +110,9 @@ describe('kiosk fleet watch / cmd / keygen (three demo kiosks, in-process broker
       [['watch'], /missing --broker/],
       [['watch', '--broker', 'http://x'], /mqtt:\/\/HOST/],
       [['cmd', 'K-0001'], /give DEVICE NAME/],
-      [['cmd', 'K-0001', 'pay', '--broker', broker.url], /unknown command "pay"/],
+      [['cmd', 'K-0001', 'pay', '--broker', broker.url, '--key', join(keyDir, 'operator.key.pem')], /unknown command "pay"/],
+      // --key is required (the table says so: usage and docs/cli.md show it without brackets).
+      [['cmd', 'K-0001', 'status', '--broker', broker.url], /missing --key\n.*--broker URL --key OPERATOR\.key\.pem/],
       [['cmd', 'K-0001', 'status', '--broker', broker.url, '--key', loose], /readable by group or others/],
       [['cmd', 'K-0001', 'status', '--broker', broker.url, '--key', pub], /not a PEM private key/],
       [['frobnicate'], /unknown subcommand/],

@@ -57,6 +57,13 @@ describe('kiosk sandbox (CLI)', function () {
     assert.match(settle.stdout, new RegExp(`^${f.orderNo},[0-9]{14},${SP.acqMerId},.*,SUCCESS,100,0,wechat,2,`));
   });
 
+  it('settle-file without a ledger (no --state, none in the default folder): where it looked, in words; exit 2', () => {
+    const r = spawnSync(process.execPath, [KIOSK, 'sandbox', 'settle-file', '--date', '2026-01-01'], { encoding: 'utf8', env: { ...process.env, TMPDIR: dir } });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /no sandbox ledger in \S+kiosk-sandbox-\S+ \(the default: where `kiosk sandbox` keeps it without --state\): give --state DIR/);
+    assert.doesNotMatch(r.stderr, /ENOENT|open '/);
+  });
+
   it('refuses a non-loopback host without --allow-remote (exit 2, says why)', () => {
     const r = spawnSync(process.execPath, [KIOSK, 'sandbox', '--host', '0.0.0.0', '--state', dir], { encoding: 'utf8' });
     assert.equal(r.status, 2);

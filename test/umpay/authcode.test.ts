@@ -37,6 +37,8 @@ describe('umpay/authcode: which wallet a code belongs to', () => {
     assert.equal(maskAuthCode('2812345678901234'), 'alipay…1234');
     assert.equal(maskAuthCode('13457976142615216'), 'code…5216', 'a code that does not classify is still masked');
     assert.equal(maskAuthCode('12345678901'), 'code…(11 chars)');
+    // A mask read back (kiosk logs on the daemon's log) stays as it is: a person matches the wallet and last four.
+    for (const m of ['unionpay…6916', 'wechat…2164', 'alipay…1234', 'code…5216', 'code…(11 chars)']) assert.equal(maskAuthCode(m), m);
     assert.equal(maskAuthCode('abc-1234567890123'), 'code…(17 chars)');
     assert.equal(maskAuthCode(''), '-');
     assert.equal(maskAuthCode(undefined), '-');

@@ -101,7 +101,7 @@ export interface Check {
   detail: string;
   /** What the technician should do; only for a failed check. */
   fix?: string;
-  /** A check that could not run because an earlier one failed (shown as ✗ with the reason). */
+  /** A check that could not run because an earlier one failed (shown as '-' with the reason; not a problem). */
   skipped?: boolean;
   /** A fact, neither a pass nor a problem (e.g. "daemon not running"): shown with '·', not '✓'. */
   info?: boolean;
@@ -111,8 +111,8 @@ export function checkLines(checks: readonly Check[]): string {
   const w = Math.max(0, ...checks.map((c) => c.name.length));
   const lines: string[] = [];
   for (const c of checks) {
-    lines.push(`${c.info && c.ok ? '·' : c.ok ? '✓' : '✗'} ${c.name.padEnd(w)}  ${c.detail}`);
-    if (!c.ok && c.fix) lines.push(`  ${' '.repeat(w)}  fix: ${c.fix}`);
+    lines.push(`${c.info && c.ok ? '·' : c.ok ? '✓' : c.skipped ? '-' : '✗'} ${c.name.padEnd(w)}  ${c.detail}`);
+    if (!c.ok && !c.skipped && c.fix) lines.push(`  ${' '.repeat(w)}  fix: ${c.fix}`);
   }
   return lines.join('\n') + '\n';
 }
@@ -145,4 +145,22 @@ export function progressBar(io: Io, total: number, label: string): { tick(done: 
       if (last) io.err('\n');
     },
   };
+}
+
+const FS_WORDS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file or folder',
+  EACCES: 'permission denied (run as the kiosk user, or with sudo)',
+  EPERM: 'not permitted (run as the kiosk user, or with sudo)',
+  EEXIST: 'already exists',
+  ENOTDIR: 'a part of the path is not a folder',
+  EISDIR: 'is a folder',
+  EROFS: 'on a read-only file system',
+  ENOSPC: 'the disk is full',
+  ELOOP: 'too many symbolic links',
+};
+
+/** A file system error as a technician reads it: the path and what is wrong, not errno text. */
+export function fsProblem(path: string, err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  return `${path}: ${(e.code && FS_WORDS[e.code]) ?? e.message}`;
 }
