@@ -17,7 +17,7 @@ import { CommandExit, runCommand } from './tech/context.js';
 import { EXIT, processIo } from './tech/format.js';
 
 
-/** The marker that makes a folder the rig's own: only such a folder is ever emptied by `kiosk dev`. */
+/** The marker that makes a folder the rig's own: only such a folder is reused by `kiosk dev` (never emptied). */
 const MARKER = 'rig.json';
 const KIOSK_JS = fileURLToPath(new URL('./kiosk.js', import.meta.url));
 

@@ -114,6 +114,16 @@ describe('fleet over mqtts:// with client certificates and the documented Mosqui
       for (let i = 0; i < 300 && !logLines.some((l) => l.includes('fleet-publish-refused')); i++) await new Promise((r) => setTimeout(r, 10));
       assert.ok(logLines.some((l) => l.includes('fleet-publish-refused') && l.includes('Not authorized')), logLines.slice(-5).join('\n'));
       assert.equal(new Outbox(journal).depth().count, 1, 'kept, not dropped');
+      // Tried again at every poll (200 ms), refused each time: still kept, never counted as published, and
+      // logged once a minute, not once a poll.
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.equal(new Outbox(journal).depth().count, 1, 'still kept after several refused attempts');
+      assert.equal(c.counters.published, 0);
+      const refused = logLines.filter((l) => l.includes('fleet-publish-refused'));
+      assert.equal(refused.length, 1, refused.join('\n'));
+      const seq = new Outbox(journal).pending(0, 1)[0]!.seq;
+      assert.deepEqual([JSON.parse(refused[0]!).seq, JSON.parse(refused[0]!).err.code], [seq, 135]);
+      assert.match(refused[0]!, new RegExp(`the broker did not take event ${seq} \\(Publish error: Not authorized\\); kept in the journal, retried \\(check the broker's ACL for kiosk/K-0002/events\\)`));
       assert.ok(!ops.messages.some((m) => m.topic.startsWith('kiosk/K-0002/')), 'nothing reached K-0002 topics');
       await c.stop(200);
     } finally {

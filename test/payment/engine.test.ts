@@ -305,6 +305,26 @@ describe('payment engine (fake clock, fake gateway)', () => {
     assert.equal(journal.get(only())!.state, 'reversed');
   });
 
+  it('micropay 37 once, then every later send never left: still not provably unsent (the 37 was an answer), closed before it is final', async () => {
+    gw.on('micropay', (_f, n) => (n === 1 ? { outcome: { kind: 'UNKNOWN', cause: 'respCode 37', rateLimited: true }, delivery: 'answered' } : { outcome: { kind: 'UNKNOWN', cause: 'ECONNREFUSED' }, delivery: 'not-sent', cause: 'ECONNREFUSED' }))
+      .on('queryOrder', { kind: 'NOT_PAID', state: 'no-such-order', code: '17', reason: 'none' })
+      .on('closeOrder', { kind: 'DONE' })
+      .on('cancelOrder', { kind: 'DONE' });
+    const e = engine({ codeValidityMs: 10_000, customerWindowMs: 20_000 });
+    const r = await pay(e);
+    assert.equal(r.kind, 'not-charged');
+    const sends = gw.count('micropay');
+    assert.ok(sends >= 3, `${sends} sends`);
+    const o = journal.get(only())!;
+    assert.equal(o.sendAttempts, sends);
+    assert.ok(o.notSent < o.sendAttempts, `the row never reads as "every send never left" (${o.notSent} of ${o.sendAttempts}): recovery would not ask`);
+    assert.notEqual(o.state, 'failed-not-sent');
+    assert.deepEqual(journal.events(o.orderNo).filter((ev) => ev.kind === 'rate-limited' || ev.kind === 'not-sent').map((ev) => ev.kind), ['rate-limited', ...Array<string>(sends - 2).fill('not-sent')]);
+    await clock.run(e.whenIdle());
+    assert.equal(journal.get(only())!.state, 'reversed');
+    assert.ok(gw.count('queryOrder') >= 1, 'asked the platform before closing');
+  });
+
   it('refund 16 (the serial is another refund\'s): a new serial, never counted as accepted', async () => {
     gw.on('micropay', { kind: 'PAID' })
       .on('refund', (f) => (f.orderNo!.endsWith('R1') ? { kind: 'REFUSED', code: '16', reason: 'order number already used', notOurs: true } : { kind: 'ACCEPTED' }))
@@ -343,6 +363,39 @@ describe('payment engine (fake clock, fake gateway)', () => {
     const o = journal.get(only())!;
     assert.equal(o.state, 'refunded');
     assert.equal(gw.count('refundQuery'), 2, 'the first answer (about another order) was not taken');
+  });
+
+  // Each field a refundQuery answer gives must be ours: the serial (orderNo), the order refunded (origOrderNo) and
+  // the amount (txnAmt). One wrong field is an answer about someone else's refund, never taken as ours.
+  for (const [what, wrong] of [
+    ['another refund serial', { orderNo: 'K-01-OTHER-R1' }],
+    ['a refund of another order', { origOrderNo: 'K-01-OTHER' }],
+    ['a larger amount', { txnAmt: '1000' }],
+    ['a smaller amount', { txnAmt: '99' }],
+  ] as const) {
+    it(`a refundQuery answer naming ${what} is not ours: not refunded on its word`, async () => {
+      gw.on('micropay', { kind: 'PAID' })
+        .on('refund', { kind: 'ACCEPTED' })
+        .on('refundQuery', (f, n) => ({ outcome: { kind: 'REFUNDED' }, delivery: 'answered', answer: Object.assign({ orderNo: f.orderNo!, txnAmt: '100' }, n === 1 ? wrong : {}) }));
+      const e = engine();
+      await clock.run(e.pay({ authCode: UNIONPAY, amountFen: 100 }, { deliver: async () => Promise.reject(new Error('relay')) }));
+      await clock.run(e.whenIdle(), 3_600_000);
+      const o = journal.get(only())!;
+      assert.equal(o.state, 'refunded');
+      assert.equal(gw.count('refundQuery'), 2, `the first answer (${what}) was not taken`);
+    });
+  }
+
+  it('a refundQuery answer naming our serial, our order and our amount (sent as a number) is taken at once', async () => {
+    let origOrderNo = '';
+    gw.on('micropay', { kind: 'PAID' })
+      .on('refund', (f) => ((origOrderNo = f.origOrderNo!), { kind: 'ACCEPTED' }))
+      .on('refundQuery', (f) => ({ outcome: { kind: 'REFUNDED' }, delivery: 'answered', answer: { orderNo: f.orderNo!, origOrderNo, txnAmt: 100 as unknown as string } }));
+    const e = engine();
+    await clock.run(e.pay({ authCode: UNIONPAY, amountFen: 100 }, { deliver: async () => Promise.reject(new Error('relay')) }));
+    await clock.run(e.whenIdle(), 3_600_000);
+    assert.equal(journal.get(only())!.state, 'refunded');
+    assert.equal(gw.count('refundQuery'), 1);
   });
 
   it('query says failed: declined with the platform code', async () => {
