@@ -105,6 +105,7 @@ module.exports = {
           '^src/fleet/files\\.ts$',
           '^src/hardware/modules/types\\.ts$',
           '^src/kiosk/texts\\.ts$',
+          '^src/dirs\\.ts$',
         ],
       },
     },
@@ -130,8 +131,8 @@ module.exports = {
     },
     {
       name: 'clock-release-days-know-nothing',
-      comment: 'Table, src/clock.ts, src/release.ts, src/days.ts: the base every folder may use; they use none.',
-      from: { path: '^src/(clock|release|days)\\.ts$' },
+      comment: 'Table, src/clock.ts, src/release.ts, src/days.ts, src/dirs.ts: the base every folder may use; they use none.',
+      from: { path: '^src/(clock|release|days|dirs)\\.ts$' },
       to: { path: '^src/' },
     },
     {

@@ -66,6 +66,7 @@ export async function run(): Promise<BenchRow[]> {
     const ours: number[] = [];
     const help: number[] = [];
     const status: number[] = [];
+    const local: number[] = [];
     await nodeEmpty();
     await daemonToReady(fx.configFile); // warm the page cache for both
     for (let i = 0; i < RUNS; i++) {
@@ -82,6 +83,7 @@ export async function run(): Promise<BenchRow[]> {
         base.push(await nodeEmpty());
         help.push(await timeNode([KIOSK_JS, '--help']));
         status.push(await timeNode([KIOSK_JS, 'status', '--config', fx.configFile]));
+        local.push(await timeNode([KIOSK_JS, 'status', '--no-gateway', '--config', fx.configFile]));
       }
     } finally {
       await daemon.stop();
@@ -104,6 +106,7 @@ export async function run(): Promise<BenchRow[]> {
       row('cold-start: kiosk run to ready', ours, BUDGET.run, 'budget on the median of fresh starts (sim scanner, no fleet section)'),
       row('cold-start: kiosk --help', help, BUDGET.help, 'to its exit'),
       row('cold-start: kiosk status', status, BUDGET.status, 'to its exit, the daemon running; includes one signed query to the sandbox on 127.0.0.1'),
+      { ...row('cold-start: kiosk status --no-gateway', local, BUDGET.status, 'the same without the signed query: what status costs on the kiosk itself'), budget: undefined, ok: undefined },
     ];
   } finally {
     await fx.dispose();

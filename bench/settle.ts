@@ -13,6 +13,7 @@ import { settlementCsv } from '../src/sandbox/settlement.js';
 import type { LedgerOrder } from '../src/sandbox/ledger.js';
 import { parseSettlementPaced } from '../src/umpay/settlement.js';
 import { median, p99, runStandalone, type BenchRow } from './lib.js';
+import { run as loopHolds } from './settle-loop.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 const OTHERS = 20_000;
@@ -50,7 +51,7 @@ export async function run(): Promise<BenchRow[]> {
       }
     }
     const base = median(samples[0]!);
-    return candidates.map(([name], i): BenchRow => {
+    const compare = candidates.map(([name], i): BenchRow => {
       const row: BenchRow = { name, unit: 'ms', median: median(samples[i]!), p99: p99(samples[i]!) };
       if (i > 0) {
         row.baseline = candidates[0]![0];
@@ -60,6 +61,7 @@ export async function run(): Promise<BenchRow[]> {
       }
       return row;
     });
+    return [...compare, ...(await loopHolds())];
   } finally {
     journal.close();
     rmSync(dir, { recursive: true, force: true });

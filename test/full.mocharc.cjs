@@ -15,6 +15,7 @@ const SLOWEST = [
   'field/install.test.js',
   'field/mender.test.js',
   'kiosk/daemon.test.js',
+  'kiosk/clock-drill.test.js',
   'field/pm2.test.js',
   'fleet/e2e.test.js',
   'kiosk/cli.test.js',

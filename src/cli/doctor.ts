@@ -11,7 +11,7 @@ import { loadPrivateKey, loadPublicKey } from '../umpay/keys.js';
 import { configPath, runCommand } from './tech/context.js';
 import { captureIo, checkLines, EXIT, json, processIo, type Check, type Io } from './tech/format.js';
 import { inWorker } from '../worker.js';
-import { clockState, daemonState, PERMISSION_DENIED, probeGateway, probeOrderNo, SYSTEM_ROOTS, type Roots } from './tech/probe.js';
+import { clockState, daemonState, PERMISSION_DENIED, platformClockWords, probeGateway, probeOrderNo, SYSTEM_ROOTS, type Roots } from './tech/probe.js';
 import { formatOrderTime } from '../umpay/messages.js';
 import { controlRequest } from './tech/control.js';
 import type { DaemonStatus } from '../kiosk/control.js';
@@ -79,6 +79,14 @@ async function doctor(argv: readonly string[], io: Io, options: DoctorOptions): 
     else {
       const g = await probeGateway(config, probeOrderNo(config));
       checks.push({ name: 'gateway', ok: g.ok, detail: g.detail, fix: g.fix });
+      const c = g.clock;
+      checks.push({
+        name: 'platform clock',
+        ok: c.state !== 'wrong',
+        info: c.state === 'unknown' || !c.zoneIsPlatform,
+        detail: platformClockWords(c),
+        fix: 'sudo timedatectl set-ntp true (check the network and NTP); sudo timedatectl set-timezone Asia/Shanghai',
+      });
     }
     // Telemetry (docs/fleet.md): only when configured; a failure here never stops a payment.
     if (config.fleet) {

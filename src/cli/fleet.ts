@@ -8,7 +8,7 @@
 //       an operator key pair: operator.key.pem (0600, stays with the operator), operator.pub.pem (for kiosks)
 // Broker access: --username U --password-file F --ca F --cert F --key-file F --protocol 4|5.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { parseCommand, subcommand, UsageError } from './args.js';
@@ -18,6 +18,7 @@ import { COMMAND_NAMES, newCommand, operatorKeyPair, PAYLOAD_VERSION, signComman
 import { FleetFileError, loadOperatorPrivateKey } from '../fleet/files.js';
 import type { RemoteSetupAnswer } from '../kiosk/scanner-setup.js';
 import { setupWords } from './tech/scanner-words.js';
+import { makeDirs } from '../dirs.js';
 
 
 export async function main(argv: string[]): Promise<number> {
@@ -270,7 +271,7 @@ function keygen(argv: readonly string[], io: Io): number {
   let at = out;
   try {
     if (existsSync(out) && !statSync(out).isDirectory()) throw new CommandExit(EXIT.USAGE, `--out ${out}: not a folder (give the folder the two key files go into)`);
-    mkdirSync(out, { recursive: true, mode: 0o700 });
+    makeDirs(out, 0o700);
     const kp = operatorKeyPair();
     writeFileSync((at = priv), kp.privatePem, { mode: 0o600, flag: 'wx' });
     writeFileSync((at = pub), kp.publicPem, { mode: 0o644, flag: 'wx' });

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { CommandExit, readJournal, runCommand, techConfig } from './tech/context.js';
 import type { Journal } from '../journal/journal.js';
 import { ago, EXIT, json, keyValues, processIo, table, yuan, type Io } from './tech/format.js';
-import { clockState, daemonState, PERMISSION_DENIED, probeGateway, probeOrderNo, rooted, SYSTEM_ROOTS, versions, type GatewayProbe, type Roots } from './tech/probe.js';
+import { clockState, daemonState, PERMISSION_DENIED, platformClockWords, probeGateway, probeOrderNo, rooted, SYSTEM_ROOTS, versions, type GatewayProbe, type Roots } from './tech/probe.js';
 import { controlRequest } from './tech/control.js';
 import type { DaemonStatus } from '../kiosk/control.js';
 import { statusWords } from './tech/scanner-words.js';
@@ -94,7 +94,9 @@ async function status(argv: readonly string[], io: Io, options: StatusOptions): 
   const oldestMs = unfinished.oldestCreatedAt ? now() - Date.parse(unfinished.oldestCreatedAt) : undefined;
   const ver = versions(sqlite);
 
-  const healthy = daemon.running && !liveError && !journalProblem && scanner.connected && clock.ok && (gateway ? gateway.ok : true);
+  // The daemon's reading (every answer since its start) when it runs, else this command's own probe.
+  const platformClock = live?.platformClock ?? gateway?.clock;
+  const healthy = daemon.running && !liveError && !journalProblem && scanner.connected && clock.ok && platformClock?.state !== 'wrong' && (gateway ? gateway.ok : true);
   const code = healthy ? EXIT.OK : EXIT.PROBLEM;
 
   if (args.flags.json) {
@@ -111,6 +113,7 @@ async function status(argv: readonly string[], io: Io, options: StatusOptions): 
         waitingForLink: { ...waiting, link, ...(live?.link?.since ? { linkSince: live.link.since } : {}) },
         scanner,
         clock,
+        platformClock: platformClock ?? null,
         gateway: gateway ?? null,
         versions: ver,
       }),
@@ -134,6 +137,7 @@ async function status(argv: readonly string[], io: Io, options: StatusOptions): 
     ['link', `${link}${live?.link?.since ? ` since ${live.link.since}` : ''}${waiting.count ? `; ${waiting.count} order(s) waiting since ${waiting.since}` : '; nothing waiting'}`],
     ['scanner', scanner.detail],
     ['clock', `${clock.ok ? 'ok' : 'NOT OK'}: ${clock.detail}`],
+    ['platform clock', platformClock ? platformClockWords(platformClock) : 'not compared (--no-gateway, daemon not asked)'],
     ['gateway', gateway ? `${gateway.ok ? 'ok' : 'NOT OK'}: ${gateway.detail}${gateway.fix && !gateway.ok ? ` — ${gateway.fix}` : ''}` : 'not checked (--no-gateway)'],
     ['versions', `node ${ver.node}, umpay-kiosk ${ver.app}, better-sqlite3 ${ver.betterSqlite3}, sqlite ${ver.sqlite}`],
   ];

@@ -15,6 +15,7 @@ export const DEFAULTS = {
     codeValidityMs: 45_000,
     recoveryConcurrency: 4,
     maxAmountFen: 100_000,
+    clockToleranceMs: 60_000,
   },
   scanner: {
     path: '',

@@ -46,7 +46,7 @@ export const fleetSchema = section({
     statusIntervalMs: doc(int(5_000, 3_600_000, 'ms').default(FLEET_DEFAULTS.statusIntervalMs), 'Status refresh (it is also published on every change).', { allowed: '5000–3600000 ms' }),
     metricsIntervalMs: doc(int(10_000, 86_400_000, 'ms').default(FLEET_DEFAULTS.metricsIntervalMs), 'Metrics period.', { allowed: '10000–86400000 ms' }),
     outboxMaxEvents: doc(int(100, 10_000_000, 'events').default(FLEET_DEFAULTS.outboxMaxEvents), 'Offline cap: beyond it the oldest events are dropped and counted.', { allowed: '100–10000000' }),
-    outboxMaxAgeDays: doc(int(1, 365, 'days').default(FLEET_DEFAULTS.outboxMaxAgeDays), 'Offline cap by age.', { allowed: '1–365 days' }),
+    outboxMaxAgeDays: doc(int(1, 365, 'days').default(FLEET_DEFAULTS.outboxMaxAgeDays), 'Offline cap by age: days of the daemon running (monotonic clock) since the event was written, never the wall clock.', { allowed: '1–365 days' }),
     /** Ed25519 public keys (PEM, one or more) of the operators whose signed commands the kiosk obeys. */
     operatorKeys: doc(str('path of the operators\' Ed25519 public keys (PEM)').optional(), 'Ed25519 public keys (PEM, several may be concatenated) whose signed commands are obeyed; without it every command is refused.'),
     commandWindowS: doc(int(10, 3600, 's').default(FLEET_DEFAULTS.commandWindowS), 'A command\'s timestamp must be within ± this of the kiosk\'s clock.', { allowed: '10–3600 s' }),

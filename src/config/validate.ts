@@ -10,6 +10,7 @@ import { FLEET_PATHS, fleetSchema, type FleetConfig } from './fleet.js';
 import { MAX_SOCKET_PATH } from './sections/daemon.js';
 import { ConfigSchema, formatPath, RULE_ISSUE, type Config } from './schema.js';
 import type { ConfigProblem } from './problem.js';
+import { pseudoFolder } from '../dirs.js';
 
 export interface ValidateOptions {
   /** The config file's name, reported in every problem. */
@@ -144,6 +145,12 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Validate
   if (!fleet) delete config.fleet;
   const others = { config: options.configPath ?? join(baseDir, file), journal: config.journal.path, privateKey: config.merchant.privateKey, platformCert: config.gateway.platformCert };
   checkDaemonPaths(problems, file, config.daemon, others, options.checkFiles !== false);
+  // Folders the daemon writes into: never a kernel pseudo filesystem (mkdir there fails for ever, e.g. /proc).
+  const { settleDir, lockFile, controlSocket } = config.daemon;
+  for (const [field, value, folder] of [['daemon.settleDir', settleDir, settleDir], ['daemon.lockFile', lockFile, dirname(lockFile)], ['daemon.controlSocket', controlSocket, dirname(controlSocket)]] as const) {
+    const why = pseudoFolder(folder, { probe: options.checkFiles !== false });
+    if (why) problems.push({ file, field, value, problem: why });
+  }
   if (Buffer.byteLength(config.daemon.controlSocket) > MAX_SOCKET_PATH) {
     problems.push({
       file,
@@ -170,8 +177,8 @@ function checkDaemonPaths(problems: ConfigProblem[], file: string, daemon: { loc
   const same = (a: string, b: string): boolean => {
     if (a === b) return true;
     try {
-      const x = statSync(a);
-      const y = statSync(b);
+      const x = statSync(a, { bigint: true }); // exact inode numbers (src/journal/files.ts, FileId)
+      const y = statSync(b, { bigint: true });
       return x.dev === y.dev && x.ino === y.ino;
     } catch {
       return false;

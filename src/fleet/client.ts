@@ -7,7 +7,7 @@ import { connect, type IClientOptions, type IPublishPacket, type MqttClient } fr
 import type { KeyObject } from 'node:crypto';
 import type { FleetConfig } from '../config/fleet.js';
 import type { Logger } from '../log.js';
-import type { Outbox, OutboxRow } from '../journal/outbox.js';
+import type { AgeClockSource, Outbox, OutboxRow } from '../journal/outbox.js';
 import { loadFleetFiles } from './files.js';
 import { checkCommand, COMMAND_NAMES, PAYLOAD_VERSION, topic, unknownArgs, type CommandName, type CommandReply, type EventPayload, type StatusPayload } from './protocol.js';
 
@@ -37,7 +37,13 @@ export interface FleetOptions {
   /** Also read the outbox this often (events appended by another process, e.g. a reconciliation run). */
   pollMs?: number;
   now?: () => number;
+  /** The outbox's age is measured on this (monotonic, never the wall clock); default the system's. */
+  ageClock?: AgeClockSource;
 }
+
+/** How much of a command's topic name and of a refusal's reason an answer repeats (the sender chose them). */
+const NAME_ECHO = 64;
+const REASON_ECHO = 300;
 
 export interface FleetCounters {
   published: number;
@@ -166,7 +172,7 @@ export class FleetClient {
 
   private trim(): void {
     try {
-      const n = this.o.outbox.trim(this.o.fleet.outboxMaxEvents, this.o.fleet.outboxMaxAgeDays * 86_400_000, this.now());
+      const n = this.o.outbox.trim(this.o.fleet.outboxMaxEvents, this.o.fleet.outboxMaxAgeDays * 86_400_000, this.o.ageClock);
       if (n > 0) this.o.log.warn({ event: 'fleet-outbox-dropped', count: n }, `fleet outbox over its cap: ${n} oldest event(s) dropped unsent`);
     } catch (err) {
       this.o.log.warn({ event: 'fleet-trim-error', err }, 'could not trim the fleet outbox');
@@ -249,14 +255,31 @@ export class FleetClient {
     const name = t.slice(prefix.length);
     const responseTopic = packet.properties?.responseTopic;
     const correlationData = packet.properties?.correlationData;
-    void this.command(name, payload, responseTopic, correlationData);
+    // No rejection of the command path may end the process (an unhandled rejection does): logged, and answered
+    // on the kiosk's own reply topic when it can be.
+    this.command(name, payload, responseTopic, correlationData).catch((err: unknown) => {
+      this.o.log.error({ event: 'fleet-command-error', name: name.slice(0, NAME_ECHO), err }, 'remote command failed inside the kiosk');
+      try {
+        this.reply(undefined, correlationData, { v: PAYLOAD_VERSION, device: this.o.deviceId, name: name.slice(0, NAME_ECHO), nonce: null, at: this.at(), ok: false, error: 'failed inside the kiosk (see its log)' });
+      } catch {
+        /* nothing more to do: logged above */
+      }
+    });
+  }
+
+  /** The wall clock's time as ISO text; an out-of-range clock reading is said as such, never thrown. */
+  private at(): string {
+    const d = new Date(this.now());
+    return Number.isNaN(d.getTime()) ? 'invalid time' : d.toISOString();
   }
 
   private async command(name: string, payload: Buffer, responseTopic: string | undefined, correlationData: Buffer | undefined): Promise<void> {
     const checked = checkCommand(payload, this.keys, this.o.deviceId, name);
     let nonce: string | null = null;
-    let replyTo = responseTopic;
-    const refuse = (reason: string): void => {
+    // Until the signature is checked, nothing the message says is believed: a refusal of an unauthenticated
+    // message goes to the kiosk's own reply topic only, never to a topic the sender names (any client of the
+    // broker could make the kiosk publish to its own events or another kiosk's status).
+    const refuse = (reason: string, replyTo?: string): void => {
       this.counters.refusedCommands++;
       // Anyone who may publish to the broker can send garbage: at most one log line a second (the rest counted).
       const t = performance.now();
@@ -265,36 +288,35 @@ export class FleetClient {
         this.lastRefusalLog = t;
         this.refusalsSuppressed = 0;
       } else this.refusalsSuppressed++;
-      this.reply(replyTo, correlationData, { v: PAYLOAD_VERSION, device: this.o.deviceId, name, nonce, at: new Date(this.now()).toISOString(), ok: false, error: `refused: ${reason}` });
+      this.reply(replyTo, correlationData, { v: PAYLOAD_VERSION, device: this.o.deviceId, name: name.slice(0, NAME_ECHO), nonce, at: this.at(), ok: false, error: `refused: ${reason.slice(0, REASON_ECHO)}` });
     };
     if (!checked.ok) return refuse(checked.reason);
     const body = checked.body;
     nonce = body.nonce;
-    replyTo ??= body.replyTo;
+    const replyTo = responseTopic ?? body.replyTo;
     const windowMs = this.o.fleet.commandWindowS * 1000;
     const skew = body.ts - this.now();
-    if (Math.abs(skew) > windowMs) return refuse(`timestamp ${new Date(body.ts).toISOString()} is ${Math.round(Math.abs(skew) / 1000)} s ${skew < 0 ? 'old' : 'in the future'} (window ±${this.o.fleet.commandWindowS} s; check both clocks)`);
+    if (Math.abs(skew) > windowMs) return refuse(`timestamp ${new Date(body.ts).toISOString()} is ${Math.round(Math.abs(skew) / 1000)} s ${skew < 0 ? 'old' : 'in the future'} (window ±${this.o.fleet.commandWindowS} s; check both clocks)`, replyTo);
     let verdict;
     try {
       verdict = this.o.outbox.acceptNonce(body.nonce, body.ts, 2 * windowMs);
     } catch (err) {
-      return refuse(`nonce store unavailable: ${(err as Error).message}`);
+      return refuse(`nonce store unavailable: ${(err as Error).message}`, replyTo);
     }
-    if (verdict === 'replay') return refuse('replayed (nonce already used)');
-    if (verdict === 'too-old') return refuse('older than a newer accepted command by more than twice the window');
+    if (verdict === 'replay') return refuse('replayed (nonce already used)', replyTo);
+    if (verdict === 'too-old') return refuse('older than a newer accepted command by more than twice the window', replyTo);
     this.counters.commands++;
     this.o.log.info({ event: 'fleet-command', name, nonce }, `remote command ${name}`);
     const handler = (COMMAND_NAMES as readonly string[]).includes(name) ? this.o.host.commands[name] : undefined;
     let reply: CommandReply;
-    const at = (): string => new Date(this.now()).toISOString();
     const badArgs = handler ? unknownArgs(name as CommandName, body.args) : undefined;
-    if (!handler) reply = { v: PAYLOAD_VERSION, device: this.o.deviceId, name, nonce, at: at(), ok: false, error: `not supported: ${name}` };
-    else if (badArgs) reply = { v: PAYLOAD_VERSION, device: this.o.deviceId, name, nonce, at: at(), ok: false, error: badArgs };
+    if (!handler) reply = { v: PAYLOAD_VERSION, device: this.o.deviceId, name, nonce, at: this.at(), ok: false, error: `not supported: ${name}` };
+    else if (badArgs) reply = { v: PAYLOAD_VERSION, device: this.o.deviceId, name, nonce, at: this.at(), ok: false, error: badArgs };
     else {
       try {
-        reply = { v: PAYLOAD_VERSION, device: this.o.deviceId, name, nonce, at: at(), ok: true, result: await handler(body.args) };
+        reply = { v: PAYLOAD_VERSION, device: this.o.deviceId, name, nonce, at: this.at(), ok: true, result: await handler(body.args) };
       } catch (err) {
-        reply = { v: PAYLOAD_VERSION, device: this.o.deviceId, name, nonce, at: at(), ok: false, error: (err as Error)?.message ?? String(err) };
+        reply = { v: PAYLOAD_VERSION, device: this.o.deviceId, name, nonce, at: this.at(), ok: false, error: (err as Error)?.message ?? String(err) };
       }
     }
     this.reply(replyTo, correlationData, reply);

@@ -81,6 +81,9 @@ export function newCommand(device: string, name: string, args: Record<string, un
   return { device, name, ts: now, nonce: randomBytes(16).toString('hex'), args, ...(replyTo ? { replyTo } : {}) };
 }
 
+/** The largest |ms since the epoch| a Date can hold (ECMAScript: 100,000,000 days). */
+export const MAX_DATE_MS = 8.64e15;
+
 export type CheckResult = { ok: true; body: CommandBody } | { ok: false; reason: string };
 
 /**
@@ -96,7 +99,7 @@ export function checkCommand(message: Buffer, keys: readonly KeyObject[], device
   } catch {
     return { ok: false, reason: 'not JSON' };
   }
-  if (!env || typeof env !== 'object' || env.v !== PAYLOAD_VERSION) return { ok: false, reason: `unknown envelope version ${JSON.stringify((env as { v?: unknown })?.v)}` };
+  if (!env || typeof env !== 'object' || env.v !== PAYLOAD_VERSION) return { ok: false, reason: `unknown envelope version ${String(JSON.stringify((env as { v?: unknown })?.v)).slice(0, 40)}` };
   if (typeof env.cmd !== 'string' || typeof env.sig !== 'string') return { ok: false, reason: 'cmd and sig must be strings' };
   if (keys.length === 0) return { ok: false, reason: 'no operator keys configured (fleet.operatorKeys): remote commands are off' };
   const sig = Buffer.from(env.sig, 'base64');
@@ -111,6 +114,8 @@ export function checkCommand(message: Buffer, keys: readonly KeyObject[], device
   if (body.device !== device) return { ok: false, reason: `signed for device ${JSON.stringify(body.device)}, this is ${device}` };
   if (body.name !== name) return { ok: false, reason: `signed as ${JSON.stringify(body.name)}, sent to cmd/${name}` };
   if (typeof body.ts !== 'number' || !Number.isSafeInteger(body.ts)) return { ok: false, reason: 'ts must be ms since the epoch' };
+  // A safe integer is not always a time: past ±8.64e15 ms a Date is invalid (and toISOString throws).
+  if (Math.abs(body.ts) > MAX_DATE_MS) return { ok: false, reason: `ts ${body.ts} is not a time (ms since the epoch, at most ${MAX_DATE_MS} either way)` };
   if (typeof body.nonce !== 'string' || body.nonce.length < 16 || body.nonce.length > 128) return { ok: false, reason: 'nonce must be 16 to 128 characters' };
   if (body.args !== undefined && (typeof body.args !== 'object' || body.args === null || Array.isArray(body.args))) return { ok: false, reason: 'args must be an object' };
   if (body.replyTo !== undefined && (typeof body.replyTo !== 'string' || /[+#]/.test(body.replyTo) || !body.replyTo)) return { ok: false, reason: 'replyTo must be a topic name' };
@@ -157,6 +162,8 @@ export interface StatusPayload {
   lastPaymentAt?: string | null;
   today?: { day: string; count: number; amountFen: number };
   outbox?: { count: number; dropped: number };
+  /** The kiosk's clock against the payment platform's: ok, unknown or wrong (no new payments), offsetMs + fast. */
+  clock?: { state: string; offsetMs?: number; detail: string };
 }
 
 /** An event as published on `events`. */

@@ -36,6 +36,6 @@ export function scanLines(
       session?.lineSeen();
     },
   );
-  session = moduleSessionFor(options, { ...io, onData: (bytes) => parser.push(bytes), onAnswer: () => parser.reset() });
+  session = moduleSessionFor(options, { ...io, onData: (bytes) => parser.push(bytes), onAnswer: () => parser.reset(), onConversationEnd: () => parser.reset() });
   return { parser, session };
 }

@@ -60,16 +60,23 @@ export function secureFile(path: string, create: boolean): FileId | undefined {
       throw new JournalError('JOURNAL_NOT_OURS', `${path} belongs to uid ${st.uid}, not to the kiosk user (uid ${process.getuid()}): refusing to change its mode or write to it`);
     }
     if ((st.mode & 0o777) !== 0o600) fchmodSync(fd, 0o600);
-    return { dev: st.dev, ino: st.ino };
+    return idOf(fstatSync(fd, { bigint: true }));
   } finally {
     closeSync(fd);
   }
 }
 
+/**
+ * A file's identity, exact: inode numbers are 64-bit and a JavaScript number holds 53 bits. Large ones are real
+ * (an overlay root, as Raspberry Pi OS's read-only "overlay file system" mode makes, sets the top bits; btrfs, XFS,
+ * NFS), and two of them can round to the same number: a journal replaced under the daemon would pass as "same".
+ */
 export interface FileId {
-  dev: number;
-  ino: number;
+  dev: bigint;
+  ino: bigint;
 }
+
+export const idOf = (st: { dev: bigint; ino: bigint }): FileId => ({ dev: st.dev, ino: st.ino });
 
 /** The journal file and its -wal/-shm as a writable connection opened them (null: not there at open). */
 export interface HeldFiles {
@@ -81,8 +88,7 @@ export interface HeldFiles {
 /** The identity of the file at `path`, or null when there is none. */
 export function fileIdAt(path: string): FileId | null {
   try {
-    const st = lstatSync(path);
-    return { dev: st.dev, ino: st.ino };
+    return idOf(lstatSync(path, { bigint: true }));
   } catch {
     return null;
   }
@@ -91,7 +97,7 @@ export function fileIdAt(path: string): FileId | null {
 /** Whether `path` still names the file `id` ('same'), nothing ('gone') or another file ('other'); else the error. */
 export function whereIs(path: string, id: FileId): string {
   try {
-    const st = lstatSync(path);
+    const st = lstatSync(path, { bigint: true });
     return st.dev === id.dev && st.ino === id.ino ? 'same' : 'other';
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';

@@ -5,7 +5,7 @@
 // file's own checks (and its -wal/-shm) in files.ts. A little over 350 lines: opening stays with the class it builds.
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
-import { closeSync, constants, existsSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { JournalError, migrate, SCHEMA_VERSION } from './schema.js';
 import { formatOrderNo, newRunId, orderNoPrefix } from './orderno.js';
@@ -13,6 +13,7 @@ import { allowed, isFinal, subStateProblem, type OrderState } from './states.js'
 import { assertReadable, fileIdAt, secureFile, whereIs, type FileId, type HeldFiles } from './files.js';
 import { JournalReader } from './reader.js';
 import { COLUMNS, type EventInput, type NewOrder, type OpenOptions, type OrderPatch, type OrderRow, type StepHook } from './rows.js';
+import { makeDirs } from '../dirs.js';
 
 export { JournalError, SCHEMA_VERSION, orderNoPrefix };
 export { JournalReader } from './reader.js';
@@ -311,7 +312,7 @@ export function openJournal(path: string, opts: OpenOptions = {}): Journal {
     return new Journal(db, file, true);
   }
   const dir = dirname(file);
-  if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (!existsSync(dir)) makeDirs(dir, 0o700);
   // Create the file ourselves so it is 0600 from its first byte; SQLite gives new -wal/-shm the same mode.
   // Never through a symlink, and only a regular file we own is chmod'ed (as root, a link to /etc/passwd
   // would otherwise make it 0600 before SQLite refuses it).

@@ -6,6 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
 import { isFinal, type Journal, type OrderState } from './journal.js';
+import { systemClock, type Clock } from '../clock.js';
+
+/** What the outbox's age clock reads: monotonic time and which boot it belongs to. */
+export type AgeClockSource = Pick<Clock, 'mono' | 'bootId'>;
 
 export interface OutboxRow {
   /** Order of the events on this kiosk (the journal's autoincrement). */
@@ -61,8 +65,8 @@ export class Outbox {
       depth: db.prepare(`SELECT count(*) AS count, min(at) AS oldestAt FROM outbox`),
       metaGet: db.prepare(`SELECT value FROM meta WHERE key = ?`),
       metaSet: db.prepare(`INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`),
-      trimCount: db.prepare(`SELECT count(*) AS n FROM outbox WHERE seq <= ? OR at < ?`),
-      trim: db.prepare(`DELETE FROM outbox WHERE seq <= ? OR at < ?`),
+      trimCount: db.prepare(`SELECT count(*) AS n FROM outbox WHERE seq <= ?`),
+      trim: db.prepare(`DELETE FROM outbox WHERE seq <= ?`),
       maxSeq: db.prepare(`SELECT coalesce(max(seq), 0) AS m FROM outbox`),
       nonceHas: db.prepare(`SELECT 1 FROM fleet_nonces WHERE nonce = ?`),
       nonceAdd: db.prepare(`INSERT INTO fleet_nonces (nonce, ts) VALUES (?, ?)`),
@@ -152,22 +156,65 @@ export class Outbox {
   /**
    * Days offline are bounded: beyond `maxEvents`, or older than `maxAgeMs`, the oldest events are dropped,
    * counted (meta outbox_dropped), and a `dropped` event says how many, so a consumer sees the gap.
+   *
+   * Age is measured on the outbox's own clock (ageClock), never on the wall clock: a wall-clock step (NTP or
+   * fake-hwclock on a Pi without an RTC, +31 days) made fresh events look a month old and dropped them. The clock
+   * adds the monotonic time that passed between two calls of the same boot and nothing else (not a reboot's gap,
+   * not a restored or cloned journal's): an event never looks older than it is; the count cap still bounds the rest.
+   * Call it now and then (the fleet client: at start and every metrics interval): each call marks the newest event
+   * with the clock's reading, and an event is as old as the first mark that covers it.
    */
-  trim(maxEvents: number, maxAgeMs: number, nowMs = Date.now()): number {
+  trim(maxEvents: number, maxAgeMs: number, clock: AgeClockSource = systemClock): number {
     return this.journal.db
       .transaction(() => {
+        const maxSeq = (this.s.maxSeq!.get() as { m: number }).m;
+        const age = this.ageClock(clock);
+        const marks = this.marks().filter(([seq]) => seq <= maxSeq);
+        // A new mark for the events since the last one (at most one per 1 % of the age cap: bounded meta).
+        const last = marks[marks.length - 1];
+        if (maxSeq > (last?.[0] ?? 0) && (!last || age - last[1] >= maxAgeMs / 100)) marks.push([maxSeq, age]);
         // One place left for the `dropped` event itself.
-        const cutSeq = (this.s.maxSeq!.get() as { m: number }).m - Math.max(1, maxEvents - 1);
-        const cutAt = new Date(nowMs - maxAgeMs).toISOString();
-        const n = (this.s.trimCount!.get(cutSeq, cutAt) as { n: number }).n;
+        let cutSeq = maxSeq - Math.max(1, maxEvents - 1);
+        for (const [seq, at] of marks) if (age - at > maxAgeMs) cutSeq = Math.max(cutSeq, seq);
+        const n = (this.s.trimCount!.get(cutSeq) as { n: number }).n;
+        this.s.metaSet!.run('outbox_age_marks', JSON.stringify(marks.filter(([seq]) => seq > cutSeq)));
         if (n === 0) return 0;
-        this.s.trim!.run(cutSeq, cutAt);
+        this.s.trim!.run(cutSeq);
         const total = this.dropped() + n;
         this.s.metaSet!.run('outbox_dropped', String(total));
-        this.insert(new Date(nowMs).toISOString(), 'dropped', { count: n, total, maxEvents, maxAgeMs });
+        this.insert(new Date().toISOString(), 'dropped', { count: n, total, maxEvents, maxAgeMs });
         return n;
       })
       .immediate();
+  }
+
+  /** Marks [seq, age clock ms]: every event up to seq existed at that reading. Oldest first. */
+  private marks(): Array<[number, number]> {
+    try {
+      const v = JSON.parse((this.s.metaGet!.get('outbox_age_marks') as { value: string } | undefined)?.value ?? '[]') as unknown;
+      return Array.isArray(v) ? v.filter((m): m is [number, number] => Array.isArray(m) && typeof m[0] === 'number' && typeof m[1] === 'number') : [];
+    } catch {
+      return [];
+    }
+  }
+
+  /**
+   * The outbox's age clock, ms, advanced to now and stored (meta outbox_age_clock): it moves by the monotonic time
+   * since the last reading when that reading was of this boot and not later than now; otherwise (a reboot, a journal
+   * restored or copied to another kiosk) it stays where it was.
+   */
+  ageClock(clock: AgeClockSource = systemClock): number {
+    const mono = clock.mono();
+    let prev: { boot?: unknown; mono?: unknown; age?: unknown } = {};
+    try {
+      prev = JSON.parse((this.s.metaGet!.get('outbox_age_clock') as { value: string } | undefined)?.value ?? '{}') as typeof prev;
+    } catch {
+      prev = {};
+    }
+    let age = typeof prev.age === 'number' && Number.isFinite(prev.age) ? prev.age : 0;
+    if (prev.boot === clock.bootId && typeof prev.mono === 'number' && mono >= prev.mono) age += mono - prev.mono;
+    this.s.metaSet!.run('outbox_age_clock', JSON.stringify({ boot: clock.bootId, mono, age }));
+    return age;
   }
 
   /**

@@ -5,6 +5,7 @@
 // The daemon owns the socket and its contract; the CLI's client side is src/cli/tech/control.ts.
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { lstatSync, unlinkSync } from 'node:fs';
+import type { ClockReading } from '../umpay/platform-clock.js';
 
 export type ControlCommand = 'reconcile' | 'status' | 'scanner-setup';
 
@@ -20,6 +21,8 @@ export interface DaemonStatus {
   link?: { state: string; since?: string };
   /** The journal the daemon writes: `problem` when journal.path no longer names it (deleted, replaced). */
   journal?: { path: string; problem: string | null; unfinished?: number };
+  /** This kiosk's clock against the payment platform's, from its answers (src/umpay/platform-clock.ts). */
+  platformClock?: ClockReading;
   [extra: string]: unknown;
 }
 

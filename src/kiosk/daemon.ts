@@ -19,6 +19,7 @@ import { acquireLock, type InstanceLock } from './lock.js';
 import { startControlServer, type ControlServer, type DaemonStatus, type ReconcileSummary } from './control.js';
 import type { Pattern } from '../hardware/indicator.js';
 import { systemClock, type Clock } from '../clock.js';
+import { PlatformClock } from '../umpay/platform-clock.js';
 import { Outbox } from '../journal/outbox.js';
 import type { FleetClient } from '../fleet/client.js';
 import type { FleetParts } from './fleet.js';
@@ -85,6 +86,8 @@ export class Daemon {
     readonly interaction: Interaction,
     readonly link: LinkMonitor,
     private readonly gateway: LinkGateway,
+    /** The kiosk's clock against the platform's (status, fleet status; the engine refuses payments on it). */
+    readonly platformClock: PlatformClock,
   ) {
     this.journalWatch = new JournalWatch(journal, config.journal.path, log);
   }
@@ -113,7 +116,11 @@ export class Daemon {
     try {
       const journal = openJournal(config.journal.path);
       undo.push(() => journal.close());
-      const http = gatewayFromConfig(config, log);
+      // The platform's clock, read from every signed answer: new payments wait while ours disagrees (issue 24).
+      const platformClock = new PlatformClock(clock, config.payment.clockToleranceMs, {
+        onChange: (r) => log[r.state === 'wrong' ? 'error' : 'info']({ event: 'platform-clock', state: r.state, offsetMs: r.offsetMs, zone: r.zone }, `clock against the payment platform's: ${r.state}: ${r.detail}`),
+      });
+      const http = gatewayFromConfig(config, log, platformClock);
       undo.push(() => http.close());
       // The link monitor watches every call and probes when nothing else has spoken lately. Background calls
       // wait behind it while offline instead of burning their retries.
@@ -128,7 +135,7 @@ export class Daemon {
       const gateway = new LinkGateway(http, link, { rank: (orderNo) => journal.getPublic(orderNo)?.seq, clock, log });
       undo.push(() => gateway.close());
       undo.push(() => link.stop());
-      const engine = engineFromConfig(config, journal, gateway, log, clock);
+      const engine = engineFromConfig(config, journal, gateway, log, clock, platformClock);
       undo.push(() => engine.stop(0));
       // Telemetry on: from here every transition that finishes an order adds its event in its own commit
       // (before recovery starts, so recovered orders are reported too).
@@ -172,7 +179,7 @@ export class Daemon {
       });
       vend.on('fault', (reason: string | null) => interaction.vendFault(reason));
       if (vend.fault) interaction.vendFault(vend.fault);
-      const d = new Daemon(config, log, lock, journal, http, engine, hardware, interaction, link, gateway);
+      const d = new Daemon(config, log, lock, journal, http, engine, hardware, interaction, link, gateway, platformClock);
       wireHardware(hardware, interaction, log);
       d.journalWatch.start(options.journalWatchMs ?? JOURNAL_WATCH_MS);
       undo.push(() => d.journalWatch.stop());
@@ -184,7 +191,7 @@ export class Daemon {
         const fleetConfig = config as Config & { fleet: NonNullable<Config['fleet']> };
         const status = () => d.status();
         const reconcile = () => d.reconcile();
-        d.fleet = startFleet({ config: fleetConfig, log, journal, outbox, engine, link, hardware, interaction, status, reconcile, doctor: options.doctor, scannerSetup });
+        d.fleet = startFleet({ config: fleetConfig, log, journal, outbox, engine, link, hardware, interaction, platformClock, status, reconcile, doctor: options.doctor, scannerSetup });
         undo.push(() => d.fleet?.stop(0));
       }
       bindIndicator(link, interaction);
@@ -242,6 +249,7 @@ export class Daemon {
       interaction: this.interaction.state.name,
       background: this.engine.pending,
       ...linkStatus(this.link, this.journal, this.gateway),
+      platformClock: this.platformClock.reading(),
       journal: { path: this.config.journal.path, problem: this.journal.whereabouts(), unfinished: this.journal.unfinished().length },
     };
   }

@@ -1,7 +1,7 @@
 // The demo kiosk: a local sandbox gateway, a journal under a demo folder, simulated hardware and the
 // real daemon wiring in between. Used by `kiosk demo` (terminal panel) and `kiosk demo --auto N`
 // (scripted customers, a summary table, an exit code CI can check).
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../config/index.js';
@@ -14,6 +14,7 @@ import type { OrderType } from '../umpay/types.js';
 import { Daemon } from './daemon.js';
 import { GmSim } from '../hardware/sim/gm-sim.js';
 import { orderNoOf, type InteractionState, type PaymentRecord } from './interaction.js';
+import { makeDirs } from '../dirs.js';
 
 export interface DemoOptions {
   /** Folder for the sandbox state, the journal, the config and the log. */
@@ -78,7 +79,7 @@ export function demoConfigJson(baseUrl: string, pricing: DemoOptions['pricing'] 
 
 export async function startDemo(options: DemoOptions): Promise<Demo> {
   const dataDir = resolve(options.dataDir);
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  makeDirs(dataDir, 0o700);
   const stateDir = join(dataDir, 'sandbox');
   const sandbox = await startSandbox({ port: 0, host: '127.0.0.1', stateDir, ledgerFile: join(stateDir, 'ledger.json') });
   try {
@@ -249,7 +250,7 @@ export function autoTable(rows: readonly AutoRow[]): string {
 /** A fresh folder for one scripted run (its journal and ledger start empty). */
 export function freshDir(dir: string): string {
   rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  makeDirs(dir, 0o700);
   return dir;
 }
 

@@ -16,6 +16,7 @@ import { FleetClient, type FleetHost } from '../fleet/client.js';
 import { localDayRange } from '../days.js';
 import { installedReleases, releaseInfo } from '../release.js';
 import type { DaemonStatus, ReconcileSummary } from './control.js';
+import { zoneNote, type ClockReading } from '../umpay/platform-clock.js';
 
 /** The parts of the running daemon the fleet reads (no reference to the Daemon class: no cycle). */
 export interface FleetParts {
@@ -27,6 +28,8 @@ export interface FleetParts {
   link: LinkMonitor;
   hardware: Hardware;
   interaction: Interaction;
+  /** The kiosk's clock against the payment platform's (src/umpay/platform-clock.ts). */
+  platformClock: { reading(): ClockReading };
   status(): DaemonStatus;
   reconcile(): Promise<ReconcileSummary>;
   /** The remote `doctor`: `kiosk doctor --json` on the daemon's config file, handed in by `kiosk run` (the CLI). */
@@ -38,6 +41,13 @@ export interface FleetParts {
 }
 
 const pad = (n: number): string => String(n).padStart(2, '0');
+
+/** The status's `clock`: ok, unknown or wrong, by how much (ms, + fast), and why. */
+const clockSummary = (r: ClockReading): { state: string; offsetMs?: number; detail: string } => ({
+  state: r.state,
+  ...(r.offsetMs !== undefined ? { offsetMs: r.offsetMs } : {}),
+  detail: r.zoneIsPlatform ? r.detail : `${r.detail}; ${zoneNote(r)}`,
+});
 const localDay = (d: Date): string => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
 
 function percentile(sorted: number[], p: number): number | null {
@@ -96,6 +106,7 @@ export function startFleet(p: FleetParts): FleetClient {
         lastPaymentAt: journal.lastPayment()?.createdAt ?? null,
         today: takings(localDay(new Date())),
         outbox: { count: d.count, dropped: d.dropped },
+        clock: clockSummary(p.platformClock.reading()),
       };
     },
     metrics: () => {
@@ -136,6 +147,7 @@ export function startFleet(p: FleetParts): FleetClient {
           { name: 'approve', ok: true, detail: 'not pulsed remotely (it releases a product): kiosk selftest --approve on site' },
           { name: 'journal', ok: integrity === 'ok', detail: `quick_check: ${integrity}` },
           { name: 'link', ok: p.link.state !== 'offline', detail: p.link.state },
+          { name: 'platform clock', ok: p.platformClock.reading().state !== 'wrong', detail: p.platformClock.reading().detail },
         ];
         return { ok: checks.every((c) => c.ok), checks };
       },

@@ -41,6 +41,8 @@ export function patternFor(result: CustomerResult): { pattern: Pattern; screen: 
           return { pattern: 'not-now', screen: { name: 'not-now', hint: 'wait' }, long: false };
         case 'clock':
           return { pattern: 'clock-fault', screen: { name: 'fault', fault: 'F02' }, long: true };
+        case 'platform-clock':
+          return { pattern: 'clock-fault', screen: { name: 'fault', fault: 'F05' }, long: true };
         case 'offline':
           return { pattern: 'offline', screen: { name: 'offline' }, long: true };
       }

@@ -13,6 +13,7 @@ export const FAULTS = {
   F02: 'system clock not set or not synchronised: no payments until it is (timedatectl)',
   F03: 'the payment engine failed on a payment in a way it did not classify: kiosk logs, kiosk status',
   F04: 'vend sensor stuck active, or no drop seen for approve.confirm.brokenAfter vends in a row: no payments until it sees a drop or goes inactive (check the chute and the wiring; kiosk selftest --sensor)',
+  F05: "this kiosk's clock (or its time zone) disagrees with the payment platform's by more than payment.clockToleranceMs: no payments until it agrees (timedatectl: NTP on, time zone Asia/Shanghai; kiosk status shows by how much)",
 } as const;
 export type Fault = keyof typeof FAULTS;
 

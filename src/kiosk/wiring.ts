@@ -8,9 +8,10 @@ import { loadPrivateKey, loadPublicKey } from '../umpay/keys.js';
 import { HttpGateway } from '../umpay/client.js';
 import { PaymentEngine } from '../payment/engine.js';
 import type { Clock } from '../clock.js';
+import type { PlatformClock } from '../umpay/platform-clock.js';
 
 /** The gateway client as the config describes it (also for tools that talk to the platform). */
-export function gatewayFromConfig(config: Config, log: Logger): HttpGateway {
+export function gatewayFromConfig(config: Config, log: Logger, platformClock?: PlatformClock): HttpGateway {
   return new HttpGateway({
     baseUrl: config.gateway.baseUrl,
     merchant: { acqSpId: config.merchant.acqSpId, acqMerId: config.merchant.acqMerId },
@@ -19,11 +20,12 @@ export function gatewayFromConfig(config: Config, log: Logger): HttpGateway {
     connectTimeoutMs: config.gateway.connectTimeoutMs,
     timeoutMs: config.gateway.timeoutMs,
     log,
+    ...(platformClock ? { timeEvidence: (e) => platformClock.observe(e) } : {}),
   });
 }
 
 /** The payment engine as the config describes it. */
-export function engineFromConfig(config: Config, journal: Journal, gateway: Gateway, log: Logger, clock?: Clock): PaymentEngine {
+export function engineFromConfig(config: Config, journal: Journal, gateway: Gateway, log: Logger, clock?: Clock, platformClock?: PlatformClock): PaymentEngine {
   return new PaymentEngine({
     journal,
     gateway,
@@ -38,5 +40,6 @@ export function engineFromConfig(config: Config, journal: Journal, gateway: Gate
     },
     clock,
     log,
+    ...(platformClock ? { platformClockCheck: () => platformClock.problem() } : {}),
   });
 }

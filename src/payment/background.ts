@@ -127,7 +127,7 @@ export class Background extends EngineWork {
     this.journal.note(o.orderNo, o.state, this.core.eventOf(res), this.core.iso());
     const qr = await this.core.calls.backgroundCall('queryOrder', () => this.gateway.queryOrder({ orderNo: o.orderNo, transactionId: o.transactionId ?? undefined }));
     this.core.checkHalted();
-    const q = this.core.aboutOurs(qr, o);
+    const q = this.core.aboutOurs(qr, o, 'money-back');
     if (q.kind === 'PAID') {
       this.core.startRefund(o, 'answer', `${call} refused (${out.code}), order paid`, { transactionId: q.transactionId }, false);
       return { kind: 'moved' };
@@ -177,7 +177,7 @@ export class Background extends EngineWork {
         this.journal.note(o.orderNo, o.state, this.core.eventOf(res), this.core.iso());
         const qr = await this.core.calls.backgroundCall('queryOrder', () => this.gateway.queryOrder({ orderNo: o.orderNo, transactionId: o.transactionId ?? undefined }));
         this.core.checkHalted();
-        const q = this.core.aboutOurs(qr, o);
+        const q = this.core.aboutOurs(qr, o, 'money-back');
         // "No such order" or "failed" contradicts the payment we hold: not final on its word (retried, then attention).
         if (q.kind === 'NOT_PAID' && q.state !== 'no-such-order' && q.state !== 'failed') {
           // Already refunded, cancelled or closed: no money with the merchant any more.

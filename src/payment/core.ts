@@ -4,7 +4,7 @@
 import type { EventEmitter } from 'node:events';
 import type { Logger } from '../log.js';
 import type { CallResult, Gateway, QueryOutcome, RefundQueryOutcome } from '../umpay/types.js';
-import { notAboutOrder } from '../umpay/outcome.js';
+import { notAboutOrder, payTimeDoubt } from '../umpay/outcome.js';
 import { formatOrderTime } from '../umpay/messages.js';
 import { isFinal, type CauseKind, type EventInput, type Journal, type OrderPatch, type OrderRow, type OrderState } from '../journal/journal.js';
 import { Halted, isoNow, type Clock } from '../clock.js';
@@ -67,12 +67,18 @@ export class EngineCore {
 
   /**
    * A query answer about another order (same number used before, by a lost, restored or cloned journal) is
-   * never taken as ours: every field it gives must fit the order (umpay/outcome.ts notAboutOrder).
+   * never taken as ours: every field that names an order must fit it (umpay/outcome.ts notAboutOrder). For
+   * `release` (the product is released on it) a paid answer must also not say it was paid before the order was
+   * made (payTimeDoubt); for `money-back` (a reversal or refund decides on it) no clock is read: money the platform
+   * reports it holds for our orderNo, amount and orderType is given back whatever the clocks say (issue 24).
    */
-  aboutOurs(res: CallResult<'queryOrder'>, o: OrderRow): QueryOutcome {
+  aboutOurs(res: CallResult<'queryOrder'>, o: OrderRow, purpose: 'release' | 'money-back'): QueryOutcome {
     if (res.outcome.kind === 'UNKNOWN' || (res.outcome.kind === 'NOT_PAID' && res.outcome.state === 'no-such-order')) return res.outcome;
     const off = notAboutOrder(res.answer, o);
-    return off ? { kind: 'UNKNOWN', cause: `not about this order: ${off}` } : res.outcome;
+    if (off) return { kind: 'UNKNOWN', cause: `not about this order: ${off}` };
+    if (purpose === 'money-back' || res.outcome.kind !== 'PAID') return res.outcome;
+    const doubt = payTimeDoubt(res.answer, o);
+    return doubt ? { ...res.outcome, doubt } : res.outcome;
   }
 
   /** The same for a refundQuery answer: it must name our order, our serial and our refund amount. */

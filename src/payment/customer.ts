@@ -155,8 +155,17 @@ export class CustomerPath extends EngineWork {
       const o = this.journal.get(orderNo)!;
       const res = await this.core.calls.call('queryOrder', () => this.gateway.queryOrder({ orderNo, transactionId: o.transactionId ?? undefined }));
       this.core.checkHalted();
-      const q = this.core.aboutOurs(res, o);
+      const q = this.core.aboutOurs(res, o, 'release');
       interval = this.timing.queryIntervalMs;
+      if (q.kind === 'PAID' && q.doubt) {
+        // Paid, but not trusted for releasing the product (payTime before our orderTime: our clock, or an older
+        // order's number): no product, and the money is given back in the background (paid → refund).
+        const reason = `paid, not released: ${q.doubt}; the payment is given back`;
+        this.core.move(o, 'paid', this.core.eventOf(res), { transactionId: q.transactionId, stlDate: q.stlDate, respCode: '00', flag: 'pay-time-doubt', reason });
+        this.log.warn({ event: 'pay-time-doubt', orderNo }, reason);
+        this.background(orderNo);
+        return { kind: 'not-charged', orderNo, reason: 'the payment could not be confirmed for this order; it is being given back' };
+      }
       if (q.kind === 'PAID') {
         if (this.clock.mono() < deadline) return await this.deliverNow(orderNo, 'unknown', this.core.eventOf(res), q.transactionId, scan, hooks, q.stlDate);
         // Paid, but the customer is no longer expected: refunded in the background.

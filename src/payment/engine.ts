@@ -25,6 +25,7 @@ export class PaymentEngine extends EventEmitter {
   private readonly journal: Journal;
   private readonly clock: Clock;
   private readonly clockCheck: (now: number) => string | null;
+  private readonly platformClockCheck: () => string | null;
   private readonly core: EngineCore;
   private readonly customerPath: CustomerPath;
   private readonly work: Background;
@@ -37,6 +38,7 @@ export class PaymentEngine extends EventEmitter {
     this.journal = opts.journal;
     this.clock = opts.clock ?? systemClock;
     this.clockCheck = opts.clockCheck ?? ((now) => defaultClockCheck(now));
+    this.platformClockCheck = opts.platformClockCheck ?? (() => null);
     this.timing = { ...DEFAULT_TIMING, ...opts.timing };
     const log = opts.log ?? silentLogger;
     const halt = new AbortController();
@@ -106,6 +108,9 @@ export class PaymentEngine extends EventEmitter {
     const scan: Scan = { wall: this.clock.wall(), mono: this.clock.mono() };
     const clockProblem = this.clockCheck(scan.wall);
     if (clockProblem) return { kind: 'refused', reason: 'clock', detail: clockProblem };
+    // orderTime would be wrong at the platform: refused, nothing journaled or sent (docs/payments.md "Clocks").
+    const skew = this.platformClockCheck();
+    if (skew) return { kind: 'refused', reason: 'platform-clock', detail: skew };
     const dup = this.journal.activeByAuthCode(req.authCode);
     if (dup) return { kind: 'refused', reason: 'duplicate', detail: `${maskAuthCode(req.authCode)} is already being paid in order ${dup}` };
     const run = this.customerPath.run(req, code.orderType, scan, hooks);

@@ -2,13 +2,14 @@
 // downloaded (signed GET), parsed, compared with the journal, and the result stored in the journal; every mismatch
 // becomes a settle_findings row and flags its order, so it is on the attention list (`kiosk report`) with a reason.
 // Used by the daemon once a day and by `kiosk settle --fetch`.
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import type { Journal, PublicOrder } from '../journal/journal.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import type { SettleDownload } from '../umpay/client.js';
-import { decodeSettlementFile, parseSettlementPaced, type SettlementRow } from '../umpay/settlement.js';
-import { compareSettlement, OK_KINDS, type Comparison, type Finding } from './settle-compare.js';
+import type { SettlementRow } from '../umpay/settlement.js';
+import { parseSettlementFile, type ParsedFile } from '../umpay/settle-parse.js';
+import { compareSettlement, isOurOrderNo, OK_KINDS, type Comparison, type Finding } from './settle-compare.js';
 import { formatOrderTime } from '../umpay/messages.js';
 
 export interface SettleDayDeps {
@@ -115,6 +116,31 @@ export async function ordersKnown(journal: Journal, rows: readonly SettlementRow
   return known;
 }
 
+/**
+ * The rows compareSettlement would count as other terminals' and pass over (an order number neither the journal has
+ * nor of this kiosk's form), counted and set aside a slice at a time with `between` awaited after each: the
+ * comparison over the rest is the same, otherTerminals plus `others`.
+ */
+export async function setAsideOthers(
+  rows: readonly SettlementRow[],
+  known: ReadonlySet<string>,
+  deviceId: string,
+  between: () => Promise<void>,
+  slice = 5000,
+): Promise<{ ours: SettlementRow[]; others: number }> {
+  const ours: SettlementRow[] = [];
+  let others = 0;
+  for (let i = 0; i < rows.length; i += slice) {
+    for (const r of rows.slice(i, i + slice)) {
+      if (known.has(r.orderNo) || isOurOrderNo(r.orderNo, deviceId)) ours.push(r);
+      else others++;
+    }
+    await new Promise((r) => setImmediate(r));
+    await between();
+  }
+  return { ours, others };
+}
+
 /** Downloads, parses, compares and records one day. Never throws for the network or the file. */
 export async function fetchAndReconcile(deps: SettleDayDeps, stlDate: string): Promise<SettleDayResult> {
   const log = deps.log ?? silentLogger;
@@ -129,22 +155,21 @@ export async function fetchAndReconcile(deps: SettleDayDeps, stlDate: string): P
   // Stryker disable next-line ArrowFunction: equivalent, awaiting undefined does not wait either
   const free = deps.whenFree ?? (() => Promise.resolve());
   await free();
-  let data: Buffer;
+  let parsed: ParsedFile;
   try {
     if (statSync(got.path).size !== got.bytes) return { kind: 'failed', stlDate, cause: `${got.path} changed after the download`, file: got.path };
-    data = readFileSync(got.path);
+    // Read, decoded and parsed in a worker thread: a provider's file is tens of megabytes (seconds on a Pi), and a
+    // damaged one may be one long record; the rows arrive in batches, a customer's scan goes between any two.
+    parsed = await parseSettlementFile(got.path, got.path.split('/').pop());
   } catch (err) {
     return { kind: 'failed', stlDate, cause: `${got.path}: ${(err as Error).message}`, file: got.path };
   }
-  const { text, charset } = decodeSettlementFile(data);
-  // Paced: a whole provider's file takes seconds to parse on a Pi; a customer's scan must not wait behind it.
-  // Stryker disable next-line StringLiteral: equivalent, the file name only gives the parse result's date, unused here
-  const parsed = await parseSettlementPaced(text, got.path.split('/').pop(), undefined, deps.whenFree);
+  const { charset } = parsed;
   // A damaged file is not compared: a row read wrongly would accuse a good order, or hide a bad one.
-  if (charset === 'unknown' || parsed.problems.length > 0) {
+  if (charset === 'unknown' || parsed.problemCount > 0) {
     const first = parsed.problems[0];
-    const why = charset === 'unknown' ? 'bytes that are neither UTF-8 nor GBK' : `${parsed.problems.length} unreadable row(s), first at line ${first!.line}: ${first!.message}`;
-    const sample = text.slice(0, 120).replace(/\s+/g, ' ');
+    const why = charset === 'unknown' ? 'bytes that are neither UTF-8 nor GBK' : `${parsed.problemCount} unreadable row(s), first at line ${first!.line}: ${first!.message}`;
+    const sample = parsed.sample.replace(/\s+/g, ' ');
     // Written by this call a moment ago (a new name, never an existing file): removed, so that retries during a
     // day of captive-portal pages or cut-off files do not pile up copies; what it held is in the cause.
     // Stryker disable next-line ObjectLiteral,BooleanLiteral: equivalent, the file is there (read just above)
@@ -152,9 +177,12 @@ export async function fetchAndReconcile(deps: SettleDayDeps, stlDate: string): P
     return { kind: 'failed', stlDate, cause: `damaged file (${why}; it began: ${JSON.stringify(sample)})` };
   }
   const known = await ordersKnown(deps.journal, parsed.rows, free);
-  // From here to the journal's commit is one synchronous step: a scan that comes meanwhile waits for it.
+  const { ours, others } = await setAsideOthers(parsed.rows, known, deps.deviceId, free);
+  // From here to the journal's commit is one synchronous step: a scan that comes meanwhile waits for it. Over this
+  // kiosk's rows only (a provider's file is mostly other terminals': a second of comparing on a Pi otherwise).
   await free();
-  const comparison = compareDay(deps.journal, parsed.rows, stlDate, deps.deviceId, deps.acqMerId, known);
+  const comparison = compareDay(deps.journal, ours, stlDate, deps.deviceId, deps.acqMerId, known);
+  comparison.otherTerminals += others;
   const mismatches = comparison.findings.filter((f) => !OK_KINDS.has(f.kind)).map((f) => ({ orderNo: f.orderNo, kind: f.kind, reason: mismatchReason(f) }));
   const summary = {
     file: got.path,

@@ -16,7 +16,7 @@ export interface PaymentRequest {
 /** The journal event that proves a drop (the vend sensor saw the product leave). */
 export const VEND_SENSED = 'vend sensed';
 
-export type RefusalReason = 'bad-code' | 'duplicate' | 'busy' | 'clock' | 'offline' | 'stopping';
+export type RefusalReason = 'bad-code' | 'duplicate' | 'busy' | 'clock' | 'platform-clock' | 'offline' | 'stopping';
 
 export type CustomerResult =
   | { kind: 'approved'; orderNo: string } // verified paid, product released, order delivered
@@ -82,6 +82,11 @@ export interface EngineOptions {
   log?: Logger;
   /** Why the clock cannot be trusted now, or null. Default: build-date floor + systemd-timesyncd flag. */
   clockCheck?: (now: number) => string | null;
+  /**
+   * Why the clock disagrees with the payment platform's now, or null (umpay/platform-clock.ts, from its answers).
+   * Default: never (no platform clock known).
+   */
+  platformClockCheck?: () => string | null;
   /** For jitter; injectable for deterministic tests. */
   random?: () => number;
 }

@@ -3,8 +3,11 @@
 //
 // Layout: <wallet prefix> 9999 <behaviour digit> <two-digit parameter> <nonce digits up to the wallet's length>.
 // Any valid code without that marker is "paid at once".
-import { randomInt } from 'node:crypto';
+import { createRequire } from 'node:module';
 import type { OrderType } from '../umpay/types.js';
+
+/** node:crypto's randomInt, loaded when a code is made: `kiosk --help` lists the test codes without loading crypto. */
+const randomInt = (min: number, max: number): number => (createRequire(import.meta.url)('node:crypto') as { randomInt(min: number, max: number): number }).randomInt(min, max);
 
 export type Behaviour = 'paid' | 'pending-then-paid' | 'pending-forever' | 'insufficient-balance' | 'expired' | 'reused' | 'answer-lost';
 

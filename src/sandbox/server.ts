@@ -164,6 +164,8 @@ export class Sandbox extends EventEmitter {
     const started = performance.now();
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const path = url.pathname;
+    // The platform's clock on every answer, as a real server sends it (the kiosk compares its own with it).
+    res.setHeader('Date', this.internals.now().toUTCString());
     const c = this.counters;
     c.requests[path] = (c.requests[path] ?? 0) + 1;
     c.total++;

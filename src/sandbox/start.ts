@@ -1,7 +1,7 @@
 // Starting a local UMPay gateway: its state folder, the platform key and certificate, the merchant keys it
 // accepts, the ledger and the fault plan, then listening on loopback. The requests are served by server.ts.
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import { certificatePem, selfSignedCertificate } from './cert.js';
 import { FaultPlan, TokenBucket, type Fault } from './faults.js';
 import { Ledger } from './ledger.js';
 import { Sandbox } from './server.js';
+import { makeDirs } from '../dirs.js';
 
 export type { Sandbox };
 
@@ -87,7 +88,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const now = options.now ?? (() => new Date());
   const removeStateDir = !options.stateDir;
   const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'umpay-sandbox-'));
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  makeDirs(stateDir, 0o700);
 
   const platformPrivateKey =
     options.platformPrivateKey === undefined

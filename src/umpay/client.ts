@@ -13,6 +13,8 @@ import { signRequest, verifyResponse } from './signature.js';
 import { buildRequest, PATHS, type FieldsByCall } from './messages.js';
 import { downloadSettleFile, type SettleDownload, type SettleDownloadOptions } from './settle-download.js';
 import { classify, type Exchange } from './outcome.js';
+import { wireText } from './canonical.js';
+import type { TimeEvidence } from './platform-clock.js';
 import type { CallName, CallResult, Delivery, Gateway, Merchant, MicropayFields, QueryOrderFields, CancelOrderFields, CloseOrderFields, RefundFields, RefundQueryFields } from './types.js';
 
 export type { SettleDownload, SettleDownloadOptions } from './settle-download.js';
@@ -29,6 +31,8 @@ export interface HttpGatewayOptions {
   timeoutMs: number;
   maxAnswerBytes?: number;
   log?: Logger;
+  /** Told the platform's time as each signed answer shows it (its HTTP Date header, platDate): platform-clock.ts. */
+  timeEvidence?: (e: TimeEvidence) => void;
 }
 
 /** One signed POST and what came back, before classification. */
@@ -43,6 +47,8 @@ export interface PostedCall {
   /** Transport or size problem, when there is one. */
   cause?: string;
   elapsedMs: number;
+  /** The answer's HTTP Date header. */
+  date?: string;
 }
 
 class AnswerTooLarge extends Error {}
@@ -114,6 +120,10 @@ export class HttpGateway implements Gateway {
     if (c.answerPlaintext !== undefined) result.answerPlaintext = c.answerPlaintext;
     const cause = posted.cause ?? c.cause;
     if (cause) result.cause = cause;
+    if (c.signatureValid && c.answer) {
+      const platDate = c.answer.platDate === undefined ? undefined : wireText(c.answer.platDate);
+      this.options.timeEvidence?.({ date: posted.date, ...(platDate ? { platDate } : {}), elapsedMs: posted.elapsedMs });
+    }
     this.options.log?.info(
       { call, orderNo: wire.orderNo, delivery: result.delivery, outcome: c.outcome.kind, httpStatus: result.httpStatus, respCode: c.answer?.respCode, cause, elapsedMs: result.elapsedMs },
       'umpay call',
@@ -183,7 +193,8 @@ export class HttpGateway implements Gateway {
       });
       status = res.status;
       const raw = await this.readCapped(res.body, Number(res.headers.get('content-length') ?? NaN));
-      return done({ delivery: 'answered', exchange: { httpStatus: status, body: raw }, httpStatus: status, raw });
+      const date = res.headers.get('date') ?? undefined;
+      return done({ delivery: 'answered', exchange: { httpStatus: status, body: raw }, httpStatus: status, raw, ...(date ? { date } : {}) });
     } catch (err) {
       const { delivery, cause } = this.describeFailure(err, track, status, controller.signal.aborted);
       const rest: Omit<PostedCall, 'request' | 'plaintext' | 'signature' | 'elapsedMs'> = { delivery, exchange: { transportError: cause }, cause };

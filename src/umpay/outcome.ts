@@ -69,6 +69,12 @@ export const REQUEST_REFUSALS: readonly string[] = Object.freeze([
   '03', '08', '09', '10', '11', '13', '14', '15', '17', '20', '21', '23', '31', '32', '33', '35', '36', '38', '39', '43',
 ]);
 
+/**
+ * cancelOrder/closeOrder codes that say "already paid": the order was not reversed, and the platform holds the
+ * money. A refusal (the engine queries the order, then refunds it), never "not final" for ever (issue 24).
+ */
+export const REVERSAL_ALREADY_PAID: readonly string[] = Object.freeze(['05']);
+
 export const RATE_LIMITED = '37';
 
 /** What came back for one call: a transport error, or an HTTP status and the body text. */
@@ -159,8 +165,9 @@ export interface OrderFacts {
 }
 
 /**
- * How far the platform's payTime may lie before our orderTime and still be about our order (clock skew
- * between the kiosk and the platform; both are synchronised, the kiosk refuses payments when it is not).
+ * How far the platform's payTime may lie before our orderTime and still be trusted for releasing the product
+ * (clock skew between the kiosk and the platform). The kiosk refuses new payments when its clock is off the
+ * platform's by more than `payment.clockToleranceMs` (payment/platform-clock.ts), far less than this.
  */
 export const PAY_TIME_SKEW_MS = 10 * 60_000;
 
@@ -182,10 +189,9 @@ function parseWireTime(t: string): Date | undefined {
 }
 
 /**
- * Why a signed answer is about another order than ours, or undefined when every field it gives fits: orderNo,
- * txnAmt, orderType, transactionId (once we know ours) and the time (an order paid before ours was created is
- * an older order that used the same number). Whoever sent an orderNo first owns it at the platform, so a later
- * order with our number is refused with 16 and never shows up here; only an earlier one can.
+ * Why a signed answer is about another order than ours, or undefined when every field that names an order fits:
+ * orderNo, txnAmt, orderType, transactionId (once we know ours). This is what decides whether money the platform
+ * reports it holds is ours to give back; no clock is read.
  */
 export function notAboutOrder(answer: Record<string, WireValue> | undefined, o: OrderFacts): string | undefined {
   if (!answer) return undefined;
@@ -197,12 +203,23 @@ export function notAboutOrder(answer: Record<string, WireValue> | undefined, o: 
   if (type && o.orderType && type !== o.orderType) return `answer says orderType ${type}, the order is ${o.orderType}`;
   const tid = str(answer.transactionId);
   if (tid && o.transactionId && tid !== o.transactionId) return `answer is about transactionId ${tid}, the order is ${o.transactionId}`;
-  const payTime = str(answer.payTime);
+  return undefined;
+}
+
+/**
+ * Why a paid answer about our order number is not trusted for *releasing the product*, or undefined: it says paid
+ * more than PAY_TIME_SKEW_MS before our orderTime. That is either an older order that used the same number (a
+ * lost, restored or cloned journal; whoever sent an orderNo first owns it at the platform, so a later order with our
+ * number is refused with 16 and never shows up here, only an earlier one can), or a kiosk clock that was ahead of
+ * the platform's when the order was made. Neither is a reason to release a product; neither is a reason to keep
+ * money: the engine gives it back (payment/core.ts aboutOurs).
+ */
+export function payTimeDoubt(answer: Record<string, WireValue> | undefined, o: OrderFacts): string | undefined {
+  const payTime = answer ? str(answer.payTime) : undefined;
   const ordered = o.orderTime ? parseWireTime(o.orderTime) : undefined;
-  if (payTime && ordered) {
-    const paid = payTimeNear(payTime, ordered);
-    if (paid !== undefined && paid < ordered.getTime() - PAY_TIME_SKEW_MS) return `answer says paid at ${payTime}, before the order was made (${o.orderTime})`;
-  }
+  if (!payTime || !ordered) return undefined;
+  const paidAt = payTimeNear(payTime, ordered);
+  if (paidAt !== undefined && paidAt < ordered.getTime() - PAY_TIME_SKEW_MS) return `answer says paid at ${payTime}, before the order was made (${o.orderTime})`;
   return undefined;
 }
 
@@ -247,7 +264,7 @@ function decideQuery(code: string, answer: Record<string, WireValue>, expect?: E
 
 function decideReversal(code: string, answer: Record<string, WireValue>): ReversalOutcome {
   if (code === '00') return { kind: 'DONE' };
-  if (REQUEST_REFUSALS.includes(code)) return { kind: 'REFUSED', code, reason: reasonOf(code, answer) };
+  if (REQUEST_REFUSALS.includes(code) || REVERSAL_ALREADY_PAID.includes(code)) return { kind: 'REFUSED', code, reason: reasonOf(code, answer) };
   return unknown(`respCode ${code} (${reasonOf(code, answer)}) is not final`);
 }
 

@@ -3,13 +3,14 @@
 import http from 'node:http';
 import https from 'node:https';
 import { randomBytes, type KeyObject } from 'node:crypto';
-import { closeSync, existsSync, fsync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsync, lstatSync, openSync, readdirSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import fetch from 'node-fetch';
 import { wireText, type WireValue } from './canonical.js';
 import { parseWireJson } from './json.js';
 import { signRequest, verifyResponse } from './signature.js';
-import { decodeSettlementFile, type SettlementCharset } from './settlement.js';
+import { CharsetSniffer, type SettlementCharset } from './settle-charset.js';
+import { makeDirs } from '../dirs.js';
 
 /** What `downloadSettleFile` got. */
 export type SettleDownload =
@@ -43,17 +44,69 @@ export interface SettleGateway {
 
 class TooLarge extends Error {}
 
+/** A partial download's name as downloadSettleFile makes it: `.<acqSpId>_<yyyyMMdd>.<pid>.<8 hex>.part`. */
+const PART = /^\.[A-Za-z0-9]+_[0-9]{8}\.([0-9]+)\.[0-9a-f]{8}\.part$/;
+
+/** A download never runs longer than this (its time limit is minutes): an older partial file is nobody's. */
+const PART_MAX_AGE_MS = 24 * 3600_000;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the partial downloads a killed process left in `dir` (kill -9 or a power cut mid-download: up to the size
+ * cap each, on the journal's filesystem). Only files named as downloadSettleFile names them, regular files (never a
+ * link), whose process is gone, or older than a day (a process id used again), or of this process's id but older
+ * than this process (an earlier boot's). Returns the names removed.
+ */
+export function removeStaleParts(dir: string, now = Date.now()): string[] {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    const m = PART.exec(name);
+    if (!m) continue;
+    const file = join(dir, name);
+    try {
+      const st = lstatSync(file);
+      if (!st.isFile()) continue;
+      const pid = Number(m[1]);
+      // This process's since it started (a download running now), or a live process's (kiosk settle --fetch
+      // beside the daemon): kept. The same pid before this process started is an earlier boot's.
+      const mine = pid === process.pid && st.mtimeMs >= now - process.uptime() * 1000 - 1000;
+      if (mine || (pid !== process.pid && alive(pid) && now - st.mtimeMs < PART_MAX_AGE_MS)) continue;
+      unlinkSync(file);
+      removed.push(name);
+    } catch {
+      // gone meanwhile, or not ours to remove: left alone
+    }
+  }
+  return removed;
+}
+
 /**
  * `GET /pay/downloadSettleFile` for `stlDate` (yyyyMMdd), signed like any request (acqSpId, stlDate), streamed to
  * a new file in `dir` named as the platform names it (`<acqSpId>_<yyyyMMdd>.csv`; `.1.csv`, `.2.csv`… when that
  * name is taken: a file we did not write is never replaced). At most `maxBytes` (default 64 MiB) are kept: past
- * it the partial file is removed and the download fails. Uses its own connection, never one a payment waits for.
+ * it the partial file is removed and the download fails. Partial files a killed download left are removed first
+ * (removeStaleParts). Uses its own connection, never one a payment waits for.
  * Never throws for the network or the answer.
  */
 export async function downloadSettleFile(gw: SettleGateway, stlDate: string, dir: string, opts: SettleDownloadOptions = {}): Promise<SettleDownload> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   if (!/^[0-9]{8}$/.test(stlDate)) throw new RangeError(`stlDate ${JSON.stringify(stlDate)}: must be yyyyMMdd`);
+  removeStaleParts(dir);
   const fields = { acqSpId: gw.acqSpId, stlDate };
   const { plaintext, signature } = signRequest(fields, gw.privateKey);
   const url = `${gw.base}/pay/downloadSettleFile?acqSpId=${encodeURIComponent(fields.acqSpId)}&stlDate=${stlDate}&signature=${encodeURIComponent(signature)}`;
@@ -94,11 +147,12 @@ export async function downloadSettleFile(gw: SettleGateway, stlDate: string, dir
       const signatureValid = verifyResponse(answer, gw.platformKey).valid;
       return { kind: 'answer', respCode: wireText(answer.respCode ?? ''), respMsg: wireText(answer.respMsg ?? ''), signatureValid, raw, httpStatus: status, plaintext, elapsedMs: elapsed() };
     }
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    makeDirs(dir, 0o700);
     part = join(dir, `.${gw.acqSpId}_${stlDate}.${process.pid}.${randomBytes(4).toString('hex')}.part`);
     const fd = openSync(part, 'wx', 0o600);
     let bytes = 0;
-    const chunks: Buffer[] = [];
+    // The charset a chunk at a time: the whole file (tens of megabytes) is never in one step on the event loop.
+    const sniffer = new CharsetSniffer();
     try {
       for (let n: IteratorResult<Buffer> = { done: false, value: head }; !n.done; n = await iterator.next()) {
         const chunk = n.value;
@@ -111,7 +165,7 @@ export async function downloadSettleFile(gw: SettleGateway, stlDate: string, dir
         // read, so TCP holds the sender back and the link is the payment's. The time limit still runs.
         if (opts.pause) await opts.pause();
         writeSync(fd, chunk);
-        chunks.push(chunk);
+        sniffer.push(chunk);
       }
       if (opts.pause) await opts.pause();
       // Off the event loop: a file of megabytes takes a while to reach an SD card.
@@ -121,7 +175,7 @@ export async function downloadSettleFile(gw: SettleGateway, stlDate: string, dir
     }
     const declared = Number(res.headers.get('content-length') ?? NaN);
     if (Number.isFinite(declared) && declared !== bytes) throw new Error(`cut short: ${bytes} of ${declared} bytes`);
-    const { charset } = decodeSettlementFile(Buffer.concat(chunks));
+    const { charset } = sniffer;
     let path = join(dir, `${gw.acqSpId}_${stlDate}.csv`);
     for (let i = 1; existsSync(path); i++) path = join(dir, `${gw.acqSpId}_${stlDate}.${i}.csv`);
     renameSync(part, path);

@@ -70,48 +70,7 @@ export interface ParsedSettlement {
   nameSpId?: string;
 }
 
-/** Decodes the file: UTF-8 (BOM dropped) or, when that fails, GBK (the platform's Chinese merchant names). */
-export function decodeSettlement(data: Buffer): string {
-  return decodeSettlementFile(data).text;
-}
-
-/**
- * The charset as the bytes show it (the docs do not say): `ascii` when every byte is below 0x80 (both read the
- * same), `utf-8` when the bytes are valid UTF-8, else `gbk` when they decode as GBK without a replacement
- * character, else `unknown` (decoded as GBK with replacements: the money columns are ASCII either way).
- */
-export type SettlementCharset = 'ascii' | 'utf-8' | 'gbk' | 'unknown';
-
-/** GBK (CP936) byte structure: ASCII, 0x80 (€), or a lead byte 0x81–0xFE with a trail byte 0x40–0x7E/0x80–0xFE. */
-function isGbk(data: Buffer): boolean {
-  for (let i = 0; i < data.length; i++) {
-    const b = data[i]!;
-    if (b < 0x80 || b === 0x80) continue;
-    if (b === 0xff) return false;
-    const t = data[++i];
-    if (t === undefined || t < 0x40 || t === 0x7f || t === 0xff) return false;
-  }
-  return true;
-}
-
-export function decodeSettlementFile(data: Buffer): { text: string; charset: SettlementCharset } {
-  let text: string;
-  let charset: SettlementCharset;
-  if (!data.some((b) => b >= 0x80)) {
-    text = data.toString('latin1');
-    charset = 'ascii';
-  } else {
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(data);
-      charset = 'utf-8';
-    } catch {
-      // Node's GBK decoder drops some invalid bytes even with `fatal`: the structure is checked here.
-      text = new TextDecoder('gbk').decode(data);
-      charset = isGbk(data) ? 'gbk' : 'unknown';
-    }
-  }
-  return { text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, charset };
-}
+export { decodeSettlement, decodeSettlementFile, CharsetSniffer, type SettlementCharset } from './settle-charset.js';
 
 export interface CsvRecord {
   line: number;
@@ -124,59 +83,96 @@ export function csvRecords(text: string): CsvRecord[] {
   return [...csvRecordIter(text)];
 }
 
-/** csvRecords one record at a time (a whole provider's file is ~100,000 rows: the caller can pause between them). */
+/**
+ * A settlement record is well under a kilobyte (28 short columns): one longer than this is damage (an unclosed quote
+ * swallowing the rest of the file), reported at its line, and reading goes on at the next line.
+ */
+export const MAX_RECORD_CHARS = 64 * 1024;
+
+/**
+ * csvRecords one record at a time (a whole provider's file is ~100,000 rows: the caller can pause between them).
+ * Linear in the text whatever it holds: the next line feed, carriage return and quote are each searched for once
+ * (natively) and remembered, so neither a file of lone \r line ends nor quotes make it go over the text again; no
+ * record is read past MAX_RECORD_CHARS.
+ */
 export function* csvRecordIter(text: string): Generator<CsvRecord> {
+  const n = text.length;
+  const next = { '\n': -2, '\r': -2, '"': -2 };
+  /** The next position of `ch` at or after `from` (n when none). */
+  const find = (ch: '\n' | '\r' | '"', from: number): number => {
+    let at = next[ch];
+    if (at !== n && (at === -2 || at < from)) {
+      at = text.indexOf(ch, from);
+      if (at === -1) at = n;
+      next[ch] = at;
+    }
+    return at;
+  };
   let line = 1;
   let i = 0;
-  const n = text.length;
   while (i < n) {
     const start = line;
-    // Fast path: a record on one line without quotes (nearly every row) is split as it is.
-    const eol = text.indexOf('\n', i);
-    const end = eol === -1 ? n : eol;
-    const raw = text.slice(i, end);
-    if (!raw.includes('"')) {
-      const body = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-      i = eol === -1 ? n : eol + 1;
+    // Fast path: a record on one line without quotes or a lone \r (nearly every row) is split as it is.
+    const eol = find('\n', i);
+    const cr = find('\r', i);
+    if (find('"', i) >= eol && (cr >= eol || (cr === eol - 1 && eol < n))) {
+      const body = text.slice(i, cr < eol ? cr : eol);
+      i = eol + 1;
       line++;
-      // A lone \r inside the line ends a record in the slow path too; keep that rare case there.
-      if (!body.includes('\r')) {
-        if (body.trim() !== '') yield { line: start, fields: body.split(',') };
-        continue;
-      }
-      i = i - raw.length - (eol === -1 ? 0 : 1);
-      line--;
+      if (body.trim() !== '') yield { line: start, fields: body.split(',') };
+      continue;
     }
+    const recordStart = i;
+    const limit = Math.min(n, recordStart + MAX_RECORD_CHARS);
     const fields: string[] = [];
     let field = '';
     let error: string | undefined;
     let atFieldStart = true;
     let endOfRecord = false;
+    const tooLong = (): void => {
+      error = `a record longer than ${MAX_RECORD_CHARS} characters (an unclosed quote?)`;
+      // Read on at the line after the record's first: the rest of the file is not one record.
+      const lf = find('\n', recordStart);
+      i = lf + 1;
+      line = start + 1;
+      endOfRecord = true;
+    };
     while (i < n && !endOfRecord) {
+      if (i >= limit && limit < n) {
+        tooLong();
+        break;
+      }
       const ch = text[i]!;
       if (atFieldStart && ch === '"') {
         // Quoted field: runs to the closing quote, "" is a literal quote.
         i++;
         let closed = false;
         while (i < n) {
-          const c = text[i]!;
-          if (c === '"') {
-            if (text[i + 1] === '"') {
-              field += '"';
-              i += 2;
-              continue;
-            }
-            i++;
-            closed = true;
+          const q = find('"', i);
+          if (q >= limit && limit < n) break;
+          const part = text.slice(i, Math.min(q, n));
+          for (let k = part.indexOf('\n'); k !== -1; k = part.indexOf('\n', k + 1)) line++;
+          field += part;
+          i = q;
+          if (i >= n) break;
+          if (text[i + 1] === '"') {
+            field += '"';
+            i += 2;
+            continue;
+          }
+          i++;
+          closed = true;
+          break;
+        }
+        if (!closed) {
+          if (i < n || limit < n) {
+            tooLong();
             break;
           }
-          if (c === '\n') line++;
-          field += c;
-          i++;
+          error = 'a quoted field is not closed before the end of the file';
         }
-        if (!closed) error = 'a quoted field is not closed before the end of the file';
         // Anything between the closing quote and the next separator is kept (lenient), but noted.
-        while (i < n && text[i] !== ',' && text[i] !== '\n' && text[i] !== '\r') {
+        while (i < n && i < limit && text[i] !== ',' && text[i] !== '\n' && text[i] !== '\r') {
           if (!/\s/.test(text[i]!)) error ??= 'text after a closing quote';
           field += text[i];
           i++;
@@ -253,8 +249,9 @@ export async function parseSettlementPaced(text: string, fileName?: string, slic
   return p.result();
 }
 
-class SettlementParser {
-  private readonly rows: SettlementRow[] = [];
+/** Records in, rows and problems out; `take()` hands over the rows read so far (the worker sends them in batches). */
+export class SettlementParser {
+  private rows: SettlementRow[] = [];
   private readonly problems: SettlementProblem[] = [];
   private header = false;
   private idx = 0;
@@ -262,6 +259,17 @@ class SettlementParser {
 
   add(rec: CsvRecord): void {
     parseRecord(rec, this.idx++, this.rows, this.problems, () => (this.header = true));
+  }
+
+  /** The rows read since the last take (result() then has only the later ones). */
+  take(): SettlementRow[] {
+    const r = this.rows;
+    this.rows = [];
+    return r;
+  }
+
+  get rowsHeld(): number {
+    return this.rows.length;
   }
 
   result(): ParsedSettlement {

@@ -51,7 +51,8 @@ export type MicropayOutcome =
 
 /** queryOrder: the order's state at the platform, when the query itself worked and was signed. */
 export type QueryOutcome =
-  | { kind: 'PAID'; transactionId?: string; stlDate?: string }
+  // doubt: set by the engine's reading (payment/core.ts aboutOurs): paid, but not trusted for releasing the product.
+  | { kind: 'PAID'; transactionId?: string; stlDate?: string; doubt?: string }
   | { kind: 'NOT_PAID'; state: 'failed' | 'closed' | 'cancelled' | 'refunded' | 'no-such-order'; code: string; reason: string }
   | { kind: 'PENDING'; code: string; reason: string }
   | { kind: 'UNKNOWN'; cause: string; rateLimited?: boolean };

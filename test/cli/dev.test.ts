@@ -59,6 +59,10 @@ describe('kiosk dev (local rig)', function () {
     assert.equal(bogus.status, 2);
     assert.match(bogus.stderr, /"bogus-behaviour" is neither digits nor a sandbox behaviour \(paid, pending-then-paid/);
 
+    // The first customer's result shows for display.resultMs: a scan before the kiosk is ready again is ignored
+    // ("the kiosk is result"), so wait for it here (the commands above may take less than that).
+    await until(() => readFileSync(log, 'utf8'), /"event":"customer-result","kind":"approved"[\s\S]*"indicator":"(ready|idle)"/, 10000, 'ready again');
+
     // A scan while a payment is in flight: the daemon ignores it, and the command says so.
     // The first payment's result shows for display.resultMs (3 s), and a scan meanwhile is ignored ("not now (the
     // kiosk is result)", nothing paid): on a machine where the commands above take less than that, scan again.

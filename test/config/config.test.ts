@@ -85,7 +85,7 @@ describe('config', () => {
     assert.equal(config.daemon.controlSocket, join(dir, 'data/kiosk.sock'));
     assert.equal(config.daemon.lockFile, join(dir, 'data/kiosk.lock'));
     assert.deepEqual(config.gateway, { baseUrl: 'http://127.0.0.1:8011/entry-provider-plat-client', platformCert: join(dir, 'keys/platform.cert.crt'), connectTimeoutMs: 3000, timeoutMs: 10000 });
-    assert.deepEqual(config.payment, { customerWindowMs: 60000, queryIntervalMs: 3000, codeValidityMs: 45000, recoveryConcurrency: 4, maxAmountFen: 100000 });
+    assert.deepEqual(config.payment, { customerWindowMs: 60000, queryIntervalMs: 3000, codeValidityMs: 45000, recoveryConcurrency: 4, maxAmountFen: 100000, clockToleranceMs: 60000 });
     assert.equal(config.scanner.terminator, 'CR');
     assert.equal(config.scanner.maxLineLength, 64);
     assert.equal(config.keypad.driver, 'none');
@@ -422,6 +422,25 @@ describe('config', () => {
     assert.match(find(validate(raw).problems, 'daemon.lockFile').problem, /^is journal\.path/);
     raw.daemon = { lockFile: 'data/same', controlSocket: 'data/same' };
     assert.match(find(validate(raw).problems, 'daemon.controlSocket').problem, /same file as daemon\.lockFile/);
+  });
+
+  it('issue 21 §12: a settleDir, lockFile or controlSocket in a kernel pseudo filesystem (/proc, /sys, /dev) is refused', () => {
+    const cases: Array<[string, Record<string, string>]> = [
+      ['daemon.settleDir', { settleDir: '/proc/kiosk-settle' }],
+      ['daemon.settleDir', { settleDir: '/sys/kernel/settle' }],
+      ['daemon.lockFile', { lockFile: '/proc/kiosk.lock' }],
+      ['daemon.controlSocket', { controlSocket: '/dev/kiosk.sock' }],
+    ];
+    for (const [field, daemon] of cases) {
+      for (const checkFiles of [true, false]) {
+        const raw = minimal();
+        raw.daemon = daemon;
+        assert.match(find(validate(raw, checkFiles).problems, field).problem, /kernel pseudo filesystem/, `${field} ${JSON.stringify(daemon)}`);
+      }
+    }
+    const raw = minimal();
+    raw.daemon = { settleDir: 'settle' };
+    assert.deepEqual(validate(raw).problems.filter((p) => p.field.startsWith('daemon.')), []);
   });
 
   it('issue 10 §2: a lockFile or controlSocket outside a folder the daemon owns is refused (/tmp: anyone can plant a file there)', function () {

@@ -190,6 +190,15 @@ describe('fleet client against an in-process broker (aedes, MQTT 3.1.1)', functi
     assert.equal(outbox.depth().dropped, 31);
   });
 
+  it('issue 21 §13: a wall clock stepped a month ahead does not make unsent events "over the cap"', async () => {
+    for (let i = 0; i < 3; i++) outbox.append('fault', { n: i });
+    start({ now: () => Date.now() + 31 * 86_400_000 });
+    await watcher.waitFor(() => watcher.events().length >= 3, 'the three events');
+    assert.deepEqual(watcher.events().map((e) => e.type), ['fault', 'fault', 'fault']);
+    assert.equal(outbox.depth().dropped, 0);
+    assert.ok(!logLines.some((l) => l.includes('fleet-outbox-dropped')));
+  });
+
   describe('remote commands', () => {
     const send = async (payload: string | Buffer, name = 'status'): Promise<Record<string, unknown>> => {
       const since = watcher.messages.length;

@@ -163,10 +163,14 @@ describe('fleet end to end: daemon over a pty, sandbox, real Mosquitto (MQTT 5)'
       assert.equal(first.json.ok, true, first.text);
       replies.client.publish('kiosk/TEST01/cmd/status', env, props('replay'));
       replies.client.publish('kiosk/TEST01/cmd/reconcile', JSON.stringify(signCommand(newCommand('TEST01', 'reconcile'), privateKey)), props('forged'));
-      await replies.waitFor(() => replies.messages.length >= 3, 'two refusals');
-      const errors = replies.messages.slice(1).map((m) => String(m.json.error));
-      assert.ok(errors.some((e) => /replayed/.test(e)), errors.join('; '));
-      assert.ok(errors.some((e) => /bad signature/.test(e)), errors.join('; '));
+      // The replay is signed: refused on its response topic. The forged one is not: its refusal goes to the
+      // kiosk's own reply topic, never where the sender said.
+      const replayed = await replies.waitFor((m) => m.correlationData?.toString() === 'replay', 'the replay refusal');
+      assert.match(String(replayed.json.error), /replayed/);
+      const forged = await watcher.waitFor((m) => m.correlationData?.toString() === 'forged' && !m.topic.includes('/cmd/'), 'the forged refusal');
+      assert.equal(forged.topic, 'kiosk/TEST01/reply');
+      assert.match(String(forged.json.error), /bad signature/);
+      assert.ok(!replies.messages.some((m) => m.correlationData?.toString() === 'forged'), 'nothing to the topic the forger named');
       await daemon.waitFor((l) => l.event === 'fleet-command-refused', 'refusal logged');
     } finally {
       await replies.close();

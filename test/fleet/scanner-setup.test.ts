@@ -66,14 +66,14 @@ for (const fam of FAMILIES)
     /** Read windows opened while the kiosk was held (must stay 0). */
     let windowsWhileHeld: number;
 
-    const start = async (over: Partial<RemoteSetupParts> = {}): Promise<void> => {
+    const start = async (over: Partial<RemoteSetupParts> = {}, trigger: 'command' | 'continuous' = 'command'): Promise<void> => {
       const since = watcher.messages.length;
       sim = fam.make();
       sim.on('window', (open: boolean) => {
         if (open && kiosk?.held) windowsWhileHeld++;
       });
       const log = createLogger({ level: 'debug', destination: lineSink(logLines) });
-      scanner = new SimScanner({ module: fam.module, model: fam.model, setup: 'off', trigger: 'command', readWindowMs: 500, terminator: 'CR', baudRate: 9600, sim, answerTimeoutMs: 200, rearmMarginMs: 50, log });
+      scanner = new SimScanner({ module: fam.module, model: fam.model, setup: 'off', trigger, readWindowMs: 500, terminator: 'CR', baudRate: 9600, sim, answerTimeoutMs: 200, rearmMarginMs: 50, log });
       engine = new FakeEngine();
       kiosk = new Interaction({ pricing: { mode: 'fixed', amountFen: 100, goodsId: 'G1', goodsInfo: 'x' }, engine, indicator: new FakeIndicator(), approve: new FakeApprove(), timing, log });
       // As the daemon wires them (src/kiosk/daemon.ts wire()).
@@ -258,6 +258,25 @@ for (const fam of FAMILIES)
       sim.mute = false;
       // Triggers resume (the module itself was set up before): the next customer pays.
       await pays();
+    });
+
+    it("corrupt answers: the setup fails, and the leftover bytes are not put before the next customer's code", async () => {
+      await start({ timeoutMs: 600 }, 'continuous');
+      assert.equal(result(await send({}).answer).matches, true);
+      // The module's answers arrive garbled (bytes, never a frame); continuous mode: no trigger answer follows that
+      // would reset the parser by chance.
+      sim.corrupt = true;
+      const failed = await send({}).answer;
+      assert.equal(failed.json.ok, false);
+      assert.match(String(failed.json.error), /^scanner setup failed: /);
+      assert.equal(kiosk.held, false, 'released after the failure');
+      assert.equal(scanner.parser.buffered, 0, 'nothing left in the line buffer');
+      sim.corrupt = false;
+      // The next customer's code is read as it is, not refused as noise.
+      const bad: unknown[] = [];
+      scanner.on('bad', (b: unknown) => bad.push(b));
+      await pays();
+      assert.deepEqual(bad, []);
     });
   });
 

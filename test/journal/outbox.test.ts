@@ -116,16 +116,51 @@ describe('journal outbox (fleet events)', () => {
   });
 
   it('the size and age caps drop the oldest, count them, and say so with a dropped event', () => {
-    for (let i = 0; i < 10; i++) out.append('fault', { n: i }, iso(i * 1000));
-    assert.equal(out.trim(100, 1e9, T0 + 10_000), 0);
-    assert.equal(out.trim(5, 1e9, T0 + 10_000), 6); // 4 kept + the dropped event = 5
+    // Age on the outbox's own clock: a second of monotonic time between the events, marked by a trim each time.
+    const clock = { bootId: 'boot-1', m: 0, mono() {
+      return this.m;
+    } };
+    for (let i = 0; i < 10; i++) {
+      out.append('fault', { n: i }, iso(i * 1000));
+      assert.equal(out.trim(100, 1e5, clock), 0);
+      clock.m += 1000;
+    }
+    assert.equal(out.trim(5, 1e5, clock), 6); // 4 kept + the dropped event = 5
     let rows = out.pending(0, 100);
     assert.deepEqual(rows.slice(0, 4).map((r) => (JSON.parse(r.data) as { n: number }).n), [6, 7, 8, 9]);
-    assert.deepEqual(JSON.parse(rows[4]!.data), { count: 6, total: 6, maxEvents: 5, maxAgeMs: 1e9 });
-    assert.equal(out.trim(100, 1500, T0 + 10_000), 3); // older than 1.5 s at 10 s: 6, 7 and 8
+    assert.deepEqual(JSON.parse(rows[4]!.data), { count: 6, total: 6, maxEvents: 5, maxAgeMs: 1e5 });
+    assert.equal(out.trim(100, 1500, clock), 3); // older than 1.5 s at 10 s: 6, 7 and 8 (marked at 6, 7, 8 s)
     rows = out.pending(0, 100);
     assert.deepEqual(rows.map((r) => r.type), ['fault', 'dropped', 'dropped']);
     assert.equal(out.depth().dropped, 9);
+  });
+
+  it('issue 21 §13: a wall-clock step (+31 days) does not age the outbox; monotonic time does, across a restart of the same boot only', () => {
+    const clock = { bootId: 'boot-1', m: 5_000, mono() {
+      return this.m;
+    } };
+    const DAY = 86_400_000;
+    // Events stamped by a wall clock a month ahead (NTP stepped it): seconds old, kept.
+    for (let i = 0; i < 3; i++) out.append('fault', { n: i }, new Date(Date.now() + 31 * DAY).toISOString());
+    assert.equal(out.trim(100, 30 * DAY, clock), 0);
+    clock.m += 5_000;
+    assert.equal(out.trim(100, 30 * DAY, clock), 0);
+    assert.equal(out.depth().count, 3);
+    // A restart of the daemon in the same boot: the time between counts.
+    j.close();
+    j = openJournal(join(dir, 'journal.db'));
+    out = new Outbox(j);
+    clock.m += 20 * DAY;
+    assert.equal(out.trim(100, 30 * DAY, clock), 0);
+    // A reboot (another boot id, monotonic from 0) or the journal copied to another kiosk: that gap does not count.
+    const other = { bootId: 'boot-2', m: 1_000, mono() {
+      return this.m;
+    } };
+    assert.equal(out.trim(100, 30 * DAY, other), 0);
+    other.m += 9 * DAY;
+    assert.equal(out.trim(100, 30 * DAY, other), 0, '29 days of running: kept');
+    other.m += 2 * DAY;
+    assert.equal(out.trim(100, 30 * DAY, other), 3, '31 days of running: dropped');
   });
 
   it('nonces: a replay is refused, also after a restart; pruning follows the commands own timestamps', () => {

@@ -128,7 +128,8 @@ export class DaemonFixture {
     return this;
   }
 
-  writeConfig(overrides: { scanner?: Record<string, unknown>; [k: string]: unknown } = {}): string {
+  /** Writes the daemon's config (to `file`, default the fixture's own; several daemons may share the sandbox). */
+  writeConfig(overrides: { scanner?: Record<string, unknown>; [k: string]: unknown } = {}, file = this.configFile): string {
     const config = {
       deviceId: 'TEST01',
       merchant: { acqSpId: 'Y471790403', acqMerId: '41509208', privateKey: this.sandbox.merchantKeyPath, goodsId: 'G1', goodsInfo: 'test snack' },
@@ -146,8 +147,8 @@ export class DaemonFixture {
       daemon: { graceMs: 3000 },
       ...overrides,
     };
-    writeFileSync(this.configFile, JSON.stringify(config, null, 2));
-    return this.configFile;
+    writeFileSync(file, JSON.stringify(config, null, 2));
+    return file;
   }
 
   async dispose(): Promise<void> {

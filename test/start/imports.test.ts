@@ -1,8 +1,9 @@
-// What a start loads (docs/performance.md, cold start): `kiosk run` with the sim scanner and no fleet section
-// loads no driver package (serialport, onoff, johnny-five, i2c-bus), no mqtt and no pino-pretty; with a fleet
-// section it loads mqtt (so the check can see a package that is there); the hardware drivers load their
-// defaults without the config schema (zod). Every module a process loads is listed by a preload
-// (loaded-modules.ts): deterministic, unlike timing.
+// What a start loads (docs/performance.md, cold start): `kiosk run` with the sim scanner and no fleet
+// section loads no driver package (serialport, onoff, johnny-five, i2c-bus), no mqtt and no pino-pretty;
+// with a fleet section it loads mqtt (so the check can see a package that is there); the hardware drivers
+// load their defaults without the config schema (zod); `kiosk --help` loads its command table and nothing
+// heavier. Every module a process loads is listed by a preload (loaded-modules.ts): deterministic, unlike
+// timing.
 import assert from 'node:assert/strict';
 import { execFile, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -73,6 +74,18 @@ describe('start-up: what is loaded', function () {
     const loaded = await runToReady(fx.writeConfig({ fleet: { url: 'mqtt://127.0.0.1:9', reconnectMs: 60_000 } }));
     assert.ok(loaded.some((u) => /\/node_modules\/mqtt\//.test(u)), 'mqtt loaded');
     assert.ok(loaded.some((u) => u.endsWith('/dist/src/fleet/client.js')), 'fleet client loaded');
+  });
+
+  it('kiosk --help loads the command table only: no package, no config schema, no SQLite', async () => {
+    const list = join(fx.dir, 'help.txt');
+    await new Promise<void>((resolve, reject) =>
+      execFile(process.execPath, ['--import', PRELOAD, KIOSK_JS, '--help'], { env: { ...process.env, LOADED_MODULES_FILE: list } }, (err, _out, stderr) =>
+        err ? reject(new Error(stderr || err.message)) : resolve(),
+      ),
+    );
+    const loaded = loadedList(list);
+    assert.ok(loaded.some((u) => u.endsWith('/dist/src/cli/commands.js')), 'the command table was loaded');
+    assert.deepEqual(loaded.filter((u) => /\/node_modules\/|\/dist\/src\/(config|journal|kiosk|payment|hardware)\//.test(u)), []);
   });
 
   it('the hardware drivers (sim) take their defaults without the config schema: no zod', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import type { WireValue } from '../../src/umpay/canonical.js';
 import { signResponse, verifyResponse } from '../../src/umpay/signature.js';
-import { classify, DEFINITE_FAILURES, KNOWN_8_CHAR_REFUSALS, NOT_THIS_ORDER, notAboutOrder, REQUEST_REFUSALS, RESP_CODE_MEANING, type Exchange } from '../../src/umpay/outcome.js';
+import { classify, DEFINITE_FAILURES, KNOWN_8_CHAR_REFUSALS, NOT_THIS_ORDER, notAboutOrder, payTimeDoubt, REQUEST_REFUSALS, REVERSAL_ALREADY_PAID, RESP_CODE_MEANING, type Exchange } from '../../src/umpay/outcome.js';
 import { parsePublicKey } from '../../src/umpay/keys.js';
 import type { CallName } from '../../src/umpay/types.js';
 import { vectors } from './helpers.js';
@@ -120,7 +120,7 @@ describe('umpay outcome: cancelOrder, closeOrder, refund', () => {
   for (const call of ['cancelOrder', 'closeOrder', 'refund'] as const) {
     const ok = call === 'refund' ? 'ACCEPTED' : 'DONE';
     for (const code of [...DOCUMENTED, '00000000', '01000000']) {
-      const want = code === '00' ? ok : REQUEST_REFUSALS.includes(code) || (call === 'refund' && code === '16') ? 'REFUSED' : 'UNKNOWN';
+      const want = code === '00' ? ok : REQUEST_REFUSALS.includes(code) || (call === 'refund' && code === '16') || (call !== 'refund' && REVERSAL_ALREADY_PAID.includes(code)) ? 'REFUSED' : 'UNKNOWN';
       it(`${call} respCode ${code} → ${want}`, () => {
         const o = kindOf(call, signed({ respCode: code, respMsg: 'm' }));
         assert.equal(o.kind, want);
@@ -162,14 +162,18 @@ describe('umpay outcome: is a query answer about our order (notAboutOrder)', () 
     assert.match(notAboutOrder({ orderType: 'alipay' }, ours)!, /orderType alipay/);
     assert.match(notAboutOrder({ transactionId: 'T2' }, ours)!, /transactionId T2/);
   });
-  it('paid before the order was made (beyond the clock skew allowed): another, older order with the same number', () => {
-    assert.match(notAboutOrder({ payTime: '1201091500' }, ours)!, /before the order was made/);
-    assert.equal(notAboutOrder({ payTime: '1201102500' }, ours), undefined, 'five minutes early is clock skew');
-    assert.equal(notAboutOrder({ payTime: '1201160000' }, ours), undefined, 'paid later (the customer typed a password): ours');
+  it('paid before the order was made (beyond the clock skew allowed): doubted for releasing the product (payTimeDoubt)', () => {
+    assert.match(payTimeDoubt({ payTime: '1201091500' }, ours)!, /before the order was made/);
+    assert.equal(payTimeDoubt({ payTime: '1201102500' }, ours), undefined, 'five minutes early is clock skew');
+    assert.equal(payTimeDoubt({ payTime: '1201160000' }, ours), undefined, 'paid later (the customer typed a password): ours');
     // Across New Year: 31 Dec 23:59 paid, ordered 1 Jan 00:01 → paid first, two minutes: skew. A year earlier it
     // would not be.
-    assert.equal(notAboutOrder({ payTime: '1231235900' }, { ...ours, orderTime: '20270101000100' }), undefined);
-    assert.match(notAboutOrder({ payTime: '1230235900' }, { ...ours, orderTime: '20270101000100' })!, /before the order was made/);
+    assert.equal(payTimeDoubt({ payTime: '1231235900' }, { ...ours, orderTime: '20270101000100' }), undefined);
+    assert.match(payTimeDoubt({ payTime: '1230235900' }, { ...ours, orderTime: '20270101000100' })!, /before the order was made/);
+  });
+  it('the time never makes an answer about another order: the money it reports held is ours to give back (issue 24)', () => {
+    assert.equal(notAboutOrder({ payTime: '1201091500', txnAmt: '150', orderNo: ours.orderNo }, ours), undefined);
+    assert.equal(notAboutOrder({ payTime: '1130103000' }, ours), undefined, 'a day before: a kiosk clock a day fast');
   });
 });
 

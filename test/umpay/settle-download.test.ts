@@ -2,15 +2,17 @@
 // (fetchAndReconcile) against the sandbox over real HTTP on 127.0.0.1.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Journal } from '../../src/journal/journal.js';
-import { compareDay, fetchAndReconcile, mismatchReason, ordersKnown } from '../../src/payment/settle-day.js';
+import { compareDay, fetchAndReconcile, mismatchReason, ordersKnown, setAsideOthers } from '../../src/payment/settle-day.js';
 import { compareSettlement } from '../../src/payment/settle-compare.js';
 import { testCode, type Sandbox } from '../../src/sandbox/index.js';
 import { ymd } from '../../src/sandbox/ledger.js';
 import { HttpGateway } from '../../src/umpay/client.js';
 import { loadPrivateKey } from '../../src/umpay/keys.js';
+import { removeStaleParts } from '../../src/umpay/settle-download.js';
 import { decodeSettlementFile, parseSettlement, parseSettlementPaced } from '../../src/umpay/settlement.js';
 import { settleWorld } from '../sandbox/settle-world.js';
 import { call, micropayFields, SP } from '../sandbox/helpers.js';
@@ -77,6 +79,61 @@ describe('umpay: settlement file download and daily reconciliation', () => {
     assert.match(day.kind === 'failed' ? day.cause : '', /damaged file/);
     assert.equal(journal.reconciled(today()), false);
     assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.csv')), [], 'the damaged download is not kept (retries would pile up copies)');
+  });
+
+  it('a folder mkdir cannot make (/proc: ENOENT under a folder that exists) fails the download at once instead of retrying for ever', async () => {
+    await pay();
+    const r = await gw.downloadSettleFile(today(), '/proc/kiosk-settle');
+    assert.equal(r.kind, 'failed');
+    assert.match(r.kind === 'failed' ? r.cause : '', /^ENOENT: /);
+  });
+
+  it('partial downloads a killed process left (kill -9) are removed at the next download; nothing else in the folder is', async () => {
+    await pay();
+    const files = join(dir, 'parts');
+    mkdirSync(files, { recursive: true });
+    // A process that has ended (as after kill -9), this one, and a live one (kiosk settle --fetch beside the daemon).
+    const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const dead = Number(child.stdout);
+    const names = {
+      dead: `.Y471790403_${today()}.${dead}.0a1b2c3d.part`,
+      mine: `.Y471790403_${today()}.${process.pid}.0a1b2c3d.part`,
+      live: `.Y471790403_${today()}.1.0a1b2c3d.part`,
+      other: 'notes.part',
+      csv: `Y471790403_${today()}.csv`,
+    };
+    for (const n of Object.values(names)) writeFileSync(join(files, n), 'x'.repeat(1000));
+    // A link with the pattern's name is never followed nor removed.
+    symlinkSync(join(files, 'notes.part'), join(files, `.Y471790403_${today()}.${dead}.ffffffff.part`));
+    const r = await gw.downloadSettleFile(today(), files);
+    assert.equal(r.kind, 'file', JSON.stringify(r));
+    const left = readdirSync(files).sort();
+    assert.ok(!left.includes(names.dead), 'the dead process\'s partial file is removed');
+    for (const n of [names.mine, names.live, names.other, names.csv, `.Y471790403_${today()}.${dead}.ffffffff.part`]) assert.ok(left.includes(n), `${n} kept`);
+    // Of this pid but older than this process: an earlier boot's (the daemon may get the same pid after a power cut).
+    const old = new Date(Date.now() - process.uptime() * 1000 - 60_000);
+    utimesSync(join(files, names.mine), old, old);
+    assert.deepEqual(removeStaleParts(files), [names.mine]);
+  });
+
+  it("other terminals' rows are set aside a slice at a time: the comparison over the rest is the same", async () => {
+    const mine = await pay('300');
+    await pay('120');
+    const got = await gw.downloadSettleFile(today(), dir);
+    assert.equal(got.kind, 'file');
+    if (got.kind !== 'file') return;
+    const base = parseSettlement(readFileSync(got.path, 'utf8')).rows;
+    const others = Array.from({ length: 12_000 }, (_, i) => ({ ...base[0]!, orderNo: `OTHER7${today()}${i}`, line: 100 + i }));
+    const rows = [...others.slice(0, 6000), ...base, ...others.slice(6000)];
+    const known = await ordersKnown(journal, rows, () => Promise.resolve());
+    let turns = 0;
+    const { ours, others: n } = await setAsideOthers(rows, known, 'TEST01', async () => void turns++);
+    assert.equal(n, 12_000);
+    assert.ok(turns >= 3, `${turns} slices`);
+    assert.ok(ours.some((r) => r.orderNo === mine));
+    const all = compareDay(journal, rows, today(), 'TEST01', SP.acqMerId, known);
+    const part = compareDay(journal, ours, today(), 'TEST01', SP.acqMerId, known);
+    assert.deepEqual({ ...part, otherTerminals: part.otherTerminals + n }, all);
   });
 
   it('a file over the size cap is refused and removed', async () => {

@@ -10,6 +10,8 @@ import { KeyError } from '../../umpay/keys.js';
 import { silentLogger, type Logger } from '../../log.js';
 import { releaseInfo } from '../../release.js';
 import { wireText } from '../../umpay/canonical.js';
+import { PlatformClock, zoneNote, type ClockReading } from '../../umpay/platform-clock.js';
+import { systemClock } from '../../clock.js';
 
 /** Filesystem roots, injectable so tests run the checks against a fake tree on any machine. */
 export interface Roots {
@@ -84,6 +86,8 @@ export interface GatewayProbe {
   respCode?: string;
   elapsedMs?: number;
   orderNo: string;
+  /** This machine's clock against the platform's, from the probe's answer (unknown without a signed one). */
+  clock: ClockReading;
 }
 
 /**
@@ -92,9 +96,15 @@ export interface GatewayProbe {
  * Nothing is paid, changed or cancelled by it.
  */
 export async function probeGateway(config: Config, orderNo: string, log: Logger = silentLogger): Promise<GatewayProbe> {
+  const platformClock = new PlatformClock(systemClock, config.payment.clockToleranceMs);
+  const probe = await probeWith(config, orderNo, log, platformClock);
+  return { ...probe, clock: platformClock.reading() };
+}
+
+async function probeWith(config: Config, orderNo: string, log: Logger, platformClock: PlatformClock): Promise<Omit<GatewayProbe, 'clock'>> {
   let gateway;
   try {
-    gateway = gatewayFromConfig(config, log);
+    gateway = gatewayFromConfig(config, log, platformClock);
   } catch (err) {
     if (err instanceof KeyError) return { ok: false, reachable: false, signed: false, orderNo, detail: `not tried: ${err.message}`, fix: 'see the key checks of kiosk doctor' };
     throw err;
@@ -121,6 +131,12 @@ export async function probeGateway(config: Config, orderNo: string, log: Logger 
   } finally {
     gateway.close();
   }
+}
+
+/** The platform clock's line for people: the reading, and the time zone when it is not the platform's. */
+export function platformClockWords(r: ClockReading): string {
+  const zone = zoneNote(r);
+  return `${r.state === 'wrong' ? 'NOT OK' : r.state === 'ok' ? 'ok' : 'unknown'}: ${r.detail}${zone ? `; ${zone}` : ''}`;
 }
 
 /** A probe order number that can exist nowhere: the device prefix and "PROBE". */

@@ -26,6 +26,6 @@ export const daemon = defineSection(
       'Local time after which the daemon fetches the previous day\'s settlement file (the platform publishes it at 08:00) and reconciles it with the journal; `off` to disable. Retried with backoff, only while the link is up and no customer is paying.',
     ),
     // '' = beside the journal, like controlSocket.
-    settleDir: doc(str().default(D.settleDir), 'Folder the downloaded settlement files are kept in (0700).', { default: '`<journal folder>/settlement`' }),
+    settleDir: doc(str().default(D.settleDir), 'Folder the downloaded settlement files are kept in (0700); never in a kernel pseudo filesystem (/proc, /sys, /dev).', { default: '`<journal folder>/settlement`' }),
   }).prefault({}),
 );

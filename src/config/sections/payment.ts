@@ -12,6 +12,10 @@ export const payment = defineSection(
     codeValidityMs: doc(ms(5000, 600000).default(D.codeValidityMs), 'How long a scanned payment code is taken to stay usable.'),
     recoveryConcurrency: doc(int(1, 32).default(D.recoveryConcurrency), 'Unfinished orders resumed in parallel after a restart.'),
     maxAmountFen: doc(int(1, MAX_FEN, 'fen').default(D.maxAmountFen), 'Ceiling for any one payment, whatever the pricing says.'),
+    clockToleranceMs: doc(
+      ms(5000, 172_800_000).default(D.clockToleranceMs),
+      "Farthest this kiosk's clock may be from the payment platform's (the Date header of its answers) before new payments are refused (fault F05). Wider only for drills: the money is given back whatever the clocks say, but products are not released on an answer that looks older than the order.",
+    ),
   }).prefault({}),
   [
     {

@@ -97,6 +97,16 @@ export class ModuleLink implements CommandPort {
     return p;
   }
 
+  /** Drops the bytes the framer holds (a conversation ended: they belong to none of its answers). */
+  drop(): void {
+    if (this.pending) return; // a command still waits: its answer may be among them
+    const held = this.o.framer.flush().reduce((n, out) => n + (out.kind === 'data' ? out.bytes.length : out.kind === 'noise' ? out.bytes : out.frame.length), 0);
+    if (held > 0) {
+      this.stats.noise++;
+      this.o.onNoise?.(held, 'left over when a module conversation ended');
+    }
+  }
+
   /** Fails the waiting command (port lost); later requests fail at once. */
   close(): void {
     this.closed = true;

@@ -32,7 +32,7 @@ export interface ModuleOptions {
 
 export function moduleSessionFor(
   o: ModuleOptions & { terminator?: 'CR' | 'LF' | 'CRLF'; baudRate?: number },
-  io: { path: string; baudRate: number; write(b: Buffer): Promise<void>; onData(b: Buffer): void; onAnswer(): void; timers: Clock; log: Logger },
+  io: { path: string; baudRate: number; write(b: Buffer): Promise<void>; onData(b: Buffer): void; onAnswer(): void; onConversationEnd(): void; timers: Clock; log: Logger },
 ): ModuleSession | null {
   const family = o.module ?? 'plain';
   if (family === 'plain') return null;

@@ -28,6 +28,12 @@ export interface ModuleSessionOptions {
   onData(bytes: Buffer): void;
   /** An answer arrived: a partial line held by the parser is noise from before it (garbage between frames). */
   onAnswer?(): void;
+  /**
+   * A conversation with the module ended (identify and setup after a connect, a setup on demand), also by a failure
+   * or its time bound: what the parser holds is the conversation's leftovers (a corrupt answer handed on as data),
+   * never the start of a customer's code (no read window is open during one).
+   */
+  onConversationEnd?(): void;
   /** Where the port is, for log lines. */
   path: string;
   baudRate: number;
@@ -152,7 +158,15 @@ export class ModuleSession extends EventEmitter {
       const e = err as Error;
       this.st = { ...this.st, state: 'error', error: `scanner module ${driver.family}: ${e.message}` };
       return this.finish();
+    } finally {
+      this.endConversation();
     }
+  }
+
+  /** Drops what a conversation left: bytes the framer holds and the parser's partial line (onConversationEnd). */
+  private endConversation(): void {
+    this.link.drop();
+    this.o.onConversationEnd?.();
   }
 
   private finish(result?: SetupResult): ModuleStatus {
@@ -238,6 +252,8 @@ export class ModuleSession extends EventEmitter {
     } finally {
       this.exclusive = null;
       this.paused = false;
+      // Before the next read window: the next customer's code must not be appended to the setup's leftovers.
+      this.endConversation();
       if (!this.stopped && this.wantArmed) this.fire();
     }
     return this.report(result, this.timers.mono() - t0);

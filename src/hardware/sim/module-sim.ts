@@ -12,6 +12,8 @@ export interface ModuleSimOptions {
   garbage?: boolean;
   /** Never answers anything: a plain scanner without a command protocol (it still sends scans). */
   mute?: boolean;
+  /** Every answer arrives garbled (a loose wire, a baud rate drifting): bytes, but never a frame. */
+  corrupt?: boolean;
 }
 
 export type SimMode = 'manual' | 'command' | 'continuous' | 'sensing';
@@ -45,6 +47,11 @@ export abstract class ModuleSim extends EventEmitter {
     this.opts.mute = value;
   }
 
+  /** Garbles every answer (true) or answers cleanly again (false). */
+  set corrupt(value: boolean) {
+    this.opts.corrupt = value;
+  }
+
   get windowOpen(): boolean {
     return this.window !== null;
   }
@@ -74,7 +81,7 @@ export abstract class ModuleSim extends EventEmitter {
 
   protected answer(bytes: Buffer): void {
     if (this.opts.garbage) this.send(Buffer.from([0xff, 0x02, 0x13, 0x00, 0x02, 0x00, 0x01]));
-    this.send(bytes);
+    this.send(this.opts.corrupt ? ModuleSim.garble(bytes) : bytes);
   }
 
   protected openWindow(): void {
