@@ -256,6 +256,21 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       'read: wait for one scan; the code is masked',
     ].join('\n'),
   },
+  mdb: {
+    summary: "the vending machine's cashless port (MDB HAT): status, or watch its lines",
+    args: 'status|watch',
+    positionals: [1, 1],
+    options: {
+      interval: { type: 'int', arg: 'MS', help: 'watch: ask the daemon this often (default 500)' },
+      count: { type: 'int', arg: 'N', help: 'watch: stop after N lines (default: until Ctrl-C)' },
+      ...JSON_OUT,
+      ...CONFIG,
+    },
+    notes: [
+      'status: the HAT connected or not, its last status, the selection under way, the last lines (exit 1 when not connected)',
+      'watch: every line to (>) and from (<) the HAT as it comes; the running daemon owns the port and answers',
+    ].join('\n'),
+  },
   dev: {
     summary: 'a local rig (sandbox + pty scanner + daemon) to try the technician commands',
     options: {

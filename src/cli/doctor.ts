@@ -16,7 +16,7 @@ import { formatOrderTime } from '../umpay/messages.js';
 import { controlRequest } from './tech/control.js';
 import type { DaemonStatus } from '../kiosk/control.js';
 import { statusWords } from './tech/scanner-words.js';
-import { scannerCheck } from './tech/scanner-check.js';
+import { mdbCheck, scannerCheck } from './tech/scanner-check.js';
 import type { ModuleStatus } from '../hardware/modules/session.js';
 
 export interface DoctorOptions {
@@ -72,6 +72,7 @@ async function doctor(argv: readonly string[], io: Io, options: DoctorOptions): 
     for (const name of skipped) checks.push({ name, ok: false, skipped: true, detail: 'not checked: the config could not be read or is invalid' });
   } else {
     checks.push(keyCheck(config), certCheck(config), journalCheck(config), scannerCheck(config, roots), gpioCheck(config, roots));
+    if (config.mdb) checks.push(mdbCheck(config, roots));
     checks.push(await orderNumbersCheck(config, !args.flags['no-gateway'], (options.now ?? Date.now)()));
     const clock = clockState(roots, (options.now ?? Date.now)());
     checks.push({ name: 'clock', ok: clock.ok, detail: clock.detail, fix: 'enable time sync: sudo timedatectl set-ntp true; check the network; wait for systemd-timesyncd' });

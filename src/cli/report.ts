@@ -31,9 +31,10 @@ function report(argv: readonly string[], io: Io, now: () => Date): number {
   if (!range) throw new UsageError(`--day ${JSON.stringify(day)} is not a date (yyyy-mm-dd)`);
   const { config } = techConfig(args, io);
   const journal = readJournal(config.journal.path);
-  let takings, refunds, attention, lastSettlement;
+  let takings, products, refunds, attention, lastSettlement;
   try {
     takings = journal.dayReport(range.fromIso, range.toIso).map((r) => ({ ...r, amountFen: Number(r.amountFen ?? 0) }));
+    products = journal.dayProducts(range.fromIso, range.toIso).map((r) => ({ ...r, amountFen: Number(r.amountFen ?? 0) }));
     refunds = refundsBetween(journal, range.fromIso, range.toIso).map((o) => ({
       orderNo: o.orderNo,
       orderType: o.orderType,
@@ -41,6 +42,7 @@ function report(argv: readonly string[], io: Io, now: () => Date): number {
       refundNo: o.refundNo,
       amountFen: Number(o.refundAmt ?? o.txnAmt),
       at: o.updatedAt,
+      productId: o.productId,
     }));
     attention = attentionList(journal, new Date(now().getTime() - STUCK_AFTER_MS).toISOString()).map((o) => ({
       orderNo: o.orderNo,
@@ -49,12 +51,13 @@ function report(argv: readonly string[], io: Io, now: () => Date): number {
       orderType: o.orderType,
       amountFen: Number(o.txnAmt),
       createdAt: o.createdAt,
+      productId: o.productId,
       why: o.state === 'attention' ? (o.reason ?? 'needs attention') : o.flag ? `flag: ${o.flag}` : `unfinished since ${o.createdAt}`,
     }));
     // Settlement mismatches about an order the journal does not have (a platform charge unknown here).
     for (const f of journal.settleFindings(undefined, { open: true })) {
       if (journal.getPublic(f.orderNo)) continue;
-      attention.push({ orderNo: f.orderNo, state: 'absent', orderType: '', amountFen: NaN, createdAt: f.at, why: `settlement ${f.stlDate}: ${f.reason}` });
+      attention.push({ orderNo: f.orderNo, state: 'absent', orderType: '', amountFen: NaN, createdAt: f.at, productId: null, why: `settlement ${f.stlDate}: ${f.reason}` });
     }
     lastSettlement = journal.lastReconciliation();
   } finally {
@@ -82,6 +85,7 @@ function report(argv: readonly string[], io: Io, now: () => Date): number {
         takings,
         byType: Object.fromEntries(byType),
         takenFen,
+        products,
         refunds,
         refundedFen,
         attention: attention.map((a) => (Number.isNaN(a.amountFen) ? { ...a, amountFen: null } : a)),
@@ -94,12 +98,16 @@ function report(argv: readonly string[], io: Io, now: () => Date): number {
   io.out(table(['type', 'state', 'orders', 'amount ¥'], takings.map((r) => [r.orderType, r.state, r.count, yuan(r.amountFen)])));
   io.out('\ndelivered (money kept) by payment type\n');
   io.out(table(['type', 'orders', 'amount ¥'], [...byType].map(([t, v]) => [t, v.count, yuan(v.takenFen)])));
+  if (products.length) {
+    io.out('\nvending machine products (mdb), by state\n');
+    io.out(table(['product', 'state', 'orders', 'amount ¥'], products.map((r) => [r.productId, r.state, r.count, yuan(r.amountFen)])));
+  }
   io.out(`\nrefunds that day\n`);
-  io.out(table(['orderNo', 'type', 'state', 'refundNo', 'amount ¥', 'at'], refunds.map((r) => [r.orderNo, r.orderType, r.state, r.refundNo, yuan(r.amountFen), r.at])));
+  io.out(table(['orderNo', 'type', 'state', 'refundNo', 'amount ¥', 'at', 'product'], refunds.map((r) => [r.orderNo, r.orderType, r.state, r.refundNo, yuan(r.amountFen), r.at, r.productId ?? ''])));
   // No "net": a refund today may belong to an earlier day's order, and today's refunded orders are not in "delivered".
   io.out(`\ndelivered ${yuan(takenFen)}; refunds completed that day ${yuan(refundedFen)}\n`);
   io.out(`\nneeds attention (any day)\n`);
-  io.out(table(['orderNo', 'state', 'type', 'amount ¥', 'created', 'why'], attention.map((a) => [a.orderNo, a.state, a.orderType, Number.isNaN(a.amountFen) ? '' : yuan(a.amountFen), a.createdAt, a.why])));
+  io.out(table(['orderNo', 'state', 'type', 'amount ¥', 'created', 'product', 'why'], attention.map((a) => [a.orderNo, a.state, a.orderType, Number.isNaN(a.amountFen) ? '' : yuan(a.amountFen), a.createdAt, a.productId ?? '', a.why])));
   io.out(`\nlast settlement reconciliation\n`);
   if (!lastSettlement) io.out('none yet (the daemon fetches the previous day\'s file after daemon.settleAt; or kiosk settle --fetch)\n');
   else {

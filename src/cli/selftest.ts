@@ -85,6 +85,9 @@ async function steps(args: ReturnType<typeof parseCommand>, config: Config, io: 
     throw new CommandExit(EXIT.PROBLEM, `cannot open the devices: ${(err as Error).message} (kiosk doctor checks them)`);
   }
   let failures = 0;
+  // The HAT answers the driver's C,1 while the lamps are tested: what it said is kept from the start.
+  const hatSaid: string[] = [];
+  hw.mdb?.on('line', (l: { dir: string; line: string }) => l.dir === 'in' && hatSaid.push(l.line));
   const hold = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
   try {
     const warnings: string[] = [];
@@ -132,6 +135,7 @@ async function steps(args: ReturnType<typeof parseCommand>, config: Config, io: 
         io.out('✗ vend sensor: none configured (approve.confirm)\n');
       } else if (!(await waitForDrop(hw, scanTimeoutMs, io, config.approve.confirm?.pin))) failures++;
     }
+    if (hw.mdb && !(await waitForHat(hw, hatSaid, Math.min(scanTimeoutMs, 5000), io, config.mdb?.path ?? ''))) failures++;
     if (!args.flags['no-scan']) {
       const scan = await waitForScan(hw, scanTimeoutMs, io);
       if (!scan) failures++;
@@ -143,6 +147,34 @@ async function steps(args: ReturnType<typeof parseCommand>, config: Config, io: 
   }
   io.out(failures === 0 ? 'selftest passed\n' : `selftest: ${failures} step(s) failed\n`);
   return failures === 0 ? EXIT.OK : EXIT.PROBLEM;
+}
+
+/**
+ * The MDB HAT answers on its port: the driver sent `C,1` when it opened it; any line back (`c,STATUS,…`) proves the
+ * wiring, the baud rate and that no serial console sits on the UART. Nothing is approved.
+ */
+function waitForHat(hw: Hardware, said: readonly string[], timeoutMs: number, io: Io, path: string): Promise<boolean> {
+  const mdb = hw.mdb!;
+  const verdict = (line: string): boolean => {
+    const garbage = !/^[a-z],/.test(line);
+    io.out(garbage ? `✗ MDB HAT at ${path} sent unreadable bytes (${line}): baud rate (mdb.baudRate), or a serial console on the UART (docs/mdb.md)\n` : `✓ MDB HAT at ${path} answers: ${line}\n`);
+    return !garbage;
+  };
+  if (said.length) return Promise.resolve(verdict(said[0]!));
+  return new Promise((resolve) => {
+    const onLine = (l: { dir: string; line: string }) => {
+      if (l.dir !== 'in') return;
+      clearTimeout(timer);
+      mdb.off('line', onLine);
+      resolve(verdict(l.line));
+    };
+    const timer = setTimeout(() => {
+      mdb.off('line', onLine);
+      io.out(`✗ MDB HAT at ${path}: ${mdb.connected ? 'no answer to C,1' : 'port not open'} within ${Math.round(timeoutMs / 1000)} s (wiring, power from the MDB bus, enable_uart: docs/mdb.md; kiosk doctor)\n`);
+      resolve(false);
+    }, timeoutMs);
+    mdb.on('line', onLine);
+  });
 }
 
 /** Waits for the vend sensor to go active (a hand or a product through the beam). */

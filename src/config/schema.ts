@@ -12,6 +12,7 @@ import { indicator } from './sections/indicator.js';
 import { journal } from './sections/journal.js';
 import { keypad } from './sections/keypad.js';
 import { log } from './sections/log.js';
+import { mdb } from './sections/mdb.js';
 import { merchant } from './sections/merchant.js';
 import { payment } from './sections/payment.js';
 import { pricing } from './sections/pricing.js';
@@ -32,6 +33,7 @@ export const SECTIONS = {
   approve,
   display,
   pricing,
+  mdb,
   daemon,
   log,
   fleet,

@@ -8,6 +8,7 @@ export { BUZZER_KINDS, INDICATOR_DRIVERS, INDICATOR_IOS } from './sections/indic
 export { KEY_LABELS, KEYPAD_DRIVERS, KEYPAD_LAYOUTS } from './sections/keypad.js';
 export { LOG_LEVELS } from './sections/log.js';
 export { PRICING_MODES } from './sections/pricing.js';
+export { MDB_DRIVERS, MDB_MODES, type MdbConfig } from './sections/mdb.js';
 export { MODULE_FAMILIES, SCANNER_DRIVERS, SETUP_MODES, TERMINATORS, TRIGGER_MODES } from './sections/scanner.js';
 
 export type MerchantConfig = Config['merchant'];

@@ -19,6 +19,8 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config/types.js';
 import type { ModuleStateStore } from './modules/state.js';
 import type { ModuleSim } from './sim/module-sim.js';
+import type { MdbDevice } from './mdb.js';
+import type { VmcSim } from './sim/mdb-sim.js';
 
 export type { Scanner, BadScan, ScannerFault, Terminator } from './scanner.js';
 export type { Keypad, Key } from './keypad.js';
@@ -30,9 +32,13 @@ export type { VendSensor } from './vend-sensor.js';
 export { FileStateStore, MemoryStateStore, type ModuleStateStore } from './modules/state.js';
 export type { ModuleStatus, SetupReport } from './modules/session.js';
 export { gpioChipBase, GpioError } from './gpio.js';
+export type { MdbDevice, MdbMessage, MdbStatus } from './mdb.js';
 
 /** The config's device sections (their types and defaults are the config's own). Absent display: none. */
-export type HardwareConfig = Pick<Config, 'scanner' | 'keypad' | 'indicator' | 'approve'> & { display?: Pick<Config['display'], 'driver' | 'cols' | 'rows' | 'address' | 'i2cBus'> };
+export type HardwareConfig = Pick<Config, 'scanner' | 'keypad' | 'indicator' | 'approve'> & {
+  display?: Pick<Config['display'], 'driver' | 'cols' | 'rows' | 'address' | 'i2cBus'>;
+  mdb?: Pick<NonNullable<Config['mdb']>, 'driver' | 'path' | 'baudRate'>;
+};
 
 /** Test and embedding hooks; the daemon passes only log. */
 export interface HardwareDeps {
@@ -50,6 +56,10 @@ export interface HardwareDeps {
   simModule?: ModuleSim;
   /** Opens the I2C bus for an lcd display (tests: a fake bus). */
   openI2c?: I2cOpener;
+  /** The simulated machine behind mdb.driver "sim" (the demo drives it). */
+  simVmc?: VmcSim;
+  /** serialport binding for the MDB HAT (tests: MockBinding). */
+  mdbBinding?: unknown;
 }
 
 export interface Hardware {
@@ -62,6 +72,8 @@ export interface Hardware {
   sensor: VendSensor | null;
   /** Always present: driver 'none' is a display nobody sees. */
   display: Display;
+  /** The vending machine's cashless port (MDB HAT), when the config has an `mdb` section. */
+  mdb: MdbDevice | null;
   /** Closes every device; never rejects (each failure is logged). */
   close(): Promise<void>;
 }
@@ -167,5 +179,16 @@ export async function createHardware(config: HardwareConfig, deps: HardwareDeps 
   }
   await open('scanner', scanner);
 
-  return { scanner, keypad, indicator, approve, sensor, display, close: closeAll };
+  let mdb: MdbDevice | null = null;
+  if (config.mdb) {
+    const m = config.mdb;
+    mdb = await open(
+      'mdb',
+      m.driver === 'sim'
+        ? new (await import('./sim/mdb-sim.js')).SimMdb(deps.simVmc)
+        : new (await import('./pi/mdb-hat.js')).MdbHat({ path: m.path, baudRate: m.baudRate, binding: deps.mdbBinding, timers, log }),
+    );
+  }
+
+  return { scanner, keypad, indicator, approve, sensor, display, mdb, close: closeAll };
 }

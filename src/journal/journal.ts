@@ -43,8 +43,8 @@ export class Journal extends JournalReader {
     Object.assign(this.stmt, {
       seqGet: db.prepare(`SELECT value FROM meta WHERE key = 'seq'`),
       seqSet: db.prepare(`INSERT INTO meta(key, value) VALUES ('seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`),
-      insert: db.prepare(`INSERT INTO orders (order_no, seq, state, order_time, txn_amt, order_type, auth_code, auth_mask, goods_id, goods_info, acq_sp_id, acq_mer_id, scanned_at, scanned_mono, boot_id, created_at, updated_at)
-        VALUES (@orderNo, @seq, 'created', @orderTime, @txnAmt, @orderType, @authCode, @authMask, @goodsId, @goodsInfo, @acqSpId, @acqMerId, @scannedAt, @scannedMono, @bootId, @at, @at)`),
+      insert: db.prepare(`INSERT INTO orders (order_no, seq, state, order_time, txn_amt, order_type, auth_code, auth_mask, goods_id, goods_info, acq_sp_id, acq_mer_id, scanned_at, scanned_mono, boot_id, product_id, vend_price, created_at, updated_at)
+        VALUES (@orderNo, @seq, 'created', @orderTime, @txnAmt, @orderType, @authCode, @authMask, @goodsId, @goodsInfo, @acqSpId, @acqMerId, @scannedAt, @scannedMono, @bootId, @productId, @vendPrice, @at, @at)`),
       event: db.prepare(`INSERT INTO events (order_no, at, from_state, to_state, cause, call, resp_code, resp_msg, delivery, detail, kind)
         VALUES (@orderNo, @at, @from, @to, @cause, @call, @respCode, @respMsg, @delivery, @detail, @kind)`),
       current: db.prepare(`SELECT state, resume_state AS resumeState, reversal, refund_accepted AS refundAccepted FROM orders WHERE order_no = ?`),
@@ -67,8 +67,10 @@ export class Journal extends JournalReader {
         const seq = Number((this.stmt.seqGet!.get() as { value: string } | undefined)?.value ?? '0') + 1;
         this.stmt.seqSet!.run(String(seq));
         const orderNo = formatOrderNo(o.deviceId, o.date, seq, this.runId!);
-        this.stmt.insert!.run({ ...o, scannedMono: o.scannedMono ?? null, bootId: o.bootId ?? null, orderNo, seq });
-        this.stmt.event!.run({ orderNo, at: o.at, from: null, to: 'created', cause: 'scanned', call: null, respCode: null, respMsg: null, delivery: null, detail: o.authMask, kind: 'scan' });
+        this.stmt.insert!.run({ ...o, scannedMono: o.scannedMono ?? null, bootId: o.bootId ?? null, productId: o.productId ?? null, vendPrice: o.vendPrice ?? null, orderNo, seq });
+        // The MDB selection is the first step of such an order: its product and the machine's price, with the scan.
+        const detail = o.productId !== undefined ? `${o.authMask}; MDB selection: product ${o.productId} at ${o.vendPrice ?? '?'}` : o.authMask;
+        this.stmt.event!.run({ orderNo, at: o.at, from: null, to: 'created', cause: 'scanned', call: null, respCode: null, respMsg: null, delivery: null, detail, kind: 'scan' });
         return this.get(orderNo)!;
       })
       .immediate();

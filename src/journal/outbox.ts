@@ -44,6 +44,8 @@ export interface OrderEventData {
   secondsToVerdict: number | null;
   /** Scan → this final state. */
   seconds: number;
+  /** The vending machine's product number, for an order paid over MDB (docs/mdb.md). */
+  productId?: string;
 }
 
 const round1 = (x: number): number => Math.round(x * 10) / 10;
@@ -55,7 +57,7 @@ export class Outbox {
     const db = journal.db;
     this.s = {
       insert: db.prepare(`INSERT INTO outbox (id, at, type, data) VALUES (?, ?, ?, ?)`),
-      order: db.prepare(`SELECT txn_amt AS txnAmt, order_type AS orderType, flag, reason, scanned_at AS scannedAt FROM orders WHERE order_no = ?`),
+      order: db.prepare(`SELECT txn_amt AS txnAmt, order_type AS orderType, flag, reason, scanned_at AS scannedAt, product_id AS productId FROM orders WHERE order_no = ?`),
       // The customer's verdict: the first step out of created/unknown (paid, failed, not sent, reversing).
       verdict: db.prepare(
         `SELECT at FROM events WHERE order_no = ? AND from_state IN ('created', 'unknown') AND to_state NOT IN ('created', 'unknown') ORDER BY id LIMIT 1`,
@@ -94,7 +96,7 @@ export class Outbox {
       this.insert(at, 'attention', { orderNo, cleared: true, to });
     }
     if (!isFinal(to)) return;
-    const o = this.s.order!.get(orderNo) as { txnAmt: string; orderType: string; flag: string | null; reason: string | null; scannedAt: number } | undefined;
+    const o = this.s.order!.get(orderNo) as { txnAmt: string; orderType: string; flag: string | null; reason: string | null; scannedAt: number; productId: string | null } | undefined;
     if (!o) return;
     const verdictAt = (this.s.verdict!.get(orderNo) as { at: string } | undefined)?.at;
     const data: OrderEventData = {
@@ -107,6 +109,7 @@ export class Outbox {
       reason: o.reason,
       secondsToVerdict: verdictAt ? round1((Date.parse(verdictAt) - o.scannedAt) / 1000) : null,
       seconds: round1((Date.parse(at) - o.scannedAt) / 1000),
+      ...(o.productId !== null ? { productId: o.productId } : {}),
     };
     this.insert(at, 'order', data);
   }

@@ -107,6 +107,16 @@ export class JournalReader {
       .all(fromIso, toIso) as Array<{ orderType: string; state: string; count: number; amountFen: number }>;
   }
 
+  /** Orders paid over MDB (docs/mdb.md) created in [from, to), by the machine's product and state. */
+  dayProducts(fromIso: string, toIso: string): Array<{ productId: string; state: string; count: number; amountFen: number }> {
+    return this.db
+      .prepare(
+        `SELECT product_id AS productId, state, count(*) AS count, sum(CAST(txn_amt AS INTEGER)) AS amountFen
+         FROM orders WHERE created_at >= ? AND created_at < ? AND product_id IS NOT NULL GROUP BY product_id, state ORDER BY product_id, state`,
+      )
+      .all(fromIso, toIso) as Array<{ productId: string; state: string; count: number; amountFen: number }>;
+  }
+
   /** The newest reconciliation (by settlement day), with its findings. */
   lastReconciliation(): { stlDate: string; at: string; ok: boolean; summary: Record<string, unknown>; findings: { orderNo: string; kind: string; reason: string }[] } | undefined {
     const row = this.db.prepare(`SELECT stl_date AS stlDate, at, ok, summary FROM reconciliations ORDER BY stl_date DESC LIMIT 1`).get() as

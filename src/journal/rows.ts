@@ -38,6 +38,9 @@ export interface OrderRow {
   /** The scan on the monotonic clock of boot `bootId` (null for orders journaled before schema v6). */
   scannedMono: number | null;
   bootId: string | null;
+  /** The vending machine's product number and its price text, for an order paid over MDB (null otherwise). */
+  productId: string | null;
+  vendPrice: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -110,6 +113,9 @@ export interface NewOrder {
   /** The scan on the monotonic clock, and that clock's boot (Clock.bootId). */
   scannedMono?: number;
   bootId?: string;
+  /** MDB: the machine's product number and price text (docs/mdb.md). */
+  productId?: string;
+  vendPrice?: string;
   at: string;
 }
 
@@ -150,6 +156,8 @@ export const COLUMNS: Record<keyof OrderRow, string> = {
   scannedAt: 'scanned_at',
   scannedMono: 'scanned_mono',
   bootId: 'boot_id',
+  productId: 'product_id',
+  vendPrice: 'vend_price',
   createdAt: 'created_at',
   updatedAt: 'updated_at',
 };

@@ -129,6 +129,14 @@ export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
   (db) => {
     db.exec(`ALTER TABLE events ADD COLUMN kind TEXT;`);
   },
+  // v7 -> v8: an order paid for a vending machine's selection over MDB (docs/mdb.md) keeps the machine's product
+  // number and its price as the machine sent it (decimal text); NULL for every other order.
+  (db) => {
+    db.exec(`
+      ALTER TABLE orders ADD COLUMN product_id TEXT;
+      ALTER TABLE orders ADD COLUMN vend_price TEXT;
+    `);
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

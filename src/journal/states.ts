@@ -53,7 +53,11 @@ export const CAUSE_KINDS = {
   release: 'paid while the customer is there: the vend pulse is next',
   released: 'the vend pulse is done',
   'vend-sensed': 'the vend sensor saw the product drop',
-  'vend-failed': 'the vend relay failed or the sensor saw no product: no product assumed',
+  'vend-failed': 'the vend relay failed, the sensor saw no product, or the machine reported the vend failed (MDB `c,ERR,VEND`) or did not report it: no product assumed',
+  'vend-approved': 'MDB: the approval (`C,VEND`, or `C,START` in session mode) is sent to the machine next (journaled first: a restart then waits for the machine\'s report)',
+  'vend-success': 'MDB: the machine reported the vend done (`c,VEND,SUCCESS`): the delivery evidence',
+  'vend-denied': 'MDB: the kiosk denied the selection or ended the machine\'s session (`C,STOP`)',
+  'session-ended': 'MDB: paid after the kiosk denied the vend or the machine ended the session: nothing can be released, the money goes back',
   recovery: 'background work for an order whose customer has gone (found at start, or left unfinished)',
   'effort-spent': 'not finished after the bounded effort',
   settlement: "the day's settlement file disagrees with the order, or a person acknowledged that",
@@ -85,10 +89,10 @@ const BASE: readonly Edge[] = [
   { from: 'unknown', to: 'refunded', kinds: ['answer'], label: 'query: refunded' },
   { from: 'unknown', to: 'reversing', kinds: ['window-over', 'recovery'], label: 'window over / found at recovery (no such order: close first)' },
   { from: 'paid', to: 'delivering', kinds: ['release'], label: 'journaled before the vend pulse' },
-  { from: 'paid', to: 'refunding', kinds: ['recovery'], label: 'paid after the customer left (or at recovery)' },
-  { from: 'paid', to: 'reversing', kinds: ['recovery'], label: 'same, same-day WeChat/Alipay: cancelOrder' },
-  { from: 'delivering', to: 'delivered', kinds: ['released', 'vend-sensed'], label: 'pulse done / drop sensed before an interruption' },
-  { from: 'delivering', to: 'refunding', kinds: ['vend-failed', 'recovery'], label: 'relay failed, no drop / found at recovery (flagged)' },
+  { from: 'paid', to: 'refunding', kinds: ['recovery', 'session-ended'], label: 'paid after the customer left (or at recovery), or after the machine\'s session ended' },
+  { from: 'paid', to: 'reversing', kinds: ['recovery', 'session-ended'], label: 'same, same-day WeChat/Alipay: cancelOrder' },
+  { from: 'delivering', to: 'delivered', kinds: ['released', 'vend-sensed', 'vend-success'], label: 'pulse done / drop sensed before an interruption / the machine reported the vend' },
+  { from: 'delivering', to: 'refunding', kinds: ['vend-failed', 'recovery'], label: 'relay failed, no drop, machine: vend failed / found at recovery (flagged)' },
   { from: 'delivering', to: 'reversing', kinds: ['vend-failed', 'recovery'], label: 'same, same-day WeChat/Alipay: cancelOrder' },
   { from: 'reversing', to: 'reversed', kinds: ['answer', 'code-expired'], label: 'cancel/close 00 / no such order after the code ran out' },
   { from: 'reversing', to: 'refunding', kinds: ['answer'], label: 'reversal refused, query says paid' },
@@ -118,23 +122,25 @@ export const TRANSITIONS: readonly Edge[] = [...BASE, ...attentionEdges()];
 
 const settlement: CauseKind = 'settlement';
 const RETRIED_NOTES: readonly CauseKind[] = ['answer'];
+// The kiosk's C,STOP is recorded on the order it ends, whatever its state (a charge that arrives after it is refunded).
+const denied: CauseKind = 'vend-denied';
 /**
  * What a state may record without leaving it (Journal.note), by cause kind. Settlement findings (and their
- * acknowledgement) may be recorded on an order in any state, final ones included.
+ * acknowledgement) and the kiosk's MDB deny (`C,STOP`) may be recorded on an order in any state, final ones included.
  */
 export const NOTES: Readonly<Record<OrderState, readonly CauseKind[]>> = {
-  created: ['rate-limited', 'not-sent', 'resend', settlement],
-  unknown: ['answer', settlement],
-  paid: [settlement],
-  delivering: ['vend-sensed', settlement],
-  delivered: [settlement],
-  failed: [settlement],
-  'failed-not-sent': [settlement],
-  reversing: [...RETRIED_NOTES, settlement],
-  reversed: [settlement],
-  refunding: [...RETRIED_NOTES, settlement],
-  refunded: [settlement],
-  attention: [...RETRIED_NOTES, settlement],
+  created: ['rate-limited', 'not-sent', 'resend', settlement, denied],
+  unknown: ['answer', settlement, denied],
+  paid: [settlement, denied],
+  delivering: ['vend-sensed', 'vend-approved', settlement, denied],
+  delivered: [settlement, denied],
+  failed: [settlement, denied],
+  'failed-not-sent': [settlement, denied],
+  reversing: [...RETRIED_NOTES, settlement, denied],
+  reversed: [settlement, denied],
+  refunding: [...RETRIED_NOTES, settlement, denied],
+  refunded: [settlement, denied],
+  attention: [...RETRIED_NOTES, settlement, denied],
 };
 
 const INDEX = new Map<string, ReadonlySet<CauseKind>>(TRANSITIONS.map((e) => [`${e.from ?? ''}>${e.to}`, new Set(e.kinds)]));

@@ -9,12 +9,14 @@ export interface MenuItem {
   goodsInfo?: string;
 }
 
-export type PricingMode = 'fixed' | 'menu' | 'keyed';
+export type PricingMode = 'fixed' | 'menu' | 'keyed' | 'vmc';
 
 export type Pricing =
   | { mode: 'fixed'; amountFen: number; goodsId?: string; goodsInfo?: string }
   | { mode: 'menu'; items: Record<string, MenuItem | number> }
-  | { mode: 'keyed'; maxAmountFen: number; minAmountFen?: number };
+  | { mode: 'keyed'; maxAmountFen: number; minAmountFen?: number }
+  // The vending machine names the product and its price over MDB (mdb.mode always-idle): nothing is typed here.
+  | { mode: 'vmc' };
 
 /** What the customer has chosen to pay for. */
 export interface Choice {
@@ -22,6 +24,10 @@ export interface Choice {
   item?: string;
   goodsId?: string;
   goodsInfo?: string;
+  /** MDB: the machine's product number, its price text as sent, and the name the display shows (mdb.products). */
+  productId?: string;
+  vendPrice?: string;
+  name?: string;
 }
 
 /** The states of choosing an amount (the interaction's others are processing, result and stopped). */

@@ -28,6 +28,8 @@ export interface Shown {
   holding: boolean;
   scannerFault: boolean;
   vendFault: boolean;
+  /** The MDB HAT is not connected (mdb section): no selection can be paid. */
+  mdbFault: boolean;
   linkOffline: boolean;
 }
 
@@ -152,7 +154,9 @@ export class CustomerView {
     if (s.holding) return { name: 'not-now', hint: 'wait' };
     if (s.scannerFault) return { name: 'fault', fault: 'F01' };
     if (s.vendFault) return { name: 'fault', fault: 'F04' };
+    if (s.mdbFault) return { name: 'fault', fault: 'F06' };
     if (s.linkOffline) return { name: 'offline' };
+    if (st.name === 'ready' && st.choice.productId !== undefined) return { name: 'vend', amountFen: st.choice.amountFen, item: st.choice.name ?? st.choice.productId };
     if (st.name === 'ready') return { name: 'ready', amountFen: st.choice.amountFen };
     if (st.name === 'entering') {
       if (this.o.pricing.mode === 'keyed') return { name: 'typing', amountFen: Number(st.digits || '0') };
@@ -171,6 +175,7 @@ export class CustomerView {
       return { name: 'menu', items, page: this.page };
     }
     if (p.mode === 'keyed') return { name: 'keyed' };
+    if (p.mode === 'vmc') return { name: 'vmc' };
     return { name: 'ready', amountFen: p.amountFen };
   }
 
@@ -184,7 +189,7 @@ export class CustomerView {
     }
     if (st.name === 'result') return { pattern: st.pattern, orderNo: st.orderNo };
     if (s.holding) return { pattern: 'idle' };
-    if (s.scannerFault || s.vendFault) return { pattern: 'fault' };
+    if (s.scannerFault || s.vendFault || s.mdbFault) return { pattern: 'fault' };
     if (s.linkOffline) return { pattern: 'offline' };
     return { pattern: st.name === 'ready' ? 'ready' : 'idle' };
   }

@@ -14,6 +14,7 @@ import type { PaymentEngine } from '../payment/engine.js';
 import { engineFromConfig, gatewayFromConfig } from './wiring.js';
 import { createHardware, FileStateStore, type Hardware, type HardwareDeps } from '../hardware/index.js';
 import { Vend } from './vend.js';
+import { MdbVend } from './mdb-vend.js';
 import { Interaction, type InteractionTiming, type Pricing } from './interaction.js';
 import { acquireLock, type InstanceLock } from './lock.js';
 import { startControlServer, type ControlServer, type DaemonStatus, type ReconcileSummary } from './control.js';
@@ -60,6 +61,7 @@ export interface DaemonOptions {
 /** The config's pricing section as the interaction takes it. */
 export function pricingOf(config: Config): Pricing {
   const p = config.pricing;
+  if (config.mdb?.mode === 'always-idle') return { mode: 'vmc' };
   if (p.mode === 'fixed') return { mode: 'fixed', amountFen: p.amountFen ?? 0 };
   if (p.mode === 'menu') return { mode: 'menu', items: p.items };
   return { mode: 'keyed', maxAmountFen: Math.min(p.maxAmountFen, config.payment.maxAmountFen) };
@@ -73,6 +75,8 @@ export class Daemon {
   private outbox: Outbox | undefined;
   /** The daily settlement fetch and reconciliation (daemon.settleAt). */
   settlement: DailySettlement | undefined;
+  /** The vending machine's cashless port, when the config has an `mdb` section. */
+  mdb: MdbVend | undefined;
   readonly startedAt = new Date().toISOString();
   private readonly journalWatch: JournalWatch;
   private constructor(
@@ -135,7 +139,9 @@ export class Daemon {
       const gateway = new LinkGateway(http, link, { rank: (orderNo) => journal.getPublic(orderNo)?.seq, clock, log });
       undo.push(() => gateway.close());
       undo.push(() => link.stop());
-      const engine = engineFromConfig(config, journal, gateway, log, clock, platformClock);
+      // MDB: an approval journaled before a restart is settled by the machine's next report (mdb-vend.ts).
+      let mdbVend: MdbVend | undefined;
+      const engine = engineFromConfig(config, journal, gateway, log, clock, platformClock, { vendReport: (o) => mdbVend?.recover(o.orderNo) ?? Promise.resolve('unknown') });
       undo.push(() => engine.stop(0));
       // Telemetry on: from here every transition that finishes an order adds its event in its own commit
       // (before recovery starts, so recovered orders are reported too).
@@ -159,13 +165,15 @@ export class Daemon {
         log,
       });
       undo.push(() => vend.close());
+      if (hardware.mdb && config.mdb) mdbVend = new MdbVend({ device: hardware.mdb, config: config.mdb, maxAmountFen: config.payment.maxAmountFen, clock, log });
       const interaction = new Interaction({
         pricing: pricingOf(config),
         engine,
         indicator: { show: (pattern: Pattern, info?: { orderNo?: string }) => hardware.indicator.show(pattern, info ?? {}) },
         approve: hardware.approve,
         display: hardware.display,
-        vend,
+        // With an mdb section the machine releases the product (C,VEND), never the relay.
+        vend: mdbVend ?? vend,
         texts: config.display.texts,
         timing: {
           approvePulseMs: config.approve.pulseMs,
@@ -180,6 +188,8 @@ export class Daemon {
       vend.on('fault', (reason: string | null) => interaction.vendFault(reason));
       if (vend.fault) interaction.vendFault(vend.fault);
       const d = new Daemon(config, log, lock, journal, http, engine, hardware, interaction, link, gateway, platformClock);
+      d.mdb = mdbVend;
+      mdbVend?.attach(interaction, engine);
       wireHardware(hardware, interaction, log);
       d.journalWatch.start(options.journalWatchMs ?? JOURNAL_WATCH_MS);
       undo.push(() => d.journalWatch.stop());
@@ -251,6 +261,7 @@ export class Daemon {
       ...linkStatus(this.link, this.journal, this.gateway),
       platformClock: this.platformClock.reading(),
       journal: { path: this.config.journal.path, problem: this.journal.whereabouts(), unfinished: this.journal.unfinished().length },
+      ...(this.mdb ? { mdb: this.mdb.status() } : {}),
     };
   }
 

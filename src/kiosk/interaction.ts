@@ -1,9 +1,9 @@
-// The customer interaction: choose an amount (fixed, menu or keyed), scan, wait, get the product or
-// a clear "no". A small state machine over narrow ports (engine, indicator, approve, clock) so it can
-// be driven by fakes and a fake clock. It never talks to the gateway or the journal itself: money
-// decisions are the engine's; this module only decides when a scan is worth sending at all, and what
-// follows. Its parts: the amount entry (amount.ts), scan → pay → result (scan-pay.ts), what the
-// customer sees (customer-view.ts).
+// (Over 350 lines: the one state machine of the customer, with the vending machine's offers of mdb-vend.ts.)
+// The customer interaction: choose an amount (fixed, menu, keyed, or the vending machine's selection), scan,
+// wait, get the product or a clear "no". A small state machine over narrow ports (engine, indicator, approve,
+// clock) so it can be driven by fakes and a fake clock. It never talks to the gateway or the journal itself: money
+// decisions are the engine's; this module only decides when a scan is worth sending at all, and what follows. Its
+// parts: the amount entry (amount.ts), scan → pay → result (scan-pay.ts), what the customer sees (customer-view.ts).
 import { EventEmitter } from 'node:events';
 import { silentLogger, type Logger } from '../log.js';
 import { classifyAuthCode } from '../umpay/authcode.js';
@@ -92,6 +92,8 @@ export class Interaction extends EventEmitter {
   private holding = false;
   /** Why the vend sensor cannot be trusted (stuck, or no drop for N vends), or null: no payments meanwhile. */
   private vendFaultReason: string | null = null;
+  /** Why the MDB HAT cannot be used (not connected), or null: no selection is offered meanwhile. */
+  private mdbFaultReason: string | null = null;
   private linkOffline = false;
   /** The engine is retrying a send that provably never left (progress 'offline'): shown as 'offline'. */
   private sendingOffline = false;
@@ -162,10 +164,47 @@ export class Interaction extends EventEmitter {
     };
   }
 
+  /**
+   * The vending machine's selection (MDB, pricing mode vmc): shown as "scan to pay ¥X for <item>" until a scan,
+   * a cancel or withdraw(). null when taken; else why not (the caller denies it at the machine).
+   */
+  offer(choice: Choice): string | null {
+    const st = this.st;
+    if (st.name === 'stopped') return 'the kiosk is stopping';
+    if (this.holding) return 'the kiosk is held for a service task';
+    if (st.name === 'processing' || this.inflight) return 'a payment is in progress';
+    if (this.scannerFault || this.vendFaultReason || this.mdbFaultReason) return 'the kiosk is out of service';
+    if (this.linkOffline) return 'the payment platform cannot be reached';
+    this.log.info({ event: 'vend-offered', amountFen: choice.amountFen, productId: choice.productId }, 'selection offered');
+    this.go({ name: 'ready', choice });
+    return null;
+  }
+
+  /** The machine ended its selection (or the kiosk denied it): back to idle unless a payment is under way. */
+  withdraw(): void {
+    if (this.st.name === 'ready' && this.pricing.mode === 'vmc') this.go({ name: 'idle' });
+  }
+
+  /** The MDB HAT's health: while not connected, out of service F05. */
+  mdbFault(reason: string | null): void {
+    if (this.mdbFaultReason === reason) return;
+    this.mdbFaultReason = reason;
+    if (reason) this.withdraw();
+    this.render();
+  }
+
   /** A key from the keypad: '0'–'9', '*', '#'. */
   key(key: string): void {
     if (!/^[0-9*#]$/.test(key)) return;
     const st = this.st;
+    if (this.pricing.mode === 'vmc') {
+      // The machine's selection: '*' is the customer's cancel (the vend is denied; a payment on its way is refunded).
+      if (key !== '*' || (st.name !== 'ready' && st.name !== 'processing')) return;
+      this.log.info({ event: 'customer-cancel', state: st.name }, 'customer cancelled the selection');
+      this.emit('cancel');
+      if (st.name === 'ready') this.go({ name: 'idle' });
+      return;
+    }
     if (this.pricing.mode === 'fixed' || st.name === 'processing' || st.name === 'result' || st.name === 'stopped') return;
     if (this.holding) return this.flash('not-now', { name: 'not-now', hint: 'wait' });
     const step = entryKey(this.pricing, st, key);
@@ -274,7 +313,7 @@ export class Interaction extends EventEmitter {
           this.emit('progress', state);
         },
       });
-      const after = afterResult(result, authCode, choice, restEntry(this.pricing));
+      const after = afterResult(result, authCode, choice, restEntry(this.pricing), this.pricing.mode !== 'vmc');
       record = after.record;
       this.log.info({ event: 'customer-result', ...result, amountFen: choice.amountFen }, `customer result: ${result.kind}`);
       if (this.st.name === 'stopped') return;
@@ -305,7 +344,8 @@ export class Interaction extends EventEmitter {
     this.clear('entryTimer');
     this.clear('resultTimer');
     if (next.name !== 'idle' || !wasIdle) this.view.scroll(next.name === 'idle');
-    if (next.name === 'entering' || (next.name === 'ready' && this.pricing.mode !== 'fixed')) {
+    // The machine's selection has its own window (mdb.approvalWindowMs, kept by mdb-vend.ts).
+    if (next.name === 'entering' || (next.name === 'ready' && this.pricing.mode !== 'fixed' && this.pricing.mode !== 'vmc')) {
       this.entryTimer = this.clock.setTimeout(() => {
         this.entryTimer = undefined;
         this.log.info({ event: 'entry-timeout', state: this.st.name }, 'entry timed out');
@@ -338,7 +378,7 @@ export class Interaction extends EventEmitter {
   private render(): void {
     if (this.st.name === 'stopped') return;
     const { st, signal, paying, sendingOffline, holding, scannerFault, linkOffline } = this;
-    this.view.show({ st, signal, paying, sendingOffline, holding, scannerFault, vendFault: !!this.vendFaultReason, linkOffline });
+    this.view.show({ st, signal, paying, sendingOffline, holding, scannerFault, vendFault: !!this.vendFaultReason, mdbFault: !!this.mdbFaultReason, linkOffline });
   }
 
   private clear(which: 'entryTimer' | 'resultTimer' | 'signalTimer'): void {

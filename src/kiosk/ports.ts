@@ -2,9 +2,9 @@
 // real modules to these; tests pass fakes. The types in them are the owners' own (payment engine,
 // indicator); time is src/clock.ts.
 import type { Pattern } from '../hardware/indicator.js';
-import type { CustomerResult, PayHooks, PaymentRequest } from '../payment/engine.js';
+import type { CustomerResult, DeliverEvidence, PayHooks, PaymentRequest, VendReport } from '../payment/engine.js';
 
-export type { Pattern, CustomerResult, PayHooks, PaymentRequest };
+export type { Pattern, CustomerResult, DeliverEvidence, PayHooks, PaymentRequest, VendReport };
 
 export interface IndicatorPort {
   show(pattern: Pattern, info?: { orderNo?: string }): void;

@@ -3,7 +3,7 @@
 // the record of it). The interaction (interaction.ts) calls these from its state machine.
 import type { Logger } from '../log.js';
 import { maskAuthCode } from '../umpay/authcode.js';
-import type { ApprovePort, CustomerResult, EnginePort, Pattern } from './ports.js';
+import type { ApprovePort, CustomerResult, DeliverEvidence, EnginePort, Pattern } from './ports.js';
 import type { Screen } from './screens.js';
 import type { Choice } from './amount.js';
 import type { InteractionState } from './customer-view.js';
@@ -52,8 +52,11 @@ export function patternFor(result: CustomerResult): { pattern: Pattern; screen: 
 export interface ScanPayDeps {
   engine: EnginePort;
   approve: ApprovePort;
-  /** Releases the product and, with a vend sensor, proves it (src/kiosk/vend.ts). Absent: approve.pulse. */
-  vend?: { release(orderNo: string, evidence?: { sensed(): void }): Promise<void> };
+  /**
+   * Releases the product and, with a vend sensor, proves it (src/kiosk/vend.ts), or has the vending machine vend it
+   * over MDB (src/kiosk/mdb-vend.ts: releasable() says when it no longer can). Absent: approve.pulse.
+   */
+  vend?: { release(orderNo: string, evidence: DeliverEvidence): Promise<void | 'vend-success'>; releasable?(): string | null };
   approvePulseMs: number;
   log: Logger;
 }
@@ -63,8 +66,15 @@ export function sendScan(deps: ScanPayDeps, authCode: string, choice: Choice, on
   const { log, approvePulseMs } = deps;
   log.info({ event: 'scan', authCode, amountFen: choice.amountFen }, 'payment code scanned');
   return deps.engine.pay(
-    { authCode, amountFen: choice.amountFen, goodsId: choice.goodsId, goodsInfo: choice.goodsInfo },
     {
+      authCode,
+      amountFen: choice.amountFen,
+      goodsId: choice.goodsId,
+      goodsInfo: choice.goodsInfo,
+      ...(choice.productId !== undefined ? { productId: choice.productId, vendPrice: choice.vendPrice } : {}),
+    },
+    {
+      releasable: deps.vend?.releasable ? () => deps.vend!.releasable!() : undefined,
       deliver: (orderNo, evidence) => {
         log.info({ event: 'approve', orderNo, ms: approvePulseMs }, 'releasing product');
         on.approve(orderNo);
@@ -89,10 +99,11 @@ export interface After {
  * short signal over it. After success the amount is used up (rest); after anything else the customer may try
  * another code for the same choice.
  */
-export function afterResult(result: CustomerResult, authCode: string, choice: Choice, rest: InteractionState): After & { signal?: { pattern: Pattern; screen: Screen } } {
+export function afterResult(result: CustomerResult, authCode: string, choice: Choice, rest: InteractionState, retry = true): After & { signal?: { pattern: Pattern; screen: Screen } } {
   const { pattern, screen, long } = patternFor(result);
   const record: PaymentRecord = { code: maskAuthCode(authCode), amountFen: choice.amountFen, result, pattern };
-  const next: InteractionState = result.kind === 'approved' ? rest : { name: 'ready', choice };
+  // retry false: the choice ended with this payment (the vending machine's selection is denied unless approved).
+  const next: InteractionState = result.kind === 'approved' || !retry ? rest : { name: 'ready', choice };
   if (long) return { record, next: { name: 'result', pattern, screen, orderNo: orderNoOf(result), next } };
   return { record, next, signal: { pattern, screen } };
 }

@@ -14,6 +14,7 @@ export const FAULTS = {
   F03: 'the payment engine failed on a payment in a way it did not classify: kiosk logs, kiosk status',
   F04: 'vend sensor stuck active, or no drop seen for approve.confirm.brokenAfter vends in a row: no payments until it sees a drop or goes inactive (check the chute and the wiring; kiosk selftest --sensor)',
   F05: "this kiosk's clock (or its time zone) disagrees with the payment platform's by more than payment.clockToleranceMs: no payments until it agrees (timedatectl: NTP on, time zone Asia/Shanghai; kiosk status shows by how much)",
+  F06: 'MDB HAT not connected (unplugged, no power from the MDB bus, wrong mdb.path, serial console still on the UART): kiosk mdb status, docs/mdb.md',
 } as const;
 export type Fault = keyof typeof FAULTS;
 
@@ -24,6 +25,8 @@ export type Screen =
   | { name: 'typing'; amountFen: number }
   | { name: 'item'; item: string; amountFen?: number }
   | { name: 'ready'; amountFen: number }
+  | { name: 'vmc' }
+  | { name: 'vend'; amountFen: number; item: string }
   | { name: 'processing'; amountFen: number; secondsLeft: number }
   | { name: 'paying'; secondsLeft: number }
   | { name: 'retrying'; secondsLeft: number }
@@ -93,6 +96,10 @@ export function renderScreen(screen: Screen, texts: Texts, geometry: { cols: num
       return [t('item.1', { item: screen.item }), screen.amountFen === undefined ? t('item.unknown') : t('item.2', { amount: yuan(screen.amountFen) })];
     case 'ready':
       return [t('ready.1', { amount: yuan(screen.amountFen) }), t('ready.2')];
+    case 'vmc':
+      return [t('vmc.1'), t('vmc.2')];
+    case 'vend':
+      return [t('vend.1'), t('vend.2', { amount: yuan(screen.amountFen), item: screen.item })];
     case 'processing':
       return [t('processing.1', { amount: yuan(screen.amountFen) }), t('processing.2', { s: String(screen.secondsLeft) })];
     case 'paying':

@@ -6,7 +6,7 @@ import type { Journal } from '../journal/journal.js';
 import type { Gateway } from '../umpay/types.js';
 import { loadPrivateKey, loadPublicKey } from '../umpay/keys.js';
 import { HttpGateway } from '../umpay/client.js';
-import { PaymentEngine } from '../payment/engine.js';
+import { PaymentEngine, type EngineOptions } from '../payment/engine.js';
 import type { Clock } from '../clock.js';
 import type { PlatformClock } from '../umpay/platform-clock.js';
 
@@ -25,8 +25,9 @@ export function gatewayFromConfig(config: Config, log: Logger, platformClock?: P
 }
 
 /** The payment engine as the config describes it. */
-export function engineFromConfig(config: Config, journal: Journal, gateway: Gateway, log: Logger, clock?: Clock, platformClock?: PlatformClock): PaymentEngine {
+export function engineFromConfig(config: Config, journal: Journal, gateway: Gateway, log: Logger, clock?: Clock, platformClock?: PlatformClock, extra: Pick<EngineOptions, 'vendReport'> = {}): PaymentEngine {
   return new PaymentEngine({
+    ...extra,
     journal,
     gateway,
     merchant: { acqSpId: config.merchant.acqSpId, acqMerId: config.merchant.acqMerId },

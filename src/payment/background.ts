@@ -8,7 +8,7 @@ import { Halted } from '../clock.js';
 import { crashPoint } from './crash.js';
 import { EngineWork, type EngineCore } from './core.js';
 import type { Called } from './scheduler.js';
-import { VEND_SENSED, type StepResult } from './types.js';
+import { VEND_SENSED, type EngineOptions, type StepResult } from './types.js';
 
 // Codes by which the platform says a request with this serial already exists (the refund was received).
 // Not 16: that is "used with other fields", i.e. someone else's refund (a refused, notOurs answer).
@@ -22,6 +22,8 @@ export class Background extends EngineWork {
     core: EngineCore,
     /** Called when a drive ends (the engine may be idle now). */
     private readonly idle: () => void,
+    /** MDB: what the machine reports about an approval found at recovery (engine option vendReport). */
+    private readonly vendReport?: EngineOptions['vendReport'],
   ) {
     super(core);
   }
@@ -89,7 +91,9 @@ export class Background extends EngineWork {
         this.core.startRefund(o, 'recovery', 'paid after the customer left', { reason: 'paid, product never released' });
         return { kind: 'moved' };
       case 'delivering': {
-        if (this.journal.events(o.orderNo).some((e) => e.cause === VEND_SENSED)) {
+        const events = this.journal.events(o.orderNo);
+        if (o.productId !== null && !events.some((e) => e.cause === VEND_SENSED)) return this.recoverVend(o, events.some((e) => e.kind === 'vend-approved'));
+        if (events.some((e) => e.cause === VEND_SENSED)) {
           // The vend sensor saw the product drop before the interruption: it is out, no refund.
           this.core.move(o, 'delivered', { kind: 'vend-sensed', cause: 'recovery: vend sensed before the interruption' }, { reason: 'delivered: the vend sensor saw the drop (journaled) before the daemon stopped' });
           return { kind: 'moved' };
@@ -109,6 +113,36 @@ export class Background extends EngineWork {
       default:
         return { kind: 'wait', why: `nothing to do for state ${phase}` };
     }
+  }
+
+  /**
+   * MDB (docs/mdb.md): an order interrupted while the machine was vending. The approval never went out (no
+   * `vend-approved` journaled before it): nothing was released, the money goes back. It did: the machine's next
+   * report decides — success: delivered; failure: refunded; anything else (it went idle, a new selection, no report
+   * in time): refunded and flagged, the customer is charged only for what the machine reports it vended.
+   */
+  private async recoverVend(o: OrderRow, approved: boolean): Promise<StepResult> {
+    if (!approved) {
+      this.core.startRefund(o, 'recovery', 'recovery: vend never approved', { reason: 'interrupted before the machine was sent the approval: nothing was released; refunded' });
+      return { kind: 'moved' };
+    }
+    const report = this.vendReport ? await this.vendReport({ orderNo: o.orderNo, productId: o.productId }) : 'unknown';
+    this.core.checkHalted();
+    const now = this.journal.get(o.orderNo)!;
+    if (now.state !== 'delivering') return { kind: 'moved' };
+    if (report === 'success') {
+      this.core.move(now, 'delivered', { kind: 'vend-success', cause: 'recovery: the machine reported the vend' }, { reason: 'delivered: the machine reported the vend after the interruption' });
+      return { kind: 'moved' };
+    }
+    if (report === 'failed') {
+      this.core.startRefund(now, 'vend-failed', 'recovery: the machine reported the vend failed', { flag: 'vend-failed', reason: 'the machine reported the vend failed after the interruption: refunded' });
+      return { kind: 'moved' };
+    }
+    const reason = 'interrupted after the machine was sent the approval and it reported no vend: refunded; the product may have been released';
+    this.core.startRefund(now, 'recovery', 'recovery: no vend report', { flag: 'delivery-uncertain', reason });
+    this.log.error({ event: 'delivery-uncertain', orderNo: o.orderNo }, reason);
+    this.core.events.emit('attention', { orderNo: o.orderNo, reason });
+    return { kind: 'moved' };
   }
 
   private async reverseStep(o: OrderRow): Promise<StepResult> {

@@ -6,6 +6,7 @@ export const CRASH_STEPS = [
   'between-answer-and-approve',
   'after-approve-before-delivered',
   'after-vend-sensed',
+  'after-vend-approved',
   'mid-reversal',
   'mid-refund',
   'mid-refund-query',

@@ -48,6 +48,8 @@ export class CustomerPath extends EngineWork {
       scannedAt: scan.wall,
       scannedMono: scan.mono,
       bootId: this.clock.bootId,
+      productId: req.productId,
+      vendPrice: req.vendPrice,
       at: this.core.iso(),
     });
     const orderNo = order.orderNo;
@@ -199,6 +201,17 @@ export class CustomerPath extends EngineWork {
 
   /** Paid while the customer is there: journal `delivering` (same commit as `paid`), pulse, `delivered`. */
   private async deliverNow(orderNo: string, from: OrderState, ev: EventInput, transactionId: string | undefined, scan: Scan, hooks: PayHooks, stlDate?: string): Promise<CustomerResult> {
+    const ended = hooks.releasable?.() ?? null;
+    if (ended) {
+      // MDB: the kiosk denied the vend or the machine ended the session while the payment was on its way: nothing
+      // can be released for this charge, so it goes back (never approved after a deny).
+      const paid = this.journal.transition(orderNo, [{ from, to: 'paid', event: ev, patch: { transactionId: transactionId ?? undefined, stlDate, respCode: ev.respCode ?? '00' } }], this.core.iso());
+      this.core.emitTransition({ orderNo, from, to: 'paid', cause: ev.cause });
+      this.core.startRefund(paid, 'session-ended', 'paid after the vend session ended', { flag: 'vend-session-ended', reason: `paid, but ${ended}: refunded` });
+      this.log.warn({ event: 'paid-after-session', orderNo, reason: ended }, `paid after the vend session ended (${ended}): refunding`);
+      this.background(orderNo);
+      return { kind: 'not-charged', orderNo, reason: `${ended}; the payment is being given back`, vend: 'failed' };
+    }
     const o = this.journal.transition(
       orderNo,
       [
@@ -210,10 +223,11 @@ export class CustomerPath extends EngineWork {
     this.core.emitTransition({ orderNo, from, to: 'paid', cause: ev.cause });
     this.core.emitTransition({ orderNo, from: 'paid', to: 'delivering', cause: 'releasing product' });
     crashPoint('between-answer-and-approve');
+    let by: void | 'vend-success';
     try {
-      // The vend sensor's drop is journaled the moment it is seen: a crash before "delivered" is then
-      // resolved by that evidence at recovery instead of a refund on doubt.
-      await hooks.deliver(orderNo, { sensed: () => this.vendSensed(orderNo) });
+      // The vend sensor's drop (or the MDB approval about to be sent) is journaled the moment it happens: a crash
+      // before "delivered" is then resolved by that evidence at recovery instead of a refund on doubt.
+      by = await hooks.deliver(orderNo, { sensed: () => this.vendSensed(orderNo), approving: (detail) => this.vendApproving(orderNo, detail) });
     } catch (err) {
       // The relay failed, or the sensor saw no product: assume none came out (the customer must not lose out).
       const code = (err as { code?: string })?.code;
@@ -229,8 +243,15 @@ export class CustomerPath extends EngineWork {
     }
     crashPoint('after-approve-before-delivered');
     // Written even when stopping: the product is out, and saying so spares the customer's money a refund.
-    this.core.move(o, 'delivered', { kind: 'released', cause: 'product released' }, { reason: `paid and delivered ${Math.round((this.clock.mono() - scan.mono) / 100) / 10} s after the scan` });
+    const cause = by === 'vend-success' ? { kind: 'vend-success' as const, cause: 'the machine reported the vend' } : { kind: 'released' as const, cause: 'product released' };
+    this.core.move(o, 'delivered', cause, { reason: `paid and delivered ${Math.round((this.clock.mono() - scan.mono) / 100) / 10} s after the scan` });
     return { kind: 'approved', orderNo };
+  }
+
+  /** MDB: the approval goes to the machine next: journaled first, so a restart waits for the machine's report. */
+  private vendApproving(orderNo: string, detail: string): void {
+    this.journal.note(orderNo, 'delivering', { kind: 'vend-approved', cause: 'vend approved', detail }, this.core.iso());
+    crashPoint('after-vend-approved');
   }
 
   /** The vend sensor saw the product drop: journaled at once (evidence for recovery), while still delivering. */

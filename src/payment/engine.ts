@@ -17,7 +17,7 @@ import { Scheduler } from './scheduler.js';
 import { DEFAULT_TIMING, type CustomerResult, type EngineOptions, type EngineStats, type PaymentRequest, type PayHooks, type Scan, type Timing } from './types.js';
 
 export { DEFAULT_TIMING, VEND_SENSED } from './types.js';
-export type { CustomerResult, EngineOptions, EngineStats, PaymentRequest, PayHooks, RefusalReason, Timing, TransitionEvent } from './types.js';
+export type { CustomerResult, DeliverEvidence, EngineOptions, EngineStats, PaymentRequest, PayHooks, RefusalReason, Timing, TransitionEvent, VendReport } from './types.js';
 
 export class PaymentEngine extends EventEmitter {
   readonly timing: Timing;
@@ -47,7 +47,7 @@ export class PaymentEngine extends EventEmitter {
     const calls = new Scheduler(this.clock, this.timing, log, opts.random ?? Math.random, halt.signal);
     this.stats = calls.stats;
     this.core = new EngineCore(opts.journal, opts.gateway, this.clock, log, this.timing, calls, this, halt);
-    this.work = new Background(this.core, () => this.maybeIdle());
+    this.work = new Background(this.core, () => this.maybeIdle(), opts.vendReport);
     this.customerPath = new CustomerPath(this.core, opts, (orderNo) => this.work.background(orderNo), (orderNo) => (this.customerOrderNo = orderNo));
   }
 
@@ -124,6 +124,16 @@ export class PaymentEngine extends EventEmitter {
       this.customerOrderNo = null;
       this.maybeIdle();
     }
+  }
+
+  /**
+   * MDB: the kiosk denied the machine's selection or ended its session (`C,STOP`) for this order: recorded on the
+   * order in whatever state it is (a charge that arrives after it is refunded: the kiosk's releasable() says so).
+   */
+  vendDenied(orderNo: string, detail: string): void {
+    const o = this.journal.get(orderNo);
+    if (!o) return;
+    this.journal.note(orderNo, o.state, { kind: 'vend-denied', cause: 'vend denied (C,STOP)', detail }, this.core.iso());
   }
 
   private maybeIdle(): void {

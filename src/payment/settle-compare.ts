@@ -65,6 +65,8 @@ export interface Finding {
   thereState?: string;
   thereAmountFen?: number;
   note?: string;
+  /** The vending machine's product number of an order paid over MDB (docs/mdb.md). */
+  productId?: string;
 }
 
 export interface Comparison {
@@ -251,6 +253,11 @@ export function compareSettlement(input: CompareInput): Comparison {
     }
   }
 
+  // An order paid for a vending machine's selection: the finding says which product (docs/mdb.md).
+  for (const f of findings) {
+    const productId = input.lookup(f.orderNo)?.productId;
+    if (productId) f.productId = productId;
+  }
   const counts = Object.fromEntries(Object.keys(ADVICE).map((k) => [k, 0])) as Record<FindingKind, number>;
   for (const f of findings) counts[f.kind]++;
   return { findings, otherTerminals, failedConsistent, counts, totals, ok: findings.every((f) => OK_KINDS.has(f.kind)) };

@@ -11,10 +11,24 @@ export interface PaymentRequest {
   amountFen: number;
   goodsId?: string;
   goodsInfo?: string;
+  /** MDB: the vending machine's product number and its price as the machine sent it (journaled with the order). */
+  productId?: string;
+  vendPrice?: string;
 }
 
 /** The journal event that proves a drop (the vend sensor saw the product leave). */
 export const VEND_SENSED = 'vend sensed';
+
+/** What the vending machine reported about an approved vend found at recovery (MDB, docs/mdb.md). */
+export type VendReport = 'success' | 'failed' | 'unknown';
+
+/** What the deliver hook can hand the engine while it releases: evidence, journaled at once. */
+export interface DeliverEvidence {
+  /** The sensor saw the product drop (called at once, before the pulse may have ended). */
+  sensed(): void;
+  /** MDB: the approval is sent to the machine next (journaled first; `detail` is the line). */
+  approving(detail: string): void;
+}
 
 export type RefusalReason = 'bad-code' | 'duplicate' | 'busy' | 'clock' | 'platform-clock' | 'offline' | 'stopping';
 
@@ -27,8 +41,16 @@ export type CustomerResult =
   | { kind: 'refused'; reason: RefusalReason; detail: string; orderNo?: string };
 
 export interface PayHooks {
-  /** Releases the product (pulses the vend relay); the order is marked delivered only after it resolves. */
-  deliver(orderNo: string, evidence: { sensed(): void }): Promise<void>;
+  /**
+   * Releases the product (pulses the vend relay, or approves the machine's vend over MDB); the order is marked
+   * delivered only after it resolves. 'vend-success': the machine itself reported the vend (the cause journaled).
+   */
+  deliver(orderNo: string, evidence: DeliverEvidence): Promise<void | 'vend-success'>;
+  /**
+   * MDB: why the product can no longer be released (the kiosk denied the vend, or the machine ended the session),
+   * or null. Asked when the payment is verified, before anything is released: a reason refunds it at once.
+   */
+  releasable?(): string | null;
   /**
    * 'sending' | 'waiting' (querying while the customer waits) | 'offline' (retrying an unsent request) | 'paying' (the
    * platform says the customer is confirming on their phone).
@@ -89,6 +111,11 @@ export interface EngineOptions {
   platformClockCheck?: () => string | null;
   /** For jitter; injectable for deterministic tests. */
   random?: () => number;
+  /**
+   * MDB: for an order found at recovery whose approval was sent to the machine (journaled `vend-approved`), what
+   * the machine reports next. Absent: unknown (refunded, flagged delivery-uncertain).
+   */
+  vendReport?: (order: { orderNo: string; productId: string | null }) => Promise<VendReport>;
 }
 
 export interface TransitionEvent {

@@ -1,7 +1,7 @@
 // A real pseudo-terminal pair from socat, for scanner tests through the native serialport binding.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import type { ModuleSim } from '../../src/hardware/sim/module-sim.js';
+import type { EventEmitter } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exitOf, terminate, until } from '../wait.js';
@@ -28,8 +28,11 @@ export class PtyPair {
     await terminate(proc);
   }
 
-  /** Puts a simulated module on the feeder end: it reads the driver's commands and writes answers and scans. */
-  attach(sim: ModuleSim): () => void {
+  /**
+   * Puts a simulated module (or a simulated vending machine behind its MDB HAT) on the feeder end: it reads the
+   * driver's commands and writes answers and scans.
+   */
+  attach(sim: EventEmitter & { receive(b: Buffer): void }): () => void {
     const input = createReadStream(this.feeder);
     const output = createWriteStream(this.feeder, { flags: 'w' });
     input.on('error', () => {});

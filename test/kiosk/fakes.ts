@@ -43,7 +43,7 @@ export class FakeEngine implements EnginePort {
   /** Approves the last call like the real engine: deliver first, then answer. */
   async approve(orderNo = 'K1'): Promise<void> {
     const c = this.last;
-    await c.hooks.deliver(orderNo, { sensed: () => {} });
+    await c.hooks.deliver(orderNo, { sensed: () => {}, approving: () => {} });
     c.resolve({ kind: 'approved', orderNo });
   }
 }

@@ -230,6 +230,8 @@ export const DOC_SCREENS: [string, Screen][] = [
   ['Keyed, nothing typed', { name: 'keyed' }],
   ['Keyed, typing 3 5 0', { name: 'typing', amountFen: 350 }],
   ['Menu, typing an item', { name: 'item', item: '1', amountFen: 350 }],
+  ['Vending machine (mdb), nothing selected', { name: 'vmc' }],
+  ['Vending machine (mdb), product selected', { name: 'vend', amountFen: 150, item: 'Cola' }],
   ['Waiting for the platform', { name: 'processing', amountFen: 350, secondsLeft: 52 }],
   ['The platform says the customer is paying', { name: 'paying', secondsLeft: 41 }],
   ['Retrying a send that never left', { name: 'retrying', secondsLeft: 37 }],
@@ -244,6 +246,7 @@ export const DOC_SCREENS: [string, Screen][] = [
   ['Offline', { name: 'offline' }],
   ['Out of service (scanner missing)', { name: 'fault', fault: 'F01' }],
   ['Out of service (vend sensor broken)', { name: 'fault', fault: 'F04' }],
+  ['Out of service (MDB HAT not connected)', { name: 'fault', fault: 'F06' }],
   ['Closed (daemon stopping)', { name: 'closed' }],
 ];
 

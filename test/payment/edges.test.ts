@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openJournal, type Journal, type OrderPatch, type OrderState } from '../../src/journal/journal.js';
 import { pathTo, TRANSITIONS } from '../../src/journal/states.js';
-import { PaymentEngine, type PayHooks, type Timing } from '../../src/payment/engine.js';
+import { PaymentEngine, type PayHooks, type Timing, type VendReport } from '../../src/payment/engine.js';
 import { formatOrderTime } from '../../src/umpay/messages.js';
 import type { CallName } from '../../src/umpay/types.js';
 import { FakeClock } from '../fake-clock.js';
@@ -23,8 +23,12 @@ interface Scenario {
   gateway: Handlers;
   /** A customer payment with this code, or an order seeded in a state and recovered by start(). */
   pay?: string;
-  seed?: { state: OrderState; code?: string; orderType?: string; patch?: OrderPatch; vendSensed?: boolean };
+  seed?: { state: OrderState; code?: string; orderType?: string; patch?: OrderPatch; vendSensed?: boolean; mdb?: 'approved' | 'not-approved' };
   deliver?: PayHooks['deliver'];
+  /** MDB: the selection ended before the payment was verified (PayHooks.releasable). */
+  releasable?: string;
+  /** MDB: what the machine reports at recovery (EngineOptions.vendReport). */
+  vendReport?: VendReport;
   timing?: Partial<Timing>;
   latencyMs?: number;
 }
@@ -76,6 +80,22 @@ const SCENARIOS: Scenario[] = [
   { name: 'recovery: delivering with the drop journaled', seed: { state: 'delivering', vendSensed: true }, gateway: {}, edges: ['delivering>delivered:vend-sensed'] },
   { name: 'recovery: delivering (UnionPay)', seed: { state: 'delivering', code: UNIONPAY, orderType: 'unionpay' }, gateway: { refund: { kind: 'ACCEPTED' }, refundQuery: { kind: 'REFUNDED' } }, edges: ['delivering>refunding:recovery'] },
   { name: 'recovery: delivering (WeChat, same day)', seed: { state: 'delivering' }, gateway: { cancelOrder: { kind: 'DONE' } }, edges: ['delivering>reversing:recovery'] },
+  {
+    name: 'MDB: the machine reported the vend',
+    pay: WECHAT,
+    deliver: async (_no, ev) => {
+      ev.approving('C,VEND,1.00');
+      return 'vend-success';
+    },
+    gateway: { micropay: { kind: 'PAID' } },
+    edges: ['delivering>delivered:vend-success'],
+  },
+  { name: 'MDB: paid after the selection ended (UnionPay)', pay: UNIONPAY, releasable: 'the machine ended the session', gateway: { micropay: { kind: 'PAID' }, refund: { kind: 'ACCEPTED' }, refundQuery: { kind: 'REFUNDED' } }, edges: ['paid>refunding:session-ended'] },
+  { name: 'MDB: paid after the kiosk denied the vend (WeChat, same day)', pay: WECHAT, releasable: 'denied (C,STOP)', gateway: { micropay: { kind: 'PAID' }, cancelOrder: { kind: 'DONE' } }, edges: ['paid>reversing:session-ended'] },
+  { name: 'MDB recovery: approved, the machine reports success', seed: { state: 'delivering', mdb: 'approved' }, vendReport: 'success', gateway: {}, edges: ['delivering>delivered:vend-success'] },
+  { name: 'MDB recovery: approved, the machine reports failure', seed: { state: 'delivering', code: UNIONPAY, orderType: 'unionpay', mdb: 'approved' }, vendReport: 'failed', gateway: { refund: { kind: 'ACCEPTED' }, refundQuery: { kind: 'REFUNDED' } }, edges: ['delivering>refunding:vend-failed'] },
+  { name: 'MDB recovery: approved, no report', seed: { state: 'delivering', code: UNIONPAY, orderType: 'unionpay', mdb: 'approved' }, vendReport: 'unknown', gateway: { refund: { kind: 'ACCEPTED' }, refundQuery: { kind: 'REFUNDED' } }, edges: ['delivering>refunding:recovery'] },
+  { name: 'MDB recovery: never approved', seed: { state: 'delivering', mdb: 'not-approved' }, gateway: { cancelOrder: { kind: 'DONE' } }, edges: ['delivering>reversing:recovery'] },
   ...(['reversing', 'attention'] as const).flatMap((state): Scenario[] => {
     const seed = { state, code: UNIONPAY, orderType: 'unionpay', patch: { reversal: 'closeOrder' as const } };
     return [
@@ -127,6 +147,7 @@ describe('every edge of the transition table, taken by the engine', () => {
       goodsId: 'G', goodsInfo: 'g', acqSpId: merchant.acqSpId, acqMerId: merchant.acqMerId,
       // Scanned an hour ago on this boot's clock: the code's validity is over.
       scannedAt: clock.wall() - 3_600_000, scannedMono: clock.mono() - 3_600_000, bootId: clock.bootId, at: new Date(clock.wall()).toISOString(),
+      ...(s.mdb ? { productId: '2', vendPrice: '1.00' } : {}),
     });
     const path = pathTo(s.state);
     for (const [i, step] of path.entries()) {
@@ -136,6 +157,7 @@ describe('every edge of the transition table, taken by the engine', () => {
     }
     if (s.patch && !path.length) journal.note(o.orderNo, 'created', { kind: 'not-sent', cause: 'seed' }, new Date(clock.wall()).toISOString(), s.patch);
     if (s.vendSensed) journal.note(o.orderNo, s.state, { kind: 'vend-sensed', cause: 'vend sensed' }, new Date(clock.wall()).toISOString());
+    if (s.mdb === 'approved') journal.note(o.orderNo, s.state, { kind: 'vend-approved', cause: 'vend approved', detail: 'C,VEND,1.00' }, new Date(clock.wall()).toISOString());
   }
 
   for (const sc of SCENARIOS) {
@@ -143,9 +165,11 @@ describe('every edge of the transition table, taken by the engine', () => {
       const gw = new FakeGateway(sc.latencyMs ? { clock, ms: sc.latencyMs } : undefined);
       for (const [call, h] of Object.entries(sc.gateway)) gw.on(call as CallName, h);
       if (sc.seed) seed(sc.seed);
-      const e = new PaymentEngine({ journal, gateway: gw, merchant, deviceId: 'K1', goods: { goodsId: 'G', goodsInfo: 'g' }, clock, timing: sc.timing, random: () => 0.5, clockCheck: () => null });
+      const vendReport = sc.vendReport ? async () => sc.vendReport! : undefined;
+      const e = new PaymentEngine({ journal, gateway: gw, merchant, deviceId: 'K1', goods: { goodsId: 'G', goodsInfo: 'g' }, clock, timing: sc.timing, random: () => 0.5, clockCheck: () => null, vendReport });
       await e.start();
-      if (sc.pay) await clock.run(e.pay({ authCode: sc.pay, amountFen: 100 }, { deliver: sc.deliver ?? (async () => undefined) }));
+      const releasable = sc.releasable ? () => sc.releasable! : undefined;
+      if (sc.pay) await clock.run(e.pay({ authCode: sc.pay, amountFen: 100, ...(sc.releasable || sc.deliver ? { productId: '2', vendPrice: '1.00' } : {}) }, { deliver: sc.deliver ?? (async () => undefined), releasable }));
       await clock.run(e.whenIdle());
       const steps = journal
         .list()

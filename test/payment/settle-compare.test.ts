@@ -27,7 +27,7 @@ function order(orderNo: string, state: OrderState, txnAmt: number, extra: Partia
     orderNo, seq: 1, state, final: ['delivered', 'refunded', 'reversed', 'failed', 'failed-not-sent'].includes(state), orderTime: `${DAY}093000`,
     txnAmt: String(txnAmt), orderType: 'wechat', authMask: 'wechat…6789', goodsId: 'G1', goodsInfo: 'drink', acqSpId: 'Y471790403', acqMerId: MER,
     transactionId: null, sendAttempts: 1, notSent: 0, respCode: null, respMsg: null, reversal: null, refundNo: null, refundTime: null, refundAmt: null,
-    refundAccepted: false, resumeState: null, reason: null, flag: null, stlDate: null, scannedAt: 0, scannedMono: null, bootId: null,
+    refundAccepted: false, resumeState: null, reason: null, flag: null, stlDate: null, scannedAt: 0, scannedMono: null, bootId: null, productId: null, vendPrice: null,
     createdAt: `2026-12-01T09:30:00.000Z`, updatedAt: `2026-12-01T09:31:00.000Z`, ...extra,
   };
 }

@@ -2,12 +2,12 @@
 // The device may vanish (USB unplug, EIO): report 'fault', retry with exponential backoff, 'connected' on return.
 // Nothing here throws out of the driver: the daemon never exits for a scanner.
 import { EventEmitter } from 'node:events';
-import { stat } from 'node:fs';
 import { SerialPort } from 'serialport';
 import type { Logger } from '../../log.js';
 import { silentLogger } from '../../log.js';
 import type { ScanParser, Scanner, ScannerParseOptions } from '../scanner.js';
 import { scanLines } from '../scan-lines.js';
+import { watchPresence } from './presence.js';
 import { systemClock, type Clock, type TimerHandle } from '../../clock.js';
 import { DEFAULTS } from '../../config/defaults.js';
 import type { ModuleOptions } from '../modules/options.js';
@@ -211,20 +211,7 @@ export class SerialScanner extends EventEmitter implements Scanner {
   private startPresenceCheck(port: SerialPort): void {
     const every = this.options.presenceCheckMs ?? (this.options.binding ? 0 : 1000);
     if (every <= 0) return;
-    let device: number | null = null;
-    let busy = false;
-    this.presence = this.timers.setInterval(() => {
-      if (busy) return;
-      busy = true;
-      stat(this.options.path, (err, st) => {
-        busy = false;
-        if (this.sp !== port) return;
-        if (err) return this.lost(port, err);
-        device ??= st.rdev;
-        // A replugged adapter or a new pty behind the same symlink: the open fd is stale.
-        if (st.rdev !== device) this.lost(port, new Error(`device behind ${this.options.path} was replaced`));
-      });
-    }, every);
+    this.presence = watchPresence(this.options.path, every, this.timers, () => this.sp === port, (err) => this.lost(port, err));
   }
 
   private stopPresenceCheck(): void {
