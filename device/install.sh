@@ -2,10 +2,13 @@
 # Installs or updates the kiosk on a Raspberry Pi (run as root from a built checkout: dist/ present).
 # docs/operations.md, "First install on a Pi" and "Updating", describes each step.
 #
-#   sudo device/install.sh [--mode systemd|pm2] [--key FILE] [--cert FILE] [--replace-key] [--replace-cert]
-#                          [--ready-timeout S] [--keep N] [--dry-run] [--root DIR]
+#   sudo device/install.sh [--from BUNDLE] [--mode systemd|pm2] [--key FILE] [--cert FILE] [--replace-key]
+#                          [--replace-cert] [--ready-timeout S] [--idle-timeout S] [--require-idle] [--keep N]
+#                          [--stage-only] [--mender-verify-key FILE] [--dry-run] [--root DIR]
 #   sudo device/install.sh --rollback [--ready-timeout S] [--root DIR]
 #
+#   --from BUNDLE     install from a release bundle (npm run release) instead of this checkout: its manifest
+#                     is checked, then its own install.sh runs with the other options (no git on the kiosk)
 #   --mode systemd    run the daemon as systemd's kiosk.service (default)
 #   --mode pm2        run it under pm2, which systemd starts as kiosk-pm2.service (needs: npm i -g pm2)
 #   --key FILE        the merchant private key, installed as /etc/kiosk/merchant.key.p8 when none is there
@@ -14,6 +17,13 @@
 #   --replace-cert    the same for the certificate
 #   --ready-timeout S after restarting a running kiosk on the new release: roll back when it has not
 #                     answered ready within S seconds (default 60)
+#   --idle-timeout S  wait up to S seconds for a customer to finish before the restart (default 120)
+#   --require-idle    a customer still busy after --idle-timeout: switch nothing, exit 1 (default: restart
+#                     anyway; the daemon's graceful stop drains the payment in flight)
+#   --stage-only      install the release and check it can run, but do not switch to it (Mender's
+#                     ArtifactInstall); running install.sh from the staged release later switches
+#   --mender-verify-key FILE  the operator's public key: Mender installs only artifacts signed by it
+#                     (/etc/mender/mender.conf ArtifactVerifyKey); also installs the kiosk-release module
 #   --keep N          releases kept in /opt/kiosk/releases, current and previous included (default 3)
 #   --rollback        switch back to the previous release (and restart a running kiosk)
 #   --dry-run         print what would be done, change nothing (no root needed)
@@ -30,6 +40,9 @@ STATE=/var/lib/kiosk
 UNITS=/etc/systemd/system
 UDEV=/etc/udev/rules.d
 BIN=/usr/local/bin
+MENDER_ETC=/etc/mender
+MENDER_MODULES=/usr/share/mender/modules/v3
+MENDER_DATA=/var/lib/mender
 USER_NAME=kiosk
 
 MODE=''
@@ -42,8 +55,14 @@ KEEP=3
 ROLLBACK=0
 DRY_RUN=0
 ROOT=''
+FROM=''
+STAGE_ONLY=0
+IDLE_TIMEOUT=120
+REQUIRE_IDLE=0
+MENDER_KEY=''
+ARGS=("$@")
 
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; }
 need() { [ -n "${2:-}" ] || { echo "install.sh: $1 needs a value" >&2; exit 2; }; }
 
 while [ $# -gt 0 ]; do
@@ -59,6 +78,11 @@ while [ $# -gt 0 ]; do
     --rollback) ROLLBACK=1; shift ;;
     --dry-run) DRY_RUN=1; shift ;;
     --root) need "$1" "${2:-}"; ROOT="$2"; shift 2 ;;
+    --from) need "$1" "${2:-}"; FROM="$2"; shift 2 ;;
+    --stage-only) STAGE_ONLY=1; shift ;;
+    --idle-timeout) need "$1" "${2:-}"; IDLE_TIMEOUT="$2"; shift 2 ;;
+    --require-idle) REQUIRE_IDLE=1; shift ;;
+    --mender-verify-key) need "$1" "${2:-}"; MENDER_KEY="$2"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "install.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -67,6 +91,8 @@ case "$MODE" in
   systemd|pm2|'') ;;
   *) echo "install.sh: --mode must be systemd or pm2, got '$MODE'" >&2; exit 2 ;;
 esac
+[[ "$IDLE_TIMEOUT" =~ ^[0-9]+$ ]] || { echo "install.sh: --idle-timeout must be whole seconds, got '$IDLE_TIMEOUT'" >&2; exit 2; }
+[ "$ROLLBACK" -eq 0 ] || { [ -z "$FROM" ] && [ "$STAGE_ONLY" -eq 0 ]; } || { echo "install.sh: --rollback takes no --from or --stage-only" >&2; exit 2; }
 [[ "$READY_TIMEOUT" =~ ^[0-9]+$ ]] || { echo "install.sh: --ready-timeout must be whole seconds, got '$READY_TIMEOUT'" >&2; exit 2; }
 [[ "$KEEP" =~ ^[0-9]+$ ]] && [ "$KEEP" -ge 2 ] || { echo "install.sh: --keep must be 2 or more (current and previous), got '$KEEP'" >&2; exit 2; }
 
@@ -74,6 +100,45 @@ note() { echo "# $*"; }
 warn() { echo "# WARNING: $*"; WARNINGS=$((WARNINGS + 1)); }
 die() { echo "install.sh: $*" >&2; exit 1; }
 WARNINGS=0
+
+# --- a release bundle: checked, unpacked, and its own install.sh run with the other options ---------------
+if [ -n "$FROM" ]; then
+  [ -f "$FROM" ] || die "--from $FROM: no such file"
+  # Read whole (no `| head`: under pipefail a writer cut off by SIGPIPE would end this script).
+  listing="$(tar -tvzf "$FROM" 2>&1)" || die "--from $FROM: not a gzip'd tar file ($(tail -n 1 <<<"$listing"))"
+  names="$(tar -tzf "$FROM")"
+  # Only plain files and folders, all under one top folder, no way out of it.
+  tops="$(sed 's|/.*||' <<<"$names" | LC_ALL=C sort -u)"
+  [ "$(wc -l <<<"$tops")" -eq 1 ] || die "--from $FROM: a bundle holds one release folder; this one has at its top: $(tr '\n' ' ' <<<"$tops")"
+  top="$tops"
+  [ -n "$top" ] && [ "$top" != . ] && [ "$top" != .. ] && grep -qx "$top/" <<<"$names" || die "--from $FROM: no release folder inside"
+  bad="$(grep -E '(^|/)\.\.(/|$)' <<<"$names" | sed -n 1p || true)"
+  [ -z "$bad" ] || die "--from $FROM: '$bad' climbs out of the bundle"
+  bad="$(grep -v -E '^[-d]' <<<"$listing" | sed -n 1p || true)"
+  [ -z "$bad" ] || die "--from $FROM: only files and folders may be in a bundle, not: $bad"
+  unpacked="$(mktemp -d "${TMPDIR:-/tmp}/kiosk-bundle.XXXXXX")"
+  trap 'rm -rf "$unpacked"' EXIT
+  tar -xzf "$FROM" -C "$unpacked" --no-same-owner || die "--from $FROM: cannot unpack it"
+  b="$unpacked/$top"
+  [ -f "$b/MANIFEST.sha256" ] || die "--from $FROM: no MANIFEST.sha256 in $top/: not a bundle from npm run release"
+  (cd "$b" && sha256sum --check --strict --quiet MANIFEST.sha256 >"$unpacked/check.log" 2>&1) ||
+    die "--from $FROM: the manifest does not match: $(grep -v ': OK$' "$unpacked/check.log" | sed -n 1,3p | tr '\n' ' ')"
+  extra="$(cd "$b" && comm -23 <(find . -type f ! -name MANIFEST.sha256 | LC_ALL=C sort) <(sed 's/^[0-9a-f]*  //' MANIFEST.sha256 | LC_ALL=C sort) | sed -n 1p)"
+  [ -z "$extra" ] || die "--from $FROM: $extra is not in the manifest"
+  [ -f "$b/device/install.sh" ] || die "--from $FROM: no device/install.sh in $top/"
+  note "bundle $top: manifest checked ($(wc -l <"$b/MANIFEST.sha256") files)"
+  rest=()
+  skip=0
+  for a in "${ARGS[@]}"; do
+    if [ "$skip" -eq 1 ]; then skip=0; continue; fi
+    if [ "$a" = --from ]; then skip=1; continue; fi
+    rest+=("$a")
+  done
+  set +e
+  bash "$b/device/install.sh" "${rest[@]}"
+  status=$?
+  exit "$status"
+fi
 
 if [ -n "$ROOT" ]; then
   mkdir -p "$ROOT" || die "--root $ROOT: cannot create it"
@@ -152,7 +217,9 @@ wait_idle() {
   [ "$DRY_RUN" -eq 0 ] || return 0
   local cur; cur="$(link_target current)"
   [ -n "$cur" ] && [ -f "$(kiosk_js "releases/$cur")" ] || return 0
-  "$NODE" "$(kiosk_js "releases/$cur")" version --wait-idle 120 --config "$CONFIG_FILE" || note "a customer is still busy after 120 s: restarting anyway (the daemon drains the payment in progress)"
+  "$NODE" "$(kiosk_js "releases/$cur")" version --wait-idle "$IDLE_TIMEOUT" --config "$CONFIG_FILE" && return 0
+  [ "$REQUIRE_IDLE" -eq 0 ] || die "a customer is still busy after $IDLE_TIMEOUT s (--require-idle): nothing switched, $cur still runs; try again later"
+  note "a customer is still busy after $IDLE_TIMEOUT s: restarting anyway (the daemon drains the payment in progress)"
 }
 # A release can open this journal (native modules load, schema not newer): kiosk version --check.
 release_ok() { # id
@@ -210,6 +277,11 @@ check_secret() { # src dest replace what option
 }
 check_secret "$KEY" "$ETC/merchant.key.p8" "$REPLACE_KEY" 'merchant key' --replace-key
 check_secret "$CERT" "$ETC/platform.cert.crt" "$REPLACE_CERT" 'platform certificate' --replace-cert
+if [ -n "$MENDER_KEY" ]; then
+  [ -f "$MENDER_KEY" ] || die "--mender-verify-key $MENDER_KEY: no such file"
+  openssl pkey -pubin -in "$MENDER_KEY" -noout 2>/dev/null ||
+    die "--mender-verify-key $MENDER_KEY: not a public key (PEM). Give the public half of the signing key (openssl pkey -in KEY -pubout); the private key stays with the operator"
+fi
 
 # /etc/kiosk/scanner.env: the scanner's ids, the technician's file; the udev rule is generated from it.
 scanner_value() { # file name → value (last assignment wins), quotes and spaces removed
@@ -242,13 +314,15 @@ scanner_env_check() { # file: every value in its form, or say which line is wron
 
 # The release id: the package version and a hash of what is installed, so re-running the same build is
 # the same release (nothing to do) and any change is a new one.
-RELEASE_FILES=(dist/src package.json package-lock.json ecosystem.config.cjs ecosystem.config.js device systemd README.md docs)
+mapfile -t RELEASE_FILES < <(grep -v '^[[:space:]]*\(#\|$\)' "$SRC/device/release-files")
 VERSION="$("$NODE" -p "require('$SRC/package.json').version")"
 present=()
 for f in "${RELEASE_FILES[@]}"; do [ ! -e "$SRC/$f" ] || present+=("$f"); done
 HASH="$(cd "$SRC" && find "${present[@]}" -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-10)"
 ID="$VERSION-$HASH"
 COMMIT="$(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || true)"
+# A bundle has no git: npm run release wrote its commit into bundle.json.
+[ -n "$COMMIT" ] || [ ! -f "$SRC/bundle.json" ] || COMMIT="$("$NODE" -p "String(require('$SRC/bundle.json').commit ?? '')" 2>/dev/null || true)"
 
 # --- user and groups -------------------------------------------------------------------------------------
 # gpio exists on Raspberry Pi OS; elsewhere (a test bench) it is created so the unit's groups resolve.
@@ -366,6 +440,12 @@ else
   run mv -T "$STAGE" "$REL"
   sys chown -R root:root "$APP/releases/$ID"
 fi
+if [ "$STAGE_ONLY" -eq 1 ]; then
+  # Checked in place (kiosk version --check above); nothing points at it yet. Its own install.sh switches.
+  note "release $ID is staged in $APP/releases/$ID; switch to it with: $APP/releases/$ID/device/install.sh"
+  echo "staged: $ID"
+  exit 0
+fi
 
 # --- files under /etc and the kiosk command: a file changed here by a person is never overwritten -----------
 # The manifest records what this script installed last; the shipped list knows what older versions did.
@@ -463,6 +543,36 @@ fi
 [ ${#CHANGED[@]} -eq "$n_before" ] || UNIT_CHANGED=1
 if [ "${UNIT_CHANGED:-0}" -eq 1 ] || [ "$DRY_RUN" -eq 1 ]; then sys systemctl daemon-reload; fi
 sys systemctl enable "$UNIT"
+
+# --- Mender: the kiosk-release update module, and the operator's key it checks artifacts with ------------------
+if [ -n "$MENDER_KEY" ] || [ -d "$(R $MENDER_MODULES)" ]; then
+  run install -d -m 0755 "$(R $MENDER_MODULES)" "$(R $MENDER_ETC)"
+  if [ "$DRY_RUN" -eq 0 ]; then install_managed "$SRC/device/mender/kiosk-release" "$MENDER_MODULES/kiosk-release" 0755
+  else echo "+ install -m 0755 $SRC/device/mender/kiosk-release $MENDER_MODULES/kiosk-release"; fi
+  if [ -n "$MENDER_KEY" ]; then
+    put "$MENDER_KEY" "$MENDER_ETC/kiosk-artifact-key.pem" 0644 root:root
+    conf="$(R $MENDER_ETC/mender.conf)"
+    if [ "$DRY_RUN" -eq 0 ]; then
+      [ ! -e "$conf" ] || cp -p "$conf" "$conf.kiosk-bak"
+      # Only ArtifactVerifyKey is set; everything else in the operator's client config stays as it is.
+      KEYPATH="$MENDER_ETC/kiosk-artifact-key.pem" CONF="$conf" "$NODE" -e '
+        const fs = require("fs"); const f = process.env.CONF; let c = {};
+        if (fs.existsSync(f)) { try { c = JSON.parse(fs.readFileSync(f, "utf8")); } catch (e) { console.error(f + ": not JSON (" + e.message + "): left as it is"); process.exit(1); } }
+        c.ArtifactVerifyKey = process.env.KEYPATH; fs.writeFileSync(f + ".new", JSON.stringify(c, null, 2) + "\n"); fs.renameSync(f + ".new", f);' ||
+        die "$MENDER_ETC/mender.conf could not be updated (above); Mender would accept artifacts unchecked"
+    fi
+    note "$MENDER_ETC/mender.conf: ArtifactVerifyKey $MENDER_ETC/kiosk-artifact-key.pem (Mender now installs only artifacts signed by its private half)"
+  fi
+  # The client refuses its first install without a current artifact name.
+  if [ ! -e "$(R $MENDER_ETC/artifact_info)" ]; then
+    [ "$DRY_RUN" -eq 1 ] || echo "artifact_name=kiosk-$ID" >"$(R $MENDER_ETC/artifact_info)"
+    note "$MENDER_ETC/artifact_info: artifact_name=kiosk-$ID"
+  fi
+  [ -e "$(R $MENDER_DATA/device_type)" ] || note "$MENDER_DATA/device_type is missing: write device_type=<the type your artifacts name> there (npm run release -- --device-type)"
+  conf="$(R $MENDER_ETC/mender.conf)"
+  [ -n "$MENDER_KEY" ] || { [ -e "$conf" ] && grep -q ArtifactVerifyKey "$conf"; } ||
+    warn "Mender is installed but $MENDER_ETC/mender.conf names no ArtifactVerifyKey: it would install unsigned artifacts. Run again with --mender-verify-key FILE"
+fi
 
 # --- switch to the new release ---------------------------------------------------------------------------
 WAS_ACTIVE=0

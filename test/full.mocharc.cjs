@@ -13,6 +13,7 @@ const DIST = 'dist/test';
 const SLOWEST = [
   'crash/crash.test.js',
   'field/install.test.js',
+  'field/mender.test.js',
   'kiosk/daemon.test.js',
   'kiosk/clock-drill.test.js',
   'field/pm2.test.js',

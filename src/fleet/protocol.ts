@@ -128,6 +128,19 @@ export function operatorKeyPair(): { privatePem: string; publicPem: string } {
   return { privatePem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
 }
 
+/** What an update can come to, in the order the Mender module reports them (`update` events). */
+export const UPDATE_OUTCOMES = ['installed', 'committed', 'rolled-back', 'failed'] as const;
+export type UpdateOutcome = (typeof UPDATE_OUTCOMES)[number];
+
+/** An `update` event's data. `running` is the release the kiosk's `current` link names when it is written. */
+export interface UpdateEventData {
+  outcome: UpdateOutcome;
+  release: string;
+  previous: string | null;
+  running: string | null;
+  why: string | null;
+}
+
 /** The retained status payload. */
 export interface StatusPayload {
   v: number;
@@ -137,6 +150,8 @@ export interface StatusPayload {
   reason?: string;
   at: string;
   version?: string;
+  /** The release the daemon runs and the one before it (device/install.sh's current and previous links). */
+  release?: { id: string; previous: string | null };
   startedAt?: string;
   uptimeS?: number;
   link?: string;

@@ -14,7 +14,7 @@ import type { Hardware } from '../hardware/index.js';
 import type { Interaction } from './interaction.js';
 import { FleetClient, type FleetHost } from '../fleet/client.js';
 import { localDayRange } from '../days.js';
-import { releaseInfo } from '../release.js';
+import { installedReleases, releaseInfo } from '../release.js';
 import type { DaemonStatus, ReconcileSummary } from './control.js';
 import { zoneNote, type ClockReading } from '../umpay/platform-clock.js';
 
@@ -57,7 +57,10 @@ function percentile(sorted: number[], p: number): number | null {
 
 export function startFleet(p: FleetParts): FleetClient {
   const { journal, outbox, engine, log } = p;
-  const version = releaseInfo().version;
+  const self = releaseInfo();
+  const version = self.version;
+  // Read once: a switch of the links restarts the daemon, which reads them again.
+  const release = { id: self.id, previous: installedReleases(self).previous?.id ?? null };
   // Metrics of the current interval.
   let finals: Record<string, number> = {};
   let verdictMs: number[] = [];
@@ -93,6 +96,7 @@ export function startFleet(p: FleetParts): FleetClient {
       const d = outbox.depth();
       return {
         version,
+        release,
         uptimeS: Math.round(process.uptime()),
         link: p.link.state,
         scanner: { connected: p.hardware.scanner.connected, device: p.config.scanner.driver === 'serial' ? p.config.scanner.path : p.config.scanner.driver },

@@ -4,11 +4,9 @@
 // systemctl and npm are shims inside the temp root (systemctl runs the real daemon from /opt/kiosk/current);
 // nothing outside the temp folders is touched.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { loadConfig, readConfig } from '../../src/config/index.js';
 import { gatewayFromConfig } from '../../src/kiosk/wiring.js';
@@ -19,92 +17,9 @@ import { SCHEMA_VERSION } from '../../src/journal/schema.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { seedOrder } from '../cli/fixtures.js';
 import { until } from '../wait.js';
+import { calls, FIXTURES, install, installAsync, kioskCmd, link, machine, mode, releases, removeTemps, REPO, source, systemctl } from './rig.js';
 
-const REPO = fileURLToPath(new URL('../../../', import.meta.url));
-const FIXTURES = join(REPO, 'test/fixtures/umpay');
-const temps: string[] = [];
-
-function temp(prefix: string): string {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  temps.push(d);
-  return d;
-}
-
-/** A built checkout to install from; `tag` makes it a different release (any changed byte does). */
-function source(tag: string, change?: (dir: string) => void): string {
-  const dir = temp(`kiosk-src-${tag}-`);
-  for (const p of ['dist/src', 'package.json', 'package-lock.json', 'ecosystem.config.cjs', 'ecosystem.config.js', 'device', 'systemd']) {
-    cpSync(join(REPO, p), join(dir, p), { recursive: true });
-  }
-  writeFileSync(join(dir, 'dist/src/BUILD'), `${tag}\n`);
-  change?.(dir);
-  return dir;
-}
-
-/** A fake machine: an empty root with the shims install.sh runs instead of systemctl and npm. */
-function machine(): string {
-  const root = temp('kiosk-root-');
-  const shims = join(root, '.install/shims');
-  mkdirSync(shims, { recursive: true });
-  // npm ci --prefix DIR: this checkout's node_modules instead of a download (90 s and the network).
-  writeFileSync(join(shims, 'npm'), `#!/bin/bash\nwhile [ $# -gt 0 ]; do [ "$1" = --prefix ] && { ln -s '${join(REPO, 'node_modules')}' "$2/node_modules"; exit 0; }; shift; done\nexit 1\n`);
-  // systemctl: runs the real daemon from /opt/kiosk/current under the root; stop is SIGTERM, as systemd's.
-  writeFileSync(
-    join(shims, 'systemctl'),
-    `#!/bin/bash
-PIDF='${root}/.install/daemon.pid'
-alive() { [ -f "$PIDF" ] && kill -0 "$(cat "$PIDF")" 2>/dev/null; }
-stop() {
-  if alive; then p="$(cat "$PIDF")"; kill -TERM "$p"; while kill -0 "$p" 2>/dev/null; do sleep 0.05; done; fi
-  rm -f "$PIDF"
-}
-start() {
-  setsid '${process.execPath}' '${root}/opt/kiosk/current/dist/src/cli/kiosk.js' run --config '${root}/etc/kiosk/config.json' </dev/null >>'${root}/.install/daemon.log' 2>&1 &
-  echo $! >"$PIDF"
-}
-[ "$1" = is-active ] && shift
-case "$1" in
-  --quiet) alive ;;
-  restart) stop; start ;;
-  start) alive || start ;;
-  stop) stop ;;
-esac
-exit $?
-`,
-  );
-  chmodSync(join(shims, 'npm'), 0o755);
-  chmodSync(join(shims, 'systemctl'), 0o755);
-  return root;
-}
-
-function install(src: string, root: string | undefined, ...args: string[]) {
-  const r = spawnSync('bash', [join(src, 'device/install.sh'), ...(root ? ['--root', root] : []), ...args], { encoding: 'utf8', timeout: 60000 });
-  return { status: r.status, out: r.stdout, err: r.stderr, all: `${r.stdout}\n${r.stderr}` };
-}
-
-/** The same, without blocking the event loop: the sandbox in this process must answer the daemon meanwhile. */
-function installAsync(src: string, root: string, ...args: string[]): Promise<ReturnType<typeof install>> {
-  return new Promise((resolve) => {
-    const child = spawn('bash', [join(src, 'device/install.sh'), '--root', root, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('close', (status) => resolve({ status, out, err, all: `${out}\n${err}` }));
-  });
-}
-
-const calls = (root: string) => (existsSync(join(root, '.install/calls')) ? readFileSync(join(root, '.install/calls'), 'utf8') : '');
-const mode = (p: string) => (statSync(p).mode & 0o777).toString(8).padStart(4, '0');
-const link = (root: string, name: string) => readlinkSync(join(root, 'opt/kiosk', name)).replace('releases/', '');
-const releases = (root: string) => readdirSync(join(root, 'opt/kiosk/releases')).filter((n) => !n.startsWith('.')).sort();
-const kioskCmd = (root: string, ...args: string[]) =>
-  spawnSync(process.execPath, [join(root, 'opt/kiosk/current/dist/src/cli/kiosk.js'), ...args, '--config', join(root, 'etc/kiosk/config.json')], { encoding: 'utf8', timeout: 20000 });
-const systemctl = (root: string, ...args: string[]) => spawnSync(join(root, '.install/shims/systemctl'), args, { encoding: 'utf8', timeout: 20000 });
-
-after(() => {
-  for (const d of temps) rmSync(d, { recursive: true, force: true });
-});
+after(removeTemps);
 
 describe('field/install.sh', () => {
   it('parses (bash -n), and so does the kiosk command template (sh -n)', () => {

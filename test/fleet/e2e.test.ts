@@ -2,6 +2,7 @@
 // its scanner on a real pty (a simulated GM65 module on the other end), paying through the sandbox over HTTP,
 // publishing to the broker; a watcher with a persistent session sees everything. Kill -9, a broker outage,
 // hostile commands and the remote scanner-setup included.
+import { releaseInfo } from '../../src/release.js';
 import assert from 'node:assert/strict';
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -92,6 +93,8 @@ describe('fleet end to end: daemon over a pty, sandbox, real Mosquitto (MQTT 5)'
     const online = await watcher.waitFor((m) => m.topic === 'kiosk/TEST01/status' && m.json.online === true, 'status online');
     assert.equal(online.json.link, 'online');
     assert.deepEqual(online.json.scanner, { connected: true, device: pty.device });
+    // The release it runs, and the one before (a checkout: its id, no previous).
+    assert.deepEqual(online.json.release, { id: releaseInfo().id, previous: null });
     // Paid, then declined (the kill -9 below restarts the kiosk: no need to wait out the last result display).
     await pay(testCode('paid', 'wechat'), 'success', true);
     await pay(testCode('insufficient-balance', 'unionpay'), 'failure', false);

@@ -42,7 +42,7 @@ export class DaemonProcess {
   }
 
   /** The next log line (after the previous wait's match) for which `match` holds. */
-  waitFor(match: (l: LogLine) => boolean, what: string, timeoutMs = 10_000): Promise<LogLine> {
+  waitFor(match: (l: LogLine) => boolean, what: string, timeoutMs = 30_000): Promise<LogLine> {
     const seen = this.lines.slice(this.from).findIndex(match);
     if (seen >= 0) {
       const line = this.lines[this.from + seen]!;

@@ -52,6 +52,15 @@ export function readJournal(path: string): Journal {
   }
 }
 
+/** The journal, writable (a technician's note, an update event): a file that will not open is exit 2, said where. */
+export function writeJournal(path: string): Journal {
+  try {
+    return openJournal(path);
+  } catch (err) {
+    throw new CommandExit(EXIT.USAGE, `${path}: ${(err as Error).message}`);
+  }
+}
+
 /**
  * Runs a command body with its Io and turns the expected failures into exit codes:
  * --help → the help on stdout and 0, UsageError → 2, CommandExit → its code; anything else is a bug and
