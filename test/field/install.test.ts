@@ -17,7 +17,7 @@ import { SCHEMA_VERSION } from '../../src/journal/schema.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { seedOrder } from '../cli/fixtures.js';
 import { until } from '../wait.js';
-import { calls, FIXTURES, install, installAsync, kioskCmd, link, machine, mode, releases, removeTemps, REPO, source, systemctl } from './rig.js';
+import { calls, FIXTURES, install, installAsync, kioskCmd, link, machine, mode, releases, readJournal, removeTemps, REPO, source, systemctl } from './rig.js';
 
 after(removeTemps);
 
@@ -187,14 +187,7 @@ describe('field/install.sh --root: a kiosk installed, updated three times, rolle
     assert.match(v.stdout, new RegExp(`^previous:\\s+${ids[0]}`, 'm'));
     assert.match(v.stdout, new RegExp(`^daemon:\\s+pid \\d+, release ${ids[1]}`, 'm'));
     // Recovery in the new release finishes the order (bounded wait on the journal, not a fixed sleep).
-    const journal = <T>(fn: (db: Database.Database) => T): T => {
-      const ro = new Database(join(root, 'var/lib/kiosk/journal.sqlite'), { readonly: true });
-      try {
-        return fn(ro);
-      } finally {
-        ro.close();
-      }
-    };
+    const journal = <T>(fn: (db: Database.Database) => T): T => readJournal(root, fn);
     await until(`order ${order.orderNo} finished by the new release`, () => (journal((db) => (db.prepare('SELECT state FROM orders WHERE order_no = ?').get(order.orderNo) as { state: string }).state) === 'reversed' ? true : undefined), {
       deadlineMs: 15_000,
       everyMs: 100,

@@ -6,15 +6,14 @@
 // staged; an update while a customer pays waits for the payment.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, type WriteStream } from 'node:fs';
 import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { testCode } from '../../src/sandbox/codes.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { PtyPair } from '../hardware/pty.js';
 import { until } from '../wait.js';
-import { install, kioskCmd, link, machine, releases, removeTemps, REPO, source, systemctl, temp } from './rig.js';
+import { install, kioskCmd, link, machine, mode, readJournal, releases, removeTemps, REPO, source, systemctl, temp } from './rig.js';
 
 const MODULES = '/usr/share/mender/modules/v3';
 const have = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
@@ -55,14 +54,7 @@ exec mender --no-syslog -l info -c /etc/mender/mender.conf -d '${root}/var/lib/m
   });
 }
 
-function journal<T>(root: string, fn: (db: Database.Database) => T): T {
-  const db = new Database(join(root, 'var/lib/kiosk/journal.sqlite'), { readonly: true });
-  try {
-    return fn(db);
-  } finally {
-    db.close();
-  }
-}
+const journal = readJournal;
 const updates = (root: string) => journal(root, (db) => db.prepare(`SELECT data FROM outbox WHERE type = 'update' ORDER BY seq`).all() as { data: string }[]).map((r) => JSON.parse(r.data) as Record<string, unknown>);
 /** Every order and every transition: what an update must never change. */
 const money = (root: string) => journal(root, (db) => JSON.stringify([db.prepare('SELECT * FROM orders ORDER BY order_no').all(), db.prepare('SELECT * FROM events ORDER BY id').all()]));
@@ -115,7 +107,7 @@ describe('field/Mender: signed releases through the real client and the kiosk-re
     assert.equal(r.status, 0, r.all);
     assert.match(r.out, /^# bundle umpay-kiosk-0\.1\.0-\S+: manifest checked \(\d+ files\)$/m);
     ids.push(link(root, 'current'));
-    assert.equal((statSync(join(root, MODULES, 'kiosk-release')).mode & 0o777).toString(8), '755');
+    assert.equal(mode(join(root, MODULES, 'kiosk-release')), '0755');
     assert.deepEqual(JSON.parse(readFileSync(join(root, 'etc/mender/mender.conf'), 'utf8')), { ArtifactVerifyKey: '/etc/mender/kiosk-artifact-key.pem' });
     assert.equal(readFileSync(join(root, 'etc/mender/kiosk-artifact-key.pem'), 'utf8'), readFileSync(pub, 'utf8'));
     assert.equal(readFileSync(join(root, 'etc/mender/artifact_info'), 'utf8'), `artifact_name=kiosk-${ids[0]}\n`);

@@ -6,6 +6,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, re
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 export const FIXTURES = join(REPO, 'test/fixtures/umpay');
@@ -88,6 +89,16 @@ export const releases = (root: string) => readdirSync(join(root, 'opt/kiosk/rele
 export const kioskCmd = (root: string, ...args: string[]) =>
   spawnSync(process.execPath, [join(root, 'opt/kiosk/current/dist/src/cli/kiosk.js'), ...args, '--config', join(root, 'etc/kiosk/config.json')], { encoding: 'utf8', timeout: 20000 });
 export const systemctl = (root: string, ...args: string[]) => spawnSync(join(root, '.install/shims/systemctl'), args, { encoding: 'utf8', timeout: 20000 });
+
+/** `fn` over the fake machine's journal, opened read-only (safe beside the running daemon). */
+export function readJournal<T>(root: string, fn: (db: Database.Database) => T): T {
+  const db = new Database(join(root, 'var/lib/kiosk/journal.sqlite'), { readonly: true });
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}
 
 /** Removes every temp folder made by temp(). */
 export function removeTemps(): void {
