@@ -80,6 +80,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       module: { type: 'string', arg: 'gm', help: 'simulate a GM scanner module (command protocol) instead of a plain scanner' },
       data: { type: 'string', arg: 'DIR', help: 'where the demo keeps its journal and ledger (default ./demo-data)' },
       auto: { type: 'int', arg: 'N', help: 'N scripted customers and a summary table instead of the panel; exit 1 unless each outcome is right' },
+      vend: { type: 'string', arg: 'relay|mdb', help: "how the product comes out: the relay (default), or a simulated vending machine's MDB port that names product and price (docs/mdb.md)" },
     },
   },
   sandbox: {
@@ -281,8 +282,9 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       pricing: { type: 'string', arg: 'fixed|menu|keyed', help: 'pricing mode (default fixed)' },
       port: { type: 'int', arg: 'N', help: "the sandbox's port (default: a free one)" },
       tls: { type: 'boolean', help: 'the production transport: the sandbox serves https, the kiosk trusts its CA (gateway.ca)' },
+      mdb: { type: 'boolean', help: 'a simulated vending machine behind an MDB HAT on a second pty: the machine names product and price (docs/mdb.md)' },
     },
-    notes: 'runs in the foreground: sandbox + pty scanner + daemon (Ctrl-C stops it)',
+    notes: 'runs in the foreground: sandbox + pty scanner (+ the machine with --mdb) + daemon (Ctrl-C stops it)',
     subcommands: {
       scan: {
         summary: "type a line into the rig's scanner: digits as given, or a sandbox test code by behaviour",
@@ -293,6 +295,21 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
           data: { type: 'string', arg: 'DIR', help: "the rig's folder (default ./kiosk-dev)" },
         },
         notes: `behaviours: ${TEST_CODES.map((t) => t.behaviour).join(', ')}`,
+      },
+      machine: {
+        summary: "do something at the rig's vending machine (kiosk dev --mdb) and see what the kiosk did",
+        args: 'ACTION [ARG…]',
+        positionals: [1, 3],
+        options: { data: { type: 'string', arg: 'DIR', help: "the rig's folder (default ./kiosk-dev)" } },
+        notes: [
+          'select PRODUCT [PRICE]  choose a product (the rig\'s: 1 1.50, 2 3.00, 3 5.50; others need their price); exit 1 when the kiosk denies it',
+          'cancel                  cancel on the machine (its own timeout ends a selection the same way)',
+          'reset                   the machine resets mid-session',
+          'outcome success|failure|hold   how the machine answers the next approvals (hold: until succeed or fail)',
+          'succeed, fail           report a held vend: c,VEND,SUCCESS or c,ERR,VEND 3',
+          'garbage [TEXT]          a malformed line from the machine',
+          'state                   the machine and the last lines it read from the kiosk',
+        ].join('\n'),
       },
     },
   },

@@ -1,6 +1,7 @@
-// `kiosk demo [--pricing fixed|menu|keyed] [--data DIR]`: the whole kiosk simulated in a terminal panel.
-// `kiosk demo --auto N [--data DIR]`: N scripted customers, a summary table, exit 0 only if every
-// outcome is what its test code should give (1 otherwise). Works without a terminal (CI).
+// `kiosk demo [--pricing fixed|menu|keyed] [--vend relay|mdb] [--data DIR]`: the whole kiosk simulated in a terminal
+// panel. `kiosk demo --auto N [--vend mdb] [--data DIR]`: N scripted customers, a summary table, exit 0 only if every
+// outcome is what its test code should give (1 otherwise). Works without a terminal (CI). `--vend mdb`: a simulated
+// vending machine names the product and price over MDB and vends it (docs/mdb.md).
 import { join, resolve } from 'node:path';
 import { autoTable, freshDir, runCustomers, startDemo } from '../kiosk/demo.js';
 import { runPanel } from '../kiosk/panel.js';
@@ -15,11 +16,14 @@ export async function main(argv: string[]): Promise<number> {
   const mod = stringFlag(args, 'module');
   if (mod !== undefined && mod !== 'gm') throw new UsageError(`demo: --module must be gm (a simulated Grow GM65), got ${JSON.stringify(mod)}`);
   const module = mod;
+  const vend = stringFlag(args, 'vend') ?? 'relay';
+  if (vend !== 'relay' && vend !== 'mdb') throw new UsageError(`demo: --vend must be relay or mdb, got ${JSON.stringify(vend)}`);
+  if (vend === 'mdb' && pricing !== 'fixed') throw new UsageError('demo: with --vend mdb the vending machine names the price: --pricing is not used');
 
   if (auto !== undefined) {
     if (auto < 1 || auto > 1000) throw new UsageError(`demo: --auto must be 1 to 1000 customers, got ${auto}`);
     // A fresh journal and ledger each run, so the table only shows this run's customers.
-    const demo = await startDemo({ dataDir: freshDir(join(dataDir, 'auto')), pricing: 'fixed', fast: true, module });
+    const demo = await startDemo({ dataDir: freshDir(join(dataDir, 'auto')), pricing: 'fixed', fast: true, module, vend });
     let rows;
     try {
       rows = await runCustomers(demo, auto);
@@ -36,7 +40,7 @@ export async function main(argv: string[]): Promise<number> {
     return failed === 0 ? 0 : 1;
   }
 
-  const demo = await startDemo({ dataDir, pricing, module });
+  const demo = await startDemo({ dataDir, pricing, module, vend });
   try {
     await runPanel(demo, { input: process.stdin, output: process.stdout });
   } finally {

@@ -1,7 +1,8 @@
 // `kiosk dev`: a local rig for trying the technician commands on a development machine — the local
 // sandbox gateway, a real pseudo-terminal as the scanner (socat), and the real daemon (`kiosk run`, a
 // child process) with the log indicator. `kiosk dev scan CODE|BEHAVIOUR` types a line into that scanner.
-// Everything lives in one folder (default ./kiosk-dev) that the rig marks as its own.
+// `--mdb`: a simulated vending machine behind an MDB HAT on a second pty (dev-machine.ts), driven by
+// `kiosk dev machine ACTION`. Everything lives in one folder (default ./kiosk-dev) that the rig marks as its own.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -10,12 +11,12 @@ import { startSandbox } from '../sandbox/start.js';
 import { testCode, TEST_CODES } from '../sandbox/codes.js';
 import type { OrderType } from '../umpay/types.js';
 import { maskAuthCode } from '../umpay/authcode.js';
-import { demoConfigJson } from '../kiosk/demo.js';
+import { demoConfigJson, demoMdbSection } from '../kiosk/demo.js';
 import { parseCommand, UsageError } from './args.js';
 import { acquireLock, lockState, LockHeldError, type InstanceLock } from '../kiosk/lock.js';
 import { CommandExit, runCommand } from './tech/context.js';
 import { EXIT, processIo } from './tech/format.js';
-
+import { askMachine, machineStep, startMachine } from './dev-machine.js';
 
 /** The marker that makes a folder the rig's own: only such a folder is reused by `kiosk dev` (never emptied). */
 const MARKER = 'rig.json';
@@ -27,10 +28,12 @@ interface RigInfo {
   baseUrl: string;
   log: string;
   pid: number;
+  /** --mdb: the socket of the rig's vending machine. */
+  machine?: string;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  return runCommand(processIo, () => (argv[0] === 'scan' ? scan(argv.slice(1)) : up(argv)));
+  return runCommand(processIo, () => (argv[0] === 'scan' ? scan(argv.slice(1)) : argv[0] === 'machine' ? machine(argv.slice(1)) : up(argv)));
 }
 
 function parse(path: string, argv: string[]): { values: Record<string, string | undefined>; positionals: string[] } {
@@ -38,15 +41,58 @@ function parse(path: string, argv: string[]): { values: Record<string, string | 
   return { values: args.flags as Record<string, string | undefined>, positionals: args.positional };
 }
 
+/** The rig in `dir` (rig.json), or undefined after saying there is none. */
+function rigIn(dir: string, command: string): RigInfo | undefined {
+  const infoFile = join(dir, MARKER);
+  if (!existsSync(infoFile)) {
+    process.stderr.write(`kiosk dev ${command}: no rig in ${dir} (start one with: kiosk dev --data ${dir})\n`);
+    return undefined;
+  }
+  return JSON.parse(readFileSync(infoFile, 'utf8')) as RigInfo;
+}
+
+/** `kiosk dev machine ACTION`: something done at the rig's vending machine, and what the kiosk did about it. */
+async function machine(argv: string[]): Promise<number> {
+  const { values, positionals } = parse('dev machine', argv);
+  const step = machineStep(positionals);
+  const dir = resolve(values.data ?? 'kiosk-dev');
+  const info = rigIn(dir, 'machine');
+  if (!info) return 1;
+  if (!info.machine) {
+    process.stderr.write(`kiosk dev machine: the rig in ${dir} has no vending machine (start it with: kiosk dev --mdb --data ${dir})\n`);
+    return 1;
+  }
+  if (!existsSync(info.machine) || !lockState(join(dir, 'kiosk.lock')).held) {
+    process.stderr.write(`kiosk dev machine: the rig is not running in ${dir} (is kiosk dev still running?)\n`);
+    return 1;
+  }
+  const from = existsSync(info.log) ? statSync(info.log).size : 0;
+  const r = await askMachine(info.machine, step);
+  if (r.message) process.stdout.write(`${r.message}\n`);
+  if (step.action === 'state') {
+    const s = r.selection;
+    process.stdout.write(`the machine: ${r.state}${s ? `, product ${s.productId} at ${s.amount}` : ''}; an approved vend is reported as: ${r.outcome}\nlast lines from the kiosk: ${r.heard.join('  ') || '(none)'}\n`);
+  }
+  if (step.action !== 'select') return 0;
+  // What the kiosk did with the selection, from its log: offered to the customer, or denied (C,STOP).
+  const heard = await nextEvent(info.log, from, (e) => e.event === 'mdb-selection' || e.event === 'mdb-selection-refused', 5000);
+  if (!heard) {
+    process.stdout.write(`the daemon logged nothing about it within 5 s: see ${info.log}\n`);
+    return 1;
+  }
+  if (heard.event.event === 'mdb-selection-refused') {
+    process.stdout.write(`the kiosk denied it (C,STOP)${typeof heard.event.reason === 'string' ? `: ${heard.event.reason}` : ''}\n`);
+    return 1;
+  }
+  process.stdout.write(`the kiosk asks the customer to scan: kiosk dev scan paid --data ${dir}\n`);
+  return 0;
+}
+
 async function scan(argv: string[]): Promise<number> {
   const { values, positionals } = parse('dev scan', argv);
   const dir = resolve(values.data ?? 'kiosk-dev');
-  const infoFile = join(dir, MARKER);
-  if (!existsSync(infoFile)) {
-    process.stderr.write(`kiosk dev scan: no rig in ${dir} (start one with: kiosk dev --data ${dir})\n`);
-    return 1;
-  }
-  const info = JSON.parse(readFileSync(infoFile, 'utf8')) as RigInfo;
+  const info = rigIn(dir, 'scan');
+  if (!info) return 1;
   const wallet = (values.wallet ?? 'wechat') as OrderType;
   if (!['wechat', 'alipay', 'unionpay'].includes(wallet)) throw new UsageError(`dev scan: --wallet must be wechat, alipay or unionpay, got ${JSON.stringify(values.wallet)}`);
   const arg = positionals[0]!;
@@ -71,7 +117,8 @@ async function scan(argv: string[]): Promise<number> {
   }
   const e = heard.event;
   if (e.event !== 'scan') {
-    const why = e.event === 'scan-not-now' ? `not now (the kiosk is ${String(e.state)})` : e.event === 'scan-bad' ? `not a payment code (${String(e.reason)})` : `the vend sensor is at fault (${String(e.reason)})`;
+    const choose = info.machine && e.state === 'idle' ? `; choose on the machine first: kiosk dev machine select 2 --data ${dir}` : '';
+    const why = e.event === 'scan-not-now' ? `not now (the kiosk is ${String(e.state)}${choose})` : e.event === 'scan-bad' ? `not a payment code (${String(e.reason)})` : `the vend sensor is at fault (${String(e.reason)})`;
     process.stdout.write(`the daemon ignored it: ${why}; nothing was paid\n`);
     return 1;
   }
@@ -132,14 +179,31 @@ function claimRigDir(dir: string): InstanceLock {
     lock.release();
     throw running(daemon.pid);
   }
-  for (const f of ['ready', 'scanner', 'feeder']) rmSync(join(dir, f), { force: true });
+  for (const f of ['ready', 'scanner', 'feeder', 'hat', 'machine', 'machine.sock']) rmSync(join(dir, f), { force: true });
   return lock;
+}
+
+/** A socat pty pair linked at `a` (the driver's end) and `b` (the far end), once both links are there. */
+async function ptyPair(a: string, b: string, started: ChildProcess[]): Promise<void> {
+  const socat = spawn('socat', [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: 'ignore' });
+  started.push(socat);
+  const socatFailed = new Promise<never>((_, reject) => {
+    socat.once('error', (err) => reject(new Error(`socat could not start (${err.message}): install it with apt-get install socat`)));
+    socat.once('exit', (code) => reject(new Error(`socat exited (${code})`)));
+  });
+  socatFailed.catch(() => undefined);
+  for (let i = 0; !(existsSync(a) && existsSync(b)); i++) {
+    if (i > 400) throw new Error(`socat's links did not appear for ${a}`);
+    await Promise.race([new Promise((r) => setTimeout(r, 5)), socatFailed]);
+  }
 }
 
 async function up(argv: string[]): Promise<number> {
   const { values } = parse('dev', argv);
   const pricing = values.pricing ?? 'fixed';
   if (pricing !== 'fixed' && pricing !== 'menu' && pricing !== 'keyed') throw new UsageError(`dev: --pricing must be fixed, menu or keyed, got ${JSON.stringify(pricing)}`);
+  const mdb = values.mdb !== undefined;
+  if (mdb && values.pricing !== undefined) throw new UsageError('dev: with --mdb the vending machine names the price: --pricing is not used');
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`dev: --port must be 0–65535, got ${JSON.stringify(values.port)}`);
   const dir = resolve(values.data ?? 'kiosk-dev');
@@ -150,35 +214,36 @@ async function up(argv: string[]): Promise<number> {
   const sandbox = await startSandbox({ port, host: '127.0.0.1', stateDir: join(dir, 'sandbox'), ledgerFile: join(dir, 'sandbox', 'ledger.json'), tls });
   const device = join(dir, 'scanner');
   const feeder = join(dir, 'feeder');
-  const socat = spawn('socat', [`pty,raw,echo=0,link=${device}`, `pty,raw,echo=0,link=${feeder}`], { stdio: 'ignore' });
+  const hat = join(dir, 'hat');
+  const socats: ChildProcess[] = [];
   let daemon: ChildProcess | undefined;
+  let vendingMachine: Awaited<ReturnType<typeof startMachine>> | undefined;
   const stopAll = async () => {
     if (daemon && daemon.exitCode === null) {
       const gone = new Promise((r) => daemon!.once('exit', r));
       daemon.kill('SIGTERM');
       await gone;
     }
-    if (socat.exitCode === null) socat.kill('SIGTERM');
+    await vendingMachine?.close();
+    for (const socat of socats) if (socat.exitCode === null) socat.kill('SIGTERM');
     await sandbox.close();
     rigLock.release();
   };
   try {
-    const socatFailed = new Promise<never>((_, reject) => {
-      socat.once('error', (err) => reject(new Error(`socat could not start (${err.message}): install it with apt-get install socat`)));
-      socat.once('exit', (code) => reject(new Error(`socat exited (${code})`)));
-    });
-    socatFailed.catch(() => undefined);
-    for (let i = 0; !(existsSync(device) && existsSync(feeder)); i++) {
-      if (i > 400) throw new Error(`socat's links did not appear in ${dir}`);
-      await Promise.race([new Promise((r) => setTimeout(r, 5)), socatFailed]);
+    await ptyPair(device, feeder, socats);
+    if (mdb) {
+      await ptyPair(hat, join(dir, 'machine'), socats);
+      vendingMachine = await startMachine(join(dir, 'machine'), join(dir, 'machine.sock'));
     }
     const config = {
       ...demoConfigJson(sandbox.baseUrl, pricing, tls ? 'sandbox/tls-ca.pem' : undefined),
       scanner: { driver: 'serial', path: device },
       indicator: { driver: 'log' },
-      approve: { driver: 'sim', pulseMs: 300 },
+      // With the machine it releases the product (C,VEND), never a relay.
+      approve: { driver: mdb ? 'none' : 'sim', pulseMs: 300 },
       keypad: { driver: 'none' },
       daemon: { controlSocket: join(dir, 'kiosk.sock'), lockFile: join(dir, 'kiosk.lock') },
+      ...(mdb ? { mdb: { path: hat, ...demoMdbSection() } } : {}),
     } as Record<string, unknown>;
     if (pricing !== 'fixed') {
       // No keypad on the rig: a fixed price keeps every scan payable. Menu/keyed need the demo's sim keypad.
@@ -192,7 +257,7 @@ async function up(argv: string[]): Promise<number> {
     daemon = spawn(process.execPath, [KIOSK_JS, 'run', '--config', configFile], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KIOSK_READY_FILE: readyFile } });
     daemon.stdout!.pipe(logStream);
     daemon.stderr!.on('data', (d: Buffer) => process.stderr.write(d));
-    const info: RigInfo = { feeder, config: configFile, baseUrl: sandbox.baseUrl, log: logFile, pid: process.pid };
+    const info: RigInfo = { feeder, config: configFile, baseUrl: sandbox.baseUrl, log: logFile, pid: process.pid, ...(mdb ? { machine: join(dir, 'machine.sock') } : {}) };
     writeFileSync(join(dir, MARKER), JSON.stringify(info, null, 2) + '\n', { mode: 0o600 });
     const exited = new Promise<number>((r) => daemon!.once('exit', (code) => r(code ?? 1)));
     for (let i = 0; !existsSync(readyFile); i++) {
@@ -206,9 +271,16 @@ async function up(argv: string[]): Promise<number> {
         `kiosk dev: ready in ${dir}`,
         `  sandbox   ${sandbox.baseUrl}`,
         `  scanner   ${device} (a pty; the other end is ${feeder})`,
+        ...(mdb ? [`  machine   a simulated vending machine behind an MDB HAT on ${hat} (a pty; the machine is on ${join(dir, 'machine')})`] : []),
         `  daemon    pid ${daemon.pid}, log ${logFile}`,
         '',
         'try, in another terminal:',
+        ...(mdb
+          ? [
+              `  kiosk dev machine select 2 --data ${dir}     (choose product 2 on the machine; or cancel, reset, outcome failure|hold, succeed, fail, garbage, state)`,
+              `  kiosk mdb watch ${c}`,
+            ]
+          : []),
         `  kiosk dev scan paid --data ${dir}            (or pending-then-paid, answer-lost, insufficient-balance, …)`,
         `  kiosk status ${c}`,
         `  kiosk doctor ${c} --no-gateway`,

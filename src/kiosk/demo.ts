@@ -1,6 +1,7 @@
 // The demo kiosk: a local sandbox gateway, a journal under a demo folder, simulated hardware and the
 // real daemon wiring in between. Used by `kiosk demo` (terminal panel) and `kiosk demo --auto N`
-// (scripted customers, a summary table, an exit code CI can check).
+// (scripted customers, a summary table, an exit code CI can check). `vend: 'mdb'`: the product comes from a
+// simulated vending machine behind a simulated MDB HAT (docs/mdb.md) instead of the relay.
 import { rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
@@ -13,6 +14,7 @@ import { maskAuthCode } from '../umpay/authcode.js';
 import type { OrderType } from '../umpay/types.js';
 import { Daemon } from './daemon.js';
 import { GmSim } from '../hardware/sim/gm-sim.js';
+import { VmcSim } from '../hardware/sim/mdb-sim.js';
 import { orderNoOf, type InteractionState, type PaymentRecord } from './interaction.js';
 import { makeDirs } from '../dirs.js';
 
@@ -33,6 +35,8 @@ export interface DemoOptions {
    * manual mode with a TAB tail, so the demo shows it being set up (and saved once) and triggered only while ready.
    */
   module?: 'gm';
+  /** 'mdb': a simulated vending machine (VMC + MDB HAT) names the product and price and vends it. Default 'relay'. */
+  vend?: 'relay' | 'mdb';
 }
 
 export interface Demo {
@@ -44,6 +48,8 @@ export interface Demo {
   /** Scanner input as the sim scanner takes it. */
   scan(line: string): void;
   press(key: string): void;
+  /** The simulated vending machine (vend 'mdb'). */
+  vmc?: VmcSim;
   close(): Promise<void>;
 }
 
@@ -54,8 +60,24 @@ interface SimKeypadLike {
   press(key: string): void;
 }
 
+/** The demo vending machine's products (vend 'mdb', `kiosk dev --mdb`): number, price as the machine writes it. */
+export const DEMO_MACHINE = [
+  { product: '1', price: '1.50', name: 'Water' },
+  { product: '2', price: '3.00', name: 'Cola' },
+  { product: '3', price: '5.50', name: 'Chips' },
+] as const;
+
+/** The `mdb` section of the demo's machine (the HAT's driver and path aside): its product names for the display. */
+export function demoMdbSection(): Record<string, unknown> {
+  return { products: Object.fromEntries(DEMO_MACHINE.map((p) => [p.product, p.name])) };
+}
+
 /** The config the demo writes: relative paths, so the folder can be moved or inspected. */
-export function demoConfigJson(baseUrl: string, pricing: DemoOptions['pricing'] = 'fixed', ca?: string): Record<string, unknown> {
+export function demoConfigJson(baseUrl: string, pricing: DemoOptions['pricing'] = 'fixed', ca?: string, vend: DemoOptions['vend'] = 'relay'): Record<string, unknown> {
+  if (vend === 'mdb') {
+    // The machine releases the product (C,VEND), never a relay; '*' on the keypad is the customer's cancel.
+    return { ...demoConfigJson(baseUrl, 'fixed', ca), keypad: { driver: 'sim' }, approve: { driver: 'none', pulseMs: 300 }, mdb: { driver: 'sim', ...demoMdbSection() } };
+  }
   const pricingSection =
     pricing === 'menu'
       ? { mode: 'menu', items: { '1': { amountFen: 150, goodsInfo: 'water' }, '2': { amountFen: 300, goodsInfo: 'cola' }, '3': { amountFen: 550, goodsInfo: 'sandwich' } } }
@@ -84,7 +106,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
   const sandbox = await startSandbox({ port: 0, host: '127.0.0.1', stateDir, ledgerFile: join(stateDir, 'ledger.json') });
   try {
     const configFile = join(dataDir, 'config.json');
-    writeFileSync(configFile, JSON.stringify({ ...demoConfigJson(sandbox.baseUrl, options.pricing), ...(options.deviceId ? { deviceId: options.deviceId } : {}), ...(options.fleet ? { fleet: options.fleet } : {}) }, null, 2) + '\n', { mode: 0o600 });
+    writeFileSync(configFile, JSON.stringify({ ...demoConfigJson(sandbox.baseUrl, options.pricing, undefined, options.vend), ...(options.deviceId ? { deviceId: options.deviceId } : {}), ...(options.fleet ? { fleet: options.fleet } : {}) }, null, 2) + '\n', { mode: 0o600 });
     const config = loadConfig(configFile);
     if (options.fast) {
       // Below the limits an operator may configure (payment.customerWindowMs ≥ 5 s): only for scripted
@@ -99,10 +121,12 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
       Object.assign(config.scanner, { module: 'gm', model: 'GM65', trigger: 'command', readWindowMs: options.fast ? 1000 : 5000 });
       simModule = new GmSim({ model: 'GM65', zone: { 0x0060: 0x40 } });
     }
+    // The machine's motor runs a second on the panel; scripted customers do not wait for it.
+    const vmc = options.vend === 'mdb' ? new VmcSim({ vendMs: options.fast ? 0 : 1500 }) : undefined;
     const daemon = await Daemon.start(config, {
       log,
       timing: options.fast ? { signalMs: 50, resultMs: 50 } : {},
-      ...(simModule ? { hardwareDeps: { simModule } } : {}),
+      hardwareDeps: { ...(simModule ? { simModule } : {}), ...(vmc ? { simVmc: vmc } : {}) },
     });
     const scanner = daemon.hardware.scanner as unknown as SimScannerLike;
     const keypad = daemon.hardware.keypad as unknown as SimKeypadLike | undefined;
@@ -114,6 +138,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
       logFile,
       scan: (line) => scanner.push(line),
       press: (key) => keypad?.press(key),
+      ...(vmc ? { vmc } : {}),
       close: async () => {
         await daemon.stop('demo closed');
         await sandbox.close();
@@ -186,12 +211,20 @@ export async function runCustomers(demo: Demo, n: number, onRow?: (row: AutoRow)
     const wallet = WALLETS[i % WALLETS.length]!;
     const code = testCode(behaviour, wallet);
     const expected = EXPECTED[behaviour];
+    const onState = (wake: () => void) => {
+      interaction.on('state', wake);
+      return () => interaction.off('state', wake);
+    };
+    if (demo.vmc) {
+      // The customer chooses on the machine first (the products in turn); the kiosk then asks for its price.
+      await interaction.settled();
+      await waitFor(() => (interaction.state.name === 'idle' ? true : undefined), onState, 10_000, `customer ${i + 1}: the kiosk to be idle`);
+      const item = DEMO_MACHINE[i % DEMO_MACHINE.length]!;
+      demo.vmc.select(item.price, item.product);
+    }
     await waitFor(
       () => (interaction.state.name === 'ready' ? true : undefined),
-      (wake) => {
-        interaction.on('state', wake);
-        return () => interaction.off('state', wake);
-      },
+      onState,
       10_000,
       `customer ${i + 1}: the kiosk to be ready`,
     );

@@ -9,6 +9,7 @@ import type { Demo } from './demo.js';
 import { orderNoOf, type PaymentRecord } from './interaction.js';
 import type { Pattern } from '../hardware/indicator.js';
 import { PATTERNS, type LampState } from '../hardware/indicator.js';
+import { machinePanel } from './panel-machine.js';
 
 type Led = LampState['mode'];
 interface Look {
@@ -73,7 +74,9 @@ export interface PanelIo {
 export function runPanel(demo: Demo, io: PanelIo): Promise<void> {
   const { interaction, engine, journal, hardware } = demo.daemon;
   const tty = Boolean(io.input.isTTY);
-  const fixed = demo.config.pricing.mode === 'fixed';
+  // --vend mdb: the vending machine names product and price; its keys are the digits (panel-machine.ts).
+  const machine = demo.vmc ? machinePanel(demo.vmc) : undefined;
+  const fixed = !machine && demo.config.pricing.mode === 'fixed';
   let pattern: Pattern = hardware.indicator.pattern ?? 'idle';
   let orderNo: string | undefined;
   let buzz = '';
@@ -116,17 +119,19 @@ export function runPanel(demo: Demo, io: PanelIo): Promise<void> {
         ? `  paying  ${Math.max(0, Math.ceil((windowMs - (performance.now() - processingSince)) / 1000))} s left${PROGRESS_TEXT[progress] ?? ''}`
         : '';
     const lines = [
-      `${ESC}1mUMPay kiosk demo${ESC}0m  sandbox ${demo.sandbox.baseUrl}  pricing ${demo.config.pricing.mode}${fixed ? ` ¥${((demo.config.pricing.amountFen ?? 0) / 100).toFixed(2)}` : ''}`,
+      `${ESC}1mUMPay kiosk demo${ESC}0m  sandbox ${demo.sandbox.baseUrl}  pricing ${machine ? 'by the vending machine (MDB)' : demo.config.pricing.mode}${fixed ? ` ¥${((demo.config.pricing.amountFen ?? 0) / 100).toFixed(2)}` : ''}`,
       '',
-      `  green ${led('green', look.green)}   amber ${led('amber', look.amber)}   red ${led('red', look.red)}     buzzer ${buzz ? `${ESC}1m♪ ${buzz}${ESC}0m` : '-'}     vend relay ${vend ? `${ESC}1;32m${vend}${ESC}0m` : '-'}`,
+      `  green ${led('green', look.green)}   amber ${led('amber', look.amber)}   red ${led('red', look.red)}     buzzer ${buzz ? `${ESC}1m♪ ${buzz}${ESC}0m` : '-'}     ${machine ? 'vend approved' : 'vend relay'} ${vend ? `${ESC}1;32m${vend}${ESC}0m` : '-'}`,
       `  pattern ${ESC}1m${pattern}${ESC}0m${orderNo ? ` (${orderNo})` : ''}: ${look.meaning}`,
       ...screenBox(screen, hardware.display.geometry.cols),
       `  keypad  ${fixed ? '(none in fixed mode)' : entry || '-'}`,
       ...(menu ? [`  menu    ${menu}   (type the item number, then #)`] : []),
       ...(paying ? [paying] : []),
       `  scanner ${scannerUp ? 'connected' : `${ESC}31munplugged${ESC}0m`}${scanLine !== undefined ? `   typing a line: ${scanLine}_  (Enter scans, Esc cancels)` : ''}`,
+      ...(machine ? [machine.line()] : []),
       '',
-      `${ESC}1mKeys${ESC}0m  ${fixed ? '' : '0-9 * # keypad   '}w/a/u paid code (WeChat/Alipay/UnionPay)   ${fixed ? '1-7' : 'c then 1-7'} a test code per outcome:`,
+      ...(machine ? [`${ESC}1mKeys${ESC}0m  ${machine.help}`] : []),
+      `${machine ? '     ' : `${ESC}1mKeys${ESC}0m`}  ${fixed || machine ? '' : '0-9 * # keypad   '}w/a/u paid code (WeChat/Alipay/UnionPay)   ${fixed ? '1-7' : 'c then 1-7'} a test code per outcome:`,
       `      ${TEST_CODES.map((t, i) => `${i + 1} ${t.behaviour}`).join('  ')}`,
       `      r rescan the last code   n noise line   s type a scanner line   o unplug/replug scanner   j jam the next vend   q quit`,
       '',
@@ -226,6 +231,10 @@ export function runPanel(demo: Demo, io: PanelIo): Promise<void> {
     scannerUp = true;
     draw();
   };
+  const onMachine = (b: Buffer) => {
+    if (!tty) io.output.write(`machine: ${b.toString('latin1').trim().split(/\r\n/).join(' / ')}\n`);
+    draw();
+  };
 
   interaction.on('pattern', onPattern);
   interaction.on('approve', onApprove);
@@ -236,6 +245,7 @@ export function runPanel(demo: Demo, io: PanelIo): Promise<void> {
   engine.on('transition', onTransition);
   hardware.scanner.on('fault', onFault);
   hardware.scanner.on('connected', onConnected);
+  demo.vmc?.on('output', onMachine);
   const blink = setInterval(() => {
     blinkOn = !blinkOn;
     draw();
@@ -288,6 +298,7 @@ export function runPanel(demo: Demo, io: PanelIo): Promise<void> {
       engine.off('transition', onTransition);
       hardware.scanner.off('fault', onFault);
       hardware.scanner.off('connected', onConnected);
+      demo.vmc?.off('output', onMachine);
       io.input.off('data', onData);
       if (tty) {
         io.input.setRawMode?.(false);
@@ -316,6 +327,8 @@ export function runPanel(demo: Demo, io: PanelIo): Promise<void> {
         behaviourPrefix = false;
         if (k >= '1' && k <= '9') return showBehaviour(Number(k));
       }
+      const atMachine = machine?.key(k);
+      if (atMachine !== undefined) return say(atMachine);
       if (fixed && k >= '1' && k <= '9') return showBehaviour(Number(k));
       if (/^[0-9*#]$/.test(k)) return demo.press(k);
       const wallet = WALLET_KEYS[k];
@@ -367,6 +380,6 @@ export function runPanel(demo: Demo, io: PanelIo): Promise<void> {
     io.input.once('end', finish);
     io.input.resume();
     draw();
-    if (!tty) io.output.write('kiosk demo: no terminal; one command per line (w/a/u, 1-7, r, n, q, or a line to scan)\n');
+    if (!tty) io.output.write(`kiosk demo: no terminal; one command per line (w/a/u, ${machine ? '1-3 x z g j at the machine, * at the kiosk, c then 1-7' : '1-7'}, r, n, q, or a line to scan)\n`);
   });
 }

@@ -116,10 +116,58 @@ describe('kiosk dev (local rig)', function () {
     assert.equal(await exited2, 0, out2);
   });
 
+  it('--mdb: a simulated vending machine behind an MDB HAT on a second pty; dev machine chooses, dev scan pays, the machine vends', async () => {
+    const data = join(dir, 'mdb');
+    const config = join(data, 'config.json');
+    rig = spawn(process.execPath, [KIOSK, 'dev', '--mdb', '--data', data], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    rig.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    rig.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    await until(() => out, /kiosk dev: ready in /, 20000, 'rig start');
+    assert.match(out, /machine +a simulated vending machine behind an MDB HAT on \S+\/hat/);
+    // Nothing chosen on the machine: the scan is not paid, and the command says what to do.
+    const early = kiosk('dev', 'scan', 'paid', '--data', data);
+    assert.equal(early.status, 1, early.stdout + early.stderr);
+    assert.match(early.stdout, /not now \(the kiosk is idle; choose on the machine first: kiosk dev machine select 2/);
+    const sel = kiosk('dev', 'machine', 'select', '2', '--data', data);
+    assert.equal(sel.status, 0, sel.stdout + sel.stderr);
+    assert.match(sel.stdout, /^product 2 chosen on the machine: it asks the kiosk to approve 3\.00\nthe kiosk asks the customer to scan/);
+    const paid = kiosk('dev', 'scan', 'paid', '--data', data);
+    assert.equal(paid.status, 0, paid.stdout + paid.stderr);
+    assert.match(paid.stdout, /result: approved \(order DEMO01\S+\)/);
+    const st = kiosk('mdb', 'status', '--config', config);
+    assert.equal(st.status, 0, st.stdout + st.stderr);
+    assert.match(st.stdout, />  C,VEND,3\.00\n.*<  c,VEND,SUCCESS/s);
+    // A price the kiosk cannot take is denied at the machine, and the command says why (exit 1).
+    const odd = kiosk('dev', 'machine', 'select', '9', '1.005', '--data', data);
+    assert.equal(odd.status, 1, odd.stdout + odd.stderr);
+    assert.match(odd.stdout, /the kiosk denied it \(C,STOP\): amount "1\.005" is not a price with 2 decimal places/);
+    const state = kiosk('dev', 'machine', 'state', '--data', data);
+    assert.equal(state.status, 0, state.stderr);
+    assert.match(state.stdout, /^the machine: enabled; an approved vend is reported as: success\nlast lines from the kiosk: C,1 +C,VEND,3\.00 +C,STOP$/m);
+    // Bad input: a clear answer, nothing done at the machine.
+    const unknown = kiosk('dev', 'machine', 'select', '9', '--data', data);
+    assert.equal(unknown.status, 2);
+    assert.match(unknown.stderr, /product "9" is not one of the rig's \(1 Water 1\.50, 2 Cola 3\.00, 3 Chips 5\.50\): give its price too/);
+    assert.equal(kiosk('dev', 'machine', 'dance', '--data', data).status, 2);
+    assert.equal(kiosk('dev', 'machine', 'outcome', 'maybe', '--data', data).status, 2);
+    const exited = new Promise<number | null>((r) => rig!.once('exit', r));
+    rig.kill('SIGINT');
+    assert.equal(await exited, 0, out);
+    assert.match(out, /kiosk dev: stopped/);
+    assert.equal(kiosk('dev', 'machine', 'state', '--data', data).status, 1, 'no machine once the rig stopped');
+  });
+
   it('scan without a rig says so; a folder that is not a rig is never emptied; unknown options are refused', () => {
     const none = kiosk('dev', 'scan', '134579761426152164', '--data', join(dir, 'none'));
     assert.equal(none.status, 1);
     assert.match(none.stderr, /no rig in .*none \(start one with: kiosk dev --data/);
+    const noMachine = kiosk('dev', 'machine', 'cancel', '--data', join(dir, 'none'));
+    assert.equal(noMachine.status, 1);
+    assert.match(noMachine.stderr, /kiosk dev machine: no rig in .*none/);
+    const priced = kiosk('dev', '--mdb', '--pricing', 'menu', '--data', join(dir, 'none'));
+    assert.equal(priced.status, 2);
+    assert.match(priced.stderr, /with --mdb the vending machine names the price/);
     const theirs = join(dir, 'theirs');
     mkdirSync(theirs);
     writeFileSync(join(theirs, 'notes.txt'), 'mine');

@@ -1,10 +1,11 @@
 // A real pseudo-terminal pair from socat, for scanner tests through the native serialport binding.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createReadStream, createWriteStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import type { EventEmitter } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exitOf, terminate, until } from '../wait.js';
+import { attachToPty } from '../../src/hardware/sim/pty-end.js';
 
 export class PtyPair {
   readonly dir = mkdtempSync(join(tmpdir(), 'kiosk-pty-'));
@@ -33,18 +34,7 @@ export class PtyPair {
    * driver's commands and writes answers and scans.
    */
   attach(sim: EventEmitter & { receive(b: Buffer): void }): () => void {
-    const input = createReadStream(this.feeder);
-    const output = createWriteStream(this.feeder, { flags: 'w' });
-    input.on('error', () => {});
-    output.on('error', () => {});
-    input.on('data', (b) => sim.receive(Buffer.from(b as Buffer)));
-    const out = (b: Buffer) => output.write(b);
-    sim.on('output', out);
-    return () => {
-      sim.off('output', out);
-      input.destroy();
-      output.destroy();
-    };
+    return attachToPty(this.feeder, sim);
   }
 
   async dispose(): Promise<void> {

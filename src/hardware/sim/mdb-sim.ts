@@ -24,6 +24,8 @@ export interface VmcSimOptions {
 export class VmcSim extends EventEmitter {
   state: VmcState = 'inactive';
   outcome: VendOutcome;
+  /** The outcome of the next approved vend only (a jam on the panel), then `outcome` again. */
+  nextOutcome: VendOutcome | undefined;
   readonly received: string[] = [];
   /** Approvals (C,VEND) that came when no vend was requested (after C,STOP, a cancel, a timeout): must stay empty. */
   readonly approvalsOutOfTurn: string[] = [];
@@ -68,9 +70,11 @@ export class VmcSim extends EventEmitter {
         return;
       }
       this.state = 'approved';
+      const outcome = this.nextOutcome ?? this.outcome;
+      this.nextOutcome = undefined;
       this.emit('approved', f[2]);
-      if (this.outcome === 'hold') return;
-      const report = () => (this.outcome === 'success' ? this.succeed() : this.fail());
+      if (outcome === 'hold') return;
+      const report = () => (outcome === 'success' ? this.succeed() : this.fail());
       if (this.o.vendMs) this.clock.setTimeout(report, this.o.vendMs);
       else report();
     } else if (f[0] === 'C' && f[1] === 'START' && f[2]) {
@@ -117,6 +121,11 @@ export class VmcSim extends EventEmitter {
   /** Raw bytes, as noise or a confused HAT would send them. */
   garbage(text: string): void {
     this.emit('output', Buffer.from(text, 'latin1'));
+  }
+
+  /** The product chosen and its price, while the machine asks for (or vends) it. */
+  get selection(): { amount: string; productId: string } | null {
+    return this.pending ? { ...this.pending } : null;
   }
 
   /** The credit of a session opened with C,START (session mode). */
