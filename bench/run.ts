@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatTable, type BenchRow } from './lib.js';
 
-export const MODULES = ['sign', 'payment', 'scan-to-wire', 'cold-start', 'imports', 'memory', 'recovery', 'fleet', 'scanner-trigger', 'settle', 'idle-wakeups', 'scan-to-wire-tls'] as const;
+export const MODULES = ['sign', 'payment', 'scan-to-wire', 'cold-start', 'imports', 'memory', 'recovery', 'fleet', 'scanner-trigger', 'settle', 'idle-wakeups', 'scan-to-wire-tls', 'mdb-vend'] as const;
 
 const RESULTS = fileURLToPath(new URL('../../bench/results.json', import.meta.url));
 

@@ -8,7 +8,7 @@ import type { Journal } from '../journal/journal.js';
 import type { LinkMonitor } from '../payment/link.js';
 import type { PaymentEngine } from '../payment/engine.js';
 import type { HttpGateway } from '../umpay/client.js';
-import type { Hardware } from '../hardware/index.js';
+import type { Hardware, MdbMessage } from '../hardware/index.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import type { Interaction } from './interaction.js';
 import { WalKeeper } from './wal-keeper.js';
@@ -75,6 +75,13 @@ export function wireHardware(hardware: Hardware, kiosk: Interaction, log: Logger
     }),
   );
   scanner.on('bad', guard('scanner bad', (bad: { reason: string }) => kiosk.bad(bad.reason)));
+  // The vending machine's selection (MDB, always-idle) is the customer starting: the next thing is their scan.
+  hardware.mdb?.on(
+    'message',
+    guard('mdb selection', (m: MdbMessage) => {
+      if (m.kind === 'vend-request') customer();
+    }),
+  );
   // Unplugged → fault pattern and the driver reopens with backoff; the daemon never exits for it.
   scanner.on(
     'fault',

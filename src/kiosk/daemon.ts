@@ -192,10 +192,11 @@ export class Daemon {
       if (vend.fault) interaction.vendFault(vend.fault);
       const d = new Daemon(config, log, lock, journal, http, engine, hardware, interaction, link, gateway, platformClock);
       d.mdb = mdbVend;
-      mdbVend?.attach(interaction, engine);
-      // A customer starts with a key press or a scan: the payment's connection is opened then, beside the
-      // journal commit, not after it (issue 20 §4; with gateway.keepWarm one is usually open already).
+      // A customer starts with a key press, a scan or a selection on the vending machine: the payment's connection
+      // is opened then, beside the journal commit, not after it (issue 20 §4; with gateway.keepWarm one is usually
+      // open already). Wired before the MDB flow, so a selection warms before the kiosk offers it.
       wireHardware(hardware, interaction, log, () => http.warm());
+      mdbVend?.attach(interaction, engine);
       d.journalWatch.start(options.journalWatchMs ?? JOURNAL_WATCH_MS, clock);
       undo.push(() => d.journalWatch.stop());
       // The scanner module's setup on demand, for the fleet's `scanner-setup` and `kiosk scanner setup` over the

@@ -4,7 +4,8 @@
 // could bill, rate-limit or log as a call. The connection is handed to the gateway client's agent when the
 // next request needs a new socket (createConnection), so a payment request is never sent twice, and never
 // waits for anything it would not have waited for: it rides a connection that is further along than a fresh one.
-// - warm(): a customer has started (a key press, a scan): open one now unless one is open.
+// - warm(): a customer has started (a key press, a scan, a selection on the vending machine): open one now unless one
+//   is open.
 // - keep: one connection stays open while idle; when the gateway closes it, another is opened, at most once per
 //   `minIntervalMs` (the gateway's idle timeout decides how often: docs/performance.md states the cost per day).
 import { EventEmitter } from 'node:events';

@@ -29,7 +29,7 @@ export const gateway = defineSection(
     ca: doc(str({ min: 1 }).optional(), 'https only: the CA certificate(s) (PEM) the gateway\'s TLS certificate must chain to, instead of the system\'s list (e.g. `kiosk sandbox --tls` prints its `caFile`).'),
     keepWarm: doc(
       bool().default(D.keepWarm),
-      'Keep one connection to the gateway open while idle (a TCP/TLS connect, never a request), so the customer after a quiet spell waits for no handshake. When the gateway closes it, another is opened, at most once a minute: ≤ 1,440 connects a day, about 2.5–7 MB a day on https at worst (docs/performance.md). `false`: the connection is opened when a customer starts (key press, scan).',
+      'Keep one connection to the gateway open while idle (a TCP/TLS connect, never a request), so the customer after a quiet spell waits for no handshake. When the gateway closes it, another is opened, at most once a minute: ≤ 1,440 connects a day, about 2.5–7 MB a day on https at worst (docs/performance.md). `false`: the connection is opened when a customer starts (key press, scan, a selection on the vending machine over MDB).',
     ),
   }),
   [
