@@ -1,51 +1,26 @@
 // The vending machine's cashless port end to end: the real daemon (`kiosk run`, a child process) with its MDB HAT
 // driver on a real pty (socat) and a simulated vending machine + HAT (src/hardware/sim/mdb-sim.ts) on the far end;
-// the scanner on a second pty; the sandbox gateway over HTTP. Each test is one customer at the machine.
+// the scanner on a second pty; the sandbox gateway over HTTP (the rig: mdb-rig.ts). Each test is one customer at the
+// machine.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { openJournal } from '../../src/journal/journal.js';
 import { testCode } from '../../src/sandbox/codes.js';
-import { VmcSim } from '../../src/hardware/sim/mdb-sim.js';
-import { PtyPair } from '../hardware/pty.js';
 import { until } from '../wait.js';
-import { DaemonFixture, spawnDaemon, type DaemonProcess } from './daemon-helpers.js';
+import { MdbRig } from './mdb-rig.js';
 import { run as mdbCli } from '../../src/cli/mdb.js';
 import { captureIo } from '../../src/cli/tech/format.js';
 
 describe('MDB cashless port end to end (daemon, HAT driver on a real pty, simulated machine)', function () {
   this.timeout(60_000);
-  const fx = new DaemonFixture();
-  const scannerPty = new PtyPair();
-  const hatPty = new PtyPair();
-  const vmc = new VmcSim();
-  let detach: () => void = () => undefined;
-  let daemon: DaemonProcess;
-  let feeder: WriteStream;
-
-  const start = async () => {
-    daemon = spawnDaemon(fx.configFile);
-    await daemon.waitFor((l) => l.event === 'ready', 'ready');
-    // The driver's C,1 on open: the machine enables the reader.
-    await until('the HAT enabled', () => (vmc.state !== 'inactive' ? true : undefined), { deadlineMs: 5000, everyMs: 10 });
-  };
-  const screen = () => {
-    const shown = daemon.lines.filter((l) => Array.isArray(l.display));
-    return (shown.at(-1)?.display as string[] | undefined)?.join(' / ');
-  };
-  const waitScreen = (text: string) => until(`screen "${text}"`, () => (screen() === text ? true : undefined), { deadlineMs: 8000, everyMs: 10 });
-  const scan = (code: string) => feeder.write(code + '\r');
-  const order = (orderNo: string) => {
-    const j = openJournal(fx.journalPath, { readonly: true });
-    try {
-      return { order: j.getPublic(orderNo)!, events: j.events(orderNo) };
-    } finally {
-      j.close();
-    }
-  };
-  const finalOf = async (orderNo: string) => until(`order ${orderNo} final`, () => (order(orderNo).order.final ? order(orderNo) : undefined), { deadlineMs: 20_000, everyMs: 50 });
-  const lastOrderNo = async () => String((await daemon.waitFor((l) => l.event === 'order', 'order journaled')).orderNo);
-  const sent = (from: number) => vmc.received.slice(from);
+  const rig = new MdbRig();
+  const { fx, vmc, hatPty } = rig;
+  const start = () => rig.startDaemon();
+  const waitScreen = (text: string) => rig.waitScreen(text);
+  const scan = (code: string) => rig.scan(code);
+  const order = (orderNo: string) => rig.order(orderNo);
+  const finalOf = (orderNo: string) => rig.final(orderNo);
+  const lastOrderNo = () => rig.nextOrderNo();
+  const sent = (from: number) => rig.sent(from);
   /** `kiosk mdb status --json` from the running daemon. */
   const mdbStatus = async () => {
     const io = captureIo();
@@ -55,28 +30,13 @@ describe('MDB cashless port end to end (daemon, HAT driver on a real pty, simula
   };
 
   before(async () => {
-    await fx.start();
-    await scannerPty.start();
-    await hatPty.start();
-    detach = hatPty.attach(vmc);
-    fx.writeConfig({
-      scanner: { driver: 'serial', path: scannerPty.device, baudRate: 9600, terminator: 'CR', reopenMinMs: 50, reopenMaxMs: 200 },
+    await rig.start((hat) => ({
       payment: { customerWindowMs: 8000, queryIntervalMs: 500 },
-      mdb: { path: hatPty.device, approvalWindowMs: 2000, vendResultMs: 3000, products: { '2': 'Cola' } },
-    });
-    await start();
-    feeder = createWriteStream(scannerPty.feeder, { flags: 'w' });
-    feeder.on('error', () => {});
+      mdb: { path: hat, approvalWindowMs: 2000, vendResultMs: 3000, products: { '2': 'Cola' } },
+    }));
   });
 
-  after(async () => {
-    feeder?.destroy();
-    detach();
-    await daemon?.stop('SIGKILL');
-    await scannerPty.dispose();
-    await hatPty.dispose();
-    await fx.dispose();
-  });
+  after(() => rig.dispose());
 
   beforeEach(() => {
     vmc.outcome = 'success';
@@ -178,7 +138,7 @@ describe('MDB cashless port end to end (daemon, HAT driver on a real pty, simula
     assert.ok(o.state === 'refunded' || o.state === 'reversed', o.state);
     assert.equal(o.flag, 'vend-session-ended');
     assert.ok(events.some((e) => e.kind === 'session-ended'), JSON.stringify(events.map((e) => e.kind)));
-    const why = daemon.lines.find((l) => l.event === 'paid-after-session' && l.orderNo === orderNo);
+    const why = rig.daemon.lines.find((l) => l.event === 'paid-after-session' && l.orderNo === orderNo);
     assert.match(String(why?.reason), /the machine ended the selection \(IDLE\)/);
     // Nothing to the machine for a selection it ended itself: no approval, and no deny of whatever comes next.
     assert.deepEqual(sent(from), []);
@@ -209,7 +169,7 @@ describe('MDB cashless port end to end (daemon, HAT driver on a real pty, simula
     await waitScreen('Choose on the / machine first');
     const before = vmc.received.length;
     vmc.garbage('\x00\xff\xfe noise\r\nc,STATUS,VEND,abc,2\r\nc,STATUS,VEND,1.005,2\r\n');
-    await daemon.waitFor((l) => l.event === 'mdb-garbage', 'garbage logged');
+    await rig.daemon.waitFor((l) => l.event === 'mdb-garbage', 'garbage logged');
     // The well-formed line at a price of no whole fen is denied; the machine has that deny before the next selection.
     await until('1.005 denied', () => (vmc.received.slice(before).includes('C,STOP') ? true : undefined), { deadlineMs: 3000, everyMs: 10 });
     vmc.select('1.00', '2');
@@ -268,11 +228,11 @@ describe('MDB cashless port end to end (daemon, HAT driver on a real pty, simula
       scan(testCode('paid', 'wechat'));
       const orderNo = await lastOrderNo();
       await approved;
-      await daemon.stop('SIGKILL');
+      await rig.daemon.stop('SIGKILL');
       assert.equal(order(orderNo).order.state, 'delivering');
       await start();
       // Logged before 'ready': recovery starts with the engine.
-      await until('recovery waits for the machine', () => (daemon.lines.some((l) => l.event === 'mdb-recover' && l.orderNo === orderNo) ? true : undefined), { deadlineMs: 5000, everyMs: 10 });
+      await until('recovery waits for the machine', () => (rig.daemon.lines.some((l) => l.event === 'mdb-recover' && l.orderNo === orderNo) ? true : undefined), { deadlineMs: 5000, everyMs: 10 });
       if (report === 'succeed') vmc.succeed();
       else vmc.cancel();
       const { order: o, events } = await finalOf(orderNo);
