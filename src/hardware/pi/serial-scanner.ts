@@ -1,13 +1,13 @@
 // Serial scanner on serialport@13 (/dev/serial0, /dev/ttyUSB0, /dev/ttyACM0 or a udev symlink).
-// The device may vanish (USB unplug, EIO): report 'fault', retry with exponential backoff, 'connected' on return.
-// Nothing here throws out of the driver: the daemon never exits for a scanner.
-import { EventEmitter } from 'node:events';
-import { SerialPort } from 'serialport';
+// The device may vanish (USB unplug, EIO): report 'fault', retry with exponential backoff, 'connected' on return
+// (reconnecting-port.ts, shared with the MDB HAT). Nothing here throws out of the driver: the daemon never exits for
+// a scanner.
+import type { SerialPort } from 'serialport';
 import type { Logger } from '../../log.js';
 import { silentLogger } from '../../log.js';
 import type { ScanParser, Scanner, ScannerParseOptions } from '../scanner.js';
 import { scanLines } from '../scan-lines.js';
-import { watchPresence } from './presence.js';
+import { ReconnectingPort } from './reconnecting-port.js';
 import { systemClock, type Clock, type TimerHandle } from '../../clock.js';
 import { DEFAULTS } from '../../config/defaults.js';
 import type { ModuleOptions } from '../modules/options.js';
@@ -40,15 +40,8 @@ export interface SerialScannerOptions extends ScannerParseOptions, ModuleOptions
 /** The default pace of the device-node check (presenceCheckMs). */
 export const PRESENCE_CHECK_MS = 10_000;
 
-export class SerialScanner extends EventEmitter implements Scanner {
+export class SerialScanner extends ReconnectingPort implements Scanner {
   readonly parser: ScanParser;
-  private sp: SerialPort | null = null;
-  private retry: TimerHandle | null = null;
-  private presence: TimerHandle | null = null;
-  private attempt = 0;
-  private stopped = true;
-  private faulted = false;
-  private isConnected = false;
   private readonly timers: Clock;
   private readonly log: Logger;
   /** The module's command protocol on this port; null for a plain scanner (scanner.module "plain"). */
@@ -57,9 +50,20 @@ export class SerialScanner extends EventEmitter implements Scanner {
   private setupAttempt = 0;
 
   constructor(private readonly options: SerialScannerOptions) {
-    super();
-    this.timers = options.timers ?? systemClock;
-    this.log = options.log ?? silentLogger;
+    const timers = options.timers ?? systemClock;
+    const log = options.log ?? silentLogger;
+    super({
+      path: options.path,
+      baudRate: options.baudRate ?? DEFAULTS.scanner.baudRate,
+      reopenMinMs: options.reopenMinMs ?? DEFAULTS.scanner.reopenMinMs,
+      reopenMaxMs: options.reopenMaxMs ?? DEFAULTS.scanner.reopenMaxMs,
+      presenceCheckMs: options.presenceCheckMs ?? (options.binding ? 0 : PRESENCE_CHECK_MS),
+      binding: options.binding,
+      timers,
+      log,
+    });
+    this.timers = timers;
+    this.log = log;
     ({ parser: this.parser, session: this.session } = scanLines(this, options, {
       path: options.path,
       baudRate: options.baudRate ?? 9600,
@@ -104,75 +108,49 @@ export class SerialScanner extends EventEmitter implements Scanner {
     return this.sp;
   }
 
-  get connected(): boolean {
-    return this.isConnected;
-  }
-
   /** Resolves after the first attempt, whether the device is there or not (then it keeps retrying). */
   open(): Promise<void> {
-    this.stopped = false;
-    return new Promise((resolve) => this.tryOpen(resolve));
+    return this.openPort();
   }
 
   async close(): Promise<void> {
-    this.stopped = true;
-    if (this.retry !== null) this.timers.clearTimeout(this.retry);
-    this.retry = null;
     if (this.setupRetry !== null) this.timers.clearTimeout(this.setupRetry);
     this.setupRetry = null;
-    this.stopPresenceCheck();
-    const port = this.sp;
-    this.sp = null;
-    this.isConnected = false;
     this.parser.reset();
     this.session?.close();
-    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
-    port?.removeAllListeners();
+    await this.closePort();
   }
 
-  private tryOpen(done?: () => void): void {
-    this.retry = null;
-    if (this.stopped) return done?.();
-    let port: SerialPort;
-    try {
-      port = new SerialPort({
-        path: this.options.path,
-        baudRate: this.options.baudRate ?? DEFAULTS.scanner.baudRate,
-        autoOpen: false,
-        ...(this.options.binding ? { binding: this.options.binding } : {}),
-      });
-    } catch (err) {
-      this.fail(err);
-      return done?.();
+  protected data(chunk: Buffer): void {
+    if (this.session) this.session.ingest(chunk);
+    else this.parser.push(chunk);
+  }
+
+  protected opened(port: SerialPort, done: () => void): void {
+    if (this.session) {
+      // Identify and set up the module before the kiosk is told the scanner is there: a module that does not match
+      // the profile (or does not answer when it must be triggered) is a fault, not a silent kiosk.
+      this.setupAttempt = 0;
+      void this.moduleSetup(port).then(done);
+      return;
     }
-    this.sp = port;
-    // Attached before open: a port error must never become an unhandled 'error' event.
-    port.on('error', (err) => this.lost(port, err));
-    port.on('close', (err?: Error) => this.lost(port, err ?? new Error('port closed')));
-    port.on('data', (chunk: Buffer) => (this.session ? this.session.ingest(chunk) : this.parser.push(chunk)));
-    port.open((err) => {
-      if (err) {
-        port.removeAllListeners();
-        port.on('error', () => {});
-        if (this.sp === port) this.sp = null;
-        this.fail(err);
-      } else if (this.stopped) {
-        port.close(() => {});
-      } else {
-        this.attempt = 0;
-        this.isConnected = true;
-        this.startPresenceCheck(port);
-        if (this.session) {
-          // Identify and set up the module before the kiosk is told the scanner is there: a module that does
-          // not match the profile (or does not answer when it must be triggered) is a fault, not a silent kiosk.
-          this.setupAttempt = 0;
-          void this.moduleSetup(port).then(() => done?.());
-          return;
-        }
-        this.announce();
-      }
-      done?.();
-    });
+    this.announce();
+    done();
+  }
+
+  protected resetInput(): void {
+    this.parser.reset();
+  }
+
+  protected override portLost(): void {
+    if (this.setupRetry !== null) this.timers.clearTimeout(this.setupRetry);
+    this.setupRetry = null;
+    this.session?.lost();
+  }
+
+  protected logFault(reason: string, first: boolean): void {
+    if (first) this.log.warn({ scanner: 'fault', path: this.options.path, reason }, 'scanner lost');
+    else this.log.debug({ scanner: 'retry', path: this.options.path, reason }, 'scanner still missing');
   }
 
   /**
@@ -213,57 +191,4 @@ export class SerialScanner extends EventEmitter implements Scanner {
     this.log.warn({ scanner: 'fault', path: this.options.path, reason }, 'scanner module fault');
     this.emit('fault', { reason, path: this.options.path });
   }
-
-  private startPresenceCheck(port: SerialPort): void {
-    const every = this.options.presenceCheckMs ?? (this.options.binding ? 0 : PRESENCE_CHECK_MS);
-    if (every <= 0) return;
-    this.presence = watchPresence(this.options.path, every, this.timers, () => this.sp === port, (err) => this.lost(port, err));
-  }
-
-  private stopPresenceCheck(): void {
-    if (this.presence !== null) this.timers.clearInterval(this.presence);
-    this.presence = null;
-  }
-
-  private lost(port: SerialPort, err: Error): void {
-    if (this.sp !== port || this.stopped) return;
-    this.stopPresenceCheck();
-    this.sp = null;
-    this.isConnected = false;
-    if (this.setupRetry !== null) this.timers.clearTimeout(this.setupRetry);
-    this.setupRetry = null;
-    this.session?.lost();
-    port.removeAllListeners();
-    port.on('error', () => {});
-    if (port.isOpen) port.close(() => {});
-    this.fail(err);
-  }
-
-  private fail(err: unknown): void {
-    this.isConnected = false;
-    this.parser.reset();
-    const reason = describe(err);
-    if (!this.faulted) {
-      // One 'fault' per outage; the retries in between are only debug lines.
-      this.faulted = true;
-      this.log.warn({ scanner: 'fault', path: this.options.path, reason }, 'scanner lost');
-      this.emit('fault', { reason, path: this.options.path });
-    } else {
-      this.log.debug({ scanner: 'retry', path: this.options.path, reason }, 'scanner still missing');
-    }
-    if (this.stopped) return;
-    const min = this.options.reopenMinMs ?? DEFAULTS.scanner.reopenMinMs;
-    const max = this.options.reopenMaxMs ?? DEFAULTS.scanner.reopenMaxMs;
-    const delay = Math.min(max, min * 2 ** Math.min(this.attempt, 30));
-    this.attempt++;
-    this.retry = this.timers.setTimeout(() => this.tryOpen(), delay);
-  }
-}
-
-function describe(err: unknown): string {
-  if (err instanceof Error) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return code && !err.message.includes(code) ? `${err.message} (${code})` : err.message;
-  }
-  return String(err);
 }
