@@ -50,7 +50,7 @@ export const FOLDERS: readonly Folder[] = [
   {
     name: 'fleet',
     mutate: ['src/fleet/**/*.ts'],
-    spec: spec('fleet/protocol', 'fleet/files', 'fleet/client', 'fleet/scanner-setup', 'fleet/watch', 'fleet/tls'),
+    spec: spec('fleet/protocol', 'fleet/files', 'fleet/client', 'fleet/client-edges', 'fleet/hostile', 'fleet/scanner-setup', 'fleet/watch', 'fleet/tls'),
   },
   {
     name: 'payment',

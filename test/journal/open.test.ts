@@ -4,7 +4,7 @@
 // and the WAL purge that takes erased codes out of the file.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -126,6 +126,16 @@ describe('journal: opening it, and the files it holds', () => {
     const id = secureFile(join(dir, 'loose'), false)!;
     assert.equal(statSync(join(dir, 'loose')).mode & 0o777, 0o600);
     assert.deepEqual(id, fileIdAt(join(dir, 'loose')));
+  });
+
+  it('a damaged journal is "not a journal", with SQLite\'s reason and what to check', () => {
+    const db = new Database(file);
+    db.exec('CREATE TABLE a(x); CREATE TABLE b(y);');
+    db.close();
+    const fd = openSync(file, 'r+');
+    writeSync(fd, Buffer.alloc(200, 0x41), 0, 200, 100);
+    closeSync(fd);
+    assert.throws(() => openJournal(file), refused('NOT_A_JOURNAL', `${file}: not a journal (database disk image is malformed); check journal.path`));
   });
 
   it('migrates one version per transaction: a step that fails leaves the journal at the version before, with none of that step written', () => {
