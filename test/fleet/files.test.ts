@@ -11,6 +11,7 @@ import { checkFleetFiles, FleetFileError, loadFleetFiles, loadOperatorPrivateKey
 import { probeBroker } from '../../src/fleet/probe.js';
 import { operatorKeyPair } from '../../src/fleet/protocol.js';
 import { startBroker } from './helpers.js';
+import { unprivileged } from '../unprivileged.js';
 
 describe('fleet/files: the files a fleet section names', () => {
   let dir: string;
@@ -85,6 +86,27 @@ describe('fleet/files: the files a fleet section names', () => {
     // A regular file whose read fails (the kernel's memory file of this process: EIO).
     const [unreadable] = problem({ operatorKeys: '/proc/self/mem' });
     assert.match(unreadable!.problem, /^EIO: i\/o error, read$/);
+  });
+
+  it('a file that is there but the daemon may not read: said, with the likely cause', () => {
+    const locked = file('locked.pem', 'x', 0o000);
+    chmodSync(dir, 0o711);
+    try {
+      const [p] = unprivileged(() => problem({ operatorKeys: locked }));
+      assert.deepEqual(p, { field: 'fleet.operatorKeys', value: locked, problem: 'permission denied (is the daemon running as the kiosk user?)' });
+    } finally {
+      chmodSync(dir, 0o700);
+    }
+    const sealed = join(dir, 'sealed');
+    mkdirSync(sealed);
+    const inside = file('sealed/ops.pem', 'x', 0o600);
+    chmodSync(sealed, 0o000);
+    try {
+      const [hidden] = unprivileged(() => problem({ operatorKeys: inside }));
+      assert.match(hidden!.problem, /^EACCES: permission denied, stat /, 'a folder it cannot search: what stat said');
+    } finally {
+      chmodSync(sealed, 0o700);
+    }
   });
 
   it('only file problems are reported as problems: anything else is thrown', () => {
