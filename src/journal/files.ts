@@ -2,7 +2,7 @@
 // made 0600 through the descriptor; "permission denied" told apart from "no journal"; the schema version read
 // without migrating; which file a path names now (a journal deleted, replaced or restored under the daemon).
 import Database from 'better-sqlite3';
-import { accessSync, closeSync, constants, fchmodSync, fstatSync, lstatSync, openSync, statSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, lstatSync, openSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { JournalError } from './schema.js';
 
@@ -18,8 +18,9 @@ export function assertReadable(file: string): void {
     if (code === 'EACCES' || code === 'EPERM') throw new JournalError('PERMISSION', `${file}: permission denied: use sudo (the journal belongs to the kiosk user)`);
     throw new JournalError('NO_JOURNAL', `${file}: no journal here (check journal.path in the config, or --db)`);
   }
+  // Opened, not access(2)'d: access checks the real uid, SQLite's open (next) the effective one.
   try {
-    accessSync(file, constants.R_OK);
+    closeSync(openSync(file, constants.O_RDONLY | constants.O_NONBLOCK));
   } catch {
     throw new JournalError('PERMISSION', `${file}: permission denied: use sudo (the journal belongs to the kiosk user)`);
   }

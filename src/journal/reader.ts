@@ -1,5 +1,6 @@
 // The journal's read-only queries (orders, events, summaries, settlement findings, identity, checks): what the
 // CLI, reports and recovery read. The Journal (journal.ts) adds the transitions on top.
+import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { FULL_SELECT, PUBLIC_SELECT, toRow, type EventRow, type OrderRow, type PublicOrder } from './rows.js';
 import { inWorker } from '../worker.js';
@@ -174,4 +175,18 @@ export class JournalReader {
 /** PRAGMA quick_check on a connection: 'ok', or what is wrong ('; '-joined). */
 export function quickCheckOf(db: Db): string {
   return (db.pragma('quick_check') as { quick_check: string }[]).map((r) => r.quick_check).join('; ');
+}
+
+/** quick_check of the journal at `path` on a read-only connection of its own (the worker's job): never throws. */
+export function quickCheckFile(path: string): string {
+  try {
+    const db = new Database(path, { readonly: true, fileMustExist: true });
+    try {
+      return quickCheckOf(db);
+    } finally {
+      db.close();
+    }
+  } catch (err) {
+    return `could not check: ${(err as Error).message}`;
+  }
 }

@@ -6,12 +6,11 @@ import { join } from 'node:path';
 import { openJournal, type Journal, type NewOrder, type OrderState } from '../../src/journal/journal.js';
 import { kindOf } from '../../src/journal/states.js';
 import { Outbox } from '../../src/journal/outbox.js';
-import { parseFleet, type FleetConfig } from '../../src/config/fleet.js';
 import { FleetClient, type FleetHost } from '../../src/fleet/client.js';
 import { newCommand, signCommand } from '../../src/fleet/protocol.js';
 import { createLogger } from '../../src/log.js';
 import { lineSink } from '../cli/flow.js';
-import { startBroker, Watcher, type Broker } from './helpers.js';
+import { fleetConfig, startBroker, Watcher, type Broker } from './helpers.js';
 
 const CODE = '134567890123456789';
 
@@ -21,12 +20,6 @@ function order(i: number): NewOrder {
     deviceId: 'K1', date: '20260601', orderTime: '20260601100000', txnAmt: String(100 + i), orderType: 'wechat', authCode: `${CODE.slice(0, 14)}${String(i).padStart(4, '0')}`,
     authMask: 'wechat…', goodsId: 'G1', goodsInfo: 'drink', acqSpId: 'Y471790403', acqMerId: '41509208', scannedAt: Date.now(), at,
   };
-}
-
-function fleetConfig(url: string, over: Record<string, unknown> = {}): FleetConfig {
-  const r = parseFleet({ url, protocolVersion: 4, reconnectMs: 500, ...over });
-  assert.deepEqual(r.issues, []);
-  return r.fleet!;
 }
 
 describe('fleet client against an in-process broker (aedes, MQTT 3.1.1)', function () {

@@ -11,6 +11,7 @@ import { checkFleetFiles, FleetFileError, loadFleetFiles, loadOperatorPrivateKey
 import { probeBroker } from '../../src/fleet/probe.js';
 import { operatorKeyPair } from '../../src/fleet/protocol.js';
 import { startBroker } from './helpers.js';
+import { unprivileged } from '../unprivileged.js';
 
 describe('fleet/files: the files a fleet section names', () => {
   let dir: string;
@@ -77,6 +78,45 @@ describe('fleet/files: the files a fleet section names', () => {
     assert.throws(() => loadFleetFiles(fleet({ ca: garbage })), (e: unknown) => e instanceof FleetFileError && e.code === 'E_FLEET_FILE' && e.message === `${garbage}: not a PEM certificate` && e.name === 'FleetFileError');
   });
 
+  it('any other error of the file system is said as the system says it (a path through a file, a file that cannot be read)', () => {
+    const plain = file('plain', 'x', 0o600);
+    const [through] = problem({ ca: join(plain, 'ca.crt') });
+    assert.deepEqual([through!.field, through!.value], ['fleet.ca', join(plain, 'ca.crt')]);
+    assert.match(through!.problem, /^ENOTDIR: not a directory, stat /);
+    // A regular file whose read fails (the kernel's memory file of this process: EIO).
+    const [unreadable] = problem({ operatorKeys: '/proc/self/mem' });
+    assert.match(unreadable!.problem, /^EIO: i\/o error, read$/);
+  });
+
+  it('a file that is there but the daemon may not read: said, with the likely cause', () => {
+    const locked = file('locked.pem', 'x', 0o000);
+    chmodSync(dir, 0o711);
+    try {
+      const [p] = unprivileged(() => problem({ operatorKeys: locked }));
+      assert.deepEqual(p, { field: 'fleet.operatorKeys', value: locked, problem: 'permission denied (is the daemon running as the kiosk user?)' });
+    } finally {
+      chmodSync(dir, 0o700);
+    }
+    const sealed = join(dir, 'sealed');
+    mkdirSync(sealed);
+    const inside = file('sealed/ops.pem', 'x', 0o600);
+    chmodSync(sealed, 0o000);
+    try {
+      const [hidden] = unprivileged(() => problem({ operatorKeys: inside }));
+      assert.match(hidden!.problem, /^EACCES: permission denied, stat /, 'a folder it cannot search: what stat said');
+    } finally {
+      chmodSync(sealed, 0o700);
+    }
+  });
+
+  it('only file problems are reported as problems: anything else is thrown', () => {
+    const config = fleet({});
+    Object.defineProperty(config, 'ca', { get: () => {
+      throw new TypeError('not a file problem');
+    } });
+    assert.throws(() => checkFleetFiles(config), /not a file problem/);
+  });
+
   it('operator keys: Ed25519 public keys only, each block counted', () => {
     const { publicPem } = operatorKeyPair();
     const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
@@ -135,6 +175,29 @@ describe('fleet/probe: kiosk doctor\'s broker check', () => {
     assert.equal(closed.fix, 'check fleet.url, the network to the broker, and the broker login (username/passwordFile or client certificate)');
     const files = await probeBroker(parseFleet({ url: broker.url.replace('mqtt:', 'mqtts:'), ca: '/nonexistent/ca.crt' }).fleet!, 'K1', 3000);
     assert.deepEqual(files, { ok: false, detail: 'fleet.ca: /nonexistent/ca.crt: no such file', fix: 'see docs/fleet.md, "Config"' });
+  });
+
+  it('logs in with the configured user and password file', async () => {
+    const broker = await startBroker();
+    const seen: Array<[string | undefined, string | undefined]> = [];
+    broker.aedes.authenticate = (_client, username, password, done) => {
+      seen.push([username, password?.toString()]);
+      done(null, password?.toString() === 'pw');
+    };
+    const pwDir = mkdtempSync(join(tmpdir(), 'fleet-probe-'));
+    const pw = join(pwDir, 'pw');
+    writeFileSync(pw, 'pw\n', { mode: 0o600 });
+    chmodSync(pw, 0o600);
+    try {
+      const ok = await probeBroker(parseFleet({ url: broker.url, protocolVersion: 4, username: 'k1', passwordFile: pw }).fleet!, 'K1', 3000);
+      assert.equal(ok.ok, true, ok.detail);
+      const refused = await probeBroker(parseFleet({ url: broker.url, protocolVersion: 4 }).fleet!, 'K1', 3000);
+      assert.equal(refused.ok, false);
+      assert.deepEqual(seen, [['k1', 'pw'], [undefined, undefined]]);
+    } finally {
+      await broker.close();
+      rmSync(pwDir, { recursive: true, force: true });
+    }
   });
 
   it('a broker that accepts the TCP connection and never answers: no answer within the timeout', async () => {

@@ -3,6 +3,15 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { Aedes } from 'aedes';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import assert from 'node:assert/strict';
+import { parseFleet, type FleetConfig } from '../../src/config/fleet.js';
+
+/** A valid fleet section for a broker at `url` (MQTT 3.1.1, reconnect every 500 ms), with `over` on top. */
+export function fleetConfig(url: string, over: Record<string, unknown> = {}): FleetConfig {
+  const r = parseFleet({ url, protocolVersion: 4, reconnectMs: 500, ...over });
+  assert.deepEqual(r.issues, []);
+  return r.fleet!;
+}
 
 export interface Broker {
   url: string;

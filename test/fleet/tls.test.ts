@@ -12,6 +12,7 @@ import { Outbox } from '../../src/journal/outbox.js';
 import { parseFleet } from '../../src/config/fleet.js';
 import { FleetClient } from '../../src/fleet/client.js';
 import { loadFleetFiles } from '../../src/fleet/files.js';
+import { probeBroker } from '../../src/fleet/probe.js';
 import { createLogger } from '../../src/log.js';
 import { lineSink } from '../cli/flow.js';
 import { freePort, Mosquitto } from './mosquitto.js';
@@ -129,6 +130,15 @@ describe('fleet over mqtts:// with client certificates and the documented Mosqui
     } finally {
       await ops.close();
     }
+  });
+
+  it("kiosk doctor's probe: connected with the CA, the client certificate and its key; refused without any of them", async () => {
+    const files = { ca: join(dir, 'ca.crt'), cert: join(dir, 'k1.crt'), key: join(dir, 'k1.key') };
+    const ok = await probeBroker(parseFleet({ url: broker.url, ...files }).fleet!, 'K-0001', 5000);
+    assert.equal(ok.ok, true, ok.detail);
+    assert.match(ok.detail, /\(MQTT 5\), 0 operator key\(s\)$/);
+    assert.equal((await probeBroker(parseFleet({ url: broker.url, ca: files.ca }).fleet!, 'K-0001', 5000)).ok, false, 'no client certificate');
+    assert.equal((await probeBroker(parseFleet({ url: broker.url, cert: files.cert, key: files.key }).fleet!, 'K-0001', 5000)).ok, false, 'no CA: the broker is not trusted');
   });
 
   it('without a client certificate the broker refuses the connection', async () => {

@@ -4,13 +4,14 @@
 // and the WAL purge that takes erased codes out of the file.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Journal, JournalError, journalSchemaVersion, openJournal, SCHEMA_VERSION, type NewOrder } from '../../src/journal/journal.js';
 import { fileIdAt, secureFile } from '../../src/journal/files.js';
 import { migrate } from '../../src/journal/schema.js';
+import { unprivileged } from '../unprivileged.js';
 
 const order = (code = '134567890123456789'): NewOrder => ({
   deviceId: 'K1', date: '20260601', orderTime: '20260601100000', txnAmt: '150', orderType: 'wechat', authCode: code, authMask: 'm',
@@ -100,6 +101,69 @@ describe('journal: opening it, and the files it holds', () => {
     assert.ok(!existsSync(join(dir, 'none.db')), 'a read-only open creates nothing');
   });
 
+  it('a journal that is there but not ours to read is "permission denied", never "no journal here"', () => {
+    const closed = join(dir, 'closed');
+    mkdirSync(closed);
+    openJournal(join(closed, 'journal.db')).close();
+    chmodSync(closed, 0o000);
+    openJournal(file).close();
+    chmodSync(file, 0o000);
+    chmodSync(dir, 0o711);
+    const denied = (f: string) => refused('PERMISSION', `${f}: permission denied: use sudo (the journal belongs to the kiosk user)`);
+    try {
+      unprivileged(() => {
+        // The folder cannot be searched: stat says EACCES.
+        assert.throws(() => openJournal(join(closed, 'journal.db'), { readonly: true }), denied(join(closed, 'journal.db')));
+        // The file is seen but cannot be read.
+        assert.throws(() => openJournal(file, { readonly: true }), denied(file));
+        assert.throws(() => journalSchemaVersion(file), denied(file));
+      });
+    } finally {
+      chmodSync(closed, 0o700);
+      chmodSync(dir, 0o700);
+    }
+  });
+
+  it('a refused open leaves no file open behind it; an error that is not SQLite\'s passes unchanged', () => {
+    // The files of this test's folder that this process has open.
+    const fds = () =>
+      readdirSync('/proc/self/fd')
+        .map((fd) => {
+          try {
+            return readlinkSync(`/proc/self/fd/${fd}`);
+          } catch {
+            return '';
+          }
+        })
+        .filter((f) => f.startsWith(dir))
+        .sort();
+    const old = join(dir, 'old.db');
+    const o = new Database(old);
+    o.pragma(`user_version = ${SCHEMA_VERSION - 1}`);
+    o.close();
+    const newer = join(dir, 'newer.db');
+    const n = new Database(newer);
+    n.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    n.close();
+    openJournal(file).close();
+    const other = new Database(file);
+    other.prepare('BEGIN IMMEDIATE').run();
+    try {
+      const before = fds();
+      assert.throws(() => openJournal(old, { readonly: true }), refused('JOURNAL_VERSION'));
+      assert.throws(() => openJournal(newer, { readonly: true }), refused('JOURNAL_TOO_NEW'));
+      assert.deepEqual(fds(), before, 'the refused read-only connections are closed');
+      // (SQLite keeps a closed connection's descriptor while another connection of this process locks that file.)
+      assert.throws(() => openJournal(file, { busyTimeoutMs: 0 }), refused('SQLITE_BUSY'));
+    } finally {
+      other.prepare('ROLLBACK').run();
+      other.close();
+    }
+    assert.deepEqual(fds(), [], 'the refused writable connection is closed');
+    // A setting SQLite cannot take (here a busy timeout that is no number): better-sqlite3's own error, as it is.
+    assert.throws(() => openJournal(file, { busyTimeoutMs: '1; SELECT 1' as never }), (e: unknown) => e instanceof RangeError && /more than one statement/.test(e.message));
+  });
+
   it('a journal another connection holds locked: SQLite\'s code with the file named (after the busy timeout)', () => {
     openJournal(file).close();
     const other = new Database(file);
@@ -126,6 +190,16 @@ describe('journal: opening it, and the files it holds', () => {
     const id = secureFile(join(dir, 'loose'), false)!;
     assert.equal(statSync(join(dir, 'loose')).mode & 0o777, 0o600);
     assert.deepEqual(id, fileIdAt(join(dir, 'loose')));
+  });
+
+  it('a damaged journal is "not a journal", with SQLite\'s reason and what to check', () => {
+    const db = new Database(file);
+    db.exec('CREATE TABLE a(x); CREATE TABLE b(y);');
+    db.close();
+    const fd = openSync(file, 'r+');
+    writeSync(fd, Buffer.alloc(200, 0x41), 0, 200, 100);
+    closeSync(fd);
+    assert.throws(() => openJournal(file), refused('NOT_A_JOURNAL', `${file}: not a journal (database disk image is malformed); check journal.path`));
   });
 
   it('migrates one version per transaction: a step that fails leaves the journal at the version before, with none of that step written', () => {
@@ -293,7 +367,7 @@ describe('journal: opening it, and the files it holds', () => {
   });
 
   it('purgeWal: truncates the WAL and notes when; false while a reader holds part of it', () => {
-    const j = openJournal(file);
+    const j = openJournal(file, { busyTimeoutMs: 50 });
     try {
       j.createOrder(order());
       const before = new Date().toISOString();

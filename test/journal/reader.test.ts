@@ -169,7 +169,15 @@ describe('journal reader: the queries', () => {
     const ack = j.events(o.orderNo).at(-1)!;
     assert.deepEqual([ack.kind, ack.cause, ack.detail, ack.at], ['settlement', 'settlement mismatch acknowledged', 'called the bank', 'k1']);
     assert.equal(j.ackSettleFindings('nope', 'x', 'k2'), 0);
-    assert.equal(j.events(o.orderNo).length, 4, 'no event when nothing was open');
+    // A finding about a charge the journal has no order for is acknowledged too (nothing to unflag).
+    j.recordReconciliation({ stlDate: '20260602', at: 'r2', ok: false, summary: {}, findings: [{ orderNo: 'X9', kind: 'unknown-charge', reason: 'r' }] });
+    assert.equal(j.ackSettleFindings('X9', 'refunded by hand', 'k3'), 1);
+    // An order whose flag was cleared by hand meanwhile: the acknowledgement leaves no flag.
+    j.recordReconciliation({ stlDate: '20260603', at: 'r3', ok: false, summary: {}, findings: [{ orderNo: o.orderNo, kind: 'k3', reason: 'third' }] });
+    j.note(o.orderNo, 'created', { kind: 'settlement', cause: 'cleared by hand' }, 'r4', { flag: null });
+    assert.equal(j.ackSettleFindings(o.orderNo, 'ok', 'k4'), 1);
+    assert.equal(j.get(o.orderNo)!.flag, null);
+    assert.equal(j.events(o.orderNo).filter((e) => e.at === 'k2').length, 0, 'no event when nothing was open');
   });
 
   it('identity: the runs in the order their sequences start', () => {

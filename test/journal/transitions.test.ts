@@ -104,6 +104,9 @@ describe('journal writes: exactly the rows and columns of each step, in one tran
     assert.deepEqual([rawOrder(o.orderNo).refund_accepted, rawOrder(o.orderNo).refund_no], [0, `${o.orderNo}R2`]);
     // A note's event: from = to = the state, its own columns null when not given.
     assert.deepEqual(rawEvents(o.orderNo).at(-1), { id: 4, order_no: o.orderNo, at, from_state: 'refunding', to_state: 'refunding', cause: 'refund failed: new serial', call: null, resp_code: null, resp_msg: null, delivery: null, detail: null, kind: 'answer' });
+    // A field that is not a column of the order is no part of the patch.
+    j.note(o.orderNo, 'refunding', { kind: 'answer', cause: 'x' }, at, { refundTime: '20260601100004', bogus: 'x' } as never);
+    assert.equal(rawOrder(o.orderNo).refund_time, '20260601100004');
     // The reversal sub-state, on entering reversing.
     const p = j.createOrder(order({ authCode: `${CODE.slice(0, -1)}0` }));
     j.transition(p.orderNo, [{ from: 'created', to: 'reversing', event: { kind: 'recovery', cause: 'found' }, patch: { reversal: 'closeOrder' } }], at);
