@@ -100,8 +100,13 @@ export interface Classified<C extends CallName> {
   cause?: string;
 }
 
+/** A table's own entry for `key`: never one of Object.prototype's (a code "toString" is no documented code). */
+function own<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 function reasonOf(code: string, answer: Record<string, WireValue>): string {
-  const meaning = RESP_CODE_MEANING[code];
+  const meaning = own(RESP_CODE_MEANING, code);
   const msg = typeof answer.respMsg === 'string' && answer.respMsg ? answer.respMsg : '';
   if (meaning && msg) return `${meaning}: ${msg}`;
   return meaning || msg || `code ${code}`;
@@ -242,7 +247,7 @@ const ORIG_MEANING: Record<string, string> = { '00': 'paid', '01': 'moved to ref
 
 function origReason(orig: string, answer: Record<string, WireValue>): string {
   const detail = str(answer.origRespDescMsg) ?? str(answer.respMsg);
-  return `${ORIG_MEANING[orig] ?? `origRespCode ${orig}`}${detail ? `: ${detail}` : ''}`;
+  return `${own(ORIG_MEANING, orig) ?? `origRespCode ${orig}`}${detail ? `: ${detail}` : ''}`;
 }
 
 function decideQuery(code: string, answer: Record<string, WireValue>, expect?: Expectation): QueryOutcome {
@@ -257,7 +262,7 @@ function decideQuery(code: string, answer: Record<string, WireValue>, expect?: E
     return paid(answer);
   }
   if (orig === '02') return { kind: 'PENDING', code: orig, reason: origReason(orig, answer) };
-  const state = QUERY_STATES[orig];
+  const state = own(QUERY_STATES, orig);
   if (state) return { kind: 'NOT_PAID', state, code: orig, reason: origReason(orig, answer) };
   return unknown(`query origRespCode ${orig} is not a known state`);
 }
