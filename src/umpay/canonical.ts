@@ -97,9 +97,7 @@ function collectValues(obj: Readonly<Record<string, WireValue>>, out: string[], 
 // Numbers as their text: an answer parsed by parseWireJson (json.ts) holds every number whose text a JS number
 // would change as that exact text (a string), so `1.50` stays "1.50". Arrays as JSON (the platform sends none).
 function scalarText(value: WireValue): string {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean') return JSON.stringify(value);
-  return JSON.stringify(value);
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 /**
