@@ -57,11 +57,6 @@ export const KNOWN_8_CHAR_REFUSALS: readonly string[] = Object.freeze(['001100WN
 export const NOT_THIS_ORDER: readonly string[] = Object.freeze(['16']);
 
 /**
- * Codes in progress or unclear for micropay (listed for the tests and the manual; any unlisted code is UNKNOWN too).
- */
-export const MICROPAY_QUERY_CODES: readonly string[] = Object.freeze(['01', '02', '04', '05', '06', '12', '99']);
-
-/**
  * Definite refusals of cancelOrder/closeOrder/refund: every documented code that is not success, not "in progress
  * or unclear" (01 02 04 05 06 12 16 99) and not the rate limit (37).
  */
