@@ -116,7 +116,9 @@ export function phpResponsePlaintext(fields: Readonly<Record<string, WireValue>>
         continue;
       }
       let text: string;
-      if (typeof value === 'string' && /^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?$/.test(value) && /[.eE]|^-?[0-9]{19,}$/.test(value)) {
+      const numeric = typeof value === 'string' && /^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?$/.test(value);
+      // Stryker disable next-line Regex: `numeric` already holds the whole value to a number: ^ and $ change nothing
+      if (numeric && /[.eE]|^-?[0-9]{19,}$/.test(value)) {
         text = String(Number(value)); // a number parseWireJson kept as text: PHP has it as a float
       } else if (value === null || value === undefined || value === '' || value === 0 || value === false) {
         continue;

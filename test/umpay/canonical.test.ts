@@ -36,7 +36,9 @@ describe('umpay canonical strings, field kind by field kind', () => {
   });
 
   it('answer as the PHP demo builds it: numbers read as floats, 0/false/blank skipped, quotes removed', () => {
-    assert.equal(phpResponsePlaintext({ a: '1.50', b: '1e2', c: '-2.50', d: '1E+2' }), '1.5|100|-2.5|100');
+    assert.equal(phpResponsePlaintext({ a: '1.50', b: '1e2', c: '-2.50', d: '1E+2', e: '1E21', f: '2e-10' }), '1.5|100|-2.5|100|1e+21|2e-10');
+    // An array is JSON text even when it holds one number (String(["1.5"]) would read as one).
+    assert.equal(phpResponsePlaintext({ a: ['1.5'], b: [7] }), '[1.5]|[7]');
     assert.equal(phpResponsePlaintext({ a: '12345678901234567890', b: '123456789012345678', c: '-1234567890123456789' }), '12345678901234567000|123456789012345678|-1234567890123456800');
     assert.equal(phpResponsePlaintext({ a: 'x1.5', b: '1.5x', c: '1.', d: '007' }), 'x1.5|1.5x|1.|007');
     assert.equal(phpResponsePlaintext({ a: 0, b: false, c: '', d: null, e: undefined, f: 'x', g: 1, h: true }), 'x|1|true');

@@ -18,6 +18,7 @@ describe('umpay payment codes: reasons, masks and the wire\'s numbers', () => {
     assert.equal(reason('1'.repeat(32)), 'WeChat prefix 11 but 32 digits (WeChat codes have 18)');
     assert.equal(reason('13457976142615216x'), 'not all digits');
     assert.equal(reason('134579761426152164 '), 'not all digits');
+    assert.equal(reason('x34579761426152164'), 'not all digits');
     assert.equal(reason('2'.repeat(25)), 'unknown prefix 22 (WeChat 10-15, Alipay 25-30, UnionPay 62)');
     assert.equal(reason(`25${'0'.repeat(23)}`), 'Alipay prefix 25 but 25 digits (Alipay codes have 16 to 24)');
     assert.equal(reason(`30${'0'.repeat(13)}`), 'Alipay prefix 30 but 15 digits (Alipay codes have 16 to 24)');

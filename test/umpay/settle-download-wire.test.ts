@@ -73,6 +73,17 @@ describe('umpay settlement download: the wire, the results and their words', () 
     assert.equal(statSync(to).mode & 0o777, 0o700);
   });
 
+  it('a file sent in chunks without a length is kept whole, its charset from all of it', async () => {
+    const { gw } = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/csv' });
+      res.write('K1,A\n');
+      setTimeout(() => res.end(Buffer.from([0x4b, 0x32, 0x2c, 0xbf, 0xc9, 0x0a])), 20);
+    });
+    const r = await downloadSettleFile(gw, DAY, dir);
+    assert.deepEqual([r.kind, r.kind === 'file' && r.bytes, r.kind === 'file' && r.charset], ['file', 11, 'gbk']);
+    assert.deepEqual(readFileSync(join(dir, NAME)), Buffer.concat([Buffer.from('K1,A\n'), Buffer.from([0x4b, 0x32, 0x2c, 0xbf, 0xc9, 0x0a])]));
+  });
+
   it('a name already taken is never replaced: .1.csv, then .2.csv', async () => {
     const { gw } = await serve(reply(200, 'text/csv', 'A,B\n'));
     writeFileSync(join(dir, NAME), 'theirs');

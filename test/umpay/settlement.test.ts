@@ -202,6 +202,8 @@ describe('umpay settlement: the charset, whole and a chunk at a time', () => {
 
   it('decodes UTF-8 and GBK to the same text, a byte order mark dropped (only at the start)', () => {
     assert.deepEqual(decodeSettlementFile(Buffer.from('\ufeffA,可\n')), { text: 'A,可\n', charset: 'utf-8' });
+    // A doubled mark (an editor adding one to a file that had one): both go.
+    assert.deepEqual(decodeSettlementFile(Buffer.from('\ufeff\ufeffA,可\n')), { text: 'A,可\n', charset: 'utf-8' });
     assert.deepEqual(decodeSettlementFile(Buffer.from([0x41, 0x2c, 0xbf, 0xc9])), { text: 'A,可', charset: 'gbk' });
     assert.equal(decodeSettlement(Buffer.from('A,\ufeff可')), 'A,\ufeff可');
     assert.equal(decodeSettlement(Buffer.from('ABC')), 'ABC');
