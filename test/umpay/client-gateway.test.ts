@@ -5,6 +5,7 @@ import http from 'node:http';
 import { once } from 'node:events';
 import { generateKeyPairSync } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
+import { pino } from 'pino';
 import { HttpGateway, type HttpGatewayOptions } from '../../src/umpay/client.js';
 import { signResponse } from '../../src/umpay/signature.js';
 import type { MicropayFields } from '../../src/umpay/types.js';
@@ -87,6 +88,22 @@ describe('umpay HttpGateway: connections', () => {
     await closed;
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(sockets.length, 1, 'no warm-up after close');
+  });
+
+  it('a signed micropay 00 about another order or amount is not paid; the result of a call that never left has only what is known', async () => {
+    let answer = signResponse({ respCode: '00', orderNo: 'T2', txnAmt: '100' }, platformKeys.privateKey);
+    const { base } = await serve((_q, res) => res.end(JSON.stringify(answer)));
+    const gw = gateway(base);
+    assert.deepEqual((await gw.micropay(pay)).outcome, { kind: 'UNKNOWN', cause: 'answer is about order T2, not T1' });
+    answer = signResponse({ respCode: '00', orderNo: 'T1', txnAmt: '1' }, platformKeys.privateKey);
+    assert.deepEqual((await gw.micropay(pay)).outcome, { kind: 'UNKNOWN', cause: 'answer says txnAmt 1, the request said 100' });
+    const lines: Record<string, unknown>[] = [];
+    const log = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) });
+    const r = await gateway('http://127.0.0.1:1', { log }).micropay(pay);
+    const { elapsedMs: _e, request: _r, plaintext: _p, cause, ...rest } = r;
+    assert.deepEqual(rest, { call: 'micropay', outcome: { kind: 'UNKNOWN', cause: `no answer: ${cause}` }, delivery: 'not-sent' });
+    assert.match(cause!, /^ECONNREFUSED: /);
+    assert.deepEqual([lines.length, lines[0]!.delivery, lines[0]!.respCode, lines[0]!.httpStatus], [1, 'not-sent', undefined, undefined]);
   });
 
   it('a request on a kept-alive connection was sent: the connection dropped before the answer is maybe-sent, never not-sent', async () => {
