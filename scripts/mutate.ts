@@ -71,7 +71,7 @@ export const FOLDERS: readonly Folder[] = [
   {
     name: 'umpay',
     mutate: ['src/umpay/**/*.ts'],
-    spec: spec('umpay/outcome', 'umpay/messages', 'umpay/authcode', 'umpay/vectors', 'umpay/vendor', 'umpay/client', 'umpay/settle-download', 'umpay/docs-example', 'sandbox/client'),
+    spec: spec('umpay/outcome', 'umpay/outcome-words', 'umpay/messages', 'umpay/messages-rules', 'umpay/authcode', 'umpay/codes', 'umpay/canonical', 'umpay/keys', 'umpay/vectors', 'umpay/vendor', 'umpay/client', 'umpay/client-wire', 'umpay/client-gateway', 'umpay/settle-download', 'umpay/settle-download-wire', 'umpay/settlement', 'umpay/settle-parse-parts', 'umpay/docs-example', 'umpay/platform-clock', 'umpay/platform-clock-words', 'umpay/warm', 'sandbox/client', 'sandbox/tls'),
   },
 ];
 

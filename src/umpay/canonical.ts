@@ -97,9 +97,7 @@ function collectValues(obj: Readonly<Record<string, WireValue>>, out: string[], 
 // Numbers as their text: an answer parsed by parseWireJson (json.ts) holds every number whose text a JS number
 // would change as that exact text (a string), so `1.50` stays "1.50". Arrays as JSON (the platform sends none).
 function scalarText(value: WireValue): string {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean') return JSON.stringify(value);
-  return JSON.stringify(value);
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 /**
@@ -118,7 +116,9 @@ export function phpResponsePlaintext(fields: Readonly<Record<string, WireValue>>
         continue;
       }
       let text: string;
-      if (typeof value === 'string' && /^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?$/.test(value) && /[.eE]|^-?[0-9]{19,}$/.test(value)) {
+      const numeric = typeof value === 'string' && /^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?$/.test(value);
+      // Stryker disable next-line Regex: `numeric` already holds the whole value to a number: ^ and $ change nothing
+      if (numeric && /[.eE]|^-?[0-9]{19,}$/.test(value)) {
         text = String(Number(value)); // a number parseWireJson kept as text: PHP has it as a float
       } else if (value === null || value === undefined || value === '' || value === 0 || value === false) {
         continue;

@@ -198,7 +198,9 @@ function checkField(call: CallName, field: string, value: unknown, spec: FieldSp
  * For checking configuration ahead of any call (merchant ids, goodsId/goodsInfo) with the protocol's own rules.
  */
 export function wireFieldProblem(call: CallName, field: string, value: unknown): string | undefined {
-  const spec = field in MERCHANT_SPEC ? MERCHANT_SPEC[field as keyof Merchant] : (CALL_SPEC[call] as Record<string, FieldSpec>)[field];
+  const callSpec = CALL_SPEC[call] as Record<string, FieldSpec>;
+  // Own entries only: "toString" or "constructor" is no field.
+  const spec = Object.hasOwn(MERCHANT_SPEC, field) ? MERCHANT_SPEC[field as keyof Merchant] : Object.hasOwn(callSpec, field) ? callSpec[field] : undefined;
   if (!spec) return `is not a field of ${call}`;
   try {
     checkField(call, field, value, spec, {});
@@ -214,7 +216,7 @@ export function buildRequest<C extends CallName>(call: C, merchant: Merchant, fi
   const spec = CALL_SPEC[call] as Record<string, FieldSpec>;
   const given = (fields ?? {}) as unknown as Record<string, unknown>;
   for (const key of Object.keys(given)) {
-    if (!(key in spec)) {
+    if (!Object.hasOwn(spec, key)) {
       const hint = key === 'acqSpId' || key === 'acqMerId' ? ' (it comes from the merchant configuration)' : key === 'signature' ? ' (added when signing)' : '';
       throw new FieldError(call, key, shown(key, given[key]), `is not a field of ${call}${hint}; allowed: ${Object.keys(spec).join(', ')}`);
     }

@@ -1,7 +1,8 @@
 // A settlement file on disk, read and parsed off the daemon's event loop (settle-parse-worker.ts, a worker thread):
 // no step of it holds a customer's payment for longer than receiving one batch of rows takes.
-import { inWorkerParts } from '../worker.js';
-import type { ParsedSettlement, SettlementCharset, SettlementProblem, SettlementRow } from './settlement.js';
+import { readFileSync } from 'node:fs';
+import { inWorkerParts, type WorkerMessage } from '../worker.js';
+import { csvRecordIter, decodeSettlementFile, SettlementParser, type ParsedSettlement, type SettlementCharset, type SettlementProblem, type SettlementRow } from './settlement.js';
 
 /** What the worker sends after the rows: the rest of ParsedSettlement, the charset, the first problems. */
 export type ParsedFileRest =
@@ -28,4 +29,29 @@ export async function parseSettlementFile(path: string, fileName?: string): Prom
   if (rest.error !== undefined) throw new Error(rest.error);
   const problems: SettlementProblem[] = rest.problems;
   return { ...rest, rows, problems };
+}
+
+/**
+ * What the worker does (settle-parse-worker.ts), here so that it runs in-process in the tests too: reads, decodes and
+ * parses `path`, posting the rows `batch` at a time and then the rest of the result with the first `keepProblems`
+ * problems; a file that cannot be read is an answer with its error, never a throw.
+ */
+export function parseSettlementParts(
+  o: { path: string; fileName?: string; batch: number; keepProblems: number },
+  post: (m: WorkerMessage<SettlementRow[], ParsedFileRest>) => void,
+): void {
+  try {
+    const { text, charset } = decodeSettlementFile(readFileSync(o.path));
+    const p = new SettlementParser(o.fileName);
+    for (const rec of csvRecordIter(text)) {
+      p.add(rec);
+      if (p.rowsHeld >= o.batch) post({ part: p.take() });
+    }
+    const r = p.result();
+    if (r.rows.length) post({ part: r.rows });
+    const { rows: _rows, problems, ...rest } = r;
+    post({ answer: { ...rest, charset, problems: problems.slice(0, o.keepProblems), problemCount: problems.length, sample: text.slice(0, 120) } });
+  } catch (err) {
+    post({ answer: { error: `${(err as NodeJS.ErrnoException).code ?? 'ERR'}: ${(err as Error).message}` } });
+  }
 }

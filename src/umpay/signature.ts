@@ -38,13 +38,12 @@ export function verifyRequest(
   rules: readonly RequestRule[] = ['doc'],
 ): { plaintext: string; valid: boolean; rule?: RequestRule } {
   const sig = fields.signature;
-  let first: string | undefined;
-  for (const rule of rules.length ? rules : REQUEST_RULES) {
+  const tried = rules.length ? rules : REQUEST_RULES;
+  for (const rule of tried) {
     const plaintext = requestPlaintextBy(rule, fields);
-    first ??= plaintext;
     if (typeof sig === 'string' && verifyText(plaintext, sig, publicKey)) return { plaintext, valid: true, rule };
   }
-  return { plaintext: first ?? requestPlaintext(fields), valid: false };
+  return { plaintext: requestPlaintextBy(tried[0]!, fields), valid: false };
 }
 
 /**

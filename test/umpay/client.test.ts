@@ -46,7 +46,7 @@ async function serve(handler: Handler): Promise<TestServer> {
 }
 
 function gateway(url: string, extra: Partial<ConstructorParameters<typeof HttpGateway>[0]> = {}): HttpGateway {
-  return new HttpGateway({ baseUrl: url, merchant, privateKey: merchantKeys.privateKey, platformKey: platformKeys.publicKey, connectTimeoutMs: 500, timeoutMs: 400, ...extra });
+  return new HttpGateway({ baseUrl: url, merchant, privateKey: merchantKeys.privateKey, platformKey: platformKeys.publicKey, connectTimeoutMs: 2000, timeoutMs: 5000, ...extra });
 }
 
 describe('umpay HttpGateway (local servers on 127.0.0.1)', () => {
