@@ -55,7 +55,7 @@ export const FOLDERS: readonly Folder[] = [
   {
     name: 'payment',
     mutate: ['src/payment/**/*.ts', '!src/payment/settle-*.ts'],
-    spec: spec('payment/engine', 'payment/edges', 'payment/clock-steps', 'payment/drills', 'offline/link', 'payment/engine-face', 'payment/scheduler'),
+    spec: spec('payment/engine', 'payment/edges', 'payment/clock-steps', 'payment/drills', 'offline/link', 'payment/engine-face', 'payment/scheduler', 'payment/refund', 'payment/reversal'),
   },
   {
     name: 'journal',
