@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openJournal, type Journal } from '../../src/journal/journal.js';
-import { PaymentEngine, type EngineOptions, type PayHooks, type Timing } from '../../src/payment/engine.js';
+import { DEFAULT_TIMING, PaymentEngine, type EngineOptions, type PayHooks, type Timing } from '../../src/payment/engine.js';
 import type { CallResult, CloseOrderFields } from '../../src/umpay/types.js';
 import { FakeClock } from '../fake-clock.js';
 import { ALIPAY, FakeGateway, logCapture, seedOrder, UNIONPAY, WECHAT } from './fakes.js';
@@ -40,6 +40,16 @@ describe('payment engine: what pay(), stop() and start() tell the kiosk (fake cl
     assert.equal(journal.list().length, 0, 'nothing journaled');
     assert.equal(gw.sent.length, 0, 'nothing sent');
   };
+
+  it('the default timing is the documented one; an option overrides only its own field', () => {
+    const documented = {
+      customerWindowMs: 60_000, queryIntervalMs: 3_000, codeValidityMs: 45_000, notSentRetryMs: 1_000, backoffBaseMs: 1_000, backoffMaxMs: 60_000,
+      effortAttempts: 8, attentionRetryMs: 300_000, concurrency: 4, minRequestIntervalMs: 50,
+    };
+    assert.deepEqual(DEFAULT_TIMING, documented);
+    assert.deepEqual(engine().timing, documented);
+    assert.deepEqual(engine({ queryIntervalMs: 2_000 }).timing, { ...documented, queryIntervalMs: 2_000 });
+  });
 
   it('each refusal names its reason and says why in words; nothing is journaled or sent', async () => {
     const bad = await engine().pay({ authCode: '999', amountFen: 100 }, hooks);
