@@ -3,7 +3,7 @@
 // bursts coalesced both ways, whenOnline and stop().
 import assert from 'node:assert/strict';
 import { Halted } from '../../src/clock.js';
-import { DEFAULT_LINK_TIMING, linkEvidence, LinkMonitor, linkStatus, type LinkChange } from '../../src/payment/link.js';
+import { bindIndicator, DEFAULT_LINK_TIMING, LINK_STATES, linkEvidence, LinkMonitor, linkStatus, type LinkChange } from '../../src/payment/link.js';
 import type { CallResult } from '../../src/umpay/types.js';
 import { logCapture } from '../payment/fakes.js';
 import { FakeClock } from '../fake-clock.js';
@@ -39,7 +39,63 @@ describe('link monitor: what it tells the technician (fake clock)', () => {
     const documented = { onlineProbeMs: 30_000, degradedProbeMs: 5_000, offlineProbeMs: 5_000, failuresToOffline: 3, successesToOnline: 2, coalesceMs: 1_000, signedProbeMs: 3_600_000 };
     assert.deepEqual(DEFAULT_LINK_TIMING, documented);
     assert.deepEqual(m.timing, DEFAULT_LINK_TIMING);
+    assert.deepEqual(LINK_STATES, ['online', 'degraded', 'offline']);
   });
+
+  it('probes at the pace of each state: degraded and offline may differ', async () => {
+    const at: number[] = [];
+    m = new LinkMonitor({ clock, probe: async () => (at.push(clock.mono()), refused), timing: { onlineProbeMs: 30_000, degradedProbeMs: 2_000, offlineProbeMs: 7_000, failuresToOffline: 3 } });
+    m.start();
+    await clock.advance(20_000);
+    assert.deepEqual(at, [0, 2_000, 4_000, 11_000, 18_000]);
+  });
+
+  it('the first probe goes at once even after evidence came in before start()', async () => {
+    let n = 0;
+    m = new LinkMonitor({ clock, probe: async () => (n++, signed) });
+    m.record(signed);
+    m.start();
+    await clock.advance(0);
+    assert.equal(n, 1);
+  });
+
+  it('with a reachability check: signed at once, then hourly; a failed real call (not a failed probe) makes the next probe signed', async () => {
+    const signedAt: number[] = [];
+    let ok = true;
+    m = new LinkMonitor({ clock, probe: async () => (signedAt.push(clock.mono()), ok ? signed : refused), reach: async () => ({ ok: true, cause: 'connects' }) });
+    m.start();
+    await clock.advance(3_600_000);
+    assert.deepEqual(signedAt, [0, 3_600_000]);
+    ok = false;
+    await clock.advance(3_600_000);
+    assert.equal(signedAt.at(-1), 7_200_000, 'a failed signed probe does not ask for another signed one');
+    assert.equal(signedAt.length, 3);
+    m.record(refused, 'cancelOrder');
+    await clock.advance(5_000);
+    assert.equal(signedAt.at(-1), 7_205_000, 'after a failed real call: signed');
+    m.record(signed, 'cancelOrder');
+    await clock.advance(60_000);
+    assert.equal(signedAt.length, 4, 'a successful real call asks for nothing');
+  });
+
+  it('a probe that throws anything is a failure in words; bindIndicator stops telling the kiosk once unbound', async () => {
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- a probe may reject with anything
+    m = new LinkMonitor({ clock, probe: () => Promise.reject(undefined), timing: { failuresToOffline: 1 } });
+    m.on('change', (c: LinkChange) => changes.push(c));
+    const told: boolean[] = [];
+    const unbind = bindIndicator(m, { linkOnline: (o) => void told.push(o) });
+    m.start();
+    await clock.advance(0);
+    assert.deepEqual(changes.map((c) => c.cause), ['probe: probe threw: undefined']);
+    assert.deepEqual(told, [true, false]);
+    unbind();
+    m.observe(true, 'ok');
+    clock.tick(1_000);
+    m.observe(true, 'ok');
+    assert.equal(m.state, 'online');
+    assert.deepEqual(told, [true, false]);
+  });
+
 
   it('the snapshot: state and since, the last success and failure (when and why), probes and changes', async () => {
     assert.deepEqual(m.snapshot(), { state: 'online', since: iso(0), lastOkAt: null, lastFailureAt: null, lastFailure: null, probes: 0, signedProbes: 0, changes: 0 });
@@ -85,7 +141,9 @@ describe('link monitor: what it tells the technician (fake clock)', () => {
     m.record(signed);
     m.record(refused, 'cancelOrder');
     m.observe(false, 'ECONNRESET', 'reach');
-    assert.deepEqual(seen, [
+    m.observe(true, 'connects');
+    assert.deepEqual(seen.slice(3), [{ ok: true, cause: 'connects', source: 'call' }]);
+    assert.deepEqual(seen.slice(0, 3), [
       { ok: true, cause: 'queryOrder answered (signed)', source: 'call' },
       { ok: false, cause: 'queryOrder: connect ECONNREFUSED (not-sent)', source: 'cancelOrder' },
       { ok: false, cause: 'ECONNRESET', source: 'reach' },
@@ -101,6 +159,7 @@ describe('link monitor: what it tells the technician (fake clock)', () => {
     assert.deepEqual(linkEvidence({ ...answered, outcome: { kind: 'PAID' }, signatureValid: false } as unknown as CallResult), { ok: false, cause: 'queryOrder: signature does not verify (answered)' });
     assert.equal(linkEvidence({ ...base, delivery: 'maybe-sent', outcome: { kind: 'DONE' } } as unknown as CallResult).ok, false, 'a classified outcome without an answer is no proof');
     assert.equal(linkEvidence({ ...answered, outcome: { kind: 'UNKNOWN', cause: '37', rateLimited: true }, signatureValid: false }).ok, false);
+    assert.equal(linkEvidence({ ...base, delivery: 'maybe-sent', outcome: { kind: 'DONE' }, signatureValid: true } as unknown as CallResult).ok, false, 'only an answer proves');
   });
 
   it('a burst is one observation both ways; evidence a coalescing interval apart counts again', () => {
