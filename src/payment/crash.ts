@@ -13,20 +13,32 @@ export const CRASH_STEPS = [
 ] as const;
 export type CrashStep = (typeof CRASH_STEPS)[number];
 
-let parsed: { step: string; nth: number } | null | undefined;
-const hits = new Map<string, number>();
-
-export function crashPoint(step: CrashStep): void {
-  if (parsed === undefined) {
-    const spec = process.env.KIOSK_CRASH_AT;
-    if (!spec) parsed = null;
-    else {
-      const [s, n] = spec.split(':');
-      parsed = { step: s!, nth: n ? Math.max(1, Number(n) || 1) : 1 };
+/**
+ * A crash point reading `spec()` (KIOSK_CRASH_AT) once, at its first use, and calling `kill` the n-th time the
+ * named step is reached (n from `<step>:<n>`, 1 when absent or not a whole number ≥ 1). Tests give their own kill.
+ */
+export function crashPoints(spec: () => string | undefined, kill: () => void): (step: CrashStep) => void {
+  let parsed: { step: string; nth: number } | null | undefined;
+  const hits = new Map<string, number>();
+  return (step) => {
+    if (parsed === undefined) {
+      const s = spec();
+      if (!s) parsed = null;
+      else {
+        const [name, n] = s.split(':');
+        parsed = { step: name!, nth: n ? Math.max(1, Number(n) || 1) : 1 };
+      }
     }
-  }
-  if (!parsed || parsed.step !== step) return;
-  const count = (hits.get(step) ?? 0) + 1;
-  hits.set(step, count);
-  if (count === parsed.nth) process.kill(process.pid, 'SIGKILL');
+    if (!parsed || parsed.step !== step) return;
+    const count = (hits.get(step) ?? 0) + 1;
+    hits.set(step, count);
+    if (count === parsed.nth) kill();
+  };
 }
+
+export const crashPoint = crashPoints(
+  () => process.env.KIOSK_CRASH_AT,
+  // The kill itself is tested by test/crash on real daemons (a child process: not seen by the mutation run).
+  // Stryker disable next-line StringLiteral,ArrowFunction: killing the test process is no test
+  () => process.kill(process.pid, 'SIGKILL'),
+);

@@ -110,6 +110,7 @@ export class LinkMonitor extends EventEmitter {
   private readonly reachFn: (() => Promise<{ ok: boolean; cause: string }>) | undefined;
   private lastSignedAt = -Infinity;
   /** A real call failed since the last signed probe: the next probe is signed. */
+  // Stryker disable next-line BooleanLiteral: the first probe is signed anyway (lastSignedAt -Infinity) and clears it
   private signedDue = false;
   private signedProbes = 0;
   private st: LinkState;
@@ -121,6 +122,7 @@ export class LinkMonitor extends EventEmitter {
   private lastCountedFail = -Infinity;
   private lastCountedOk = -Infinity;
   // Monotonic instants (arithmetic); lastOkAt/lastFailureAt are wall clock (shown to people).
+  // Stryker disable next-line UnaryOperator: read only after the first probe (the loop's `first`), which sets it
   private lastEvidenceAt = -Infinity;
   private lastOkAt: number | null = null;
   private lastFailureAt: number | null = null;
@@ -203,7 +205,8 @@ export class LinkMonitor extends EventEmitter {
       this.lastOkAt = this.clock.wall();
       this.failures = 0;
       this.lastCountedFail = -Infinity;
-      if (this.successes === 0 || now - this.lastCountedOk >= this.timing.coalesceMs) {
+      // The first success after a failure always counts: the failure set lastCountedOk to -Infinity.
+      if (now - this.lastCountedOk >= this.timing.coalesceMs) {
         this.successes++;
         this.lastCountedOk = now;
       }
@@ -212,15 +215,15 @@ export class LinkMonitor extends EventEmitter {
       this.lastFailure = cause;
       this.successes = 0;
       this.lastCountedOk = -Infinity;
-      if (this.failures === 0 || now - this.lastCountedFail >= this.timing.coalesceMs) {
+      if (now - this.lastCountedFail >= this.timing.coalesceMs) {
         this.failures++;
         this.lastCountedFail = now;
       }
     }
     this.emit('evidence', { ok, cause, source });
     const next = this.decide(ok);
+    // The loop wakes at the probe time it planned and plans again from the latest evidence: no wakeup needed here.
     if (next !== this.st) this.change(next, `${source}: ${cause}`);
-    else if (this.st !== 'online') this.replan(); // the pace may differ now (or the probe is no longer needed yet)
   }
 
   /** Probes now (unless one is in flight) and resolves when its result is recorded. */
@@ -266,9 +269,11 @@ export class LinkMonitor extends EventEmitter {
       };
       const cleanup = (): void => {
         this.off('change', onChange);
+        // Stryker disable next-line StringLiteral: left on the signal, a later abort only rejects a settled promise
         signal?.removeEventListener('abort', onAbort);
       };
       this.on('change', onChange);
+      // Stryker disable next-line ObjectLiteral,BooleanLiteral: cleanup() removes it on the first call either way
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
@@ -324,9 +329,13 @@ export class LinkMonitor extends EventEmitter {
         this.nap = nap;
         try {
           await this.clock.sleep(wait, nap.signal);
+          // Stryker disable next-line BlockStatement: clock.sleep rejects only with Halted (a wakeup)
         } catch (err) {
+          // Stryker disable next-line ConditionalExpression: as above
           if (!(err instanceof Halted)) throw err;
+          // Stryker disable next-line BlockStatement: a stale `nap` is aborted by a replan to no effect
         } finally {
+          // Stryker disable next-line ConditionalExpression,EqualityOperator: as above
           if (this.nap === nap) this.nap = null;
         }
         continue;

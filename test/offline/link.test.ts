@@ -1,12 +1,10 @@
 // LinkMonitor and LinkGateway on a fake clock: states with hysteresis, probe pace, passive evidence,
 // one log line per change, background calls waiting while offline and resuming oldest first.
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
-import { createLogger } from '../../src/log.js';
 import { bindIndicator, linkEvidence, LinkMonitor, linkStatus, type LinkChange } from '../../src/payment/link.js';
 import { LinkGateway } from '../../src/payment/link-gateway.js';
 import type { CallName, CallResult } from '../../src/umpay/types.js';
-import { FakeGateway } from '../payment/fakes.js';
+import { FakeGateway, logCapture } from '../payment/fakes.js';
 import { FakeClock } from '../fake-clock.js';
 
 function result(call: CallName, kind: 'ok' | 'refused' | 'unsigned' | 'html' | 'reset', outcome?: object): CallResult {
@@ -23,17 +21,6 @@ function result(call: CallName, kind: 'ok' | 'refused' | 'unsigned' | 'html' | '
     case 'refused':
       return { ...base, outcome: { kind: 'UNKNOWN', cause: 'ECONNREFUSED' }, delivery: 'not-sent', cause: 'ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:9' };
   }
-}
-
-function logCapture(): { log: ReturnType<typeof createLogger>; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk, _enc, cb) {
-      for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { log: createLogger({ destination, level: 'info' }), lines };
 }
 
 describe('link monitor (fake clock)', () => {

@@ -109,7 +109,10 @@ describe('fault drills (real client, sandbox faults, invariants)', function () {
     const db = join(dir, 'Ddown.db');
     const journal = openJournal(db);
     const gateway = new HttpGateway({ baseUrl: `http://127.0.0.1:${port}`, merchant, privateKey: loadPrivateKey(sandbox.merchantKeyPath!), platformKey: sandbox.platformPublicKey, connectTimeoutMs: 200, timeoutMs: 150 });
-    const engine = new PaymentEngine({ journal, gateway, merchant, deviceId: 'Ddown', goods: { goodsId: 'G1', goodsInfo: 'drill' }, timing: TIMING, clockCheck: () => null });
+    // The code stays valid long enough for re-sends even on a loaded machine (a signed send and a refused connect
+    // took over 230 ms under a mutation run, so the 250 ms of TIMING left room for one send only).
+    const timing = { ...TIMING, codeValidityMs: 800 };
+    const engine = new PaymentEngine({ journal, gateway, merchant, deviceId: 'Ddown', goods: { goodsId: 'G1', goodsInfo: 'drill' }, timing, clockCheck: () => null });
     const progress: string[] = [];
     const r = await engine.pay({ authCode: testCode('paid', 'wechat'), amountFen: 100 }, { deliver: async () => undefined, progress: (p) => void progress.push(p) });
     await engine.whenIdle();
