@@ -5,7 +5,8 @@
 // which kiosk.js imports as before (and install.sh, the release and the systemd unit need nothing new). The
 // chunks (what the two share, and each module loaded on demand: drivers, fleet, doctor) go to dist/src/start/,
 // inside dist/src, which is what a release holds. Packages stay outside (native modules, CommonJS with
-// workers, drivers loaded only when configured) except the pure-ESM ones on every start, listed in BUNDLED.
+// workers, drivers loaded only when configured) except the pure-ESM ones on every start, listed in BUNDLED, and
+// so do the modules kiosk.js itself imports (one instance of each, so its instanceof checks hold).
 // dist/src/start/bundle.json maps each file written to the modules in it (test/start/imports.test.ts reads it).
 // Afterwards dist/.tsbuildinfo is removed, so the next `npx tsc` (incremental) emits every file again,
 // the two entries included: no stale bundle can outlive a change to the sources.
@@ -32,6 +33,32 @@ const packagesOutside: Plugin = {
   },
 };
 
+/** kiosk.js's own static imports (args.js with its UsageError and HelpRequest, the command table), transitively. */
+async function dispatcherModules(): Promise<Set<string>> {
+  const seen = new Set<string>();
+  const visit = async (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = await readFile(file, 'utf8');
+    for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^;'"]*?['"](\.{1,2}\/[^'"]+)['"]/g)) await visit(path.resolve(path.dirname(file), m[1]!));
+  };
+  await visit(path.join(SRC, 'cli', 'kiosk.js'));
+  return seen;
+}
+
+// kiosk.js stays unbundled and catches the commands' errors by class (`instanceof UsageError`): the modules it
+// imports itself must be the same instances in the bundle, so they stay outside it, imported from where tsc
+// wrote them (the path from dist/src/start/ is right from dist/src/cli/ too).
+const sharedWithDispatcher = (shared: Set<string>): Plugin => ({
+  name: 'shared-with-kiosk-js',
+  setup(b) {
+    b.onResolve({ filter: /^\.{1,2}\// }, (args) => {
+      const file = path.resolve(args.resolveDir, args.path);
+      return shared.has(file) ? { path: path.relative(CHUNKS, file).split(path.sep).join('/'), external: true } : undefined;
+    });
+  },
+});
+
 // A module that finds a file beside itself (a worker, package.json) reads import.meta.url: in a chunk that
 // would be the chunk's URL. Every output sits one folder below dist/src (cli/ or start/), so the module's own
 // URL is its path from there, resolved against the chunk's.
@@ -49,6 +76,7 @@ const ownUrl: Plugin = {
 
 export async function bundle(): Promise<void> {
   await rm(CHUNKS, { recursive: true, force: true });
+  const shared = await dispatcherModules();
   const result = await build({
     entryPoints: Object.fromEntries(ENTRIES.map((e) => [`src/cli/${e}`, path.join(SRC, 'cli', `${e}.js`)])),
     outdir: DIST,
@@ -62,7 +90,7 @@ export async function bundle(): Promise<void> {
     sourcemap: 'linked',
     metafile: true,
     logLevel: 'warning',
-    plugins: [packagesOutside, ownUrl],
+    plugins: [packagesOutside, sharedWithDispatcher(shared), ownUrl],
     // The bundled packages' few CommonJS files (fetch-blob's) call require().
     banner: { js: `${BUNDLE_MARKER}\nimport { createRequire as __bundleRequire } from 'node:module';\nconst require = __bundleRequire(import.meta.url);` },
   });
