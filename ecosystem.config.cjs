@@ -16,7 +16,11 @@ module.exports = {
       script: 'dist/src/cli/kiosk.js',
       // A 1 MB young generation: V8's default grows it after a burst of payments and keeps it, which reads
       // as ~40 MB of RSS growth on a 512 MB Pi (bench/memory.ts measures it; docs/performance.md).
-      node_args: ['--max-semi-space-size=1'],
+      // No optimizing compiler (interpreter and baseline code only): what it compiled for the hot payment
+      // path (code, its metadata, and its compile zones kept by malloc) was the RSS growth after 10,000
+      // payments; a kiosk's JS per payment is too little to pay that back (docs/performance.md).
+      // systemd/kiosk.service's ExecStart passes the same flags.
+      node_args: ['--max-semi-space-size=1', '--max-opt=1'],
       // KIOSK_CONFIG lets a test or a bench run point pm2 at another config; the field uses the default.
       args: ['run', '--config', process.env.KIOSK_CONFIG || '/etc/kiosk/config.json'],
       // One process, never a cluster: two daemons would drive the same scanner, relay and journal.

@@ -3,9 +3,11 @@
 // Differences from `kiosk run`, all in memory: with BENCH_FAST=1 the customer window, query interval and
 // result displays are shortened (below what an operator may configure) so thousands of customers fit in
 // minutes; results are reported over IPC so the parent need not parse log lines.
-// IPC in:  {type:'scan', line} (sim scanner only), {type:'mem'} → {type:'mem', rss, heapUsed} after a full GC
-//          (two, 200 ms apart).
+// IPC in:  {type:'scan', line} (sim scanner only), {type:'mem'} → {type:'mem', rss, heapUsed, …, parts} after a
+//          full GC (two, 200 ms apart); parts: where the RSS is (V8's spaces, /proc/self/smaps_rollup) in bytes.
 // IPC out: 'ready' (from Daemon.start), {type:'payment', kind, orderNo, state}, {type:'state', name}.
+import { readFileSync } from 'node:fs';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { createLogger } from '../src/log.js';
 import { loadConfig } from '../src/config/index.js';
 import { Daemon } from '../src/kiosk/daemon.js';
@@ -41,10 +43,21 @@ process.on('message', (m: { type: string; line?: string }) => {
     setTimeout(() => {
       gc?.();
       const u = process.memoryUsage();
-      send({ type: 'mem', rss: u.rss, heapUsed: u.heapUsed, heapTotal: u.heapTotal, external: u.external, arrayBuffers: u.arrayBuffers });
+      send({ type: 'mem', rss: u.rss, heapUsed: u.heapUsed, heapTotal: u.heapTotal, external: u.external, arrayBuffers: u.arrayBuffers, parts: memoryParts() });
     }, 200);
   }
 });
+/** Where the RSS is: each V8 space's committed size, and the kernel's split of the resident pages. */
+function memoryParts(): Record<string, number> {
+  const parts: Record<string, number> = {};
+  for (const sp of getHeapSpaceStatistics()) parts[`v8 ${sp.space_name}`] = sp.physical_space_size;
+  for (const line of readFileSync('/proc/self/smaps_rollup', 'utf8').split('\n')) {
+    const m = /^(Rss|Anonymous|Private_Dirty|Shared_Clean|Private_Clean):\s+(\d+) kB/.exec(line);
+    if (m) parts[`kernel ${m[1]}`] = Number(m[2]) * 1024;
+  }
+  return parts;
+}
+
 let stopping = false;
 const stop = async () => {
   if (stopping) return;

@@ -58,7 +58,7 @@ export function nextEvent<T>(emitter: NodeJS.EventEmitter, event: string, match:
 }
 
 export type Msg = { type: string; kind?: string; name?: string; orderNo?: string; state?: string };
-export interface Mem { rss: number; heapUsed: number; heapTotal: number; external: number }
+export interface Mem { rss: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers?: number; parts?: Record<string, number> }
 
 /** The daemon (bench/daemon-child.ts) in a forked child, with helpers to wait for its IPC messages. */
 

@@ -4,6 +4,9 @@
 // packages `kiosk run` must not load without their driver or section (mqtt, serialport, …) are timed alone,
 // each in its own process. Medians of BENCH_IMPORT_RUNS (default 9) processes, steps interleaved; the
 // baseline is `node -e ''` measured in the same run. Rows are for the record (docs/performance.md), no budget.
+// The steps import tsc's output, one module per file (what `kiosk run` loaded before the start path was
+// bundled, and still loads after a bare `npx tsc`); the bundle `npm run build` writes (scripts/bundle.ts) is
+// timed alone: what `kiosk run` loads now instead of all the steps but the native and CommonJS packages.
 import { execFile, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -27,8 +30,10 @@ export const RUN_STEPS: ReadonlyArray<{ name: string; spec: string }> = [
   { name: 'the payment engine (src/payment)', spec: ours('payment/engine.js') },
   { name: 'the hardware factory (src/hardware/index)', spec: ours('hardware/index.js') },
   { name: 'the daemon (src/kiosk)', spec: ours('kiosk/daemon.js') },
-  { name: '`kiosk run` (src/cli/run)', spec: ours('cli/run.js') },
 ];
+
+/** The start path as `npm run build` bundles it (dist/src/cli/run.js and its chunks, packages outside it). */
+export const BUNDLE = { name: '`kiosk run` as bundled (dist/src/cli/run.js and its chunks)', spec: ours('cli/run.js') };
 
 /** Loaded only by the driver, section or command that needs them: each timed alone. */
 export const ALONE: readonly string[] = ['mqtt', 'serialport', 'onoff', 'i2c-bus', 'johnny-five', 'pino-pretty', 'zod', 'pino', 'node-fetch', 'koffi'];
@@ -62,11 +67,13 @@ export async function run(): Promise<BenchRow[]> {
   const base: number[] = [];
   const steps: number[][] = RUN_STEPS.map(() => []);
   const alone: number[][] = ALONE.map(() => []);
+  const bundled: number[] = [];
   await timeImports(RUN_STEPS.map((s) => s.spec)); // page cache
   for (let i = 0; i < RUNS; i++) {
     base.push(await nodeEmpty());
     (await timeImports(RUN_STEPS.map((s) => s.spec))).forEach((ms, n) => steps[n]!.push(ms));
     for (const [n, spec] of ALONE.entries()) alone[n]!.push((await timeImports([spec]))[0]!);
+    bundled.push((await timeImports([BUNDLE.spec]))[0]!);
   }
   const b = median(base);
   const BASE = "imports baseline: node -e ''";
@@ -76,6 +83,7 @@ export async function run(): Promise<BenchRow[]> {
     { name: BASE, unit: 'ms', median: b },
     ...RUN_STEPS.map((s, n) => row(`import, kiosk run's order: + ${s.name}`, steps[n]!)),
     row("import, kiosk run's order: all of the above", totals, 'the sum per process, median over processes'),
+    row(`import alone: ${BUNDLE.name}`, bundled, 'what kiosk run imports now, packages outside the bundle included'),
     ...ALONE.map((spec, n) => row(`import alone: ${spec}`, alone[n]!)),
   ];
 }

@@ -1,8 +1,8 @@
 // Config `approve.confirm` (the vend sensor) as a zod schema, part of the approve section (sections/approve.ts):
 // absent = no sensor, the order is delivered when the relay pulse ends. docs/hardware.md describes the sensor;
 // device/CONFIG.md is generated from the docs here.
-import { z } from 'zod';
-import { bcm, bool, doc, int, ms, section, typeName } from './fields.js';
+import * as z from 'zod';
+import { bcm, bool, doc, int, ms, PARSE_ONCE, section, typeName } from './fields.js';
 import type { ConfigProblem } from './problem.js';
 import { CONFIRM_DEFAULTS as D } from './defaults.js';
 
@@ -30,7 +30,7 @@ export type ApproveConfirmConfig = z.output<typeof approveConfirmSchema>;
 /** Parses `approve.confirm` (absent → undefined: no sensor); problems carry the dotted field and the value found. */
 export function parseApproveConfirm(raw: unknown, file: string): { confirm: ApproveConfirmConfig | undefined; problems: ConfigProblem[] } {
   if (raw === undefined) return { confirm: undefined, problems: [] };
-  const res = approveConfirmSchema.safeParse(raw);
+  const res = approveConfirmSchema.safeParse(raw, PARSE_ONCE);
   if (res.success) return { confirm: res.data, problems: [] };
   const problems = res.error.issues.map((i) => {
     let value: unknown = raw;

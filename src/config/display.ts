@@ -1,9 +1,9 @@
 // Config section `display` (the character display) as a zod schema: driver, geometry, I2C address and bus, and
 // the operator's text overrides (ASCII and ¥ only, each fitting the display). device/CONFIG.md and
 // docs/display.md describe the fields.
-import { z } from 'zod';
+import * as z from 'zod';
 import { fill, PLACEHOLDER_SAMPLES, TEXT_KEYS, textProblem, type TextKey } from '../kiosk/texts.js';
-import { doc, ms } from './fields.js';
+import { doc, ms, PARSE_ONCE } from './fields.js';
 import { defineSection } from './rules.js';
 import type { ConfigProblem } from './problem.js';
 import { DEFAULTS } from './defaults.js';
@@ -67,7 +67,7 @@ export type DisplayConfig = Omit<z.output<typeof displaySchema>, 'texts'> & { te
 
 /** Parses `display` (absent → defaults); problems carry the dotted field and the value found. */
 export function parseDisplay(raw: unknown, file: string): { display: DisplayConfig; problems: ConfigProblem[] } {
-  const res = displaySchema.safeParse(raw ?? {});
+  const res = displaySchema.safeParse(raw ?? {}, PARSE_ONCE);
   if (res.success) return { display: res.data, problems: [] };
   const problems = res.error.issues.map((i) => {
     const field = ['display', ...i.path.map(String)].join('.');
@@ -76,5 +76,5 @@ export function parseDisplay(raw: unknown, file: string): { display: DisplayConf
     const message = i.code === 'unrecognized_keys' ? `unknown key(s) ${(i as { keys: string[] }).keys.join(', ')}` : i.message;
     return { file, field, value, problem: message };
   });
-  return { display: displaySchema.parse({}), problems };
+  return { display: displaySchema.parse({}, PARSE_ONCE), problems };
 }

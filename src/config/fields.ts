@@ -5,7 +5,7 @@
 // value; zod does all three in one declaration and infers the output type, TypeBox would need a separate
 // Value.Default/Convert pass and hand-written cross checks outside the schema.
 import { isAbsolute } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { wireFieldProblem } from '../umpay/messages.js';
 import type { CallName } from '../umpay/types.js';
 
@@ -39,6 +39,13 @@ export function typeName(v: unknown): string {
 }
 
 /** For refinements that must also run when some of the value failed (they see the value as far as it parsed). */
+/**
+ * Options for every parse of a config. A config is parsed once per process (kiosk run, status), and zod's fast
+ * path for an object schema is source it generates and compiles with `new Function` on that schema's first
+ * parse: for one parse that costs more than it saves (docs/performance.md, cold start).
+ */
+export const PARSE_ONCE = { jitless: true } as const;
+
 export const ALWAYS = { when: () => true } as const;
 
 const missing = (input: unknown, otherwise: string): string => (input === undefined ? 'missing (required)' : otherwise);

@@ -1,8 +1,8 @@
 // The `fleet` config section (MQTT telemetry and remote commands, docs/fleet.md): a zod schema of its own,
 // composed into the config's validation. No `fleet` section: telemetry is off and nothing is written
 // for it. Its defaults are FLEET_DEFAULTS (defaults.ts, with every other default).
-import { z } from 'zod';
-import { doc, section } from './fields.js';
+import * as z from 'zod';
+import { doc, PARSE_ONCE, section } from './fields.js';
 import { defineSection } from './rules.js';
 import { FLEET_DEFAULTS } from './defaults.js';
 
@@ -77,7 +77,7 @@ export interface FleetIssue {
 
 /** Validates the raw `fleet` section; every problem with its field, the value found (never file contents). */
 export function parseFleet(raw: unknown): { fleet?: FleetConfig; issues: FleetIssue[] } {
-  const r = fleetSchema.safeParse(raw);
+  const r = fleetSchema.safeParse(raw, PARSE_ONCE);
   if (r.success) return { fleet: r.data, issues: [] };
   const issues = r.error.issues.map((i) => {
     let value: unknown = raw;

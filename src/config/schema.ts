@@ -1,7 +1,7 @@
 // The kiosk config as ONE zod schema: the source of the TypeScript types (Config), the defaults, the
 // validation and device/CONFIG.md (src/config/reference.ts). Each section is its own module under
 // sections/; adding a section is one line in SECTIONS (and its module).
-import { z } from 'zod';
+import * as z from 'zod';
 import { approve } from './sections/approve.js';
 import { daemon } from './sections/daemon.js';
 import { deviceId } from './sections/device.js';

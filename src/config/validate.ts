@@ -10,6 +10,7 @@ import { FLEET_PATHS, fleetSchema, type FleetConfig } from './fleet.js';
 import { MAX_SOCKET_PATH } from './sections/daemon.js';
 import { ConfigSchema, formatPath, RULE_ISSUE, type Config } from './schema.js';
 import type { ConfigProblem } from './problem.js';
+import { PARSE_ONCE } from './fields.js';
 import { pseudoFolder } from '../dirs.js';
 
 export interface ValidateOptions {
@@ -104,7 +105,7 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Validate
     const what = raw === null ? 'null' : Array.isArray(raw) ? 'an array' : `a ${typeof raw}`;
     return { problems: [{ file, field: '', value: raw, problem: `the config must be a JSON object, got ${what}` }] };
   }
-  const parsed = ConfigSchema.safeParse(raw);
+  const parsed = ConfigSchema.safeParse(raw, PARSE_ONCE);
   const problems = parsed.success ? [] : toProblems(parsed.error.issues, raw, file);
   const rawPath = (section: string, key: string): string => {
     const v = valueAt(raw, [section, key]);
@@ -124,7 +125,7 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Validate
   }
   // Telemetry (src/config/fleet.ts): its files are checked once the section itself is right.
   const rawFleet = valueAt(raw, ['fleet']);
-  const fleetParsed = rawFleet === undefined ? undefined : fleetSchema.safeParse(rawFleet);
+  const fleetParsed = rawFleet === undefined ? undefined : fleetSchema.safeParse(rawFleet, PARSE_ONCE);
   const fleet = fleetParsed?.success ? resolveFleet(fleetParsed.data, baseDir) : undefined;
   if (fleet && options.checkFiles !== false) for (const p of checkFleetFiles(fleet)) problems.push({ file, ...p });
 

@@ -151,7 +151,10 @@ export class JournalError extends Error {
   }
 }
 
-/** Brings `db` to `target` (default: the newest), each step in its own transaction. */
+/**
+ * Brings `db` to `target` (default: the newest) in one transaction: every step or none, and one fsync'd commit
+ * instead of one a step (a new journal takes all eight at the kiosk's first start; docs/performance.md).
+ */
 export function migrate(db: Database, file: string, target = SCHEMA_VERSION): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > SCHEMA_VERSION) {
@@ -160,10 +163,9 @@ export function migrate(db: Database, file: string, target = SCHEMA_VERSION): vo
       `${file}: journal schema version ${current} is newer than this program knows (${SCHEMA_VERSION}); install the newer kiosk version or restore a matching backup`,
     );
   }
-  for (let v = current; v < target; v++) {
-    db.transaction(() => {
-      MIGRATIONS[v]!(db);
-      db.pragma(`user_version = ${v + 1}`);
-    }).immediate();
-  }
+  if (current >= target) return;
+  db.transaction(() => {
+    for (let v = current; v < target; v++) MIGRATIONS[v]!(db);
+    db.pragma(`user_version = ${target}`);
+  }).immediate();
 }

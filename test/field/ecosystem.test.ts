@@ -18,7 +18,7 @@ describe('field/ecosystem', () => {
       const app = apps[0]!;
       assert.equal(app.name, 'kiosk');
       assert.equal(app.script, 'dist/src/cli/kiosk.js');
-      assert.deepEqual(app.node_args, ['--max-semi-space-size=1']);
+      assert.deepEqual(app.node_args, ['--max-semi-space-size=1', '--max-opt=1']);
       assert.equal(app.cwd, ROOT.replace(/\/$/, ''));
       assert.deepEqual(app.args, ['run', '--config', process.env.KIOSK_CONFIG || '/etc/kiosk/config.json']);
       assert.equal(app.exec_mode, 'fork');

@@ -101,7 +101,7 @@ describe('field/install.sh --root: a kiosk installed, updated three times, rolle
     assert.match(readFileSync(rule(), 'utf8'), /^SUBSYSTEM=="tty", ATTRS\{idVendor\}=="1a86", ATTRS\{idProduct\}=="7523", SYMLINK\+="kiosk-scanner"/m);
     assert.match(readFileSync(rule(), 'utf8'), /^#KERNEL=="ttyAMA0"/m);
     const unit = readFileSync(join(root, 'etc/systemd/system/kiosk.service'), 'utf8');
-    assert.match(unit, new RegExp(`^ExecStart=${process.execPath} --max-semi-space-size=1 /opt/kiosk/current/dist/src/cli/kiosk.js run --config /etc/kiosk/config.json$`, 'm'));
+    assert.match(unit, new RegExp(`^ExecStart=${process.execPath} --max-semi-space-size=1 --max-opt=1 /opt/kiosk/current/dist/src/cli/kiosk.js run --config /etc/kiosk/config.json$`, 'm'));
     ids.push(link(root, 'current'));
     assert.deepEqual(releases(root), ids);
     assert.equal(existsSync(join(root, 'opt/kiosk/previous')), false);

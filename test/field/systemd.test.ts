@@ -80,7 +80,7 @@ describe('field/systemd units', () => {
       assert.ok(stopSec * 1000 > DEFAULTS.daemon.graceMs, `${name} TimeoutStopSec ${stopSec}s`);
     }
     const direct = unit('kiosk.service');
-    assert.deepEqual(setting(direct, 'ExecStart'), ['/usr/bin/node --max-semi-space-size=1 /opt/kiosk/current/dist/src/cli/kiosk.js run --config /etc/kiosk/config.json']);
+    assert.deepEqual(setting(direct, 'ExecStart'), ['/usr/bin/node --max-semi-space-size=1 --max-opt=1 /opt/kiosk/current/dist/src/cli/kiosk.js run --config /etc/kiosk/config.json']);
     assert.deepEqual(setting(direct, 'Restart'), ['always']);
     assert.deepEqual(setting(direct, 'KillSignal'), ['SIGTERM']);
     assert.deepEqual(setting(direct, 'WorkingDirectory'), ['/opt/kiosk/current']);

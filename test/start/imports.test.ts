@@ -3,16 +3,20 @@
 // with a fleet section it loads mqtt (so the check can see a package that is there); the hardware drivers
 // load their defaults without the config schema (zod); `kiosk --help` loads its command table and nothing
 // heavier. Every module a process loads is listed by a preload (loaded-modules.ts): deterministic, unlike
-// timing.
+// timing. `npm run build` bundles the start path (scripts/bundle.ts): a bundled file loaded stands here for the
+// modules in it (dist/src/start/bundle.json), so these checks read the same with or without the bundle.
 import assert from 'node:assert/strict';
 import { execFile, fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DaemonFixture, KIOSK_JS } from '../kiosk/daemon-helpers.js';
 
 const PRELOAD = fileURLToPath(new URL('./loaded-modules.js', import.meta.url));
 const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
+const DIST = fileURLToPath(new URL('../../', import.meta.url));
+const BUNDLE_MAP = join(SRC, 'start/bundle.json');
+const BUNDLE_MARKER = '// bundled by scripts/bundle.ts';
 
 /** Packages and modules a kiosk with a sim scanner, log outputs and no fleet section has no use for. */
 const NOT_WITHOUT_THEIR_DRIVER = [
@@ -27,8 +31,20 @@ const NOT_WITHOUT_THEIR_DRIVER = [
   /\/dist\/src\/hardware\/pi\//,
 ];
 
-function loadedList(file: string): string[] {
+/** Every file the process loaded, as written (a bundle's files as they are). */
+function loadedFiles(file: string): string[] {
   return readFileSync(file, 'utf8').split('\n').filter(Boolean);
+}
+
+/** Every module the process loaded; a bundled file (entry or chunk) as the modules in it. */
+function loadedList(file: string): string[] {
+  const map = existsSync(BUNDLE_MAP) ? (JSON.parse(readFileSync(BUNDLE_MAP, 'utf8')) as Record<string, string[]>) : {};
+  return loadedFiles(file).flatMap((u) => {
+    const path = u.startsWith('file:') ? fileURLToPath(u) : u;
+    const key = Object.keys(map).find((k) => path === join(DIST, k));
+    if (!key || !readFileSync(path, 'utf8').startsWith(BUNDLE_MARKER)) return [u];
+    return map[key]!.map((m) => pathToFileURL(resolve(DIST, m)).href);
+  });
 }
 
 describe('start-up: what is loaded', function () {
@@ -67,6 +83,17 @@ describe('start-up: what is loaded', function () {
     assert.ok(loaded.some((u) => u.endsWith('/dist/src/kiosk/daemon.js')), 'our ESM modules are listed');
     assert.ok(loaded.some((u) => /\/node_modules\/better-sqlite3\//.test(u)), 'CommonJS packages are listed');
     for (const pattern of NOT_WITHOUT_THEIR_DRIVER) assert.deepEqual(loaded.filter((u) => pattern.test(u)), [], `${pattern} loaded`);
+  });
+
+  it('kiosk run loads its start path bundled (npm run build): no zod file, 40 of our files at most (108 unbundled)', async () => {
+    const list = join(fx.dir, 'loaded.txt');
+    await runToReady(fx.writeConfig());
+    const files = loadedFiles(list);
+    const run = files.find((u) => u.endsWith('/dist/src/cli/run.js'));
+    assert.ok(run && readFileSync(fileURLToPath(run), 'utf8').startsWith(BUNDLE_MARKER), 'dist/src/cli/run.js is the bundle: build with `npm run build` (a bare `npx tsc` leaves it unbundled)');
+    assert.deepEqual(files.filter((u) => /\/node_modules\/(zod|node-fetch|lossless-json)\//.test(u)), [], 'the bundled packages are loaded from the bundle');
+    const ours = files.filter((u) => /\/dist\/src\//.test(u));
+    assert.ok(ours.length <= 40, `kiosk run loads ${ours.length} of our files:\n${ours.join('\n')}`);
   });
 
   it('kiosk run with a fleet section: mqtt and the fleet client are loaded', async () => {

@@ -1,5 +1,5 @@
 // keypad: a matrix or direct-wired keypad on GPIO (or simulated), for menu and keyed pricing.
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineSection } from '../rules.js';
 import { ALWAYS, bcm, bool, doc, int, ms, oneOf, section, str, typeName } from '../fields.js';
 import { DEFAULTS } from '../defaults.js';

@@ -1,7 +1,7 @@
 // mdb: the vending machine's own cashless port, MDB through a Qibixx MDB Pi HAT or MDB-USB (docs/mdb.md). Its
 // presence turns it on: the machine's controller (VMC) names the product and its price, the kiosk approves the
 // vend only for a verified payment, and the machine's report is the delivery evidence. Absent: the approve relay.
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineSection } from '../rules.js';
 import { devicePath, doc, int, ms, oneOf, section, str, typeName } from '../fields.js';
 

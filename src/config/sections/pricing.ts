@@ -1,5 +1,5 @@
 // pricing: what a customer pays (one price, a menu typed on the keypad, or an amount typed).
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineSection } from '../rules.js';
 import { ALWAYS, doc, fen, ms, oneOf, section, typeName, wire } from '../fields.js';
 import { DEFAULTS } from '../defaults.js';
