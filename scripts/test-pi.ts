@@ -11,7 +11,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { acquireLock } from '../src/kiosk/lock.js';
-import { aptMirror, LEFT_OUT, mochaCounts, NOT_PLACED, SUBSET, parsePiArgs, PiUsageError, resultLine, ROOT_PACKAGES, SUITE, USAGE, type PiOptions } from './pi-platform.js';
+import { aptMirror, LEFT_OUT, mochaCounts, NOT_PLACED, SUBSET, parsePiArgs, PiUsageError, resultLine, ROOT_PACKAGES, SLOWDOWN, SUITE, USAGE, type PiOptions } from './pi-platform.js';
 import { crossBuild, nativePackages } from './pi-native.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -249,7 +249,7 @@ async function main(argv: string[]): Promise<number> {
     if (native.code !== 0) throw new Fail(`a native module does not load in the root; the log is ${c.log}`);
     const files = testFiles(c);
     const tests = await timed(c, `mocha, ${files.length} files${o.all ? '' : ` (${Object.keys(LEFT_OUT).length} left out: scripts/pi-platform.ts)`}`, () =>
-      inRoot(c, `node node_modules/mocha/bin/mocha.js --parallel --jobs 2 --timeout 120000 ${files.join(' ')}`, {}, true),
+      inRoot(c, `KIOSK_TEST_SLOWDOWN=${SLOWDOWN} node node_modules/mocha/bin/mocha.js --parallel --jobs 2 --timeout 120000 ${files.join(' ')}`, {}, true),
     );
     const counts = mochaCounts(tests.value.out) ?? { passing: 0, failing: -1, pending: 0 };
     say(c, `tests: ${JSON.stringify(counts)}`);
