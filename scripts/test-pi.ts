@@ -33,11 +33,16 @@ function say(c: Ctx, text: string): void {
 }
 
 /** Runs a command with its output appended to the log (and returned when `capture`); resolves with the exit code. */
+/** The process groups running now: stopped with the run (an emulated `npm ci` must not outlive a Ctrl-C). */
+const running = new Set<number>();
+
 function run(c: Ctx, cmd: string, args: string[], opt: { env?: NodeJS.ProcessEnv; cwd?: string; capture?: boolean } = {}): Promise<{ code: number; out: string }> {
   const fd = openSync(c.log, 'a');
   writeFileSync(fd, `\n$ ${cmd} ${args.join(' ')}\n`);
   return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { cwd: opt.cwd, env: opt.env ?? process.env, stdio: ['ignore', opt.capture ? 'pipe' : fd, opt.capture ? 'pipe' : fd] });
+    const p = spawn(cmd, args, { cwd: opt.cwd, env: opt.env ?? process.env, stdio: ['ignore', opt.capture ? 'pipe' : fd, opt.capture ? 'pipe' : fd], detached: true });
+    const pid = p.pid;
+    if (pid !== undefined) running.add(pid);
     let out = '';
     const keep = (d: Buffer) => {
       out += d.toString();
@@ -50,6 +55,7 @@ function run(c: Ctx, cmd: string, args: string[], opt: { env?: NodeJS.ProcessEnv
       reject(err);
     });
     p.on('close', (code, signal) => {
+      if (pid !== undefined) running.delete(pid);
       closeSync(fd);
       resolve({ code: code ?? (signal ? 128 : 1), out });
     });
@@ -231,6 +237,13 @@ async function main(argv: string[]): Promise<number> {
   say(c, `root ${c.root}, log ${c.log}`);
   const lock = acquireLock(path.join(o.roots, `${o.arch.debian}.lock`));
   const stop = () => {
+    for (const pid of running) {
+      try {
+        process.kill(-pid, 'SIGKILL'); // the whole group: chroot, the emulated shell and what it started
+      } catch {
+        // already gone
+      }
+    }
     unmountRoot();
     process.exit(130);
   };

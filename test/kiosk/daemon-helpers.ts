@@ -135,7 +135,13 @@ export class DaemonFixture {
     const config = {
       deviceId: 'TEST01',
       merchant: { acqSpId: 'Y471790403', acqMerId: '41509208', privateKey: this.sandbox.merchantKeyPath, goodsId: 'G1', goodsInfo: 'test snack' },
-      gateway: { baseUrl: this.sandbox.baseUrl, platformCert: this.sandbox.platformCertPath, connectTimeoutMs: bound(1000), timeoutMs: bound(3000), ...(this.sandbox.caFile ? { ca: this.sandbox.caFile } : {}) },
+      gateway: {
+        baseUrl: this.sandbox.baseUrl,
+        platformCert: this.sandbox.platformCertPath,
+        connectTimeoutMs: bound(1000),
+        timeoutMs: bound(3000),
+        ...(this.sandbox.caFile ? { ca: this.sandbox.caFile } : {}),
+      },
       payment: { customerWindowMs: 5000, queryIntervalMs: 500 },
       journal: { path: this.journalPath },
       scanner: { driver: 'sim' },
