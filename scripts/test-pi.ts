@@ -11,7 +11,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { acquireLock } from '../src/kiosk/lock.js';
-import { aptMirror, LEFT_OUT, mochaCounts, NOT_PLACED, SUBSET, parsePiArgs, PiUsageError, resultLine, ROOT_PACKAGES, SUITE, USAGE, type PiOptions } from './pi-platform.js';
+import { aptMirror, LEFT_OUT, mochaCounts, NOT_PLACED, SUBSET, parsePiArgs, PiUsageError, resultLine, ROOT_PACKAGES, SLOWDOWN, SUITE, USAGE, type PiOptions } from './pi-platform.js';
 import { crossBuild, nativePackages } from './pi-native.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -33,11 +33,16 @@ function say(c: Ctx, text: string): void {
 }
 
 /** Runs a command with its output appended to the log (and returned when `capture`); resolves with the exit code. */
+/** The process groups running now: stopped with the run (an emulated `npm ci` must not outlive a Ctrl-C). */
+const running = new Set<number>();
+
 function run(c: Ctx, cmd: string, args: string[], opt: { env?: NodeJS.ProcessEnv; cwd?: string; capture?: boolean } = {}): Promise<{ code: number; out: string }> {
   const fd = openSync(c.log, 'a');
   writeFileSync(fd, `\n$ ${cmd} ${args.join(' ')}\n`);
   return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { cwd: opt.cwd, env: opt.env ?? process.env, stdio: ['ignore', opt.capture ? 'pipe' : fd, opt.capture ? 'pipe' : fd] });
+    const p = spawn(cmd, args, { cwd: opt.cwd, env: opt.env ?? process.env, stdio: ['ignore', opt.capture ? 'pipe' : fd, opt.capture ? 'pipe' : fd], detached: true });
+    const pid = p.pid;
+    if (pid !== undefined) running.add(pid);
     let out = '';
     const keep = (d: Buffer) => {
       out += d.toString();
@@ -50,6 +55,7 @@ function run(c: Ctx, cmd: string, args: string[], opt: { env?: NodeJS.ProcessEnv
       reject(err);
     });
     p.on('close', (code, signal) => {
+      if (pid !== undefined) running.delete(pid);
       closeSync(fd);
       resolve({ code: code ?? (signal ? 128 : 1), out });
     });
@@ -231,6 +237,13 @@ async function main(argv: string[]): Promise<number> {
   say(c, `root ${c.root}, log ${c.log}`);
   const lock = acquireLock(path.join(o.roots, `${o.arch.debian}.lock`));
   const stop = () => {
+    for (const pid of running) {
+      try {
+        process.kill(-pid, 'SIGKILL'); // the whole group: chroot, the emulated shell and what it started
+      } catch {
+        // already gone
+      }
+    }
     unmountRoot();
     process.exit(130);
   };
@@ -249,7 +262,7 @@ async function main(argv: string[]): Promise<number> {
     if (native.code !== 0) throw new Fail(`a native module does not load in the root; the log is ${c.log}`);
     const files = testFiles(c);
     const tests = await timed(c, `mocha, ${files.length} files${o.all ? '' : ` (${Object.keys(LEFT_OUT).length} left out: scripts/pi-platform.ts)`}`, () =>
-      inRoot(c, `node node_modules/mocha/bin/mocha.js --parallel --jobs 2 --timeout 120000 ${files.join(' ')}`, {}, true),
+      inRoot(c, `KIOSK_TEST_SLOWDOWN=${SLOWDOWN} node node_modules/mocha/bin/mocha.js --parallel --jobs 2 --timeout 120000 ${files.join(' ')}`, {}, true),
     );
     const counts = mochaCounts(tests.value.out) ?? { passing: 0, failing: -1, pending: 0 };
     say(c, `tests: ${JSON.stringify(counts)}`);

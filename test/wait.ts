@@ -3,6 +3,14 @@
 // and the helper processes a test starts (socat, mosquitto): failing at once when one dies, stopping them.
 import type { ChildProcess } from 'node:child_process';
 
+/**
+ * How much slower than this machine the tests run: 1 here; `npm run test:pi` sets KIOSK_TEST_SLOWDOWN for the
+ * emulated CPU (about 15×, more under load). Hang bounds and test timeouts are multiplied by it, never the
+ * durations a test checks.
+ */
+export const SLOWDOWN = Math.max(1, Number(process.env.KIOSK_TEST_SLOWDOWN) || 1);
+export const bound = (ms: number): number => ms * SLOWDOWN;
+
 export interface UntilOptions {
   /** Fail after this long (default 20 s). */
   deadlineMs?: number;
@@ -16,7 +24,7 @@ export interface UntilOptions {
 
 /** Calls `check` until it returns a value other than undefined (false counts as a value), and returns it. */
 export async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, o: UntilOptions = {}): Promise<T> {
-  const deadlineMs = o.deadlineMs ?? 20_000;
+  const deadlineMs = bound(o.deadlineMs ?? 20_000);
   const end = Date.now() + deadlineMs;
   const abort = o.abort?.then(() => {
     throw new Error(`gave up waiting for ${what}${o.detail ? `: ${o.detail()}` : ''}`);

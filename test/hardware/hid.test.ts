@@ -11,6 +11,7 @@ import { detectRecordSize, encodeRecords, EV_KEY, EV_SYN, HidDecoder, nativeReco
 import { HidScanner, type GrabFn } from '../../src/hardware/pi/hid-scanner.js';
 import type { BadScan, ScannerFault } from '../../src/hardware/scanner.js';
 import { ALIPAY, WECHAT } from './codes.js';
+import { bound } from '../wait.js';
 
 function decode(stream: Buffer, size?: RecordSize, chunk = stream.length) {
   const lines: string[] = [];
@@ -71,7 +72,7 @@ describe('hardware/hid decoder', () => {
 });
 
 describe('hardware/hid scanner on a fake device file', function () {
-  this.timeout(5000);
+  this.timeout(bound(5000));
   let dir: string;
   let fifo: string;
   beforeEach(() => {

@@ -7,6 +7,7 @@ import { FakeClock } from '../fake-clock.js';
 import type { ScannerFault } from '../../src/hardware/scanner.js';
 import { PtyPair } from './pty.js';
 import { ALIPAY, WECHAT } from './codes.js';
+import { bound } from '../wait.js';
 
 function send(path: string, text: string): void {
   const fd = openSync(path, 'w');
@@ -18,7 +19,7 @@ function send(path: string, text: string): void {
 }
 
 describe('hardware/scanner (real pty, native binding)', function () {
-  this.timeout(10_000);
+  this.timeout(bound(10_000));
   let pty: PtyPair;
   let scanner: SerialScanner | null = null;
 

@@ -10,6 +10,7 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { createLogger, type Logger } from '../../src/log.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/start.js';
+import { bound } from '../wait.js';
 
 export const KIOSK_JS = fileURLToPath(new URL('../../src/cli/kiosk.js', import.meta.url));
 
@@ -42,7 +43,7 @@ export class DaemonProcess {
   }
 
   /** The next log line (after the previous wait's match) for which `match` holds. */
-  waitFor(match: (l: LogLine) => boolean, what: string, timeoutMs = 30_000): Promise<LogLine> {
+  waitFor(match: (l: LogLine) => boolean, what: string, timeoutMs = bound(30_000)): Promise<LogLine> {
     const seen = this.lines.slice(this.from).findIndex(match);
     if (seen >= 0) {
       const line = this.lines[this.from + seen]!;
@@ -134,7 +135,13 @@ export class DaemonFixture {
     const config = {
       deviceId: 'TEST01',
       merchant: { acqSpId: 'Y471790403', acqMerId: '41509208', privateKey: this.sandbox.merchantKeyPath, goodsId: 'G1', goodsInfo: 'test snack' },
-      gateway: { baseUrl: this.sandbox.baseUrl, platformCert: this.sandbox.platformCertPath, connectTimeoutMs: 1000, timeoutMs: 3000, ...(this.sandbox.caFile ? { ca: this.sandbox.caFile } : {}) },
+      gateway: {
+        baseUrl: this.sandbox.baseUrl,
+        platformCert: this.sandbox.platformCertPath,
+        connectTimeoutMs: bound(1000),
+        timeoutMs: bound(3000),
+        ...(this.sandbox.caFile ? { ca: this.sandbox.caFile } : {}),
+      },
       payment: { customerWindowMs: 5000, queryIntervalMs: 500 },
       journal: { path: this.journalPath },
       scanner: { driver: 'sim' },

@@ -11,6 +11,7 @@ import { Daemon } from '../../src/kiosk/daemon.js';
 import type { PaymentRecord } from '../../src/kiosk/interaction.js';
 import { testCode } from '../../src/sandbox/index.js';
 import { DaemonFixture, LogCapture } from './daemon-helpers.js';
+import { bound } from '../wait.js';
 
 /** Writes zeros into `file` until the filesystem says ENOSPC. */
 function fill(file: string): void {
@@ -26,7 +27,7 @@ function fill(file: string): void {
 }
 
 describe('kiosk daemon: the journal\'s disk full (issue 10 §4)', function () {
-  this.timeout(20_000);
+  this.timeout(bound(20_000));
   let fx: DaemonFixture;
   let daemon: Daemon | undefined;
   let mnt: string;
