@@ -58,9 +58,9 @@ const ORDER_TIME: Check = (v, fail) => {
   const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(v);
   if (!m) return fail('must be yyyyMMddHHmmss (14 digits)');
   const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
-  const t = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
-  const real = t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d && h < 24 && mi < 60 && s < 60;
-  if (!real || y < 2000) fail('is not a real date and time (yyyyMMddHHmmss)');
+  // Real when the calendar gives the same text back (30 February, 24:00 or a 60th second roll over into another).
+  const back = new Date(Date.UTC(y, mo - 1, d, h, mi, s)).toISOString().slice(0, 19).replace(/[-T:]/g, '');
+  if (back !== v || y < 2000) fail('is not a real date and time (yyyyMMddHHmmss)');
 };
 const FEN: Check = (v, fail) => {
   if (!/^[1-9][0-9]*$/.test(v)) fail('must be a whole number of fen > 0, digits only, no leading zero');
