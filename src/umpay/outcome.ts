@@ -109,6 +109,7 @@ function reasonOf(code: string, answer: Record<string, WireValue>): string {
 
 function str(v: WireValue): string | undefined {
   if (typeof v === 'string') return v;
+  // Stryker disable next-line ConditionalExpression: equivalent, Number.isFinite holds it to a number already
   if (typeof v === 'number' && Number.isFinite(v)) return String(v);
   return undefined;
 }
@@ -178,6 +179,7 @@ function payTimeNear(payTime: string, ref: Date): number | undefined {
   let best: number | undefined;
   for (const y of [ref.getFullYear() - 1, ref.getFullYear(), ref.getFullYear() + 1]) {
     const t = new Date(y, Number(m[1]) - 1, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5])).getTime();
+    // Stryker disable next-line EqualityOperator: equivalent, two years are never equally near one instant
     if (best === undefined || Math.abs(t - ref.getTime()) < Math.abs(best - ref.getTime())) best = t;
   }
   return best;

@@ -19,7 +19,7 @@ export type SettlementCharset = 'ascii' | 'utf-8' | 'gbk' | 'unknown';
 function isGbk(data: Buffer): boolean {
   for (let i = 0; i < data.length; i++) {
     const b = data[i]!;
-    if (b < 0x80 || b === 0x80) continue;
+    if (b <= 0x80) continue;
     if (b === 0xff) return false;
     const t = data[++i];
     if (t === undefined || t < 0x40 || t === 0x7f || t === 0xff) return false;
@@ -57,6 +57,7 @@ export class CharsetSniffer {
   push(chunk: Buffer): void {
     if (this.ascii && isAscii(chunk)) return;
     this.ascii = false;
+    // Stryker disable next-line ConditionalExpression: equivalent, a null decoder throws into the same catch
     if (this.utf8) {
       try {
         this.utf8.decode(chunk, { stream: true });
@@ -64,6 +65,7 @@ export class CharsetSniffer {
         this.utf8 = null;
       }
     }
+    // Stryker disable next-line ConditionalExpression: equivalent, the loop below stops on !this.gbk anyway
     if (!this.gbk) return;
     let i = 0;
     if (this.trail) {
@@ -75,7 +77,7 @@ export class CharsetSniffer {
     }
     for (; i < chunk.length && this.gbk; i++) {
       const b = chunk[i]!;
-      if (b < 0x80 || b === 0x80) continue;
+      if (b <= 0x80) continue;
       if (b === 0xff) this.gbk = false;
       else if (i + 1 >= chunk.length) this.trail = true;
       else {
@@ -87,6 +89,7 @@ export class CharsetSniffer {
 
   get charset(): SettlementCharset {
     if (this.ascii) return 'ascii';
+    // Stryker disable next-line ConditionalExpression: equivalent, a null decoder throws into the same catch
     if (this.utf8) {
       try {
         this.utf8.decode();

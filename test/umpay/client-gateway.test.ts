@@ -8,6 +8,9 @@ import type { AddressInfo, Socket } from 'node:net';
 import { pino } from 'pino';
 import { HttpGateway, type HttpGatewayOptions } from '../../src/umpay/client.js';
 import { signResponse } from '../../src/umpay/signature.js';
+import { loadPrivateKey } from '../../src/umpay/keys.js';
+import { startSandbox, testCode } from '../../src/sandbox/index.js';
+import { readFileSync } from 'node:fs';
 import type { MicropayFields } from '../../src/umpay/types.js';
 
 const merchantKeys = generateKeyPairSync('rsa', { modulusLength: 1024 });
@@ -104,6 +107,14 @@ describe('umpay HttpGateway: connections', () => {
     assert.deepEqual(rest, { call: 'micropay', outcome: { kind: 'UNKNOWN', cause: `no answer: ${cause}` }, delivery: 'not-sent' });
     assert.match(cause!, /^ECONNREFUSED: /);
     assert.deepEqual([lines.length, lines[0]!.delivery, lines[0]!.respCode, lines[0]!.httpStatus], [1, 'not-sent', undefined, undefined]);
+  });
+
+  it('over TLS: a request whose connection drops after the handshake, before the answer, is maybe-sent', async () => {
+    const sb = await startSandbox({ tls: true });
+    cleanup.push(() => sb.close());
+    const gw = gateway(sb.baseUrl, { privateKey: loadPrivateKey(sb.merchantKeyPath!), platformKey: sb.platformPublicKey, ca: readFileSync(sb.caFile!) });
+    const r = await gw.micropay({ ...pay, orderNo: `TLS${Date.now()}`, authCode: testCode('answer-lost', 'wechat') });
+    assert.deepEqual([r.delivery, r.outcome.kind, r.httpStatus], ['maybe-sent', 'UNKNOWN', undefined]);
   });
 
   it('a request on a kept-alive connection was sent: the connection dropped before the answer is maybe-sent, never not-sent', async () => {

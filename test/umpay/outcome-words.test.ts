@@ -223,6 +223,7 @@ describe('umpay outcome: an answer about another order (notAboutOrder) and a pai
     assert.equal(notAboutOrder({ txnAmt: 150 }, ours), undefined);
     assert.equal(notAboutOrder({ orderType: 'alipay' }, ours), 'answer says orderType alipay, the order is wechat');
     assert.equal(notAboutOrder({ orderType: 'alipay' }, { ...ours, orderType: undefined }), undefined);
+    assert.equal(notAboutOrder({ orderNo: 'K1', txnAmt: '150', orderType: 'wechat', transactionId: 'T1' }, ours), undefined);
     assert.equal(notAboutOrder({ transactionId: 'T2' }, ours), 'answer is about transactionId T2, the order is T1');
     assert.equal(notAboutOrder({ orderNo: '', txnAmt: '', orderType: '', transactionId: '' }, ours), undefined);
     // A value that is no number or text (an object, Infinity handed in by a caller) names nothing.

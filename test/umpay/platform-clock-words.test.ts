@@ -74,6 +74,35 @@ describe('umpay platform clock: readings and words', () => {
     assert.deepEqual(changes.map((c) => c.state), ['ok', 'wrong', 'ok', 'wrong']);
   });
 
+  it('a difference of exactly zero is "fast by 0 s"; a first answer that leaves it unknown tells nothing', () => {
+    const at = clock.wall();
+    // Stamped a second before, a trip of a second: the range is (−1 s, 1 s], its middle 0.
+    pc.observe({ date: httpDate(at - 1000), elapsedMs: 1000 });
+    assert.deepEqual([pc.reading().offsetMs, pc.reading().detail], [0, "agrees with the payment platform's within 1 min 0 s (fast by 0 s, ±1 s)"]);
+    const quiet = new PlatformClock(clock, TOLERANCE, { onChange: (r) => changes.push(r), zoneAt: () => 480 });
+    changes.length = 0;
+    quiet.observe({ platDate: day(at), elapsedMs: 0 });
+    assert.deepEqual([quiet.reading().state, changes.length], ['unknown', 0]);
+    // A platDate that is not exactly 8 digits is not compared, whatever it holds.
+    for (const bad of ['x20260601', '202606011', '20260601x']) {
+      quiet.observe({ platDate: bad, elapsedMs: 0 });
+      assert.equal(quiet.problem(), null, bad);
+    }
+  });
+
+  it('the system\'s zone, east of UTC as positive', () => {
+    const tz = process.env.TZ;
+    try {
+      process.env.TZ = 'Asia/Shanghai';
+      assert.deepEqual([new PlatformClock(clock, TOLERANCE).reading().zone, new PlatformClock(clock, TOLERANCE).reading().zoneIsPlatform], ['+08:00', true]);
+      process.env.TZ = 'America/New_York';
+      assert.equal(new PlatformClock(clock, TOLERANCE).reading().zone, '-04:00');
+    } finally {
+      if (tz === undefined) delete process.env.TZ;
+      else process.env.TZ = tz;
+    }
+  });
+
   it('only a change of state is told; evidence without a usable Date or platDate is ignored', () => {
     const at = clock.wall();
     pc.observe({ date: 'not a date', elapsedMs: 10 });

@@ -66,7 +66,7 @@ describe('umpay settlement download: the wire, the results and their words', () 
     assert.deepEqual([fields.acqSpId, fields.stlDate], ['Y471790403', DAY]);
     assert.equal(verifyRequest(fields, merchantKeys.publicKey).valid, true);
     const { elapsedMs, ...rest } = r;
-    assert.ok(Number.isInteger(elapsedMs));
+    assert.ok(Number.isInteger(elapsedMs) && elapsedMs >= 0 && elapsedMs < 10_000, String(elapsedMs));
     assert.deepEqual(rest, { kind: 'file', path: join(to, NAME), bytes: Buffer.byteLength(csv), charset: 'utf-8', httpStatus: 200, plaintext: `acqSpId=Y471790403&stlDate=${DAY}` });
     assert.equal(readFileSync(join(to, NAME), 'utf8'), csv);
     assert.equal(statSync(join(to, NAME)).mode & 0o777, 0o600);
@@ -230,6 +230,9 @@ describe('umpay settlement download: whose partial files are stale (removeStaleP
 
   it('a live process\'s partial file is kept for a day, then removed; this process\'s from before it started is an earlier boot\'s', () => {
     const now = Date.now();
+    const exact = put(`.Y471790403_${DAY}.1.00000000.part`, 1_700_000_000_000);
+    assert.deepEqual(removeStaleParts(dir, 1_700_000_000_000 + 24 * 3600_000 - 1), [], 'a live process\'s, younger than a day');
+    assert.deepEqual(removeStaleParts(dir, 1_700_000_000_000 + 24 * 3600_000), [exact], 'a day old: removed');
     const live = put(`.Y471790403_${DAY}.1.0a1b2c3d.part`, now - 24 * 3600_000 + 60_000);
     assert.deepEqual(removeStaleParts(dir, now), []);
     assert.deepEqual(removeStaleParts(dir, now + 120_000), [live]);

@@ -172,6 +172,7 @@ describe('umpay settlement: the charset, whole and a chunk at a time', () => {
     ['GBK pair at 0x80', [0x81, 0x80], 'gbk'],
     ['GBK pair at 0xfe', [0xfe, 0xfe, 0x41], 'gbk'],
     ['GBK euro sign alone', [0x41, 0x80, 0x41], 'gbk'],
+    ['GBK euro sign last', [0x41, 0x80], 'gbk'],
     ['trail below 0x40', [0x81, 0x3f], 'unknown'],
     ['trail 0x7f', [0x81, 0x7f], 'unknown'],
     ['trail 0xff', [0x81, 0xff], 'unknown'],
@@ -198,6 +199,10 @@ describe('umpay settlement: the charset, whole and a chunk at a time', () => {
     const bad = new CharsetSniffer();
     for (const c of [[0x81], [], [0x3f]]) bad.push(Buffer.from(c));
     assert.equal(bad.charset, 'unknown');
+    // Asked twice, the same answer (a UTF-8 sequence cut at the end stays invalid).
+    const cut = new CharsetSniffer();
+    cut.push(Buffer.from([0x41, 0xc3]));
+    assert.deepEqual([cut.charset, cut.charset], ['unknown', 'unknown']);
   });
 
   it('decodes UTF-8 and GBK to the same text, a byte order mark dropped (only at the start)', () => {
