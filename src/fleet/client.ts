@@ -113,6 +113,7 @@ export class FleetClient {
     this.client.on('offline', () => o.log.info({ event: 'fleet-offline', url: f.url }, 'fleet broker unreachable; events are kept in the journal'));
     // Connection errors repeat every reconnect: logged at debug after the first (the offline line says it).
     let errors = 0;
+    // Stryker disable next-line UpdateOperator: errors-- === 0 too holds only for the first error since a connection
     this.client.on('error', (err) => (errors++ === 0 ? o.log.warn : o.log.debug).call(o.log, { event: 'fleet-error', err: { message: err.message, code: (err as NodeJS.ErrnoException).code } }, 'fleet connection error'));
     this.client.on('connect', () => (errors = 0));
     this.statusTimer = setInterval(() => this.publishStatus(), f.statusIntervalMs).unref();

@@ -97,6 +97,7 @@ export function loadFleetFiles(fleet: FleetConfig): FleetFiles {
   if (fleet.passwordFile) {
     const raw = read('fleet.passwordFile', fleet.passwordFile, true);
     // An editor's trailing newline is not part of the password.
+    // Stryker disable next-line StringLiteral: an encoding '' is utf8 too (Buffer's default); the emptied '' is tested
     out.password = Buffer.from(raw.toString('utf8').replace(/\r?\n$/, ''), 'utf8');
     if (out.password.length === 0) throw new FleetFileError('fleet.passwordFile', fleet.passwordFile, 'is empty');
   }

@@ -279,6 +279,24 @@ describe('fleet client: edges (aedes, fake clocks)', function () {
       assert.deepEqual([c.counters.commands, c.counters.refusedCommands], [2, 2]);
     });
 
+    it('an answer that cannot be sent (a result JSON cannot hold) is logged and said as a failure inside the kiosk', async () => {
+      host.commands.status = async () => ({ n: 1n });
+      start();
+      await online();
+      const r = await send(signed('status'), 'status');
+      assert.deepEqual(r, { v: 1, device: 'K1', name: 'status', nonce: null, at: '2026-06-01T10:00:00.000Z', ok: false, error: 'failed inside the kiosk (see its log)' });
+      const l = lines('fleet-command-error')[0]!;
+      assert.deepEqual([l.level, l.name, l.msg], [50, 'status', 'remote command failed inside the kiosk']);
+    });
+
+    it('a refusal repeats at most 300 characters of its reason', async () => {
+      start();
+      await online();
+      const device = 'D'.repeat(400);
+      const r = await send(JSON.stringify(signCommand(newCommand(device, 'status', {}, wall), operator)));
+      assert.equal(r.error, `refused: signed for device "${device}", this is K1`.slice(0, 'refused: '.length + 300));
+    });
+
     it('a command older than a newer accepted one by more than twice the window (the kiosk clock stepped back) is refused', async () => {
       start({}, { commandWindowS: 10 });
       await online();

@@ -164,6 +164,7 @@ describe('fleet/probe: kiosk doctor\'s broker check', () => {
       const ok = await probeBroker(parseFleet({ url: broker.url, protocolVersion: 4 }).fleet!, 'K1', 3000);
       assert.equal(ok.ok, true);
       assert.match(ok.detail, new RegExp(`^${broker.url}: connected in \\d+ ms \\(MQTT 3\\.1\\.1\\), 0 operator key\\(s\\)$`));
+      assert.ok(Number(/connected in (\d+) ms/.exec(ok.detail)![1]) < 3000, ok.detail);
       assert.equal(ok.fix, undefined);
       assert.deepEqual(ids, [`kiosk-K1-doctor-${process.pid}`]);
     } finally {
@@ -175,6 +176,14 @@ describe('fleet/probe: kiosk doctor\'s broker check', () => {
     assert.equal(closed.fix, 'check fleet.url, the network to the broker, and the broker login (username/passwordFile or client certificate)');
     const files = await probeBroker(parseFleet({ url: broker.url.replace('mqtt:', 'mqtts:'), ca: '/nonexistent/ca.crt' }).fleet!, 'K1', 3000);
     assert.deepEqual(files, { ok: false, detail: 'fleet.ca: /nonexistent/ca.crt: no such file', fix: 'see docs/fleet.md, "Config"' });
+  });
+
+  it('only a file problem is an answer: anything else is thrown', async () => {
+    const config = parseFleet({ url: 'mqtt://127.0.0.1:1', protocolVersion: 4 }).fleet!;
+    Object.defineProperty(config, 'operatorKeys', { get: () => {
+      throw new TypeError('not a file problem');
+    } });
+    await assert.rejects(probeBroker(config, 'K1', 100), /not a file problem/);
   });
 
   it('logs in with the configured user and password file', async () => {

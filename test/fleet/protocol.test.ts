@@ -52,6 +52,7 @@ describe('fleet/protocol: signed commands', () => {
     assert.equal(reason(check('null')), 'unknown envelope version undefined');
     assert.equal(reason(check('7')), 'unknown envelope version undefined');
     assert.equal(reason(check('{"v":2,"cmd":"{}","sig":""}')), 'unknown envelope version 2');
+    assert.equal(reason(check(`{"v":"${'y'.repeat(100)}","cmd":"{}","sig":""}`)), `unknown envelope version "${'y'.repeat(39)}`, 'the sender\'s text, 40 characters of it');
     assert.equal(reason(check('{"cmd":"{}","sig":""}')), 'unknown envelope version undefined');
     assert.equal(reason(check(`{"v":${PAYLOAD_VERSION},"cmd":{},"sig":""}`)), 'cmd and sig must be strings');
     assert.equal(reason(check(`{"v":${PAYLOAD_VERSION},"cmd":"{}","sig":5}`)), 'cmd and sig must be strings');

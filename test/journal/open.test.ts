@@ -52,6 +52,7 @@ describe('journal: opening it, and the files it holds', () => {
     try {
       assert.equal(ro.db.pragma('busy_timeout', { simple: true }), 777);
       assert.equal(ro.runId, null);
+      assert.equal(ro.db.readonly, true, 'a read-only connection');
     } finally {
       ro.close();
     }
@@ -310,6 +311,9 @@ describe('journal: opening it, and the files it holds', () => {
       assert.equal(j.db.open, false);
       assert.equal(j.close(), null);
       assert.equal(j.purgeWal(), false, 'nothing to purge on a closed connection');
+      // A -wal put there after the close is no business of this connection.
+      writeFileSync(`${file}-wal`, 'restored');
+      assert.equal(j.close(), null);
     });
 
     it('a -wal and -shm that are not the ones it made are not deleted: the connection is left open and the reason returned', () => {

@@ -72,6 +72,14 @@ describe('journal outbox: exact events, caps, age clock and nonces', () => {
     assert.equal(j.stepHook, undefined);
   });
 
+  it('an order with no step out of created/unknown (journaled before events were) has no time to verdict', () => {
+    out.captureOrderEvents();
+    const o = j.createOrder(order());
+    j.db.exec(`DROP TRIGGER events_no_delete; DELETE FROM events; UPDATE orders SET state = 'reversing'`);
+    j.transition(o.orderNo, [{ from: 'reversing', to: 'reversed', event: { kind: 'answer', cause: 'closed' } }], iso(3_000));
+    assert.deepEqual(data().map((r) => [r.state, r.secondsToVerdict, r.seconds]), [['reversed', null, 3]]);
+  });
+
   it('append stamps now unless told; pending pages by limit; depth says the oldest and what was dropped; remove of nothing is nothing', () => {
     const before = new Date().toISOString();
     out.append('fault', { a: 1 });
@@ -124,19 +132,25 @@ describe('journal outbox: exact events, caps, age clock and nonces', () => {
     clock.m += 1;
     assert.equal(out.trim(100, 100_000, clock), 0);
     assert.deepEqual(JSON.parse(meta('outbox_age_marks')!), [[1, 0], [2, 1_000]], 'at 1 % a new mark');
-    clock.m += 5_000;
+    clock.m += 500;
+    faults(1); // seq 3, half a percent after the last mark: none of its own
     assert.equal(out.trim(100, 100_000, clock), 0);
-    assert.deepEqual(JSON.parse(meta('outbox_age_marks')!), [[1, 0], [2, 1_000]], 'no new event, no new mark');
+    assert.deepEqual(JSON.parse(meta('outbox_age_marks')!), [[1, 0], [2, 1_000]]);
+    clock.m += 4_500;
+    assert.equal(out.trim(100, 100_000, clock), 0);
+    assert.deepEqual(JSON.parse(meta('outbox_age_marks')!), [[1, 0], [2, 1_000], [3, 6_000]]);
+    assert.equal(out.trim(100, 100_000, clock), 0);
+    assert.deepEqual(JSON.parse(meta('outbox_age_marks')!), [[1, 0], [2, 1_000], [3, 6_000]], 'no new event, no new mark');
     clock.m = 10_000 + 100_000;
     assert.equal(out.trim(100, 100_000, clock), 0, 'exactly maxAgeMs old: kept');
     clock.m += 1;
     assert.equal(out.trim(100, 100_000, clock), 1, 'older: dropped (only seq 1)');
-    assert.deepEqual(data().map((r) => r.i ?? r.type), [1, 'dropped']);
-    assert.deepEqual(JSON.parse(meta('outbox_age_marks')!), [[2, 1_000]], 'the marks of dropped events are forgotten');
+    assert.deepEqual(data().map((r) => r.i ?? r.type), [1, 2, 'dropped']);
+    assert.deepEqual(JSON.parse(meta('outbox_age_marks')!), [[2, 1_000], [3, 6_000]], 'the marks of dropped events are forgotten');
     clock.m += 1_000;
     assert.equal(out.trim(100, 100_000, clock), 1);
     // The newest mark now covers the dropped event too.
-    assert.deepEqual(JSON.parse(meta('outbox_age_marks')!), [[3, 101_001]]);
+    assert.deepEqual(JSON.parse(meta('outbox_age_marks')!), [[3, 6_000], [4, 101_001]]);
   });
 
   it('marks of events the outbox never had (a journal restored from a backup) and malformed marks are ignored', () => {
@@ -163,12 +177,13 @@ describe('journal outbox: exact events, caps, age clock and nonces', () => {
     assert.equal(out.ageClock(clockAt(9_500)), 2_500);
     assert.equal(out.ageClock(clockAt(9_000)), 2_500, 'a monotonic reading before the last one (not this boot after all) adds nothing');
     assert.equal(out.ageClock(clockAt(9_400)), 2_900);
+    assert.equal(out.ageClock(clockAt(99_000, 'boot-3')), 2_900, 'another boot adds nothing, also when its clock reads more');
     assert.equal(out.ageClock(clockAt(100, 'boot-2')), 2_900, 'another boot adds nothing');
     assert.equal(out.ageClock(clockAt(600, 'boot-2')), 3_400);
     setMeta('outbox_age_clock', 'garbage');
     assert.equal(out.ageClock(clockAt(700, 'boot-2')), 0);
-    setMeta('outbox_age_clock', JSON.stringify({ boot: 'boot-2', mono: 'x', age: 'y' }));
-    assert.equal(out.ageClock(clockAt(800, 'boot-2')), 0);
+    setMeta('outbox_age_clock', JSON.stringify({ boot: 'boot-2', mono: '5', age: 'y' }));
+    assert.equal(out.ageClock(clockAt(800, 'boot-2')), 0, 'a reading that is no number counts nothing');
     setMeta('outbox_age_clock', '{"boot":"boot-2","mono":800,"age":1e400}');
     assert.equal(out.ageClock(clockAt(900, 'boot-2')), 100, 'a non-finite age starts again');
   });
