@@ -59,7 +59,7 @@ export const FOLDERS: readonly Folder[] = [
     // the drills (real HTTP, real time) run mostly for the mutants that survive the others.
     spec: spec(
       'payment/engine-face', 'payment/scheduler', 'payment/crash-points', 'payment/clock-check', 'payment/core-record', 'payment/customer', 'payment/customer-edges',
-      'payment/refund', 'payment/reversal', 'payment/vend-recovery', 'offline/link', 'offline/link-status', 'offline/link-gateway',
+      'payment/refund', 'payment/reversal', 'payment/vend-recovery', 'payment/background-edges', 'offline/link', 'offline/link-status', 'offline/link-gateway',
       'payment/engine', 'payment/edges', 'payment/clock-steps', 'payment/drills',
     ),
   },

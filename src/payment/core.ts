@@ -85,7 +85,8 @@ export class EngineCore {
   refundAboutOurs(res: CallResult<'refundQuery'>, o: OrderRow): RefundQueryOutcome {
     const a = res.answer as Record<string, unknown> | undefined;
     if (res.outcome.kind === 'UNKNOWN' || !a) return res.outcome;
-    const said = (k: string): string | undefined => (typeof a[k] === 'string' || typeof a[k] === 'number') && a[k] !== '' ? String(a[k]) : undefined;
+    // An empty text is said too, and falsy: each check below ignores it.
+    const said = (k: string): string | undefined => (typeof a[k] === 'string' || typeof a[k] === 'number' ? String(a[k]) : undefined);
     const off =
       (said('orderNo') && said('orderNo') !== o.refundNo && `answer is about refund ${said('orderNo')}, not ${o.refundNo}`) ||
       (said('origOrderNo') && said('origOrderNo') !== o.orderNo && `answer is about a refund of ${said('origOrderNo')}, not ${o.orderNo}`) ||

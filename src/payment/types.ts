@@ -138,4 +138,4 @@ export interface Scan {
   mono: number;
 }
 
-export type StepResult = { kind: 'moved' } | { kind: 'wait'; rateLimited?: boolean; why: string };
+export type StepResult = { kind: 'moved' } | { kind: 'wait'; why: string };

@@ -163,10 +163,14 @@ describe('refunds: what is sent, what is journaled, what ends them (fake clock, 
   it('a refund query answer for another amount or serial is not ours: attention says which', async () => {
     const a = seed('refunding', { patch: { refundAccepted: true } });
     const b = seed('refunding', { code: '6212345678901234568', patch: { refundAccepted: true } });
-    const answers: Record<string, Record<string, string>> = { [a]: { txnAmt: '1000' }, [b]: { orderNo: `${b}R7`, origOrderNo: b } };
+    const c = seed('refunding', { code: '6212345678901234569', patch: { refundAccepted: true } });
+    const d = seed('refunding', { code: '6212345678901234560', patch: { refundAccepted: true } });
+    const answers: Record<string, Record<string, string>> = { [a]: { txnAmt: '1000' }, [b]: { orderNo: `${b}R7`, origOrderNo: b }, [c]: { origOrderNo: b }, [d]: { txnAmt: 1000 as unknown as string } };
     gw.on('refundQuery', (f) => ({ outcome: { kind: 'REFUNDED' }, delivery: 'answered', answer: answers[f.orderNo!.replace(/R\d+$/, '')] }));
     await recover({ effortAttempts: 1 }, 10_000);
     assert.equal(journal.get(a)!.reason, 'not finished after 1 attempts: refundQuery: not about this refund: answer says refund txnAmt 1000, ours is 1234');
     assert.equal(journal.get(b)!.reason, `not finished after 1 attempts: refundQuery: not about this refund: answer is about refund ${b}R7, not ${b}R1`);
+    assert.equal(journal.get(c)!.reason, `not finished after 1 attempts: refundQuery: not about this refund: answer is about a refund of ${b}, not ${c}`);
+    assert.equal(journal.get(d)!.reason, 'not finished after 1 attempts: refundQuery: not about this refund: answer says refund txnAmt 1000, ours is 1234', 'an amount sent as a number is read');
   });
 });
