@@ -1,14 +1,40 @@
 // A settlement file on disk, read and parsed off the daemon's event loop (settle-parse-worker.ts, a worker thread):
-// no step of it holds a customer's payment for longer than receiving one batch of rows takes.
+// no step of it holds a customer's payment for longer than receiving one batch of rows takes. With `keep` the
+// worker sends only the rows the caller may want (this kiosk's), and counts the others.
 import { inWorkerParts } from '../worker.js';
 import type { ParsedSettlement, SettlementCharset, SettlementProblem, SettlementRow } from './settlement.js';
 
 /** What the worker sends after the rows: the rest of ParsedSettlement, the charset, the first problems. */
 export type ParsedFileRest =
-  | (Omit<ParsedSettlement, 'rows'> & { charset: SettlementCharset; problemCount: number; sample: string; error?: undefined })
+  | (Omit<ParsedSettlement, 'rows'> & { charset: SettlementCharset; rowCount: number; setAside: number; problemCount: number; sample: string; error?: undefined })
   | { error: string };
 
-export type ParsedFile = ParsedSettlement & { charset: SettlementCharset; problemCount: number; sample: string };
+export type ParsedFile = ParsedSettlement & {
+  charset: SettlementCharset;
+  /** Rows the file has (`rows` holds only the kept ones when `keep` was given). */
+  rowCount: number;
+  /** Rows the worker did not send (not kept): rowCount - rows.length. */
+  setAside: number;
+  problemCount: number;
+  sample: string;
+};
+
+/**
+ * Which rows the worker sends: those whose order number starts with `prefix` or is one of `orderNos` (one string,
+ * '\n'-joined: copied to the worker as one string, not one object per number). Absent: every row.
+ */
+export interface KeepRows {
+  prefix?: string;
+  orderNos?: string;
+}
+
+/** The test KeepRows stands for (used by the worker; here so that it can be tested in-process). */
+export function keptBy(keep: KeepRows | undefined): (row: SettlementRow) => boolean {
+  if (!keep) return () => true;
+  const named = new Set(keep.orderNos ? keep.orderNos.split('\n') : []);
+  const prefix = keep.prefix;
+  return (row) => (prefix !== undefined && prefix !== '' && row.orderNo.startsWith(prefix)) || named.has(row.orderNo);
+}
 
 /** Rows per message from the worker: a few milliseconds to receive on a Pi. */
 const BATCH = 500;
@@ -19,10 +45,10 @@ const KEEP_PROBLEMS = 20;
  * Reads, decodes and parses `path` in a worker thread. Rejects with the file's error (missing, unreadable) or the
  * worker's; `problems` holds the first few, `problemCount` all of them.
  */
-export async function parseSettlementFile(path: string, fileName?: string): Promise<ParsedFile> {
+export async function parseSettlementFile(path: string, fileName?: string, keep?: KeepRows): Promise<ParsedFile> {
   const rows: SettlementRow[] = [];
   const url = new URL('./settle-parse-worker.js', import.meta.url);
-  const rest = await inWorkerParts<SettlementRow[], ParsedFileRest>(url, { path, fileName, batch: BATCH, keepProblems: KEEP_PROBLEMS }, (part) => {
+  const rest = await inWorkerParts<SettlementRow[], ParsedFileRest>(url, { path, fileName, batch: BATCH, keepProblems: KEEP_PROBLEMS, keep }, (part) => {
     for (const r of part) rows.push(r);
   });
   if (rest.error !== undefined) throw new Error(rest.error);
