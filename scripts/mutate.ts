@@ -60,7 +60,10 @@ export const FOLDERS: readonly Folder[] = [
   {
     name: 'journal',
     mutate: ['src/journal/**/*.ts'],
-    spec: spec('journal/journal', 'journal/outbox', 'journal/states', 'journal/orderno', 'journal/quick-check', 'payment/engine'),
+    spec: spec(
+      'journal/transitions', 'journal/open', 'journal/reader', 'journal/outbox-aging', 'journal/journal', 'journal/outbox', 'journal/states',
+      'journal/orderno', 'journal/files', 'journal/quick-check', 'payment/engine',
+    ),
   },
   {
     name: 'umpay',

@@ -70,6 +70,8 @@ export class Outbox {
       trimCount: db.prepare(`SELECT count(*) AS n FROM outbox WHERE seq <= ?`),
       trim: db.prepare(`DELETE FROM outbox WHERE seq <= ?`),
       maxSeq: db.prepare(`SELECT coalesce(max(seq), 0) AS m FROM outbox`),
+      // The seq of the (n+1)th oldest event: cut there, the n+1 oldest go.
+      nthSeq: db.prepare(`SELECT seq FROM outbox ORDER BY seq LIMIT 1 OFFSET ?`),
       nonceHas: db.prepare(`SELECT 1 FROM fleet_nonces WHERE nonce = ?`),
       nonceAdd: db.prepare(`INSERT INTO fleet_nonces (nonce, ts) VALUES (?, ?)`),
       noncePrune: db.prepare(`DELETE FROM fleet_nonces WHERE ts < ?`),
@@ -176,8 +178,12 @@ export class Outbox {
         // A new mark for the events since the last one (at most one per 1 % of the age cap: bounded meta).
         const last = marks[marks.length - 1];
         if (maxSeq > (last?.[0] ?? 0) && (!last || age - last[1] >= maxAgeMs / 100)) marks.push([maxSeq, age]);
-        // One place left for the `dropped` event itself.
-        let cutSeq = maxSeq - Math.max(1, maxEvents - 1);
+        // Beyond the cap, the oldest go: maxEvents - 1 stay, one place left for the `dropped` event itself. At the
+        // cap, nothing goes (each call would otherwise swap the oldest event for a `dropped` one, until only those
+        // were left).
+        const { count } = this.s.depth!.get() as { count: number };
+        const keep = Math.max(1, maxEvents - 1);
+        let cutSeq = count > maxEvents ? (this.s.nthSeq!.get(count - keep - 1) as { seq: number }).seq : 0;
         for (const [seq, at] of marks) if (age - at > maxAgeMs) cutSeq = Math.max(cutSeq, seq);
         const n = (this.s.trimCount!.get(cutSeq) as { n: number }).n;
         this.s.metaSet!.run('outbox_age_marks', JSON.stringify(marks.filter(([seq]) => seq > cutSeq)));

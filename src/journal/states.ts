@@ -184,7 +184,10 @@ export function subStateProblem(
     if (patch.resumeState !== before.state) return `resumeState ${JSON.stringify(patch.resumeState)} is not the state attention was entered from (${before.state})`;
   }
   const was = phaseOf(before.state, before.resumeState);
-  const will = phaseOf(to, to === 'attention' ? ((patch.resumeState as OrderState | undefined) ?? before.resumeState ?? before.state) : null);
+  // Staying in attention: the work it resumes is the order's (phaseOf reads a resumeState never set as a reversal, as
+  // the engine does); entering it: the state it comes from.
+  const resumes = to !== 'attention' ? null : before.state === 'attention' ? before.resumeState : ((patch.resumeState as OrderState | undefined) ?? before.resumeState ?? before.state);
+  const will = phaseOf(to, resumes);
   for (const field of Object.keys(SUB_STATES) as SubStateField[]) {
     const next = patch[field];
     if (next === undefined) continue;

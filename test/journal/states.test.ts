@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { JournalError, openJournal, type Journal, type NewOrder, type OrderPatch } from '../../src/journal/journal.js';
-import { CAUSE_KIND_NAMES, FINAL_STATES, NOTES, ORDER_STATES, pathTo, RETRIED, statesReference, SUB_STATES, TRANSITIONS, type CauseKind, type OrderState } from '../../src/journal/states.js';
+import { allowed, CAUSE_KIND_NAMES, FINAL_STATES, kindOf, NOTES, ORDER_STATES, pathTo, phaseOf, RETRIED, statesReference, SUB_STATES, TRANSITIONS, type CauseKind, type OrderState } from '../../src/journal/states.js';
 import { paymentsDoc } from '../../scripts/docs.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -170,6 +170,57 @@ describe('the transition table, enforced by the journal', () => {
       j.transition(a, [{ from: 'reversing', to: 'attention', event: { kind: 'effort-spent', cause: 'x' }, patch: { resumeState: 'reversing' } }], 'a');
       assert.equal(j.get(a)!.resumeState, 'reversing');
     });
+  });
+
+  describe('sub-states of orders written by an older release (a field never set, attention without resumeState)', () => {
+    const force = (no: string, set: string) => j.db.prepare(`UPDATE orders SET ${set} WHERE order_no = ?`).run(no);
+
+    it('a reversal never set may be set to either while reversing; one set changes only as the table allows', () => {
+      const no = at('reversing');
+      force(no, 'reversal = NULL');
+      j.note(no, 'reversing', { kind: 'answer', cause: 'x' }, 'a', { reversal: 'closeOrder' });
+      assert.equal(j.get(no)!.reversal, 'closeOrder');
+      const other = at('reversing');
+      force(other, "reversal = 'cancelOrder'");
+      assert.throws(() => j.note(other, 'reversing', { kind: 'answer', cause: 'x' }, 'b', { reversal: 'cancelOrder' }), /reversal "cancelOrder" → "cancelOrder" is not a change reversing allows/);
+      j.note(other, 'reversing', { kind: 'answer', cause: 'x' }, 'b', { reversal: 'closeOrder' });
+    });
+
+    it('attention without resumeState resumes a reversal; entering attention keeps the phase it came from', () => {
+      const no = at('reversing');
+      j.note(no, 'reversing', { kind: 'answer', cause: 'x' }, 'a', { reversal: 'cancelOrder' });
+      force(no, "state = 'attention', resume_state = NULL");
+      j.note(no, 'attention', { kind: 'answer', cause: 'x' }, 'b', { reversal: 'closeOrder' });
+      assert.throws(() => j.note(no, 'attention', { kind: 'answer', cause: 'x' }, 'c', { refundAccepted: true }), /refundAccepted false → true outside refunding \(the order goes to attention\)/);
+      // Into attention from refunding (resumeState given or left out): its sub-state changes as refunding allows.
+      const r = at('refunding');
+      j.transition(r, [{ from: 'refunding', to: 'attention', event: { kind: 'effort-spent', cause: 'x' }, patch: { resumeState: 'refunding', refundAccepted: true } }], 'd');
+      assert.equal(j.get(r)!.refundAccepted, true);
+      const r2 = at('refunding');
+      j.transition(r2, [{ from: 'refunding', to: 'attention', event: { kind: 'effort-spent', cause: 'x' }, patch: { refundAccepted: true } }], 'd');
+      assert.throws(() => j.transition(at('reversing'), [{ from: 'reversing', to: 'attention', event: { kind: 'effort-spent', cause: 'x' }, patch: { refundAccepted: true } }], 'd'), /outside refunding \(the order goes to attention\)/);
+      // resumeState once in attention: refused, also to the same value.
+      assert.throws(() => j.note(r, 'attention', { kind: 'answer', cause: 'x' }, 'e', { resumeState: 'refunding' }), /resumeState is set only on entering attention \(here attention → attention\)/);
+      assert.throws(() => j.transition(r, [{ from: 'attention', to: 'refunded', event: { kind: 'answer', cause: 'x' }, patch: { resumeState: 'refunding' } }], 'e'), /here attention → refunded/);
+      assert.throws(() => j.transition(at('refunding'), [{ from: 'refunding', to: 'attention', event: { kind: 'effort-spent', cause: 'x' }, patch: { resumeState: 'reversing' } }], 'e'), /resumeState "reversing" is not the state attention was entered from \(refunding\)/);
+      assert.throws(() => j.note(at('refunding'), 'refunding', { kind: 'answer', cause: 'x' }, 'e', { refundAccepted: 'yes' as never }), /refundAccepted false → "yes": not one of false, true/);
+    });
+  });
+
+  it('kindOf: the first kind the table allows (a note: the state\'s first); pathTo: the shortest route', () => {
+    assert.equal(kindOf('created', 'paid'), 'answer');
+    assert.equal(kindOf('created', 'created'), 'rate-limited');
+    assert.equal(kindOf('delivering', 'delivered'), 'released');
+    assert.throws(() => kindOf('created', 'delivered'), /^Error: created → delivered is not in the transition table$/);
+    assert.deepEqual(pathTo('created'), []);
+    assert.deepEqual(pathTo('delivered').map((s) => `${s.from}>${s.to}:${s.kind}`), ['created>paid:answer', 'paid>delivering:release', 'delivering>delivered:released']);
+    assert.deepEqual(pathTo('attention').map((s) => s.to), ['reversing', 'attention']);
+    assert.throws(() => pathTo('bogus' as OrderState), /no route to bogus in the transition table/);
+    assert.equal(phaseOf('attention', null), 'reversing');
+    assert.equal(phaseOf('attention', 'refunding'), 'refunding');
+    assert.equal(phaseOf('paid', 'refunding'), 'paid');
+    assert.equal(allowed(null, 'created', 'scan'), true);
+    assert.equal(allowed(null, 'paid', 'scan'), false);
   });
 
   it('every cause kind is used by some edge or note', () => {
