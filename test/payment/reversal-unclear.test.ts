@@ -34,7 +34,8 @@ describe('payment engine: a reversal answered unclearly for ever is queried unti
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'reversal-unclear-'));
     journal = openJournal(join(dir, 'j.db'));
-    gateway = new HttpGateway({ baseUrl: sandbox.baseUrl, merchant, privateKey: loadPrivateKey(sandbox.merchantKeyPath!), platformKey: sandbox.platformPublicKey, connectTimeoutMs: 500, timeoutMs: 500 });
+    const privateKey = loadPrivateKey(sandbox.merchantKeyPath!);
+    gateway = new HttpGateway({ baseUrl: sandbox.baseUrl, merchant, privateKey, platformKey: sandbox.platformPublicKey, connectTimeoutMs: 500, timeoutMs: 500 });
     engine = new PaymentEngine({ journal, gateway, merchant, deviceId: 'RU01', goods: { goodsId: 'G1', goodsInfo: 'drink' }, timing: TIMING, clockCheck: () => null });
   });
   afterEach(async () => {
