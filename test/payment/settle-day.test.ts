@@ -112,11 +112,10 @@ describe('payment/settle-day: one day fetched and reconciled (download double)',
   });
 
   // A delivered order of this journal, paid at `orderTime` and settled on `stlDate`.
-  const delivered = (orderTime: string, stlDate: string, txnAmt = '100'): string => {
-    const at = '2026-11-30T12:00:00.000Z';
+  const delivered = (orderTime: string, stlDate: string, txnAmt = '100', at = '2026-11-30T12:00:00.000Z', productId?: string): string => {
     const o = journal.createOrder({
       deviceId: 'TEST01', date: orderTime.slice(0, 8), orderTime, txnAmt, orderType: 'wechat', authCode: '134567890123456789', authMask: 'wechat…6789',
-      goodsId: 'G1', goodsInfo: 'drink', acqSpId: 'Y471790403', acqMerId: '41509208', scannedAt: 0, at,
+      goodsId: 'G1', goodsInfo: 'drink', acqSpId: 'Y471790403', acqMerId: '41509208', scannedAt: 0, at, ...(productId ? { productId } : {}),
     });
     const path: Array<[OrderState, OrderState]> = [['created', 'paid'], ['paid', 'delivering'], ['delivering', 'delivered']];
     journal.transition(o.orderNo, path.map(([from, to]) => ({ from, to, event: { kind: kindOf(from, to), cause: 'test' }, patch: to === 'paid' ? { stlDate } : {} })), at);
@@ -170,29 +169,35 @@ describe('payment/settle-day: one day fetched and reconciled (download double)',
 
   it('the comparison reads the journal a page at a time first, a customer going first in between: the same as compareDay', async () => {
     const mine = Array.from({ length: 7 }, (_, i) => delivered(`${DAY}1000${String(i).padStart(2, '0')}`, DAY, String(100 + i)));
-    const older = delivered('20261120100000', '20261120', '55');
-    const lines = [row(mine[0]!, 100), row(mine[2]!, 999), row(older, 55), row(`TEST01${DAY}000077`, 60), row('OTHER1', 5), row(mine[5]!, 105)];
+    // Of an earlier day, not changed since: not among the days' orders, read as one of the rows'.
+    const older = delivered('20261120100000', '20261120', '55', '2026-11-20T12:00:00.000Z', 'P7');
+    const lines = [row(mine[0]!, 100), row(mine[2]!, 999), row(older, 56), row(`TEST01${DAY}000077`, 60), row('OTHER1', 5), row(mine[5]!, 105)];
     const rows = parseSettlement(`${lines.join('\n')}\n`).rows;
     let turns = 0;
     const paced = await compareDayPaced(journal, rows, DAY, 'TEST01', '41509208', async () => void turns++, 2);
     assert.deepEqual(paced, compareDay(journal, rows, DAY, 'TEST01', '41509208'));
-    // 8 orders of the days (the older one changed on the 30th) in pages of 2 (4), then the rows' 2 others (000077,
-    // OTHER1) in one page.
-    assert.equal(turns, 5);
-    assert.deepEqual([paced.counts.matched, paced.counts['amount-mismatch'], paced.counts['delivered-absent-there']], [3, 1, 4]);
+    // 7 orders of the days in pages of 2 (4), then the rows' 3 others (older, 000077, OTHER1) in pages of 2 (2).
+    assert.equal(turns, 6);
+    assert.deepEqual([paced.counts.matched, paced.counts['amount-mismatch'], paced.counts['delivered-absent-there']], [2, 2, 4]);
+    // The older order was read: its amount differs, and the finding names its product (an MDB order).
+    assert.deepEqual(paced.findings.find((f) => f.orderNo === older), { kind: 'amount-mismatch', orderNo: older, line: 3, hereState: 'delivered', hereAmountFen: 55, thereState: 'SUCCESS', thereAmountFen: 56, productId: 'P7' });
   });
 
   it("a day's mismatches are recorded a few at a time, then the day; recording it again repeats nothing", async () => {
     const o = delivered(`${DAY}100000`, DAY, '120');
-    const mismatches = [o, 'X1', 'X2', 'X3', 'X4'].map((orderNo) => ({ orderNo, kind: 'paid-not-delivered' as const, reason: `r ${orderNo}` }));
+    const mismatches = [o, 'X1', 'X2', 'X3', 'X4', 'X5'].map((orderNo) => ({ orderNo, kind: 'paid-not-delivered' as const, reason: `r ${orderNo}` }));
     let turns = 0;
-    const day = { stlDate: DAY, at: '2026-12-02T03:00:00.000Z', ok: false, summary: { rows: 5 } };
-    assert.equal(await recordDay(journal, day, mismatches, async () => void turns++, 2), 5);
-    assert.equal(turns, 3);
+    const sizes: number[] = [];
+    const record = journal.recordSettleFindings.bind(journal);
+    journal.recordSettleFindings = (d, at, f) => (sizes.push(f.length), record(d, at, f));
+    const day = { stlDate: DAY, at: '2026-12-02T03:00:00.000Z', ok: false, summary: { rows: 6 } };
+    assert.equal(await recordDay(journal, day, mismatches, async () => void turns++, 2), 6);
+    // Then the day's row, with no findings of its own.
+    assert.deepEqual([turns, sizes], [3, [2, 2, 2, 0]]);
     assert.equal(journal.reconciled(DAY), true);
-    assert.deepEqual(journal.lastReconciliation()!.summary, { rows: 5 });
+    assert.deepEqual(journal.lastReconciliation()!.summary, { rows: 6 });
     assert.equal(await recordDay(journal, day, mismatches, async () => void turns++, 2), 0);
-    assert.equal(journal.settleFindings(DAY).length, 5);
+    assert.equal(journal.settleFindings(DAY).length, 6);
     assert.equal(journal.getPublic(o)!.flag, `settlement ${DAY}: r ${o}`);
   });
 
