@@ -4,7 +4,7 @@
 // `--mdb`: a simulated vending machine behind an MDB HAT on a second pty (dev-machine.ts), driven by
 // `kiosk dev machine ACTION`. Everything lives in one folder (default ./kiosk-dev) that the rig marks as its own.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSandbox } from '../sandbox/start.js';
@@ -15,8 +15,9 @@ import { demoConfigJson, demoMdbSection } from '../kiosk/demo.js';
 import { parseCommand, UsageError } from './args.js';
 import { acquireLock, lockState, LockHeldError, type InstanceLock } from '../kiosk/lock.js';
 import { CommandExit, runCommand } from './tech/context.js';
-import { EXIT, processIo } from './tech/format.js';
+import { EXIT, fsProblem, processIo } from './tech/format.js';
 import { askMachine, machineStep, startMachine } from './dev-machine.js';
+import { makeDirs, pseudoFolder } from '../dirs.js';
 
 /** The marker that makes a folder the rig's own: only such a folder is reused by `kiosk dev` (never emptied). */
 const MARKER = 'rig.json';
@@ -164,8 +165,16 @@ async function nextEvent(file: string, from: number, match: (e: Record<string, u
  * remakes: its journal (and any rescued copy of one) and the sandbox's ledger carry over, as on a kiosk restart.
  */
 function claimRigDir(dir: string): InstanceLock {
-  if (existsSync(dir) && readdirSync(dir).length > 0 && !existsSync(join(dir, MARKER))) throw new UsageError(`dev: ${dir} exists and is not a kiosk dev rig folder; give another --data`);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const pseudo = pseudoFolder(dir);
+  if (pseudo) throw new UsageError(`dev: --data ${dir} ${pseudo}`);
+  try {
+    if (existsSync(dir) && readdirSync(dir).length > 0 && !existsSync(join(dir, MARKER))) throw new UsageError(`dev: ${dir} exists and is not a kiosk dev rig folder; give another --data`);
+    // One level at a time, bounded (src/dirs.ts): Node's recursive mkdir retries for ever where mkdir answers ENOENT.
+    makeDirs(dir, 0o700);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`dev: --data ${fsProblem(dir, err)}`);
+  }
   const running = (pid: number | undefined) => new CommandExit(EXIT.REFUSED, `dev: a rig is already running here (pid ${pid || '?'}): stop it first (Ctrl-C in its terminal), or give another --data`);
   let lock: InstanceLock;
   try {

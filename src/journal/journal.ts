@@ -2,7 +2,7 @@
 // before the next line of engine code runs). One SQLite transaction per transition, updating the order
 // row and appending its event together; synchronous=FULL so a commit survives a power cut. Every transition
 // and note is checked against the transition table (states.ts). Reads are in reader.ts, rows in rows.ts, the
-// file's own checks (and its -wal/-shm) in files.ts. A little over 350 lines: opening stays with the class it builds.
+// file's own checks (and its -wal/-shm) in files.ts. About 380 lines: opening stays with the class it builds.
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { closeSync, constants, existsSync, openSync } from 'node:fs';
@@ -194,18 +194,32 @@ export class Journal extends JournalReader {
         this.db
           .prepare(`INSERT INTO reconciliations (stl_date, at, ok, summary) VALUES (?, ?, ?, ?) ON CONFLICT(stl_date) DO UPDATE SET at = excluded.at, ok = excluded.ok, summary = excluded.summary`)
           .run(r.stlDate, r.at, r.ok ? 1 : 0, JSON.stringify(r.summary));
+        return { newFindings: this.recordSettleFindings(r.stlDate, r.at, r.findings) };
+      })
+      .immediate();
+  }
+
+  /**
+   * recordReconciliation's findings alone, in one transaction (the daily run records a day's findings a few at a time
+   * and then the day: a crash between leaves the day unreconciled, and recording it again repeats nothing).
+   * Returns how many were new.
+   */
+  recordSettleFindings(stlDate: string, at: string, findings: ReadonlyArray<{ orderNo: string; kind: string; reason: string }>): number {
+    this.writable();
+    return this.db
+      .transaction(() => {
         const insert = this.db.prepare(`INSERT OR IGNORE INTO settle_findings (stl_date, order_no, kind, reason, at) VALUES (?, ?, ?, ?, ?)`);
         let newFindings = 0;
-        for (const f of r.findings) {
-          if (insert.run(r.stlDate, f.orderNo, f.kind, f.reason, r.at).changes === 0) continue;
+        for (const f of findings) {
+          if (insert.run(stlDate, f.orderNo, f.kind, f.reason, at).changes === 0) continue;
           newFindings++;
           const cur = this.get(f.orderNo);
           if (!cur) continue;
-          const flag = `settlement ${r.stlDate}: ${f.reason}`;
+          const flag = `settlement ${stlDate}: ${f.reason}`;
           const prev = cur.flag;
-          this.applyStep(f.orderNo, cur.state, cur.state, { kind: 'settlement', cause: 'settlement mismatch', detail: flag }, { flag: prev ? `${prev}; ${flag}` : flag }, r.at);
+          this.applyStep(f.orderNo, cur.state, cur.state, { kind: 'settlement', cause: 'settlement mismatch', detail: flag }, { flag: prev ? `${prev}; ${flag}` : flag }, at);
         }
-        return { newFindings };
+        return newFindings;
       })
       .immediate();
   }

@@ -41,6 +41,21 @@ export class JournalReader {
     return new Set(rows.map((r) => r.orderNo));
   }
 
+  /**
+   * Order numbers that do not start with `prefix` (letters and digits: orderNoPrefix), in order, at most `limit` after
+   * `after`: two ranges of the primary key around the prefix's, so a page costs what it returns (nearly always
+   * nothing: a kiosk's numbers all start with its device id unless the deviceId was changed).
+   */
+  orderNosWithout(prefix: string, after = '', limit = 1000): string[] {
+    if (prefix === '') return [];
+    const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+    const pick = (sql: string, ...p: unknown[]) => this.db.prepare(`SELECT order_no FROM orders WHERE ${sql} ORDER BY order_no LIMIT ?`).pluck().all(...p) as string[];
+    const below = after < prefix ? pick('order_no > ? AND order_no < ?', after, prefix, limit) : [];
+    if (below.length === limit) return below;
+    const above = after >= end ? pick('order_no > ?', after, limit - below.length) : pick('order_no >= ?', end, limit - below.length);
+    return [...below, ...above];
+  }
+
   events(orderNo: string): EventRow[] {
     return this.stmt.events!.all(orderNo) as EventRow[];
   }
@@ -132,10 +147,21 @@ export class JournalReader {
    * after it (`fromIso` is the local start of that day), oldest first, without payment codes.
    */
   ordersForSettlement(fromDay: string, fromIso: string): PublicOrder[] {
+    return this.ordersForSettlementPage(fromDay, fromIso, -1, -1);
+  }
+
+  /** ordersForSettlement `limit` at a time (-1: all), those after sequence `afterSeq`: one query a page. */
+  ordersForSettlementPage(fromDay: string, fromIso: string, afterSeq: number, limit: number): PublicOrder[] {
     const rows = this.db
-      .prepare(`SELECT order_no AS orderNo FROM orders WHERE order_time >= ? OR stl_date >= ? OR updated_at >= ? ORDER BY seq`)
-      .all(`${fromDay}000000`, fromDay, fromIso) as { orderNo: string }[];
-    return rows.map((r) => this.getPublic(r.orderNo)).filter((o): o is PublicOrder => o !== undefined);
+      .prepare(`SELECT ${PUBLIC_SELECT} FROM orders WHERE seq > ? AND (order_time >= ? OR stl_date >= ? OR updated_at >= ?) ORDER BY seq LIMIT ?`)
+      .all(afterSeq, `${fromDay}000000`, fromDay, fromIso, limit) as Record<string, unknown>[];
+    return rows.map((r) => toRow<PublicOrder>(r)!);
+  }
+
+  /** The orders the journal has of these numbers, without payment codes, in one query. */
+  publicOrders(orderNos: readonly string[]): PublicOrder[] {
+    const rows = this.db.prepare(`SELECT ${PUBLIC_SELECT} FROM orders WHERE order_no IN (SELECT value FROM json_each(?))`).all(JSON.stringify(orderNos)) as Record<string, unknown>[];
+    return rows.map((r) => toRow<PublicOrder>(r)!);
   }
 
   /** Whether `stlDate` (yyyyMMdd) has been reconciled. */

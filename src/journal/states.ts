@@ -33,7 +33,7 @@ export const STATE_MEANING: Readonly<Record<OrderState, string>> = {
   failed: 'the platform said not paid (its code is kept)',
   'failed-not-sent':
     "every send provably never left (connection refused, DNS, no route, connect timeout) until the code's validity (`codeValidityMs`, 45 s) ran out: nothing to reverse",
-  reversing: 'cancelOrder (WeChat/Alipay, same day) or closeOrder (otherwise) being retried with backoff; which one is the `reversal` sub-state',
+  reversing: 'cancelOrder (WeChat/Alipay, same day) or closeOrder (otherwise) being retried with backoff; after a refused or unclear answer the order is queried (paid: refunded; closed, cancelled, refunded or failed there: final); which one is the `reversal` sub-state',
   reversed: 'cancelled or closed at the platform: not charged',
   refunding: 'refund sent (same refund serial on every retry), followed with refundQuery; sent or accepted is the `refundAccepted` sub-state',
   refunded: 'money returned',
@@ -95,7 +95,7 @@ const BASE: readonly Edge[] = [
   { from: 'delivering', to: 'refunding', kinds: ['vend-failed', 'recovery'], label: 'relay failed, no drop, machine: vend failed / found at recovery (flagged)' },
   { from: 'delivering', to: 'reversing', kinds: ['vend-failed', 'recovery'], label: 'same, same-day WeChat/Alipay: cancelOrder' },
   { from: 'reversing', to: 'reversed', kinds: ['answer', 'code-expired'], label: 'cancel/close 00 / no such order after the code ran out' },
-  { from: 'reversing', to: 'refunding', kinds: ['answer'], label: 'reversal refused, query says paid' },
+  { from: 'reversing', to: 'refunding', kinds: ['answer'], label: 'reversal refused or unclear, query says paid' },
   { from: 'reversing', to: 'failed', kinds: ['answer'], label: 'query: failed' },
   { from: 'reversing', to: 'refunded', kinds: ['answer'], label: 'query: refunded' },
   { from: 'refunding', to: 'refunded', kinds: ['answer'], label: 'refundQuery: refunded' },

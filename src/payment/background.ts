@@ -169,25 +169,30 @@ export class Background extends EngineWork {
       this.core.move(o, 'reversed', this.core.eventOf(res), { reason: call === 'cancelOrder' ? 'cancelled (reversed) at the platform' : 'closed at the platform: can no longer be paid' });
       return MOVED;
     }
-    if (out.kind === 'UNKNOWN') return wait(`${call}: ${out.cause}`);
-    // Refused: the order's state at the platform decides what comes next.
+    // The platform's rate limit: not processed, and a query now would be refused too.
+    if (out.kind === 'UNKNOWN' && out.rateLimited) return wait(`${call}: ${out.cause}`);
+    // Refused, or unclear (a `99`, no answer: it may or may not have arrived): the order's state at the platform
+    // decides what comes next. Everything unclear is queried until final: a reversal that never answers clearly
+    // must not keep a paid order's money, nor leave a closed one open.
+    const said = out.kind === 'UNKNOWN' ? `unclear (${out.cause})` : `refused (${out.code})`;
     this.journal.note(o.orderNo, o.state, this.core.eventOf(res), this.core.iso());
     const qr = await this.core.calls.backgroundCall('queryOrder', () => this.gateway.queryOrder({ orderNo: o.orderNo, transactionId: o.transactionId ?? undefined }));
     this.core.checkHalted();
     // Stryker disable next-line StringLiteral: the same kinds for any purpose but 'release' (doubt only there)
     const q = this.core.aboutOurs(qr, o, 'money-back');
     if (q.kind === 'PAID') {
-      this.core.startRefund(o, 'answer', `${call} refused (${out.code}), order paid`, { transactionId: q.transactionId }, false);
+      this.core.startRefund(o, 'answer', `${call} ${said}, order paid`, { transactionId: q.transactionId }, false);
       return MOVED;
     }
     if (q.kind === 'NOT_PAID') {
       if (q.state === 'no-such-order') {
-        if (call === 'cancelOrder') {
+        // A cancel the platform refused for an order it does not know: close it instead (an unclear one is sent again).
+        if (call === 'cancelOrder' && out.kind === 'REFUSED') {
           this.journal.note(o.orderNo, o.state, { ...this.core.eventOf(qr), cause: 'no such order: close it instead' }, this.core.iso(), { reversal: 'closeOrder' });
           return MOVED;
         }
-        // Close refused and the platform has never seen it: once the code's validity is over, a late
-        // copy of the request could not charge anyone.
+        // The platform has never seen it (the close refused, or the reversal unclear): once the code's validity is
+        // over, a late copy of the request could not charge anyone.
         if (this.clock.mono() > this.core.scannedMono(o) + this.timing.codeValidityMs) {
           this.core.move(o, 'reversed', { ...this.core.eventOf(qr), kind: 'code-expired' }, { reason: `platform has no such order (${q.code}) and the code's validity is over: not charged` });
           return MOVED;
@@ -197,11 +202,11 @@ export class Background extends EngineWork {
       this.core.move(o, this.core.finalForNotPaid(q, true), this.core.eventOf(qr), { respCode: q.code, respMsg: q.reason, reason: `platform: ${q.state} (${q.code} ${q.reason})` });
       return MOVED;
     }
-    if (q.kind === 'PENDING' && call === 'cancelOrder') {
+    if (q.kind === 'PENDING' && call === 'cancelOrder' && out.kind === 'REFUSED') {
       this.journal.note(o.orderNo, o.state, { ...this.core.eventOf(qr), cause: `cancel refused (${out.code}) while paying: close instead` }, this.core.iso(), { reversal: 'closeOrder' });
       return wait(`cancel refused ${out.code}; order still paying`);
     }
-    return wait(`${call} refused ${out.code} ${out.reason}; query: ${q.kind}`);
+    return wait(`${call} ${out.kind === 'UNKNOWN' ? said : `refused ${out.code} ${out.reason}`}; query: ${q.kind}`);
   }
 
   private async refundStep(o: OrderRow): Promise<StepResult> {

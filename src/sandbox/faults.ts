@@ -9,12 +9,14 @@ export type FaultKind =
   | 'drop-before-charge'
   | 'drop-after-charge'
   | 'rate-limit'
+  /** A signed answer `99` (other: unclear), the request not processed. */
+  | 'answer-99'
   /** downloadSettleFile: the connection drops halfway through the file. */
   | 'settle-drop'
   /** downloadSettleFile: the second half of the file is replaced with bytes that are neither UTF-8 nor GBK. */
   | 'settle-corrupt';
 
-export const FAULT_KINDS: readonly FaultKind[] = ['latency', 'http-500', 'html', 'truncated-json', 'bad-signature', 'drop-before-charge', 'drop-after-charge', 'rate-limit', 'settle-drop', 'settle-corrupt'];
+export const FAULT_KINDS: readonly FaultKind[] = ['latency', 'http-500', 'html', 'truncated-json', 'bad-signature', 'drop-before-charge', 'drop-after-charge', 'rate-limit', 'answer-99', 'settle-drop', 'settle-corrupt'];
 
 export interface Fault {
   kind: FaultKind;

@@ -266,6 +266,8 @@ export class Sandbox extends EventEmitter {
         return this.drop(req, event);
       case 'rate-limit':
         return answer({ respCode: '37', respMsg: '查询过于频繁，请稍后再试', platDate, orderNo: event.orderNo });
+      case 'answer-99':
+        return answer({ respCode: '99', respMsg: '其他错误', platDate, orderNo: event.orderNo });
       case 'http-500':
       case 'html':
         if (!fault.charge) return this.httpError(fault.kind, res, event);

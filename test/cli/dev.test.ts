@@ -175,6 +175,13 @@ describe('kiosk dev (local rig)', function () {
     assert.equal(r.status, 2);
     assert.match(r.stderr, /is not a kiosk dev rig folder/);
     assert.equal(readFileSync(join(theirs, 'notes.txt'), 'utf8'), 'mine');
+    // Folders are made one level at a time, bounded (src/dirs.ts): Node's recursive mkdir spun for ever under /proc.
+    const proc = spawnSync(process.execPath, [KIOSK, 'dev', '--data', '/proc/kiosk-dev-rig/x'], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(proc.status, 2, `${proc.signal ?? ''} ${proc.stderr}`);
+    assert.match(proc.stderr, /dev: --data \/proc\/kiosk-dev-rig\/x is under \/proc, a kernel pseudo filesystem/);
+    const underFile = spawnSync(process.execPath, [KIOSK, 'dev', '--data', join(theirs, 'notes.txt', 'rig')], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(underFile.status, 2, underFile.stderr);
+    assert.equal(underFile.stderr.trim().split('\n').at(-1), `kiosk: dev: --data ${join(theirs, 'notes.txt', 'rig')}: a part of the path is not a folder`);
     const bad = kiosk('dev', '--prot', '9');
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /unknown option --prot/);

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { openJournal, type Journal, type OrderState } from '../../src/journal/journal.js';
 import { kindOf } from '../../src/journal/states.js';
 import { createLogger } from '../../src/log.js';
-import { fetchAndReconcile, localYmd, mismatchReason, previousDay, type SettleDayDeps } from '../../src/payment/settle-day.js';
+import { compareDay, compareDayPaced, fetchAndReconcile, keepRows, recordDay, localYmd, mismatchReason, previousDay, type SettleDayDeps } from '../../src/payment/settle-day.js';
+import { parseSettlement } from '../../src/umpay/settlement.js';
 import { ADVICE, OK_KINDS, type FindingKind } from '../../src/payment/settle-compare.js';
 import { formatOrderTime } from '../../src/umpay/messages.js';
 import type { SettleDownload } from '../../src/umpay/client.js';
@@ -111,11 +112,10 @@ describe('payment/settle-day: one day fetched and reconciled (download double)',
   });
 
   // A delivered order of this journal, paid at `orderTime` and settled on `stlDate`.
-  const delivered = (orderTime: string, stlDate: string, txnAmt = '100'): string => {
-    const at = '2026-11-30T12:00:00.000Z';
+  const delivered = (orderTime: string, stlDate: string, txnAmt = '100', at = '2026-11-30T12:00:00.000Z', productId?: string): string => {
     const o = journal.createOrder({
       deviceId: 'TEST01', date: orderTime.slice(0, 8), orderTime, txnAmt, orderType: 'wechat', authCode: '134567890123456789', authMask: 'wechat…6789',
-      goodsId: 'G1', goodsInfo: 'drink', acqSpId: 'Y471790403', acqMerId: '41509208', scannedAt: 0, at,
+      goodsId: 'G1', goodsInfo: 'drink', acqSpId: 'Y471790403', acqMerId: '41509208', scannedAt: 0, at, ...(productId ? { productId } : {}),
     });
     const path: Array<[OrderState, OrderState]> = [['created', 'paid'], ['paid', 'delivering'], ['delivering', 'delivered']];
     journal.transition(o.orderNo, path.map(([from, to]) => ({ from, to, event: { kind: kindOf(from, to), cause: 'test' }, patch: to === 'paid' ? { stlDate } : {} })), at);
@@ -139,6 +139,88 @@ describe('payment/settle-day: one day fetched and reconciled (download double)',
     const r = (await run(file(text))).r;
     assert.equal(r.kind, 'failed');
     assert.ok(r.kind === 'failed' && r.cause.endsWith(`it began: ${JSON.stringify(text.slice(0, 120).replace(/\s+/g, ' '))})`), r.kind === 'failed' ? r.cause : '');
+  });
+
+  it("only rows that can be this kiosk's reach the comparison: the result is that of every row compared (an order of an earlier deviceId too)", async () => {
+    const inFile = delivered(`${DAY}100000`, DAY, '120');
+    // Made while the kiosk had another deviceId: its number does not start with this one's, the journal has it.
+    const at = '2026-11-30T12:00:00.000Z';
+    const old = journal.createOrder({
+      deviceId: 'AAOLD', date: DAY, orderTime: `${DAY}090000`, txnAmt: '80', orderType: 'wechat', authCode: '134567890123456789', authMask: 'wechat…6789',
+      goodsId: 'G1', goodsInfo: 'drink', acqSpId: 'Y471790403', acqMerId: '41509208', scannedAt: 0, at,
+    }).orderNo;
+    const zOld = journal.createOrder({
+      deviceId: 'ZZOLD', date: DAY, orderTime: `${DAY}090000`, txnAmt: '70', orderType: 'wechat', authCode: '134567890123456780', authMask: 'wechat…6780',
+      goodsId: 'G1', goodsInfo: 'drink', acqSpId: 'Y471790403', acqMerId: '41509208', scannedAt: 0, at,
+    }).orderNo;
+    const others = Array.from({ length: 3000 }, (_, i) => row(`OTHER${DAY}${String(i).padStart(6, '0')}`, 50 + (i % 7)));
+    // Of the prefix but not of this kiosk's form: sent by the worker, set aside here.
+    const lines = [...others.slice(0, 1500), row(inFile, 120), row(old, 80), row('TEST01X', 10), row(`TEST01${DAY}000077`, 60), ...others.slice(1500), row(zOld, 70), row('ZZOLD9', 5)];
+    const text = `${lines.join('\n')}\n`;
+    const { r } = await run(file(text));
+    assert.equal(r.kind, 'reconciled');
+    if (r.kind !== 'reconciled') return;
+    const all = compareDay(journal, parseSettlement(text).rows, DAY, 'TEST01', '41509208');
+    assert.deepEqual(r.comparison, all);
+    assert.equal(r.rows, lines.length);
+    assert.equal(all.otherTerminals, 3002);
+    assert.deepEqual(all.findings.map((f) => [f.kind, f.orderNo]).slice(0, 4), [['matched', inFile], ['paid-not-delivered', old], ['paid-not-delivered', `TEST01${DAY}000077`], ['paid-not-delivered', zOld]]);
+  });
+
+  it('the comparison reads the journal a page at a time first, a customer going first in between: the same as compareDay', async () => {
+    const mine = Array.from({ length: 7 }, (_, i) => delivered(`${DAY}1000${String(i).padStart(2, '0')}`, DAY, String(100 + i)));
+    // Of an earlier day, not changed since: not among the days' orders, read as one of the rows'.
+    const older = delivered('20261120100000', '20261120', '55', '2026-11-20T12:00:00.000Z', 'P7');
+    const lines = [row(mine[0]!, 100), row(mine[2]!, 999), row(older, 56), row(`TEST01${DAY}000077`, 60), row('OTHER1', 5), row(mine[5]!, 105)];
+    const rows = parseSettlement(`${lines.join('\n')}\n`).rows;
+    let turns = 0;
+    const paced = await compareDayPaced(journal, rows, DAY, 'TEST01', '41509208', async () => void turns++, 2);
+    assert.deepEqual(paced, compareDay(journal, rows, DAY, 'TEST01', '41509208'));
+    // 7 orders of the days in pages of 2 (4), then the rows' 3 others (older, 000077, OTHER1) in pages of 2 (2).
+    assert.equal(turns, 6);
+    assert.deepEqual([paced.counts.matched, paced.counts['amount-mismatch'], paced.counts['delivered-absent-there']], [2, 2, 4]);
+    // The older order was read: its amount differs, and the finding names its product (an MDB order).
+    assert.deepEqual(paced.findings.find((f) => f.orderNo === older), { kind: 'amount-mismatch', orderNo: older, line: 3, hereState: 'delivered', hereAmountFen: 55, thereState: 'SUCCESS', thereAmountFen: 56, productId: 'P7' });
+  });
+
+  it("a day's mismatches are recorded a few at a time, then the day; recording it again repeats nothing", async () => {
+    const o = delivered(`${DAY}100000`, DAY, '120');
+    const mismatches = [o, 'X1', 'X2', 'X3', 'X4', 'X5'].map((orderNo) => ({ orderNo, kind: 'paid-not-delivered' as const, reason: `r ${orderNo}` }));
+    let turns = 0;
+    const sizes: number[] = [];
+    const record = journal.recordSettleFindings.bind(journal);
+    journal.recordSettleFindings = (d, at, f) => (sizes.push(f.length), record(d, at, f));
+    const day = { stlDate: DAY, at: '2026-12-02T03:00:00.000Z', ok: false, summary: { rows: 6 } };
+    assert.equal(await recordDay(journal, day, mismatches, async () => void turns++, 2), 6);
+    // Then the day's row, with no findings of its own.
+    assert.deepEqual([turns, sizes], [3, [2, 2, 2, 0]]);
+    assert.equal(journal.reconciled(DAY), true);
+    assert.deepEqual(journal.lastReconciliation()!.summary, { rows: 6 });
+    assert.equal(await recordDay(journal, day, mismatches, async () => void turns++, 2), 0);
+    assert.equal(journal.settleFindings(DAY).length, 6);
+    assert.equal(journal.getPublic(o)!.flag, `settlement ${DAY}: r ${o}`);
+  });
+
+  it("the journal's order numbers without this kiosk's prefix, a page at a time, a customer going first in between", async () => {
+    const at = '2026-11-30T12:00:00.000Z';
+    const make = (deviceId: string) =>
+      journal.createOrder({
+        deviceId, date: DAY, orderTime: `${DAY}090000`, txnAmt: '80', orderType: 'wechat', authCode: '134567890123456789', authMask: 'wechat…6789',
+        goodsId: 'G1', goodsInfo: 'drink', acqSpId: 'Y471790403', acqMerId: '41509208', scannedAt: 0, at,
+      }).orderNo;
+    const ours = [make('TEST01'), make('TEST01')];
+    const foreign = [make('A1'), make('TEST0'), make('TEST02'), make('TEST1'), make('Z9'), make('TEST'), make('TESU')].sort();
+    assert.deepEqual(journal.orderNosWithout('TEST01', '', 100), foreign);
+    assert.deepEqual(journal.orderNosWithout('TEST01', '', 2), foreign.slice(0, 2));
+    assert.deepEqual(journal.orderNosWithout('TEST01', foreign[1], 3), foreign.slice(2, 5));
+    assert.deepEqual(journal.orderNosWithout('TEST01', foreign[4], 3), foreign.slice(5));
+    assert.deepEqual(journal.orderNosWithout('', '', 100), []);
+    let turns = 0;
+    const keep = await keepRows(journal, 'TEST-01', async () => void turns++, 3);
+    assert.deepEqual(keep, { prefix: 'TEST01', orderNos: foreign.join('\n') });
+    assert.equal(turns, 3, '7 numbers in pages of 3');
+    assert.equal(await keepRows(journal, '--', async () => void turns++), undefined, 'no prefix: every row');
+    assert.ok(ours.every((no) => no.startsWith('TEST01')));
   });
 
   it('a file with nothing of this kiosk is a good day', async () => {

@@ -360,6 +360,14 @@ describe('sandbox gateway', function () {
       assert.equal(sb.ledger().orders.length, 0);
       assert.equal((await call(sb, 'micropay', f)).json!.respCode, '00');
     });
+    it('answer-99: a signed 99 (unclear), nothing processed', async () => {
+      sb.setFaults([{ kind: 'answer-99', path: 'micropay' }]);
+      const f = pay();
+      const r = await call(sb, 'micropay', f);
+      assert.deepEqual([r.json!.respCode, r.valid, r.json!.orderNo], ['99', true, f.orderNo]);
+      assert.equal(sb.ledger().orders.length, 0);
+      assert.equal((await call(sb, 'micropay', f)).json!.respCode, '00');
+    });
     it('latency delays the answer; the path filter leaves other paths alone', async () => {
       sb.setFaults([{ kind: 'latency', ms: 150, path: '/pay/queryOrder' }]);
       const f = pay();

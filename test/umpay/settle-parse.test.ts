@@ -70,6 +70,24 @@ describe('settlement parsing: hostile shapes', function () {
     await assert.rejects(parseSettlementFile(join(dir, 'missing.csv')), /ENOENT/);
   });
 
+  it('in a worker thread with `keep`: only the rows of the prefix or named are sent, the others counted', async () => {
+    const file = join(dir, 'keep.csv');
+    const text = `${rows(2000).join('\n')}\n`;
+    writeFileSync(file, text);
+    const all = parseSettlement(text).rows;
+    const named = [all[7]!.orderNo, all[1999]!.orderNo, 'NOT-IN-FILE'];
+    const prefix = all[1000]!.orderNo.slice(0, -2);
+    const p = await parseSettlementFile(file, undefined, { prefix, orderNos: named.join('\n') });
+    const want = all.filter((r) => r.orderNo.startsWith(prefix) || named.includes(r.orderNo));
+    assert.ok(want.length > 2 && want.length < 200, `${want.length} kept`);
+    assert.deepEqual(p.rows, want);
+    assert.deepEqual([p.rowCount, p.setAside], [2000, 2000 - want.length]);
+    const none = await parseSettlementFile(file, undefined, { orderNos: '' });
+    assert.deepEqual([none.rows.length, none.rowCount, none.setAside], [0, 2000, 2000]);
+    const every = await parseSettlementFile(file);
+    assert.deepEqual([every.rows, every.rowCount, every.setAside], [all, 2000, 0]);
+  });
+
   it('the event loop keeps turning while a large file is parsed in the worker', async () => {
     const big = join(dir, 'big.csv');
     writeFileSync(big, `${rows(60_000).join('\n')}\n`);
