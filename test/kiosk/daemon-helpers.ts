@@ -142,7 +142,8 @@ export class DaemonFixture {
         timeoutMs: bound(3000),
         ...(this.sandbox.caFile ? { ca: this.sandbox.caFile } : {}),
       },
-      payment: { customerWindowMs: 5000, queryIntervalMs: 500 },
+      // The window scaled with the gateway's timeouts (bound): the config requires timeoutMs < customerWindowMs.
+      payment: { customerWindowMs: bound(5000), queryIntervalMs: 500 },
       journal: { path: this.journalPath },
       scanner: { driver: 'sim' },
       keypad: { driver: 'none' },
