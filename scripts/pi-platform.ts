@@ -226,6 +226,8 @@ const LEFT: Record<string, string> = {
   'payment/settle-day.test.js': 'js',
   'umpay/platform-clock.test.js': 'js',
   'umpay/settle-parse.test.js': 'js',
+  'payment/background-edges.test.js': 'js',
+  'payment/reversal-unclear.test.js': 'js',
   'offline/link-gateway.test.js': 'js',
   'offline/link-status.test.js': 'js',
   'payment/clock-check.test.js': 'js',

@@ -57,10 +57,11 @@ describe('the engine core: what is recorded (fake clock, fake gateway)', () => {
     ]);
     assert.deepEqual([lines[3]!.orderNo, lines[3]!.from, lines[3]!.to, lines[3]!.cause], [no, 'delivering', 'delivered', 'product released']);
     const a = seedOrder(journal, clock, 'reversing', { code: ALIPAY, orderType: 'alipay', patch: { reversal: 'cancelOrder' } });
-    gw.on('cancelOrder', { kind: 'UNKNOWN', cause: 'timeout' });
+    // An unclear cancel is followed by a query (everything unclear is queried): unclear too, so the step waits.
+    gw.on('cancelOrder', { kind: 'UNKNOWN', cause: 'timeout' }).on('queryOrder', { kind: 'UNKNOWN', cause: 'timeout' });
     const late = new PaymentEngine({ journal, gateway: gw, merchant, deviceId: 'K-01', goods: { goodsId: 'G1', goodsInfo: 'drink' }, clock, timing: { effortAttempts: 1 }, random: () => 0.5, clockCheck: () => null, log: cap.log });
     await late.start();
-    await clock.advance(0);
+    await clock.advance(100); // the cancel and, one pacing gap later, its query
     await late.stop(0);
     assert.equal(cap.lines.find((l) => l.event === 'transition' && l.orderNo === a)!.level, 30, 'attention at info');
   });

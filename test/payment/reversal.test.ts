@@ -139,14 +139,16 @@ describe('reversals and recovery: what is sent, journaled and when (fake clock, 
   it('bounded effort: retried with backoff, then attention (journaled, logged, announced) with the state to resume, retried at the attention pace', async () => {
     const no = seed('reversing', { ...union, patch: { reversal: 'closeOrder' } });
     const at: number[] = [];
-    gw.on('closeOrder', () => (at.push(clock.mono()), unclear));
+    // An unclear close is followed by a query (everything unclear is queried), unclear too: the step waits.
+    gw.on('closeOrder', () => (at.push(clock.mono()), unclear)).on('queryOrder', unclear);
     await recover({ effortAttempts: 3, backoffBaseMs: 1_000, backoffMaxMs: 60_000, attentionRetryMs: 300_000 }, 700_000);
-    // Backoff 1 s, 2 s, 4 s (the step that put it in attention), then every 300 s.
-    assert.deepEqual(at, [0, 1_000, 3_000, 7_000, 307_000, 607_000]);
+    // Backoff 1 s, 2 s, 4 s (the step that put it in attention), then every 300 s, each from the end of the step
+    // before: the close and, one pacing gap (50 ms) later, its query.
+    assert.deepEqual(at, [0, 1_050, 3_100, 7_150, 307_200, 607_250]);
     const o = journal.get(no)!;
-    const reason = 'not finished after 3 attempts: closeOrder: timeout';
+    const reason = 'not finished after 3 attempts: closeOrder unclear (timeout); query: UNKNOWN';
     assert.deepEqual([o.state, o.resumeState, o.reason], ['attention', 'reversing', reason]);
-    assert.deepEqual(step(no, 'attention'), { kind: 'effort-spent', cause: 'bounded effort spent', detail: 'closeOrder: timeout' });
+    assert.deepEqual(step(no, 'attention'), { kind: 'effort-spent', cause: 'bounded effort spent', detail: 'closeOrder unclear (timeout); query: UNKNOWN' });
     assert.deepEqual(attention, [{ orderNo: no, reason }]);
     const line = cap.lines.find((l) => l.event === 'attention')!;
     assert.deepEqual([line.orderNo, line.state, line.reason, line.msg], [no, 'reversing', reason, `order ${no} needs attention: ${reason}`]);
@@ -159,13 +161,16 @@ describe('reversals and recovery: what is sent, journaled and when (fake clock, 
     const no = seed('reversing', { patch: { reversal: 'cancelOrder' } });
     let n = 0;
     // cancel unclear twice, then refused with no such order (moved: close instead), then close unclear.
-    gw.on('cancelOrder', () => (++n <= 2 ? unclear : refused)).on('queryOrder', noSuchOrder).on('closeOrder', unclear);
+    let q = 0;
+    // Each reversal is followed by a query: unclear for the two unclear cancels (the step waits), no such order after
+    // the refused one (moved: close instead), unclear again after the close.
+    gw.on('cancelOrder', () => (++n <= 2 ? unclear : refused)).on('queryOrder', () => (++q === 3 ? noSuchOrder : unclear)).on('closeOrder', unclear);
     await recover({ effortAttempts: 3, backoffBaseMs: 1_000, backoffMaxMs: 60_000 }, 3_500);
-    assert.deepEqual(calls().map((c) => c.split(' ')[0]), ['cancelOrder', 'cancelOrder', 'cancelOrder', 'queryOrder', 'closeOrder']);
+    assert.deepEqual(calls().map((c) => c.split(' ')[0]), ['cancelOrder', 'queryOrder', 'cancelOrder', 'queryOrder', 'cancelOrder', 'queryOrder', 'closeOrder', 'queryOrder']);
     assert.equal(journal.get(no)!.state, 'reversing', 'three failures, but not in a row');
     await clock.advance(10_000);
     assert.equal(journal.get(no)!.state, 'attention');
-    assert.equal(journal.get(no)!.reason, 'not finished after 3 attempts: closeOrder: timeout');
+    assert.equal(journal.get(no)!.reason, 'not finished after 3 attempts: closeOrder unclear (timeout); query: UNKNOWN');
   });
 
   it('a drive that fails (a journal error) is logged and announced; the order stays for the next start', async () => {

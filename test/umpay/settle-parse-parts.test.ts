@@ -27,8 +27,13 @@ describe('umpay settlement file parsed in parts (the worker\'s work)', () => {
     assert.deepEqual(posted, [
       { part: [a, c] },
       { part: [d, f] },
-      { answer: { header: true, nameSpId: 'Y471790403', nameDate: '20261204', charset: 'ascii', problems: [all.problems[0]], problemCount: 2, sample: text.slice(0, 120) } },
+      { answer: { header: true, nameSpId: 'Y471790403', nameDate: '20261204', charset: 'ascii', problems: [all.problems[0]], problemCount: 2, rowCount: 4, setAside: 0, sample: text.slice(0, 120) } },
     ]);
+    // With `keep`: only the rows it names are posted (prefix C, order F), the others counted as set aside.
+    const kept: unknown[] = [];
+    parseSettlementParts({ path: file, fileName: 'Y471790403_20261204.csv', batch: 2, keepProblems: 1, keep: { prefix: 'C', orderNos: 'F\nX' } }, (m) => kept.push(m));
+    assert.deepEqual(kept.slice(0, -1), [{ part: [c] }, { part: [f] }]);
+    assert.deepEqual([(kept.at(-1) as { answer: { rowCount: number; setAside: number } }).answer.rowCount, (kept.at(-1) as { answer: { setAside: number } }).answer.setAside], [4, 2]);
   });
 
   it('the last rows short of a batch come before the answer; no rows, no part', () => {
@@ -42,7 +47,7 @@ describe('umpay settlement file parsed in parts (the worker\'s work)', () => {
     writeFileSync(empty, '');
     const none: unknown[] = [];
     parseSettlementParts({ path: empty, batch: 500, keepProblems: 20 }, (m) => none.push(m));
-    assert.deepEqual(none, [{ answer: { header: false, charset: 'ascii', problems: [], problemCount: 0, sample: '' } }]);
+    assert.deepEqual(none, [{ answer: { header: false, charset: 'ascii', problems: [], problemCount: 0, rowCount: 0, setAside: 0, sample: '' } }]);
   });
 
   it('a file that cannot be read is an answer with its error, never a throw', () => {
