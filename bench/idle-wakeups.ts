@@ -4,8 +4,9 @@
 // (/proc/PID/task/*/status, voluntary_ctxt_switches: each one is a sleep, so each is followed by a wakeup)
 // are counted over a few windows; the row is the median window, per minute. Baseline in the same run: a bare
 // node process that only keeps its event loop alive (`setInterval(() => {}, 2**30)`), the floor of V8's and
-// libuv's own housekeeping. Two configs: the sim scanner, and the serial driver on a real pty (socat) through
-// the native binding, where the presence check of the device node lives.
+// libuv's own housekeeping. Three configs: the sim scanner; the serial driver on a real pty (socat) through the
+// native binding, where the presence check of the device node lives; and that with the MDB HAT on a second pty
+// (its own device-node check, at the same pace now that a hangup is seen by the port itself).
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -18,8 +19,9 @@ import { median, runStandalone, type BenchRow } from './lib.js';
 const WINDOW_S = Number(process.env.BENCH_IDLE_WINDOW_S ?? 10);
 const WINDOWS = Number(process.env.BENCH_IDLE_WINDOWS ?? 3);
 const SETTLE_MS = 5_000;
-/** Fewer than one a second: a timer every 5 s is 12 a minute, the link probe 2, the device-node check 6; each
- *  wakes one thread or two (a stat also wakes a thread-pool worker). The device-node check every second was 222. */
+/** Fewer than one a second: a timer every 5 s is 12 a minute, the link probe 2, each device-node check 6; each
+ *  wakes one thread or two (a stat also wakes a thread-pool worker). The scanner's device-node check every second
+ *  was 222; the HAT's was every second until a hangup was seen by the port (hangup-binding.ts). */
 const BUDGET_PER_MIN = 60;
 
 /** Voluntary and all context switches of every thread of `pid`. */
@@ -93,13 +95,17 @@ export async function run(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [{ name: baseName, unit: '/min', median: median(base), note: `voluntary context switches of all threads, median of ${WINDOWS} windows of ${WINDOW_S} s` }];
   const fx = await new BenchFixture().start();
   const pty = new PtyPair();
+  const hatPty = new PtyPair();
   try {
     await pty.start();
-    for (const [label, scanner] of [
-      ['sim scanner', { driver: 'sim' }],
-      ['serial scanner on a pty', { driver: 'serial', path: pty.device }],
+    await hatPty.start();
+    const serial = { scanner: { driver: 'serial', path: pty.device } };
+    for (const [label, config] of [
+      ['sim scanner', { scanner: { driver: 'sim' } }],
+      ['serial scanner on a pty', serial],
+      ['serial scanner and MDB HAT on ptys', { ...serial, mdb: { path: hatPty.device } }],
     ] as const) {
-      fx.writeConfig({ scanner, log: { level: 'warn' } });
+      fx.writeConfig({ ...config, log: { level: 'warn' } });
       const s = await daemon(fx.configFile);
       rows.push({
         name: `idle wakeups: kiosk run, ${label}`,
@@ -113,6 +119,7 @@ export async function run(): Promise<BenchRow[]> {
       });
     }
   } finally {
+    await hatPty.dispose();
     await pty.dispose();
     await fx.dispose();
   }

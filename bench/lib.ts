@@ -1,9 +1,13 @@
 // Shared by every benchmark: one row shape, order statistics, and a table printer.
 // Benchmarks report medians and ratios against a baseline measured in the same run: absolute numbers
 // differ between this machine and a Pi Zero 2 (10-20x slower), ratios much less.
+import { createRequire } from 'node:module';
 import type { Sandbox } from '../src/sandbox/index.js';
 import { HttpGateway } from '../src/umpay/client.js';
 import { loadPrivateKey } from '../src/umpay/keys.js';
+
+/** The node flags production runs the daemon with (pm2's node_args; systemd/kiosk.service says the same). */
+export const PRODUCTION_FLAGS: readonly string[] = (createRequire(import.meta.url)('../../ecosystem.config.cjs') as { apps: { node_args?: string[] }[] }).apps[0]!.node_args ?? [];
 
 export interface BenchRow {
   name: string;

@@ -5,7 +5,6 @@
 // window and result display are shortened in memory (BENCH_FAST) so 10,000 customers take a minute or two.
 // Then the same daemon with a fleet section on (a broker on 127.0.0.1, Mosquitto or aedes in this process):
 // RSS once it is ready and its status is on the broker, after a full GC (budget 76 MB).
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,20 +16,17 @@ import { startBroker } from './fleet.js';
 import { connect } from 'mqtt';
 import { topic, TOPICS } from '../src/fleet/protocol.js';
 import { FLEET_DEFAULTS } from '../src/config/defaults.js';
-import { runStandalone, type BenchRow } from './lib.js';
+import { PRODUCTION_FLAGS, runStandalone, type BenchRow } from './lib.js';
 
 const PAYMENTS = Number(process.env.BENCH_MEM_PAYMENTS ?? 10_000);
 const READY_BUDGET_MB = 70;
 const FLEET_READY_BUDGET_MB = 76;
 const GROWTH_BUDGET = 0.1;
 
-// The node flags production runs the daemon with (pm2's node_args; systemd/kiosk.service says the same).
-const PRODUCTION_FLAGS: string[] = (createRequire(import.meta.url)('../../ecosystem.config.cjs') as { apps: { node_args?: string[] }[] }).apps[0]!.node_args ?? [];
-
 export async function run(): Promise<BenchRow[]> {
   const fx = await new BenchFixture().start();
   // BENCH_NODE_FLAGS overrides them ("" for node's defaults); see docs/performance.md.
-  const nodeFlags = process.env.BENCH_NODE_FLAGS !== undefined ? process.env.BENCH_NODE_FLAGS.split(' ').filter(Boolean) : PRODUCTION_FLAGS;
+  const nodeFlags = process.env.BENCH_NODE_FLAGS !== undefined ? process.env.BENCH_NODE_FLAGS.split(' ').filter(Boolean) : [...PRODUCTION_FLAGS];
   const d = new ChildDaemon(fx.writeConfig(), {}, 'ignore', nodeFlags);
   try {
     await d.ready;

@@ -5,8 +5,8 @@
 // which kiosk.js imports as before (and install.sh, the release and the systemd unit need nothing new). The
 // chunks (what the two share, and each module loaded on demand: drivers, fleet, doctor) go to dist/src/start/,
 // inside dist/src, which is what a release holds. Packages stay outside (native modules, CommonJS with
-// workers, drivers loaded only when configured) except the pure-ESM ones on every start, listed in BUNDLED, and
-// so do the modules kiosk.js itself imports (one instance of each, so its instanceof checks hold).
+// workers, drivers loaded only when configured) except the ones on every start, listed in BUNDLED, and so do
+// the modules kiosk.js itself imports (one instance of each, so its instanceof checks hold).
 // dist/src/start/bundle.json maps each file written to the modules in it (test/start/imports.test.ts reads it).
 // Afterwards dist/.tsbuildinfo is removed, so the next `npx tsc` (incremental) emits every file again,
 // the two entries included: no stale bundle can outlive a change to the sources.
@@ -21,8 +21,14 @@ const CHUNKS = path.join(SRC, 'start');
 export const BUNDLE_MARKER = '// bundled by scripts/bundle.ts';
 export const ENTRIES = ['run', 'status'] as const;
 
-/** Packages copied into the bundle (pure ESM, loaded on every start); every other package is imported as before. */
-export const BUNDLED = ['zod', 'lossless-json', 'node-fetch', 'fetch-blob', 'formdata-polyfill', 'data-uri-to-buffer', 'node-domexception'];
+/**
+ * Packages copied into the bundle (loaded on every start); every other package is imported as before. pino and its
+ * dependencies are CommonJS: bundled, they are one file instead of 30 resolved and read one by one. Its transports
+ * (a worker found beside thread-stream's file) would not work from the bundle; the kiosk writes to a destination
+ * and never starts one (`createLogger`, src/log.ts).
+ */
+export const BUNDLED = ['zod', 'lossless-json', 'node-fetch', 'fetch-blob', 'formdata-polyfill', 'data-uri-to-buffer', 'node-domexception',
+  'pino', '@pinojs/redact', 'atomic-sleep', 'on-exit-leak-free', 'pino-abstract-transport', 'pino-std-serializers', 'process-warning', 'quick-format-unescaped', 'real-require', 'safe-stable-stringify', 'sonic-boom', 'thread-stream', 'split2'];
 
 const packageName = (spec: string): string => spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/');
 

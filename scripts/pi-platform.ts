@@ -136,6 +136,8 @@ const LEFT: Record<string, string> = {
   'field/pm2.test.js': 'pm2 restarting a killed daemon: the process manager, not the CPU',
   'field/systemd.test.js': 'needs systemd-analyze: a root in a chroot has no systemd',
   'field/ecosystem.test.js': 'processes',
+  'hardware/serial-hangup.test.js': "bindings-cpp's binary on a real pty as scanner-pty.test.ts, which the subset runs; the hangup itself is the host kernel's under user-mode emulation",
+  'hardware/hangup-binding.test.js': 'js',
   'fleet/e2e.test.js': 'a real Mosquitto and daemons: processes; the MQTT client is JavaScript',
   'kiosk/fsync.test.js': 'counts fsyncs with strace, and qemu-user cannot be traced: the count follows the code path',
   'umpay/java-rule.test.js': 'needs a JDK (skipped on x86 too without one)',

@@ -211,7 +211,6 @@ export class Daemon {
         undo.push(() => d.fleet?.stop(0));
       }
       bindIndicator(link, interaction);
-      link.start();
       await engine.start();
       // `kiosk status` and `kiosk reconcile` talk to this; without it they still work from the journal.
       const control = await startControlServer(config.daemon.controlSocket, { status: () => d.status(), reconcile: () => d.reconcile(), scannerSetup }, (err) =>
@@ -235,6 +234,10 @@ export class Daemon {
       log.info({ event: 'ready', deviceId: config.deviceId, pricing: config.pricing.mode, journal: config.journal.path, scanner: config.scanner.driver }, 'ready');
       if (options.readyFile) writeFileSync(options.readyFile, `${process.pid}\n`);
       process.send?.('ready');
+      // The link's first probe signs a query (an RSA signature, CPU the start path would wait for): it starts once
+      // the kiosk is ready. Until a probe or a call says otherwise the link counts as online, so recovery above
+      // does not wait for it (docs/performance.md, cold start).
+      link.start();
       return d;
     } catch (err) {
       await unwind();

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { openSync, writeSync, closeSync, rmSync } from 'node:fs';
-import { PRESENCE_CHECK_MS, SerialScanner } from '../../src/hardware/pi/serial-scanner.js';
+import { SerialScanner } from '../../src/hardware/pi/serial-scanner.js';
+import { PRESENCE_CHECK_MS } from '../../src/hardware/pi/presence.js';
 import { FakeClock } from '../fake-clock.js';
 import type { ScannerFault } from '../../src/hardware/scanner.js';
 import { PtyPair } from './pty.js';

@@ -1,7 +1,8 @@
 // The Qibixx MDB Pi HAT (/dev/serial0) or MDB-USB (/dev/ttyACM0) on serialport, 115200 8N1: lines in, lines out
 // (src/hardware/mdb.ts). This module (and serialport with it) is loaded only when an `mdb` section is configured (a
 // kiosk without one never pays for it at start). The port may vanish (USB unplug, EIO): 'fault', retried with
-// backoff, 'connected' on return (reconnecting-port.ts, shared with the serial scanner); every open sends `C,1`
+// backoff, 'connected' on return (reconnecting-port.ts, shared with the serial scanner: a hangup is seen at once, the
+// device node checked every PRESENCE_CHECK_MS as the fallback); every open sends `C,1`
 // (enable the cashless peripheral). Nothing here throws out of the driver.
 import type { Logger } from '../../log.js';
 import { silentLogger } from '../../log.js';
@@ -14,7 +15,8 @@ export interface MdbHatOptions {
   baudRate: number;
   reopenMinMs?: number;
   reopenMaxMs?: number;
-  /** Checks the device node is still the one opened (a pty or USB adapter gone without a hangup). 0: off. */
+  /** Checks the device node is still the one opened (a pty or USB adapter gone without a hangup; a hangup itself is
+   *  seen by the port at once). 0: off. Default PRESENCE_CHECK_MS (presence.ts), 0 with a binding given. */
   presenceCheckMs?: number;
   /** serialport binding (tests: MockBinding). Default: the native binding. */
   binding?: unknown;
@@ -33,7 +35,7 @@ export class MdbHat extends ReconnectingPort implements MdbDevice {
       baudRate: o.baudRate,
       reopenMinMs: o.reopenMinMs ?? 500,
       reopenMaxMs: o.reopenMaxMs ?? 10_000,
-      presenceCheckMs: o.presenceCheckMs ?? (o.binding ? 0 : 1000),
+      presenceCheckMs: o.presenceCheckMs,
       binding: o.binding,
       timers: o.timers ?? systemClock,
       log,

@@ -1,12 +1,15 @@
 // One serial device that may vanish and come back (a USB unplug, EIO, a pty gone): its port opened and reopened with
 // exponential backoff, watched by its own error and close and by a slower device-node check, one 'fault' per outage
 // and 'connected' on return. The serial scanner (serial-scanner.ts) and the MDB HAT (mdb-hat.ts) are this plus what
-// each does with the open port. Nothing here throws out of a driver: the daemon never exits for a device.
+// each does with the open port. A hangup (0 bytes read: a USB adapter unplugged, a pty's other end closed) closes
+// the port at once through the binding (hangup-binding.ts): the device-node check is only the fallback for a node
+// gone without one. Nothing here throws out of a driver: the daemon never exits for a device.
 import { EventEmitter } from 'node:events';
 import { SerialPort } from 'serialport';
 import type { Logger } from '../../log.js';
 import type { Clock, TimerHandle } from '../../clock.js';
-import { watchPresence } from './presence.js';
+import { PRESENCE_CHECK_MS, watchPresence } from './presence.js';
+import { hangupAware } from './hangup-binding.js';
 
 export interface PortSettings {
   path: string;
@@ -14,9 +17,10 @@ export interface PortSettings {
   /** First retry after a fault, ms (doubling up to reopenMaxMs). */
   reopenMinMs: number;
   reopenMaxMs: number;
-  /** While open, the device node is checked this often (presence.ts); 0: off. */
-  presenceCheckMs: number;
-  /** serialport binding (tests: MockBinding). Absent: the native binding. */
+  /** While open, the device node is checked this often (presence.ts); 0: off. Default PRESENCE_CHECK_MS, 0 with a
+   *  binding given (a mock has no device node). */
+  presenceCheckMs?: number;
+  /** serialport binding (tests: MockBinding). Absent: the native binding. Either way read through hangupAware. */
   binding?: unknown;
   timers: Clock;
   log: Logger;
@@ -31,9 +35,13 @@ export abstract class ReconnectingPort extends EventEmitter {
   private retry: TimerHandle | null = null;
   private presence: TimerHandle | null = null;
   private attempt = 0;
+  private readonly binding: unknown;
+  private readonly presenceCheckMs: number;
 
   constructor(protected readonly settings: PortSettings) {
     super();
+    this.binding = hangupAware(settings.binding ?? SerialPort.binding);
+    this.presenceCheckMs = settings.presenceCheckMs ?? (settings.binding ? 0 : PRESENCE_CHECK_MS);
   }
 
   get connected(): boolean {
@@ -74,10 +82,10 @@ export abstract class ReconnectingPort extends EventEmitter {
   private tryOpen(done?: () => void): void {
     this.retry = null;
     if (this.stopped) return done?.();
-    const { path, baudRate, binding } = this.settings;
+    const { path, baudRate } = this.settings;
     let port: SerialPort;
     try {
-      port = new SerialPort({ path, baudRate, autoOpen: false, ...(binding ? { binding } : {}) });
+      port = new SerialPort({ path, baudRate, autoOpen: false, ...{ binding: this.binding } });
     } catch (err) {
       this.fail(err);
       return done?.();
@@ -106,7 +114,7 @@ export abstract class ReconnectingPort extends EventEmitter {
   }
 
   private startPresence(port: SerialPort): void {
-    const every = this.settings.presenceCheckMs;
+    const every = this.presenceCheckMs;
     if (every > 0) this.presence = watchPresence(this.settings.path, every, this.settings.timers, () => this.sp === port, (err) => this.lost(port, err));
   }
 

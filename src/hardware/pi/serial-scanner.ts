@@ -24,11 +24,11 @@ export interface SerialScannerOptions extends ScannerParseOptions, ModuleOptions
   reopenMaxMs?: number;
   /**
    * While connected, check every this many ms that the device node still exists and is the same device. An
-   * unplug is normally seen at once from the port itself (a read error or close: EIO, ENXIO, EBADF); this
-   * slower check catches what the port cannot say: a replugged adapter or a new pty behind the same symlink
-   * (the open fd is stale) and an adapter whose driver reports no error. 0 turns it off. Default
-   * PRESENCE_CHECK_MS (0 when a custom binding is given). Idle means asleep: each check is a wakeup (a stat in
-   * libuv's thread pool), so it is never more often than every 5 s by default.
+   * unplug is seen at once from the port itself (a hangup reads end of file: hangup-binding.ts; or a read error
+   * or close: EIO, ENXIO, EBADF); this slower check catches what the port cannot say: a replugged adapter or a
+   * new pty behind the same symlink (the open fd is stale) and a node gone without a hangup. 0 turns it off.
+   * Default PRESENCE_CHECK_MS (presence.ts; 0 when a custom binding is given). Idle means asleep: each check is a
+   * wakeup (a stat in libuv's thread pool), so it is never more often than every 5 s by default.
    */
   presenceCheckMs?: number;
   /** serialport binding (tests: MockBinding from @serialport/binding-mock). Default: the native binding. */
@@ -37,8 +37,6 @@ export interface SerialScannerOptions extends ScannerParseOptions, ModuleOptions
   log?: Logger;
 }
 
-/** The default pace of the device-node check (presenceCheckMs). */
-export const PRESENCE_CHECK_MS = 10_000;
 
 export class SerialScanner extends ReconnectingPort implements Scanner {
   readonly parser: ScanParser;
@@ -57,7 +55,7 @@ export class SerialScanner extends ReconnectingPort implements Scanner {
       baudRate: options.baudRate ?? DEFAULTS.scanner.baudRate,
       reopenMinMs: options.reopenMinMs ?? DEFAULTS.scanner.reopenMinMs,
       reopenMaxMs: options.reopenMaxMs ?? DEFAULTS.scanner.reopenMaxMs,
-      presenceCheckMs: options.presenceCheckMs ?? (options.binding ? 0 : PRESENCE_CHECK_MS),
+      presenceCheckMs: options.presenceCheckMs,
       binding: options.binding,
       timers,
       log,
