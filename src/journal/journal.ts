@@ -2,7 +2,7 @@
 // before the next line of engine code runs). One SQLite transaction per transition, updating the order
 // row and appending its event together; synchronous=FULL so a commit survives a power cut. Every transition
 // and note is checked against the transition table (states.ts). Reads are in reader.ts, rows in rows.ts, the
-// file's own checks (and its -wal/-shm) in files.ts. About 380 lines: opening stays with the class it builds.
+// file's own checks (and its -wal/-shm) in files.ts. About 390 lines: opening stays with the class it builds.
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { closeSync, constants, existsSync, openSync } from 'node:fs';
@@ -124,7 +124,8 @@ export class Journal extends JournalReader {
     if (sub) throw new JournalError('ILLEGAL_TRANSITION', `order ${orderNo}: ${sub}`);
     // updated_at is when the order last changed: a note on a final order (a settlement flag, its acknowledgement)
     // leaves it, or the settlement would count the order as returned on that later day (a new finding each day).
-    const sets = from === to && isFinal(to) ? ['state = @to'] : ['state = @to', 'updated_at = @at'];
+    const sets = ['state = @to'];
+    if (from !== to || !isFinal(to)) sets.push('updated_at = @at');
     const params: Record<string, unknown> = { orderNo, to, at };
     for (const [k, v] of Object.entries(patch)) {
       const col = COLUMNS[k as keyof OrderRow];
@@ -267,9 +268,11 @@ export class Journal extends JournalReader {
     ] as const) {
       if (!id) continue;
       const where = whereIs(this.file + side, id);
+      if (where === 'same') continue;
       if (where === 'gone') return `${this.file}${side} (${what}) was deleted (or moved away) while the daemon has it open: ${after}`;
       if (where === 'other') return `${this.file}${side} (${what}) is now another file than the one the daemon has open (replaced or restored while it ran): ${after}`;
-      if (where !== 'same') return where;
+      // (An error of lstat: only in a race, the folder's lstat for the journal file just having worked.)
+      return where;
     }
     return null;
   }
@@ -314,7 +317,7 @@ export function openJournal(path: string, opts: OpenOptions = {}): Journal {
   const busy = opts.busyTimeoutMs ?? 5000;
   if (opts.readonly) {
     assertReadable(file);
-    const db = new Database(file, { readonly: true, fileMustExist: true });
+    const db = new Database(file, { readonly: true });
     db.pragma(`busy_timeout = ${busy}`);
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > SCHEMA_VERSION) {
@@ -338,6 +341,7 @@ export function openJournal(path: string, opts: OpenOptions = {}): Journal {
   // would otherwise make it 0600 before SQLite refuses it).
   const id = secureFile(file, true)!;
   // SQLite keeps the mode of side files that already exist (a restored backup): the -wal holds recent commits.
+  // Stryker disable next-line BooleanLiteral: SQLite creates a missing -wal/-shm itself at open, 0600 like the journal
   for (const side of ['-wal', '-shm']) secureFile(file + side, false);
   try {
     return openWritable(file, busy, id);

@@ -50,10 +50,9 @@ export class JournalReader {
     if (prefix === '') return [];
     const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
     const pick = (sql: string, ...p: unknown[]) => this.db.prepare(`SELECT order_no FROM orders WHERE ${sql} ORDER BY order_no LIMIT ?`).pluck().all(...p) as string[];
-    const below = after < prefix ? pick('order_no > ? AND order_no < ?', after, prefix, limit) : [];
-    if (below.length === limit) return below;
-    const above = after >= end ? pick('order_no > ?', after, limit - below.length) : pick('order_no >= ?', end, limit - below.length);
-    return [...below, ...above];
+    // Below the prefix's range, then from its end on: each an index range (empty when `after` is past it).
+    const below = pick('order_no > ? AND order_no < ?', after, prefix, limit);
+    return [...below, ...pick('order_no > ? AND order_no >= ?', after, end, limit - below.length)];
   }
 
   events(orderNo: string): EventRow[] {
@@ -101,13 +100,11 @@ export class JournalReader {
     const rows = this.db.prepare(`SELECT state, count(*) AS n, min(created_at) AS oldest FROM orders WHERE final = 0 GROUP BY state`).all() as { state: string; n: number; oldest: string }[];
     const byState: Record<string, number> = {};
     let count = 0;
-    let oldest: string | null = null;
     for (const r of rows) {
       byState[r.state] = r.n;
       count += r.n;
-      if (oldest === null || r.oldest < oldest) oldest = r.oldest;
     }
-    return { count, oldestCreatedAt: oldest, byState };
+    return { count, oldestCreatedAt: rows.map((r) => r.oldest).sort()[0] ?? null, byState };
   }
 
   /**
@@ -206,7 +203,7 @@ export function quickCheckOf(db: Db): string {
 /** quick_check of the journal at `path` on a read-only connection of its own (the worker's job): never throws. */
 export function quickCheckFile(path: string): string {
   try {
-    const db = new Database(path, { readonly: true, fileMustExist: true });
+    const db = new Database(path, { readonly: true });
     try {
       return quickCheckOf(db);
     } finally {

@@ -168,9 +168,10 @@ export const PUBLIC_SELECT = (Object.keys(COLUMNS) as (keyof OrderRow)[])
   .join(', ');
 export const FULL_SELECT = (Object.keys(COLUMNS) as (keyof OrderRow)[]).map((k) => `${COLUMNS[k]} AS ${k}`).join(', ');
 
+/** A row of PUBLIC_SELECT or FULL_SELECT (both have every boolean column) with its 0/1 columns as booleans. */
 export function toRow<T>(raw: Record<string, unknown> | undefined): T | undefined {
   if (!raw) return undefined;
-  for (const k of BOOLEAN_FIELDS) if (k in raw) raw[k] = raw[k] === 1;
+  for (const k of BOOLEAN_FIELDS) raw[k] = raw[k] === 1;
   return raw as T;
 }
 

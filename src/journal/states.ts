@@ -185,8 +185,8 @@ export function subStateProblem(
   }
   const was = phaseOf(before.state, before.resumeState);
   // Staying in attention: the work it resumes is the order's (phaseOf reads a resumeState never set as a reversal, as
-  // the engine does); entering it: the state it comes from.
-  const resumes = to !== 'attention' ? null : before.state === 'attention' ? before.resumeState : ((patch.resumeState as OrderState | undefined) ?? before.resumeState ?? before.state);
+  // the engine does); entering it: the state it comes from. (Read only when `to` is attention.)
+  const resumes = before.state === 'attention' ? before.resumeState : ((patch.resumeState as OrderState | undefined) ?? before.resumeState ?? before.state);
   const will = phaseOf(to, resumes);
   for (const field of Object.keys(SUB_STATES) as SubStateField[]) {
     const next = patch[field];
@@ -210,15 +210,16 @@ export function kindOf(from: OrderState, to: OrderState): CauseKind {
   return kind;
 }
 
-/** The shortest route through the table from `created` to `state` (seeding tests and benches the legal way). */
-export function pathTo(state: OrderState): Array<{ from: OrderState; to: OrderState; kind: CauseKind }> {
+/** The shortest route through the table (or `edges`) from `created` to `state` (seeding tests and benches legally). */
+export function pathTo(state: OrderState, edges: readonly Edge[] = TRANSITIONS): Array<{ from: OrderState; to: OrderState; kind: CauseKind }> {
   const prev = new Map<OrderState, Edge>();
   const queue: OrderState[] = ['created'];
   const seen = new Set<OrderState>(queue);
   while (queue.length) {
     const s = queue.shift()!;
+    // Stryker disable next-line ConditionalExpression: routes are fixed when first reached; searching on changes none
     if (s === state) break;
-    for (const e of TRANSITIONS) {
+    for (const e of edges) {
       if (e.from !== s || seen.has(e.to)) continue;
       seen.add(e.to);
       prev.set(e.to, e);

@@ -22,6 +22,9 @@ describe('journal/files identities', () => {
     // 2^60 and 2^60 + 1 are one double: compared as numbers, the second file would be "the same".
     assert.equal(Number(2n ** 60n), Number(2n ** 60n + 1n));
     assert.equal(whereIs(f, { dev: st.dev, ino: st.ino + 1n }), 'other');
+    // The same inode number on another file system (a journal restored onto another mount) is another file.
+    assert.equal(whereIs(f, { dev: st.dev + 1n, ino: st.ino }), 'other');
+    assert.equal(fileIdAt(join(dir, 'none')), null);
     assert.equal(whereIs(join(dir, 'none'), id), 'gone');
     writeFileSync(join(dir, 'other'), '');
     assert.equal(whereIs(join(dir, 'other'), id), 'other');

@@ -1,15 +1,17 @@
 // Opening the journal (src/journal/journal.ts openJournal, files.ts) and the files it holds: the settings of the
 // connection, its run row, the refusals of a newer/older/locked/foreign file, what it says when the journal (or its
 // -wal/-shm) is deleted or replaced under it, a close that never deletes a file it did not make, the rescue copy,
-// and the WAL purge that takes erased codes out of the file.
+// the WAL purge that takes erased codes out of the file, and reads that write nothing. About 440 lines: each of these
+// needs files set up its own way, and they share the folder and the helpers above the first test.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Journal, JournalError, journalSchemaVersion, openJournal, SCHEMA_VERSION, type NewOrder } from '../../src/journal/journal.js';
 import { fileIdAt, secureFile } from '../../src/journal/files.js';
+import { quickCheckFile } from '../../src/journal/reader.js';
 import { migrate } from '../../src/journal/schema.js';
 import { unprivileged } from '../unprivileged.js';
 
@@ -18,7 +20,7 @@ const order = (code = '134567890123456789'): NewOrder => ({
   goodsId: 'G', goodsInfo: 'g', acqSpId: 'Y471790403', acqMerId: '41509208', scannedAt: 1, at: '2026-06-01T10:00:00.000Z',
 });
 const refused = (code: string, message?: string | RegExp) => (e: unknown) =>
-  e instanceof JournalError && e.code === code && (message === undefined || (typeof message === 'string' ? e.message === message : message.test(e.message)));
+  e instanceof JournalError && e.name === 'JournalError' && e.code === code && (message === undefined || (typeof message === 'string' ? e.message === message : message.test(e.message)));
 
 describe('journal: opening it, and the files it holds', () => {
   let dir: string;
@@ -28,6 +30,19 @@ describe('journal: opening it, and the files it holds', () => {
     file = join(dir, 'journal.db');
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** The files of this test's folder that this process has open. */
+  const fds = () =>
+    readdirSync('/proc/self/fd')
+      .map((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`);
+        } catch {
+          return '';
+        }
+      })
+      .filter((f) => f.startsWith(dir))
+      .sort();
 
   it('a writable connection: busy timeout (5 s unless told), a 2 MB page cache, foreign keys on; its run is listed with where its sequence starts', () => {
     const before = Date.now();
@@ -125,19 +140,37 @@ describe('journal: opening it, and the files it holds', () => {
     }
   });
 
+  it('a path the kernel refuses with EPERM (not by its mode) is "permission denied" too', () => {
+    // Following a /proc/self/map_files link takes a capability no unprivileged process has: stat says EPERM.
+    const link = `/proc/self/map_files/${readdirSync('/proc/self/map_files')[0]}`;
+    unprivileged(() => {
+      assert.throws(() => statSync(link), (e: NodeJS.ErrnoException) => e.code === 'EPERM');
+      assert.throws(() => journalSchemaVersion(link), refused('PERMISSION', `${link}: permission denied: use sudo (the journal belongs to the kiosk user)`));
+      assert.throws(() => openJournal(link, { readonly: true }), refused('PERMISSION'));
+    });
+  });
+
+  it('reading a journal (its version, a read-only connection, quick_check) writes nothing to it and leaves no file open', () => {
+    // A copy of a journal with its -wal, as after a power cut: a writing connection's close would checkpoint the -wal
+    // into the file and delete it.
+    const j = openJournal(join(dir, 'live.db'));
+    j.createOrder(order());
+    copyFileSync(join(dir, 'live.db'), file);
+    copyFileSync(join(dir, 'live.db-wal'), `${file}-wal`);
+    j.close();
+    const bytes = () => [readFileSync(file), readFileSync(`${file}-wal`)];
+    const before = bytes();
+    assert.equal(journalSchemaVersion(file), SCHEMA_VERSION);
+    assert.deepEqual(fds(), [], 'the version is read on a connection closed after');
+    assert.equal(quickCheckFile(file), 'ok');
+    assert.deepEqual(fds(), [], 'quick_check on a connection closed after');
+    const ro = openJournal(file, { readonly: true });
+    assert.equal(ro.get(ro.list()[0]!.orderNo)!.state, 'created', 'the order is in the -wal');
+    ro.close();
+    assert.deepEqual(bytes(), before);
+  });
+
   it('a refused open leaves no file open behind it; an error that is not SQLite\'s passes unchanged', () => {
-    // The files of this test's folder that this process has open.
-    const fds = () =>
-      readdirSync('/proc/self/fd')
-        .map((fd) => {
-          try {
-            return readlinkSync(`/proc/self/fd/${fd}`);
-          } catch {
-            return '';
-          }
-        })
-        .filter((f) => f.startsWith(dir))
-        .sort();
     const old = join(dir, 'old.db');
     const o = new Database(old);
     o.pragma(`user_version = ${SCHEMA_VERSION - 1}`);
@@ -216,6 +249,17 @@ describe('journal: opening it, and the files it holds', () => {
       assert.equal((after.prepare(`SELECT count(*) AS n FROM meta WHERE key IN ('journalId', 'createdAt')`).get() as { n: number }).n, 0);
     } finally {
       after.close();
+    }
+  });
+
+  it('migrating to a version below the journal\'s changes nothing (a journal is never taken back)', () => {
+    openJournal(file).close();
+    const db = new Database(file);
+    try {
+      migrate(db, file, 3);
+      assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+    } finally {
+      db.close();
     }
   });
 

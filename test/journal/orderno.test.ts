@@ -55,5 +55,8 @@ describe('journal/orderno: the edges of the form', () => {
       assert.equal(parseOrderNo(no, 'K1'), undefined, no);
     }
     assert.equal(parseOrderNo('12026013100000001', '--'), undefined, 'no device part: nothing is ours');
+    assert.equal(parseOrderNo('undefined2026013100000001', '--'), undefined, 'not even a number that spells the missing part');
+    // Only the date right after the device part: not one further on.
+    assert.equal(parseOrderNo('K1x2026013100000001', 'K1'), undefined);
   });
 });

@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { openJournal, type Journal, type NewOrder } from '../../src/journal/journal.js';
+import { quickCheckFile } from '../../src/journal/reader.js';
 
 let n = 0;
 function order(over: Partial<NewOrder> = {}): NewOrder {
@@ -195,5 +197,45 @@ describe('journal reader: the queries', () => {
     assert.equal(id.runs[1]!.runId, j.runId);
     assert.equal(j.quickCheck(), 'ok');
     assert.equal(j.integrityCheck(), 'ok');
+    // Meta rows deleted by hand: said as unknown, not a crash.
+    j.db.prepare(`DELETE FROM meta WHERE key IN ('journalId', 'createdAt')`).run();
+    assert.deepEqual([j.identity().journalId, j.identity().createdAt], [null, null]);
+  });
+
+  it('the checks name every problem, one after another', () => {
+    j.close();
+    // Two rows breaking a NOT NULL that SQLite was told about afterwards: one problem each.
+    const raw = new Database(join(dir, 'journal.db'));
+    raw.exec('CREATE TABLE filler(x); INSERT INTO filler VALUES (NULL), (NULL);');
+    raw.unsafeMode(true);
+    raw.pragma('writable_schema = ON');
+    raw.prepare(`UPDATE sqlite_master SET sql = 'CREATE TABLE filler(x NOT NULL)' WHERE name = 'filler'`).run();
+    raw.close();
+    j = openJournal(join(dir, 'journal.db'));
+    const both = 'NULL value in filler.x; NULL value in filler.x';
+    assert.deepEqual([j.integrityCheck(), j.quickCheck(), quickCheckFile(join(dir, 'journal.db'))], [both, both, both]);
+  });
+
+  it('orderNosWithout: the numbers not of this prefix, in order, a page at a time from any number on', () => {
+    const no = (deviceId: string) => j.createOrder(order({ deviceId })).orderNo;
+    const own = [no('KIOSK7'), no('KIOSK7')];
+    // Just below and just above the prefix's range, and both sides of where its next prefix (KIOSK8) starts.
+    const others = [no('B2'), no('KIOSK6'), no('KIOSK'), no('KIOSK8'), no('KIOSL'), no('KIOSK79'), no('Q1')].filter((o) => !o.startsWith('KIOSK7')).sort();
+    assert.equal(others.length, 6, 'KIOSK79 numbers start as KIOSK7 ones do');
+    assert.deepEqual(j.orderNosWithout('KIOSK7'), others);
+    assert.deepEqual(j.orderNosWithout(''), [], 'every number starts with the empty prefix');
+    assert.deepEqual(j.orderNosWithout('KIOSK7', '', 3), others.slice(0, 3), 'a page of numbers below the range');
+    assert.deepEqual(j.orderNosWithout('KIOSK7', others[1], 3), others.slice(2, 5), 'a page across the range');
+    assert.deepEqual(j.orderNosWithout('KIOSK7', own[0], 10), others.slice(3), 'from a number in the range');
+    assert.deepEqual(j.orderNosWithout('KIOSK7', others[4], 10), others.slice(5), 'from a number above the range');
+    assert.deepEqual(j.orderNosWithout('KIOSK7', others[5], 10), []);
+  });
+
+  it('publicOrders and ordersForSettlement: exactly the orders asked for or of the day, from the first order on, never a code', () => {
+    const first = j.createOrder(order());
+    const second = j.createOrder(order());
+    assert.deepEqual(j.publicOrders([second.orderNo, 'nope']), [j.getPublic(second.orderNo)]);
+    assert.deepEqual(j.publicOrders([]), []);
+    assert.deepEqual(j.ordersForSettlement('20260601', '2026-06-01T00:00:00.000Z'), [j.getPublic(first.orderNo), j.getPublic(second.orderNo)]);
   });
 });

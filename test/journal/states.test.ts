@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { JournalError, openJournal, type Journal, type NewOrder, type OrderPatch } from '../../src/journal/journal.js';
-import { allowed, CAUSE_KIND_NAMES, FINAL_STATES, kindOf, NOTES, ORDER_STATES, pathTo, phaseOf, RETRIED, statesReference, SUB_STATES, TRANSITIONS, type CauseKind, type OrderState } from '../../src/journal/states.js';
+import { allowed, CAUSE_KIND_NAMES, FINAL_STATES, kindOf, NOTES, ORDER_STATES, pathTo, phaseOf, RETRIED, statesReference, SUB_STATES, subStateProblem, TRANSITIONS, type CauseKind, type OrderState } from '../../src/journal/states.js';
 import { paymentsDoc } from '../../scripts/docs.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -167,6 +167,21 @@ describe('the transition table, enforced by the journal', () => {
       const created = at('created');
       assert.throws(() => j.note(created, 'created', { kind: 'resend', cause: 'x' }, 'd', { refundAccepted: true }), /outside refunding/);
       assert.equal(j.get(no)!.refundAccepted, false);
+      // Accepted stays accepted: writing it again is no change the table has (only a new serial goes back to sent).
+      j.note(no, 'refunding', { kind: 'answer', cause: 'refund: ACCEPTED' }, 'd', { refundAccepted: true });
+      assert.throws(() => j.note(no, 'refunding', { kind: 'answer', cause: 'x' }, 'e', { refundAccepted: true }), /refundAccepted true → true is not a change refunding allows/);
+      // Likewise a reversal already a close.
+      const r = at('reversing');
+      j.note(r, 'reversing', { kind: 'answer', cause: 'x' }, 'f', { reversal: 'closeOrder' });
+      assert.throws(() => j.note(r, 'reversing', { kind: 'answer', cause: 'x' }, 'g', { reversal: 'closeOrder' }), /reversal "closeOrder" → "closeOrder" is not a change reversing allows/);
+    });
+
+    it('entering a state sets its sub-state to any value, whatever an earlier state left in the field', () => {
+      const before = { resumeState: null, reversal: 'closeOrder', refundAccepted: true };
+      assert.equal(subStateProblem({ ...before, state: 'paid' }, 'refunding', { refundAccepted: true }), null);
+      assert.equal(subStateProblem({ ...before, state: 'created' }, 'reversing', { reversal: 'closeOrder' }), null);
+      // Staying in it: only the table's changes.
+      assert.equal(subStateProblem({ ...before, state: 'refunding' }, 'refunding', { refundAccepted: true }), 'refundAccepted true → true is not a change refunding allows');
     });
 
     it('resumeState: set only on entering attention, to the state it came from', () => {
@@ -175,6 +190,11 @@ describe('the transition table, enforced by the journal', () => {
       assert.throws(() => j.note(a, 'reversing', { kind: 'answer', cause: 'x' }, 'a', { resumeState: 'reversing' }), /only on entering attention/);
       j.transition(a, [{ from: 'reversing', to: 'attention', event: { kind: 'effort-spent', cause: 'x' }, patch: { resumeState: 'reversing' } }], 'a');
       assert.equal(j.get(a)!.resumeState, 'reversing');
+      // Back in attention later from refunding: it resumes the refund (not the reversal of its first stay), so the
+      // refund's sub-state may be written in that step.
+      j.transition(a, [{ from: 'attention', to: 'refunding', event: { kind: 'answer', cause: 'paid: refund it' } }], 'b');
+      j.transition(a, [{ from: 'refunding', to: 'attention', event: { kind: 'effort-spent', cause: 'x' }, patch: { resumeState: 'refunding', refundAccepted: true } }], 'c');
+      assert.deepEqual([j.get(a)!.resumeState, j.get(a)!.refundAccepted], ['refunding', true]);
     });
   });
 
@@ -222,6 +242,13 @@ describe('the transition table, enforced by the journal', () => {
     assert.deepEqual(pathTo('delivered').map((s) => `${s.from}>${s.to}:${s.kind}`), ['created>paid:answer', 'paid>delivering:release', 'delivering>delivered:released']);
     assert.deepEqual(pathTo('attention').map((s) => s.to), ['reversing', 'attention']);
     assert.throws(() => pathTo('bogus' as OrderState), /no route to bogus in the transition table/);
+    // Shortest also where a state's first edge in the table comes from farther away.
+    const edges = [
+      { from: 'paid', to: 'delivered', kinds: ['released'], label: 'b' },
+      { from: 'created', to: 'paid', kinds: ['answer'], label: 'a' },
+      { from: 'created', to: 'delivered', kinds: ['recovery'], label: 'c' },
+    ] as unknown as Parameters<typeof pathTo>[1];
+    assert.deepEqual(pathTo('delivered', edges), [{ from: 'created', to: 'delivered', kind: 'recovery' }]);
     assert.equal(phaseOf('attention', null), 'reversing');
     assert.equal(phaseOf('attention', 'refunding'), 'refunding');
     assert.equal(phaseOf('paid', 'refunding'), 'paid');
