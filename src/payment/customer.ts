@@ -265,7 +265,7 @@ export class CustomerPath extends EngineWork {
   /** MDB: the approval goes to the machine next: journaled first, so a restart waits for the machine's report. */
   private vendApproving(orderNo: string, detail: string): void {
     this.journal.note(orderNo, 'delivering', { kind: 'vend-approved', cause: 'vend approved', detail }, this.core.iso());
-    // Stryker disable next-line StringLiteral: a crash step's name (test/crash has no case for this one yet)
+    // Stryker disable next-line StringLiteral: a crash step's name (see above)
     crashPoint('after-vend-approved');
   }
 
