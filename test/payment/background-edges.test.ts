@@ -1,8 +1,9 @@
 // Background work at its edges (src/payment/background.ts), on a fake clock and gateway: a moved order's next step
 // at once, one drive per order, a stop is not an error, a failing vend report, what the queries name, the code's
 // validity to the millisecond, each refusal's next call and the attention reason, the call names a throwing gateway
-// is logged under, and refund serials past R9 or after an order number with an R in it; the first retry in attention,
-// a start after an internal error, a cancel past midnight, a 37 on a reversal, an unclear cancel the platform never saw.
+// is logged under, and refund serials past R9 or after an order number with an R in it; the first retry in
+// attention, a start after an internal error, a cancel past midnight, a 37 on a reversal, an unclear cancel the
+// platform never saw.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
