@@ -73,7 +73,8 @@ export class EngineCore {
    * reports it holds for our orderNo, amount and orderType is given back whatever the clocks say (issue 24).
    */
   aboutOurs(res: CallResult<'queryOrder'>, o: OrderRow, purpose: 'release' | 'money-back'): QueryOutcome {
-    if (res.outcome.kind === 'UNKNOWN' || (res.outcome.kind === 'NOT_PAID' && res.outcome.state === 'no-such-order')) return res.outcome;
+    // Unclear, or no such order (only a NOT_PAID outcome has a state): nothing in the answer to hold against our order.
+    if (res.outcome.kind === 'UNKNOWN' || (res.outcome as { state?: string }).state === 'no-such-order') return res.outcome;
     const off = notAboutOrder(res.answer, o);
     if (off) return { kind: 'UNKNOWN', cause: `not about this order: ${off}` };
     if (purpose === 'money-back' || res.outcome.kind !== 'PAID') return res.outcome;

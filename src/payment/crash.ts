@@ -36,7 +36,11 @@ export function crashPoints(spec: () => string | undefined, kill: () => void): (
   };
 }
 
+// The names each step passes and the environment read below are seen only where KIOSK_CRASH_AT kills the process:
+// test/crash, real daemons in child processes, outside the mutation run (in-process a kill would end the test
+// run). The steps' table and crashPoints() are tested in-process (test/payment/crash-points).
 export const crashPoint = crashPoints(
+  // Stryker disable next-line ArrowFunction: see above
   () => process.env.KIOSK_CRASH_AT,
   // The kill itself is tested by test/crash on real daemons (a child process: not seen by the mutation run).
   // Stryker disable next-line StringLiteral,ArrowFunction: killing the test process is no test

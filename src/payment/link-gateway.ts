@@ -15,7 +15,6 @@ interface Waiter {
   orderNo: string;
   rank: number | string;
   arrived: number;
-  n: number;
   call: CallName;
   release: (go: boolean) => void;
 }
@@ -31,17 +30,21 @@ export interface LinkGatewayOptions {
 
 /** The order a background call is about: refunds name the original order; a refund serial is orderNo+R<n>. */
 function orderOf(call: CallName, fields: Record<string, unknown>): string {
-  if (call === 'refund') return wireText(fields.origOrderNo ?? '');
-  const no = wireText(fields.orderNo ?? '');
+  if (call === 'refund') return wireText(fields.origOrderNo);
+  const no = wireText(fields.orderNo);
   return call === 'refundQuery' ? no.replace(/R\d+$/, '') : no;
 }
 
+/** Oldest order first; equal ranks stay in arrival order (the queue is in arrival order and sort is stable). */
 function compareRank(a: Waiter, b: Waiter): number {
-  if (typeof a.rank === 'number' && typeof b.rank === 'number') return a.rank - b.rank || a.n - b.n;
+  if (typeof a.rank === 'number' && typeof b.rank === 'number') return a.rank - b.rank;
   const x = String(a.rank);
   const y = String(b.rank);
   // Order numbers end in a zero-padded sequence: shorter first, then text order.
-  return x.length - y.length || (x < y ? -1 : x > y ? 1 : 0) || a.n - b.n;
+  // x === y only for equal ranks; V8's stable sort asks compare(later, earlier) and keeps the later one after
+  // whether that says 0 or 1.
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: equal ranks stay in place either way (above)
+  return x.length - y.length || (x < y ? -1 : x > y ? 1 : 0);
 }
 
 /**
@@ -52,7 +55,6 @@ function compareRank(a: Waiter, b: Waiter): number {
  */
 export class LinkGateway implements Gateway {
   private readonly queue: Waiter[] = [];
-  private arrivals = 0;
   private draining = false;
   private closed = false;
   private readonly clock: Clock;
@@ -128,7 +130,7 @@ export class LinkGateway implements Gateway {
   private hold(call: CallName, orderNo: string): Promise<boolean> {
     return new Promise((release) => {
       const rank = this.opts.rank?.(orderNo) ?? orderNo;
-      this.queue.push({ orderNo, rank, arrived: this.clock.wall(), n: this.arrivals++, call, release });
+      this.queue.push({ orderNo, rank, arrived: this.clock.wall(), call, release });
       // Logged while the link is down; queueing behind the resuming calls is routine and not logged.
       if (this.link.offline) this.log.info({ event: 'link-wait', call, orderNo, waiting: this.queue.length }, `${call} ${orderNo} waits for the link`);
     });

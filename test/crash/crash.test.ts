@@ -16,6 +16,7 @@ interface Scenario {
   expect: string[];
   deliverFails?: boolean;
   deliverSensed?: boolean;
+  deliverApproved?: boolean;
 }
 
 /**
@@ -37,6 +38,8 @@ const SCENARIOS: Scenario[] = [
   // The vend sensor's drop was journaled before the kill: recovery delivers on that evidence, no refund.
   { steps: ['after-vend-sensed'], behaviour: 'paid', wallet: 'unionpay', expect: ['delivered'], deliverSensed: true },
   { steps: ['after-approve-before-delivered'], behaviour: 'paid', wallet: 'wechat', expect: ['delivered'], deliverSensed: true },
+  // MDB: the approval was journaled, then the kill; no machine reports a vend at recovery: refunded (flagged).
+  { steps: ['after-vend-approved'], behaviour: 'paid', wallet: 'unionpay', expect: ['refunded'], deliverApproved: true },
   { steps: ['mid-reversal'], behaviour: 'pending-forever', wallet: 'wechat', expect: ['reversed'] },
   { steps: ['mid-reversal'], behaviour: 'pending-forever', wallet: 'unionpay', expect: ['reversed'] },
   { steps: ['between-answer-and-approve', 'mid-refund'], behaviour: 'paid', wallet: 'unionpay', expect: ['refunded'] },
@@ -61,12 +64,12 @@ describe('crash harness (engine in a child process, SIGKILL, restart, sandbox le
   });
 
   SCENARIOS.forEach((s, i) => {
-    it(`killed at ${s.steps.join(' then ')} (${s.behaviour}, ${s.wallet}${s.deliverFails ? ', relay fails' : ''}${s.deliverSensed ? ', drop sensed' : ''}) → ${s.expect.join('|')}`, async () => {
+    it(`killed at ${s.steps.join(' then ')} (${s.behaviour}, ${s.wallet}${s.deliverFails ? ', relay fails' : ''}${s.deliverSensed ? ', drop sensed' : ''}${s.deliverApproved ? ', MDB approved' : ''}) → ${s.expect.join('|')}`, async () => {
       const device = `S${i}x`;
       const db = join(dir, `${device}.db`);
       const code = testCode(s.behaviour, s.wallet, 7000 + i);
       for (const [n, step] of s.steps.entries()) {
-        const run = await runDriver(sandbox, sandbox.merchantKeyPath!, { db, device, codes: n === 0 ? [code] : [], crashAt: step, deliverFails: s.deliverFails, deliverSensed: s.deliverSensed, timing: s.behaviour === 'paid' ? PAID_TIMING : undefined });
+        const run = await runDriver(sandbox, sandbox.merchantKeyPath!, { db, device, codes: n === 0 ? [code] : [], crashAt: step, deliverFails: s.deliverFails, deliverSensed: s.deliverSensed, deliverApproved: s.deliverApproved, timing: s.behaviour === 'paid' ? PAID_TIMING : undefined });
         assert.equal(run.signal, 'SIGKILL', `the crash at ${step} happened (exit ${run.code}): ${run.stdout}${run.stderr}`);
       }
       await recoverFully(sandbox, sandbox.merchantKeyPath!, db, device);

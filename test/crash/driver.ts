@@ -4,7 +4,8 @@
 //
 // env: CRASH_DB, CRASH_BASE_URL, CRASH_MERCHANT_KEY, CRASH_PLATFORM_CERT, CRASH_DEVICE, CRASH_CODES
 // (comma-separated), CRASH_TIMING (JSON, Partial<Timing>), CRASH_DELIVER_FAIL=1 (the relay fails),
-// CRASH_DELIVER_SENSED=1 (a vend sensor sees each drop during the pulse).
+// CRASH_DELIVER_SENSED=1 (a vend sensor sees each drop during the pulse), CRASH_DELIVER_APPROVED=1 (MDB: each
+// payment is for product 1, and the vend approval is journaled before the machine would be told).
 import { openJournal } from '../../src/journal/journal.js';
 import { Outbox } from '../../src/journal/outbox.js';
 import { PaymentEngine } from '../../src/payment/engine.js';
@@ -45,11 +46,13 @@ async function main(): Promise<void> {
   process.stdout.write('ready\n');
   const failDeliver = process.env.CRASH_DELIVER_FAIL === '1';
   const sensed = process.env.CRASH_DELIVER_SENSED === '1';
+  const mdb = process.env.CRASH_DELIVER_APPROVED === '1';
   for (const code of (process.env.CRASH_CODES ?? '').split(',').filter(Boolean)) {
-    const r = await engine.pay({ authCode: code, amountFen: 100 + (code.charCodeAt(code.length - 1) % 7) }, {
+    const r = await engine.pay({ authCode: code, amountFen: 100 + (code.charCodeAt(code.length - 1) % 7), ...(mdb ? { productId: '1' } : {}) }, {
       deliver: async (_orderNo, evidence) => {
         if (failDeliver) throw new Error('relay fault (test)');
         if (sensed) evidence.sensed();
+        if (mdb) evidence.approving('C,VEND,1.00');
       },
     });
     process.stdout.write(JSON.stringify(r) + '\n');

@@ -41,6 +41,8 @@ export interface DriverOptions {
   deliverFails?: boolean;
   /** A vend sensor reports each drop (journaled as evidence). */
   deliverSensed?: boolean;
+  /** MDB: the payment is for a product, and the vend approval is journaled during delivery. */
+  deliverApproved?: boolean;
   /** Give up (and fail) after this long. */
   timeoutMs?: number;
   timing?: Record<string, number>;
@@ -62,6 +64,7 @@ export function runDriver(sandbox: Sandbox, merchantKey: string, o: DriverOption
         ...(o.crashAt ? { KIOSK_CRASH_AT: o.crashAt } : {}),
         ...(o.deliverFails ? { CRASH_DELIVER_FAIL: '1' } : {}),
         ...(o.deliverSensed ? { CRASH_DELIVER_SENSED: '1' } : {}),
+        ...(o.deliverApproved ? { CRASH_DELIVER_APPROVED: '1' } : {}),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -193,6 +193,8 @@ describe('MDB cashless port end to end (daemon, HAT driver on a real pty, simula
     // The machine ends the selection: no selection, no approval window running, nothing to the machine.
     vmc.cancel();
     await waitScreen('Choose on the / machine first');
+    // Its last line read too (the screen changes on the first): one read later, it would be the watch's new line.
+    await until("the machine's last line read", async () => ((await rig.hatLines()).at(-1)?.line === 'c,STATUS,ENABLED' ? true : undefined), { deadlineMs: 5000, everyMs: 20 });
     r = await mdbStatus();
     assert.equal(r.selection, null);
     // watch prints the last lines (at most 10), then each new one: here the machine's next selection.

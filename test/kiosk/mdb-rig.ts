@@ -7,6 +7,8 @@ import { VmcSim } from '../../src/hardware/sim/mdb-sim.js';
 import { PtyPair } from '../hardware/pty.js';
 import { until } from '../wait.js';
 import { DaemonFixture, spawnDaemon, type DaemonProcess } from './daemon-helpers.js';
+import { run as mdbCli } from '../../src/cli/mdb.js';
+import { captureIo } from '../../src/cli/tech/format.js';
 
 export class MdbRig {
   readonly fx = new DaemonFixture();
@@ -30,11 +32,23 @@ export class MdbRig {
     return this;
   }
 
-  /** The daemon, once ready and the machine has its reader enabled (the driver's `C,1` on open). */
+  /**
+   * The daemon, once ready and the machine has its reader enabled (the driver's `C,1` on open), and, when the machine
+   * answered that (not mid-vend), once the daemon has read the answer: read late (a loaded machine), its
+   * `c,STATUS,INACTIVE` would end the first customer's session.
+   */
   async startDaemon(): Promise<void> {
     this.daemon = spawnDaemon(this.fx.configFile);
     await this.daemon.waitFor((l) => l.event === 'ready', 'ready');
     await until('the HAT enabled', () => (this.vmc.state !== 'inactive' ? true : undefined), { deadlineMs: 5000, everyMs: 10 });
+    if (this.vmc.state === 'enabled') await until("the HAT's answer to C,1 read by the daemon", async () => ((await this.hatLines()).some((l) => l.dir === 'in' && l.line === 'c,STATUS,ENABLED') ? true : undefined), { deadlineMs: 5000, everyMs: 20 });
+  }
+
+  /** The HAT's last lines as the running daemon has them (`kiosk mdb status --json`). */
+  async hatLines(): Promise<{ dir: string; line: string }[]> {
+    const io = captureIo();
+    if ((await mdbCli(['status', '--json', '--config', this.fx.configFile], io)) !== 0) return [];
+    return (JSON.parse(io.stdout()) as { lines: { dir: string; line: string }[] }).lines;
   }
 
   scan(code: string): void {

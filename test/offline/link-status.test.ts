@@ -212,6 +212,28 @@ describe('link monitor: what it tells the technician (fake clock)', () => {
     assert.equal(m.listenerCount('change'), 1);
   });
 
+  it('a reachability probe is evidence from "reach"; the change it tips says so', async () => {
+    const seen: Array<{ source: string }> = [];
+    m = new LinkMonitor({ clock, log: cap.log, probe: async () => signed, reach: async () => ({ ok: false, cause: 'connect ECONNREFUSED' }) });
+    m.on('change', (c: LinkChange) => changes.push(c));
+    m.on('evidence', (e: { source: string }) => seen.push(e));
+    m.start();
+    await clock.advance(0);
+    assert.deepEqual(seen.map((e) => e.source), ['probe'], 'the first probe is signed');
+    await clock.advance(30_000);
+    assert.deepEqual(seen.map((e) => e.source), ['probe', 'reach']);
+    assert.deepEqual(changes.map((c) => c.cause), ['reach: connect ECONNREFUSED']);
+  });
+
+  it('start() twice is one loop: one timer, none left after stop()', async () => {
+    m.start();
+    m.start();
+    await clock.advance(0);
+    assert.equal(clock.pending, 1);
+    await m.stop();
+    assert.equal(clock.pending, 0);
+  });
+
   it('stop() ends the probing; start() twice is one loop; a probe in flight is not waited for', async () => {
     let calls = 0;
     let answer: ((r: CallResult) => void) | undefined;

@@ -1,7 +1,9 @@
 // Background work at its edges (src/payment/background.ts), on a fake clock and gateway: a moved order's next step
 // at once, one drive per order, a stop is not an error, a failing vend report, what the queries name, the code's
 // validity to the millisecond, each refusal's next call and the attention reason, the call names a throwing gateway
-// is logged under, and refund serials past R9 or after an order number with an R in it.
+// is logged under, and refund serials past R9 or after an order number with an R in it; the first retry in
+// attention, a start after an internal error, a cancel past midnight, a 37 on a reversal, an unclear cancel the
+// platform never saw.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -151,5 +153,78 @@ describe('background work at its edges (fake clock, fake gateway)', () => {
     gw.on('refundQuery', { kind: 'FAILED', code: '01', reason: 'refund failed' });
     await recover({ effortAttempts: 1 }, 0);
     assert.equal(journal.get(no)!.reason, `not finished after 1 attempts: refund ${no}R1 failed: 01 refund failed`);
+  });
+
+  it('the first retry after an order enters attention waits attentionRetryMs, not the backoff', async () => {
+    const no = seed('reversing', { ...union, patch: { reversal: 'closeOrder' } });
+    gw.on('closeOrder', unclear).on('queryOrder', unclear);
+    await recover({ effortAttempts: 1, backoffBaseMs: 4_000, attentionRetryMs: 300_000, minRequestIntervalMs: 0 }, 0);
+    assert.deepEqual([journal.get(no)!.state, gw.count('closeOrder')], ['attention', 1]);
+    await clock.advance(299_999);
+    assert.equal(gw.count('closeOrder'), 1, 'not sent again at the backoff (4 s)');
+    await clock.advance(1);
+    assert.equal(gw.count('closeOrder'), 2);
+  });
+
+  it('an internal error keeps when the process first knew an order of another boot: the next start does not restart its validity', async () => {
+    const no = seed('reversing', { ...union, bootId: 'an-earlier-boot', patch: { reversal: 'closeOrder' } });
+    gw.on('closeOrder', refused).on('queryOrder', { kind: 'NOT_PAID', state: 'no-such-order', code: '17', reason: 'none' });
+    const note = journal.note.bind(journal);
+    let failures = 1;
+    journal.note = (...args: Parameters<Journal['note']>) => {
+      if (failures-- > 0) throw new Error('disk I/O error');
+      return note(...args);
+    };
+    const engine = await recover({ codeValidityMs: 60_000, backoffBaseMs: 1_000, backoffMaxMs: 1_000, effortAttempts: 1_000, minRequestIntervalMs: 0 }, 0);
+    assert.deepEqual(attention, [{ orderNo: no, reason: 'internal error: disk I/O error' }]);
+    await clock.advance(30_000);
+    await engine.start();
+    await clock.advance(31_500);
+    const o = journal.get(no)!;
+    assert.deepEqual([o.state, o.reason], ['reversed', "platform has no such order (17) and the code's validity is over: not charged"]);
+  });
+
+  it('a cancel chosen before midnight is a close after it (cancelOrder works only the order\'s own day)', async () => {
+    const no = seed('reversing', { patch: { reversal: 'cancelOrder' } });
+    clock.stepWall(24 * 3_600_000);
+    gw.on('closeOrder', { kind: 'DONE' });
+    await recover();
+    assert.deepEqual(gw.sent.map((s) => s.call), ['closeOrder']);
+    assert.deepEqual([journal.get(no)!.state, journal.get(no)!.reason], ['reversed', 'closed at the platform: can no longer be paid']);
+  });
+
+  it('a rate-limited reversal is neither journaled nor queried: it waits, and attention says why', async () => {
+    const no = seed('reversing', { ...union, patch: { reversal: 'closeOrder' } });
+    gw.on('closeOrder', { kind: 'UNKNOWN', cause: '37 too many requests', rateLimited: true }).on('queryOrder', unclear);
+    await recover({ effortAttempts: 1 }, 100);
+    assert.equal(gw.count('queryOrder'), 0);
+    assert.ok(!journal.events(no).some((ev) => ev.call === 'closeOrder'));
+    assert.equal(journal.get(no)!.reason, 'not finished after 1 attempts: closeOrder: 37 too many requests');
+  });
+
+  it('an unclear cancel for an order the platform does not know is cancelled again, never switched to close', async () => {
+    const no = seed('reversing', { patch: { reversal: 'cancelOrder' } });
+    gw.on('cancelOrder', unclear).on('queryOrder', { kind: 'NOT_PAID', state: 'no-such-order', code: '17', reason: 'none' });
+    await recover();
+    assert.deepEqual(gw.sent.map((s) => s.call), ['cancelOrder', 'queryOrder']);
+    assert.deepEqual([journal.get(no)!.state, journal.get(no)!.reversal], ['reversed', 'cancelOrder']);
+  });
+
+  it("a refund's order query that throws is logged as queryOrder", async () => {
+    seed('refunding', union);
+    gw.on('refund', refused);
+    gw.queryOrder = async (): Promise<never> => {
+      throw new Error('boom');
+    };
+    await recover({}, 1_000);
+    assert.deepEqual([...new Set(cap.lines.filter((l) => l.event === 'gateway-threw').map((l) => l.call))], ['queryOrder']);
+  });
+
+  it('a device id with R and digits in it: the next refund serial counts only the serial at the end', async () => {
+    const no = seed('refunding', { ...union, deviceId: 'KR7', patch: { refundAccepted: true } });
+    assert.match(no, /^KR7/);
+    gw.on('refundQuery', { kind: 'FAILED', code: '01', reason: 'refund failed' });
+    await recover({ effortAttempts: 1 }, 0);
+    assert.equal(journal.get(no)!.refundNo, `${no}R2`);
   });
 });

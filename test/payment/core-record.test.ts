@@ -1,14 +1,21 @@
 // What the engine's shared core (src/payment/core.ts) records, through a real engine on a fake clock: each
 // transition's log line and event, the journaled event of an answer (code, capped message, detail), a product
 // released while stopping still recorded as delivered, the reversal chosen per wallet, and money-back decisions
-// that read no clock.
+// that read no clock. Then the core called directly: how it reads query and refund-query answers (about our order?
+// doubted?), a move after stop, an answer's event, the scan on this clock, a same-day refund that is a cancel.
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openJournal, type Journal } from '../../src/journal/journal.js';
-import { PaymentEngine, type TransitionEvent } from '../../src/payment/engine.js';
+import { DEFAULT_TIMING, PaymentEngine, type TransitionEvent } from '../../src/payment/engine.js';
+import { EngineCore } from '../../src/payment/core.js';
+import { Scheduler } from '../../src/payment/scheduler.js';
+import { Halted } from '../../src/clock.js';
+import { payTimeDoubt } from '../../src/umpay/outcome.js';
 import { formatOrderTime } from '../../src/umpay/messages.js';
+import type { CallResult, QueryOutcome, RefundQueryOutcome } from '../../src/umpay/types.js';
 import { FakeClock } from '../fake-clock.js';
 import { ALIPAY, FakeGateway, logCapture, seedOrder, WECHAT } from './fakes.js';
 
@@ -119,5 +126,90 @@ describe('the engine core: what is recorded (fake clock, fake gateway)', () => {
     await e.start();
     await clock.run(e.whenIdle());
     assert.deepEqual([journal.get(no)!.state, journal.get(no)!.transactionId], ['refunded', 'T8']);
+  });
+});
+
+describe('the engine core, called directly (fake clock)', () => {
+  let dir: string;
+  let journal: Journal;
+  let clock: FakeClock;
+  let core: EngineCore;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'core-direct-'));
+    journal = openJournal(join(dir, 'j.db'));
+    clock = new FakeClock();
+    const { log } = logCapture();
+    const halt = new AbortController();
+    core = new EngineCore(journal, new FakeGateway(), clock, log, DEFAULT_TIMING, new Scheduler(clock, DEFAULT_TIMING, log, () => 0.5, halt.signal), new EventEmitter(), halt);
+  });
+  afterEach(() => {
+    journal.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const answered = <C extends 'queryOrder' | 'refundQuery'>(call: C, outcome: CallResult<C>['outcome'], answer?: Record<string, string>): CallResult<C> =>
+    ({ call, outcome, request: {}, plaintext: '', delivery: 'answered', answer, elapsedMs: 1 });
+  const unclear = { kind: 'UNKNOWN', cause: 'timeout' } as const;
+  const none: QueryOutcome = { kind: 'NOT_PAID', state: 'no-such-order', code: '17', reason: 'none' };
+  const closed: QueryOutcome = { kind: 'NOT_PAID', state: 'closed', code: '01', reason: 'closed' };
+
+  it('a query answer: unclear and "no such order" taken as they are; any other about another order is unclear, saying why', () => {
+    const o = journal.get(seedOrder(journal, clock, 'reversing'))!;
+    for (const purpose of ['release', 'money-back'] as const) {
+      assert.deepEqual(core.aboutOurs(answered('queryOrder', unclear, { orderNo: 'X1' }), o, purpose), unclear);
+      assert.deepEqual(core.aboutOurs(answered('queryOrder', none, { txnAmt: '999' }), o, purpose), none);
+      assert.deepEqual(core.aboutOurs(answered('queryOrder', closed, { txnAmt: '999' }), o, purpose), { kind: 'UNKNOWN', cause: 'not about this order: answer says txnAmt 999, the order is 100' });
+      assert.deepEqual(core.aboutOurs(answered('queryOrder', closed, { txnAmt: '100' }), o, purpose), closed);
+    }
+  });
+
+  it('a paid answer from before our order is doubted only for releasing the product; no other answer is doubted', () => {
+    const o = journal.get(seedOrder(journal, clock, 'reversing'))!;
+    const early = { txnAmt: '100', payTime: formatOrderTime(clock.wall() - 3_600_000).slice(4) };
+    const paid: QueryOutcome = { kind: 'PAID', transactionId: 'T1' };
+    const doubt = payTimeDoubt(early, o);
+    assert.ok(doubt);
+    assert.deepEqual(core.aboutOurs(answered('queryOrder', paid, early), o, 'release'), { ...paid, doubt });
+    assert.deepEqual(core.aboutOurs(answered('queryOrder', paid, early), o, 'money-back'), paid);
+    assert.deepEqual(core.aboutOurs(answered('queryOrder', closed, early), o, 'release'), closed);
+  });
+
+  it('a refund query answer: unclear taken as it is; another refund named is unclear, saying why', () => {
+    const o = journal.get(seedOrder(journal, clock, 'refunding'))!;
+    const pending: RefundQueryOutcome = { kind: 'PENDING', code: '02', reason: 'in progress' };
+    assert.deepEqual(core.refundAboutOurs(answered('refundQuery', unclear, { orderNo: 'X1R1' }), o), unclear);
+    assert.deepEqual(core.refundAboutOurs(answered('refundQuery', pending, { orderNo: 'X1R1' }), o), { kind: 'UNKNOWN', cause: `not about this refund: answer is about refund X1R1, not ${o.refundNo}` });
+  });
+
+  it('after stop nothing moves but a product that came out (delivered)', () => {
+    const no = seedOrder(journal, clock, 'delivering');
+    core.halt.abort();
+    assert.throws(() => core.move(journal.get(no)!, 'refunding', { kind: 'recovery', cause: 'x' }), Halted);
+    assert.equal(journal.get(no)!.state, 'delivering');
+    core.move(journal.get(no)!, 'delivered', { kind: 'vend-sensed', cause: 'product released' });
+    assert.equal(journal.get(no)!.state, 'delivered');
+  });
+
+  it("an answer's event: the answer's own respCode over the outcome's code; the call's cause when the outcome has none", () => {
+    const res = { ...answered('queryOrder', { kind: 'PENDING', code: '02', reason: 'paying' }, { respCode: 'A1', respMsg: 'm', origRespCode: '03' }), cause: 'answered late' };
+    const ev = core.eventOf(res);
+    assert.deepEqual([ev.cause, ev.respCode, ev.respMsg, ev.detail], ['queryOrder: PENDING', 'A1', 'm', 'answered late']);
+  });
+
+  it('the scan on this clock: journaled by this boot, else when this process first knew the order', async () => {
+    const o = journal.get(seedOrder(journal, clock, 'reversing', { agoMs: 1_000 }))!;
+    await clock.advance(5_000);
+    assert.equal(core.scannedMono(o), -1_000);
+    assert.equal(core.scannedMono({ ...o, scannedMono: null }), 5_000);
+    await clock.advance(5_000);
+    assert.deepEqual([core.scannedMono({ ...o, scannedMono: null }), core.scannedMono({ ...o, bootId: 'an-earlier-boot' })], [5_000, 5_000]);
+  });
+
+  it('a same-day WeChat refund is a cancel, with the reason and flag given', () => {
+    const no = seedOrder(journal, clock, 'paid');
+    core.startRefund(journal.get(no)!, 'recovery', 'paid after the customer left', { reason: 'paid, product never released', flag: 'delivery-uncertain' });
+    const o = journal.get(no)!;
+    assert.deepEqual([o.state, o.reversal, o.reason, o.flag], ['reversing', 'cancelOrder', 'paid, product never released', 'delivery-uncertain']);
   });
 });

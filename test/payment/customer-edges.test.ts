@@ -149,4 +149,31 @@ describe('the customer path at its edges (fake clock, fake gateway)', () => {
     const release = journal.events(no).find((x) => x.to === 'delivering')!;
     assert.deepEqual([release.from, release.kind, release.cause], ['paid', 'release', 'releasing product']);
   });
+
+  it('a journal that cannot take the order: pay() rejects with its error, logged with its code, nothing sent', async () => {
+    const readonly = Object.assign(new Error('attempt to write a readonly database'), { code: 'SQLITE_READONLY' });
+    journal.createOrder = () => {
+      throw readonly;
+    };
+    await assert.rejects(pay(), (err) => err === readonly);
+    const line = cap.lines.find((l) => l.event === 'journal-unusable')!;
+    assert.deepEqual([line.code, line.msg], ['SQLITE_READONLY', 'payment refused, nothing sent: the journal cannot take a new order: attempt to write a readonly database']);
+    assert.deepEqual(gw.sent, []);
+  });
+
+  it('a send that never left is not retried when the retry would come exactly at the end of the code\'s validity: refused at once', async () => {
+    gw.on('micropay', { outcome: { kind: 'UNKNOWN', cause: 'ECONNREFUSED' }, delivery: 'not-sent' });
+    const r = await pay({ codeValidityMs: 1_000, notSentRetryMs: 1_000 });
+    assert.equal(r.kind === 'refused' && r.detail, 'not sent: gateway unreachable for 0 s after the scan (never left: ECONNREFUSED)');
+    assert.equal(clock.mono(), 0, 'no wait for a retry that cannot be sent');
+    assert.deepEqual(journal.events(order().orderNo).map((x) => x.kind), ['scan', 'not-sent']);
+  });
+
+  it('a query that throws is logged under queryOrder', async () => {
+    gw.on('micropay', { kind: 'UNKNOWN', cause: 'timeout' }).on('cancelOrder', { kind: 'UNKNOWN', cause: 'x' });
+    gw.queryOrder = () => Promise.reject(new Error('bug in the client'));
+    await pay({ customerWindowMs: 4_000 });
+    const line = cap.lines.find((l) => l.event === 'gateway-threw')!;
+    assert.deepEqual([line.call, line.msg], ['queryOrder', 'queryOrder: gateway threw: bug in the client']);
+  });
 });

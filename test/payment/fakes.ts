@@ -104,15 +104,18 @@ export interface Seed {
   patch?: OrderPatch;
   agoMs?: number;
   productId?: string;
+  /** Another boot's id: its monotonic scan time is not comparable (the engine uses when it first knew the order). */
+  bootId?: string;
+  deviceId?: string;
 }
 
 export function seedOrder(journal: Journal, clock: FakeClock, state: OrderState, o: Seed = {}): string {
   const at = new Date(clock.wall()).toISOString();
   const agoMs = o.agoMs ?? 3_600_000;
   const row = journal.createOrder({
-    deviceId: 'K1', date: formatOrderTime(clock.wall()).slice(0, 8), orderTime: formatOrderTime(clock.wall()), txnAmt: o.txnAmt ?? '100', orderType: o.orderType ?? 'wechat', authCode: o.code ?? WECHAT, authMask: 'x',
+    deviceId: o.deviceId ?? 'K1', date: formatOrderTime(clock.wall()).slice(0, 8), orderTime: formatOrderTime(clock.wall()), txnAmt: o.txnAmt ?? '100', orderType: o.orderType ?? 'wechat', authCode: o.code ?? WECHAT, authMask: 'x',
     goodsId: 'G', goodsInfo: 'g', acqSpId: 'Y471790403', acqMerId: '41509208',
-    scannedAt: clock.wall() - agoMs, scannedMono: clock.mono() - agoMs, bootId: clock.bootId, at,
+    scannedAt: clock.wall() - agoMs, scannedMono: clock.mono() - agoMs, bootId: o.bootId ?? clock.bootId, at,
     ...(o.productId ? { productId: o.productId, vendPrice: '1.00' } : {}),
   });
   const path = pathTo(state);

@@ -142,9 +142,9 @@ describe('reversals and recovery: what is sent, journaled and when (fake clock, 
     // An unclear close is followed by a query (everything unclear is queried), unclear too: the step waits.
     gw.on('closeOrder', () => (at.push(clock.mono()), unclear)).on('queryOrder', unclear);
     await recover({ effortAttempts: 3, backoffBaseMs: 1_000, backoffMaxMs: 60_000, attentionRetryMs: 300_000 }, 700_000);
-    // Backoff 1 s, 2 s, 4 s (the step that put it in attention), then every 300 s, each from the end of the step
-    // before: the close and, one pacing gap (50 ms) later, its query.
-    assert.deepEqual(at, [0, 1_050, 3_100, 7_150, 307_200, 607_250]);
+    // Backoff 1 s, 2 s; the third step puts it in attention: from then on every 300 s (the first retry too), each
+    // from the end of the step before: the close and, one pacing gap (50 ms) later, its query.
+    assert.deepEqual(at, [0, 1_050, 3_100, 303_150, 603_200]);
     const o = journal.get(no)!;
     const reason = 'not finished after 3 attempts: closeOrder unclear (timeout); query: UNKNOWN';
     assert.deepEqual([o.state, o.resumeState, o.reason], ['attention', 'reversing', reason]);

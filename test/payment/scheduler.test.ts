@@ -2,6 +2,7 @@
 // gateway that throws read as "may have been sent", background calls gated (FIFO, abortable), paced, and paused for
 // everyone after a 37 with a penalty that doubles and halves; backoff and jitter as documented.
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { Halted } from '../../src/clock.js';
 import { DEFAULT_TIMING, type Timing } from '../../src/payment/types.js';
 import { Scheduler } from '../../src/payment/scheduler.js';
@@ -18,6 +19,12 @@ describe('payment call scheduler (fake clock)', () => {
   let halt: AbortController;
   let random: number;
   const make = (t: Partial<Timing> = {}, log = logCapture().log): Scheduler => new Scheduler(clock, { ...DEFAULT_TIMING, ...t }, log, () => random, halt.signal);
+  /** Background calls one after the other (pause 1 s to 60 s), each answered as told; `at` is when each started. */
+  const oneByOne = (): { at: number[]; next: (answer: () => CallResult<'closeOrder'>) => Promise<unknown> } => {
+    const s = make({ minRequestIntervalMs: 0, backoffBaseMs: 1_000, backoffMaxMs: 60_000 });
+    const at: number[] = [];
+    return { at, next: (answer) => clock.run(s.backgroundCall('closeOrder', async () => (at.push(clock.mono()), answer()))) };
+  };
 
   beforeEach(() => {
     clock = new FakeClock();
@@ -119,16 +126,37 @@ describe('payment call scheduler (fake clock)', () => {
   });
 
   it('a call that was not answered neither pauses nor relieves the pause', async () => {
-    const s = make({ minRequestIntervalMs: 0, backoffBaseMs: 1_000, backoffMaxMs: 60_000 });
-    const at: number[] = [];
+    const { at, next } = oneByOne();
     const notSent = (): CallResult<'closeOrder'> => ({ ...answered('UNKNOWN', { cause: 'ECONNREFUSED' }), delivery: 'not-sent' });
-    const next = (answer: () => CallResult<'closeOrder'>): Promise<unknown> => clock.run(s.backgroundCall('closeOrder', async () => (at.push(clock.mono()), answer())));
     await next(limited); // pause 1 s
     await next(limited); // t=1000, pause 2 s
     await next(notSent); // t=3000: the penalty stays 2 s
     await next(limited); // t=3000: pause 4 s
     await next(answered); // t=7000
     assert.deepEqual(at, [0, 1_000, 3_000, 3_000, 7_000]);
+  });
+
+  it('an answer halves the pause (below the cap): the next 37 doubles from the halved pause', async () => {
+    const { at, next } = oneByOne();
+    await next(limited); // t=0: pause 1 s
+    await next(limited); // t=1000: pause 2 s
+    await next(answered); // t=3000: the penalty halves to 1 s
+    await next(limited); // t=3000: pause 2 s (doubled from 1 s, not 4 s)
+    await next(answered); // t=5000
+    assert.deepEqual(at, [0, 1_000, 3_000, 3_000, 5_000]);
+  });
+
+  it('a gateway that throws null or undefined is "may have been sent" in words, not a crash', async () => {
+    const s = make();
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- a gateway bug may throw anything
+    const r = await s.call('refund', () => Promise.reject(null));
+    assert.deepEqual([r.delivery, r.cause, r.threw], ['maybe-sent', 'gateway threw: null', true]);
+  });
+
+  it('a background call that waited for the gate leaves nothing on the stop signal (a kiosk runs for months)', async () => {
+    const s = make({ concurrency: 1, minRequestIntervalMs: 0 });
+    await clock.run(Promise.all([1, 2, 3].map(() => s.backgroundCall('closeOrder', async () => answered()))));
+    assert.equal(getEventListeners(halt.signal, 'abort').length, 0);
   });
 
   it('backoff is base·2^(n-1) capped at max, with ±50 % jitter', () => {

@@ -76,9 +76,18 @@ describe('recovery of an interrupted release (fake clock, fake gateway)', () => 
     assert.deepEqual(asked, []);
   });
 
+  /** The order's reason while its refund is sent: what the operator's listing says until it is final. */
+  const reasonWhileRefunding = (no: string): string[] => {
+    const reasons: string[] = [];
+    gw.on('refund', () => (reasons.push(journal.get(no)!.reason!), { kind: 'ACCEPTED' }));
+    return reasons;
+  };
+
   it('MDB, the approval never sent: refunded without asking the machine (nothing was released)', async () => {
     const no = mdb(false);
+    const reasons = reasonWhileRefunding(no);
     await recover('success');
+    assert.deepEqual(reasons, ['interrupted before the machine was sent the approval: nothing was released; refunded']);
     assert.deepEqual(asked, []);
     assert.deepEqual(moved(no), ['refunding', 'recovery', 'recovery: vend never approved']);
     assert.equal(journal.get(no)!.state, 'refunded');
@@ -97,7 +106,9 @@ describe('recovery of an interrupted release (fake clock, fake gateway)', () => 
 
   it('MDB, approved and the machine reports a failed vend: refunded, flagged vend-failed', async () => {
     const no = mdb(true);
+    const reasons = reasonWhileRefunding(no);
     await recover('failed');
+    assert.deepEqual(reasons, ['the machine reported the vend failed after the interruption: refunded']);
     assert.deepEqual(moved(no), ['refunding', 'vend-failed', 'recovery: the machine reported the vend failed']);
     assert.equal(journal.get(no)!.flag, 'vend-failed');
     assert.equal(journal.get(no)!.state, 'refunded');
@@ -121,5 +132,7 @@ describe('recovery of an interrupted release (fake clock, fake gateway)', () => 
     await recover('failed', () => journal.transition(no, [{ from: 'delivering', to: 'delivered', event: { kind: 'vend-success', cause: 'the machine reported the vend' } }], new Date(clock.wall()).toISOString()));
     assert.equal(journal.get(no)!.state, 'delivered');
     assert.deepEqual(gw.sent, []);
+    assert.deepEqual(attention, [], 'no internal error either (a move from the state read before the machine answered)');
+    assert.ok(!cap.lines.some((l) => l.event === 'drive-error'));
   });
 });
