@@ -14,7 +14,13 @@ export class KeyError extends Error {
 const PRIVATE_EXPECTED = 'expected an RSA private key: PKCS#8 DER (.p8), PKCS#8 or PKCS#1 PEM, or a bare base64 body';
 const PUBLIC_EXPECTED = 'expected an X.509 certificate (DER or PEM) or an RSA public key (SPKI PEM/DER, PKCS#1 PEM)';
 
-const BARE_BASE64 = /^[A-Za-z0-9+/=\s]+$/;
+/**
+ * The DER bytes a key file may hold: a bare base64 body decoded (line breaks and all: base64 decoding skips white
+ * space; binary DER decodes to bytes that parse as no key), then the bytes as they are.
+ */
+function derCandidates(data: Buffer, text: string): Buffer[] {
+  return [Buffer.from(text, 'base64'), data];
+}
 
 function assertRsa(key: KeyObject, file: string, expected: string): KeyObject {
   if (key.asymmetricKeyType !== 'rsa') throw new KeyError(file, `not an RSA key (${key.asymmetricKeyType}); ${expected}`);
@@ -33,9 +39,7 @@ export function parsePrivateKey(data: Buffer, label = '<key>'): KeyObject {
       throw new KeyError(label, `PEM armour found but the key inside could not be read (${(err as Error).message}); ${PRIVATE_EXPECTED}`);
     }
   }
-  const candidates: Buffer[] = [data];
-  const trimmed = text.trim();
-  if (trimmed.length > 0 && BARE_BASE64.test(trimmed)) candidates.unshift(Buffer.from(trimmed.replace(/\s+/g, ''), 'base64'));
+  const candidates = derCandidates(data, text);
   for (const der of candidates) {
     for (const type of ['pkcs8', 'pkcs1'] as const) {
       try {
@@ -51,10 +55,10 @@ export function parsePrivateKey(data: Buffer, label = '<key>'): KeyObject {
 function isPrivateKey(data: Buffer): boolean {
   try {
     parsePrivateKey(data);
-    return true;
   } catch {
     return false;
   }
+  return true;
 }
 
 /** Parses the platform public key from a certificate or a bare public key. Certificate dates are ignored on purpose. */
@@ -79,9 +83,7 @@ export function parsePublicKey(data: Buffer, label = '<certificate>'): KeyObject
       throw new KeyError(label, `PEM armour found but the key inside could not be read (${(err as Error).message}); ${PUBLIC_EXPECTED}`);
     }
   }
-  const candidates: Buffer[] = [data];
-  const trimmed = text.trim();
-  if (trimmed.length > 0 && BARE_BASE64.test(trimmed)) candidates.unshift(Buffer.from(trimmed.replace(/\s+/g, ''), 'base64'));
+  const candidates = derCandidates(data, text);
   for (const der of candidates) {
     try {
       return assertRsa(new X509Certificate(der).publicKey, label, PUBLIC_EXPECTED);

@@ -8,15 +8,16 @@ export interface SignedText {
 }
 
 export function signText(plaintext: string, privateKey: KeyObject): string {
-  return cryptoSign('sha1', Buffer.from(plaintext, 'utf8'), privateKey).toString('base64');
+  return cryptoSign('sha1', Buffer.from(plaintext) /* UTF-8 */, privateKey).toString('base64');
 }
 
-export function verifyText(plaintext: string, signatureBase64: string, publicKey: KeyObject): boolean {
-  if (typeof signatureBase64 !== 'string' || signatureBase64.length === 0) return false;
+/** False for all but a signature by `publicKey` over `plaintext`: non-text, empty, foreign, or an unusable key. */
+export function verifyText(plaintext: string, signatureBase64: WireValue, publicKey: KeyObject): boolean {
+  if (typeof signatureBase64 !== 'string') return false;
+  // An empty or empty-decoding signature simply does not verify.
   const sig = Buffer.from(signatureBase64, 'base64');
-  if (sig.length === 0) return false;
   try {
-    return cryptoVerify('sha1', Buffer.from(plaintext, 'utf8'), publicKey, sig);
+    return cryptoVerify('sha1', Buffer.from(plaintext) /* UTF-8 */, publicKey, sig);
   } catch {
     return false;
   }
@@ -41,7 +42,7 @@ export function verifyRequest(
   const tried = rules.length ? rules : REQUEST_RULES;
   for (const rule of tried) {
     const plaintext = requestPlaintextBy(rule, fields);
-    if (typeof sig === 'string' && verifyText(plaintext, sig, publicKey)) return { plaintext, valid: true, rule };
+    if (verifyText(plaintext, sig, publicKey)) return { plaintext, valid: true, rule };
   }
   return { plaintext: requestPlaintextBy(tried[0]!, fields), valid: false };
 }
@@ -61,7 +62,7 @@ export function answerRule(answer: Readonly<Record<string, WireValue>>, publicKe
   if (exact.valid) return { rule: 'exact', plaintext: exact.plaintext };
   const php = phpResponsePlaintext(answer);
   const sig = answer.signature;
-  if (typeof sig === 'string' && verifyText(php, sig, publicKey)) return { rule: 'php', plaintext: php };
+  if (verifyText(php, sig, publicKey)) return { rule: 'php', plaintext: php };
   return { rule: null, plaintext: exact.plaintext };
 }
 
@@ -72,7 +73,7 @@ export function answerRule(answer: Readonly<Record<string, WireValue>>, publicKe
 export function verifyResponse(answer: Readonly<Record<string, WireValue>>, publicKey: KeyObject): { plaintext: string; valid: boolean } {
   const plaintext = responsePlaintext(answer);
   const sig = answer.signature;
-  return { plaintext, valid: typeof sig === 'string' && verifyText(plaintext, sig, publicKey) };
+  return { plaintext, valid: verifyText(plaintext, sig, publicKey) };
 }
 
 /** Signs an answer the way the platform does (used by the sandbox). */

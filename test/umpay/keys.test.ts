@@ -59,7 +59,8 @@ describe('umpay keys: the forms accepted and the words for the rest', () => {
 
   it('platform keys: certificate (PEM, DER, base64) and public key (SPKI PEM/DER, PKCS#1 PEM/DER) are the same key', () => {
     const want = der(parsePublicKey(pem(rsa.publicKey, 'spki')), 'spki');
-    for (const data of [der(rsa.publicKey, 'spki'), pem(rsa.publicKey, 'pkcs1'), der(rsa.publicKey, 'pkcs1'), Buffer.from(der(rsa.publicKey, 'spki').toString('base64'))]) {
+    for (const data of [der(rsa.publicKey, 'spki'), pem(rsa.publicKey, 'pkcs1'), der(rsa.publicKey, 'pkcs1'), Buffer.from(der(rsa.publicKey, 'spki').toString('base64')),
+      Buffer.from(`  ${der(rsa.publicKey, 'spki').toString('base64').replace(/.{64}/g, '$&\r\n')}\n`)]) {
       assert.deepEqual(der(parsePublicKey(data), 'spki'), want);
     }
     assert.equal(loadPublicKey(CERT_FILE).asymmetricKeyType, 'rsa');

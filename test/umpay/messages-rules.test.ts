@@ -122,7 +122,9 @@ describe('umpay messages: each rule at its edge, and its words', () => {
 
   it('longitude and latitude: up to three integer digits and twelve decimals, optional minus', () => {
     for (const c of ['0', '-83.2345', '180.123456789012', '-1', '12.5']) assert.equal(ok({ latitude: c }).latitude, c);
-    for (const c of ['1234', '1.1234567890123', '1.', '.5', '+1', '1,5', 'x1', '1x']) assert.match(micropayError({ longitude: c }), /: must be a decimal number of degrees, e\.g\. -83\.2345$/, c);
+    for (const field of ['longitude', 'latitude']) {
+      for (const c of ['1234', '1.1234567890123', '1.', '.5', '+1', '1,5', 'x1', '1x']) assert.match(micropayError({ [field]: c }), /: must be a decimal number of degrees, e\.g\. -83\.2345$/, `${field} ${c}`);
+    }
   });
 
   it('orderType and authCode: the three wallets, the code classified, and the two agreeing', () => {
