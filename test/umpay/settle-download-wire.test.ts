@@ -304,6 +304,22 @@ describe('umpay settlement download: whose partial files are stale (removeStaleP
     assert.deepEqual(readdirSync(dir), [mineNow]);
   });
 
+  it('a process another user runs (kill answers EPERM) is alive: its partial file is kept; one that is gone (ESRCH) is not', () => {
+    const kill = Object.getOwnPropertyDescriptor(process, 'kill')!;
+    const answer: Record<number, string> = { 4_000_001: 'EPERM', 4_000_002: 'ESRCH' };
+    process.kill = (pid: number) => {
+      throw Object.assign(new Error(`kill ${pid}`), { code: answer[pid] });
+    };
+    try {
+      const other = put(`.Y471790403_${DAY}.4000001.0a1b2c3d.part`);
+      const gone = put(`.Y471790403_${DAY}.4000002.0a1b2c3d.part`);
+      assert.deepEqual(removeStaleParts(dir), [gone]);
+      assert.deepEqual(readdirSync(dir), [other]);
+    } finally {
+      Object.defineProperty(process, 'kill', kill);
+    }
+  });
+
   it('a folder that cannot be read: nothing removed, no error', () => {
     assert.deepEqual(removeStaleParts(join(dir, 'none')), []);
   });
