@@ -137,16 +137,19 @@ export async function downloadSettleFile(gw: SettleGateway, stlDate: string, dir
     // fetch answers a final status, never 1xx: `status < 200` never holds (kept for the reader).
     // Stryker disable next-line ConditionalExpression: equivalent (above)
     if (status < 200 || status > 299 || looksJson) {
+      // The first 64 KiB of it, exactly (a page that never ends too).
       const chunks = [head];
       let size = head.length;
-      for (let n = await iterator.next(); !n.done; n = await iterator.next()) {
-        size += (n.value).length;
-        if (size > 65536) break;
+      // Stryker disable next-line EqualityOperator: equivalent, one chunk more is read, then cut off below
+      while (size < 65536) {
+        const n = await iterator.next();
+        if (n.done) break;
         chunks.push(n.value);
+        size += n.value.length;
       }
       // Stryker disable next-line OptionalChaining: equivalent, fetch's body is a stream: it has destroy
       body.destroy?.();
-      const raw = Buffer.concat(chunks).toString('utf8');
+      const raw = Buffer.concat(chunks).subarray(0, 65536).toString('utf8');
       // Stryker disable next-line ConditionalExpression: equivalent, never 1xx (above)
       if (status < 200 || status > 299) return { kind: 'failed', cause: `HTTP ${status}: ${raw.slice(0, 80).replace(/\s+/g, ' ')}`, httpStatus: status, raw, plaintext, elapsedMs: elapsed() };
       let answer: Record<string, WireValue> | undefined;
