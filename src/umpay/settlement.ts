@@ -174,7 +174,8 @@ export function* csvRecordIter(text: string): Generator<CsvRecord> {
           break;
         }
         if (!closed) {
-          if (i < n || limit < n) {
+          // Unclosed with text left (i < n) only after the break at the cap: so limit < n says both.
+          if (limit < n) {
             tooLong();
             break;
           }
