@@ -40,6 +40,7 @@ export class ConnectionWarmer extends EventEmitter {
   private spareDeadline: TimerHandle | undefined;
   /** Sockets the agent holds (in use or kept alive), from the moment it was given them until they close. */
   private live = 0;
+  // Stryker disable next-line UnaryOperator: never read before open() sets it (only keep reads it; keep opens at once)
   private lastOpened = -Infinity;
   private timer: TimerHandle | undefined;
   private stopped = false;
@@ -78,16 +79,16 @@ export class ConnectionWarmer extends EventEmitter {
 
   stop(): void {
     this.stopped = true;
-    if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
+    this.timers.clearTimeout(this.timer);
     this.timer = undefined;
     const s = this.spare;
     this.spare = undefined;
     s?.destroy();
   }
 
+  /** Called only with no spare and not stopped: warm() checks, the constructor starts so, stop() cancels the timer. */
   private open(): void {
-    if (this.stopped || this.spare) return;
-    if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
+    this.timers.clearTimeout(this.timer);
     this.timer = undefined;
     this.lastOpened = this.timers.mono();
     this.opened++;
@@ -108,7 +109,10 @@ export class ConnectionWarmer extends EventEmitter {
     s.on('error', () => undefined); // a refused or reset warm-up is only a missing warm-up
     s.once('close', () => {
       this.timers.clearTimeout(deadline);
-      if (this.spare !== s) return; // handed over: the agent's socket now (track)
+      // Handed over: the agent's socket now (track). Without this return nothing changes either: track's listener
+      // comes later, so cooled() still counts it live, and no newer spare can open while it is live.
+      // Stryker disable next-line ConditionalExpression: equivalent (above)
+      if (this.spare !== s) return;
       this.spare = undefined;
       this.cooled();
     });

@@ -117,6 +117,17 @@ describe('umpay HttpGateway: connections', () => {
     assert.deepEqual([r.delivery, r.outcome.kind, r.httpStatus], ['maybe-sent', 'UNKNOWN', undefined]);
   });
 
+  it('over TLS: a request on a kept-alive connection was sent: dropped before the answer, it is maybe-sent, never not-sent', async () => {
+    const sb = await startSandbox({ tls: true });
+    cleanup.push(() => sb.close());
+    const gw = gateway(sb.baseUrl, { privateKey: loadPrivateKey(sb.merchantKeyPath!), platformKey: sb.platformPublicKey, ca: readFileSync(sb.caFile!) });
+    const first = await gw.micropay({ ...pay, orderNo: `TLSA${Date.now()}`, authCode: testCode('paid', 'wechat') });
+    assert.equal(first.delivery, 'answered');
+    const r = await gw.micropay({ ...pay, orderNo: `TLSB${Date.now()}`, authCode: testCode('answer-lost', 'wechat') });
+    assert.equal(sb.stats().connections, 1, 'the second request rode the kept-alive connection');
+    assert.deepEqual([r.delivery, r.outcome.kind, r.httpStatus], ['maybe-sent', 'UNKNOWN', undefined]);
+  });
+
   it('a request on a kept-alive connection was sent: the connection dropped before the answer is maybe-sent, never not-sent', async () => {
     const { base, sockets } = await serve((req, res, n) => (n === 1 ? res.end(paid) : req.socket.destroy()));
     const gw = gateway(base);

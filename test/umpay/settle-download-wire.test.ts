@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { generateKeyPairSync } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -113,12 +113,61 @@ describe('umpay settlement download: the wire, the results and their words', () 
     handler = reply(200, 'application/json', '{}');
     const c = await downloadSettleFile(gw, DAY, dir);
     assert.deepEqual(c.kind === 'answer' && [c.respCode, c.respMsg], ['', '']);
-    for (const body of ['[1,2]', '{"a":', 'null']) {
+    for (const body of ['[1,2]', '{"a":', 'null', '5', '"x"']) {
       handler = reply(200, 'application/json', body);
       const f = await downloadSettleFile(gw, DAY, dir);
       assert.deepEqual(f.kind === 'failed' && [f.cause, f.raw, f.httpStatus], [`answer is neither a file nor a JSON object: ${body}`, body, 200], body);
     }
+    // The cause quotes the start of the answer; raw keeps it all.
+    const long = `[${'1,'.repeat(100)}1]`;
+    handler = reply(200, 'application/json', long);
+    const l = await downloadSettleFile(gw, DAY, dir);
+    assert.deepEqual(l.kind === 'failed' && [l.cause, l.raw], [`answer is neither a file nor a JSON object: ${long.slice(0, 80)}`, long]);
     assert.deepEqual(files(), [], 'nothing kept');
+  });
+
+  it('every 2xx is an answer (299 too); a redirect is not followed (the signed request goes nowhere else)', async () => {
+    const signed = JSON.stringify(signResponse({ respCode: '17', respMsg: 'no file' }, platformKeys.privateKey));
+    let handler = reply(299, 'text/csv', 'K1,A\n');
+    const { gw, seen } = await serve((req, res) => handler(req, res));
+    assert.deepEqual((await downloadSettleFile(gw, DAY, dir)).kind, 'file');
+    handler = reply(299, 'application/json', signed);
+    const a = await downloadSettleFile(gw, DAY, join(dir, 'a'));
+    assert.deepEqual(a.kind === 'answer' && [a.respCode, a.httpStatus], ['17', 299]);
+    handler = (req, res) => {
+      if (req.url!.startsWith('/elsewhere')) return reply(200, 'text/csv', 'K1,A\n')(req, res);
+      res.writeHead(302, { location: '/elsewhere', 'content-type': 'text/plain' });
+      res.end('moved');
+    };
+    const before = seen.length;
+    const r = await downloadSettleFile(gw, DAY, join(dir, 'b'));
+    assert.deepEqual(r.kind === 'failed' && [r.cause, r.httpStatus], ['HTTP 302: moved', 302]);
+    assert.equal(seen.length, before + 1, 'only the one request');
+  });
+
+  it('no answer at all (connection refused): failed with the reason and no HTTP status', async () => {
+    const { gw } = await serve(reply(200, 'text/csv', ''));
+    await cleanup.pop()!();
+    const r = await downloadSettleFile(gw, DAY, dir);
+    assert.equal(r.kind, 'failed');
+    assert.match(r.kind === 'failed' ? r.cause : '', /^ECONNREFUSED: /);
+    assert.equal('httpStatus' in r, false);
+  });
+
+  it('no file under the folder is left open, kept or refused', async () => {
+    const open = (): string[] => readdirSync('/proc/self/fd').flatMap((fd) => {
+      try {
+        return [readlinkSync(`/proc/self/fd/${fd}`)];
+      } catch {
+        return [];
+      }
+    }).filter((t) => t.startsWith(dir));
+    let body = 'x'.repeat(100);
+    const { gw } = await serve((req, res) => reply(200, 'text/csv', body)(req, res));
+    assert.equal((await downloadSettleFile(gw, DAY, dir, { maxBytes: 100 })).kind, 'file');
+    body = 'x'.repeat(101);
+    assert.equal((await downloadSettleFile(gw, DAY, join(dir, 'b'), { maxBytes: 100 })).kind, 'failed');
+    assert.deepEqual(open(), []);
   });
 
   it('an HTTP error page: failed, the status and the start of the page; at most 64 KiB of it kept', async () => {
@@ -128,9 +177,21 @@ describe('umpay settlement download: the wire, the results and their words', () 
     assert.deepEqual(r.kind === 'failed' && [r.cause, r.raw, r.httpStatus], ['HTTP 404: <html> <b>Not found</b> </html>', body, 404]);
     body = 'e'.repeat(200_000);
     const big = await downloadSettleFile(gw, DAY, dir);
-    assert.ok(big.kind === 'failed' && big.raw!.length <= 65_536 && big.raw!.length > 0);
+    assert.equal(big.kind === 'failed' && big.raw, 'e'.repeat(65_536));
     assert.equal(big.kind === 'failed' && big.cause, `HTTP 404: ${'e'.repeat(80)}`);
     assert.deepEqual(files(), []);
+  });
+
+  it('an error page that never ends: failed with its start once 64 KiB are read, not at the time limit', async () => {
+    const { gw } = await serve((_req, res) => {
+      res.writeHead(500, { 'content-type': 'text/html' });
+      const more = (): void => void res.write('f'.repeat(16_384), (err) => {
+        if (!err && !res.destroyed) setImmediate(more);
+      });
+      more();
+    });
+    const r = await downloadSettleFile(gw, DAY, dir, { timeoutMs: 5000 });
+    assert.deepEqual(r.kind === 'failed' && [r.cause, r.raw], [`HTTP 500: ${'f'.repeat(80)}`, 'f'.repeat(65_536)]);
   });
 
   it('the size cap: exactly maxBytes is kept, one byte more is refused and nothing is left', async () => {
@@ -241,6 +302,22 @@ describe('umpay settlement download: whose partial files are stale (removeStaleP
     const mineBefore = put(`.Y471790403_${DAY}.${process.pid}.00000002.part`, started - 5000);
     assert.deepEqual(removeStaleParts(dir, now), [mineBefore]);
     assert.deepEqual(readdirSync(dir), [mineNow]);
+  });
+
+  it('a process another user runs (kill answers EPERM) is alive: its partial file is kept; one that is gone (ESRCH) is not', () => {
+    const kill = Object.getOwnPropertyDescriptor(process, 'kill')!;
+    const answer: Record<number, string> = { 4_000_001: 'EPERM', 4_000_002: 'ESRCH' };
+    process.kill = (pid: number) => {
+      throw Object.assign(new Error(`kill ${pid}`), { code: answer[pid] });
+    };
+    try {
+      const other = put(`.Y471790403_${DAY}.4000001.0a1b2c3d.part`);
+      const gone = put(`.Y471790403_${DAY}.4000002.0a1b2c3d.part`);
+      assert.deepEqual(removeStaleParts(dir), [gone]);
+      assert.deepEqual(readdirSync(dir), [other]);
+    } finally {
+      Object.defineProperty(process, 'kill', kill);
+    }
   });
 
   it('a folder that cannot be read: nothing removed, no error', () => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseSettlementFile, parseSettlementParts } from '../../src/umpay/settle-parse.js';
+import { keptBy, parseSettlementFile, parseSettlementParts } from '../../src/umpay/settle-parse.js';
 import { parseSettlement, SETTLEMENT_COLUMNS } from '../../src/umpay/settlement.js';
 
 const row = (no: string, amount = '100'): string => `${no},20261204100000,41509208,T1,S1,O1,Shop,P${no},01,SUCCESS,${amount},0,wechat`;
@@ -34,6 +34,19 @@ describe('umpay settlement file parsed in parts (the worker\'s work)', () => {
     parseSettlementParts({ path: file, fileName: 'Y471790403_20261204.csv', batch: 2, keepProblems: 1, keep: { prefix: 'C', orderNos: 'F\nX' } }, (m) => kept.push(m));
     assert.deepEqual(kept.slice(0, -1), [{ part: [c] }, { part: [f] }]);
     assert.deepEqual([(kept.at(-1) as { answer: { rowCount: number; setAside: number } }).answer.rowCount, (kept.at(-1) as { answer: { setAside: number } }).answer.setAside], [4, 2]);
+  });
+
+  it('which rows keep names: those starting with its prefix (never ending with it) or named in full; no prefix or an empty one matches nothing', () => {
+    const rows = parseSettlement(['C1', 'XC', 'D', 'AB', 'A', 'undefined-1', 'Z'].map((no) => row(no)).join('\n')).rows;
+    const kept = (keep: Parameters<typeof keptBy>[0]): string[] => rows.filter(keptBy(keep)).map((r) => r.orderNo);
+    assert.deepEqual(kept(undefined), ['C1', 'XC', 'D', 'AB', 'A', 'undefined-1', 'Z']);
+    assert.deepEqual(kept({ prefix: 'C' }), ['C1']);
+    assert.deepEqual(kept({ prefix: 'C', orderNos: 'AB\nZ' }), ['C1', 'AB', 'Z']);
+    // Numbers are whole order numbers, one per line (never their characters).
+    assert.deepEqual(kept({ orderNos: 'AB\nD' }), ['D', 'AB']);
+    assert.deepEqual(kept({ prefix: '', orderNos: 'D' }), ['D']);
+    assert.deepEqual(kept({ orderNos: '' }), []);
+    assert.deepEqual(kept({}), []);
   });
 
   it('the last rows short of a batch come before the answer; no rows, no part', () => {

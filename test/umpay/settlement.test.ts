@@ -27,6 +27,9 @@ describe('umpay settlement: CSV records', () => {
     assert.deepEqual(csvRecords('"a"\r\nb\n'), [{ line: 1, fields: ['a'] }, { line: 2, fields: ['b'] }]);
     assert.deepEqual(csvRecords('a\r\rb\n'), [{ line: 1, fields: ['a'] }, { line: 3, fields: ['b'] }]);
     assert.deepEqual(csvRecords('x,"y"\r'), [{ line: 1, fields: ['x', 'y'] }]);
+    // A blank record ended by a lone \r is skipped like a blank line; two line feeds are two lines.
+    assert.deepEqual(csvRecords('  \rb\n'), [{ line: 2, fields: ['b'] }]);
+    assert.deepEqual(csvRecords('a"b\n\nc\n'), [{ line: 1, fields: ['a"b'] }, { line: 3, fields: ['c'] }]);
   });
 
   it('quoted fields hold commas, doubled quotes and line ends; the next record starts on its own line', () => {
@@ -43,6 +46,7 @@ describe('umpay settlement: CSV records', () => {
     assert.deepEqual(csvRecords('"a"x,b\n'), [{ line: 1, fields: ['ax', 'b'], error: 'text after a closing quote' }]);
     assert.deepEqual(csvRecords('"a" ,b\n'), [{ line: 1, fields: ['a ', 'b'] }]);
     assert.deepEqual(csvRecords('"a" x y\n'), [{ line: 1, fields: ['a x y'], error: 'text after a closing quote' }]);
+    assert.deepEqual(csvRecords('"a"x'), [{ line: 1, fields: ['ax'], error: 'text after a closing quote' }]);
   });
 
   it('a quote not closed by the end of the file: one damaged record with what it read', () => {
@@ -60,6 +64,17 @@ describe('umpay settlement: CSV records', () => {
     // Just under the limit is one record, read whole.
     const fits = csvRecords(`"${'x'.repeat(MAX_RECORD_CHARS - 10)}",b\n`);
     assert.deepEqual(fits.map((r) => [r.line, r.error, r.fields[1]]), [[1, undefined, 'b']]);
+    // A closed quoted field past the cap is damage too. Its line end counted: a record of MAX_RECORD_CHARS characters
+    // and its line feed is damage, one less is not.
+    assert.deepEqual(csvRecords(`"${'x'.repeat(MAX_RECORD_CHARS + 10)}",b\nz\n`).map((r) => [r.line, r.error]), [[1, words], [2, undefined]]);
+    assert.deepEqual(csvRecords(`"${'x'.repeat(MAX_RECORD_CHARS - 2)}"\nz\n`).map((r) => [r.line, r.error]), [[1, words], [2, undefined]]);
+    assert.deepEqual(csvRecords(`"${'x'.repeat(MAX_RECORD_CHARS - 3)}"\nz\n`).map((r) => [r.line, r.error]), [[1, undefined], [2, undefined]]);
+    assert.deepEqual(csvRecords(`a"${'y'.repeat(MAX_RECORD_CHARS - 2)}\nz\n`).map((r) => [r.line, r.error]), [[1, words], [2, undefined]]);
+    assert.deepEqual(csvRecords(`a"${'y'.repeat(MAX_RECORD_CHARS - 3)}\nz\n`).map((r) => [r.line, r.error]), [[1, undefined], [2, undefined]]);
+    // An unclosed quote whose line ends early is still damage past the cap, not a record ending at that line...
+    assert.deepEqual(csvRecords(`k,"ab\nnext,1\n${'z'.repeat(MAX_RECORD_CHARS)}\n`).map((r) => [r.line, r.error, r.error ? undefined : r.fields.length]), [[1, words, undefined], [2, undefined, 2], [3, undefined, 1]]);
+    // ... and a doubled quote across the cap at the very end of the file is damage past the cap, not an unclosed quote.
+    assert.deepEqual(csvRecords(`"${'x'.repeat(MAX_RECORD_CHARS - 2)}""`).map((r) => [r.line, r.error]), [[1, words]]);
     // A long line without quotes is no damage: it is split as it is.
     assert.equal(csvRecords(`${'w'.repeat(MAX_RECORD_CHARS + 10)},b\n`)[0]!.error, undefined);
   });
@@ -88,6 +103,9 @@ describe('umpay settlement: rows and problems', () => {
     assert.deepEqual(p.problems, []);
     const r = p.rows[0]!;
     assert.deepEqual([r.orderNo, r.transactionId, r.state, r.orderAmountFen, r.refundAmountFen, r.orderType], ['K-0009', 'P7', 'SUCCESS', 150, 0, 'alipay']);
+    // Only a whole column ="…" is a guard; a tab inside one is a blank.
+    const g = parseSettlement(`${row({ 0: 'K="1"', 7: '="P2"x', 12: '="wechat\t"' })}\n`).rows[0]!;
+    assert.deepEqual([g.orderNo, g.transactionId, g.orderType], ['K="1"', '="P2"x', 'wechat']);
   });
 
   it('a header row is skipped only as the first record; a first row with a state or an amount is data', () => {
@@ -120,6 +138,9 @@ describe('umpay settlement: rows and problems', () => {
     assert.equal(problem({ 9: 'REFUND', 10: '0', 11: '0' }), '2: a REFUND row with refund amount 0');
     assert.equal(problem({ 10: '0' }), '2: a SUCCESS row with order amount 0');
     assert.equal(problem({ 9: 'FAILED', 10: '0' }), '');
+    // A zero amount is named only when the row has no other problem.
+    assert.equal(problem({ 0: '', 9: 'REFUND', 10: '0', 11: '0' }), '2: merchant order no (column 1) is empty');
+    assert.equal(problem({ 0: '', 10: '0' }), '2: merchant order no (column 1) is empty');
     assert.equal(problem({ 9: 'REFUND', 10: '0', 11: '50' }), '');
     assert.equal(problem({ 10: '1234567890123' }), '');
     const short = parseSettlement(`${row()}\n${row({}, 12)}\n`).problems;

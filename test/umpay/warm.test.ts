@@ -121,13 +121,43 @@ describe('umpay connection warm-up (ConnectionWarmer)', () => {
   it('a request while the warm-up still connects takes it, and the warm-up\'s own deadline no longer applies', () => {
     const a = fakeAgent();
     const w = warmer(a.agent, { connectTimeoutMs: 500 });
+    const seen = events(w);
     w.warm();
     const spare = a.made[0]!.socket;
     assert.equal(a.request(), spare);
     clock.tick(1000);
     assert.equal(spare.destroyed, false, 'the request\'s connect timeout decides now');
     spare.up();
-    assert.equal(w.listenerCount('warm'), 0);
+    assert.deepEqual(seen, [], 'not warm: it is the request\'s connection now');
+  });
+
+  it('an agent that hands its connections to a callback (none returned): no warm-up, no count, no crash', () => {
+    const made: unknown[] = [];
+    const agent = {
+      createConnection(options: unknown): undefined {
+        made.push(options);
+        return undefined;
+      },
+      getName: (): string => 'gw:80:',
+    };
+    const w = warmer(agent as unknown as http.Agent);
+    w.warm();
+    assert.deepEqual([made.length, w.ready], [1, false]);
+    const request = (agent as unknown as { createConnection(o: object): unknown }).createConnection({ host: 'h', port: 1 });
+    assert.deepEqual([request, made.length], [undefined, 2]);
+    w.warm();
+    assert.equal(made.length, 3, 'nothing was counted as open');
+  });
+
+  it('customer: after cold, nothing reopens by itself', () => {
+    const a = fakeAgent();
+    const w = warmer(a.agent);
+    const seen = events(w);
+    w.warm();
+    a.made[0]!.socket.up();
+    a.made[0]!.socket.destroy();
+    clock.tick(3_600_000);
+    assert.deepEqual([a.made.length, seen], [1, ['warm', 'cold']]);
   });
 
   it('a warm-up that died before it was needed is not handed over', () => {
@@ -196,6 +226,24 @@ describe('umpay connection warm-up (ConnectionWarmer)', () => {
     assert.equal(a.made.length, 2, 'the pending reopen was cancelled');
   });
 
+  it('keep: one reopen however many connections close meanwhile; a connection closing while a warm-up is open is not cold', () => {
+    const a = fakeAgent();
+    const w = warmer(a.agent, { mode: 'keep', minIntervalMs: 60_000 });
+    const seen = events(w);
+    a.made[0]!.socket.up();
+    a.made[0]!.socket.destroy();
+    a.request().destroy(); // a request on its own connection while the reopen waits
+    const held = a.request();
+    assert.deepEqual([a.made.length, seen], [3, ['warm', 'cold', 'cold']]);
+    clock.tick(60_000);
+    assert.equal(a.made.length, 4, 'one reopen');
+    a.made[3]!.socket.up();
+    held.destroy();
+    assert.deepEqual(seen, ['warm', 'cold', 'cold', 'warm'], 'the warm-up is still open');
+    clock.tick(600_000);
+    assert.deepEqual([a.made.length, w.opened], [4, 2]);
+  });
+
   it('stop(): the warm-up closed, no reopen, no cold, warm() does nothing', () => {
     const a = fakeAgent();
     const w = warmer(a.agent, { mode: 'keep' });
@@ -215,5 +263,13 @@ describe('umpay connection warm-up (ConnectionWarmer)', () => {
     w2.stop();
     assert.equal(b.made[0]!.socket.destroyed, true);
     assert.deepEqual(seen2, [], 'stopped: no cold');
+    // Nor when a connection the agent held closes after stop().
+    const c = fakeAgent();
+    const w3 = warmer(c.agent);
+    const seen3 = events(w3);
+    const held = c.request();
+    w3.stop();
+    held.destroy();
+    assert.deepEqual(seen3, []);
   });
 });
