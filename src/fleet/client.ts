@@ -149,7 +149,7 @@ export class FleetClient {
     } catch (err) {
       this.o.log.warn({ event: 'fleet-status-error', err }, 'could not build the fleet status');
     }
-    return { v: PAYLOAD_VERSION, device: this.o.deviceId, online, at: new Date(this.now()).toISOString(), startedAt: this.startedAt, ...fields };
+    return { v: PAYLOAD_VERSION, device: this.o.deviceId, online, at: this.at(), startedAt: this.startedAt, ...fields };
   }
 
   publishMetrics(): void {
@@ -165,7 +165,7 @@ export class FleetClient {
     const payload = {
       v: PAYLOAD_VERSION,
       device: this.o.deviceId,
-      at: new Date(this.now()).toISOString(),
+      at: this.at(),
       rssBytes: m.rss,
       heapBytes: m.heapUsed,
       outbox: this.o.outbox.depth(),
