@@ -360,7 +360,11 @@ export class FleetClient {
     // stays "stopped" instead of "lost". Bounded: a broker that does not answer gets the socket closed.
     const connectedNow = this.client.connected;
     await new Promise<void>((resolve) => {
-      const t = setTimeout(() => this.client.end(true, {}, () => resolve()), timeoutMs);
+      // Not end(true): while the first end() is under way MQTT.js only calls a second one back, socket left open.
+      const t = setTimeout(() => {
+        this.client.stream.destroy();
+        resolve();
+      }, timeoutMs);
       this.client.end(!connectedNow, {}, () => {
         clearTimeout(t);
         resolve();
