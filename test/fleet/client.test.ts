@@ -119,7 +119,7 @@ describe('fleet client against an in-process broker (aedes, MQTT 3.1.1)', functi
   it('a stop against a broker that stopped answering is bounded, and closes the connection', async () => {
     const { createServer } = await import('node:net');
     let closed = false;
-    // Accepts the CONNECT (MQTT 3.1.1 CONNACK, accepted), then reads everything, answers nothing, never closes its side.
+    // Accepts the CONNECT (MQTT 3.1.1 CONNACK, accepted), then reads everything, answers nothing, never closes its end.
     const mute = createServer({ allowHalfOpen: true }, (s) => {
       s.once('data', () => s.write(Buffer.from([0x20, 2, 0, 0])));
       s.on('end', () => (closed = true));
