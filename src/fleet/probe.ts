@@ -17,7 +17,8 @@ export async function probeBroker(fleet: FleetConfig, deviceId: string, timeoutM
     protocolVersion: fleet.protocolVersion,
     clientId: `kiosk-${deviceId}-doctor-${process.pid}`,
     reconnectPeriod: 0,
-    connectTimeout: timeoutMs,
+    // Ours (below) says it, also while the TCP connect itself hangs; MQTT.js's is only a backstop.
+    connectTimeout: 2 * timeoutMs,
     ...(fleet.username ? { username: fleet.username } : {}),
     ...(files.password ? { password: files.password } : {}),
     ...(files.ca ? { ca: files.ca } : {}),

@@ -2,7 +2,8 @@
 // technician's log says about a broker away (once at warn, then debug) and about every failure of the journal side,
 // the exact metrics payload, the cap applied at each metrics interval, an event whose data is not JSON, the
 // refused-command log rate limit and the command timestamp window at their edges (fake clocks), the nonce store
-// failing, and a handler that throws something that is not an Error.
+// failing, a handler that throws something that is not an Error, a wall clock out of Date's range, and the outbox
+// left unread while the broker is away. Over 350 lines: the edges share one broker fixture and its helpers.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -232,6 +233,23 @@ describe('fleet client: edges (aedes, fake clocks)', function () {
     failRemove = false;
   });
 
+  it('while the broker is away the outbox is not read: the events stay in the journal, not in the MQTT client\'s memory', async () => {
+    let reads = 0;
+    const counted = Object.assign(Object.create(outbox) as Outbox, {
+      pending: (after: number, limit: number) => {
+        reads++;
+        return outbox.pending(after, limit);
+      },
+    });
+    outbox.append('fault', { n: 1 });
+    const c = start({ outbox: counted, fleet: fleetConfig('mqtt://127.0.0.1:1', {}) });
+    c.kick();
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(c.connected, false);
+    assert.equal(reads, 0);
+  });
+
   it('a subscription the broker refuses is said', async () => {
     broker.aedes.authorizeSubscribe = (client, sub, done) => done(null, client?.id.startsWith('kiosk-') ? null : sub);
     start();
@@ -287,6 +305,21 @@ describe('fleet client: edges (aedes, fake clocks)', function () {
       assert.deepEqual(r, { v: 1, device: 'K1', name: 'status', nonce: null, at: '2026-06-01T10:00:00.000Z', ok: false, error: 'failed inside the kiosk (see its log)' });
       const l = lines('fleet-command-error')[0]!;
       assert.deepEqual([l.level, l.name, l.msg], [50, 'status', 'remote command failed inside the kiosk']);
+    });
+
+    it('a wall clock out of Date\'s range is said as "invalid time" in a reply, the metrics and the status, never thrown', async () => {
+      const c = start();
+      await online();
+      wall = 8.7e15;
+      const r = await send('junk');
+      assert.deepEqual([r.at, r.error], ['invalid time', 'refused: not JSON']);
+      c.publishMetrics();
+      const m = await watcher.waitFor((x) => x.topic === 'kiosk/K1/metrics', 'metrics');
+      assert.equal(m.json.at, 'invalid time');
+      const since = watcher.messages.length;
+      await c.stop(1000);
+      const st = await watcher.waitFor((x) => x.topic === 'kiosk/K1/status' && x.json.reason === 'stopped', 'stopped status', 5000, since);
+      assert.equal(st.json.at, 'invalid time');
     });
 
     it('a refusal repeats at most 300 characters of its reason', async () => {

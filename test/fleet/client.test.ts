@@ -116,6 +116,28 @@ describe('fleet client against an in-process broker (aedes, MQTT 3.1.1)', functi
     await late.close();
   });
 
+  it('a stop against a broker that stopped answering is bounded, and closes the connection', async () => {
+    const { createServer } = await import('node:net');
+    let closed = false;
+    // Accepts the CONNECT (MQTT 3.1.1 CONNACK, accepted), then reads everything, answers nothing, never closes its end.
+    const mute = createServer({ allowHalfOpen: true }, (s) => {
+      s.once('data', () => s.write(Buffer.from([0x20, 2, 0, 0])));
+      s.on('end', () => (closed = true));
+    });
+    await new Promise<void>((r) => mute.listen(0, '127.0.0.1', () => r()));
+    try {
+      const c = start({ fleet: fleetConfig(`mqtt://127.0.0.1:${(mute.address() as { port: number }).port}`) });
+      for (let i = 0; i < 200 && !c.connected; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(c.connected, true);
+      // Its status (QoS 1) is never acknowledged: the DISCONNECT waits for it, so only the bound ends the stop.
+      await c.stop(100);
+      for (let i = 0; i < 200 && !closed; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(closed, true, 'the kiosk closed its side of the connection');
+    } finally {
+      mute.close();
+    }
+  });
+
   it('a clean stop publishes offline (stopped), retained', async () => {
     const c = start();
     await watcher.waitFor((m) => m.json.online === true, 'online');

@@ -171,16 +171,17 @@ describe('payment/settle-day: one day fetched and reconciled (download double)',
     const mine = Array.from({ length: 7 }, (_, i) => delivered(`${DAY}1000${String(i).padStart(2, '0')}`, DAY, String(100 + i)));
     // Of an earlier day, not changed since: not among the days' orders, read as one of the rows'.
     const older = delivered('20261120100000', '20261120', '55', '2026-11-20T12:00:00.000Z', 'P7');
-    const lines = [row(mine[0]!, 100), row(mine[2]!, 999), row(older, 56), row(`TEST01${DAY}000077`, 60), row('OTHER1', 5), row(mine[5]!, 105)];
+    // Last of the rows' others, so that it is in the last page (the first page does not reach it).
+    const lines = [row(mine[0]!, 100), row(mine[2]!, 999), row(`TEST01${DAY}000077`, 60), row('OTHER1', 5), row(older, 56), row(mine[5]!, 105)];
     const rows = parseSettlement(`${lines.join('\n')}\n`).rows;
     let turns = 0;
     const paced = await compareDayPaced(journal, rows, DAY, 'TEST01', '41509208', async () => void turns++, 2);
     assert.deepEqual(paced, compareDay(journal, rows, DAY, 'TEST01', '41509208'));
-    // 7 orders of the days in pages of 2 (4), then the rows' 3 others (older, 000077, OTHER1) in pages of 2 (2).
+    // 7 orders of the days in pages of 2 (4), then the rows' 3 others (000077, OTHER1, older) in pages of 2 (2).
     assert.equal(turns, 6);
     assert.deepEqual([paced.counts.matched, paced.counts['amount-mismatch'], paced.counts['delivered-absent-there']], [2, 2, 4]);
     // The older order was read: its amount differs, and the finding names its product (an MDB order).
-    assert.deepEqual(paced.findings.find((f) => f.orderNo === older), { kind: 'amount-mismatch', orderNo: older, line: 3, hereState: 'delivered', hereAmountFen: 55, thereState: 'SUCCESS', thereAmountFen: 56, productId: 'P7' });
+    assert.deepEqual(paced.findings.find((f) => f.orderNo === older), { kind: 'amount-mismatch', orderNo: older, line: 5, hereState: 'delivered', hereAmountFen: 55, thereState: 'SUCCESS', thereAmountFen: 56, productId: 'P7' });
   });
 
   it("a day's mismatches are recorded a few at a time, then the day; recording it again repeats nothing", async () => {
