@@ -68,6 +68,10 @@ export async function run(): Promise<BenchRow[]> {
   const fx = await new BenchFixture().start();
   try {
     fx.writeConfig();
+    // Every start is on a new journal (its file and SQLite's -wal and -shm beside it).
+    const freshJournal = (): void => {
+      for (const suffix of ['', '-wal', '-shm']) rmSync(`${fx.journalPath}${suffix}`, { force: true });
+    };
     const base: number[] = [];
     const ours: number[] = [];
     const flagged: number[] = [];
@@ -77,14 +81,10 @@ export async function run(): Promise<BenchRow[]> {
     await nodeEmpty();
     await daemonToReady(fx.configFile); // warm the page cache for both
     for (let i = 0; i < RUNS; i++) {
-      rmSync(fx.journalPath, { force: true });
-      rmSync(`${fx.journalPath}-wal`, { force: true });
-      rmSync(`${fx.journalPath}-shm`, { force: true });
+      freshJournal();
       base.push(await nodeEmpty());
       ours.push(await daemonToReady(fx.configFile));
-      rmSync(fx.journalPath, { force: true });
-      rmSync(`${fx.journalPath}-wal`, { force: true });
-      rmSync(`${fx.journalPath}-shm`, { force: true });
+      freshJournal();
       flagged.push(await daemonToReady(fx.configFile, [...PRODUCTION_FLAGS]));
     }
     const daemon = await startDaemon(fx.configFile);
